@@ -1,0 +1,2 @@
+export { MountFlags, UmountFlags, native } from "./native.ts";
+export type { NativeBindings } from "./native.ts";

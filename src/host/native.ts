@@ -1,0 +1,51 @@
+import { existsSync } from "node:fs";
+import { createRequire } from "node:module";
+import { fileURLToPath } from "node:url";
+
+/** The syscalls of native/wharf_native.c; each throws a Node-style errno error (`code`, `errno`, `syscall`). */
+export interface NativeBindings {
+  mount(source: string | null, target: string, fstype: string | null, flags: number, data: string | null): void;
+  umount2(target: string, flags: number): void;
+  mknod(path: string, mode: number, major: number, minor: number): void;
+  lsetxattr(path: string, name: string, value: Buffer): void;
+  /** The attribute's value, or undefined when the file has none. */
+  lgetxattr(path: string, name: string): Buffer | undefined;
+  llistxattr(path: string): string[];
+  /** Connects to a SOCK_SEQPACKET socket and returns the fd of a SOCK_STREAM relay to it (see the C file). */
+  attachRelay(socketPath: string): number;
+}
+
+/** mount(2) flags used by wharf. */
+export const MountFlags = {
+  RDONLY: 0x1,
+  NOSUID: 0x2,
+  NODEV: 0x4,
+  NOEXEC: 0x8,
+  REMOUNT: 0x20,
+  BIND: 0x1000,
+  REC: 0x4000,
+  PRIVATE: 0x40000,
+  SLAVE: 0x80000,
+  SHARED: 0x100000,
+} as const;
+
+/** umount2(2) flags. */
+export const UmountFlags = { FORCE: 0x1, DETACH: 0x2, NOFOLLOW: 0x8 } as const;
+
+let loaded: NativeBindings | undefined;
+
+/** Loads the addon once; the path is found relative to this file whether it runs from src/ or dist/. */
+export function native(): NativeBindings {
+  if (loaded) return loaded;
+  const rel = "native/build/Release/wharf_native.node";
+  const candidates = [process.env.WHARF_NATIVE, `../../${rel}`, `../${rel}`];
+  for (const c of candidates) {
+    if (!c) continue;
+    const p = c.startsWith("/") ? c : fileURLToPath(new URL(c, import.meta.url));
+    if (existsSync(p)) {
+      loaded = createRequire(import.meta.url)(p) as NativeBindings;
+      return loaded;
+    }
+  }
+  throw new Error(`wharf native addon not built (looked for ${rel}); run npm run build`);
+}

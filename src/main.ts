@@ -1,0 +1,20 @@
+/** Entry point of bin/wharf: `wharf daemon`, `wharf registry ...`, or a client command. */
+async function main(argv: string[]): Promise<number> {
+  const [cmd] = argv;
+  if (cmd === "daemon") {
+    const { runDaemon } = await import("./daemon/index.ts");
+    return runDaemon(argv.slice(1));
+  }
+  const { runCli } = await import("./cli/index.ts");
+  return runCli(argv);
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (err: unknown) => {
+    process.stderr.write(`wharf: ${err instanceof Error ? err.message : String(err)}\n`);
+    process.exitCode = 1;
+  },
+);

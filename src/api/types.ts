@@ -182,7 +182,7 @@ export interface ContainerConfig {
   AttachStdin?: boolean;
   AttachStdout?: boolean;
   AttachStderr?: boolean;
-  ExposedPorts?: Record<string, Record<string, unknown>> | null;
+  ExposedPorts?: Record<string, object> | null;
   Tty?: boolean;
   OpenStdin?: boolean;
   StdinOnce?: boolean;
@@ -191,7 +191,7 @@ export interface ContainerConfig {
   Healthcheck?: HealthConfig;
   ArgsEscaped?: boolean | null;
   Image?: string;
-  Volumes?: Record<string, Record<string, unknown>>;
+  Volumes?: Record<string, object>;
   WorkingDir?: string;
   Entrypoint?: string[];
   NetworkDisabled?: boolean | null;
@@ -656,7 +656,7 @@ export interface ImageConfig {
   AttachStdin?: boolean;
   AttachStdout?: boolean;
   AttachStderr?: boolean;
-  ExposedPorts?: Record<string, Record<string, unknown>> | null;
+  ExposedPorts?: Record<string, object> | null;
   Tty?: boolean;
   OpenStdin?: boolean;
   StdinOnce?: boolean;
@@ -665,7 +665,7 @@ export interface ImageConfig {
   Healthcheck?: HealthConfig;
   ArgsEscaped?: boolean | null;
   Image?: string;
-  Volumes?: Record<string, Record<string, unknown>>;
+  Volumes?: Record<string, object>;
   WorkingDir?: string;
   Entrypoint?: string[];
   NetworkDisabled?: boolean | null;

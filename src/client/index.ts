@@ -1,0 +1,21 @@
+export { type ClientOptions, EngineClient } from "./client.ts";
+export { ApiError, DaemonConnectionError, isApiError } from "./errors.ts";
+export { DEFAULT_HOST, type HostAddress, parseHost, resolveHost } from "./host.ts";
+export {
+  copyOutput,
+  demuxFrames,
+  encodeFrame,
+  jsonLines,
+  type OutputSinks,
+  type StreamFrame,
+} from "./stream.ts";
+export {
+  encodeQuery,
+  errorFromResponse,
+  type QueryValue,
+  type RequestOptions,
+  readBody,
+  type TlsOptions,
+  Transport,
+  type TransportOptions,
+} from "./transport.ts";

@@ -1,0 +1,289 @@
+import { chmod, unlink } from "node:fs/promises";
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import { connect } from "node:net";
+import type { Duplex } from "node:stream";
+import { InvalidParameterError, isErrno } from "../errdefs/index.ts";
+import { log } from "../util/index.ts";
+import { messageFor, statusFor } from "./errors.ts";
+import { API_VERSION, type RequestContext, type Router, Router as RouterClass, type Transport } from "./router.ts";
+
+/** What the daemon reports as its product in the Server header. */
+export const SERVER_HEADER = `Docker/27.5.1 (linux) wharf/0.1.0`;
+
+const commonHeaders: Record<string, string> = {
+  "Api-Version": API_VERSION,
+  Server: SERVER_HEADER,
+  "Docker-Experimental": "false",
+  Ostype: "linux",
+};
+
+const MAX_JSON_BODY = 64 * 1024 * 1024;
+
+function readAll(stream: NodeJS.ReadableStream, limit: number): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    stream.on("data", (c: Buffer) => {
+      size += c.length;
+      if (size > limit) {
+        reject(new InvalidParameterError("request body too large"));
+        return;
+      }
+      chunks.push(c);
+    });
+    stream.on("end", () => resolve(Buffer.concat(chunks)));
+    stream.on("error", reject);
+  });
+}
+
+function parseJson<T>(buf: Buffer): T | undefined {
+  const text = buf.toString("utf8").trim();
+  if (!text) return undefined;
+  try {
+    return JSON.parse(text) as T;
+  } catch (e) {
+    throw new InvalidParameterError(`invalid JSON: ${(e as Error).message}`);
+  }
+}
+
+/** Reads exactly `len` bytes of an upgraded request's body from `head` and then the socket. */
+async function readUpgradeBody(socket: Duplex, head: Buffer, len: number): Promise<Buffer> {
+  let have = head;
+  while (have.length < len) {
+    const chunk = await new Promise<Buffer | null>((resolve) => {
+      const onData = (c: Buffer) => {
+        cleanup();
+        resolve(c);
+      };
+      const onEnd = () => {
+        cleanup();
+        resolve(null);
+      };
+      const cleanup = () => {
+        socket.off("data", onData);
+        socket.off("end", onEnd);
+        socket.pause();
+      };
+      socket.on("data", onData);
+      socket.on("end", onEnd);
+      socket.resume();
+    });
+    if (!chunk) break;
+    have = Buffer.concat([have, chunk]);
+  }
+  const rest = have.subarray(len);
+  if (rest.length) socket.unshift(rest);
+  return have.subarray(0, len);
+}
+
+function makeContext(
+  t: Transport,
+  match: { version: string; path: string; params: Record<string, string>; query: URLSearchParams },
+  upgradeBody: Buffer | undefined,
+  hijacked: WeakSet<object>,
+): RequestContext {
+  const { req } = t;
+  const closed = new Promise<void>((resolve) => {
+    const s = t.kind === "http" ? t.req.socket : t.socket;
+    s.once("close", () => resolve());
+    if (t.kind === "http") t.res.once("close", () => resolve());
+  });
+  const requireHttp = (): ServerResponse => {
+    if (t.kind !== "http") throw new InvalidParameterError("this endpoint does not support upgrade");
+    return t.res;
+  };
+  return {
+    method: req.method ?? "GET",
+    path: match.path,
+    params: match.params,
+    query: match.query,
+    version: match.version,
+    headers: req.headers,
+    closed,
+    async jsonBody<T>() {
+      if (upgradeBody) return parseJson<T>(upgradeBody);
+      if (t.kind === "upgrade") return undefined;
+      return parseJson<T>(await readAll(req, MAX_JSON_BODY));
+    },
+    bodyStream() {
+      return req;
+    },
+    sendJson(status, body) {
+      const res = requireHttp();
+      const data = `${JSON.stringify(body)}\n`;
+      res.writeHead(status, {
+        ...commonHeaders,
+        "Content-Type": "application/json",
+        "Content-Length": Buffer.byteLength(data),
+      });
+      res.end(data);
+    },
+    sendStatus(status) {
+      const res = requireHttp();
+      res.writeHead(status, { ...commonHeaders });
+      res.end();
+    },
+    sendText(status, body, headers = {}) {
+      const res = requireHttp();
+      res.writeHead(status, {
+        ...commonHeaders,
+        "Content-Type": "text/plain; charset=utf-8",
+        "Content-Length": Buffer.byteLength(body),
+        ...headers,
+      });
+      res.end(t.req.method === "HEAD" ? undefined : body);
+    },
+    startStream(contentType) {
+      const res = requireHttp();
+      res.writeHead(200, { ...commonHeaders, "Content-Type": contentType });
+      res.flushHeaders();
+      return res;
+    },
+    hijack(contentType) {
+      if (t.kind === "upgrade") {
+        t.socket.write(
+          `HTTP/1.1 101 UPGRADED\r\nContent-Type: ${contentType}\r\nConnection: Upgrade\r\nUpgrade: tcp\r\n` +
+            `Api-Version: ${API_VERSION}\r\nServer: ${SERVER_HEADER}\r\n\r\n`,
+        );
+        if (!upgradeBody && t.head.length) t.socket.unshift(t.head);
+        return t.socket;
+      }
+      // Without Upgrade (testcontainers' exec) Docker still hijacks: a raw 200 then the stream until EOF.
+      const sock = t.req.socket;
+      hijacked.add(sock);
+      sock.write(
+        `HTTP/1.1 200 OK\r\nContent-Type: ${contentType}\r\nApi-Version: ${API_VERSION}\r\nServer: ${SERVER_HEADER}\r\n\r\n`,
+      );
+      return sock;
+    },
+  };
+}
+
+function sendError(t: Transport, err: unknown): void {
+  const status = statusFor(err);
+  const message = messageFor(err);
+  if (status >= 500) log("error", "request failed", { method: t.req.method, url: t.req.url, err: message });
+  else log("debug", "request refused", { method: t.req.method, url: t.req.url, status, err: message });
+  const body = status === 304 ? "" : `${JSON.stringify({ message })}\n`;
+  if (t.kind === "http") {
+    const { res } = t;
+    if (res.headersSent) {
+      res.destroy();
+      return;
+    }
+    res.writeHead(status, {
+      ...commonHeaders,
+      "Content-Type": "application/json",
+      "Content-Length": Buffer.byteLength(body),
+    });
+    res.end(body);
+  } else {
+    t.socket.end(
+      `HTTP/1.1 ${status} Error\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n` +
+        `Api-Version: ${API_VERSION}\r\n\r\n${body}`,
+    );
+  }
+}
+
+/** Serves the router over HTTP, including Docker's `Upgrade: tcp` hijack for attach and exec. */
+export class ApiServer {
+  readonly #router: Router;
+  readonly #servers: Server[] = [];
+  readonly #hijacked = new WeakSet<object>();
+
+  constructor(router: Router) {
+    this.#router = router;
+  }
+
+  async #dispatch(t: Transport): Promise<void> {
+    try {
+      const url = new URL(t.req.url ?? "/", "http://docker");
+      const { version, path } = RouterClass.splitVersion(url.pathname);
+      const { route, params } = this.#router.match(t.req.method ?? "GET", path, version);
+      let upgradeBody: Buffer | undefined;
+      if (t.kind === "upgrade") {
+        const len = Number(t.req.headers["content-length"] ?? 0);
+        if (len > 0) upgradeBody = await readUpgradeBody(t.socket, t.head, len);
+      }
+      const ctx = makeContext(t, { version, path, params, query: url.searchParams }, upgradeBody, this.#hijacked);
+      await route.handler(ctx);
+    } catch (err) {
+      sendError(t, err);
+    }
+  }
+
+  /** The node:http server, wired to the router. */
+  #create(): Server {
+    const server = createServer({ keepAlive: true, requestTimeout: 0, headersTimeout: 60_000 });
+    server.on("request", (req: IncomingMessage, res: ServerResponse) => {
+      void this.#dispatch({ kind: "http", req, res });
+    });
+    server.on("upgrade", (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+      void this.#dispatch({ kind: "upgrade", req, socket, head });
+    });
+    server.on("clientError", (err, socket) => {
+      // Bytes after a hijack without Upgrade are stdin, not a malformed next request.
+      if (this.#hijacked.has(socket)) return;
+      if (socket.writable) socket.end("HTTP/1.1 400 Bad Request\r\n\r\n");
+      else socket.destroy(err);
+    });
+    this.#servers.push(server);
+    return server;
+  }
+
+  /** Listens on a unix socket, replacing a stale socket file but refusing one another daemon serves. */
+  async listenUnix(path: string, mode = 0o660): Promise<void> {
+    await removeStaleSocket(path);
+    const server = this.#create();
+    await new Promise<void>((resolve, reject) => {
+      server.once("error", reject);
+      server.listen(path, () => {
+        server.off("error", reject);
+        resolve();
+      });
+    });
+    await chmod(path, mode);
+  }
+
+  /** Listens on plain TCP (TLS is configured by the caller through `tlsServer`). */
+  async listenServer(server: Server, listen: (s: Server) => Promise<void>): Promise<void> {
+    server.on("request", (req: IncomingMessage, res: ServerResponse) => {
+      void this.#dispatch({ kind: "http", req, res });
+    });
+    server.on("upgrade", (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+      void this.#dispatch({ kind: "upgrade", req, socket, head });
+    });
+    this.#servers.push(server);
+    await listen(server);
+  }
+
+  /** Stops accepting connections and closes idle ones. */
+  async close(): Promise<void> {
+    await Promise.all(
+      this.#servers.map(
+        (s) =>
+          new Promise<void>((resolve) => {
+            s.close(() => resolve());
+            s.closeIdleConnections();
+          }),
+      ),
+    );
+  }
+}
+
+async function removeStaleSocket(path: string): Promise<void> {
+  const inUse = await new Promise<boolean>((resolve) => {
+    const c = connect(path);
+    c.once("connect", () => {
+      c.destroy();
+      resolve(true);
+    });
+    c.once("error", () => resolve(false));
+  });
+  if (inUse) throw new Error(`socket ${path} is in use by another daemon`);
+  try {
+    await unlink(path);
+  } catch (e) {
+    if (!isErrno(e, "ENOENT")) throw e;
+  }
+}

@@ -1,0 +1,63 @@
+import type { Readable, Writable } from "node:stream";
+import type { ImageRunConfig } from "./config.ts";
+
+/** What the container service needs from the image service. */
+export interface ImageBackend {
+  /** The image a container is created from; NotFoundError `No such image: x` when missing. */
+  resolve(ref: string): Promise<{ id: string; config: ImageRunConfig }>;
+  mountRootfs(opts: { imageId: string; upperDir: string; workDir: string; target: string }): Promise<void>;
+  unmountRootfs(target: string): Promise<void>;
+  retain(imageId: string): void;
+  release(imageId: string): void;
+}
+
+/** Attached stdio of a running container. */
+export interface AttachedStdio {
+  stdout: Readable;
+  stderr: Readable;
+  stdin: Writable;
+  close(): void;
+}
+
+/** How a container's process ended. */
+export interface ExitInfo {
+  exitCode: number;
+  exitedAt: string;
+  oomKilled: boolean;
+}
+
+/** What the container service needs from the runtime: runc under conmon, one shim per container. */
+export interface RuntimeBackend {
+  create(
+    id: string,
+    opts: {
+      bundleDir: string;
+      spec: unknown;
+      logPath: string;
+      tty: boolean;
+      openStdin: boolean;
+      stdinOnce: boolean;
+    },
+  ): Promise<{ pid: number; conmonPid: number }>;
+  start(id: string): Promise<void>;
+  kill(id: string, signal: number | string, opts?: { all?: boolean }): Promise<void>;
+  delete(id: string, opts?: { force?: boolean }): Promise<void>;
+  waitExit(id: string): Promise<ExitInfo>;
+  attach(id: string): Promise<AttachedStdio>;
+  resize(id: string, size: { height: number; width: number }): Promise<void>;
+  isAlive(id: string): Promise<boolean>;
+}
+
+/** A parsed k8s-file log line. */
+export interface LogEntry {
+  stream: "stdout" | "stderr";
+  time: string;
+  line: Buffer;
+  partial: boolean;
+}
+
+/** Reads a container's log file. */
+export type LogReader = (
+  path: string,
+  opts: { since?: bigint; until?: bigint; tail?: number; follow?: Promise<unknown> },
+) => AsyncIterable<LogEntry>;

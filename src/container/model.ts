@@ -1,0 +1,52 @@
+import type { ContainerConfig, ContainerState, HostConfig } from "../api/types.ts";
+import { ZERO_TIME } from "../util/index.ts";
+
+/** What never changes after create: persisted as `container.json`. */
+export interface ContainerRecord {
+  Id: string;
+  /** With its leading slash, as Docker stores it. Renames rewrite the record. */
+  Name: string;
+  Created: string;
+  Path: string;
+  Args: string[];
+  /** The config after merging the image's defaults. */
+  Config: ContainerConfig;
+  HostConfig: HostConfig;
+  /** Image ID, "sha256:<hex>". */
+  Image: string;
+  LogPath: string;
+  HostnamePath: string;
+  HostsPath: string;
+  ResolvConfPath: string;
+}
+
+/** What changes as the container runs: persisted as `state.json` on every transition. */
+export interface ContainerStateDoc {
+  State: ContainerState;
+  RestartCount: number;
+  /** Whether the container was ever started (Docker's HasBeenStartedBefore). */
+  HasBeenStarted: boolean;
+  /** Start time in ns of the latest run, for next-exit waits that raced the start. */
+  StartedAtNs?: string;
+}
+
+/** The state of a container that was never started. */
+export function initialState(): ContainerStateDoc {
+  return {
+    State: {
+      Status: "created",
+      Running: false,
+      Paused: false,
+      Restarting: false,
+      OOMKilled: false,
+      Dead: false,
+      Pid: 0,
+      ExitCode: 0,
+      Error: "",
+      StartedAt: ZERO_TIME,
+      FinishedAt: ZERO_TIME,
+    },
+    RestartCount: 0,
+    HasBeenStarted: false,
+  };
+}

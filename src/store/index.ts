@@ -1,0 +1,1 @@
+export { RecordStore } from "./records.ts";

@@ -1,0 +1,1 @@
+export { EventBus, type EventInput, type EventSink, type WireEvent } from "./events.ts";

@@ -33,6 +33,8 @@ export interface RequestContext {
    * else `200` with a raw stream, and hands back the socket. Bytes the client sends after are stdin.
    */
   hijack(contentType: string): Duplex;
+  /** When the client's connection was opened (ns since the epoch): a wait sent before a start counts from here. */
+  readonly connectedAtNs: bigint;
   /** Resolves when the client goes away, so long operations can stop. */
   readonly closed: Promise<void>;
 }

@@ -3,9 +3,15 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { connect } from "node:net";
 import type { Duplex } from "node:stream";
 import { InvalidParameterError, isErrno } from "../errdefs/index.ts";
-import { log } from "../util/index.ts";
+import { log, nowNs } from "../util/index.ts";
 import { messageFor, statusFor } from "./errors.ts";
-import { API_VERSION, type RequestContext, type Router, Router as RouterClass, type Transport } from "./router.ts";
+import {
+  API_VERSION,
+  type RequestContext,
+  type Router,
+  Router as RouterClass,
+  type Transport,
+} from "./router.ts";
 
 /** What the daemon reports as its product in the Server header. */
 export const SERVER_HEADER = `Docker/27.5.1 (linux) wharf/0.1.0`;
@@ -80,8 +86,10 @@ function makeContext(
   t: Transport,
   match: { version: string; path: string; params: Record<string, string>; query: URLSearchParams },
   upgradeBody: Buffer | undefined,
-  hijacked: WeakSet<object>,
+  conn: { hijacked: WeakSet<object>; openedAt: WeakMap<object, bigint> },
 ): RequestContext {
+  const { hijacked } = conn;
+  const sock = t.kind === "http" ? t.req.socket : t.socket;
   const { req } = t;
   const closed = new Promise<void>((resolve) => {
     const s = t.kind === "http" ? t.req.socket : t.socket;
@@ -99,6 +107,7 @@ function makeContext(
     query: match.query,
     version: match.version,
     headers: req.headers,
+    connectedAtNs: conn.openedAt.get(sock) ?? nowNs(),
     closed,
     async jsonBody<T>() {
       if (upgradeBody) return parseJson<T>(upgradeBody);
@@ -190,6 +199,7 @@ export class ApiServer {
   readonly #router: Router;
   readonly #servers: Server[] = [];
   readonly #hijacked = new WeakSet<object>();
+  readonly #openedAt = new WeakMap<object, bigint>();
 
   constructor(router: Router) {
     this.#router = router;
@@ -205,7 +215,10 @@ export class ApiServer {
         const len = Number(t.req.headers["content-length"] ?? 0);
         if (len > 0) upgradeBody = await readUpgradeBody(t.socket, t.head, len);
       }
-      const ctx = makeContext(t, { version, path, params, query: url.searchParams }, upgradeBody, this.#hijacked);
+      const ctx = makeContext(t, { version, path, params, query: url.searchParams }, upgradeBody, {
+        hijacked: this.#hijacked,
+        openedAt: this.#openedAt,
+      });
       await route.handler(ctx);
     } catch (err) {
       sendError(t, err);
@@ -221,6 +234,7 @@ export class ApiServer {
     server.on("upgrade", (req: IncomingMessage, socket: Duplex, head: Buffer) => {
       void this.#dispatch({ kind: "upgrade", req, socket, head });
     });
+    server.on("connection", (s) => this.#openedAt.set(s, nowNs()));
     server.on("clientError", (err, socket) => {
       // Bytes after a hijack without Upgrade are stdin, not a malformed next request.
       if (this.#hijacked.has(socket)) return;

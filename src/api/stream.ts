@@ -1,5 +1,3 @@
-import type { Writable } from "node:stream";
-
 /** Docker's stream types in the multiplexed framing. */
 export const StreamType = { stdin: 0, stdout: 1, stderr: 2, systemErr: 3 } as const;
 
@@ -16,7 +14,10 @@ export function muxFrame(type: number, payload: Buffer): Buffer {
 }
 
 /** Writes output either raw (TTY) or multiplexed (no TTY), as Docker frames attach, exec and logs. */
-export function outputWriter(dst: Writable, opts: { tty: boolean }): (type: number, chunk: Buffer) => boolean {
+export function outputWriter(
+  dst: { write(chunk: Buffer): boolean },
+  opts: { tty: boolean },
+): (type: number, chunk: Buffer) => boolean {
   if (opts.tty) return (_type, chunk) => dst.write(chunk);
   return (type, chunk) => (chunk.length === 0 ? true : dst.write(muxFrame(type, chunk)));
 }

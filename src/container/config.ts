@@ -91,7 +91,9 @@ export function validateHostConfig(hc: HostConfig): void {
   if ((hc.RestartPolicy?.MaximumRetryCount ?? 0) < 0)
     throw new InvalidParameterError("invalid restart policy: maximum retry count cannot be negative");
   if (hc.RestartPolicy?.MaximumRetryCount && rp !== "on-failure")
-    throw new InvalidParameterError(`invalid restart policy: maximum retry count can only be used with 'on-failure'`);
+    throw new InvalidParameterError(
+      `invalid restart policy: maximum retry count can only be used with 'on-failure'`,
+    );
   if ((hc.ShmSize ?? 0) < 0) throw new InvalidParameterError("SHM size can not be less than 0");
   if (hc.Memory && hc.Memory > 0 && hc.Memory < 6 * 1024 * 1024)
     throw new InvalidParameterError("Minimum memory limit allowed is 6MB");

@@ -1,7 +1,12 @@
 import { readFile } from "node:fs/promises";
 
 /** /etc/hosts for a container: loopback names, then its own address and names when it has a network. */
-export function hostsFile(opts: { hostname: string; domainname?: string; ip?: string; extra?: string[] }): string {
+export function hostsFile(opts: {
+  hostname: string;
+  domainname?: string;
+  ip?: string;
+  extra?: string[];
+}): string {
   const lines = [
     "127.0.0.1\tlocalhost",
     "::1\tlocalhost ip6-localhost ip6-loopback",
@@ -47,9 +52,7 @@ export async function resolvConf(opts: {
         .filter((a): a is string => !!a && !a.startsWith("127.") && a !== "::1");
   const search = opts.dnsSearch?.length
     ? opts.dnsSearch
-    : host
-        .split("\n")
-        .flatMap((l) => /^\s*(?:search|domain)\s+(.+)/.exec(l)?.[1].trim().split(/\s+/) ?? []);
+    : host.split("\n").flatMap((l) => /^\s*(?:search|domain)\s+(.+)/.exec(l)?.[1].trim().split(/\s+/) ?? []);
   const options = opts.dnsOptions?.length
     ? opts.dnsOptions
     : host.split("\n").flatMap((l) => /^\s*options\s+(.+)/.exec(l)?.[1].trim().split(/\s+/) ?? []);

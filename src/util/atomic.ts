@@ -26,7 +26,11 @@ export async function writeFileAtomic(
 }
 
 /** Writes a value as JSON, atomically. */
-export async function writeJsonAtomic(path: string, value: unknown, opts: { tmpDir?: string } = {}): Promise<void> {
+export async function writeJsonAtomic(
+  path: string,
+  value: unknown,
+  opts: { tmpDir?: string } = {},
+): Promise<void> {
   await writeFileAtomic(path, JSON.stringify(value), opts);
 }
 

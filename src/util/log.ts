@@ -13,6 +13,7 @@ export function setLogLevel(level: LogLevel): void {
 export function log(level: LogLevel, msg: string, fields: Record<string, unknown> = {}): void {
   if (order[level] < threshold) return;
   let line = `time="${new Date().toISOString()}" level=${level} msg=${JSON.stringify(msg)}`;
-  for (const [k, v] of Object.entries(fields)) line += ` ${k}=${JSON.stringify(v instanceof Error ? v.message : v)}`;
+  for (const [k, v] of Object.entries(fields))
+    line += ` ${k}=${JSON.stringify(v instanceof Error ? v.message : v)}`;
   process.stderr.write(`${line}\n`);
 }

@@ -1,0 +1,256 @@
+import type { Duplex } from "node:stream";
+import type { ContainerCreateRequest, ContainerInspectResponse, ContainerSummary } from "../types.ts";
+import { InvalidParameterError } from "../../errdefs/index.ts";
+import { qBool, qFilters, qInt, qTimeNs } from "../query.ts";
+import type { RequestContext, Route } from "../router.ts";
+import { outputWriter, StreamType } from "../stream.ts";
+
+/** Attached stdio as the container backend hands it out. */
+export interface AttachStdio {
+  stdout: NodeJS.ReadableStream;
+  stderr: NodeJS.ReadableStream;
+  stdin: NodeJS.WritableStream;
+  close(): void;
+}
+
+/** One log line. */
+export interface LogLine {
+  stream: "stdout" | "stderr";
+  time: string;
+  line: Buffer;
+  partial: boolean;
+}
+
+/** What the container routes need from the container service. */
+export interface ContainerBackend {
+  create(req: ContainerCreateRequest, opts: { name?: string }): Promise<{ Id: string; Warnings: string[] }>;
+  start(ref: string): Promise<void>;
+  stop(ref: string, opts: { timeout?: number; signal?: string }): Promise<void>;
+  restart(ref: string, opts: { timeout?: number; signal?: string }): Promise<void>;
+  kill(ref: string, signal?: string): Promise<void>;
+  remove(ref: string, opts: { force?: boolean; volumes?: boolean }): Promise<void>;
+  wait(
+    ref: string,
+    opts: { condition?: string; requestedAtNs?: bigint },
+  ): { ready: Promise<{ StatusCode: number; Error: { Message: string } | null }> };
+  attach(ref: string): { tty: boolean; openStdin: boolean; stdio: Promise<AttachStdio>; cancel(): void };
+  resize(ref: string, size: { height: number; width: number }): Promise<void>;
+  logs(
+    ref: string,
+    opts: { since?: bigint; until?: bigint; tail?: number; follow?: boolean },
+  ): { tty: boolean; entries: AsyncIterable<LogLine> };
+  inspect(ref: string): ContainerInspectResponse;
+  list(opts: { all?: boolean; limit?: number; filters?: Record<string, string[]> }): ContainerSummary[];
+}
+
+const RAW = "application/vnd.docker.raw-stream";
+const MUX = "application/vnd.docker.multiplexed-stream";
+
+function stopOpts(ctx: RequestContext): { timeout?: number; signal?: string } {
+  return { timeout: qInt(ctx.query, "t"), signal: ctx.query.get("signal") ?? undefined };
+}
+
+async function attach(b: ContainerBackend, ctx: RequestContext): Promise<void> {
+  const a = b.attach(ctx.params.id);
+  const wantIn = qBool(ctx.query, "stdin");
+  const wantOut = qBool(ctx.query, "stdout");
+  const wantErr = qBool(ctx.query, "stderr");
+  const sock: Duplex = ctx.hijack(a.tty ? RAW : MUX);
+  sock.pause();
+  let stdio: AttachStdio | undefined;
+  let finished = false;
+  const finish = () => {
+    if (finished) return;
+    finished = true;
+    a.cancel();
+    stdio?.close();
+    sock.end();
+  };
+  sock.on("close", finish);
+  sock.on("error", finish);
+  try {
+    stdio = await a.stdio;
+  } catch (e) {
+    if (!a.tty && !finished) sock.write(muxError(e));
+    finish();
+    return;
+  }
+  if (finished) {
+    stdio.close();
+    return;
+  }
+  const write = outputWriter(sock, { tty: a.tty });
+  let open = 2;
+  const pump = (src: NodeJS.ReadableStream, type: number, wanted: boolean) => {
+    src.on("data", (chunk: Buffer) => {
+      if (wanted && !finished && !write(type, chunk)) {
+        stdio?.stdout.pause();
+        stdio?.stderr.pause();
+        sock.once("drain", () => {
+          stdio?.stdout.resume();
+          stdio?.stderr.resume();
+        });
+      }
+    });
+    src.once("end", () => {
+      if (--open === 0) finish();
+    });
+    src.once("error", () => {
+      if (--open === 0) finish();
+    });
+  };
+  pump(stdio.stdout, StreamType.stdout, wantOut);
+  pump(stdio.stderr, StreamType.stderr, wantErr);
+  if (wantIn && a.openStdin) {
+    sock.pipe(stdio.stdin as NodeJS.WritableStream);
+  }
+  sock.resume();
+}
+
+function muxError(e: unknown): Buffer {
+  const msg = Buffer.from(`${e instanceof Error ? e.message : String(e)}\n`);
+  const h = Buffer.alloc(8);
+  h[0] = StreamType.systemErr;
+  h.writeUInt32BE(msg.length, 4);
+  return Buffer.concat([h, msg]);
+}
+
+async function logs(b: ContainerBackend, ctx: RequestContext): Promise<void> {
+  const q = ctx.query;
+  const wantOut = qBool(q, "stdout");
+  const wantErr = qBool(q, "stderr");
+  if (!wantOut && !wantErr)
+    throw new InvalidParameterError("Bad parameters: you must choose at least one stream");
+  const tailRaw = q.get("tail");
+  const tail = !tailRaw || tailRaw === "all" ? undefined : Number(tailRaw);
+  if (tail !== undefined && (!Number.isInteger(tail) || tail < 0)) {
+    if (tailRaw && Number(tailRaw) < 0) throw new InvalidParameterError(`invalid tail: ${tailRaw}`);
+  }
+  const timestamps = qBool(q, "timestamps");
+  const { tty, entries } = b.logs(ctx.params.id, {
+    since: qTimeNs(q, "since"),
+    until: qTimeNs(q, "until"),
+    tail: tail !== undefined && tail >= 0 ? tail : undefined,
+    follow: qBool(q, "follow"),
+  });
+  const out = ctx.startStream(tty ? RAW : MUX);
+  const write = outputWriter(out, { tty });
+  let gone = false;
+  void ctx.closed.then(() => {
+    gone = true;
+  });
+  const it = entries[Symbol.asyncIterator]();
+  const stop = ctx.closed.then(() => ({ done: true as const, value: undefined }));
+  for (;;) {
+    const r = await Promise.race([it.next(), stop]);
+    if (r.done || gone) break;
+    const e = r.value;
+    if ((e.stream === "stdout" && !wantOut) || (e.stream === "stderr" && !wantErr)) continue;
+    const body = e.partial ? e.line : Buffer.concat([e.line, Buffer.from("\n")]);
+    const line = timestamps ? Buffer.concat([Buffer.from(`${e.time} `), body]) : body;
+    write(e.stream === "stderr" ? StreamType.stderr : StreamType.stdout, line);
+  }
+  if (gone) await it.return?.();
+  if (!out.writableEnded) out.end();
+}
+
+/** Routes of /containers. */
+export function containerRoutes(b: ContainerBackend): Route[] {
+  return [
+    {
+      method: "POST",
+      path: "/containers/create",
+      handler: async (ctx) => {
+        const body = await ctx.jsonBody<ContainerCreateRequest>();
+        if (!body) throw new InvalidParameterError("config cannot be empty in order to create a container");
+        ctx.sendJson(201, await b.create(body, { name: ctx.query.get("name") ?? undefined }));
+      },
+    },
+    {
+      method: "GET",
+      path: "/containers/json",
+      handler: (ctx) => {
+        ctx.sendJson(
+          200,
+          b.list({
+            all: qBool(ctx.query, "all"),
+            limit: qInt(ctx.query, "limit"),
+            filters: qFilters(ctx.query),
+          }),
+        );
+      },
+    },
+    {
+      method: "GET",
+      path: "/containers/{id}/json",
+      handler: (ctx) => ctx.sendJson(200, b.inspect(ctx.params.id)),
+    },
+    {
+      method: "POST",
+      path: "/containers/{id}/start",
+      handler: async (ctx) => {
+        await b.start(ctx.params.id);
+        ctx.sendStatus(204);
+      },
+    },
+    {
+      method: "POST",
+      path: "/containers/{id}/stop",
+      handler: async (ctx) => {
+        await b.stop(ctx.params.id, stopOpts(ctx));
+        ctx.sendStatus(204);
+      },
+    },
+    {
+      method: "POST",
+      path: "/containers/{id}/restart",
+      handler: async (ctx) => {
+        await b.restart(ctx.params.id, stopOpts(ctx));
+        ctx.sendStatus(204);
+      },
+    },
+    {
+      method: "POST",
+      path: "/containers/{id}/kill",
+      handler: async (ctx) => {
+        await b.kill(ctx.params.id, ctx.query.get("signal") ?? undefined);
+        ctx.sendStatus(204);
+      },
+    },
+    {
+      method: "DELETE",
+      path: "/containers/{id}",
+      handler: async (ctx) => {
+        await b.remove(ctx.params.id, { force: qBool(ctx.query, "force"), volumes: qBool(ctx.query, "v") });
+        ctx.sendStatus(204);
+      },
+    },
+    {
+      method: "POST",
+      path: "/containers/{id}/wait",
+      handler: async (ctx) => {
+        const { ready } = b.wait(ctx.params.id, {
+          condition: ctx.query.get("condition") ?? undefined,
+          requestedAtNs: ctx.connectedAtNs,
+        });
+        // Headers go out at once: clients take them as "the wait is registered" before they start.
+        const out = ctx.startStream("application/json");
+        const result = await ready;
+        out.end(`${JSON.stringify(result)}\n`);
+      },
+    },
+    { method: "POST", path: "/containers/{id}/attach", handler: (ctx) => attach(b, ctx) },
+    { method: "GET", path: "/containers/{id}/logs", handler: (ctx) => logs(b, ctx) },
+    {
+      method: "POST",
+      path: "/containers/{id}/resize",
+      handler: async (ctx) => {
+        const h = qInt(ctx.query, "h") ?? 0;
+        const w = qInt(ctx.query, "w") ?? 0;
+        if (h < 0 || w < 0) throw new InvalidParameterError("invalid terminal size");
+        await b.resize(ctx.params.id, { height: h, width: w });
+        ctx.sendStatus(200);
+      },
+    },
+  ];
+}

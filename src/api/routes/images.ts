@@ -1,0 +1,102 @@
+import type { Readable } from "node:stream";
+import type { HistoryResponseItem, ImageDeleteResponseItem, ImageInspect, ImageSummary } from "../types.ts";
+import { InvalidParameterError, NotFoundError } from "../../errdefs/index.ts";
+import { qBool, qFilters } from "../query.ts";
+import type { Route } from "../router.ts";
+
+/** What the image routes need from the image service. */
+export interface ImageBackend {
+  importTar(
+    tar: Readable,
+    opts: { repo?: string; tag?: string; message?: string; changes?: string[]; platform?: string },
+  ): Promise<string>;
+  list(opts: {
+    all?: boolean;
+    filters?: Record<string, string[]>;
+    digests?: boolean;
+  }): Promise<ImageSummary[]>;
+  inspect(ref: string): Promise<ImageInspect>;
+  tag(source: string, repo: string, tag?: string): Promise<void>;
+  remove(ref: string, opts: { force?: boolean; noprune?: boolean }): Promise<ImageDeleteResponseItem[]>;
+  history(ref: string): Promise<HistoryResponseItem[]>;
+}
+
+/** Routes of /images. */
+export function imageRoutes(b: ImageBackend): Route[] {
+  return [
+    {
+      method: "POST",
+      path: "/images/create",
+      handler: async (ctx) => {
+        const q = ctx.query;
+        const fromSrc = q.get("fromSrc");
+        const fromImage = q.get("fromImage");
+        if (fromSrc === null && !fromImage)
+          throw new InvalidParameterError("either fromSrc or fromImage must be given");
+        if (fromImage) {
+          // Registry pulls arrive with the distribution work; say so in Docker's "not found" shape.
+          const ref = q.get("tag") ? `${fromImage}:${q.get("tag")}` : fromImage;
+          throw new NotFoundError(
+            `pull access denied for ${fromImage}, repository does not exist or may require 'docker login': wharf cannot pull ${ref} yet; import or build it locally`,
+          );
+        }
+        if (fromSrc !== "-")
+          throw new InvalidParameterError("importing from a URL is not supported; send the tar as the body");
+        const id = await b.importTar(ctx.bodyStream() as Readable, {
+          repo: q.get("repo") || undefined,
+          tag: q.get("tag") || undefined,
+          message: q.get("message") || undefined,
+          changes: q.getAll("changes").filter(Boolean),
+          platform: q.get("platform") || undefined,
+        });
+        const out = ctx.startStream("application/json");
+        out.end(`${JSON.stringify({ status: id })}\n`);
+      },
+    },
+    {
+      method: "GET",
+      path: "/images/json",
+      handler: async (ctx) =>
+        ctx.sendJson(
+          200,
+          await b.list({
+            all: qBool(ctx.query, "all"),
+            filters: qFilters(ctx.query),
+            digests: qBool(ctx.query, "digests"),
+          }),
+        ),
+    },
+    {
+      method: "GET",
+      path: "/images/{name*}/json",
+      handler: async (ctx) => ctx.sendJson(200, await b.inspect(ctx.params.name)),
+    },
+    {
+      method: "GET",
+      path: "/images/{name*}/history",
+      handler: async (ctx) => ctx.sendJson(200, await b.history(ctx.params.name)),
+    },
+    {
+      method: "POST",
+      path: "/images/{name*}/tag",
+      handler: async (ctx) => {
+        const repo = ctx.query.get("repo");
+        if (!repo) throw new InvalidParameterError("repository name must have at least one component");
+        await b.tag(ctx.params.name, repo, ctx.query.get("tag") || undefined);
+        ctx.sendStatus(201);
+      },
+    },
+    {
+      method: "DELETE",
+      path: "/images/{name*}",
+      handler: async (ctx) =>
+        ctx.sendJson(
+          200,
+          await b.remove(ctx.params.name, {
+            force: qBool(ctx.query, "force"),
+            noprune: qBool(ctx.query, "noprune"),
+          }),
+        ),
+    },
+  ];
+}

@@ -1,0 +1,96 @@
+import type { SystemInfo, SystemVersion } from "../types.ts";
+import type { WireEvent } from "../../system/index.ts";
+import { qFilters, qTimeNs } from "../query.ts";
+import type { Route } from "../router.ts";
+
+/** What the system routes need. */
+export interface SystemBackend {
+  info(): Promise<SystemInfo>;
+  version(): SystemVersion;
+  /** Past events since a time, and a subscription to new ones. */
+  eventHistory(sinceNs: bigint): WireEvent[];
+  subscribe(fn: (e: WireEvent) => void): () => void;
+}
+
+function matchesEventFilters(e: WireEvent, f: Record<string, string[]>): boolean {
+  const attrs = e.Actor.Attributes ?? {};
+  const any = (k: string, pred: (v: string) => boolean) => !f[k]?.length || f[k].some(pred);
+  return (
+    any("type", (v) => e.Type === v) &&
+    any("event", (v) => e.Action === v || e.Action.startsWith(`${v}:`)) &&
+    any("container", (v) => e.Type === "container" && (e.Actor.ID.startsWith(v) || attrs.name === v)) &&
+    any("image", (v) => attrs.image === v || e.Actor.ID === v) &&
+    any("network", (v) => e.Type === "network" && (e.Actor.ID.startsWith(v) || attrs.name === v)) &&
+    any("volume", (v) => e.Type === "volume" && e.Actor.ID === v) &&
+    (!f.label?.length ||
+      f.label.every((l) => {
+        const i = l.indexOf("=");
+        return i < 0 ? l in attrs : attrs[l.slice(0, i)] === l.slice(i + 1);
+      }))
+  );
+}
+
+/** Routes of /_ping, /version, /info, /events and the swarm stubs clients probe. */
+export function systemRoutes(b: SystemBackend): Route[] {
+  const ping: Route["handler"] = (ctx) =>
+    ctx.sendText(200, "OK", {
+      "Builder-Version": "1",
+      "Cache-Control": "no-cache, no-store, must-revalidate",
+      Pragma: "no-cache",
+      Swarm: "inactive",
+    });
+  return [
+    { method: "GET", path: "/_ping", handler: ping },
+    { method: "HEAD", path: "/_ping", handler: ping },
+    { method: "GET", path: "/version", handler: (ctx) => ctx.sendJson(200, b.version()) },
+    { method: "GET", path: "/info", handler: async (ctx) => ctx.sendJson(200, await b.info()) },
+    {
+      method: "GET",
+      path: "/events",
+      handler: async (ctx) => {
+        const filters = qFilters(ctx.query);
+        const since = qTimeNs(ctx.query, "since");
+        const until = qTimeNs(ctx.query, "until");
+        const out = ctx.startStream("application/json");
+        const send = (e: WireEvent) => {
+          if (matchesEventFilters(e, filters)) out.write(`${JSON.stringify(e)}\n`);
+        };
+        const nowNs = BigInt(Date.now()) * 1_000_000n;
+        if (since !== undefined) {
+          for (const e of b.eventHistory(since)) {
+            if (until !== undefined && BigInt(e.timeNano) > until) break;
+            send(e);
+          }
+        }
+        if (until !== undefined && until <= nowNs) {
+          out.end();
+          return;
+        }
+        const unsub = b.subscribe((e) => {
+          if (until !== undefined && BigInt(e.timeNano) > until) return;
+          send(e);
+        });
+        let timer: NodeJS.Timeout | undefined;
+        if (until !== undefined) timer = setTimeout(() => out.end(), Number((until - nowNs) / 1_000_000n));
+        await ctx.closed;
+        clearTimeout(timer);
+        unsub();
+      },
+    },
+    {
+      method: "GET",
+      path: "/swarm",
+      handler: (ctx) => {
+        ctx.sendJson(503, {
+          message:
+            'This node is not a swarm manager. Use "docker swarm init" or "docker swarm join" to connect this node to swarm and try again.',
+        });
+      },
+    },
+    {
+      method: "POST",
+      path: "/swarm/leave",
+      handler: (ctx) => ctx.sendJson(503, { message: "This node is not part of a swarm" }),
+    },
+  ];
+}

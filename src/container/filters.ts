@@ -1,0 +1,82 @@
+import { InvalidParameterError } from "../errdefs/index.ts";
+import { parseRfc3339Ns } from "../util/index.ts";
+import type { ContainerRecord, ContainerStateDoc } from "./model.ts";
+
+const KNOWN = new Set([
+  "id",
+  "name",
+  "label",
+  "status",
+  "ancestor",
+  "exited",
+  "before",
+  "since",
+  "health",
+  "network",
+  "volume",
+  "publish",
+  "expose",
+  "is-task",
+  "isolation",
+]);
+const STATUSES = new Set(["created", "restarting", "running", "removing", "paused", "exited", "dead"]);
+
+/** Refuses unknown filter keys and values with Docker's texts. */
+export function validateFilters(filters: Record<string, string[]>): void {
+  for (const [k, vals] of Object.entries(filters)) {
+    if (!KNOWN.has(k)) throw new InvalidParameterError(`invalid filter '${k}'`);
+    if (k === "status")
+      for (const v of vals)
+        if (!STATUSES.has(v)) throw new InvalidParameterError(`invalid filter 'status=${v}'`);
+    if (k === "exited")
+      for (const v of vals)
+        if (!/^-?\d+$/.test(v)) throw new InvalidParameterError(`invalid filter 'exited=${v}'`);
+  }
+}
+
+/** Docker's label filter: `key` requires the label, `key=value` its value. */
+export function labelsMatch(labels: Record<string, string>, wanted: string[]): boolean {
+  return wanted.every((w) => {
+    const i = w.indexOf("=");
+    if (i < 0) return w in labels;
+    return labels[w.slice(0, i)] === w.slice(i + 1);
+  });
+}
+
+/** Whether a container passes every filter (values of one key are alternatives; keys all must hold). */
+export function matchesFilters(
+  rec: ContainerRecord,
+  st: ContainerStateDoc,
+  filters: Record<string, string[]>,
+  createdOf: (ref: string) => bigint,
+): boolean {
+  const any = (k: string, pred: (v: string) => boolean) => !filters[k]?.length || filters[k].some(pred);
+  const name = rec.Name.slice(1);
+  return (
+    any("id", (v) => rec.Id.startsWith(v)) &&
+    any("name", (v) => {
+      try {
+        return new RegExp(v).test(name) || new RegExp(v).test(rec.Name);
+      } catch {
+        return name.includes(v);
+      }
+    }) &&
+    (!filters.label?.length || labelsMatch(rec.Config.Labels ?? {}, filters.label)) &&
+    any("status", (v) => st.State.Status === v) &&
+    any("exited", (v) => st.State.Status === "exited" && st.State.ExitCode === Number(v)) &&
+    any("ancestor", (v) => {
+      const img = rec.Config.Image ?? "";
+      const bare = img.replace(/:latest$/, "");
+      return (
+        img === v ||
+        bare === v.replace(/:latest$/, "") ||
+        rec.Image === v ||
+        rec.Image.slice(7).startsWith(v.replace(/^sha256:/, ""))
+      );
+    }) &&
+    any("before", (v) => parseRfc3339Ns(rec.Created) < createdOf(v)) &&
+    any("since", (v) => parseRfc3339Ns(rec.Created) > createdOf(v)) &&
+    any("health", (v) => (st.State.Health?.Status ?? "none") === v) &&
+    any("is-task", (v) => v === "false")
+  );
+}

@@ -1,0 +1,679 @@
+import { mkdir, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import type { ContainerCreateRequest, ContainerInspectResponse, ContainerSummary } from "../api/types.ts";
+import { ConflictError, InvalidParameterError, NotModifiedError, isNotFound } from "../errdefs/index.ts";
+import type { EventSink } from "../system/index.ts";
+import { RecordStore } from "../store/index.ts";
+import { log, newId, nowNs, nowRfc3339, parseRfc3339Ns, shortId } from "../util/index.ts";
+import { commandOf, mergeImageConfig, validateHostConfig } from "./config.ts";
+import type { AttachedStdio, ExitInfo, ImageBackend, LogEntry, LogReader, RuntimeBackend } from "./deps.ts";
+import { hostsFile, resolvConf } from "./etcfiles.ts";
+import { matchesFilters, validateFilters } from "./filters.ts";
+import { initialState, type ContainerRecord, type ContainerStateDoc } from "./model.ts";
+import { ContainerIndex, normalizeName } from "./names.ts";
+import { toInspect, toSummary } from "./view.ts";
+
+/** What start needs to turn a container into an OCI spec: built by the daemon from runtime/ helpers. */
+export type SpecFactory = (c: {
+  record: ContainerRecord;
+  rootfs: string;
+  /** Bind mounts the engine adds (/etc/hosts, /etc/hostname, /etc/resolv.conf). */
+  etcMounts: { source: string; destination: string }[];
+}) => Promise<unknown>;
+
+/** The container service's collaborators, passed in by the daemon. */
+export interface ContainerServiceOptions {
+  /** `<data-root>/containers` */
+  root: string;
+  /** `<exec-root>/containers`: OCI bundles and conmon's sockets live on tmpfs. */
+  execRoot: string;
+  tmpDir: string;
+  images: ImageBackend;
+  runtime: RuntimeBackend;
+  buildSpec: SpecFactory;
+  readLog: LogReader;
+  events: EventSink;
+}
+
+type Waiter = (exit: { code: number; error?: string }) => void;
+
+/** One container in memory: its record, its state, and who is waiting on it. */
+class Container {
+  record: ContainerRecord;
+  state: ContainerStateDoc;
+  /** Attach requests that arrived before start; start connects them before the process runs. */
+  pendingAttach = new Set<(stdio: AttachedStdio | Error) => void>();
+  exitWaiters = new Set<Waiter>();
+  removeWaiters = new Set<Waiter>();
+  /** Serialises lifecycle operations on this container. */
+  lock: Promise<unknown> = Promise.resolve();
+  /** Resolves when the current run ends. */
+  running?: Promise<void>;
+  removing = false;
+  removed = false;
+  mounted = false;
+
+  constructor(record: ContainerRecord, state: ContainerStateDoc) {
+    this.record = record;
+    this.state = state;
+  }
+
+  get id(): string {
+    return this.record.Id;
+  }
+
+  /** Runs `fn` after every earlier operation on this container. */
+  serial<T>(fn: () => Promise<T>): Promise<T> {
+    const next = this.lock.then(fn, fn);
+    this.lock = next.catch(() => undefined);
+    return next;
+  }
+}
+
+/** Container lifecycle: create, start, stop, kill, remove, wait, attach, logs, list, inspect. */
+export class ContainerService {
+  readonly #o: ContainerServiceOptions;
+  readonly #store: RecordStore<ContainerRecord>;
+  readonly #index = new ContainerIndex<Container>();
+
+  constructor(opts: ContainerServiceOptions) {
+    this.#o = opts;
+    this.#store = new RecordStore<ContainerRecord>(opts.root, {
+      document: "container.json",
+      tmpDir: opts.tmpDir,
+    });
+  }
+
+  /** Loads every container, drops half-created ones, and reconnects to those whose conmon still runs. */
+  async init(): Promise<void> {
+    await this.#store.init();
+    await mkdir(this.#o.execRoot, { recursive: true });
+    const { records, broken } = await this.#store.loadAll();
+    for (const id of broken) {
+      log("warn", "removing half-created container", { id });
+      await this.#store.remove(id);
+    }
+    await Promise.all(
+      [...records.values()].map(async (rec) => {
+        const state = (await this.#store.getDoc<ContainerStateDoc>(rec.Id, "state.json")) ?? initialState();
+        const c = new Container(rec, state);
+        this.#index.add(rec.Id, rec.Name, c);
+        this.#o.images.retain(rec.Image);
+        if (state.State.Running) await this.#reconnect(c);
+      }),
+    );
+  }
+
+  async #reconnect(c: Container): Promise<void> {
+    c.mounted = true;
+    if (await this.#o.runtime.isAlive(c.id)) {
+      this.#watchExit(c);
+      return;
+    }
+    // The container ended while the daemon was down: conmon left its exit code behind.
+    try {
+      const exit = await Promise.race([
+        this.#o.runtime.waitExit(c.id),
+        new Promise<never>((_, rej) => setTimeout(() => rej(new Error("no exit file")), 2000)),
+      ]);
+      await this.#onExit(c, exit);
+    } catch {
+      await this.#onExit(c, { exitCode: 255, exitedAt: nowRfc3339(), oomKilled: false });
+    }
+  }
+
+  /** The container for an ID, name or unique ID prefix; NotFoundError `No such container: x` otherwise. */
+  #get(ref: string): Container {
+    return this.#index.get(ref);
+  }
+
+  /** True when a container with that ref exists. */
+  exists(ref: string): boolean {
+    return this.#index.find(ref) !== undefined;
+  }
+
+  /** The ID of a container ref. */
+  resolveId(ref: string): string {
+    return this.#get(ref).id;
+  }
+
+  /** Whether some container uses this image, and whether one of those runs (for rmi's conflict rules). */
+  imageUse(imageId: string): { running: boolean; containerId: string } | undefined {
+    let found: { running: boolean; containerId: string } | undefined;
+    for (const c of this.#index.values()) {
+      if (c.record.Image !== imageId) continue;
+      if (c.state.State.Running) return { running: true, containerId: c.id };
+      found ??= { running: false, containerId: c.id };
+    }
+    return found;
+  }
+
+  #attrs(c: Container, extra: Record<string, string> = {}): Record<string, string> {
+    return {
+      ...(c.record.Config.Labels ?? {}),
+      image: c.record.Config.Image ?? "",
+      name: c.record.Name.slice(1),
+      ...extra,
+    };
+  }
+
+  #emit(c: Container, action: string, extra?: Record<string, string>): void {
+    this.#o.events({
+      Type: "container",
+      Action: action,
+      Actor: { ID: c.id, Attributes: this.#attrs(c, extra) },
+    });
+  }
+
+  async #saveState(c: Container): Promise<void> {
+    if (c.removed) return;
+    await this.#store.putDoc(c.id, "state.json", c.state);
+  }
+
+  /** POST /containers/create */
+  async create(
+    req: ContainerCreateRequest,
+    opts: { name?: string },
+  ): Promise<{ Id: string; Warnings: string[] }> {
+    if (!req || typeof req !== "object")
+      throw new InvalidParameterError("config cannot be empty in order to create a container");
+    if (!req.Image) throw new InvalidParameterError("No command specified");
+    const hostConfig = req.HostConfig ?? {};
+    validateHostConfig(hostConfig);
+    const id = newId();
+    const name = opts.name ? normalizeName(opts.name) : this.#index.generateName();
+    this.#index.reserveName(name, id);
+    try {
+      const image = await this.#o.images.resolve(req.Image);
+      const { HostConfig: _h, NetworkingConfig: _n, ...cfgIn } = req;
+      const config = mergeImageConfig(cfgIn, image.config);
+      config.Image = req.Image;
+      config.Hostname = req.Hostname || shortId(id);
+      config.Domainname = req.Domainname ?? "";
+      config.AttachStdin ??= false;
+      config.AttachStdout ??= false;
+      config.AttachStderr ??= false;
+      config.Tty ??= false;
+      config.OpenStdin ??= false;
+      config.StdinOnce ??= false;
+      config.Cmd ??= undefined;
+      const { path, args } = commandOf(config);
+      const dir = this.#store.dir(id);
+      const record: ContainerRecord = {
+        Id: id,
+        Name: name,
+        Created: nowRfc3339(),
+        Path: path,
+        Args: args,
+        Config: config,
+        HostConfig: withHostDefaults(hostConfig),
+        Image: image.id,
+        LogPath: join(dir, "container.log"),
+        HostnamePath: join(dir, "hostname"),
+        HostsPath: join(dir, "hosts"),
+        ResolvConfPath: join(dir, "resolv.conf"),
+      };
+      await mkdir(dir, { recursive: true, mode: 0o710 });
+      const state = initialState();
+      // state first: a record without state.json loads as "created", one without container.json is dropped.
+      await this.#store.putDoc(id, "state.json", state);
+      await this.#store.put(id, record);
+      const c = new Container(record, state);
+      this.#index.add(id, name, c);
+      this.#o.images.retain(image.id);
+      this.#emit(c, "create");
+      return { Id: id, Warnings: [] };
+    } catch (e) {
+      this.#index.releaseName(name);
+      await this.#store.remove(id).catch(() => undefined);
+      throw e;
+    }
+  }
+
+  async #prepareRootfs(c: Container): Promise<string> {
+    const dir = this.#store.dir(c.id);
+    const rootfs = join(dir, "merged");
+    if (!c.mounted) {
+      await Promise.all(["upper", "work", "merged"].map((d) => mkdir(join(dir, d), { recursive: true })));
+      await this.#o.images.mountRootfs({
+        imageId: c.record.Image,
+        upperDir: join(dir, "upper"),
+        workDir: join(dir, "work"),
+        target: rootfs,
+      });
+      c.mounted = true;
+    }
+    return rootfs;
+  }
+
+  async #unmountRootfs(c: Container): Promise<void> {
+    if (!c.mounted) return;
+    try {
+      await this.#o.images.unmountRootfs(join(this.#store.dir(c.id), "merged"));
+    } catch (e) {
+      log("warn", "unmount failed", { id: c.id, err: e });
+    }
+    c.mounted = false;
+  }
+
+  async #writeEtcFiles(c: Container): Promise<{ source: string; destination: string }[]> {
+    const r = c.record;
+    const hc = r.HostConfig;
+    const hostname = r.Config.Hostname ?? shortId(c.id);
+    await Promise.all([
+      writeFile(r.HostnamePath, `${hostname}\n`),
+      writeFile(r.HostsPath, hostsFile({ hostname, domainname: r.Config.Domainname, extra: hc.ExtraHosts })),
+      resolvConf({ dns: hc.Dns, dnsSearch: hc.DnsSearch, dnsOptions: hc.DnsOptions }).then((t) =>
+        writeFile(r.ResolvConfPath, t),
+      ),
+    ]);
+    return [
+      { source: r.ResolvConfPath, destination: "/etc/resolv.conf" },
+      { source: r.HostnamePath, destination: "/etc/hostname" },
+      { source: r.HostsPath, destination: "/etc/hosts" },
+    ];
+  }
+
+  /** POST /containers/{id}/start */
+  start(ref: string): Promise<void> {
+    const c = this.#get(ref);
+    return c.serial(() => this.#start(c));
+  }
+
+  async #start(c: Container): Promise<void> {
+    const st = c.state.State;
+    if (c.removing) throw new ConflictError(`container is marked for removal and cannot be started`);
+    if (st.Paused) throw new ConflictError("cannot start a paused container, try unpause instead");
+    if (st.Running) throw new NotModifiedError("container already started");
+    const bundleDir = join(this.#o.execRoot, c.id);
+    try {
+      const [rootfs, etcMounts] = await Promise.all([
+        this.#prepareRootfs(c),
+        this.#writeEtcFiles(c),
+        mkdir(bundleDir, { recursive: true }),
+      ]).then(([r, m]) => [r, m] as const);
+      const spec = await this.#o.buildSpec({ record: c.record, rootfs, etcMounts });
+      await this.#o.runtime.delete(c.id, { force: true }).catch(() => undefined);
+      const { pid } = await this.#o.runtime.create(c.id, {
+        bundleDir,
+        spec,
+        logPath: c.record.LogPath,
+        tty: !!c.record.Config.Tty,
+        openStdin: !!c.record.Config.OpenStdin,
+        stdinOnce: !!c.record.Config.StdinOnce,
+      });
+      await this.#connectPendingAttach(c);
+      const startedNs = nowNs();
+      await this.#o.runtime.start(c.id);
+      Object.assign(st, {
+        Status: "running",
+        Running: true,
+        Paused: false,
+        Restarting: false,
+        OOMKilled: false,
+        Dead: false,
+        Pid: pid,
+        ExitCode: 0,
+        Error: "",
+        StartedAt: nowRfc3339(),
+        FinishedAt: "0001-01-01T00:00:00Z",
+      });
+      c.state.HasBeenStarted = true;
+      c.state.StartedAtNs = startedNs.toString();
+      this.#watchExit(c);
+      await this.#saveState(c);
+      this.#emit(c, "start");
+    } catch (e) {
+      const message = e instanceof Error ? e.message : String(e);
+      st.Error = message;
+      st.ExitCode = exitCodeForStartError(message);
+      await this.#saveState(c).catch(() => undefined);
+      for (const a of c.pendingAttach) a(e instanceof Error ? e : new Error(message));
+      c.pendingAttach.clear();
+      await this.#o.runtime.delete(c.id, { force: true }).catch(() => undefined);
+      await this.#unmountRootfs(c);
+      this.#resolveExitWaiters(c, { code: st.ExitCode, error: message });
+      if (c.record.HostConfig.AutoRemove) void this.remove(c.id, { force: true }).catch(() => undefined);
+      throw e;
+    }
+  }
+
+  async #connectPendingAttach(c: Container): Promise<void> {
+    const pending = [...c.pendingAttach];
+    c.pendingAttach.clear();
+    await Promise.all(
+      pending.map(async (resolve) => {
+        try {
+          resolve(await this.#o.runtime.attach(c.id));
+        } catch (e) {
+          resolve(e as Error);
+        }
+      }),
+    );
+  }
+
+  #watchExit(c: Container): void {
+    c.running = this.#o.runtime.waitExit(c.id).then(
+      (exit) => this.#onExit(c, exit),
+      (e) => log("error", "waiting for container exit failed", { id: c.id, err: e }),
+    );
+  }
+
+  async #onExit(c: Container, exit: ExitInfo): Promise<void> {
+    const st = c.state.State;
+    Object.assign(st, {
+      Status: "exited",
+      Running: false,
+      Paused: false,
+      Restarting: false,
+      Pid: 0,
+      ExitCode: exit.exitCode,
+      OOMKilled: exit.oomKilled,
+      FinishedAt: exit.exitedAt,
+    });
+    await this.#saveState(c).catch((e) => log("error", "saving state failed", { id: c.id, err: e }));
+    await this.#o.runtime.delete(c.id, { force: true }).catch(() => undefined);
+    await this.#unmountRootfs(c);
+    if (exit.oomKilled) this.#emit(c, "oom");
+    this.#emit(c, "die", { exitCode: String(exit.exitCode) });
+    this.#resolveExitWaiters(c, { code: exit.exitCode });
+    if (c.record.HostConfig.AutoRemove && !c.removing) {
+      await this.remove(c.id, { force: true }).catch((e) =>
+        log("warn", "auto-remove failed", { id: c.id, err: e }),
+      );
+    }
+  }
+
+  #resolveExitWaiters(c: Container, exit: { code: number; error?: string }): void {
+    const waiters = [...c.exitWaiters];
+    c.exitWaiters.clear();
+    for (const w of waiters) w(exit);
+  }
+
+  /** POST /containers/{id}/stop: the stop signal, then SIGKILL after the timeout (seconds; -1 waits forever). */
+  stop(ref: string, opts: { timeout?: number; signal?: string }): Promise<void> {
+    const c = this.#get(ref);
+    return c.serial(async () => {
+      if (!c.state.State.Running) throw new NotModifiedError("container already stopped");
+      await this.#stop(c, opts);
+      this.#emit(c, "stop");
+    });
+  }
+
+  async #stop(c: Container, opts: { timeout?: number; signal?: string }): Promise<void> {
+    const signal = opts.signal || c.record.Config.StopSignal || "SIGTERM";
+    const timeout = opts.timeout ?? c.record.Config.StopTimeout ?? 10;
+    const ended = c.running ?? Promise.resolve();
+    try {
+      await this.#kill(c, signal);
+    } catch (e) {
+      if (!c.state.State.Running) return;
+      log("warn", "stop signal failed, killing", { id: c.id, err: e });
+    }
+    if (timeout >= 0) {
+      let timer: NodeJS.Timeout | undefined;
+      const timedOut = await Promise.race([
+        ended.then(() => false),
+        new Promise<boolean>((r) => {
+          timer = setTimeout(() => r(true), timeout * 1000);
+        }),
+      ]);
+      clearTimeout(timer);
+      if (timedOut && c.state.State.Running) await this.#kill(c, "SIGKILL").catch(() => undefined);
+    }
+    await ended;
+  }
+
+  async #kill(c: Container, signal: string | number): Promise<void> {
+    await this.#o.runtime.kill(c.id, signal);
+    this.#emit(c, "kill", { signal: String(signalNumber(signal)) });
+  }
+
+  /** POST /containers/{id}/kill */
+  async kill(ref: string, signal?: string): Promise<void> {
+    const c = this.#get(ref);
+    const sig = signal || "SIGKILL";
+    if (signalNumber(sig) < 0) throw new InvalidParameterError(`Invalid signal: ${sig}`);
+    if (!c.state.State.Running)
+      throw new ConflictError(`Cannot kill container: ${ref}: Container ${c.id} is not running`);
+    await this.#kill(c, sig);
+    if (signalNumber(sig) === 9) await c.running;
+  }
+
+  /** POST /containers/{id}/restart */
+  restart(ref: string, opts: { timeout?: number; signal?: string }): Promise<void> {
+    const c = this.#get(ref);
+    return c.serial(async () => {
+      if (c.state.State.Running) await this.#stop(c, opts);
+      await this.#start(c);
+      this.#emit(c, "restart");
+    });
+  }
+
+  /** DELETE /containers/{id} */
+  remove(ref: string, opts: { force?: boolean; volumes?: boolean }): Promise<void> {
+    const c = this.#get(ref);
+    if (c.removing && !c.state.State.Running) {
+      return new Promise((resolve) => c.removeWaiters.add(() => resolve()));
+    }
+    return c.serial(async () => {
+      if (c.removed) return;
+      if (c.state.State.Running) {
+        if (!opts.force)
+          throw new ConflictError(
+            `You cannot remove a running container ${c.id}. Stop the container before attempting removal or force remove`,
+          );
+        c.removing = true;
+        await this.#kill(c, "SIGKILL").catch(() => undefined);
+        await c.running;
+      }
+      c.removing = true;
+      c.state.State.Status = "removing";
+      await this.#o.runtime.delete(c.id, { force: true }).catch(() => undefined);
+      await this.#unmountRootfs(c);
+      c.removed = true;
+      await this.#store.remove(c.id);
+      this.#index.delete(c.id, c.record.Name);
+      this.#o.images.release(c.record.Image);
+      for (const a of c.pendingAttach) a(new Error("container removed"));
+      c.pendingAttach.clear();
+      this.#emit(c, "destroy");
+      const code = c.state.State.ExitCode;
+      for (const w of c.removeWaiters) w({ code });
+      c.removeWaiters.clear();
+      this.#resolveExitWaiters(c, { code });
+    });
+  }
+
+  /**
+   * POST /containers/{id}/wait. `requestedAtNs` is when the client's connection opened: a container that
+   * started and exited after that still counts for next-exit, since the wait was sent before the start.
+   */
+  wait(
+    ref: string,
+    opts: { condition?: string; requestedAtNs?: bigint },
+  ): { ready: Promise<{ StatusCode: number; Error: { Message: string } | null }> } {
+    const c = this.#get(ref);
+    const condition = opts.condition || "not-running";
+    if (!["not-running", "next-exit", "removed"].includes(condition))
+      throw new InvalidParameterError(`invalid condition: "${condition}"`);
+    const st = c.state.State;
+    const asResult = (e: { code: number; error?: string }) => ({
+      StatusCode: e.code,
+      Error: e.error ? { Message: e.error } : null,
+    });
+    if (condition === "not-running" && !st.Running) {
+      return { ready: Promise.resolve(asResult({ code: st.ExitCode })) };
+    }
+    if (condition === "next-exit" && !st.Running && opts.requestedAtNs && c.state.StartedAtNs) {
+      if (BigInt(c.state.StartedAtNs) >= opts.requestedAtNs)
+        return { ready: Promise.resolve(asResult({ code: st.ExitCode })) };
+    }
+    const ready = new Promise<{ code: number; error?: string }>((resolve) => {
+      if (condition === "removed") c.removeWaiters.add(resolve);
+      else c.exitWaiters.add(resolve);
+    }).then(asResult);
+    return { ready };
+  }
+
+  /**
+   * Attach to a container's stdio. A container not yet running hands out its stdio when it starts,
+   * so `docker run` and `start -a` (attach, then start) see the first byte of output.
+   */
+  attach(ref: string): { tty: boolean; openStdin: boolean; stdio: Promise<AttachedStdio>; cancel(): void } {
+    const c = this.#get(ref);
+    this.#emit(c, "attach");
+    const tty = !!c.record.Config.Tty;
+    const openStdin = !!c.record.Config.OpenStdin;
+    if (c.state.State.Running) {
+      return { tty, openStdin, stdio: this.#o.runtime.attach(c.id), cancel: () => undefined };
+    }
+    let resolver: ((s: AttachedStdio | Error) => void) | undefined;
+    const stdio = new Promise<AttachedStdio>((resolve, reject) => {
+      resolver = (s) => (s instanceof Error ? reject(s) : resolve(s));
+      c.pendingAttach.add(resolver);
+    });
+    return {
+      tty,
+      openStdin,
+      stdio,
+      cancel: () => {
+        if (resolver) c.pendingAttach.delete(resolver);
+      },
+    };
+  }
+
+  /** POST /containers/{id}/resize */
+  async resize(ref: string, size: { height: number; width: number }): Promise<void> {
+    const c = this.#get(ref);
+    if (!c.state.State.Running) throw new ConflictError(`Container ${c.id} is not running`);
+    if (!c.record.Config.Tty) return;
+    await this.#o.runtime.resize(c.id, size);
+  }
+
+  /** GET /containers/{id}/logs: entries from the log file, following until the container stops when asked. */
+  logs(
+    ref: string,
+    opts: { since?: bigint; until?: bigint; tail?: number; follow?: boolean },
+  ): { tty: boolean; entries: AsyncIterable<LogEntry> } {
+    const c = this.#get(ref);
+    const follow = opts.follow && c.state.State.Running ? (c.running ?? Promise.resolve()) : undefined;
+    return {
+      tty: !!c.record.Config.Tty,
+      entries: this.#o.readLog(c.record.LogPath, {
+        since: opts.since,
+        until: opts.until,
+        tail: opts.tail,
+        follow,
+      }),
+    };
+  }
+
+  /** GET /containers/{id}/json */
+  inspect(ref: string): ContainerInspectResponse {
+    const c = this.#get(ref);
+    return toInspect(c.record, c.state, { dir: this.#store.dir(c.id), lowerDirs: [] });
+  }
+
+  /** GET /containers/json */
+  list(opts: { all?: boolean; limit?: number; filters?: Record<string, string[]> }): ContainerSummary[] {
+    const filters = opts.filters ?? {};
+    validateFilters(filters);
+    const all = opts.all || (opts.limit ?? 0) > 0 || Object.keys(filters).length > 0;
+    const lookupCreated = (ref: string): bigint => {
+      try {
+        return parseRfc3339Ns(this.#get(ref).record.Created);
+      } catch (e) {
+        if (isNotFound(e)) throw new InvalidParameterError(`No such container: ${ref}`);
+        throw e;
+      }
+    };
+    let out = [...this.#index.values()]
+      .filter((c) => all || c.state.State.Running)
+      .filter((c) => matchesFilters(c.record, c.state, filters, lookupCreated))
+      .sort((a, b) => (parseRfc3339Ns(b.record.Created) > parseRfc3339Ns(a.record.Created) ? 1 : -1));
+    if (opts.limit && opts.limit > 0) out = out.slice(0, opts.limit);
+    return out.map((c) => toSummary(c.record, c.state));
+  }
+
+  /** Number of containers by state, for /info. */
+  counts(): { total: number; running: number; paused: number; stopped: number } {
+    let running = 0;
+    let paused = 0;
+    for (const c of this.#index.values()) {
+      if (c.state.State.Paused) paused++;
+      else if (c.state.State.Running) running++;
+    }
+    const total = this.#index.size;
+    return { total, running, paused, stopped: total - running - paused };
+  }
+}
+
+/** Docker's defaults for fields the CLI may leave out, as inspect shows them. */
+function withHostDefaults(
+  hc: ContainerCreateRequest["HostConfig"] & object,
+): NonNullable<ContainerCreateRequest["HostConfig"]> {
+  return {
+    ...hc,
+    NetworkMode: hc.NetworkMode || "bridge",
+    RestartPolicy: hc.RestartPolicy ?? { Name: "no", MaximumRetryCount: 0 },
+    LogConfig: hc.LogConfig?.Type ? hc.LogConfig : { Type: "k8s-file", Config: hc.LogConfig?.Config ?? {} },
+    ShmSize: hc.ShmSize || 64 * 1024 * 1024,
+    AutoRemove: hc.AutoRemove ?? false,
+    Privileged: hc.Privileged ?? false,
+    ReadonlyRootfs: hc.ReadonlyRootfs ?? false,
+  };
+}
+
+/** runc's start errors as Docker maps them to the exit code the CLI reports. */
+function exitCodeForStartError(message: string): number {
+  if (/executable file not found|no such file or directory/i.test(message)) return 127;
+  if (/permission denied/i.test(message)) return 126;
+  return 128;
+}
+
+const SIGNALS: Record<string, number> = {
+  HUP: 1,
+  INT: 2,
+  QUIT: 3,
+  ILL: 4,
+  TRAP: 5,
+  ABRT: 6,
+  IOT: 6,
+  BUS: 7,
+  FPE: 8,
+  KILL: 9,
+  USR1: 10,
+  SEGV: 11,
+  USR2: 12,
+  PIPE: 13,
+  ALRM: 14,
+  TERM: 15,
+  STKFLT: 16,
+  CHLD: 17,
+  CONT: 18,
+  STOP: 19,
+  TSTP: 20,
+  TTIN: 21,
+  TTOU: 22,
+  URG: 23,
+  XCPU: 24,
+  XFSZ: 25,
+  VTALRM: 26,
+  PROF: 27,
+  WINCH: 28,
+  IO: 29,
+  POLL: 29,
+  PWR: 30,
+  SYS: 31,
+};
+
+/** A signal by name (`SIGTERM`, `TERM`) or number, as Docker parses it; -1 when invalid. */
+export function signalNumber(sig: string | number): number {
+  if (typeof sig === "number") return sig > 0 && sig <= 64 ? sig : -1;
+  if (/^\d+$/.test(sig)) return signalNumber(Number(sig));
+  const name = sig.toUpperCase().replace(/^SIG/, "");
+  const rt = /^RTMIN(?:\+(\d+))?$/.exec(name);
+  if (rt) return 34 + Number(rt[1] ?? 0);
+  return SIGNALS[name] ?? -1;
+}

@@ -1,0 +1,482 @@
+/**
+ * The container runtime: one conmon per container, which runs `runc create`, owns the container's stdio,
+ * log file and attach socket, and writes the exit code to a shared exit dir. conmon daemonizes (double
+ * fork, setsid), so containers outlive the daemon; everything needed to find them again lives under the
+ * exec root.
+ *
+ * Exec root layout:
+ *   runc/                      runc --root: runc's own state, private to this daemon
+ *   exits/<id>                 exit code, written by conmon when the process ends (watched with inotify)
+ *   containers/<id>/           conmon's persist dir: pid, conmon.pid, exit, oom; `bundle` → the bundle dir
+ * conmon also creates `attach` (socket), `ctl` and `winsz` (fifos) in the bundle dir.
+ */
+import { spawn } from "node:child_process";
+import { constants, mkdirSync } from "node:fs";
+import { mkdir, open, readFile, readlink, rm, symlink, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import type { Readable, Writable } from "node:stream";
+import {
+  ConflictError,
+  InvalidParameterError,
+  isErrno,
+  NotFoundError,
+  SystemError,
+} from "../errdefs/index.ts";
+import { log, nowRfc3339 } from "../util/index.ts";
+import { attachSocket } from "./attach.ts";
+import { OciRuntimeError, parseRuncStderr } from "./errors.ts";
+import { type ExitStatus, ExitWatcher } from "./exitwatch.ts";
+import type { OciSpec } from "./oci.ts";
+import { isSameLiveProcess, procStat } from "./procfs.ts";
+import { Runc } from "./runc.ts";
+
+/** Options of ContainerRuntime.create. */
+export interface CreateOptions {
+  /** Directory for config.json; conmon puts its attach socket and fifos here too. */
+  bundleDir: string;
+  spec: OciSpec;
+  /** conmon writes the k8s-file log here. */
+  logPath: string;
+  tty: boolean;
+  openStdin: boolean;
+  /** Close the container's stdin when the first attached client detaches (Docker's StdinOnce). */
+  stdinOnce: boolean;
+  /** Name conmon logs under; the ID when absent. */
+  name?: string;
+  /** conmon's --log-size-max in bytes. */
+  logSizeMax?: number;
+}
+
+/** The state runc reports. */
+export interface RuntimeState {
+  status: "created" | "running" | "stopped" | "paused" | "unknown";
+  pid: number;
+}
+
+/** Runs containers with runc under conmon. */
+export interface ContainerRuntime {
+  /** conmon + `runc create`: resolves when the container exists (created, not started) with its pid. */
+  create(id: string, opts: CreateOptions): Promise<{ pid: number; conmonPid: number }>;
+  /** `runc start`. */
+  start(id: string): Promise<void>;
+  /** Signals the container's init (or all its processes with `all`). */
+  kill(id: string, signal: number | string, opts?: { all?: boolean }): Promise<void>;
+  /** `runc delete` and removal of conmon's leftovers; `force` kills a running container first. */
+  delete(id: string, opts?: { force?: boolean }): Promise<void>;
+  /** runc's view of the container; undefined when runc does not know it. */
+  state(id: string): Promise<RuntimeState | undefined>;
+  /** Resolves once when the container's process exits, also for containers created before a daemon restart. */
+  waitExit(id: string): Promise<ExitStatus>;
+  /** Attaches to stdio through conmon's attach socket. */
+  attach(id: string): Promise<{ stdout: Readable; stderr: Readable; stdin: Writable; close(): void }>;
+  /** Resizes the container's TTY through conmon's ctl fifo. */
+  resize(id: string, size: { height: number; width: number }): Promise<void>;
+  /** True while the container's conmon runs (for reconnecting after a daemon restart). */
+  isAlive(id: string): Promise<boolean>;
+  /** conmon's pid for the container, if recorded. */
+  conmonPid(id: string): Promise<number | undefined>;
+  /** Stops the exit-dir watch; containers keep running. */
+  close(): void;
+}
+
+/** Options of createRuntime. */
+export interface RuntimeOptions {
+  /** Where sockets, pid files and exit files live (e.g. /run/wharf). */
+  execRoot: string;
+  runtimePath?: string;
+  conmonPath?: string;
+  /** Only informs `cgroupParent` users; the spec's cgroupsPath decides where runc puts the container. */
+  cgroupParent?: string;
+  /** conmon's --log-level. */
+  conmonLogLevel?: "error" | "warning" | "info" | "debug";
+  /** How long to wait for conmon to report the container pid. */
+  createTimeoutMs?: number;
+}
+
+interface Known {
+  pid: number;
+  startTime: number | undefined;
+}
+
+/** Builds the conmon/runc runtime rooted at `opts.execRoot`. */
+export function createRuntime(opts: RuntimeOptions): ContainerRuntime {
+  return new ConmonRuntime(opts);
+}
+
+class ConmonRuntime implements ContainerRuntime {
+  readonly #runc: Runc;
+  readonly #conmon: string;
+  readonly #exitDir: string;
+  readonly #ctrDir: string;
+  readonly #logLevel: string;
+  readonly #timeoutMs: number;
+  readonly #exits: ExitWatcher;
+  // pid and start time of containers this process created or looked up, to signal without running runc.
+  readonly #known = new Map<string, Known>();
+
+  constructor(opts: RuntimeOptions) {
+    const root = opts.execRoot;
+    this.#runc = new Runc(opts.runtimePath ?? "/usr/sbin/runc", join(root, "runc"));
+    this.#conmon = opts.conmonPath ?? "/usr/bin/conmon";
+    this.#exitDir = join(root, "exits");
+    this.#ctrDir = join(root, "containers");
+    this.#logLevel = opts.conmonLogLevel ?? "warning";
+    this.#timeoutMs = opts.createTimeoutMs ?? 60_000;
+    for (const d of [this.#runc.root, this.#exitDir, this.#ctrDir])
+      mkdirSync(d, { recursive: true, mode: 0o700 });
+    this.#exits = new ExitWatcher(this.#exitDir, (id) => join(this.#ctrDir, id, "oom"));
+  }
+
+  async create(id: string, o: CreateOptions): Promise<{ pid: number; conmonPid: number }> {
+    checkId(id);
+    const dir = join(this.#ctrDir, id);
+    // A restarted container reuses its ID: clear the previous run's exit records first.
+    await Promise.all([
+      rm(dir, { recursive: true, force: true }),
+      rm(join(this.#exitDir, id), { force: true }),
+      writeFile(join(o.bundleDir, "config.json"), JSON.stringify(o.spec)),
+    ]);
+    await mkdir(dir, { mode: 0o700 });
+    await symlink(o.bundleDir, join(dir, "bundle"));
+    const args = [
+      "--api-version",
+      "1",
+      "-c",
+      id,
+      "-u",
+      id,
+      "-r",
+      this.#runc.path,
+      "-b",
+      o.bundleDir,
+      "-p",
+      join(dir, "pid"),
+      "-n",
+      o.name ?? id,
+      "--exit-dir",
+      this.#exitDir,
+      "--persist-dir",
+      dir,
+      "--full-attach",
+      "-l",
+      `k8s-file:${o.logPath}`,
+      "--log-level",
+      this.#logLevel,
+      "--syslog",
+      "--conmon-pidfile",
+      join(dir, "conmon.pid"),
+      "--runtime-arg",
+      `--root=${this.#runc.root}`,
+    ];
+    if (o.tty) args.push("-t");
+    if (o.openStdin) {
+      args.push("-i");
+      if (!o.stdinOnce) args.push("--leave-stdin-open");
+    }
+    if (o.logSizeMax && o.logSizeMax > 0) args.push("--log-size-max", String(o.logSizeMax));
+    let pid: number;
+    try {
+      pid = await this.#spawnConmon(id, args, dir);
+    } catch (e) {
+      await rm(dir, { recursive: true, force: true }).catch(() => {});
+      throw e;
+    }
+    const [conmonPid, st] = await Promise.all([readPid(join(dir, "conmon.pid")), procStat(pid)]);
+    this.#known.set(id, { pid, startTime: st?.startTime });
+    return { pid, conmonPid: conmonPid ?? 0 };
+  }
+
+  /** Spawns conmon with a sync pipe on fd 3 and resolves with the container pid it reports there. */
+  #spawnConmon(id: string, args: string[], cwd: string): Promise<number> {
+    return new Promise((resolve, reject) => {
+      const child = spawn(this.#conmon, args, {
+        cwd,
+        // conmon reads the pipe's fd number from the environment; nothing else of ours should leak in.
+        env: { PATH: process.env.PATH ?? "/usr/sbin:/usr/bin:/sbin:/bin", _OCI_SYNCPIPE: "3" },
+        stdio: ["ignore", "ignore", "pipe", "pipe"],
+        detached: true,
+      });
+      const sync = child.stdio[3] as Readable;
+      let stderr = "";
+      let data = "";
+      let done = false;
+      const timer = setTimeout(() => {
+        finish(new SystemError(`conmon did not report the container pid within ${this.#timeoutMs} ms`));
+      }, this.#timeoutMs);
+      const finish = (err: Error | undefined, pid?: number): void => {
+        if (done) return;
+        done = true;
+        clearTimeout(timer);
+        // Our end of the sync pipe is not needed once the pid is known; conmon keeps its end.
+        sync.destroy();
+        child.stderr?.destroy();
+        child.unref();
+        if (err) reject(err);
+        else resolve(pid!);
+      };
+      child.stderr?.setEncoding("utf8");
+      child.stderr?.on("data", (s: string) => {
+        if (stderr.length < 65536) stderr += s;
+      });
+      sync.setEncoding("utf8");
+      sync.on("data", (s: string) => {
+        data += s;
+        const nl = data.indexOf("\n");
+        if (nl < 0) return;
+        const msg = parseSync(data.slice(0, nl));
+        if (!msg)
+          return finish(new SystemError(`conmon sent an unreadable sync message: ${data.slice(0, nl)}`));
+        if (msg.data > 0) return finish(undefined, msg.data);
+        finish(new OciRuntimeError("create", parseRuncStderr(msg.message ?? "") || "runc create failed"));
+      });
+      const eof = (): void => {
+        if (data.trim()) return;
+        const detail = stderr.trim() || "no message";
+        finish(new SystemError(`conmon exited without reporting the container pid for ${id}: ${detail}`));
+      };
+      sync.on("end", eof);
+      sync.on("error", eof);
+      child.on("error", (e) => finish(new SystemError(`cannot run conmon: ${e.message}`, { cause: e })));
+      child.on("exit", (code) => {
+        if (code !== 0 && code !== null) {
+          // The first conmon process only fails on bad arguments; its stderr says which.
+          setImmediate(() => finish(new SystemError(`conmon failed (exit ${code}): ${stderr.trim()}`)));
+        }
+      });
+    });
+  }
+
+  async start(id: string): Promise<void> {
+    checkId(id);
+    await this.#runc.run("start", ["start", id]);
+  }
+
+  async kill(id: string, signal: number | string, opts: { all?: boolean } = {}): Promise<void> {
+    checkId(id);
+    const sig = normalizeSignal(signal);
+    if (!opts.all) {
+      const known = await this.#lookup(id);
+      // A start-time match proves the pid is still the container's init, so one kill(2) replaces `runc kill`.
+      if (known && (await isSameLiveProcess(known.pid, known.startTime))) {
+        try {
+          process.kill(known.pid, sig);
+          return;
+        } catch (e) {
+          if (!isErrno(e, "ESRCH")) throw e;
+        }
+      }
+    }
+    const args = ["kill"];
+    if (opts.all) args.push("--all");
+    args.push(id, String(sig));
+    await this.#runc.run("kill", args);
+  }
+
+  async delete(id: string, opts: { force?: boolean } = {}): Promise<void> {
+    checkId(id);
+    const dir = join(this.#ctrDir, id);
+    if (opts.force && (await this.isAlive(id)) && !(await this.#exits.read(id))) {
+      // Kill and wait for conmon to record the exit, so no exit file lands after the cleanup below.
+      await this.kill(id, "SIGKILL", { all: true }).catch(() => {});
+      await withTimeout(this.waitExit(id), 5000);
+    }
+    try {
+      await this.#runc.run("delete", opts.force ? ["delete", "--force", id] : ["delete", id]);
+    } catch (e) {
+      if (!(e instanceof NotFoundError)) throw e;
+    }
+    const bundle = await readlink(join(dir, "bundle")).catch(() => undefined);
+    this.#known.delete(id);
+    await Promise.all([
+      rm(dir, { recursive: true, force: true }),
+      rm(join(this.#exitDir, id), { force: true }),
+      ...(bundle ? ["attach", "ctl", "winsz"].map((f) => rm(join(bundle, f), { force: true })) : []),
+    ]);
+  }
+
+  async state(id: string): Promise<RuntimeState | undefined> {
+    checkId(id);
+    let out: string;
+    try {
+      out = await this.#runc.run("state", ["state", id]);
+    } catch (e) {
+      if (e instanceof NotFoundError) return undefined;
+      throw e;
+    }
+    const s = JSON.parse(out) as { status?: string; pid?: number };
+    const known = ["created", "running", "stopped", "paused"] as const;
+    const status = known.find((k) => k === s.status) ?? "unknown";
+    return { status, pid: typeof s.pid === "number" ? s.pid : 0 };
+  }
+
+  waitExit(id: string): Promise<ExitStatus> {
+    checkId(id);
+    // If conmon died without writing the exit file (killed while we were away), nothing ever will.
+    return this.#exits.wait(id, async () => {
+      if (await this.isAlive(id)) return undefined;
+      log("warn", "container monitor is gone without an exit file", { id });
+      return { exitCode: 255, exitedAt: nowRfc3339(), oomKilled: false };
+    });
+  }
+
+  async attach(id: string): Promise<{ stdout: Readable; stderr: Readable; stdin: Writable; close(): void }> {
+    checkId(id);
+    return attachSocket(join(this.#ctrDir, id, "bundle"));
+  }
+
+  async resize(id: string, size: { height: number; width: number }): Promise<void> {
+    checkId(id);
+    const h = Math.max(0, Math.floor(size.height));
+    const w = Math.max(0, Math.floor(size.width));
+    let fh: Awaited<ReturnType<typeof open>>;
+    try {
+      // Non-blocking: with conmon gone nobody reads the fifo and a blocking open would hang (ENXIO instead).
+      fh = await open(join(this.#ctrDir, id, "bundle", "ctl"), constants.O_WRONLY | constants.O_NONBLOCK);
+    } catch (e) {
+      if (isErrno(e, "ENXIO") || isErrno(e, "ENOENT"))
+        throw new ConflictError(`container ${id} is not running`);
+      throw e;
+    }
+    try {
+      // conmon's ctl protocol: "<type> <height> <width>\n", type 1 = window resize.
+      await fh.write(`1 ${h} ${w}\n`);
+    } finally {
+      await fh.close();
+    }
+  }
+
+  async isAlive(id: string): Promise<boolean> {
+    checkId(id);
+    const pid = await this.conmonPid(id);
+    if (!pid) return false;
+    const st = await procStat(pid);
+    if (!st || st.state === "Z" || st.comm !== "conmon") return false;
+    // The same pid may now be another container's conmon; its command line names the container.
+    const cmdline = await readFile(`/proc/${pid}/cmdline`, "utf8").catch(() => "");
+    return cmdline.split("\0").includes(id);
+  }
+
+  conmonPid(id: string): Promise<number | undefined> {
+    return readPid(join(this.#ctrDir, id, "conmon.pid"));
+  }
+
+  close(): void {
+    this.#exits.close();
+  }
+
+  async #lookup(id: string): Promise<Known | undefined> {
+    const k = this.#known.get(id);
+    if (k) return k;
+    // After a daemon restart: runc's state.json records the init pid and its start time.
+    try {
+      const st = JSON.parse(await readFile(join(this.#runc.root, id, "state.json"), "utf8")) as {
+        init_process_pid?: number;
+        init_process_start?: number;
+      };
+      if (typeof st.init_process_pid !== "number" || st.init_process_pid <= 0) return undefined;
+      const known = { pid: st.init_process_pid, startTime: st.init_process_start };
+      this.#known.set(id, known);
+      return known;
+    } catch {
+      return undefined;
+    }
+  }
+}
+
+function parseSync(line: string): { data: number; message?: string } | undefined {
+  try {
+    const v = JSON.parse(line) as { data?: unknown; message?: unknown };
+    if (typeof v.data !== "number") return undefined;
+    return { data: v.data, ...(typeof v.message === "string" ? { message: v.message } : {}) };
+  } catch {
+    return undefined;
+  }
+}
+
+async function readPid(file: string): Promise<number | undefined> {
+  try {
+    const n = Number.parseInt((await readFile(file, "utf8")).trim(), 10);
+    return Number.isInteger(n) && n > 0 ? n : undefined;
+  } catch (e) {
+    if (isErrno(e, "ENOENT")) return undefined;
+    throw e;
+  }
+}
+
+function checkId(id: string): void {
+  // IDs become path components and command-line arguments.
+  if (!/^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/.test(id)) throw new NotFoundError(`No such container: ${id}`);
+}
+
+const SIGNALS: Record<string, number> = {
+  HUP: 1,
+  INT: 2,
+  QUIT: 3,
+  ILL: 4,
+  TRAP: 5,
+  ABRT: 6,
+  IOT: 6,
+  BUS: 7,
+  FPE: 8,
+  KILL: 9,
+  USR1: 10,
+  SEGV: 11,
+  USR2: 12,
+  PIPE: 13,
+  ALRM: 14,
+  TERM: 15,
+  STKFLT: 16,
+  CHLD: 17,
+  CONT: 18,
+  STOP: 19,
+  TSTP: 20,
+  TTIN: 21,
+  TTOU: 22,
+  URG: 23,
+  XCPU: 24,
+  XFSZ: 25,
+  VTALRM: 26,
+  PROF: 27,
+  WINCH: 28,
+  IO: 29,
+  POLL: 29,
+  PWR: 30,
+  SYS: 31,
+};
+
+/** Signal number from a number, "9", "KILL", "SIGKILL" or "SIGRTMIN+3"; throws InvalidParameter otherwise. */
+export function normalizeSignal(signal: number | string): number {
+  if (typeof signal === "number") {
+    if (Number.isInteger(signal) && signal > 0 && signal <= 64) return signal;
+  } else {
+    const s = signal.trim().toUpperCase();
+    if (/^\d+$/.test(s)) return normalizeSignal(Number(s));
+    const name = s.startsWith("SIG") ? s.slice(3) : s;
+    const n = SIGNALS[name];
+    if (n) return n;
+    const rt = /^RTMIN(?:\+(\d+))?$/.exec(name) ?? /^RTMAX(?:-(\d+))?$/.exec(name);
+    if (rt) {
+      const off = Number(rt[1] ?? 0);
+      const v = name.startsWith("RTMIN") ? 34 + off : 64 - off;
+      if (v >= 34 && v <= 64) return v;
+    }
+  }
+  throw new InvalidParameterError(`Invalid signal: ${signal}`);
+}
+
+function withTimeout<T>(p: Promise<T>, ms: number): Promise<T | undefined> {
+  return new Promise((resolve) => {
+    const t = setTimeout(() => resolve(undefined), ms);
+    t.unref();
+    p.then(
+      (v) => {
+        clearTimeout(t);
+        resolve(v);
+      },
+      () => {
+        clearTimeout(t);
+        resolve(undefined);
+      },
+    );
+  });
+}

@@ -1,0 +1,33 @@
+/**
+ * runtime/: OCI bundle generation and the conmon/runc driver. Callers build a spec with buildSpec (after
+ * resolving the user with resolveUser), then drive the container through createRuntime().
+ */
+export type { AttachStreams } from "./attach.ts";
+export {
+  type ContainerRuntime,
+  type CreateOptions,
+  createRuntime,
+  normalizeSignal,
+  type RuntimeOptions,
+  type RuntimeState,
+} from "./conmon.ts";
+export { isOciRuntimeError, OciRuntimeError, parseRuncStderr } from "./errors.ts";
+export type { ExitStatus } from "./exitwatch.ts";
+export type * from "./oci.ts";
+export { daemonRlimits } from "./rlimits.ts";
+export { resolveInRoot } from "./rootpath.ts";
+export {
+  ALL_CAPS,
+  buildSpec,
+  cgroupsPath,
+  DEFAULT_CAPS,
+  DEFAULT_CGROUP_PARENT,
+  DEFAULT_MASKED_PATHS,
+  DEFAULT_PATH_ENV,
+  DEFAULT_READONLY_PATHS,
+  resolveCaps,
+  type SpecInput,
+  type SpecMount,
+  type SpecResources,
+} from "./spec.ts";
+export { ensureWorkdir, type ResolvedUser, resolveUser, resolveUserFromFiles } from "./user.ts";

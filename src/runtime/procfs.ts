@@ -1,0 +1,42 @@
+import { readFile } from "node:fs/promises";
+
+/** What /proc/<pid>/stat says about a process: its command name, state letter and start time in clock ticks. */
+export interface ProcStat {
+  comm: string;
+  state: string;
+  startTime: number;
+}
+
+/** Reads /proc/<pid>/stat; undefined when the process does not exist. */
+export async function procStat(pid: number): Promise<ProcStat | undefined> {
+  if (!Number.isInteger(pid) || pid <= 0) return undefined;
+  let text: string;
+  try {
+    text = await readFile(`/proc/${pid}/stat`, "utf8");
+  } catch {
+    return undefined;
+  }
+  return parseProcStat(text);
+}
+
+/** Parses the text of /proc/<pid>/stat (the command name may hold spaces and parentheses). */
+export function parseProcStat(text: string): ProcStat | undefined {
+  const open = text.indexOf("(");
+  const close = text.lastIndexOf(")");
+  if (open < 0 || close < open) return undefined;
+  const rest = text
+    .slice(close + 2)
+    .trim()
+    .split(" ");
+  // Field 3 (state) is rest[0]; field 22 (starttime) is rest[19].
+  const startTime = Number(rest[19]);
+  if (!rest[0] || !Number.isFinite(startTime)) return undefined;
+  return { comm: text.slice(open + 1, close), state: rest[0], startTime };
+}
+
+/** True when `pid` is a live (not zombie) process whose start time matches, i.e. not a reused pid. */
+export async function isSameLiveProcess(pid: number, startTime?: number): Promise<boolean> {
+  const st = await procStat(pid);
+  if (!st || st.state === "Z" || st.state === "X") return false;
+  return startTime === undefined || st.startTime === startTime;
+}

@@ -1,0 +1,259 @@
+/**
+ * Starts a real wharf daemon for one integration test file: its own data root, exec root, socket, bridge
+ * and cgroup parent under a temp dir, so test files run side by side and never touch a daemon left running.
+ */
+import { type ChildProcess, execFile, spawn } from "node:child_process";
+import { createHash } from "node:crypto";
+import { existsSync } from "node:fs";
+import { mkdtemp, readFile, rename, rm } from "node:fs/promises";
+import { request } from "node:http";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { promisify } from "node:util";
+
+const run = promisify(execFile);
+
+/** The repository root. */
+export const ROOT = join(dirname(fileURLToPath(import.meta.url)), "../..");
+/** bin/wharf. */
+export const WHARF = join(ROOT, "bin/wharf");
+/** The real docker CLI. */
+export const DOCKER = "/usr/local/bin/docker";
+
+/** A running test daemon. */
+export interface TestDaemon {
+  dir: string;
+  dataRoot: string;
+  execRoot: string;
+  socket: string;
+  /** `unix://...` for -H / WHARF_HOST / DOCKER_HOST. */
+  host: string;
+  bridge: string;
+  proc: ChildProcess;
+  /** Daemon stderr so far (for failure messages). */
+  output(): string;
+  /** Kills the daemon with SIGKILL (containers keep running) and starts a new one on the same roots. */
+  restart(opts?: { kill?: boolean }): Promise<void>;
+  /** Removes every container, stops the daemon and removes its files, mounts and cgroups. */
+  stop(): Promise<void>;
+}
+
+let counter = 0;
+
+async function waitForPing(socket: string, proc: ChildProcess, out: () => string): Promise<void> {
+  const deadline = Date.now() + 20_000;
+  for (;;) {
+    if (proc.exitCode !== null) throw new Error(`daemon exited with ${proc.exitCode}:\n${out()}`);
+    const ok = await new Promise<boolean>((resolve) => {
+      const req = request({ socketPath: socket, path: "/_ping", method: "GET" }, (res) => {
+        res.resume();
+        resolve(res.statusCode === 200);
+      });
+      req.on("error", () => resolve(false));
+      req.end();
+    });
+    if (ok) return;
+    if (Date.now() > deadline) throw new Error(`daemon did not answer on ${socket}:\n${out()}`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
+/** Starts a daemon; call `stop()` in an `after` hook. */
+export async function startDaemon(opts: { name?: string } = {}): Promise<TestDaemon> {
+  const dir = await mkdtemp(join(tmpdir(), `wt-${opts.name ?? "d"}-`));
+  const n = `${process.pid % 10000}${counter++}`;
+  const d = {
+    dir,
+    dataRoot: join(dir, "data"),
+    execRoot: join(dir, "exec"),
+    socket: join(dir, "wharf.sock"),
+    bridge: `wt${n}`.slice(0, 15),
+  };
+  let log = "";
+  const spawnDaemon = () => {
+    const p = spawn(
+      WHARF,
+      [
+        "daemon",
+        "--data-root",
+        d.dataRoot,
+        "--exec-root",
+        d.execRoot,
+        "-H",
+        `unix://${d.socket}`,
+        "--bridge",
+        d.bridge,
+        "--log-level",
+        process.env.WHARF_TEST_LOG_LEVEL ?? "info",
+      ],
+      { stdio: ["ignore", "pipe", "pipe"] },
+    );
+    p.stdout?.on("data", (c: Buffer) => {
+      log += c.toString();
+    });
+    p.stderr?.on("data", (c: Buffer) => {
+      log += c.toString();
+    });
+    return p;
+  };
+  let proc = spawnDaemon();
+  const output = () => log;
+  await waitForPing(d.socket, proc, output);
+  const td: TestDaemon = {
+    ...d,
+    host: `unix://${d.socket}`,
+    get proc() {
+      return proc;
+    },
+    output,
+    async restart(o = {}) {
+      const exited = new Promise((r) => proc.once("exit", r));
+      proc.kill(o.kill === false ? "SIGTERM" : "SIGKILL");
+      await exited;
+      proc = spawnDaemon();
+      await waitForPing(d.socket, proc, output);
+    },
+    async stop() {
+      try {
+        if (proc.exitCode === null) {
+          const ids = await api<{ Id: string }[]>(td, "GET", "/containers/json?all=1").catch(() => []);
+          await Promise.all(ids.map((c) => api(td, "DELETE", `/containers/${c.Id}?force=1`).catch(() => undefined)));
+          const exited = new Promise((r) => proc.once("exit", r));
+          proc.kill("SIGTERM");
+          await Promise.race([exited, new Promise((r) => setTimeout(r, 5000))]);
+          if (proc.exitCode === null) proc.kill("SIGKILL");
+        }
+      } finally {
+        await cleanupLeftovers(d.dir);
+      }
+    },
+  };
+  return td;
+}
+
+/** Kills conmon/container processes whose pid files are under `dir`, unmounts its mounts, removes it. */
+async function cleanupLeftovers(dir: string): Promise<void> {
+  const { stdout } = await run("find", [dir, "-name", "*.pid", "-type", "f"]).catch(() => ({ stdout: "" }));
+  for (const f of stdout.split("\n").filter(Boolean)) {
+    const pid = Number((await readFile(f, "utf8").catch(() => "")).trim());
+    if (pid > 1) {
+      try {
+        process.kill(pid, "SIGKILL");
+      } catch {
+        /* already gone */
+      }
+    }
+  }
+  const mounts = (await readFile("/proc/self/mounts", "utf8"))
+    .split("\n")
+    .map((l) => l.split(" ")[1])
+    .filter((m) => m?.startsWith(dir))
+    .sort((a, b) => b.length - a.length);
+  for (const m of mounts) await run("umount", ["-l", m]).catch(() => undefined);
+  await rm(dir, { recursive: true, force: true });
+}
+
+/** One API call; JSON in and out. Throws with Docker's message on a non-2xx status. */
+export function api<T = unknown>(d: { socket: string }, method: string, path: string, body?: unknown): Promise<T> {
+  return new Promise((resolve, reject) => {
+    const data = body === undefined ? undefined : Buffer.from(JSON.stringify(body));
+    const req = request(
+      {
+        socketPath: d.socket,
+        method,
+        path,
+        headers: data ? { "Content-Type": "application/json", "Content-Length": data.length } : {},
+      },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on("data", (c: Buffer) => chunks.push(c));
+        res.on("end", () => {
+          const text = Buffer.concat(chunks).toString();
+          const status = res.statusCode ?? 0;
+          let parsed: unknown = text;
+          try {
+            parsed = text ? JSON.parse(text) : undefined;
+          } catch {
+            /* not JSON */
+          }
+          if (status >= 200 && status < 300) resolve(parsed as T);
+          else {
+            const err = new Error((parsed as { message?: string })?.message ?? text) as Error & { status: number };
+            err.status = status;
+            reject(err);
+          }
+        });
+      },
+    );
+    req.on("error", reject);
+    req.end(data);
+  });
+}
+
+/** Runs a command, resolving with its exit code and output (never rejects on a non-zero exit). */
+export function exec(
+  cmd: string,
+  args: string[],
+  opts: { env?: Record<string, string>; input?: string | Buffer; timeoutMs?: number } = {},
+): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const p = spawn(cmd, args, { env: { ...process.env, ...opts.env }, stdio: ["pipe", "pipe", "pipe"] });
+    let stdout = "";
+    let stderr = "";
+    p.stdout.on("data", (c: Buffer) => {
+      stdout += c.toString();
+    });
+    p.stderr.on("data", (c: Buffer) => {
+      stderr += c.toString();
+    });
+    const timer = setTimeout(() => p.kill("SIGKILL"), opts.timeoutMs ?? 60_000);
+    p.on("error", reject);
+    p.on("close", (code) => {
+      clearTimeout(timer);
+      resolve({ code: code ?? -1, stdout, stderr });
+    });
+    p.stdin.end(opts.input);
+  });
+}
+
+/** The real docker CLI against a test daemon. */
+export function docker(d: TestDaemon, args: string[], opts: { input?: string; timeoutMs?: number } = {}) {
+  return exec(DOCKER, ["-H", d.host, ...args], { ...opts, env: { DOCKER_CONFIG: join(d.dir, "docker-config") } });
+}
+
+/** The wharf CLI against a test daemon. */
+export function wharf(d: TestDaemon, args: string[], opts: { input?: string; timeoutMs?: number } = {}) {
+  return exec(WHARF, args, { ...opts, env: { WHARF_HOST: d.host } });
+}
+
+/** The busybox rootfs tar, made once per machine by scripts/make-busybox-image.sh and shared by test files. */
+export async function busyboxTar(): Promise<string> {
+  const script = await readFile(join(ROOT, "scripts/make-busybox-image.sh"));
+  const hash = createHash("sha256").update(script).digest("hex").slice(0, 12);
+  const path = join(tmpdir(), `wharf-busybox-${hash}.tar`);
+  if (existsSync(path)) return path;
+  const tmp = `${path}.${process.pid}.tmp`;
+  await run(join(ROOT, "scripts/make-busybox-image.sh"), ["--tar", tmp]);
+  await rename(tmp, path);
+  return path;
+}
+
+/** Imports busybox:latest (CMD ["sh"]) into a test daemon through the API. */
+export async function importBusybox(d: TestDaemon): Promise<void> {
+  const tar = await busyboxTar();
+  const changes = encodeURIComponent('CMD ["sh"]');
+  const { code, stderr } = await exec("curl", [
+    "-sf",
+    "--unix-socket",
+    d.socket,
+    "-X",
+    "POST",
+    "-H",
+    "Content-Type: application/x-tar",
+    "--data-binary",
+    `@${tar}`,
+    `http://docker/images/create?fromSrc=-&repo=busybox&tag=latest&changes=${changes}`,
+  ]);
+  if (code !== 0) throw new Error(`import of busybox failed (${code}): ${stderr}`);
+}

@@ -223,7 +223,7 @@ export function lex(src: string): Token[] {
         /^[+-]?(0[xX][0-9a-fA-F_]+|0[bB][01_]+|0[oO]?[0-7_]+|(\d[\d_]*)?\.?\d*([eE][+-]?\d+)?)/.exec(
           src.slice(p),
         );
-      if (num && num[0] && /[0-9]/.test(num[0]) && (c === "." || c === "-" || c === "+" || /[0-9]/.test(c))) {
+      if (num?.[0] && /[0-9]/.test(num[0]) && (c === "." || c === "-" || c === "+" || /[0-9]/.test(c))) {
         toks.push({ kind: "number", val: num[0], pos: p });
         p += num[0].length;
         continue;

@@ -131,6 +131,7 @@ class ConmonRuntime implements ContainerRuntime {
     checkId(id);
     const dir = join(this.#ctrDir, id);
     // A restarted container reuses its ID: clear the previous run's exit records first.
+    this.#exits.forget(id);
     await Promise.all([
       rm(dir, { recursive: true, force: true }),
       rm(join(this.#exitDir, id), { force: true }),
@@ -287,6 +288,7 @@ class ConmonRuntime implements ContainerRuntime {
     }
     const bundle = await readlink(join(dir, "bundle")).catch(() => undefined);
     this.#known.delete(id);
+    this.#exits.forget(id);
     await Promise.all([
       rm(dir, { recursive: true, force: true }),
       rm(join(this.#exitDir, id), { force: true }),

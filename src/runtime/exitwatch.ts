@@ -2,7 +2,7 @@ import { type FSWatcher, watch } from "node:fs";
 import { readFile, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { isErrno } from "../errdefs/index.ts";
-import { rfc3339Nano } from "../util/index.ts";
+import { nowNs, rfc3339Nano } from "../util/index.ts";
 
 /** How a container's process ended, as conmon recorded it. */
 export interface ExitStatus {
@@ -26,6 +26,8 @@ export class ExitWatcher {
   readonly dir: string;
   readonly #oomFile: (id: string) => string;
   readonly #waiters = new Map<string, Waiter>();
+  // Exits seen by this process, so every reader gets the same exitedAt.
+  readonly #seen = new Map<string, ExitStatus>();
   #watcher: FSWatcher | undefined;
 
   constructor(dir: string, oomFile: (id: string) => string) {
@@ -57,8 +59,14 @@ export class ExitWatcher {
     return promise;
   }
 
-  /** Reads the exit file now; undefined while the container has not exited. */
-  async read(id: string): Promise<ExitStatus | undefined> {
+  /**
+   * Reads the exit file now; undefined while the container has not exited. `live` (an inotify event just
+   * now) stamps the exit with the current time: the file's mtime comes from the coarse kernel clock and can
+   * read a few ms before the container's last log lines.
+   */
+  async read(id: string, live = false): Promise<ExitStatus | undefined> {
+    const seen = this.#seen.get(id);
+    if (seen) return seen;
     const file = join(this.dir, id);
     let text: string;
     let mtimeNs: bigint;
@@ -76,7 +84,18 @@ export class ExitWatcher {
       () => true,
       () => false,
     );
-    return { exitCode: Number.isFinite(code) ? code : -1, exitedAt: rfc3339Nano(mtimeNs), oomKilled };
+    const status = {
+      exitCode: Number.isFinite(code) ? code : -1,
+      exitedAt: rfc3339Nano(live ? nowNs() : mtimeNs),
+      oomKilled,
+    };
+    this.#seen.set(id, status);
+    return status;
+  }
+
+  /** Drops what is remembered about `id` (its exit file is being removed for a new run or for good). */
+  forget(id: string): void {
+    this.#seen.delete(id);
   }
 
   /** Stops watching; pending waits stay pending. */
@@ -85,8 +104,8 @@ export class ExitWatcher {
     this.#watcher = undefined;
   }
 
-  async #tryRead(id: string): Promise<ExitStatus | undefined> {
-    const s = await this.read(id);
+  async #tryRead(id: string, live = false): Promise<ExitStatus | undefined> {
+    const s = await this.read(id, live);
     if (s) this.#settle(id, s);
     return s;
   }
@@ -104,11 +123,11 @@ export class ExitWatcher {
       this.#watcher = watch(this.dir, { persistent: true }, (_event, name) => {
         if (name === null) {
           // Without a name (queue overflow) every waiter is checked.
-          for (const id of this.#waiters.keys()) void this.#tryRead(id).catch(() => {});
+          for (const id of this.#waiters.keys()) void this.#tryRead(id, true).catch(() => {});
           return;
         }
         const id = name.toString();
-        if (this.#waiters.has(id)) void this.#tryRead(id).catch(() => {});
+        if (this.#waiters.has(id)) void this.#tryRead(id, true).catch(() => {});
       });
       this.#watcher.on("error", () => {
         this.#watcher = undefined;

@@ -13,6 +13,7 @@ export {
 } from "./conmon.ts";
 export { isOciRuntimeError, OciRuntimeError, parseRuncStderr } from "./errors.ts";
 export type { ExitStatus } from "./exitwatch.ts";
+export { type LogLine, parseLogLine, type ReadLogOptions, readLog } from "./logfile.ts";
 export type * from "./oci.ts";
 export { daemonRlimits } from "./rlimits.ts";
 export { resolveInRoot } from "./rootpath.ts";

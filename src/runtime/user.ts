@@ -121,6 +121,11 @@ export async function ensureWorkdir(
     if (st.isDirectory()) return;
     throw new InvalidParameterError(`cannot use ${cwd} as working directory: not a directory`);
   } catch (e) {
+    if (isErrno(e, "ENOTDIR")) {
+      throw new InvalidParameterError(`cannot create working directory ${cwd}: not a directory`, {
+        cause: e,
+      });
+    }
     if (!isErrno(e, "ENOENT")) throw e;
   }
   let first: string | undefined;

@@ -25,7 +25,7 @@ export type SpecFactory = (c: {
 export interface ContainerServiceOptions {
   /** `<data-root>/containers` */
   root: string;
-  /** `<exec-root>/containers`: OCI bundles and conmon's sockets live on tmpfs. */
+  /** `<exec-root>/bundles`: OCI bundles and conmon's sockets live on tmpfs. */
   execRoot: string;
   tmpDir: string;
   images: ImageBackend;
@@ -293,14 +293,19 @@ export class ContainerService {
         mkdir(bundleDir, { recursive: true }),
       ]).then(([r, m]) => [r, m] as const);
       const spec = await this.#o.buildSpec({ record: c.record, rootfs, etcMounts });
-      await this.#o.runtime.delete(c.id, { force: true }).catch(() => undefined);
-      const { pid } = await this.#o.runtime.create(c.id, {
+      const createOpts = {
         bundleDir,
         spec,
         logPath: c.record.LogPath,
         tty: !!c.record.Config.Tty,
         openStdin: !!c.record.Config.OpenStdin,
         stdinOnce: !!c.record.Config.StdinOnce,
+      };
+      const { pid } = await this.#o.runtime.create(c.id, createOpts).catch(async (e: unknown) => {
+        // A run whose cleanup was cut short (daemon killed) leaves runc state behind; clear it once.
+        if (!/already exists/i.test(String(e))) throw e;
+        await this.#o.runtime.delete(c.id, { force: true });
+        return this.#o.runtime.create(c.id, createOpts);
       });
       await this.#connectPendingAttach(c);
       const startedNs = nowNs();

@@ -88,6 +88,12 @@ function healthWord(h: string): string {
   return h === "starting" ? "health: starting" : h;
 }
 
+/** The list view's command: Docker quotes the arguments that contain spaces in single quotes. */
+export function commandLine(path: string, args: string[]): string {
+  if (!args.length) return path;
+  return `${path} ${args.map((a) => (a.includes(" ") ? `'${a}'` : a)).join(" ")}`;
+}
+
 /** One entry of GET /containers/json. */
 export function toSummary(rec: ContainerRecord, st: ContainerStateDoc): ContainerSummary {
   return {
@@ -95,7 +101,7 @@ export function toSummary(rec: ContainerRecord, st: ContainerStateDoc): Containe
     Names: [rec.Name],
     Image: rec.Config.Image ?? rec.Image,
     ImageID: rec.Image,
-    Command: [rec.Path, ...rec.Args].join(" "),
+    Command: commandLine(rec.Path, rec.Args),
     Created: Number(parseRfc3339Ns(rec.Created) / 1_000_000_000n),
     Ports: [],
     Labels: rec.Config.Labels ?? {},

@@ -5,6 +5,7 @@ cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 export PATH="$PWD/node_modules/.bin:$PATH"
 biome check src test scripts bench
+node scripts/check-layers.mjs
 tsc -p .
 # Integration files each start their own daemon (own roots, socket, bridge), so they run side by side.
 node --test --test-concurrency="${WHARF_TEST_CONCURRENCY:-3}" --test-timeout=600000 \

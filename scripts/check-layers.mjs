@@ -1,0 +1,61 @@
+// Enforces ARCHITECTURE.md's import rules: which src/ folder may import which. Type-only imports of
+// api/types.ts are allowed everywhere (they vanish at run time and carry Docker's JSON shapes).
+import { readdirSync, readFileSync, statSync } from "node:fs";
+import { dirname, join, relative, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+
+const src = resolve(dirname(fileURLToPath(import.meta.url)), "../src");
+const services = ["container", "image", "build", "network", "volume", "system"];
+const engine = ["content", "layer", "distribution", "runtime", "netdrv", "store"];
+const base = ["util", "errdefs", "host"];
+/** folder → folders it may import (itself always allowed). */
+const allowed = {
+  main: ["cli", "daemon", "registry", ...base],
+  cli: ["client", ...base],
+  client: [...base],
+  api: [...services, ...base],
+  ...Object.fromEntries(services.map((s) => [s, [...engine, ...services, ...base]])),
+  content: [...base],
+  layer: ["content", ...base],
+  distribution: ["content", ...base],
+  runtime: [...base],
+  netdrv: [...base],
+  store: [...base],
+  registry: ["content", ...base],
+  compose: ["client", ...base],
+  daemon: ["api", ...services, ...engine, ...base],
+  errdefs: [],
+  host: ["errdefs", "util"],
+  util: [],
+};
+
+function* files(dir) {
+  for (const name of readdirSync(dir)) {
+    const p = join(dir, name);
+    if (statSync(p).isDirectory()) yield* files(p);
+    else if (p.endsWith(".ts") && !p.endsWith(".test.ts")) yield p;
+  }
+}
+
+const problems = [];
+for (const file of files(src)) {
+  const rel = relative(src, file);
+  const from = rel.includes("/") ? rel.split("/")[0] : "main";
+  const text = readFileSync(file, "utf8");
+  for (const m of text.matchAll(/^\s*(import|export)\s+(type\s+)?[^'"]*?from\s+["']([^"']+)["']|import\(\s*["']([^"']+)["']\s*\)/gm)) {
+    const spec = m[3] ?? m[4];
+    if (!spec?.startsWith(".")) continue;
+    const target = relative(src, resolve(dirname(file), spec));
+    if (target.startsWith("..")) continue;
+    const to = target.includes("/") ? target.split("/")[0] : "main";
+    if (to === from) continue;
+    if (target === "api/types.ts" && (m[2] || /^\s*import\s+type/.test(m[0]))) continue;
+    if (!(allowed[from] ?? []).includes(to)) problems.push(`${rel}: ${from}/ may not import ${target}`);
+    else if (!target.endsWith("/index.ts") && !["api"].includes(to))
+      problems.push(`${rel}: import ${to}/ through its index.ts, not ${target}`);
+  }
+}
+if (problems.length) {
+  console.error(`layer rules broken (see ARCHITECTURE.md):\n  ${problems.join("\n  ")}`);
+  process.exit(1);
+}

@@ -22,7 +22,6 @@ import {
   NotFoundError,
   SystemError,
 } from "../errdefs/index.ts";
-import { log, nowRfc3339 } from "../util/index.ts";
 import { attachSocket } from "./attach.ts";
 import { OciRuntimeError, parseRuncStderr } from "./errors.ts";
 import { type ExitStatus, ExitWatcher } from "./exitwatch.ts";
@@ -313,12 +312,12 @@ class ConmonRuntime implements ContainerRuntime {
 
   waitExit(id: string): Promise<ExitStatus> {
     checkId(id);
-    // If conmon died without writing the exit file (killed while we were away), nothing ever will.
-    return this.#exits.wait(id, async () => {
-      if (await this.isAlive(id)) return undefined;
-      log("warn", "container monitor is gone without an exit file", { id });
-      return { exitCode: 255, exitedAt: nowRfc3339(), oomKilled: false };
-    });
+    // If conmon died without writing the exit file (killed while we were away), nothing ever will. Without
+    // a conmon pid file the container is not created yet, and the wait holds until it is and exits.
+    return this.#exits.wait(
+      id,
+      async () => (await this.conmonPid(id)) !== undefined && !(await this.isAlive(id)),
+    );
   }
 
   async attach(id: string): Promise<{ stdout: Readable; stderr: Readable; stdin: Writable; close(): void }> {

@@ -2,7 +2,7 @@ import { type FSWatcher, watch } from "node:fs";
 import { readFile, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { isErrno } from "../errdefs/index.ts";
-import { nowNs, rfc3339Nano } from "../util/index.ts";
+import { log, nowNs, rfc3339Nano } from "../util/index.ts";
 
 /** How a container's process ended, as conmon recorded it. */
 export interface ExitStatus {
@@ -35,8 +35,11 @@ export class ExitWatcher {
     this.#oomFile = oomFile;
   }
 
-  /** Resolves once when `<dir>/<id>` exists; `check` may settle it early (e.g. conmon is gone). */
-  wait(id: string, check?: () => Promise<ExitStatus | undefined>): Promise<ExitStatus> {
+  /**
+   * Resolves once when `<dir>/<id>` exists. `gone` is asked once, after a first look finds no file: when
+   * it says the writer (conmon) is dead, no file will ever come and the exit is reported as code 255.
+   */
+  wait(id: string, gone?: () => Promise<boolean>): Promise<ExitStatus> {
     const existing = this.#waiters.get(id);
     if (existing) return existing.promise;
     let resolve!: (s: ExitStatus) => void;
@@ -50,11 +53,13 @@ export class ExitWatcher {
     this.#ensureWatching();
     // The watch is in place before this first look, so an exit between the two cannot be missed.
     void this.#tryRead(id).then(async (s) => {
-      if (s || !this.#waiters.has(id)) return;
-      const early = await check?.();
-      // Re-read: the file may have landed while `check` ran.
-      const again = early ? await this.#tryRead(id) : undefined;
-      if (early && !again) this.#settle(id, early);
+      if (s || !this.#waiters.has(id) || !gone || !(await gone())) return;
+      // Re-read: conmon may have written the file and exited while `gone` ran.
+      if (await this.#tryRead(id)) return;
+      log("warn", "container monitor is gone without an exit file", { id });
+      const status = { exitCode: 255, exitedAt: rfc3339Nano(nowNs()), oomKilled: false };
+      this.#seen.set(id, status);
+      this.#settle(id, status);
     }, reject);
     return promise;
   }

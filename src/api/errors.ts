@@ -1,4 +1,4 @@
-import { WharfError, type ErrorKind } from "../errdefs/index.ts";
+import { type ErrorKind, WharfError } from "../errdefs/index.ts";
 
 const statusByKind: Record<ErrorKind, number> = {
   NotFound: 404,

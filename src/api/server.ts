@@ -1,5 +1,6 @@
 import { chmod, unlink } from "node:fs/promises";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import { createServer as createHttpsServer, Server as HttpsServer } from "node:https";
 import { connect } from "node:net";
 import type { Duplex } from "node:stream";
 import { InvalidParameterError, isErrno } from "../errdefs/index.ts";
@@ -225,17 +226,20 @@ export class ApiServer {
     }
   }
 
-  /** The node:http server, wired to the router. */
-  #create(): Server {
-    const server = createServer({ keepAlive: true, requestTimeout: 0, headersTimeout: 60_000 });
+  /** Wires a node:http or node:https server to the router. */
+  #wire(server: Server): Server {
+    server.requestTimeout = 0;
+    server.headersTimeout = 60_000;
     server.on("request", (req: IncomingMessage, res: ServerResponse) => {
       void this.#dispatch({ kind: "http", req, res });
     });
     server.on("upgrade", (req: IncomingMessage, socket: Duplex, head: Buffer) => {
       void this.#dispatch({ kind: "upgrade", req, socket, head });
     });
-    server.on("connection", (s) => this.#openedAt.set(s, nowNs()));
-    server.on("clientError", (err, socket) => {
+    server.on(server instanceof HttpsServer ? "secureConnection" : "connection", (s: object) =>
+      this.#openedAt.set(s, nowNs()),
+    );
+    server.on("clientError", (err: Error, socket: Duplex) => {
       // Bytes after a hijack without Upgrade are stdin, not a malformed next request.
       if (this.#hijacked.has(socket)) return;
       if (socket.writable) socket.end("HTTP/1.1 400 Bad Request\r\n\r\n");
@@ -248,27 +252,31 @@ export class ApiServer {
   /** Listens on a unix socket, replacing a stale socket file but refusing one another daemon serves. */
   async listenUnix(path: string, mode = 0o660): Promise<void> {
     await removeStaleSocket(path);
-    const server = this.#create();
-    await new Promise<void>((resolve, reject) => {
-      server.once("error", reject);
-      server.listen(path, () => {
-        server.off("error", reject);
-        resolve();
-      });
-    });
+    const server = this.#wire(createServer({ keepAlive: true }));
+    await listen(server, { path });
     await chmod(path, mode);
   }
 
-  /** Listens on plain TCP (TLS is configured by the caller through `tlsServer`). */
-  async listenServer(server: Server, listen: (s: Server) => Promise<void>): Promise<void> {
-    server.on("request", (req: IncomingMessage, res: ServerResponse) => {
-      void this.#dispatch({ kind: "http", req, res });
-    });
-    server.on("upgrade", (req: IncomingMessage, socket: Duplex, head: Buffer) => {
-      void this.#dispatch({ kind: "upgrade", req, socket, head });
-    });
-    this.#servers.push(server);
-    await listen(server);
+  /**
+   * Listens on TCP; with `tls`, HTTPS whose clients must present a certificate signed by `ca` when
+   * `verify` is set (Docker's --tlsverify), as remote access to the engine is root on the host.
+   */
+  async listenTcp(opts: {
+    host: string;
+    port: number;
+    tls?: { cert: Buffer; key: Buffer; ca?: Buffer; verify: boolean };
+  }): Promise<void> {
+    const server = opts.tls
+      ? createHttpsServer({
+          cert: opts.tls.cert,
+          key: opts.tls.key,
+          ca: opts.tls.ca,
+          requestCert: opts.tls.verify,
+          rejectUnauthorized: opts.tls.verify,
+        })
+      : createServer({ keepAlive: true });
+    this.#wire(server);
+    await listen(server, { host: opts.host, port: opts.port });
   }
 
   /** Stops accepting connections and closes idle ones. */
@@ -283,6 +291,16 @@ export class ApiServer {
       ),
     );
   }
+}
+
+function listen(server: Server, at: { path: string } | { host: string; port: number }): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(at, () => {
+      server.off("error", reject);
+      resolve();
+    });
+  });
 }
 
 async function removeStaleSocket(path: string): Promise<void> {

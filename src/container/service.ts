@@ -1,15 +1,15 @@
 import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { ContainerCreateRequest, ContainerInspectResponse, ContainerSummary } from "../api/types.ts";
-import { ConflictError, InvalidParameterError, NotModifiedError, isNotFound } from "../errdefs/index.ts";
-import type { EventSink } from "../system/index.ts";
+import { ConflictError, InvalidParameterError, isNotFound, NotModifiedError } from "../errdefs/index.ts";
 import { RecordStore } from "../store/index.ts";
+import type { EventSink } from "../system/index.ts";
 import { log, newId, nowNs, nowRfc3339, parseRfc3339Ns, shortId } from "../util/index.ts";
 import { commandOf, mergeImageConfig, validateHostConfig } from "./config.ts";
 import type { AttachedStdio, ExitInfo, ImageBackend, LogEntry, LogReader, RuntimeBackend } from "./deps.ts";
 import { hostsFile, resolvConf } from "./etcfiles.ts";
 import { matchesFilters, validateFilters } from "./filters.ts";
-import { initialState, type ContainerRecord, type ContainerStateDoc } from "./model.ts";
+import { type ContainerRecord, type ContainerStateDoc, initialState } from "./model.ts";
 import { ContainerIndex, normalizeName } from "./names.ts";
 import { toInspect, toSummary } from "./view.ts";
 

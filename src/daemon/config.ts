@@ -77,10 +77,13 @@ export function parseDaemonFlags(argv: string[]): DaemonConfig | "help" {
   if (values.bip && !/^\d+\.\d+\.\d+\.\d+\/\d+$/.test(values.bip))
     throw new InvalidParameterError(`invalid --bip: ${values.bip}`);
   const bridge = values.bridge ?? "wharf0";
-  if (!/^[a-zA-Z0-9_.-]{1,15}$/.test(bridge)) throw new InvalidParameterError(`invalid bridge name: ${bridge}`);
+  if (!/^[a-zA-Z0-9_.-]{1,15}$/.test(bridge))
+    throw new InvalidParameterError(`invalid bridge name: ${bridge}`);
   const cgroupParent =
     values["cgroup-parent"] ??
-    (execRoot === "/run/wharf" ? "/wharf" : `/wharf-${execRoot.replace(/[^a-zA-Z0-9]+/g, "_").replace(/^_|_$/g, "")}`);
+    (execRoot === "/run/wharf"
+      ? "/wharf"
+      : `/wharf-${execRoot.replace(/[^a-zA-Z0-9]+/g, "_").replace(/^_|_$/g, "")}`);
   const tls =
     values.tlscert && values.tlskey
       ? { cert: values.tlscert, key: values.tlskey, ca: values.tlscacert, verify: values.tlsverify ?? false }

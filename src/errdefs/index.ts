@@ -109,6 +109,8 @@ export interface ErrnoError extends Error {
 /** True when `e` is a Node system error with the given code (e.g. "ENOENT"). */
 export function isErrno(e: unknown, code?: string): e is ErrnoError {
   return (
-    e instanceof Error && typeof (e as ErrnoError).code === "string" && (!code || (e as ErrnoError).code === code)
+    e instanceof Error &&
+    typeof (e as ErrnoError).code === "string" &&
+    (!code || (e as ErrnoError).code === code)
   );
 }

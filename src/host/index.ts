@@ -1,2 +1,2 @@
-export { MountFlags, UmountFlags, native } from "./native.ts";
 export type { NativeBindings } from "./native.ts";
+export { MountFlags, native, UmountFlags } from "./native.ts";

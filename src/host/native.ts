@@ -4,7 +4,13 @@ import { fileURLToPath } from "node:url";
 
 /** The syscalls of native/wharf_native.c; each throws a Node-style errno error (`code`, `errno`, `syscall`). */
 export interface NativeBindings {
-  mount(source: string | null, target: string, fstype: string | null, flags: number, data: string | null): void;
+  mount(
+    source: string | null,
+    target: string,
+    fstype: string | null,
+    flags: number,
+    data: string | null,
+  ): void;
   umount2(target: string, flags: number): void;
   mknod(path: string, mode: number, major: number, minor: number): void;
   lsetxattr(path: string, name: string, value: Buffer): void;

@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import { open, rename, mkdir } from "node:fs/promises";
+import { mkdir, open, rename } from "node:fs/promises";
 import { dirname, join } from "node:path";
 
 /**

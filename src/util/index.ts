@@ -1,5 +1,5 @@
 export { ensureDir, fsyncDir, writeFileAtomic, writeJsonAtomic } from "./atomic.ts";
+export { humanDuration } from "./humanize.ts";
 export { isFullId, newId, shortId, stripDigestAlgo } from "./ids.ts";
 export { type LogLevel, log, setLogLevel } from "./log.ts";
 export { nowNs, nowRfc3339, parseRfc3339Ns, rfc3339Nano, ZERO_TIME } from "./time.ts";
-export { humanDuration } from "./humanize.ts";

@@ -68,7 +68,15 @@ describe("docker CLI against wharf", () => {
   });
 
   test("filesystem isolation between containers", async () => {
-    const a = await docker(d, ["run", "--name", "iso-a", "busybox", "sh", "-c", "echo secret > /tmp/x; cat /tmp/x"]);
+    const a = await docker(d, [
+      "run",
+      "--name",
+      "iso-a",
+      "busybox",
+      "sh",
+      "-c",
+      "echo secret > /tmp/x; cat /tmp/x",
+    ]);
     assert.equal(a.stdout, "secret\n");
     const b = await docker(d, ["run", "--rm", "busybox", "sh", "-c", "cat /tmp/x 2>&1 || echo missing"]);
     assert.match(b.stdout, /missing/);
@@ -76,7 +84,16 @@ describe("docker CLI against wharf", () => {
   });
 
   test("run -d, ps, logs, stop with timeout, wait, rm", async () => {
-    const r = await docker(d, ["run", "-d", "--name", "bg", "busybox", "sh", "-c", "echo one; echo two; sleep 1000"]);
+    const r = await docker(d, [
+      "run",
+      "-d",
+      "--name",
+      "bg",
+      "busybox",
+      "sh",
+      "-c",
+      "echo one; echo two; sleep 1000",
+    ]);
     assert.equal(r.code, 0, r.stderr);
     const id = r.stdout.trim();
     assert.match(id, /^[0-9a-f]{64}$/);
@@ -110,7 +127,10 @@ describe("docker CLI against wharf", () => {
     await docker(d, ["run", "-d", "--name", "running", "busybox", "sleep", "1000"]);
     const rm = await docker(d, ["rm", "running"]);
     assert.notEqual(rm.code, 0);
-    assert.match(rm.stderr, /You cannot remove a running container [0-9a-f]{64}\. Stop the container before attempting removal or force remove/);
+    assert.match(
+      rm.stderr,
+      /You cannot remove a running container [0-9a-f]{64}\. Stop the container before attempting removal or force remove/,
+    );
     const rmf = await docker(d, ["rm", "-f", "running"]);
     assert.equal(rmf.code, 0, rmf.stderr);
     const ls = await docker(d, ["ps", "-a", "-q", "--filter", "name=running"]);
@@ -121,7 +141,10 @@ describe("docker CLI against wharf", () => {
     await docker(d, ["create", "--name", "dup", "busybox", "true"]);
     const r = await docker(d, ["create", "--name", "dup", "busybox", "true"]);
     assert.equal(r.code, 125);
-    assert.match(r.stderr, /Conflict\. The container name "\/dup" is already in use by container "[0-9a-f]{64}"/);
+    assert.match(
+      r.stderr,
+      /Conflict\. The container name "\/dup" is already in use by container "[0-9a-f]{64}"/,
+    );
     await docker(d, ["rm", "dup"]);
   });
 
@@ -160,7 +183,11 @@ describe("docker CLI against wharf", () => {
   test("--rm removes the container after it exits", async () => {
     const r = await docker(d, ["run", "--rm", "--name", "gone", "busybox", "true"]);
     assert.equal(r.code, 0, r.stderr);
-    const ls = await api<unknown[]>(d, "GET", `/containers/json?all=1&filters=${encodeURIComponent('{"name":["gone"]}')}`);
+    const ls = await api<unknown[]>(
+      d,
+      "GET",
+      `/containers/json?all=1&filters=${encodeURIComponent('{"name":["gone"]}')}`,
+    );
     assert.equal(ls.length, 0);
   });
 

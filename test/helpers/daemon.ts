@@ -60,7 +60,7 @@ async function waitForPing(socket: string, proc: ChildProcess, out: () => string
 }
 
 /** Starts a daemon; call `stop()` in an `after` hook. */
-export async function startDaemon(opts: { name?: string } = {}): Promise<TestDaemon> {
+export async function startDaemon(opts: { name?: string; args?: string[] } = {}): Promise<TestDaemon> {
   const dir = await mkdtemp(join(tmpdir(), `wt-${opts.name ?? "d"}-`));
   const n = `${process.pid % 10000}${counter++}`;
   const d = {
@@ -86,6 +86,7 @@ export async function startDaemon(opts: { name?: string } = {}): Promise<TestDae
         d.bridge,
         "--log-level",
         process.env.WHARF_TEST_LOG_LEVEL ?? "info",
+        ...(opts.args ?? []),
       ],
       { stdio: ["ignore", "pipe", "pipe"] },
     );
@@ -118,7 +119,9 @@ export async function startDaemon(opts: { name?: string } = {}): Promise<TestDae
       try {
         if (proc.exitCode === null) {
           const ids = await api<{ Id: string }[]>(td, "GET", "/containers/json?all=1").catch(() => []);
-          await Promise.all(ids.map((c) => api(td, "DELETE", `/containers/${c.Id}?force=1`).catch(() => undefined)));
+          await Promise.all(
+            ids.map((c) => api(td, "DELETE", `/containers/${c.Id}?force=1`).catch(() => undefined)),
+          );
           const exited = new Promise((r) => proc.once("exit", r));
           proc.kill("SIGTERM");
           await Promise.race([exited, new Promise((r) => setTimeout(r, 5000))]);
@@ -155,7 +158,12 @@ async function cleanupLeftovers(dir: string): Promise<void> {
 }
 
 /** One API call; JSON in and out. Throws with Docker's message on a non-2xx status. */
-export function api<T = unknown>(d: { socket: string }, method: string, path: string, body?: unknown): Promise<T> {
+export function api<T = unknown>(
+  d: { socket: string },
+  method: string,
+  path: string,
+  body?: unknown,
+): Promise<T> {
   return new Promise((resolve, reject) => {
     const data = body === undefined ? undefined : Buffer.from(JSON.stringify(body));
     const req = request(
@@ -179,7 +187,9 @@ export function api<T = unknown>(d: { socket: string }, method: string, path: st
           }
           if (status >= 200 && status < 300) resolve(parsed as T);
           else {
-            const err = new Error((parsed as { message?: string })?.message ?? text) as Error & { status: number };
+            const err = new Error((parsed as { message?: string })?.message ?? text) as Error & {
+              status: number;
+            };
             err.status = status;
             reject(err);
           }
@@ -219,7 +229,10 @@ export function exec(
 
 /** The real docker CLI against a test daemon. */
 export function docker(d: TestDaemon, args: string[], opts: { input?: string; timeoutMs?: number } = {}) {
-  return exec(DOCKER, ["-H", d.host, ...args], { ...opts, env: { DOCKER_CONFIG: join(d.dir, "docker-config") } });
+  return exec(DOCKER, ["-H", d.host, ...args], {
+    ...opts,
+    env: { DOCKER_CONFIG: join(d.dir, "docker-config") },
+  });
 }
 
 /** The wharf CLI against a test daemon. */

@@ -1,9 +1,9 @@
 import type { Duplex } from "node:stream";
-import type { ContainerCreateRequest, ContainerInspectResponse, ContainerSummary } from "../types.ts";
 import { InvalidParameterError } from "../../errdefs/index.ts";
 import { qBool, qFilters, qInt, qTimeNs } from "../query.ts";
 import type { RequestContext, Route } from "../router.ts";
 import { outputWriter, StreamType } from "../stream.ts";
+import type { ContainerCreateRequest, ContainerInspectResponse, ContainerSummary } from "../types.ts";
 
 /** Attached stdio as the container backend hands it out. */
 export interface AttachStdio {

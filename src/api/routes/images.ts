@@ -1,8 +1,8 @@
 import type { Readable } from "node:stream";
-import type { HistoryResponseItem, ImageDeleteResponseItem, ImageInspect, ImageSummary } from "../types.ts";
 import { InvalidParameterError, NotFoundError } from "../../errdefs/index.ts";
 import { qBool, qFilters } from "../query.ts";
 import type { Route } from "../router.ts";
+import type { HistoryResponseItem, ImageDeleteResponseItem, ImageInspect, ImageSummary } from "../types.ts";
 
 /** What the image routes need from the image service. */
 export interface ImageBackend {

@@ -14,7 +14,10 @@ after(async () => {
   await d?.stop();
 });
 
-function raw(method: string, path: string): Promise<{ status: number; headers: Record<string, unknown>; body: string }> {
+function raw(
+  method: string,
+  path: string,
+): Promise<{ status: number; headers: Record<string, unknown>; body: string }> {
   return new Promise((resolve, reject) => {
     const req = request({ socketPath: d.socket, method, path }, (res) => {
       let body = "";
@@ -56,14 +59,18 @@ describe("engine API", () => {
   });
 
   test("malformed create bodies are 400", async () => {
-    await assert.rejects(api(d, "POST", "/containers/create", undefined), (e: Error & { status: number }) => e.status === 400);
+    await assert.rejects(
+      api(d, "POST", "/containers/create", undefined),
+      (e: Error & { status: number }) => e.status === 400,
+    );
     await assert.rejects(
       api(d, "POST", "/containers/create?name=bad%20name", { Image: "busybox" }),
       (e: Error & { status: number }) => e.status === 400 && /Invalid container name/.test(e.message),
     );
     await assert.rejects(
       api(d, "POST", "/containers/create", { Image: "nosuchimage" }),
-      (e: Error & { status: number }) => e.status === 404 && e.message === "No such image: nosuchimage:latest",
+      (e: Error & { status: number }) =>
+        e.status === 404 && e.message === "No such image: nosuchimage:latest",
     );
   });
 
@@ -101,7 +108,12 @@ describe("engine API", () => {
     await api(d, "POST", "/containers/flt-b/start");
     await api(d, "POST", `/containers/${a}/start`);
     await api(d, "POST", `/containers/${a}/wait`);
-    const q = (f: object) => api<{ Names: string[] }[]>(d, "GET", `/containers/json?all=1&filters=${encodeURIComponent(JSON.stringify(f))}`);
+    const q = (f: object) =>
+      api<{ Names: string[] }[]>(
+        d,
+        "GET",
+        `/containers/json?all=1&filters=${encodeURIComponent(JSON.stringify(f))}`,
+      );
     const names = (l: { Names: string[] }[]) => l.map((c) => c.Names[0]).sort();
     assert.deepEqual(names(await q({ status: ["running"], name: ["flt-"] })), ["/flt-b"]);
     assert.deepEqual(names(await q({ label: ["tier=x"] })), ["/flt-a"]);
@@ -124,7 +136,11 @@ describe("engine API", () => {
     const ender = await create({ Cmd: ["sh", "-c", "sleep 1; exit 9"] }, "rs-ender");
     await api(d, "POST", `/containers/${ender}/start`);
     await d.restart({ kill: true });
-    const s = await api<{ State: { Status: string; ExitCode: number } }>(d, "GET", "/containers/rs-stopped/json");
+    const s = await api<{ State: { Status: string; ExitCode: number } }>(
+      d,
+      "GET",
+      "/containers/rs-stopped/json",
+    );
     assert.equal(s.State.Status, "exited");
     assert.equal(s.State.ExitCode, 4);
     const r = await api<{ State: { Status: string; Pid: number } }>(d, "GET", "/containers/rs-running/json");
@@ -137,6 +153,7 @@ describe("engine API", () => {
     assert.equal(logs.stdout, "before\n");
     const stop = await docker(d, ["stop", "-t", "0", "rs-running"]);
     assert.equal(stop.code, 0, stop.stderr);
-    for (const n of ["rs-stopped", "rs-running", "rs-ender"]) await api(d, "DELETE", `/containers/${n}?force=1`);
+    for (const n of ["rs-stopped", "rs-running", "rs-ender"])
+      await api(d, "DELETE", `/containers/${n}?force=1`);
   });
 });

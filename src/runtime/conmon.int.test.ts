@@ -205,7 +205,12 @@ describe("conmon/runc runtime", { skip: usable ? false : "needs root, runc, conm
     });
     await rt.start(c.id);
     while (!seen.includes("/dev/pts/0")) await new Promise((r) => setTimeout(r, 10));
-    await rt.resize(c.id, { height: 40, width: 100 });
+    // Several at once, as a client dragging a window sends them: the last one wins.
+    await Promise.all([
+      rt.resize(c.id, { height: 10, width: 20 }),
+      rt.resize(c.id, { height: 30, width: 60 }),
+      rt.resize(c.id, { height: 40, width: 100 }),
+    ]);
     // The resize travels through two fifos inside conmon; give it a moment before the read returns.
     await new Promise((r) => setTimeout(r, 100));
     a.stdin.write("hi\n");

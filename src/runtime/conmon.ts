@@ -28,6 +28,7 @@ import { type ExitStatus, ExitWatcher } from "./exitwatch.ts";
 import type { OciSpec } from "./oci.ts";
 import { isSameLiveProcess, procStat } from "./procfs.ts";
 import { Runc } from "./runc.ts";
+import { cgroupsPath, DEFAULT_CGROUP_PARENT } from "./spec.ts";
 
 /** Options of ContainerRuntime.create. */
 export interface CreateOptions {
@@ -84,12 +85,20 @@ export interface RuntimeOptions {
   execRoot: string;
   runtimePath?: string;
   conmonPath?: string;
-  /** Only informs `cgroupParent` users; the spec's cgroupsPath decides where runc puts the container. */
+  /** Parent cgroup for specs that come without a cgroupsPath (DEFAULT_CGROUP_PARENT when absent). */
   cgroupParent?: string;
   /** conmon's --log-level. */
   conmonLogLevel?: "error" | "warning" | "info" | "debug";
   /** How long to wait for conmon to report the container pid. */
   createTimeoutMs?: number;
+}
+
+// conmon's CTLBUFSZ (200) less the terminating NUL.
+const CTL_MSG_SIZE = 199;
+
+interface ResizeQueue {
+  next: { h: number; w: number } | undefined;
+  done: Promise<void>;
 }
 
 interface Known {
@@ -112,6 +121,8 @@ class ConmonRuntime implements ContainerRuntime {
   readonly #exits: ExitWatcher;
   // pid and start time of containers this process created or looked up, to signal without running runc.
   readonly #known = new Map<string, Known>();
+  readonly #resizes = new Map<string, ResizeQueue>();
+  readonly #cgroupParent: string;
 
   constructor(opts: RuntimeOptions) {
     const root = opts.execRoot;
@@ -120,6 +131,7 @@ class ConmonRuntime implements ContainerRuntime {
     this.#exitDir = join(root, "exits");
     this.#ctrDir = join(root, "containers");
     this.#logLevel = opts.conmonLogLevel ?? "warning";
+    this.#cgroupParent = opts.cgroupParent ?? DEFAULT_CGROUP_PARENT;
     this.#timeoutMs = opts.createTimeoutMs ?? 60_000;
     for (const d of [this.#runc.root, this.#exitDir, this.#ctrDir])
       mkdirSync(d, { recursive: true, mode: 0o700 });
@@ -134,7 +146,7 @@ class ConmonRuntime implements ContainerRuntime {
     await Promise.all([
       rm(dir, { recursive: true, force: true }),
       rm(join(this.#exitDir, id), { force: true }),
-      writeFile(join(o.bundleDir, "config.json"), JSON.stringify(o.spec)),
+      writeFile(join(o.bundleDir, "config.json"), JSON.stringify(this.#withCgroup(id, o.spec))),
     ]);
     await mkdir(dir, { mode: 0o700 });
     await symlink(o.bundleDir, join(dir, "bundle"));
@@ -325,10 +337,35 @@ class ConmonRuntime implements ContainerRuntime {
     return attachSocket(join(this.#ctrDir, id, "bundle"));
   }
 
-  async resize(id: string, size: { height: number; width: number }): Promise<void> {
+  resize(id: string, size: { height: number; width: number }): Promise<void> {
     checkId(id);
-    const h = Math.max(0, Math.floor(size.height));
-    const w = Math.max(0, Math.floor(size.width));
+    const next = { h: Math.max(0, Math.floor(size.height)), w: Math.max(0, Math.floor(size.width)) };
+    const queued = this.#resizes.get(id);
+    if (queued) {
+      // Only the latest size matters; it is written when the one in flight is through.
+      queued.next = next;
+      return queued.done;
+    }
+    const entry: ResizeQueue = { next, done: Promise.resolve() };
+    entry.done = (async () => {
+      try {
+        while (entry.next) {
+          const m = entry.next;
+          entry.next = undefined;
+          await this.#writeCtl(id, m.h, m.w);
+          // conmon relays each resize through a second fifo and, given two lines in one read, applies the
+          // first twice; spacing the writes keeps them in separate reads.
+          if (entry.next) await new Promise((r) => setTimeout(r, 15));
+        }
+      } finally {
+        this.#resizes.delete(id);
+      }
+    })();
+    this.#resizes.set(id, entry);
+    return entry.done;
+  }
+
+  async #writeCtl(id: string, h: number, w: number): Promise<void> {
     let fh: Awaited<ReturnType<typeof open>>;
     try {
       // Non-blocking: with conmon gone nobody reads the fifo and a blocking open would hang (ENXIO instead).
@@ -339,8 +376,11 @@ class ConmonRuntime implements ContainerRuntime {
       throw e;
     }
     try {
-      // conmon's ctl protocol: "<type> <height> <width>\n", type 1 = window resize.
-      await fh.write(`1 ${h} ${w}\n`);
+      // conmon's ctl protocol is "<type> <height> <width>\n", type 1 = window resize. conmon reads at most
+      // 199 bytes at a time and mishandles several lines in one read, so each message is padded to exactly
+      // that size: one read, one message.
+      const line = `1 ${h} ${w}`;
+      await fh.write(`${line.padEnd(CTL_MSG_SIZE - 1, " ")}\n`);
     } finally {
       await fh.close();
     }
@@ -363,6 +403,11 @@ class ConmonRuntime implements ContainerRuntime {
 
   close(): void {
     this.#exits.close();
+  }
+
+  #withCgroup(id: string, spec: OciSpec): OciSpec {
+    if (spec.linux.cgroupsPath) return spec;
+    return { ...spec, linux: { ...spec.linux, cgroupsPath: cgroupsPath(this.#cgroupParent, id) } };
   }
 
   async #lookup(id: string): Promise<Known | undefined> {

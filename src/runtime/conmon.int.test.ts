@@ -243,6 +243,75 @@ describe("conmon/runc runtime", { skip: usable ? false : "needs root, runc, conm
     assert.deepEqual(lines, ["line1", "line2", "line3", "end…"]);
   });
 
+  it("reconnects from a fresh runtime: alive, attach, kill", async () => {
+    const c = await make(
+      { args: ["sh", "-c", "read x; echo got $x; sleep 100"] },
+      { openStdin: true, stdinOnce: true },
+    );
+    await rt.start(c.id);
+    const rt2 = createRuntime({ execRoot });
+    try {
+      assert.ok(await rt2.isAlive(c.id));
+      assert.equal((await rt2.state(c.id))?.pid, c.pid);
+      const a = await rt2.attach(c.id);
+      const got = new Promise<string>((resolve) =>
+        a.stdout.once("data", (d: Buffer) => resolve(d.toString())),
+      );
+      a.stdin.write("x1\n");
+      assert.equal(await got, "got x1\n");
+      await rt2.kill(c.id, "SIGKILL");
+      assert.equal((await rt2.waitExit(c.id)).exitCode, 137);
+      assert.equal((await rt.waitExit(c.id)).exitCode, 137);
+    } finally {
+      rt2.close();
+    }
+  });
+
+  it("attaches when the socket path is longer than sockaddr_un allows", async () => {
+    const longRoot = join(tmp, "x".repeat(100), "run");
+    const rtLong = createRuntime({ execRoot: longRoot });
+    const id = `t${process.pid}-${++seq}`;
+    const bundleDir = join(tmp, `b-${id}`);
+    await mkdir(bundleDir);
+    const spec = buildSpec({
+      id,
+      rootfs,
+      cgroupParent: CGROUP_PARENT,
+      args: ["sh", "-c", "read x; echo $x"],
+    });
+    try {
+      const r = await rtLong.create(id, {
+        bundleDir,
+        spec,
+        logPath: join(bundleDir, "log"),
+        tty: false,
+        openStdin: true,
+        stdinOnce: true,
+      });
+      conmons.add(r.conmonPid);
+      const a = await rtLong.attach(id);
+      const out = collect(a.stdout);
+      await rtLong.start(id);
+      a.stdin.end("long\n");
+      assert.equal((await rtLong.waitExit(id)).exitCode, 0);
+      assert.equal(await out, "long\n");
+    } finally {
+      await rtLong.delete(id, { force: true }).catch(() => {});
+      rtLong.close();
+    }
+  });
+
+  it("records an OOM kill", async () => {
+    const c = await make({
+      args: ["sh", "-c", "head -c 200000000 /dev/zero | tail"],
+      resources: { memory: 16 * 1024 * 1024, memorySwap: 16 * 1024 * 1024 },
+    });
+    await rt.start(c.id);
+    const exit = await rt.waitExit(c.id);
+    assert.equal(exit.oomKilled, true);
+    assert.notEqual(exit.exitCode, 0);
+  });
+
   it("keeps a container running and its exit recorded after its creator is SIGKILLed", async () => {
     const id = `t${process.pid}-${++seq}`;
     const bundleDir = join(tmp, `b-${id}`);

@@ -12,7 +12,7 @@ import { join } from "node:path";
 import type { Readable } from "node:stream";
 import { after, afterEach, before, describe, it } from "node:test";
 import { makeBusyboxRootfs } from "../../test/fixtures/runtime/busybox.ts";
-import { isInvalidParameter } from "../errdefs/index.ts";
+import { isConflict, isInvalidParameter } from "../errdefs/index.ts";
 import { type ContainerRuntime, createRuntime } from "./conmon.ts";
 import { isOciRuntimeError } from "./errors.ts";
 import { readLog } from "./logfile.ts";
@@ -160,6 +160,8 @@ describe("conmon/runc runtime", { skip: usable ? false : "needs root, runc, conm
     await rt.start(t.id);
     await new Promise<void>((resolve) => a.stdout.once("data", () => resolve()));
     assert.equal((await rt.state(t.id))?.status, "running");
+    await assert.rejects(rt.delete(t.id), isConflict);
+    await assert.rejects(rt.start(t.id), isConflict);
     await rt.kill(t.id, "SIGTERM");
     assert.equal((await rt.waitExit(t.id)).exitCode, 143);
     a.close();

@@ -190,12 +190,25 @@ class ConmonRuntime implements ContainerRuntime {
     try {
       pid = await this.#spawnConmon(id, args, dir);
     } catch (e) {
-      await rm(dir, { recursive: true, force: true }).catch(() => {});
+      await this.#cleanupFailedCreate(id, dir);
       throw e;
     }
     const [conmonPid, st] = await Promise.all([readPid(join(dir, "conmon.pid")), procStat(pid)]);
     this.#known.set(id, { pid, startTime: st?.startTime });
     return { pid, conmonPid: conmonPid ?? 0 };
+  }
+
+  /** After a failed create: conmon usually exits by itself, but a timeout can leave it and runc behind. */
+  async #cleanupFailedCreate(id: string, dir: string): Promise<void> {
+    const pid = await readPid(join(dir, "conmon.pid")).catch(() => undefined);
+    const st = pid ? await procStat(pid) : undefined;
+    if (pid && st?.comm === "conmon" && st.state !== "Z") {
+      try {
+        process.kill(pid, "SIGKILL");
+      } catch {}
+      await this.#runc.run("delete", ["delete", "--force", id]).catch(() => {});
+    }
+    await rm(dir, { recursive: true, force: true }).catch(() => {});
   }
 
   /** Spawns conmon with a sync pipe on fd 3 and resolves with the container pid it reports there. */

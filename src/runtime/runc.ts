@@ -36,7 +36,11 @@ export function runcError(op: string, msg: string, cause?: unknown): Error {
   if (/container does not exist|container not found|does not exist/i.test(msg)) {
     return new NotFoundError(`container not found: ${msg}`, { cause });
   }
-  if (/container not running|not running|is not paused|is paused|cannot (?:start|kill)/i.test(msg)) {
+  if (
+    /not running|not stopped|is not paused|is paused|already running|has stopped|cannot (?:start|kill|delete)/i.test(
+      msg,
+    )
+  ) {
     return new ConflictError(msg, { cause });
   }
   return new OciRuntimeError(op, msg, { cause });

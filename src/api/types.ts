@@ -74,13 +74,16 @@ export interface ContainerInspectQuery {
   size?: boolean;
 }
 
-/** Query of `GET /containers/{id}/logs`. `since`/`until` are UNIX seconds (fractions allowed); `tail` is a count or "all". */
+/**
+ * Query of `GET /containers/{id}/logs`. `since`/`until` are UNIX seconds, as a number or docker's
+ * `"<seconds>.<nanoseconds>"` string; `tail` is a count or "all".
+ */
 export interface ContainerLogsQuery {
   follow?: boolean;
   stdout?: boolean;
   stderr?: boolean;
-  since?: number;
-  until?: number;
+  since?: number | string;
+  until?: number | string;
   timestamps?: boolean;
   tail?: string;
 }

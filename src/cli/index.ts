@@ -1,5 +1,306 @@
+// Entry of client commands. Only this file and args.ts load at start-up; each command group is imported
+// when it runs, so `wharf ps` never pays for `run`'s code.
+import type { EngineClient } from "../client/index.ts";
+import {
+  type CommandSpec,
+  HelpRequested,
+  helpText,
+  type Parsed,
+  parseArgs,
+  UsageError,
+  usageErrorText,
+} from "./args.ts";
+import { type Cli, type CommandDef, errorText, StatusError, write } from "./common.ts";
+
+type Loader = () => Promise<Record<string, CommandDef>>;
+
+const runMod: Loader = async () => (await import("./run.ts")).commands;
+const ctrMod: Loader = async () => (await import("./containers.ts")).commands;
+const logsMod: Loader = async () => (await import("./logs.ts")).commands;
+const inspectMod: Loader = async () => (await import("./inspect.ts")).commands;
+const imgMod: Loader = async () => (await import("./images.ts")).commands;
+const sysMod: Loader = async () => (await import("./system.ts")).commands;
+
+/** Where each command lives: module and key. */
+const TOP: Record<string, [Loader, string, string]> = {
+  run: [runMod, "run", "Create and run a new container from an image"],
+  create: [runMod, "create", "Create a new container"],
+  start: [ctrMod, "start", "Start one or more stopped containers"],
+  stop: [ctrMod, "stop", "Stop one or more running containers"],
+  kill: [ctrMod, "kill", "Kill one or more running containers"],
+  restart: [ctrMod, "restart", "Restart one or more containers"],
+  rm: [ctrMod, "rm", "Remove one or more containers"],
+  wait: [ctrMod, "wait", "Block until one or more containers stop, then print their exit codes"],
+  ps: [ctrMod, "ps", "List containers"],
+  logs: [logsMod, "logs", "Fetch the logs of a container"],
+  inspect: [inspectMod, "inspect", "Return low-level information on Docker objects"],
+  images: [imgMod, "images", "List images"],
+  import: [imgMod, "import", "Import the contents from a tarball to create a filesystem image"],
+  tag: [imgMod, "tag", "Create a tag TARGET_IMAGE that refers to SOURCE_IMAGE"],
+  rmi: [imgMod, "rmi", "Remove one or more images"],
+  version: [sysMod, "version", "Show the Docker version information"],
+  info: [sysMod, "info", "Display system-wide information"],
+};
+
+const GROUPS: Record<string, { desc: string; subs: Record<string, [Loader, string]> }> = {
+  container: {
+    desc: "Manage containers",
+    subs: {
+      run: [runMod, "run"],
+      create: [runMod, "create"],
+      start: [ctrMod, "start"],
+      stop: [ctrMod, "stop"],
+      kill: [ctrMod, "kill"],
+      restart: [ctrMod, "restart"],
+      rm: [ctrMod, "rm"],
+      remove: [ctrMod, "rm"],
+      wait: [ctrMod, "wait"],
+      ls: [ctrMod, "ps"],
+      list: [ctrMod, "ps"],
+      ps: [ctrMod, "ps"],
+      logs: [logsMod, "logs"],
+      inspect: [inspectMod, "container inspect"],
+    },
+  },
+  image: {
+    desc: "Manage images",
+    subs: {
+      ls: [imgMod, "images"],
+      list: [imgMod, "images"],
+      rm: [imgMod, "rmi"],
+      remove: [imgMod, "rmi"],
+      import: [imgMod, "import"],
+      tag: [imgMod, "tag"],
+      inspect: [inspectMod, "image inspect"],
+      pull: [imgMod, "pull"],
+    },
+  },
+  system: { desc: "Manage Docker", subs: { info: [sysMod, "info"] } },
+};
+
+interface Globals {
+  host?: string;
+  tls: boolean;
+  tlsverify: boolean;
+  tlscacert?: string;
+  tlscert?: string;
+  tlskey?: string;
+  version: boolean;
+  help: boolean;
+}
+
+const GLOBAL_VALUE_FLAGS = new Set([
+  "-H",
+  "--host",
+  "-l",
+  "--log-level",
+  "--tlscacert",
+  "--tlscert",
+  "--tlskey",
+  "--config",
+  "-c",
+  "--context",
+]);
+
+/** Splits the global flags (before the command) from the rest. */
+function parseGlobals(argv: string[]): { g: Globals; rest: string[] } {
+  const g: Globals = { tls: false, tlsverify: false, version: false, help: false };
+  let i = 0;
+  for (; i < argv.length; i++) {
+    const a = argv[i];
+    if (!a.startsWith("-") || a === "-") break;
+    if (a === "--") {
+      i++;
+      break;
+    }
+    const eq = a.startsWith("--") ? a.indexOf("=") : -1;
+    const name = eq > 0 ? a.slice(0, eq) : a;
+    let value: string | undefined;
+    if (GLOBAL_VALUE_FLAGS.has(name) || /^-H./.test(a)) {
+      if (eq > 0) value = a.slice(eq + 1);
+      else if (/^-H./.test(a)) value = a.slice(2).replace(/^=/, "");
+      else value = argv[++i];
+      if (value === undefined) throw new UsageError(`flag needs an argument: ${name}`, { code: 125 });
+    }
+    switch (name) {
+      case "-H":
+      case "--host":
+        g.host = value;
+        break;
+      case "--tlscacert":
+        g.tlscacert = value;
+        break;
+      case "--tlscert":
+        g.tlscert = value;
+        break;
+      case "--tlskey":
+        g.tlskey = value;
+        break;
+      case "--tls":
+        g.tls = true;
+        break;
+      case "--tlsverify":
+        g.tlsverify = true;
+        break;
+      case "-v":
+      case "--version":
+        g.version = true;
+        break;
+      case "-h":
+      case "--help":
+        g.help = true;
+        break;
+      case "-D":
+      case "--debug":
+        break;
+      default:
+        if (!GLOBAL_VALUE_FLAGS.has(name)) throw new UsageError(`unknown flag: ${name}`, { code: 125 });
+    }
+  }
+  return { g, rest: argv.slice(i) };
+}
+
+function topHelp(): string {
+  const rows = Object.entries(TOP).map(([k, v]) => `  ${k.padEnd(12)}${v[2]}`);
+  const groups = Object.entries(GROUPS).map(([k, v]) => `  ${k.padEnd(12)}${v.desc}`);
+  return (
+    "\nUsage:  wharf [OPTIONS] COMMAND\n\nA Docker-compatible container engine\n\nCommands:\n" +
+    `${rows.join("\n")}\n\nManagement Commands:\n${groups.join("\n")}\n\n` +
+    "Global Options:\n" +
+    "  -H, --host string      Daemon socket to connect to (default $WHARF_HOST or unix:///run/wharf/wharf.sock)\n" +
+    "      --tls              Use TLS; implied by --tlsverify\n" +
+    "      --tlscacert string Trust certs signed only by this CA\n" +
+    "      --tlscert string   Path to TLS certificate file\n" +
+    "      --tlskey string    Path to TLS key file\n" +
+    "      --tlsverify        Use TLS and verify the remote\n" +
+    "  -v, --version          Print version information and quit\n\n" +
+    "Run 'wharf COMMAND --help' for more information on a command.\n"
+  );
+}
+
+function groupHelp(name: string): string {
+  const g = GROUPS[name];
+  const subs = Object.keys(g.subs).map((s) => `  ${s}`);
+  return `\nUsage:  wharf ${name} COMMAND\n\n${g.desc}\n\nCommands:\n${subs.join("\n")}\n\nRun 'wharf ${name} COMMAND --help' for more information on a command.\n`;
+}
+
+/** Renames a spec for the path it was invoked by (`container ls`), as docker's messages do. */
+function specFor(spec: CommandSpec, path: string): CommandSpec {
+  if (spec.name === path) return spec;
+  const sp = spec.usage.indexOf(" ");
+  return { ...spec, name: path, usage: sp < 0 ? path : path + spec.usage.slice(sp) };
+}
+
+async function makeClient(g: Globals, host: string): Promise<EngineClient> {
+  const { EngineClient } = await import("../client/index.ts");
+  let tls: import("../client/index.ts").TlsOptions | undefined;
+  if (g.tls || g.tlsverify || g.tlscacert || g.tlscert || process.env.WHARF_TLS_VERIFY) {
+    const { readFileSync } = await import("node:fs");
+    const { join } = await import("node:path");
+    const certPath = process.env.WHARF_CERT_PATH;
+    const read = (p: string | undefined, def: string): Buffer | undefined => {
+      const file = p ?? (certPath ? join(certPath, def) : undefined);
+      return file ? readFileSync(file) : undefined;
+    };
+    tls = {
+      ca: read(g.tlscacert, "ca.pem"),
+      cert: read(g.tlscert, "cert.pem"),
+      key: read(g.tlskey, "key.pem"),
+      verify: g.tlsverify || !!process.env.WHARF_TLS_VERIFY,
+    };
+  }
+  return new EngineClient({ host, tls });
+}
+
 /** Runs a client command (`wharf run ...`); resolves to the process exit code. */
-export async function runCli(_argv: string[]): Promise<number> {
-  process.stderr.write("wharf: not implemented yet\n");
-  return 1;
+export async function runCli(argv: string[]): Promise<number> {
+  const out = process.stdout;
+  const err = process.stderr;
+  let parsedSpec: CommandSpec | undefined;
+  let client: EngineClient | undefined;
+  try {
+    const { g, rest } = parseGlobals(argv);
+    const host = g.host || process.env.WHARF_HOST || "unix:///run/wharf/wharf.sock";
+    if (g.version) {
+      const { CLIENT_VERSION } = await import("./system.ts");
+      await write(out, `Wharf version ${CLIENT_VERSION}\n`);
+      return 0;
+    }
+    if (rest.length === 0 || (g.help && rest.length === 0)) {
+      await write(out, topHelp());
+      return 0;
+    }
+    let [cmd, ...cmdArgs] = rest;
+    if (cmd === "help") {
+      if (cmdArgs.length === 0) {
+        await write(out, topHelp());
+        return 0;
+      }
+      [cmd, ...cmdArgs] = [...cmdArgs, "--help"];
+    }
+    let loader: Loader;
+    let key: string;
+    let path = cmd;
+    if (cmd in GROUPS) {
+      const [sub, ...subArgs] = cmdArgs;
+      if (!sub || sub === "--help" || sub === "-h") {
+        await write(out, groupHelp(cmd));
+        return 0;
+      }
+      const entry = GROUPS[cmd].subs[sub];
+      if (!entry) {
+        await write(
+          err,
+          `wharf: unknown command: wharf ${cmd} ${sub}\n\nUsage:  wharf ${cmd}\n\nRun 'wharf ${cmd} --help' for more information\n`,
+        );
+        return 1;
+      }
+      [loader, key] = entry;
+      path = `${cmd} ${sub}`;
+      cmdArgs = subArgs;
+    } else if (Object.hasOwn(TOP, cmd)) {
+      [loader, key] = TOP[cmd];
+    } else {
+      await write(err, `wharf: unknown command: wharf ${cmd}\n\nRun 'wharf --help' for more information\n`);
+      return 1;
+    }
+    const def = (await loader())[key];
+    const spec = specFor(def.spec, path);
+    parsedSpec = spec;
+    let parsed: Parsed;
+    try {
+      parsed = parseArgs(spec, cmdArgs);
+    } catch (e) {
+      if (e instanceof HelpRequested) {
+        await write(out, helpText(spec));
+        return 0;
+      }
+      throw e;
+    }
+    const cli: Cli = {
+      out,
+      err,
+      host,
+      client: () => {
+        if (!client) throw new Error("client not ready");
+        return client;
+      },
+    };
+    client = await makeClient(g, host);
+    return await def.run(cli, parsed);
+  } catch (e) {
+    if (e instanceof UsageError) {
+      await write(err, usageErrorText(e));
+      return e.code;
+    }
+    if (e instanceof StatusError) {
+      if (e.message) await write(err, `${e.message}\n`);
+      return e.code || 1;
+    }
+    void parsedSpec;
+    await write(err, `${errorText(e)}\n`);
+    return 1;
+  } finally {
+    client?.close();
+  }
 }

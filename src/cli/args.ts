@@ -1,0 +1,213 @@
+// A command-line parser with pflag's syntax, which docker uses: `-it`, `-e K=V`, `-eK=V`, `--name=x`,
+// `--name x`, repeated list flags, `--rm=false`, `--` to end flags, and (for run/create/exec) flags only
+// before the first positional argument.
+
+/** Kinds of flag values. */
+export type FlagType = "bool" | "string" | "int" | "list";
+
+/** One flag of a command. */
+export interface FlagSpec {
+  name: string;
+  short?: string;
+  type: FlagType;
+  /** The value-type word shown in help (`string`, `list`, `int`, `filter`, `bytes`, `duration`...). */
+  typeName?: string;
+  default?: string | number | boolean;
+  desc: string;
+  hidden?: boolean;
+  /** Other long names accepted for this flag (e.g. `time` for `timeout`). */
+  aliases?: string[];
+}
+
+/** A command's shape for parsing and help. */
+export interface CommandSpec {
+  /** Full path as typed, e.g. `run` or `image ls`. */
+  name: string;
+  /** After `Usage:  wharf `, e.g. `run [OPTIONS] IMAGE [COMMAND] [ARG...]`. */
+  usage: string;
+  desc: string;
+  aliases?: string[];
+  flags: FlagSpec[];
+  /** False: stop at the first positional argument (the rest belongs to the container). */
+  interspersed?: boolean;
+  minArgs?: number;
+  maxArgs?: number;
+}
+
+/** Parsed flag values by long name; lists are arrays; unset flags take their default. */
+export type FlagValues = Record<string, string | number | boolean | string[] | undefined>;
+
+/** Parse result. */
+export interface Parsed {
+  flags: FlagValues;
+  /** Long names the user actually gave. */
+  set: Set<string>;
+  args: string[];
+}
+
+/** A usage mistake: docker prints it with the command's usage line and exits with `code`. */
+export class UsageError extends Error {
+  readonly code: number;
+  readonly spec: CommandSpec | undefined;
+  /** Wording of the trailing hint: flag errors say "Run", arity errors say "See". */
+  readonly hint: "Run" | "See";
+
+  constructor(message: string, opts: { code: number; spec?: CommandSpec; hint?: "Run" | "See" }) {
+    super(message);
+    this.name = "UsageError";
+    this.code = opts.code;
+    this.spec = opts.spec;
+    this.hint = opts.hint ?? "Run";
+  }
+}
+
+/** Thrown by parse when `-h`/`--help` was given. */
+export class HelpRequested extends Error {}
+
+function flagLabel(f: FlagSpec): string {
+  return f.short ? `-${f.short}, --${f.name}` : `--${f.name}`;
+}
+
+function parseBool(v: string, f: FlagSpec, spec: CommandSpec): boolean {
+  if (/^(1|t|T|TRUE|true|True)$/.test(v)) return true;
+  if (/^(0|f|F|FALSE|false|False)$/.test(v)) return false;
+  throw new UsageError(
+    `invalid argument "${v}" for "${flagLabel(f)}" flag: strconv.ParseBool: parsing "${v}": invalid syntax`,
+    {
+      code: 125,
+      spec,
+    },
+  );
+}
+
+function parseIntFlag(v: string, f: FlagSpec, spec: CommandSpec): number {
+  if (!/^[+-]?\d+$/.test(v)) {
+    throw new UsageError(
+      `invalid argument "${v}" for "${flagLabel(f)}" flag: strconv.ParseInt: parsing "${v}": invalid syntax`,
+      {
+        code: 125,
+        spec,
+      },
+    );
+  }
+  return Number(v);
+}
+
+/** Parses `argv` (after the command name) against a spec. */
+export function parseArgs(spec: CommandSpec, argv: string[]): Parsed {
+  const byLong = new Map<string, FlagSpec>();
+  const byShort = new Map<string, FlagSpec>();
+  for (const f of spec.flags) {
+    byLong.set(f.name, f);
+    for (const a of f.aliases ?? []) byLong.set(a, f);
+    if (f.short) byShort.set(f.short, f);
+  }
+  const flags: FlagValues = {};
+  for (const f of spec.flags) flags[f.name] = f.type === "list" ? [] : f.default;
+  const set = new Set<string>();
+  const args: string[] = [];
+  const put = (f: FlagSpec, raw: string | undefined): void => {
+    set.add(f.name);
+    if (f.type === "bool") flags[f.name] = raw === undefined ? true : parseBool(raw, f, spec);
+    else if (f.type === "int") flags[f.name] = parseIntFlag(raw ?? "", f, spec);
+    else if (f.type === "list") (flags[f.name] as string[]).push(raw ?? "");
+    else flags[f.name] = raw ?? "";
+  };
+  let i = 0;
+  for (; i < argv.length; i++) {
+    const a = argv[i];
+    if (a === "--") {
+      i++;
+      break;
+    }
+    if (a.startsWith("--") && a.length > 2) {
+      const eq = a.indexOf("=");
+      const name = eq < 0 ? a.slice(2) : a.slice(2, eq);
+      if (name === "help") throw new HelpRequested();
+      const f = byLong.get(name);
+      if (!f) throw new UsageError(`unknown flag: --${name}`, { code: 125, spec });
+      if (eq >= 0) put(f, a.slice(eq + 1));
+      else if (f.type === "bool") put(f, undefined);
+      else if (i + 1 < argv.length) put(f, argv[++i]);
+      else throw new UsageError(`flag needs an argument: --${name}`, { code: 125, spec });
+      continue;
+    }
+    if (a.startsWith("-") && a.length > 1) {
+      // A cluster of shorthand flags: -it, -p8080:80, -e=K=V.
+      for (let j = 1; j < a.length; j++) {
+        const c = a[j];
+        if (c === "h" && !byShort.has("h")) throw new HelpRequested();
+        const f = byShort.get(c);
+        if (!f) throw new UsageError(`unknown shorthand flag: '${c}' in ${a}`, { code: 125, spec });
+        const rest = a.slice(j + 1);
+        if (f.type === "bool") {
+          if (rest.startsWith("=")) {
+            put(f, rest.slice(1));
+            break;
+          }
+          put(f, undefined);
+          continue;
+        }
+        if (rest.length > 0) put(f, rest.startsWith("=") ? rest.slice(1) : rest);
+        else if (i + 1 < argv.length) put(f, argv[++i]);
+        else throw new UsageError(`flag needs an argument: '${c}' in ${a}`, { code: 125, spec });
+        break;
+      }
+      continue;
+    }
+    args.push(a);
+    if (spec.interspersed === false) {
+      i++;
+      break;
+    }
+  }
+  args.push(...argv.slice(i));
+  checkArity(spec, args);
+  return { flags, set, args };
+}
+
+function plural(n: number): string {
+  return n === 1 ? "argument" : "arguments";
+}
+
+function checkArity(spec: CommandSpec, args: string[]): void {
+  const { minArgs = 0, maxArgs = Number.POSITIVE_INFINITY } = spec;
+  const cmd = `'wharf ${spec.name}'`;
+  let msg: string | undefined;
+  if (maxArgs === 0 && args.length > 0) msg = `${cmd} accepts no arguments`;
+  else if (minArgs === maxArgs && args.length !== minArgs)
+    msg = `${cmd} requires exactly ${minArgs} ${plural(minArgs)}`;
+  else if (args.length < minArgs) msg = `${cmd} requires at least ${minArgs} ${plural(minArgs)}`;
+  else if (args.length > maxArgs) msg = `${cmd} requires at most ${maxArgs} ${plural(maxArgs)}`;
+  if (msg) throw new UsageError(`wharf: ${msg}`, { code: 1, spec, hint: maxArgs === 0 ? "Run" : "See" });
+}
+
+/** The text docker prints after a usage error: message, usage line and a hint. */
+export function usageErrorText(err: UsageError): string {
+  if (!err.spec) return `${err.message}\n\nRun 'wharf --help' for more information\n`;
+  return `${err.message}\n\nUsage:  wharf ${err.spec.usage}\n\n${err.hint} 'wharf ${err.spec.name} --help' for more information\n`;
+}
+
+/** Help text in docker's layout. */
+export function helpText(spec: CommandSpec): string {
+  let s = `\nUsage:  wharf ${spec.usage}\n\n${spec.desc}\n`;
+  if (spec.aliases?.length) s += `\nAliases:\n  ${spec.aliases.map((a) => `wharf ${a}`).join(", ")}\n`;
+  const visible = spec.flags.filter((f) => !f.hidden);
+  if (visible.length) {
+    const rows = visible
+      .slice()
+      .sort((a, b) => a.name.localeCompare(b.name))
+      .map((f) => {
+        const head = f.short ? `  -${f.short}, --${f.name}` : `      --${f.name}`;
+        const tn = f.type === "bool" ? "" : ` ${f.typeName ?? f.type}`;
+        let desc = f.desc;
+        if (f.default !== undefined && f.default !== "" && f.default !== false) {
+          desc += ` (default ${typeof f.default === "string" && f.type === "string" ? JSON.stringify(f.default) : f.default})`;
+        }
+        return [head + tn, desc];
+      });
+    const w = Math.max(...rows.map((r) => r[0].length)) + 3;
+    s += `\nOptions:\n${rows.map(([h, d]) => h.padEnd(w) + d).join("\n")}\n`;
+  }
+  return s;
+}

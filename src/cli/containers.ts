@@ -1,0 +1,241 @@
+// Container lifecycle and listing: ps, start, stop, kill, restart, rm, wait.
+import type { CommandSpec, FlagSpec } from "./args.ts";
+import { runForeground, StartFailed, startErrorCode } from "./attach.ts";
+import {
+  bool,
+  type CommandDef,
+  errorText,
+  FORMAT_FLAG_DESC,
+  filtersFrom,
+  forEachTarget,
+  int,
+  list,
+  StatusError,
+  str,
+  write,
+} from "./common.ts";
+import { ContainerContext, PS_HEADERS, PS_TABLE } from "./contexts.ts";
+import { parseFormat, renderList } from "./format/index.ts";
+
+const timeoutFlag: FlagSpec = {
+  name: "timeout",
+  short: "t",
+  type: "int",
+  desc: "Seconds to wait before killing the container",
+  aliases: ["time"],
+};
+const signalFlag: FlagSpec = {
+  name: "signal",
+  short: "s",
+  type: "string",
+  desc: "Signal to send to the container",
+};
+
+const psSpec: CommandSpec = {
+  name: "ps",
+  usage: "ps [OPTIONS]",
+  desc: "List containers",
+  aliases: ["container ls", "container list", "container ps", "ps"],
+  maxArgs: 0,
+  flags: [
+    { name: "all", short: "a", type: "bool", desc: "Show all containers (default shows just running)" },
+    {
+      name: "filter",
+      short: "f",
+      type: "list",
+      typeName: "filter",
+      desc: "Filter output based on conditions provided",
+    },
+    { name: "format", type: "string", desc: FORMAT_FLAG_DESC },
+    {
+      name: "last",
+      short: "n",
+      type: "int",
+      default: -1,
+      desc: "Show n last created containers (includes all states)",
+    },
+    {
+      name: "latest",
+      short: "l",
+      type: "bool",
+      desc: "Show the latest created container (includes all states)",
+    },
+    { name: "no-trunc", type: "bool", desc: "Don't truncate output" },
+    { name: "quiet", short: "q", type: "bool", desc: "Only display container IDs" },
+    { name: "size", short: "s", type: "bool", desc: "Display total file sizes" },
+  ],
+};
+
+const ps: CommandDef = {
+  spec: psSpec,
+  async run(cli, p) {
+    const format = str(p, "format");
+    const quiet = bool(p, "quiet");
+    let tmpl = format;
+    if (!format && quiet) tmpl = "{{.ID}}";
+    // Docker fetches sizes when asked, or when the template uses .Size.
+    const size = bool(p, "size") || /\.Size\b/.test(tmpl);
+    const fmt = parseFormat(tmpl || undefined, PS_TABLE + (bool(p, "size") ? "\t{{.Size}}" : ""));
+    const filters = filtersFrom(list(p, "filter"));
+    let limit = int(p, "last") ?? -1;
+    if (bool(p, "latest")) limit = 1;
+    const all = bool(p, "all") || limit > 0;
+    const items = await cli
+      .client()
+      .containerList({ all, limit: limit > 0 ? limit : undefined, size, filters });
+    const now = Date.now();
+    const rows = items.map((c) => new ContainerContext(c, { trunc: !bool(p, "no-trunc"), now }));
+    await write(cli.out, renderList(fmt, rows, { headers: PS_HEADERS }));
+    return 0;
+  },
+};
+
+const start: CommandDef = {
+  spec: {
+    name: "start",
+    usage: "start [OPTIONS] CONTAINER [CONTAINER...]",
+    desc: "Start one or more stopped containers",
+    aliases: ["container start", "start"],
+    minArgs: 1,
+    flags: [
+      { name: "attach", short: "a", type: "bool", desc: "Attach STDOUT/STDERR and forward signals" },
+      { name: "detach-keys", type: "string", desc: "Override the key sequence for detaching a container" },
+      { name: "interactive", short: "i", type: "bool", desc: "Attach container's STDIN" },
+      { name: "checkpoint", type: "string", desc: "Restore from this checkpoint", hidden: true },
+      {
+        name: "checkpoint-dir",
+        type: "string",
+        desc: "Use a custom checkpoint storage directory",
+        hidden: true,
+      },
+    ],
+  },
+  async run(cli, p) {
+    const attach = bool(p, "attach") || bool(p, "interactive");
+    if (!attach) {
+      return forEachTarget(cli, p.args, async (t) => {
+        await cli.client().containerStart(t, { detachKeys: str(p, "detach-keys") || undefined });
+        return t;
+      });
+    }
+    if (p.args.length > 1)
+      throw new StatusError(1, "you cannot start and attach multiple containers at once");
+    const c = await cli.client().containerInspect(p.args[0]);
+    const tty = !!c.Config?.Tty;
+    const stdin = bool(p, "interactive") && !!c.Config?.OpenStdin;
+    try {
+      return await runForeground(cli, {
+        id: c.Id,
+        tty,
+        stdin,
+        stdout: true,
+        stderr: true,
+        autoRemove: !!c.HostConfig?.AutoRemove,
+        sigProxy: true,
+        detachKeys: str(p, "detach-keys") || undefined,
+      });
+    } catch (err) {
+      if (err instanceof StartFailed)
+        throw new StatusError(startErrorCode(err.message), errorText(err.cause));
+      throw err;
+    }
+  },
+};
+
+function lifecycle(name: string, desc: string, flags: FlagSpec[], act: CommandDef["run"]): CommandDef {
+  return {
+    spec: {
+      name,
+      usage: `${name} [OPTIONS] CONTAINER [CONTAINER...]`,
+      desc,
+      aliases: [`container ${name}`, name],
+      minArgs: 1,
+      flags,
+    },
+    run: act,
+  };
+}
+
+const stop = lifecycle("stop", "Stop one or more running containers", [signalFlag, timeoutFlag], (cli, p) =>
+  forEachTarget(cli, p.args, async (t) => {
+    await cli.client().containerStop(t, { signal: str(p, "signal") || undefined, t: int(p, "timeout") });
+    return t;
+  }),
+);
+
+const restart = lifecycle("restart", "Restart one or more containers", [signalFlag, timeoutFlag], (cli, p) =>
+  forEachTarget(cli, p.args, async (t) => {
+    await cli.client().containerRestart(t, { signal: str(p, "signal") || undefined, t: int(p, "timeout") });
+    return t;
+  }),
+);
+
+const kill = lifecycle("kill", "Kill one or more running containers", [signalFlag], (cli, p) =>
+  forEachTarget(cli, p.args, async (t) => {
+    await cli.client().containerKill(t, { signal: str(p, "signal") || undefined });
+    return t;
+  }),
+);
+
+const rm: CommandDef = {
+  spec: {
+    name: "rm",
+    usage: "rm [OPTIONS] CONTAINER [CONTAINER...]",
+    desc: "Remove one or more containers",
+    aliases: ["container rm", "container remove", "rm"],
+    minArgs: 1,
+    flags: [
+      {
+        name: "force",
+        short: "f",
+        type: "bool",
+        desc: "Force the removal of a running container (uses SIGKILL)",
+      },
+      { name: "link", short: "l", type: "bool", desc: "Remove the specified link" },
+      {
+        name: "volumes",
+        short: "v",
+        type: "bool",
+        desc: "Remove anonymous volumes associated with the container",
+      },
+    ],
+  },
+  async run(cli, p) {
+    const force = bool(p, "force");
+    return forEachTarget(cli, p.args, async (t) => {
+      const name = t.replace(/^\//, "");
+      if (!name) throw new Error("Container name cannot be empty");
+      try {
+        await cli
+          .client()
+          .containerRemove(name, { force, v: bool(p, "volumes"), link: bool(p, "link") || undefined });
+      } catch (err) {
+        // `rm -f` of something already gone is not an error, as in docker.
+        if (force && (err as { statusCode?: number }).statusCode === 404) return undefined;
+        throw err;
+      }
+      return t;
+    });
+  },
+};
+
+const wait: CommandDef = {
+  spec: {
+    name: "wait",
+    usage: "wait CONTAINER [CONTAINER...]",
+    desc: "Block until one or more containers stop, then print their exit codes",
+    aliases: ["container wait", "wait"],
+    minArgs: 1,
+    flags: [],
+  },
+  async run(cli, p) {
+    return forEachTarget(cli, p.args, async (t) => {
+      const w = await cli.client().containerWait(t, { condition: "not-running" });
+      const r = await w.result;
+      return String(r.StatusCode);
+    });
+  },
+};
+
+/** The container commands, by key. */
+export const commands: Record<string, CommandDef> = { ps, start, stop, restart, kill, rm, wait };

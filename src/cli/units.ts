@@ -1,0 +1,160 @@
+// Docker's human-readable units (go-units) and time formats, so tables read the same as docker's.
+
+const DECIMAL = ["B", "kB", "MB", "GB", "TB", "PB", "EB", "ZB", "YB"];
+
+/** Go's `%.{prec}g`: `prec` significant digits, trailing zeros dropped, exponent for very large/small. */
+export function formatG(x: number, prec: number): string {
+  if (x === 0) return "0";
+  const exp = Math.floor(Math.log10(Math.abs(x)));
+  let s = x.toPrecision(prec);
+  // toPrecision may round up into the next power of ten (999.5 → "1.00e+3").
+  const m = /e([+-]\d+)$/.exec(s);
+  const e = m ? Number(m[1]) : exp;
+  if (e < -4 || e >= prec) {
+    s = x.toExponential(prec - 1);
+    let [mant, ex] = s.split("e");
+    if (mant.includes(".")) mant = mant.replace(/\.?0+$/, "");
+    const sign = ex.startsWith("-") ? "-" : "+";
+    const digits = ex.replace(/^[+-]/, "").padStart(2, "0");
+    return `${mant}e${sign}${digits}`;
+  }
+  if (s.includes(".")) s = s.replace(/\.?0+$/, "");
+  return s;
+}
+
+/** go-units HumanSizeWithPrecision: decimal units, e.g. `4.26MB`, `1.2kB`, `512B`. */
+export function humanSize(bytes: number, precision = 3): string {
+  let size = bytes;
+  let i = 0;
+  while (size >= 1000 && i < DECIMAL.length - 1) {
+    size /= 1000;
+    i++;
+  }
+  return `${formatG(size, precision)}${DECIMAL[i]}`;
+}
+
+/** go-units HumanDuration: "Less than a second", "About a minute", "3 hours", "2 weeks". */
+export function humanDuration(ms: number): string {
+  const seconds = Math.trunc(ms / 1000);
+  if (seconds < 1) return "Less than a second";
+  if (seconds === 1) return "1 second";
+  if (seconds < 60) return `${seconds} seconds`;
+  const minutes = Math.trunc(ms / 60000);
+  if (minutes === 1) return "About a minute";
+  if (minutes < 60) return `${minutes} minutes`;
+  const hours = Math.round(ms / 3600000);
+  if (hours === 1) return "About an hour";
+  if (hours < 48) return `${hours} hours`;
+  if (hours < 24 * 7 * 2) return `${Math.trunc(hours / 24)} days`;
+  if (hours < 24 * 30 * 2) return `${Math.trunc(hours / 24 / 7)} weeks`;
+  if (hours < 24 * 365 * 2) return `${Math.trunc(hours / 24 / 30)} months`;
+  return `${Math.trunc(ms / 3600000 / 24 / 365)} years`;
+}
+
+function tzAbbrev(d: Date): string {
+  if (d.getTimezoneOffset() === 0 && (process.env.TZ ?? "UTC").match(/^(UTC|Etc\/UTC|)$/)) return "UTC";
+  const parts = new Intl.DateTimeFormat("en-US", { timeZoneName: "short" }).formatToParts(d);
+  return parts.find((p) => p.type === "timeZoneName")?.value ?? "UTC";
+}
+
+/** Go's time.Time.String() in local time: `2024-01-02 15:04:05 +0000 UTC`. */
+export function goTimeString(d: Date): string {
+  const p = (n: number): string => String(n).padStart(2, "0");
+  const off = -d.getTimezoneOffset();
+  const sign = off >= 0 ? "+" : "-";
+  const oh = p(Math.trunc(Math.abs(off) / 60));
+  const om = p(Math.abs(off) % 60);
+  return (
+    `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())} ` +
+    `${p(d.getHours())}:${p(d.getMinutes())}:${p(d.getSeconds())} ${sign}${oh}${om} ${tzAbbrev(d)}`
+  );
+}
+
+/** Cuts `s` to `max` characters, ending in `…` when it was longer (docker's formatter.Ellipsis). */
+export function ellipsis(s: string, max: number): string {
+  const chars = [...s];
+  if (chars.length <= max) return s;
+  if (max <= 1) return chars.slice(0, max).join("");
+  return `${chars.slice(0, max - 1).join("")}…`;
+}
+
+/** Short form of an ID: algorithm prefix dropped, first 12 hex digits. */
+export function shortId(id: string): string {
+  const i = id.indexOf(":");
+  return (i >= 0 ? id.slice(i + 1) : id).slice(0, 12);
+}
+
+const RAM_UNITS: Record<string, number> = {
+  "": 1,
+  b: 1,
+  k: 1024,
+  m: 1024 ** 2,
+  g: 1024 ** 3,
+  t: 1024 ** 4,
+  p: 1024 ** 5,
+};
+
+/** go-units RAMInBytes: `512m`, `1g`, `1.5GiB`, `100` (bytes); binary multiples. */
+export function parseRamBytes(s: string): number {
+  const m = /^(\d+(?:\.\d+)?)\s*([kmgtpKMGTPbB]?)(i?[bB])?$/.exec(s.trim());
+  if (!m) throw new Error(`invalid size: '${s}'`);
+  const unit = m[2].toLowerCase();
+  return Math.trunc(Number(m[1]) * (RAM_UNITS[unit] ?? 1));
+}
+
+const DUR_UNITS: Record<string, number> = {
+  ns: 1e-6,
+  us: 1e-3,
+  µs: 1e-3,
+  ms: 1,
+  s: 1000,
+  m: 60000,
+  h: 3600000,
+};
+
+/** Go's time.ParseDuration, in milliseconds: `10s`, `1m30s`, `1.5h`, `300ms`. */
+export function parseGoDuration(s: string): number {
+  if (s === "0") return 0;
+  const re = /(\d+(?:\.\d*)?|\.\d+)(ns|us|µs|ms|s|m|h)/gy;
+  let total = 0;
+  let sign = 1;
+  let rest = s;
+  if (rest.startsWith("-") || rest.startsWith("+")) {
+    sign = rest.startsWith("-") ? -1 : 1;
+    rest = rest.slice(1);
+  }
+  let pos = 0;
+  for (let m = re.exec(rest); m; m = re.exec(rest)) {
+    total += Number(m[1]) * DUR_UNITS[m[2]];
+    pos = re.lastIndex;
+  }
+  if (pos !== rest.length || rest.length === 0) throw new Error(`time: invalid duration "${s}"`);
+  return sign * total;
+}
+
+/**
+ * Docker's timestamp argument (`logs --since`, `events --until`): a UNIX time, an RFC 3339 date, or a
+ * Go duration meaning "that long ago". Returns the `seconds.nanoseconds` string the API takes.
+ */
+export function parseTimestampArg(value: string, now: number = Date.now()): string {
+  if (/^\d+(\.\d{1,9})?$/.test(value)) return value;
+  let ms: number | undefined;
+  try {
+    ms = now - parseGoDuration(value);
+  } catch {
+    ms = undefined;
+  }
+  let fracNs = "";
+  if (ms === undefined) {
+    const m = /^(\d{4}-\d{2}-\d{2})(?:T(\d{2}:\d{2}(?::\d{2})?)(\.\d+)?(Z|[+-]\d{2}:?\d{2})?)?$/.exec(value);
+    if (!m) throw new Error(`failed to parse value as time or duration: "${value}"`);
+    const time = m[2] ? (m[2].length === 5 ? `${m[2]}:00` : m[2]) : "00:00:00";
+    // Docker reads a date without zone as local time.
+    ms = Date.parse(`${m[1]}T${time}${m[4] ?? ""}`);
+    if (Number.isNaN(ms)) throw new Error(`failed to parse value as time or duration: "${value}"`);
+    fracNs = m[3] ? m[3].slice(1).padEnd(9, "0").slice(0, 9) : "";
+  }
+  const sec = Math.floor(ms / 1000);
+  const ns = fracNs || String(Math.round((ms - sec * 1000) * 1e6)).padStart(9, "0");
+  return `${sec}.${ns}`;
+}

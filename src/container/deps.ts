@@ -61,3 +61,21 @@ export type LogReader = (
   path: string,
   opts: { since?: bigint; until?: bigint; tail?: number; follow?: Promise<unknown> },
 ) => AsyncIterable<LogEntry>;
+
+/** What the container service needs from the volume service. */
+export interface VolumeBackend {
+  /** Creates a named volume, or returns the existing one. */
+  create(opts: {
+    Name?: string;
+    Labels?: Record<string, string>;
+  }): Promise<{ volume: { Name: string; Mountpoint: string } }>;
+  createAnonymous(): Promise<{ Name: string; Mountpoint: string }>;
+  isAnonymous(name: string): boolean;
+  has(name: string): boolean;
+  use(name: string, containerId: string): void;
+  release(name: string, containerId: string): void;
+  /** The host path to bind; mounts device-backed volumes on first use. */
+  mountpoint(name: string): Promise<string>;
+  unmount(name: string): void;
+  remove(name: string, opts?: { force?: boolean }): Promise<void>;
+}

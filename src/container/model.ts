@@ -1,5 +1,6 @@
 import type { ContainerConfig, ContainerState, HostConfig } from "../api/types.ts";
 import { ZERO_TIME } from "../util/index.ts";
+import type { StoredMount } from "./mounts.ts";
 
 /** What never changes after create: persisted as `container.json`. */
 export interface ContainerRecord {
@@ -18,6 +19,8 @@ export interface ContainerRecord {
   HostnamePath: string;
   HostsPath: string;
   ResolvConfPath: string;
+  /** Volumes, binds and tmpfs mounts, in the order they are mounted. */
+  MountPoints: StoredMount[];
 }
 
 /** What changes as the container runs: persisted as `state.json` on every transition. */

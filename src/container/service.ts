@@ -6,19 +6,39 @@ import { RecordStore } from "../store/index.ts";
 import type { EventSink } from "../system/index.ts";
 import { log, newId, nowNs, nowRfc3339, parseRfc3339Ns, shortId } from "../util/index.ts";
 import { commandOf, mergeImageConfig, validateHostConfig } from "./config.ts";
-import type { AttachedStdio, ExitInfo, ImageBackend, LogEntry, LogReader, RuntimeBackend } from "./deps.ts";
+import type {
+  AttachedStdio,
+  ExitInfo,
+  ImageBackend,
+  LogEntry,
+  LogReader,
+  RuntimeBackend,
+  VolumeBackend,
+} from "./deps.ts";
 import { hostsFile, resolvConf } from "./etcfiles.ts";
 import { matchesFilters, validateFilters } from "./filters.ts";
 import { type ContainerRecord, type ContainerStateDoc, initialState } from "./model.ts";
+import { collectMounts, parseVolumesFrom, type StoredMount } from "./mounts.ts";
 import { ContainerIndex, normalizeName } from "./names.ts";
 import { toInspect, toSummary } from "./view.ts";
+import { copyUpIfEmpty, prepareBindSource } from "./volumes.ts";
+
+/** A mount start hands to the spec: a bind (the default) or a tmpfs. */
+export interface RunMount {
+  source: string;
+  destination: string;
+  type?: "bind" | "tmpfs";
+  readonly?: boolean;
+  propagation?: "private" | "rprivate" | "shared" | "rshared" | "slave" | "rslave";
+  options?: string[];
+}
 
 /** What start needs to turn a container into an OCI spec: built by the daemon from runtime/ helpers. */
 export type SpecFactory = (c: {
   record: ContainerRecord;
   rootfs: string;
-  /** Bind mounts the engine adds (/etc/hosts, /etc/hostname, /etc/resolv.conf). */
-  etcMounts: { source: string; destination: string }[];
+  /** Mounts the engine adds: /etc/hosts, /etc/hostname, /etc/resolv.conf, then volumes, binds and tmpfs. */
+  mounts: RunMount[];
 }) => Promise<unknown>;
 
 /** The container service's collaborators, passed in by the daemon. */
@@ -30,6 +50,7 @@ export interface ContainerServiceOptions {
   tmpDir: string;
   images: ImageBackend;
   runtime: RuntimeBackend;
+  volumes: VolumeBackend;
   buildSpec: SpecFactory;
   readLog: LogReader;
   events: EventSink;
@@ -97,8 +118,12 @@ export class ContainerService {
       [...records.values()].map(async (rec) => {
         const state = (await this.#store.getDoc<ContainerStateDoc>(rec.Id, "state.json")) ?? initialState();
         const c = new Container(rec, state);
+        rec.MountPoints ??= [];
         this.#index.add(rec.Id, rec.Name, c);
         this.#o.images.retain(rec.Image);
+        for (const m of rec.MountPoints)
+          if (m.Type === "volume" && m.Name && this.#o.volumes.has(m.Name))
+            this.#o.volumes.use(m.Name, rec.Id);
         if (state.State.Running) await this.#reconnect(c);
       }),
     );
@@ -183,6 +208,7 @@ export class ContainerService {
     const id = newId();
     const name = opts.name ? normalizeName(opts.name) : this.#index.generateName();
     this.#index.reserveName(name, id);
+    let mounts: StoredMount[] = [];
     try {
       const image = await this.#o.images.resolve(req.Image);
       const { HostConfig: _h, NetworkingConfig: _n, ...cfgIn } = req;
@@ -198,6 +224,7 @@ export class ContainerService {
       config.StdinOnce ??= false;
       config.Cmd ??= undefined;
       const { path, args } = commandOf(config);
+      mounts = await this.#createMounts(id, config, hostConfig);
       const dir = this.#store.dir(id);
       const record: ContainerRecord = {
         Id: id,
@@ -212,6 +239,7 @@ export class ContainerService {
         HostnamePath: join(dir, "hostname"),
         HostsPath: join(dir, "hosts"),
         ResolvConfPath: join(dir, "resolv.conf"),
+        MountPoints: mounts,
       };
       await mkdir(dir, { recursive: true, mode: 0o710 });
       const state = initialState();
@@ -225,9 +253,76 @@ export class ContainerService {
       return { Id: id, Warnings: [] };
     } catch (e) {
       this.#index.releaseName(name);
+      await this.#releaseVolumes(id, { removeAnonymous: true, mounts });
       await this.#store.remove(id).catch(() => undefined);
       throw e;
     }
+  }
+
+  /** Parses the mounts of a new container and creates the volumes they name (Docker creates them at create). */
+  async #createMounts(
+    id: string,
+    cfg: ContainerCreateRequest,
+    hc: NonNullable<ContainerCreateRequest["HostConfig"]>,
+  ): Promise<StoredMount[]> {
+    const inherited: StoredMount[] = [];
+    for (const spec of hc.VolumesFrom ?? []) {
+      const { ref, mode } = parseVolumesFrom(spec);
+      for (const m of this.#get(ref).record.MountPoints)
+        inherited.push({ ...m, RW: mode ? mode === "rw" : m.RW, CopyUp: false });
+    }
+    const mounts = collectMounts(cfg, hc, inherited);
+    for (const m of mounts) {
+      if (m.Type === "bind" && !m.CreateHostPath) await prepareBindSource(m);
+      if (m.Type !== "volume") continue;
+      const vol = m.Name
+        ? (await this.#o.volumes.create({ Name: m.Name })).volume
+        : await this.#o.volumes.createAnonymous();
+      m.Name = vol.Name;
+      m.Source = vol.Mountpoint;
+      this.#o.volumes.use(vol.Name, id);
+    }
+    return mounts;
+  }
+
+  /** Drops a container's claim on its volumes, removing its anonymous ones when asked. */
+  async #releaseVolumes(
+    id: string,
+    opts: { removeAnonymous: boolean; mounts: StoredMount[] },
+  ): Promise<void> {
+    for (const m of opts.mounts) {
+      if (m.Type !== "volume" || !m.Name) continue;
+      this.#o.volumes.release(m.Name, id);
+      if (opts.removeAnonymous && this.#o.volumes.isAnonymous(m.Name))
+        await this.#o.volumes
+          .remove(m.Name)
+          .catch((e) => log("warn", "removing anonymous volume failed", { name: m.Name, err: e }));
+    }
+  }
+
+  /** Host paths and options of a container's volumes, binds and tmpfs mounts, ready for the spec. */
+  async #runMounts(c: Container, rootfs: string): Promise<RunMount[]> {
+    const out: RunMount[] = [];
+    for (const m of c.record.MountPoints) {
+      const propagation = (m.Propagation || "rprivate") as RunMount["propagation"];
+      if (m.Type === "tmpfs") {
+        out.push({
+          source: "tmpfs",
+          destination: m.Destination,
+          type: "tmpfs",
+          readonly: !m.RW,
+          options: ["nosuid", "nodev", "noexec", ...(m.TmpfsOptions ?? [])],
+        });
+        continue;
+      }
+      let source = m.Source;
+      if (m.Type === "volume" && m.Name) {
+        source = await this.#o.volumes.mountpoint(m.Name);
+        if (m.CopyUp) await copyUpIfEmpty({ rootfs, destination: m.Destination, volume: source });
+      } else if (m.CreateHostPath) await prepareBindSource(m, { create: true });
+      out.push({ source, destination: m.Destination, readonly: !m.RW, propagation });
+    }
+    return out;
   }
 
   async #prepareRootfs(c: Container): Promise<string> {
@@ -254,6 +349,10 @@ export class ContainerService {
       log("warn", "unmount failed", { id: c.id, err: e });
     }
     c.mounted = false;
+  }
+
+  #unmountVolumes(c: Container): void {
+    for (const m of c.record.MountPoints) if (m.Type === "volume" && m.Name) this.#o.volumes.unmount(m.Name);
   }
 
   async #writeEtcFiles(c: Container): Promise<{ source: string; destination: string }[]> {
@@ -292,7 +391,8 @@ export class ContainerService {
         this.#writeEtcFiles(c),
         mkdir(bundleDir, { recursive: true }),
       ]).then(([r, m]) => [r, m] as const);
-      const spec = await this.#o.buildSpec({ record: c.record, rootfs, etcMounts });
+      const mounts = [...etcMounts, ...(await this.#runMounts(c, rootfs))];
+      const spec = await this.#o.buildSpec({ record: c.record, rootfs, mounts });
       const createOpts = {
         bundleDir,
         spec,
@@ -337,6 +437,7 @@ export class ContainerService {
       c.pendingAttach.clear();
       await this.#o.runtime.delete(c.id, { force: true }).catch(() => undefined);
       await this.#unmountRootfs(c);
+      this.#unmountVolumes(c);
       this.#resolveExitWaiters(c, { code: st.ExitCode, error: message });
       if (c.record.HostConfig.AutoRemove) void this.remove(c.id, { force: true }).catch(() => undefined);
       throw e;
@@ -377,8 +478,11 @@ export class ContainerService {
       FinishedAt: exit.exitedAt,
     });
     await this.#saveState(c).catch((e) => log("error", "saving state failed", { id: c.id, err: e }));
-    await this.#o.runtime.delete(c.id, { force: true }).catch(() => undefined);
-    await this.#unmountRootfs(c);
+    await Promise.all([
+      this.#o.runtime.delete(c.id, { force: true }).catch(() => undefined),
+      this.#unmountRootfs(c),
+    ]);
+    this.#unmountVolumes(c);
     if (exit.oomKilled) this.#emit(c, "oom");
     this.#emit(c, "die", { exitCode: String(exit.exitCode) });
     this.#resolveExitWaiters(c, { code: exit.exitCode });
@@ -477,6 +581,10 @@ export class ContainerService {
       await this.#o.runtime.delete(c.id, { force: true }).catch(() => undefined);
       await this.#unmountRootfs(c);
       c.removed = true;
+      await this.#releaseVolumes(c.id, {
+        removeAnonymous: !!opts.volumes || !!c.record.HostConfig.AutoRemove,
+        mounts: c.record.MountPoints,
+      });
       await this.#store.remove(c.id);
       this.#index.delete(c.id, c.record.Name);
       this.#o.images.release(c.record.Image);

@@ -2,6 +2,7 @@ import { join } from "node:path";
 import type { ContainerInspectResponse, ContainerSummary, NetworkSettings } from "../api/types.ts";
 import { humanDuration, parseRfc3339Ns } from "../util/index.ts";
 import type { ContainerRecord, ContainerStateDoc } from "./model.ts";
+import { toMountPoint } from "./mounts.ts";
 
 function emptyNetworkSettings(): NetworkSettings {
   return {
@@ -62,7 +63,7 @@ export function toInspect(
         WorkDir: join(opts.dir, "work"),
       },
     },
-    Mounts: [],
+    Mounts: (rec.MountPoints ?? []).map(toMountPoint),
     Config: rec.Config,
     NetworkSettings: emptyNetworkSettings(),
   };
@@ -109,6 +110,6 @@ export function toSummary(rec: ContainerRecord, st: ContainerStateDoc): Containe
     Status: statusText(st),
     HostConfig: { NetworkMode: rec.HostConfig.NetworkMode ?? "bridge" },
     NetworkSettings: { Networks: {} },
-    Mounts: [],
+    Mounts: (rec.MountPoints ?? []).map(toMountPoint),
   };
 }

@@ -1,0 +1,49 @@
+import type { Volume, VolumeCreateOptions } from "../../volume/index.ts";
+import { qBool, qFilters } from "../query.ts";
+import type { Route } from "../router.ts";
+
+/** What the volume routes need. */
+export interface VolumeBackend {
+  create(opts: VolumeCreateOptions): Promise<{ volume: Volume }>;
+  inspect(name: string): Volume;
+  list(filters: Record<string, string[]>): Volume[];
+  remove(name: string, opts: { force?: boolean }): Promise<void>;
+  prune(filters: Record<string, string[]>): Promise<{ VolumesDeleted: string[]; SpaceReclaimed: number }>;
+}
+
+/** Routes of /volumes. */
+export function volumeRoutes(b: VolumeBackend): Route[] {
+  return [
+    {
+      method: "GET",
+      path: "/volumes",
+      handler: (ctx) => ctx.sendJson(200, { Volumes: b.list(qFilters(ctx.query)), Warnings: [] }),
+    },
+    {
+      method: "POST",
+      path: "/volumes/create",
+      handler: async (ctx) => {
+        const body = (await ctx.jsonBody<VolumeCreateOptions>()) ?? {};
+        ctx.sendJson(201, (await b.create(body)).volume);
+      },
+    },
+    {
+      method: "POST",
+      path: "/volumes/prune",
+      handler: async (ctx) => ctx.sendJson(200, await b.prune(qFilters(ctx.query))),
+    },
+    {
+      method: "GET",
+      path: "/volumes/{name}",
+      handler: (ctx) => ctx.sendJson(200, b.inspect(ctx.params.name)),
+    },
+    {
+      method: "DELETE",
+      path: "/volumes/{name}",
+      handler: async (ctx) => {
+        await b.remove(ctx.params.name, { force: qBool(ctx.query, "force") });
+        ctx.sendStatus(204);
+      },
+    },
+  ];
+}

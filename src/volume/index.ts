@@ -1,0 +1,1 @@
+export { type Volume, type VolumeCreateOptions, VolumeService } from "./service.ts";

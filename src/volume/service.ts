@@ -1,0 +1,252 @@
+import { mkdir, readdir, stat } from "node:fs/promises";
+import { join } from "node:path";
+import { ConflictError, InvalidParameterError, isErrno, NotFoundError } from "../errdefs/index.ts";
+import { native } from "../host/index.ts";
+import { RecordStore } from "../store/index.ts";
+import type { EventSink } from "../system/index.ts";
+import { log, newId, nowRfc3339 } from "../util/index.ts";
+
+/** A volume as GET /volumes/{name} shows it. */
+export interface Volume {
+  Name: string;
+  Driver: string;
+  Mountpoint: string;
+  CreatedAt: string;
+  Labels: Record<string, string>;
+  Scope: "local";
+  Options: Record<string, string>;
+  Status?: Record<string, unknown>;
+  UsageData?: { Size: number; RefCount: number } | null;
+}
+
+/** Body of POST /volumes/create. */
+export interface VolumeCreateOptions {
+  Name?: string;
+  Driver?: string;
+  DriverOpts?: Record<string, string>;
+  Labels?: Record<string, string>;
+}
+
+const NAME_RE = /^[a-zA-Z0-9][a-zA-Z0-9_.-]+$/;
+const LABEL_ANON = "com.docker.volume.anonymous";
+
+interface Entry {
+  vol: Volume;
+  /** Containers using the volume. */
+  users: Set<string>;
+  /** Mounts of a `type=`/`device=` volume are made on first use and undone on last release. */
+  mounted: number;
+}
+
+/** The `local` volume driver: directories under `<data-root>/volumes/<name>/_data`, optionally a mounted device. */
+export class VolumeService {
+  readonly #store: RecordStore<Volume>;
+  readonly #vols = new Map<string, Entry>();
+  readonly #events: EventSink;
+
+  constructor(opts: { root: string; tmpDir: string; events: EventSink }) {
+    this.#store = new RecordStore<Volume>(opts.root, { document: "volume.json", tmpDir: opts.tmpDir });
+    this.#events = opts.events;
+  }
+
+  /** Loads volumes; directories without a readable record are half-created and removed. */
+  async init(): Promise<void> {
+    await this.#store.init();
+    const { records, broken } = await this.#store.loadAll();
+    for (const name of broken) {
+      log("warn", "removing half-created volume", { name });
+      await this.#store.remove(name);
+    }
+    for (const v of records.values()) this.#vols.set(v.Name, { vol: v, users: new Set(), mounted: 0 });
+  }
+
+  #get(name: string): Entry {
+    const e = this.#vols.get(name);
+    if (!e) throw new NotFoundError(`get ${name}: no such volume`);
+    return e;
+  }
+
+  /** POST /volumes/create: an existing volume of that name is returned as is, as Docker does. */
+  async create(opts: VolumeCreateOptions): Promise<{ volume: Volume; created: boolean }> {
+    const driver = opts.Driver || "local";
+    if (driver !== "local")
+      throw new NotFoundError(`error looking up volume plugin ${driver}: plugin "${driver}" not found`);
+    const name = opts.Name || newId();
+    if (!NAME_RE.test(name))
+      throw new InvalidParameterError(
+        `create ${name}: "${name}" includes invalid characters for a local volume name, only "[a-zA-Z0-9][a-zA-Z0-9_.-]" are allowed. If you intended to pass a host directory, use absolute path`,
+      );
+    const existing = this.#vols.get(name);
+    if (existing) return { volume: existing.vol, created: false };
+    const options = opts.DriverOpts ?? {};
+    for (const k of Object.keys(options)) {
+      if (!["type", "device", "o", "size"].includes(k))
+        throw new InvalidParameterError(`create ${name}: invalid option key: "${k}"`);
+    }
+    if ((options.type || options.device) && !(options.type && options.device))
+      throw new InvalidParameterError(
+        `create ${name}: missing required option: "${options.type ? "device" : "type"}"`,
+      );
+    const dir = this.#store.dir(name);
+    const vol: Volume = {
+      Name: name,
+      Driver: "local",
+      Mountpoint: join(dir, "_data"),
+      CreatedAt: nowRfc3339().replace(/\.\d+Z$/, "Z"),
+      Labels: opts.Labels ?? {},
+      Scope: "local",
+      Options: options,
+    };
+    await mkdir(vol.Mountpoint, { recursive: true, mode: 0o755 });
+    await this.#store.put(name, vol);
+    this.#vols.set(name, { vol, users: new Set(), mounted: 0 });
+    this.#events({ Type: "volume", Action: "create", Actor: { ID: name, Attributes: { driver: "local" } } });
+    return { volume: vol, created: true };
+  }
+
+  /** An anonymous volume for a container's `-v /path` or an image VOLUME. */
+  async createAnonymous(): Promise<Volume> {
+    return (await this.create({ Labels: { [LABEL_ANON]: "" } })).volume;
+  }
+
+  /** True for volumes made for one container, which `rm -v` and prune remove. */
+  isAnonymous(name: string): boolean {
+    return LABEL_ANON in (this.#vols.get(name)?.vol.Labels ?? {});
+  }
+
+  /** GET /volumes/{name} */
+  inspect(name: string): Volume {
+    return this.#get(name).vol;
+  }
+
+  /** True when the volume exists. */
+  has(name: string): boolean {
+    return this.#vols.has(name);
+  }
+
+  /** Records that a container uses a volume (at container create, and for each container at start-up). */
+  use(name: string, containerId: string): void {
+    this.#get(name).users.add(containerId);
+  }
+
+  /** Forgets a container's use of a volume. */
+  release(name: string, containerId: string): void {
+    this.#vols.get(name)?.users.delete(containerId);
+  }
+
+  /** The host path to bind into a container; mounts a device-backed volume on first use. */
+  async mountpoint(name: string): Promise<string> {
+    const e = this.#get(name);
+    const o = e.vol.Options;
+    if (o.type && o.device) {
+      if (e.mounted === 0) {
+        const data = [o.o, o.size ? `size=${o.size}` : ""].filter(Boolean).join(",");
+        native().mount(o.device, e.vol.Mountpoint, o.type, 0, data || null);
+      }
+      e.mounted++;
+    }
+    return e.vol.Mountpoint;
+  }
+
+  /** Undoes mountpoint() for device-backed volumes. */
+  unmount(name: string): void {
+    const e = this.#vols.get(name);
+    if (!e || !e.mounted) return;
+    if (--e.mounted === 0) {
+      try {
+        native().umount2(e.vol.Mountpoint, 2);
+      } catch (err) {
+        log("warn", "volume unmount failed", { name, err });
+      }
+    }
+  }
+
+  /** GET /volumes */
+  list(filters: Record<string, string[]> = {}): Volume[] {
+    for (const k of Object.keys(filters))
+      if (!["name", "label", "dangling", "driver"].includes(k))
+        throw new InvalidParameterError(`invalid filter '${k}'`);
+    return [...this.#vols.values()]
+      .filter((e) => matches(e, filters))
+      .map((e) => e.vol)
+      .sort((a, b) => a.Name.localeCompare(b.Name));
+  }
+
+  /** DELETE /volumes/{name} */
+  async remove(name: string, opts: { force?: boolean } = {}): Promise<void> {
+    const e = this.#vols.get(name);
+    if (!e) {
+      if (opts.force) return;
+      throw new NotFoundError(`get ${name}: no such volume`);
+    }
+    if (e.users.size)
+      throw new ConflictError(`remove ${name}: volume is in use - [${[...e.users].join(", ")}]`);
+    if (e.mounted) {
+      e.mounted = 1;
+      this.unmount(name);
+    }
+    this.#vols.delete(name);
+    await this.#store.remove(name);
+    this.#events({ Type: "volume", Action: "destroy", Actor: { ID: name, Attributes: { driver: "local" } } });
+  }
+
+  /** POST /volumes/prune: unused anonymous volumes, or all unused ones with `all=true`. */
+  async prune(
+    filters: Record<string, string[]> = {},
+  ): Promise<{ VolumesDeleted: string[]; SpaceReclaimed: number }> {
+    const all = (filters.all ?? []).some((v) => v === "true" || v === "1");
+    const labelFilters = { label: filters.label ?? [], "label!": filters["label!"] ?? [] };
+    const deleted: string[] = [];
+    let space = 0;
+    for (const e of [...this.#vols.values()]) {
+      if (e.users.size) continue;
+      if (!all && !(LABEL_ANON in e.vol.Labels)) continue;
+      if (!labelsMatch(e.vol.Labels, labelFilters.label)) continue;
+      if (labelFilters["label!"].length && labelsMatch(e.vol.Labels, labelFilters["label!"])) continue;
+      space += await dirSize(e.vol.Mountpoint);
+      await this.remove(e.vol.Name);
+      deleted.push(e.vol.Name);
+    }
+    this.#events({
+      Type: "volume",
+      Action: "prune",
+      Actor: { ID: "", Attributes: { reclaimed: String(space) } },
+    });
+    return { VolumesDeleted: deleted, SpaceReclaimed: space };
+  }
+}
+
+function labelsMatch(labels: Record<string, string>, wanted: string[]): boolean {
+  return wanted.every((w) => {
+    const i = w.indexOf("=");
+    return i < 0 ? w in labels : labels[w.slice(0, i)] === w.slice(i + 1);
+  });
+}
+
+function matches(e: Entry, f: Record<string, string[]>): boolean {
+  const any = (k: string, pred: (v: string) => boolean) => !f[k]?.length || f[k].some(pred);
+  return (
+    any("name", (v) => e.vol.Name.includes(v)) &&
+    any("driver", (v) => e.vol.Driver === v) &&
+    any("dangling", (v) => (["true", "1"].includes(v) ? e.users.size === 0 : e.users.size > 0)) &&
+    labelsMatch(e.vol.Labels, f.label ?? [])
+  );
+}
+
+async function dirSize(dir: string): Promise<number> {
+  let total = 0;
+  let names: string[];
+  try {
+    names = await readdir(dir);
+  } catch (e) {
+    if (isErrno(e)) return 0;
+    throw e;
+  }
+  for (const n of names) {
+    const p = join(dir, n);
+    const st = await stat(p).catch(() => undefined);
+    if (!st) continue;
+    total += st.isDirectory() ? await dirSize(p) : st.size;
+  }
+  return total;
+}

@@ -1,0 +1,12 @@
+export { chainId, chainIds } from "./chain.ts";
+export { type Compression, decompressStream, detectCompression, sniffCompression } from "./compression.ts";
+export {
+  cleanEntryPath,
+  type ExtractStats,
+  extractLayer,
+  WHITEOUT_OPAQUE,
+  WHITEOUT_PREFIX,
+} from "./extract.ts";
+export { MAX_MOUNT_DATA, mountOverlay, type OverlaySpec, overlayData, unmountOverlay } from "./overlay.ts";
+export { FsLayerStore, type LayerInfo, type LayerStore, type MountOptions } from "./store.ts";
+export { hostSys, type LayerSys, OVERLAY_OPAQUE_XATTR } from "./sys.ts";

@@ -15,20 +15,17 @@ import { constants, mkdirSync } from "node:fs";
 import { mkdir, open, readFile, readlink, rm, symlink, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { Readable, Writable } from "node:stream";
-import {
-  ConflictError,
-  InvalidParameterError,
-  isErrno,
-  NotFoundError,
-  SystemError,
-} from "../errdefs/index.ts";
+import { ConflictError, isErrno, NotFoundError, NotImplementedError, SystemError } from "../errdefs/index.ts";
 import { attachSocket } from "./attach.ts";
 import { OciRuntimeError, parseRuncStderr } from "./errors.ts";
+import type { ExecOptions, ExecSession } from "./exectypes.ts";
 import { type ExitStatus, ExitWatcher } from "./exitwatch.ts";
 import type { OciSpec } from "./oci.ts";
 import { isSameLiveProcess, procStat } from "./procfs.ts";
 import { Runc } from "./runc.ts";
-import { cgroupsPath, DEFAULT_CGROUP_PARENT } from "./spec.ts";
+import { normalizeSignal } from "./signals.ts";
+import { cgroupsPath, DEFAULT_CGROUP_PARENT, type SpecResources } from "./spec.ts";
+import type { RuntimeStats, TopResult } from "./statstypes.ts";
 
 /** Options of ContainerRuntime.create. */
 export interface CreateOptions {
@@ -75,6 +72,25 @@ export interface ContainerRuntime {
   isAlive(id: string): Promise<boolean>;
   /** conmon's pid for the container, if recorded. */
   conmonPid(id: string): Promise<number | undefined>;
+  /**
+   * Runs a process in the running container under its own conmon (`conmon --exec`): the session's pid,
+   * stdio, TTY resize and exit code. A command that cannot start is not an error: the session's exit
+   * resolves with 127 (not found) or 126 (not executable), as Docker reports it. Conflict when the
+   * container is not running.
+   */
+  exec(id: string, execId: string, opts: ExecOptions): Promise<ExecSession>;
+  /** One stats frame from the container's cgroup files; undefined when the container has no cgroup (not created or gone). */
+  stats(id: string): Promise<RuntimeStats | undefined>;
+  /** Freezes every process of the container (cgroup freezer); Conflict when it is not running. */
+  pause(id: string): Promise<void>;
+  /** Thaws a paused container; Conflict when it is not paused. */
+  unpause(id: string): Promise<void>;
+  /** Changes the cgroup limits of a created or running container; only the fields given change. */
+  update(id: string, resources: SpecResources): Promise<void>;
+  /** Host pids of every process in the container (its cgroup's cgroup.procs). */
+  pids(id: string): Promise<number[]>;
+  /** `ps <psArgs>` (default "-ef") on the host, rows limited to the container's processes, as Docker's top. */
+  top(id: string, psArgs?: string): Promise<TopResult>;
   /** Stops the exit-dir watch; containers keep running. */
   close(): void;
 }
@@ -418,6 +434,41 @@ class ConmonRuntime implements ContainerRuntime {
     this.#exits.close();
   }
 
+  async exec(id: string, _execId: string, _opts: ExecOptions): Promise<ExecSession> {
+    checkId(id);
+    throw new NotImplementedError("exec is not implemented yet");
+  }
+
+  async stats(id: string): Promise<RuntimeStats | undefined> {
+    checkId(id);
+    throw new NotImplementedError("stats is not implemented yet");
+  }
+
+  async pause(id: string): Promise<void> {
+    checkId(id);
+    throw new NotImplementedError("pause is not implemented yet");
+  }
+
+  async unpause(id: string): Promise<void> {
+    checkId(id);
+    throw new NotImplementedError("unpause is not implemented yet");
+  }
+
+  async update(id: string, _resources: SpecResources): Promise<void> {
+    checkId(id);
+    throw new NotImplementedError("update is not implemented yet");
+  }
+
+  async pids(id: string): Promise<number[]> {
+    checkId(id);
+    throw new NotImplementedError("pids is not implemented yet");
+  }
+
+  async top(id: string, _psArgs?: string): Promise<TopResult> {
+    checkId(id);
+    throw new NotImplementedError("top is not implemented yet");
+  }
+
   #withCgroup(id: string, spec: OciSpec): OciSpec {
     if (spec.linux.cgroupsPath) return spec;
     return { ...spec, linux: { ...spec.linux, cgroupsPath: cgroupsPath(this.#cgroupParent, id) } };
@@ -465,62 +516,6 @@ async function readPid(file: string): Promise<number | undefined> {
 function checkId(id: string): void {
   // IDs become path components and command-line arguments.
   if (!/^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/.test(id)) throw new NotFoundError(`No such container: ${id}`);
-}
-
-const SIGNALS: Record<string, number> = {
-  HUP: 1,
-  INT: 2,
-  QUIT: 3,
-  ILL: 4,
-  TRAP: 5,
-  ABRT: 6,
-  IOT: 6,
-  BUS: 7,
-  FPE: 8,
-  KILL: 9,
-  USR1: 10,
-  SEGV: 11,
-  USR2: 12,
-  PIPE: 13,
-  ALRM: 14,
-  TERM: 15,
-  STKFLT: 16,
-  CHLD: 17,
-  CONT: 18,
-  STOP: 19,
-  TSTP: 20,
-  TTIN: 21,
-  TTOU: 22,
-  URG: 23,
-  XCPU: 24,
-  XFSZ: 25,
-  VTALRM: 26,
-  PROF: 27,
-  WINCH: 28,
-  IO: 29,
-  POLL: 29,
-  PWR: 30,
-  SYS: 31,
-};
-
-/** Signal number from a number, "9", "KILL", "SIGKILL" or "SIGRTMIN+3"; throws InvalidParameter otherwise. */
-export function normalizeSignal(signal: number | string): number {
-  if (typeof signal === "number") {
-    if (Number.isInteger(signal) && signal > 0 && signal <= 64) return signal;
-  } else {
-    const s = signal.trim().toUpperCase();
-    if (/^\d+$/.test(s)) return normalizeSignal(Number(s));
-    const name = s.startsWith("SIG") ? s.slice(3) : s;
-    const n = SIGNALS[name];
-    if (n) return n;
-    const rt = /^RTMIN(?:\+(\d+))?$/.exec(name) ?? /^RTMAX(?:-(\d+))?$/.exec(name);
-    if (rt) {
-      const off = Number(rt[1] ?? 0);
-      const v = name.startsWith("RTMIN") ? 34 + off : 64 - off;
-      if (v >= 34 && v <= 64) return v;
-    }
-  }
-  throw new InvalidParameterError(`Invalid signal: ${signal}`);
 }
 
 function withTimeout<T>(p: Promise<T>, ms: number): Promise<T | undefined> {

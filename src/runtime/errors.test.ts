@@ -1,10 +1,10 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { isConflict, isInvalidParameter, isNotFound } from "../errdefs/index.ts";
-import { normalizeSignal } from "./conmon.ts";
 import { OciRuntimeError, parseRuncStderr } from "./errors.ts";
 import { parseProcStat } from "./procfs.ts";
 import { runcError } from "./runc.ts";
+import { normalizeSignal } from "./signals.ts";
 
 describe("runc errors", () => {
   it("takes the last error message out of runc's logrus output", () => {

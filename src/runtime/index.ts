@@ -7,16 +7,18 @@ export {
   type ContainerRuntime,
   type CreateOptions,
   createRuntime,
-  normalizeSignal,
   type RuntimeOptions,
   type RuntimeState,
 } from "./conmon.ts";
 export { isOciRuntimeError, OciRuntimeError, parseRuncStderr } from "./errors.ts";
+export type { ExecExit, ExecOptions, ExecSession } from "./exectypes.ts";
 export type { ExitStatus } from "./exitwatch.ts";
+export { findInitBinary } from "./init.ts";
 export { type LogLine, parseLogLine, type ReadLogOptions, readLog } from "./logfile.ts";
 export type * from "./oci.ts";
 export { daemonRlimits } from "./rlimits.ts";
 export { resolveInRoot } from "./rootpath.ts";
+export { normalizeSignal } from "./signals.ts";
 export {
   ALL_CAPS,
   buildSpec,
@@ -26,9 +28,11 @@ export {
   DEFAULT_MASKED_PATHS,
   DEFAULT_PATH_ENV,
   DEFAULT_READONLY_PATHS,
+  DOCKER_INIT_PATH,
   resolveCaps,
   type SpecInput,
   type SpecMount,
   type SpecResources,
 } from "./spec.ts";
+export type { BlkioEntry, NetworkCounters, RuntimeStats, TopResult } from "./statstypes.ts";
 export { ensureWorkdir, type ResolvedUser, resolveUser, resolveUserFromFiles } from "./user.ts";

@@ -214,7 +214,15 @@ export interface SpecInput {
   maskedPaths?: string[];
   readonlyPaths?: string[];
   noNewPrivileges?: boolean;
+  /**
+   * `--init`: host path of a statically linked init (tini-static or catatonit, see findInitBinary),
+   * bind-mounted read-only at DOCKER_INIT_PATH and run as pid 1 with `-- <args>`.
+   */
+  init?: { path: string };
 }
+
+/** Where `--init` puts the init binary inside the container, as Docker does. */
+export const DOCKER_INIT_PATH = "/sbin/docker-init";
 
 /** Builds the config.json for a container from its settings, with Docker's defaults for the rest. */
 export function buildSpec(input: SpecInput): OciSpec {
@@ -245,7 +253,7 @@ export function buildSpec(input: SpecInput): OciSpec {
         ...(user.umask !== undefined ? { umask: user.umask } : {}),
         ...(user.additionalGids?.length ? { additionalGids: [...user.additionalGids] } : {}),
       },
-      args: [...input.args],
+      args: input.init ? [DOCKER_INIT_PATH, "--", ...input.args] : [...input.args],
       env: buildEnv(input.env ?? [], hostname, input.terminal === true),
       cwd,
       capabilities: { bounding: caps, effective: held, permitted: held, inheritable: [], ambient: [] },
@@ -362,6 +370,14 @@ function buildMounts(input: SpecInput, privileged: boolean): OciMount[] {
     },
   ];
   const user = (input.mounts ?? []).map(toOciMount);
+  if (input.init) {
+    user.push({
+      destination: DOCKER_INIT_PATH,
+      type: "bind",
+      source: input.init.path,
+      options: ["rbind", "rprivate", "ro", "nosuid", "nodev"],
+    });
+  }
   const taken = new Set(user.map((m) => m.destination));
   // A user mount on a default's destination replaces it, as in Docker (e.g. -v /host/shm:/dev/shm).
   const kept = defaults.filter((m) => !taken.has(m.destination));

@@ -31,6 +31,10 @@ export interface ContainerStateDoc {
   HasBeenStarted: boolean;
   /** Start time in ns of the latest run, for next-exit waits that raced the start. */
   StartedAtNs?: string;
+  /** Stopped or killed through the API: restart policies leave it alone (Docker's HasBeenManuallyStopped). */
+  ManuallyStopped?: boolean;
+  /** The restart manager's last backoff delay. */
+  RestartDelayMs?: number;
 }
 
 /** The state of a container that was never started. */

@@ -20,6 +20,7 @@ import { matchesFilters, validateFilters } from "./filters.ts";
 import { type ContainerRecord, type ContainerStateDoc, initialState } from "./model.ts";
 import { collectMounts, parseVolumesFrom, type StoredMount } from "./mounts.ts";
 import { ContainerIndex, normalizeName } from "./names.ts";
+import { nextDelay, restartOnDaemonStart, shouldRestart } from "./restart.ts";
 import { toInspect, toSummary } from "./view.ts";
 import { copyUpIfEmpty, prepareBindSource } from "./volumes.ts";
 
@@ -73,6 +74,8 @@ class Container {
   removing = false;
   removed = false;
   mounted = false;
+  /** A pending restart under the container's restart policy. */
+  restartTimer?: NodeJS.Timeout;
 
   constructor(record: ContainerRecord, state: ContainerStateDoc) {
     this.record = record;
@@ -127,6 +130,12 @@ export class ContainerService {
         if (state.State.Running) await this.#reconnect(c);
       }),
     );
+    for (const c of this.#index.values()) {
+      const st = c.state.State;
+      if (st.Running || !c.state.HasBeenStarted) continue;
+      if (!restartOnDaemonStart(c.record.HostConfig.RestartPolicy, !!c.state.ManuallyStopped)) continue;
+      void this.start(c.id).catch((e) => log("warn", "restart at daemon start failed", { id: c.id, err: e }));
+    }
   }
 
   async #reconnect(c: Container): Promise<void> {
@@ -376,14 +385,17 @@ export class ContainerService {
   /** POST /containers/{id}/start */
   start(ref: string): Promise<void> {
     const c = this.#get(ref);
-    return c.serial(() => this.#start(c));
+    return c.serial(async () => {
+      c.state.ManuallyStopped = false;
+      await this.#start(c);
+    });
   }
 
   async #start(c: Container): Promise<void> {
     const st = c.state.State;
     if (c.removing) throw new ConflictError(`container is marked for removal and cannot be started`);
     if (st.Paused) throw new ConflictError("cannot start a paused container, try unpause instead");
-    if (st.Running) throw new NotModifiedError("container already started");
+    if (st.Running && !st.Restarting) throw new NotModifiedError("container already started");
     const bundleDir = join(this.#o.execRoot, c.id);
     try {
       const [rootfs, etcMounts] = await Promise.all([
@@ -486,11 +498,54 @@ export class ContainerService {
     if (exit.oomKilled) this.#emit(c, "oom");
     this.#emit(c, "die", { exitCode: String(exit.exitCode) });
     this.#resolveExitWaiters(c, { code: exit.exitCode });
+    const restart = shouldRestart(c.record.HostConfig.RestartPolicy, {
+      exitCode: exit.exitCode,
+      restartCount: c.state.RestartCount,
+      manuallyStopped: !!c.state.ManuallyStopped,
+      removing: c.removing,
+    });
+    if (restart) {
+      this.#scheduleRestart(c);
+      return;
+    }
     if (c.record.HostConfig.AutoRemove && !c.removing) {
       await this.remove(c.id, { force: true }).catch((e) =>
         log("warn", "auto-remove failed", { id: c.id, err: e }),
       );
     }
+  }
+
+  /** Restarts after Docker's backoff; meanwhile the container shows as "restarting". */
+  #scheduleRestart(c: Container): void {
+    const st = c.state.State;
+    const ranFor = Number(parseRfc3339Ns(st.FinishedAt) - parseRfc3339Ns(st.StartedAt)) / 1e6;
+    const delay = nextDelay(c.state.RestartDelayMs ?? 0, ranFor);
+    c.state.RestartDelayMs = delay;
+    Object.assign(st, { Status: "restarting", Running: true, Restarting: true });
+    void this.#saveState(c);
+    c.restartTimer = setTimeout(() => {
+      c.restartTimer = undefined;
+      void c
+        .serial(async () => {
+          if (!st.Restarting || c.removing) return;
+          c.state.RestartCount++;
+          await this.#start(c);
+        })
+        .catch((e) => {
+          log("warn", "restart failed", { id: c.id, err: e });
+          Object.assign(st, { Status: "exited", Running: false, Restarting: false });
+          void this.#saveState(c);
+        });
+    }, delay);
+  }
+
+  /** Cancels a pending restart; true when there was one (the container is then simply stopped). */
+  #cancelRestart(c: Container): boolean {
+    if (!c.restartTimer) return false;
+    clearTimeout(c.restartTimer);
+    c.restartTimer = undefined;
+    Object.assign(c.state.State, { Status: "exited", Running: false, Restarting: false });
+    return true;
   }
 
   #resolveExitWaiters(c: Container, exit: { code: number; error?: string }): void {
@@ -503,6 +558,12 @@ export class ContainerService {
   stop(ref: string, opts: { timeout?: number; signal?: string }): Promise<void> {
     const c = this.#get(ref);
     return c.serial(async () => {
+      c.state.ManuallyStopped = true;
+      if (this.#cancelRestart(c)) {
+        await this.#saveState(c);
+        this.#emit(c, "stop");
+        return;
+      }
       if (!c.state.State.Running) throw new NotModifiedError("container already stopped");
       await this.#stop(c, opts);
       this.#emit(c, "stop");
@@ -545,6 +606,16 @@ export class ContainerService {
     if (signalNumber(sig) < 0) throw new InvalidParameterError(`Invalid signal: ${sig}`);
     if (!c.state.State.Running)
       throw new ConflictError(`Cannot kill container: ${ref}: Container ${c.id} is not running`);
+    // A fatal signal disables the restart policy until the next start; USR1 and friends leave it in place.
+    const n = signalNumber(sig);
+    const stopSig = signalNumber(c.record.Config.StopSignal || "SIGTERM");
+    if ([9, 15, 2, 3].includes(n) || n === stopSig) {
+      c.state.ManuallyStopped = true;
+      if (this.#cancelRestart(c)) {
+        await this.#saveState(c);
+        return;
+      }
+    }
     await this.#kill(c, sig);
     if (signalNumber(sig) === 9) await c.running;
   }

@@ -173,13 +173,24 @@ function plural(n: number): string {
 function checkArity(spec: CommandSpec, args: string[]): void {
   const { minArgs = 0, maxArgs = Number.POSITIVE_INFINITY } = spec;
   const cmd = `'wharf ${spec.name}'`;
+  const n = args.length;
   let msg: string | undefined;
-  if (maxArgs === 0 && args.length > 0) msg = `${cmd} accepts no arguments`;
-  else if (minArgs === maxArgs && args.length !== minArgs)
-    msg = `${cmd} requires exactly ${minArgs} ${plural(minArgs)}`;
-  else if (args.length < minArgs) msg = `${cmd} requires at least ${minArgs} ${plural(minArgs)}`;
-  else if (args.length > maxArgs) msg = `${cmd} requires at most ${maxArgs} ${plural(maxArgs)}`;
-  if (msg) throw new UsageError(`wharf: ${msg}`, { code: 1, spec, hint: maxArgs === 0 ? "Run" : "See" });
+  let hint: "Run" | "See" = "Run";
+  if (maxArgs === 0) {
+    if (n > 0) msg = `${cmd} accepts no arguments`;
+  } else if (minArgs === maxArgs) {
+    if (n !== minArgs) msg = `${cmd} requires ${minArgs} ${plural(minArgs)}`;
+  } else if (maxArgs !== Number.POSITIVE_INFINITY && minArgs > 0) {
+    if (n < minArgs || n > maxArgs)
+      msg = `${cmd} requires at least ${minArgs} and at most ${maxArgs} ${plural(maxArgs)}`;
+  } else if (n < minArgs) {
+    msg = `${cmd} requires at least ${minArgs} ${plural(minArgs)}`;
+    hint = "See";
+  } else if (n > maxArgs) {
+    // docker prints a garbled "SRun" here; the plain hint reads better and nothing parses it.
+    msg = `${cmd} requires at most ${maxArgs} ${plural(maxArgs)}`;
+  }
+  if (msg) throw new UsageError(`wharf: ${msg}`, { code: 1, spec, hint });
 }
 
 /** The text docker prints after a usage error: message, usage line and a hint. */

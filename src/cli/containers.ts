@@ -210,8 +210,11 @@ const rm: CommandDef = {
           .client()
           .containerRemove(name, { force, v: bool(p, "volumes"), link: bool(p, "link") || undefined });
       } catch (err) {
-        // `rm -f` of something already gone is not an error, as in docker.
-        if (force && (err as { statusCode?: number }).statusCode === 404) return undefined;
+        // `rm -f` of something already gone is reported but not a failure, as in docker.
+        if (force && (err as { statusCode?: number }).statusCode === 404) {
+          await write(cli.err, `${errorText(err)}\n`);
+          return undefined;
+        }
         throw err;
       }
       return t;

@@ -40,65 +40,59 @@ function goQuote(s: string): string {
     .replace(/\\u007f/g, "\\x7f");
 }
 
-function formatPortRange(
-  ip: string,
-  pubStart: number,
-  pubEnd: number,
-  privStart: number,
-  privEnd: number,
-  proto: string,
-): string {
-  const priv = privStart === privEnd ? `${privStart}` : `${privStart}-${privEnd}`;
-  if (!pubStart) return `${priv}/${proto}`;
-  const pub = pubStart === pubEnd ? `${pubStart}` : `${pubStart}-${pubEnd}`;
-  const host = ip.includes(":") ? `[${ip}]` : ip;
-  return `${host}:${pub}->${priv}/${proto}`;
+function byteCompare(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
 }
 
-/** docker's DisplayablePorts: published ports as `0.0.0.0:8080->80/tcp`, consecutive ones as ranges. */
+function joinHostPort(ip: string, port: number): string {
+  return ip.includes(":") ? `[${ip}]:${port}` : `${ip}:${port}`;
+}
+
+function portGroup(key: string, first: number, last: number): string {
+  const slash = key.lastIndexOf("/");
+  const ip = slash >= 0 ? key.slice(0, slash) : "";
+  const proto = slash >= 0 ? key.slice(slash + 1) : key;
+  const range = first === last ? `${first}` : `${first}-${last}`;
+  return ip ? `${ip}:${range}->${range}/${proto}` : `${range}/${proto}`;
+}
+
+/**
+ * docker's DisplayablePorts: ports sorted by private port, IP, public port and type; consecutive
+ * unpublished (or same-number published) ports grouped into ranges; other mappings listed last.
+ */
 export function displayPorts(ports: Port[] | null | undefined): string {
   if (!ports || ports.length === 0) return "";
-  const groups = new Map<string, Port[]>();
-  for (const p of ports) {
-    const key = p.PublicPort ? `${p.IP ?? ""}/${p.Type}/pub` : `/${p.Type}/priv`;
-    const g = groups.get(key) ?? [];
-    g.push(p);
-    groups.set(key, g);
-  }
-  const out: string[] = [];
-  for (const g of groups.values()) {
-    g.sort(
-      (a, b) =>
-        (a.PublicPort ?? a.PrivatePort) - (b.PublicPort ?? b.PrivatePort) || a.PrivatePort - b.PrivatePort,
-    );
-    let start = g[0];
-    let prev = g[0];
-    const flush = (end: Port): void => {
-      out.push(
-        formatPortRange(
-          start.IP ?? "",
-          start.PublicPort ?? 0,
-          end.PublicPort ?? 0,
-          start.PrivatePort,
-          end.PrivatePort,
-          start.Type,
-        ),
-      );
-    };
-    for (const p of g.slice(1)) {
-      const pubNext = !p.PublicPort || p.PublicPort === (prev.PublicPort ?? 0) + 1;
-      if (p.PrivatePort === prev.PrivatePort + 1 && pubNext) {
-        prev = p;
+  const sorted = [...ports].sort(
+    (a, b) =>
+      a.PrivatePort - b.PrivatePort ||
+      byteCompare(a.IP ?? "", b.IP ?? "") ||
+      (a.PublicPort ?? 0) - (b.PublicPort ?? 0) ||
+      byteCompare(a.Type, b.Type),
+  );
+  const groups = new Map<string, { first: number; last: number }>();
+  const result: string[] = [];
+  const mappings: string[] = [];
+  for (const p of sorted) {
+    let key: string = p.Type;
+    if (p.IP) {
+      if (p.PublicPort !== p.PrivatePort) {
+        mappings.push(`${joinHostPort(p.IP, p.PublicPort ?? 0)}->${p.PrivatePort}/${p.Type}`);
         continue;
       }
-      if (p.PrivatePort === prev.PrivatePort && p.PublicPort === prev.PublicPort) continue;
-      flush(prev);
-      start = p;
-      prev = p;
+      key = `${p.IP}/${p.Type}`;
     }
-    flush(prev);
+    const g = groups.get(key);
+    if (!g) {
+      groups.set(key, { first: p.PrivatePort, last: p.PrivatePort });
+    } else if (p.PrivatePort === g.last + 1) {
+      g.last = p.PrivatePort;
+    } else {
+      result.push(portGroup(key, g.first, g.last));
+      groups.set(key, { first: p.PrivatePort, last: p.PrivatePort });
+    }
   }
-  return [...new Set(out)].sort().join(", ");
+  for (const [key, g] of groups) result.push(portGroup(key, g.first, g.last));
+  return [...result, ...mappings].join(", ");
 }
 
 /** The `.Image` column: familiar name with tag; image IDs shortened unless `--no-trunc`. */
@@ -186,7 +180,7 @@ export class ContainerContext {
       .join(",");
   }
   /** What `{{json .}}` prints: every field, keys sorted as Go's map encoding does. */
-  toJSON(): Record<string, string> {
+  toJSON(): Record<string, string | null> {
     return {
       Command: this.Command(),
       CreatedAt: this.CreatedAt(),
@@ -197,6 +191,7 @@ export class ContainerContext {
       Mounts: this.Mounts(),
       Names: this.Names(),
       Networks: this.Networks(),
+      Platform: null,
       Ports: this.Ports(),
       RunningFor: this.RunningFor(),
       Size: this.Size(),
@@ -266,7 +261,7 @@ export class ImageContext {
     return humanSize(this.#i.Size);
   }
   VirtualSize(): string {
-    return humanSize(this.#i.Size);
+    return humanSize(this.#i.Size, 4);
   }
   Containers(): string {
     return this.#i.Containers === -1 ? "N/A" : String(this.#i.Containers);
@@ -323,12 +318,24 @@ export function imageRows(
     };
     if (tags.length === 0) {
       const d = digests[0] ? splitRef(digests[0]) : { repo: "<none>", digest: "<none>" };
-      rows.push(new ImageContext(img, { repo: d.repo, tag: "<none>", digest: d.digest }, opts));
+      rows.push(
+        new ImageContext(
+          img,
+          { repo: d.repo, tag: "<none>", digest: opts.digests ? d.digest : "<none>" },
+          opts,
+        ),
+      );
       continue;
     }
     for (const t of tags) {
       const r = splitRef(t);
-      rows.push(new ImageContext(img, { repo: r.repo, tag: r.tag, digest: digestOf(r.repo) }, opts));
+      rows.push(
+        new ImageContext(
+          img,
+          { repo: r.repo, tag: r.tag, digest: opts.digests ? digestOf(r.repo) : "<none>" },
+          opts,
+        ),
+      );
     }
   }
   return rows;

@@ -41,8 +41,9 @@ const images: CommandDef = {
   async run(cli, p) {
     const filters = filtersFrom(list(p, "filter")) ?? {};
     if (p.args[0]) filters.reference = [...(filters.reference ?? []), p.args[0]];
-    const digests = bool(p, "digests");
     let format = str(p, "format");
+    // Digests are looked up only when shown, as docker does.
+    const digests = bool(p, "digests") || format.includes(".Digest");
     if (!format && bool(p, "quiet")) format = "{{.ID}}";
     const def = digests
       ? "{{.Repository}}\t{{.Tag}}\t{{.Digest}}\t{{.ID}}\t{{.CreatedSince}}\t{{.Size}}"

@@ -3,7 +3,7 @@
 import { writeFileSync } from "node:fs";
 import type { ContainerCreateRequest } from "../api/types.ts";
 import { isApiError } from "../client/index.ts";
-import type { CommandSpec, Parsed } from "./args.ts";
+import { type CommandSpec, type Parsed, UsageError } from "./args.ts";
 import { runForeground, StartFailed, startErrorCode } from "./attach.ts";
 import { bool, type Cli, type CommandDef, errorText, StatusError, str, write } from "./common.ts";
 import { pullImage, withDefaultTag } from "./pull.ts";
@@ -67,7 +67,7 @@ async function createContainer(
   return res.Id;
 }
 
-function requestFrom(cmd: string, p: Parsed): ContainerCreateRequest {
+function requestFrom(cmd: string, p: Parsed, spec: CommandSpec): ContainerCreateRequest {
   const [image, ...args] = p.args;
   if (bool(p, "tty") && bool(p, "interactive") && !bool(p, "detach") && !process.stdin.isTTY) {
     throw new StatusError(1, "the input device is not a TTY");
@@ -76,6 +76,7 @@ function requestFrom(cmd: string, p: Parsed): ContainerCreateRequest {
     return buildCreateRequest(p, image, args);
   } catch (err) {
     if (err instanceof StatusError) throw err;
+    if (err instanceof UsageError) throw new UsageError(err.message, { code: err.code, spec });
     throw failure(cmd, 125, err);
   }
 }
@@ -93,7 +94,7 @@ const runSpec: CommandSpec = {
 const run: CommandDef = {
   spec: runSpec,
   async run(cli, p) {
-    const req = requestFrom("run", p);
+    const req = requestFrom("run", p, runSpec);
     const id = await createContainer(cli, p, req, "run");
     const client = cli.client();
     if (bool(p, "detach")) {
@@ -137,7 +138,7 @@ const create: CommandDef = {
     minArgs: 1,
   },
   async run(cli, p) {
-    const req = requestFrom("create", p);
+    const req = requestFrom("create", p, create.spec);
     const id = await createContainer(cli, p, req, "create");
     await write(cli.out, `${id}\n`);
     return 0;

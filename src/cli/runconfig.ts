@@ -9,13 +9,20 @@ import type {
   PortBinding,
   RestartPolicy,
 } from "../api/types.ts";
-import type { Parsed } from "./args.ts";
+import { type Parsed, UsageError } from "./args.ts";
 import { bool, int, list, StatusError, str } from "./common.ts";
 import { parseGoDuration, parseRamBytes } from "./units.ts";
 
 /** A flag value docker would reject: exit 125 with docker's wording. */
 function invalid(msg: string): StatusError {
   return new StatusError(125, `wharf: ${msg}\n\nRun 'wharf run --help' for more information`);
+}
+
+/** A typed flag docker rejects while parsing (bytes, decimal, duration): a usage error; run.ts adds the usage. */
+function badFlag(flag: string, value: string, reason: string): UsageError {
+  const short: Record<string, string> = { memory: "m", "cpu-shares": "c", attach: "a" };
+  const label = short[flag] ? `-${short[flag]}, --${flag}` : `--${flag}`;
+  return new UsageError(`invalid argument "${value}" for "${label}" flag: ${reason}`, { code: 125 });
 }
 
 /** Reads `K=V` lines from env/label files: blank lines and `#` comments skipped, bare `K` taken from our env. */
@@ -119,18 +126,14 @@ export function parsePublish(spec: string): { port: string; binding: PortBinding
 export function parseRestart(s: string): RestartPolicy {
   if (!s) return { Name: "no", MaximumRetryCount: 0 };
   const [name, count] = s.split(":");
-  if (name !== "no" && name !== "always" && name !== "unless-stopped" && name !== "on-failure") {
-    throw invalid(
-      `invalid restart policy format: unknown policy '${name}'; use one of 'no', 'always', 'on-failure', or 'unless-stopped'`,
-    );
-  }
+  // Unknown policy names are the daemon's to reject, as with docker.
   if (count !== undefined && name !== "on-failure") {
     throw invalid(`invalid restart policy format: maximum retry count can only be used with 'on-failure'`);
   }
   const n = count === undefined ? 0 : Number(count);
   if (!Number.isInteger(n) || n < 0)
     throw invalid(`invalid restart policy format: maximum retry count must be an integer`);
-  return { Name: name, MaximumRetryCount: n };
+  return { Name: name as RestartPolicy["Name"], MaximumRetryCount: n };
 }
 
 /** Parses `--mount type=bind,source=/a,target=/b,readonly`. */
@@ -173,10 +176,10 @@ export function parseMount(s: string): Mount {
         m.TmpfsOptions = { ...m.TmpfsOptions, Mode: Number.parseInt(v ?? "", 8) };
         break;
       default:
-        throw invalid(`invalid argument "${s}" for "--mount" flag: unexpected key '${k}' in '${field}'`);
+        throw badFlag("mount", s, `unexpected key '${k}' in '${field}'`);
     }
   }
-  if (!m.Target) throw invalid(`invalid argument "${s}" for "--mount" flag: target is required`);
+  if (!m.Target) throw badFlag("mount", s, "target is required");
   return m;
 }
 
@@ -186,7 +189,7 @@ function ns(p: Parsed, name: string): number | undefined {
   try {
     return Math.round(parseGoDuration(v) * 1e6);
   } catch (e) {
-    throw invalid(`invalid argument "${v}" for "--${name}" flag: ${(e as Error).message}`);
+    throw badFlag(name, v, (e as Error).message);
   }
 }
 
@@ -197,7 +200,7 @@ function bytes(p: Parsed, name: string): number | undefined {
   try {
     return parseRamBytes(v);
   } catch (e) {
-    throw invalid(`invalid argument "${v}" for "--${name}" flag: ${(e as Error).message}`);
+    throw badFlag(name, v, (e as Error).message);
   }
 }
 
@@ -226,12 +229,12 @@ export function buildCreateRequest(p: Parsed, image: string, cmd: string[]): Con
   const attach = list(p, "attach").map((a) => a.toLowerCase());
   for (const a of attach)
     if (!["stdin", "stdout", "stderr"].includes(a))
-      throw invalid(
-        `invalid argument "${a}" for "-a, --attach" flag: valid streams are STDIN, STDOUT and STDERR`,
-      );
-  if (detach && attach.length) throw invalid("Conflicting options: -a and -d");
+      throw badFlag("attach", a, "valid streams are STDIN, STDOUT and STDERR");
+  if (detach && attach.length)
+    throw new StatusError(1, "conflicting options: cannot specify both --attach and --detach");
   const restart = parseRestart(str(p, "restart"));
-  if (bool(p, "rm") && restart.Name !== "no") throw invalid("Conflicting options: --restart and --rm");
+  if (bool(p, "rm") && restart.Name !== "no")
+    throw invalid("conflicting options: cannot specify both --restart and --rm");
 
   const attachStdin = attach.length ? attach.includes("stdin") : interactive && !detach;
   const attachStdout = attach.length ? attach.includes("stdout") : !detach;
@@ -296,9 +299,7 @@ export function buildCreateRequest(p: Parsed, image: string, cmd: string[]): Con
   if (cpus) {
     const n = Number(cpus);
     if (!Number.isFinite(n) || n < 0)
-      throw invalid(
-        `invalid argument "${cpus}" for "--cpus" flag: failed to parse ${cpus} as a rational number`,
-      );
+      throw badFlag("cpus", cpus, `failed to parse ${cpus} as a rational number`);
     nanoCpus = Math.round(n * 1e9);
   }
 
@@ -363,8 +364,7 @@ export function buildCreateRequest(p: Parsed, image: string, cmd: string[]): Con
       const [name, vals = ""] = u.split("=");
       const [soft, hard] = vals.split(":");
       const s = Number(soft);
-      if (!name || !Number.isInteger(s))
-        throw invalid(`invalid argument "${u}" for "--ulimit" flag: invalid ulimit argument: ${u}`);
+      if (!name || !Number.isInteger(s)) throw badFlag("ulimit", u, `invalid ulimit argument: ${u}`);
       return { Name: name, Soft: s, Hard: hard === undefined ? s : Number(hard) };
     }),
   };

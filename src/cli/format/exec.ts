@@ -22,6 +22,15 @@ export function execute(tree: Tree, data: unknown, funcs: Record<string, Templat
   return s.out.join("");
 }
 
+/** The field an action prints, when it is a plain field chain (`{{.Config.Cmd}}` → `Cmd`). */
+function lastFieldName(pipe: Pipe): string | undefined {
+  const cmd = pipe.cmds.at(-1);
+  if (!cmd || cmd.args.length !== 1) return undefined;
+  const a = cmd.args[0];
+  if (a.t === "field" || a.t === "chain" || a.t === "var") return a.names.at(-1);
+  return undefined;
+}
+
 class State {
   readonly tree: Tree;
   readonly funcs: Record<string, TemplateFunc>;
@@ -54,7 +63,7 @@ class State {
         return;
       case "action": {
         const v = this.evalPipeline(dot, n.pipe);
-        if (n.pipe.decl.length === 0) this.out.push(goString(v, true));
+        if (n.pipe.decl.length === 0) this.out.push(goString(v, true, lastFieldName(n.pipe)));
         return;
       }
       case "range":

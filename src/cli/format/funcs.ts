@@ -97,8 +97,16 @@ function escapeHtml(s: string): string {
 
 /** Encodes like Go's json.Encoder with SetEscapeHTML(false), as Docker's `json` function does. */
 export function goJson(v: unknown): string {
-  const s = JSON.stringify(v === undefined ? null : v);
-  return s === undefined ? "null" : s;
+  const s = JSON.stringify(v === undefined ? null : v) ?? "null";
+  // Formatter contexts marshal themselves with json.Marshal, which does escape HTML characters.
+  const selfMarshalled =
+    v !== null && typeof v === "object" && !isPlainObject(v) && !Array.isArray(v) && "toJSON" in v;
+  return selfMarshalled ? escapeHtmlJson(s) : s;
+}
+
+/** Go's json HTML escaping of `<`, `>`, `&`, U+2028 and U+2029. */
+export function escapeHtmlJson(s: string): string {
+  return s.replace(/[<>&\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
 }
 
 /** Go's builtin template functions (and/or are handled lazily by the executor). */

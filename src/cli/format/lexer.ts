@@ -81,11 +81,23 @@ function unquote(body: string, fail: () => never): string {
   return out;
 }
 
+/** Go's %#U of a character: `U+007D '}'`. */
+function goCharDesc(c: string): string {
+  const cp = c.codePointAt(0) ?? 0;
+  return `U+${cp.toString(16).toUpperCase().padStart(4, "0")} '${c}'`;
+}
+
 /** Splits a template into tokens, applying `{{- ` / ` -}}` trimming to the neighbouring text. */
 export function lex(src: string): Token[] {
   const toks: Token[] = [];
   const err = (pos: number, msg: string): never => {
     throw new TemplateError(`template: :${lineOf(src, pos)}: ${msg}`);
+  };
+  // After a name, Go requires a space, `.`, `,`, `|`, `:`, `)`, `(` or the closing delimiter.
+  const checkTerminator = (q: number): void => {
+    const ch = src[q];
+    if (ch === undefined || /[\s.,|:()=]/.test(ch) || src.startsWith("}}", q)) return;
+    err(q, `bad character ${goCharDesc(ch)}`);
   };
   let i = 0;
   let trimNext = false;
@@ -205,6 +217,7 @@ export function lex(src: string): Token[] {
         const m = /^\$[\p{L}_0-9]*/u.exec(src.slice(p))!;
         toks.push({ kind: "var", val: m[0], pos: p });
         p += m[0].length;
+        checkTerminator(p);
         continue;
       }
       if (c === ".") {
@@ -212,6 +225,7 @@ export function lex(src: string): Token[] {
         if (m) {
           toks.push({ kind: "field", val: m[0].slice(1), pos: p });
           p += m[0].length;
+          checkTerminator(p);
           continue;
         }
         if (!/[0-9]/.test(src[p + 1] ?? "")) {
@@ -234,9 +248,10 @@ export function lex(src: string): Token[] {
         const kind: TokKind = w === "true" || w === "false" ? "bool" : w === "nil" ? "nil" : "ident";
         toks.push({ kind, val: w, pos: p });
         p += w.length;
+        checkTerminator(p);
         continue;
       }
-      err(p, `unexpected ${JSON.stringify(c)} in command`);
+      err(p, `unrecognized character in action: ${goCharDesc(c)}`);
     }
     i = p;
   }

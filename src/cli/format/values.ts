@@ -26,6 +26,52 @@ const MAP_FIELDS = new Set([
   "EndpointsConfig",
 ]);
 
+/** Fields that are Go slices: a JSON null there prints as `[]`, as a nil slice does. */
+const SLICE_FIELDS = new Set([
+  "Cmd",
+  "Entrypoint",
+  "Env",
+  "Binds",
+  "Links",
+  "ExecIDs",
+  "Aliases",
+  "OnBuild",
+  "Shell",
+  "CapAdd",
+  "CapDrop",
+  "Dns",
+  "DnsOptions",
+  "DnsSearch",
+  "ExtraHosts",
+  "GroupAdd",
+  "SecurityOpt",
+  "VolumesFrom",
+  "Args",
+  "Devices",
+  "Ulimits",
+  "DNSNames",
+  "RepoTags",
+  "RepoDigests",
+  "Layers",
+  "Warnings",
+  "Mounts",
+  "MaskedPaths",
+  "ReadonlyPaths",
+  "DeviceCgroupRules",
+  "DeviceRequests",
+  "SecondaryIPAddresses",
+  "SecondaryIPv6Addresses",
+  "Processes",
+  "Titles",
+]);
+
+/** How Go prints a nil found under field `key`: `[]` for slices, `map[]` for maps, else `<nil>`. */
+export function nilString(key: string | undefined): string {
+  if (key && SLICE_FIELDS.has(key)) return "[]";
+  if (key && MAP_FIELDS.has(key)) return "map[]";
+  return "<nil>";
+}
+
 /** Marks plain objects known (by the field they came from) to be maps. */
 export const mapObjects = new WeakSet<object>();
 
@@ -63,10 +109,13 @@ export function formatFloat(n: number): string {
   return s;
 }
 
-/** Go's fmt %v of a value; `top` marks a value printed directly by an action. */
-export function goString(v: unknown, top = false): string {
+/**
+ * Go's fmt %v of a value; `top` marks a value printed directly by an action, `key` names the field it
+ * came from (so a null slice prints as `[]`).
+ */
+export function goString(v: unknown, top = false, key?: string): string {
   if (v === undefined) return top ? "<no value>" : "<nil>";
-  if (v === null) return "<nil>";
+  if (v === null) return nilString(key);
   switch (typeof v) {
     case "string":
       return v;
@@ -84,10 +133,13 @@ export function goString(v: unknown, top = false): string {
   if (isPlainObject(v)) {
     if (isMapLike(v)) {
       const keys = Object.keys(v).sort();
-      return `map[${keys.map((k) => `${k}:${goString(v[k])}`).join(" ")}]`;
+      // A map's values share one Go type: nils in a map of slices are empty slices.
+      const ofSlices = Object.values(v).some((x) => Array.isArray(x));
+      const nil = ofSlices ? "[]" : "<nil>";
+      return `map[${keys.map((k) => `${k}:${v[k] === null ? nil : goString(v[k])}`).join(" ")}]`;
     }
-    return `{${Object.values(v)
-      .map((x) => goString(x))
+    return `{${Object.entries(v)
+      .map(([k, x]) => goString(x, false, k))
       .join(" ")}}`;
   }
   const s = (v as { toString(): string }).toString();

@@ -25,7 +25,7 @@ export function execute(tree: Tree, data: unknown, funcs: Record<string, Templat
 /** The field an action prints, when it is a plain field chain (`{{.Config.Cmd}}` → `Cmd`). */
 function lastFieldName(pipe: Pipe): string | undefined {
   const cmd = pipe.cmds.at(-1);
-  if (!cmd || cmd.args.length !== 1) return undefined;
+  if (cmd?.args.length !== 1) return undefined;
   const a = cmd.args[0];
   if (a.t === "field" || a.t === "chain" || a.t === "var") return a.names.at(-1);
   return undefined;

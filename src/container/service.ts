@@ -16,7 +16,7 @@ import type {
   VolumeBackend,
 } from "./deps.ts";
 import { hostsFile, resolvConf } from "./etcfiles.ts";
-import { matchesFilters, validateFilters } from "./filters.ts";
+import { labelsMatch, matchesFilters, validateFilters } from "./filters.ts";
 import { type ContainerRecord, type ContainerStateDoc, initialState } from "./model.ts";
 import { collectMounts, parseVolumesFrom, type StoredMount } from "./mounts.ts";
 import { ContainerIndex, normalizeName } from "./names.ts";
@@ -727,6 +727,48 @@ export class ContainerService {
     };
   }
 
+  /** POST /containers/{id}/rename */
+  async rename(ref: string, newName: string): Promise<void> {
+    const c = this.#get(ref);
+    if (!newName) throw new InvalidParameterError("Neither old nor new names may be empty");
+    const name = normalizeName(newName);
+    const old = c.record.Name;
+    if (name === old)
+      throw new InvalidParameterError(`Renaming a container with the same name as its current name`);
+    this.#index.reserveName(name, c.id);
+    c.record = { ...c.record, Name: name };
+    try {
+      await this.#store.put(c.id, c.record);
+    } catch (e) {
+      this.#index.releaseName(name);
+      c.record = { ...c.record, Name: old };
+      throw e;
+    }
+    this.#index.releaseName(old);
+    this.#emit(c, "rename", { oldName: old });
+  }
+
+  /** POST /containers/prune: stopped containers, filtered by `until` and `label`. */
+  async prune(
+    filters: Record<string, string[]>,
+  ): Promise<{ ContainersDeleted: string[]; SpaceReclaimed: number }> {
+    for (const k of Object.keys(filters))
+      if (!["until", "label", "label!"].includes(k)) throw new InvalidParameterError(`invalid filter '${k}'`);
+    const untilNs = filters.until?.length ? untilToNs(filters.until[0]) : undefined;
+    const deleted: string[] = [];
+    for (const c of [...this.#index.values()]) {
+      if (c.state.State.Running || c.removing) continue;
+      if (untilNs !== undefined && parseRfc3339Ns(c.record.Created) >= untilNs) continue;
+      const labels = c.record.Config.Labels ?? {};
+      if (filters.label?.length && !labelsMatch(labels, filters.label)) continue;
+      if (filters["label!"]?.length && labelsMatch(labels, filters["label!"])) continue;
+      await this.remove(c.id, {});
+      deleted.push(c.id);
+    }
+    this.#o.events({ Type: "container", Action: "prune", Actor: { ID: "", Attributes: { reclaimed: "0" } } });
+    return { ContainersDeleted: deleted, SpaceReclaimed: 0 };
+  }
+
   /** POST /containers/{id}/resize */
   async resize(ref: string, size: { height: number; width: number }): Promise<void> {
     const c = this.#get(ref);
@@ -860,4 +902,17 @@ export function signalNumber(sig: string | number): number {
   const rt = /^RTMIN(?:\+(\d+))?$/.exec(name);
   if (rt) return 34 + Number(rt[1] ?? 0);
   return SIGNALS[name] ?? -1;
+}
+
+/** `until` as Docker takes it: a UNIX time, RFC 3339, or a duration before now ("10m", "2h30m"). */
+function untilToNs(v: string): bigint {
+  if (/^\d+(\.\d+)?$/.test(v)) return BigInt(Math.round(Number(v) * 1e9));
+  const dur = /^(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?$/.exec(v);
+  if (dur && v) {
+    const ms = (Number(dur[1] ?? 0) * 3600 + Number(dur[2] ?? 0) * 60 + Number(dur[3] ?? 0)) * 1000;
+    return BigInt(Date.now() - ms) * 1_000_000n;
+  }
+  const t = Date.parse(v);
+  if (Number.isNaN(t)) throw new InvalidParameterError(`invalid filter 'until=${v}'`);
+  return BigInt(t) * 1_000_000n;
 }

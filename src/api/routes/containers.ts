@@ -40,6 +40,8 @@ export interface ContainerBackend {
     opts: { since?: bigint; until?: bigint; tail?: number; follow?: boolean },
   ): { tty: boolean; entries: AsyncIterable<LogLine> };
   inspect(ref: string): ContainerInspectResponse;
+  rename(ref: string, name: string): Promise<void>;
+  prune(filters: Record<string, string[]>): Promise<{ ContainersDeleted: string[]; SpaceReclaimed: number }>;
   list(opts: { all?: boolean; limit?: number; filters?: Record<string, string[]> }): ContainerSummary[];
 }
 
@@ -178,6 +180,19 @@ export function containerRoutes(b: ContainerBackend): Route[] {
             filters: qFilters(ctx.query),
           }),
         );
+      },
+    },
+    {
+      method: "POST",
+      path: "/containers/prune",
+      handler: async (ctx) => ctx.sendJson(200, await b.prune(qFilters(ctx.query))),
+    },
+    {
+      method: "POST",
+      path: "/containers/{id}/rename",
+      handler: async (ctx) => {
+        await b.rename(ctx.params.id, ctx.query.get("name") ?? "");
+        ctx.sendStatus(204);
       },
     },
     {

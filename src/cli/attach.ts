@@ -27,6 +27,50 @@ export class StartFailed extends Error {
   }
 }
 
+/** Parses docker's detach keys (`ctrl-p,ctrl-q`, `a`, `ctrl-@`) into bytes. */
+export function parseDetachKeys(spec: string): number[] {
+  return spec.split(",").map((k) => {
+    const key = k.trim();
+    if (key.length === 1) return key.charCodeAt(0);
+    const m = /^ctrl-([a-z@[\\\]^_])$/i.exec(key);
+    if (!m) throw new Error(`Unknown character: '${key}'`);
+    const c = m[1].toLowerCase();
+    if (c >= "a" && c <= "z") return c.charCodeAt(0) - 96;
+    return { "@": 0, "[": 27, "\\": 28, "]": 29, "^": 30, _: 31 }[c] ?? 0;
+  });
+}
+
+/**
+ * Watches typed input for the detach sequence, holding back a partial match as docker's escape proxy
+ * does; returns the bytes to forward and whether the sequence completed.
+ */
+export class DetachWatcher {
+  readonly #keys: number[];
+  #matched = 0;
+
+  constructor(keys: number[]) {
+    this.#keys = keys;
+  }
+
+  /** Feeds a chunk; `detach` is true once the whole sequence was typed. */
+  feed(chunk: Buffer): { forward: Buffer; detach: boolean } {
+    const out: number[] = [];
+    for (const b of chunk) {
+      if (b === this.#keys[this.#matched]) {
+        this.#matched++;
+        if (this.#matched === this.#keys.length) return { forward: Buffer.from(out), detach: true };
+        continue;
+      }
+      // A broken sequence is sent on as typed.
+      out.push(...this.#keys.slice(0, this.#matched));
+      this.#matched = 0;
+      if (b === this.#keys[0]) this.#matched = 1;
+      else out.push(b);
+    }
+    return { forward: Buffer.from(out), detach: false };
+  }
+}
+
 const PROXIED: NodeJS.Signals[] = ["SIGINT", "SIGTERM", "SIGHUP", "SIGQUIT", "SIGUSR1", "SIGUSR2"];
 
 /** Attaches, registers the wait, starts, streams until exit; resolves to the container's exit code. */
@@ -86,11 +130,26 @@ export async function runForeground(cli: Cli, opts: ForegroundOptions): Promise<
   }
 
   let output: Promise<void> = Promise.resolve();
+  let detached = false;
   if (stream) {
     const s = stream;
     if (opts.stdin && "write" in s) {
-      const onData = (chunk: Buffer): void => {
-        if (!s.write(chunk)) {
+      const watcher = opts.tty
+        ? new DetachWatcher(parseDetachKeys(opts.detachKeys || "ctrl-p,ctrl-q"))
+        : undefined;
+      const onData = (input: Buffer): void => {
+        let chunk = input;
+        if (watcher) {
+          const r = watcher.feed(input);
+          chunk = r.forward;
+          if (r.detach) {
+            detached = true;
+            if (chunk.length) s.write(chunk);
+            s.destroy();
+            return;
+          }
+        }
+        if (chunk.length && !s.write(chunk)) {
           stdinIn.pause();
           s.once("drain", () => stdinIn.resume());
         }
@@ -121,7 +180,11 @@ export async function runForeground(cli: Cli, opts: ForegroundOptions): Promise<
   }
 
   try {
-    await output;
+    await output.catch((err: unknown) => {
+      if (!detached) throw err;
+    });
+    // Detaching leaves the container running; like docker, exit 0 without waiting.
+    if (detached) return 0;
     const status = await wait.result;
     if (status.Error?.Message) {
       await new Promise<void>((r) => cli.err.write(`${status.Error?.Message}\n`, () => r()));

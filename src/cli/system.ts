@@ -44,6 +44,19 @@ function line(label: string, value: unknown, width: number): string {
   return `${label}:${" ".repeat(Math.max(1, width - label.length))}${value ?? ""}\n`;
 }
 
+/** Go's time.ANSIC in local time (`Mon Jan  2 15:04:05 2006`), as docker shows build times; else as given. */
+function ansic(rfc3339: string): string {
+  const d = new Date(rfc3339);
+  if (!rfc3339 || Number.isNaN(d.getTime())) return rfc3339;
+  const days = ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"];
+  const months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+  const p = (n: number): string => String(n).padStart(2, "0");
+  return (
+    `${days[d.getDay()]} ${months[d.getMonth()]} ${String(d.getDate()).padStart(2, " ")} ` +
+    `${p(d.getHours())}:${p(d.getMinutes())}:${p(d.getSeconds())} ${d.getFullYear()}`
+  );
+}
+
 function serverText(v: SystemVersion): string {
   let s = `Server:${v.Platform?.Name ? ` ${v.Platform.Name}` : ""}\n`;
   const comps = v.Components?.length
@@ -57,7 +70,7 @@ function serverText(v: SystemVersion): string {
       s += line("  API version", `${d.ApiVersion} (minimum version ${d.MinAPIVersion})`, 19);
       s += line("  Go version", d.GoVersion, 19);
       s += line("  Git commit", d.GitCommit, 19);
-      s += line("  Built", d.BuildTime, 19);
+      s += line("  Built", ansic(String(d.BuildTime ?? "")), 19);
       s += line("  OS/Arch", `${d.Os}/${d.Arch}`, 19);
       s += line("  Experimental", d.Experimental ?? false, 19);
     } else {

@@ -1,5 +1,6 @@
 import type { Readable, Writable } from "node:stream";
 import type { ImageRunConfig } from "./config.ts";
+import type { ExecRuntime } from "./exec.ts";
 
 /** What the container service needs from the image service. */
 export interface ImageBackend {
@@ -27,7 +28,7 @@ export interface ExitInfo {
 }
 
 /** What the container service needs from the runtime: runc under conmon, one shim per container. */
-export interface RuntimeBackend {
+export interface RuntimeBackend extends ExecRuntime {
   create(
     id: string,
     opts: {

@@ -16,6 +16,7 @@ import type {
   VolumeBackend,
 } from "./deps.ts";
 import { hostsFile, resolvConf } from "./etcfiles.ts";
+import { type ExecCreateRequest, type ExecInspect, ExecManager, type ExecTarget } from "./exec.ts";
 import { labelsMatch, matchesFilters, validateFilters } from "./filters.ts";
 import { type ContainerRecord, type ContainerStateDoc, initialState } from "./model.ts";
 import { collectMounts, parseVolumesFrom, type StoredMount } from "./mounts.ts";
@@ -99,9 +100,11 @@ export class ContainerService {
   readonly #o: ContainerServiceOptions;
   readonly #store: RecordStore<ContainerRecord>;
   readonly #index = new ContainerIndex<Container>();
+  readonly #execs: ExecManager;
 
   constructor(opts: ContainerServiceOptions) {
     this.#o = opts;
+    this.#execs = new ExecManager({ runtime: opts.runtime, events: opts.events });
     this.#store = new RecordStore<ContainerRecord>(opts.root, {
       document: "container.json",
       tmpDir: opts.tmpDir,
@@ -495,6 +498,7 @@ export class ContainerService {
       this.#unmountRootfs(c),
     ]);
     this.#unmountVolumes(c);
+    this.#execs.forget(c.id);
     if (exit.oomKilled) this.#emit(c, "oom");
     this.#emit(c, "die", { exitCode: String(exit.exitCode) });
     this.#resolveExitWaiters(c, { code: exit.exitCode });
@@ -658,6 +662,7 @@ export class ContainerService {
       });
       await this.#store.remove(c.id);
       this.#index.delete(c.id, c.record.Name);
+      this.#execs.forget(c.id);
       this.#o.images.release(c.record.Image);
       for (const a of c.pendingAttach) a(new Error("container removed"));
       c.pendingAttach.clear();
@@ -725,6 +730,48 @@ export class ContainerService {
         if (resolver) c.pendingAttach.delete(resolver);
       },
     };
+  }
+
+  #execTarget(c: Container): ExecTarget {
+    const st = c.state.State;
+    return {
+      id: c.id,
+      name: c.record.Name,
+      running: st.Running && !st.Restarting,
+      paused: st.Paused,
+      rootfs: join(this.#store.dir(c.id), "merged"),
+      user: c.record.Config.User ?? "",
+      attrs: this.#attrs(c),
+    };
+  }
+
+  /** POST /containers/{id}/exec */
+  execCreate(ref: string, req: ExecCreateRequest): { Id: string } {
+    return this.#execs.create(this.#execTarget(this.#get(ref)), req);
+  }
+
+  /** POST /exec/{id}/start */
+  execStart(
+    execId: string,
+    opts: { detach: boolean; tty?: boolean; consoleSize?: [number, number] | null },
+  ): Promise<{ stdio?: AttachedStdio; exit: Promise<number> }> {
+    const c = this.#get(this.#execs.containerOf(execId));
+    return this.#execs.start(this.#execTarget(c), execId, opts);
+  }
+
+  /** Framing of an exec's stream. */
+  execStreamInfo(execId: string, opts: { tty?: boolean }): { tty: boolean; stdin: boolean } {
+    return this.#execs.streamInfo(execId, opts);
+  }
+
+  /** GET /exec/{id}/json */
+  execInspect(execId: string): ExecInspect {
+    return this.#execs.inspect(execId);
+  }
+
+  /** POST /exec/{id}/resize */
+  execResize(execId: string, size: { height: number; width: number }): Promise<void> {
+    return this.#execs.resize(execId, size);
   }
 
   /** POST /containers/{id}/rename */
@@ -798,7 +845,11 @@ export class ContainerService {
   /** GET /containers/{id}/json */
   inspect(ref: string): ContainerInspectResponse {
     const c = this.#get(ref);
-    return toInspect(c.record, c.state, { dir: this.#store.dir(c.id), lowerDirs: [] });
+    const execIds = this.#execs.idsOf(c.id);
+    return {
+      ...toInspect(c.record, c.state, { dir: this.#store.dir(c.id), lowerDirs: [] }),
+      ExecIDs: execIds.length ? execIds : null,
+    };
   }
 
   /** GET /containers/json */

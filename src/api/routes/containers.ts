@@ -1,5 +1,6 @@
 import type { Duplex } from "node:stream";
 import { InvalidParameterError } from "../../errdefs/index.ts";
+import { MUX_STREAM, muxError, pumpStdio, RAW_STREAM } from "../pump.ts";
 import { qBool, qFilters, qInt, qTimeNs } from "../query.ts";
 import type { RequestContext, Route } from "../router.ts";
 import { outputWriter, StreamType } from "../stream.ts";
@@ -45,76 +46,39 @@ export interface ContainerBackend {
   list(opts: { all?: boolean; limit?: number; filters?: Record<string, string[]> }): ContainerSummary[];
 }
 
-const RAW = "application/vnd.docker.raw-stream";
-const MUX = "application/vnd.docker.multiplexed-stream";
-
 function stopOpts(ctx: RequestContext): { timeout?: number; signal?: string } {
   return { timeout: qInt(ctx.query, "t"), signal: ctx.query.get("signal") ?? undefined };
 }
 
 async function attach(b: ContainerBackend, ctx: RequestContext): Promise<void> {
   const a = b.attach(ctx.params.id);
-  const wantIn = qBool(ctx.query, "stdin");
-  const wantOut = qBool(ctx.query, "stdout");
-  const wantErr = qBool(ctx.query, "stderr");
-  const sock: Duplex = ctx.hijack(a.tty ? RAW : MUX);
+  const sock: Duplex = ctx.hijack(a.tty ? RAW_STREAM : MUX_STREAM);
   sock.pause();
-  let stdio: AttachStdio | undefined;
-  let finished = false;
-  const finish = () => {
-    if (finished) return;
-    finished = true;
+  let gone = false;
+  const cancel = () => {
+    gone = true;
     a.cancel();
-    stdio?.close();
-    sock.end();
   };
-  sock.on("close", finish);
-  sock.on("error", finish);
+  sock.once("close", cancel);
+  let stdio: AttachStdio;
   try {
     stdio = await a.stdio;
   } catch (e) {
-    if (!a.tty && !finished) sock.write(muxError(e));
-    finish();
+    if (!a.tty && !gone) sock.write(muxError(e));
+    sock.end();
     return;
   }
-  if (finished) {
+  sock.off("close", cancel);
+  if (gone) {
     stdio.close();
     return;
   }
-  const write = outputWriter(sock, { tty: a.tty });
-  let open = 2;
-  const pump = (src: NodeJS.ReadableStream, type: number, wanted: boolean) => {
-    src.on("data", (chunk: Buffer) => {
-      if (wanted && !finished && !write(type, chunk)) {
-        stdio?.stdout.pause();
-        stdio?.stderr.pause();
-        sock.once("drain", () => {
-          stdio?.stdout.resume();
-          stdio?.stderr.resume();
-        });
-      }
-    });
-    src.once("end", () => {
-      if (--open === 0) finish();
-    });
-    src.once("error", () => {
-      if (--open === 0) finish();
-    });
-  };
-  pump(stdio.stdout, StreamType.stdout, wantOut);
-  pump(stdio.stderr, StreamType.stderr, wantErr);
-  if (wantIn && a.openStdin) {
-    sock.pipe(stdio.stdin as NodeJS.WritableStream);
-  }
-  sock.resume();
-}
-
-function muxError(e: unknown): Buffer {
-  const msg = Buffer.from(`${e instanceof Error ? e.message : String(e)}\n`);
-  const h = Buffer.alloc(8);
-  h[0] = StreamType.systemErr;
-  h.writeUInt32BE(msg.length, 4);
-  return Buffer.concat([h, msg]);
+  pumpStdio(sock, stdio, {
+    tty: a.tty,
+    stdin: qBool(ctx.query, "stdin") && a.openStdin,
+    stdout: qBool(ctx.query, "stdout"),
+    stderr: qBool(ctx.query, "stderr"),
+  });
 }
 
 async function logs(b: ContainerBackend, ctx: RequestContext): Promise<void> {
@@ -135,7 +99,7 @@ async function logs(b: ContainerBackend, ctx: RequestContext): Promise<void> {
     tail: tail !== undefined && tail >= 0 ? tail : undefined,
     follow: qBool(q, "follow"),
   });
-  const out = ctx.startStream(tty ? RAW : MUX);
+  const out = ctx.startStream(tty ? RAW_STREAM : MUX_STREAM);
   const write = outputWriter(out, { tty });
   let gone = false;
   void ctx.closed.then(() => {

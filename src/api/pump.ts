@@ -1,0 +1,77 @@
+import type { Duplex } from "node:stream";
+import { outputWriter, StreamType } from "./stream.ts";
+
+/** Attached stdio as services hand it out. */
+export interface Stdio {
+  stdout: NodeJS.ReadableStream;
+  stderr: NodeJS.ReadableStream;
+  stdin: NodeJS.WritableStream;
+  close(): void;
+}
+
+/** Docker's content types for hijacked streams. */
+export const RAW_STREAM = "application/vnd.docker.raw-stream";
+export const MUX_STREAM = "application/vnd.docker.multiplexed-stream";
+
+/** An error as the last frame of a multiplexed stream (Docker's systemErr stream). */
+export function muxError(e: unknown): Buffer {
+  const msg = Buffer.from(`${e instanceof Error ? e.message : String(e)}\n`);
+  const h = Buffer.alloc(8);
+  h[0] = StreamType.systemErr;
+  h.writeUInt32BE(msg.length, 4);
+  return Buffer.concat([h, msg]);
+}
+
+/**
+ * Bridges a hijacked connection and a process's stdio (attach, exec): output framed raw (TTY) or multiplexed,
+ * client bytes to stdin, the client's half-close to stdin's end. The connection ends once both outputs have
+ * ended and `done` (e.g. the exec's recorded exit) has settled; `onEnd` runs once when it is over.
+ */
+export function pumpStdio(
+  sock: Duplex,
+  stdio: Stdio,
+  opts: {
+    tty: boolean;
+    stdin: boolean;
+    stdout: boolean;
+    stderr: boolean;
+    done?: Promise<unknown>;
+    onEnd?: () => void;
+  },
+): void {
+  let finished = false;
+  const finish = () => {
+    if (finished) return;
+    finished = true;
+    stdio.close();
+    opts.onEnd?.();
+    sock.end();
+  };
+  sock.on("close", finish);
+  sock.on("error", finish);
+  const write = outputWriter(sock, { tty: opts.tty });
+  let open = 2;
+  const ended = () => {
+    if (--open > 0) return;
+    if (opts.done) void opts.done.finally(finish);
+    else finish();
+  };
+  const pump = (src: NodeJS.ReadableStream, type: number, wanted: boolean) => {
+    src.on("data", (chunk: Buffer) => {
+      if (wanted && !finished && !write(type, chunk)) {
+        stdio.stdout.pause();
+        stdio.stderr.pause();
+        sock.once("drain", () => {
+          stdio.stdout.resume();
+          stdio.stderr.resume();
+        });
+      }
+    });
+    src.once("end", ended);
+    src.once("error", ended);
+  };
+  pump(stdio.stdout, StreamType.stdout, opts.stdout);
+  pump(stdio.stderr, StreamType.stderr, opts.stderr);
+  if (opts.stdin) sock.pipe(stdio.stdin);
+  sock.resume();
+}

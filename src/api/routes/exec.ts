@@ -1,0 +1,87 @@
+import type { ExecCreateRequest, ExecInspect } from "../../container/index.ts";
+import { InvalidParameterError } from "../../errdefs/index.ts";
+import { MUX_STREAM, muxError, pumpStdio, RAW_STREAM, type Stdio } from "../pump.ts";
+import { qInt } from "../query.ts";
+import type { Route } from "../router.ts";
+
+/** What the exec routes need from the container service. */
+export interface ExecBackend {
+  execCreate(ref: string, req: ExecCreateRequest): { Id: string };
+  execStart(
+    execId: string,
+    opts: { detach: boolean; tty?: boolean; consoleSize?: [number, number] | null },
+  ): Promise<{ stdio?: Stdio; exit: Promise<number> }>;
+  execStreamInfo(execId: string, opts: { tty?: boolean }): { tty: boolean; stdin: boolean };
+  execInspect(execId: string): ExecInspect;
+  execResize(execId: string, size: { height: number; width: number }): Promise<void>;
+}
+
+interface ExecStartRequest {
+  Detach?: boolean;
+  Tty?: boolean;
+  ConsoleSize?: [number, number] | null;
+}
+
+/** Routes of /containers/{id}/exec and /exec. */
+export function execRoutes(b: ExecBackend): Route[] {
+  return [
+    {
+      method: "POST",
+      path: "/containers/{id}/exec",
+      handler: async (ctx) => {
+        const body = await ctx.jsonBody<ExecCreateRequest>();
+        if (!body) throw new InvalidParameterError("config cannot be empty in order to create an exec");
+        ctx.sendJson(201, b.execCreate(ctx.params.id, body));
+      },
+    },
+    {
+      method: "POST",
+      path: "/exec/{id}/start",
+      handler: async (ctx) => {
+        const body = (await ctx.jsonBody<ExecStartRequest>()) ?? {};
+        const execId = ctx.params.id;
+        const info = b.execStreamInfo(execId, { tty: body.Tty });
+        if (body.Detach) {
+          await b.execStart(execId, { detach: true, tty: body.Tty, consoleSize: body.ConsoleSize });
+          ctx.sendJson(200, {});
+          return;
+        }
+        // Errors before the process runs (no such exec, not running) still get a proper HTTP status.
+        const started = await b.execStart(execId, {
+          detach: false,
+          tty: body.Tty,
+          consoleSize: body.ConsoleSize,
+        });
+        const sock = ctx.hijack(info.tty ? RAW_STREAM : MUX_STREAM);
+        sock.pause();
+        if (!started.stdio) {
+          if (!info.tty) sock.write(muxError(new Error("exec produced no stream")));
+          sock.end();
+          return;
+        }
+        pumpStdio(sock, started.stdio, {
+          tty: info.tty,
+          stdin: info.stdin,
+          stdout: true,
+          stderr: true,
+          done: started.exit,
+        });
+      },
+    },
+    {
+      method: "GET",
+      path: "/exec/{id}/json",
+      handler: (ctx) => ctx.sendJson(200, b.execInspect(ctx.params.id)),
+    },
+    {
+      method: "POST",
+      path: "/exec/{id}/resize",
+      handler: async (ctx) => {
+        const h = qInt(ctx.query, "h") ?? 0;
+        const w = qInt(ctx.query, "w") ?? 0;
+        await b.execResize(ctx.params.id, { height: h, width: w });
+        ctx.sendStatus(200);
+      },
+    },
+  ];
+}

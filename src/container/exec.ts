@@ -1,0 +1,226 @@
+import { ConflictError, InvalidParameterError, NotFoundError } from "../errdefs/index.ts";
+import { type ExecSession, resolveUser } from "../runtime/index.ts";
+import type { EventSink } from "../system/index.ts";
+import { newId } from "../util/index.ts";
+import type { AttachedStdio } from "./deps.ts";
+
+/** Body of POST /containers/{id}/exec. */
+export interface ExecCreateRequest {
+  AttachStdin?: boolean;
+  AttachStdout?: boolean;
+  AttachStderr?: boolean;
+  DetachKeys?: string;
+  Tty?: boolean;
+  ConsoleSize?: [number, number] | null;
+  Env?: string[] | null;
+  Cmd?: string[] | null;
+  Privileged?: boolean;
+  User?: string;
+  WorkingDir?: string;
+}
+
+/** Body of GET /exec/{id}/json. */
+export interface ExecInspect {
+  CanRemove: boolean;
+  ContainerID: string;
+  DetachKeys: string;
+  ExitCode: number | null;
+  ID: string;
+  OpenStderr: boolean;
+  OpenStdin: boolean;
+  OpenStdout: boolean;
+  ProcessConfig: { arguments: string[]; entrypoint: string; privileged: boolean; tty: boolean; user: string };
+  Running: boolean;
+  Pid: number;
+}
+
+/** What exec needs to know of its container. */
+export interface ExecTarget {
+  id: string;
+  name: string;
+  running: boolean;
+  paused: boolean;
+  /** The mounted rootfs, for resolving `--user` against the container's /etc/passwd. */
+  rootfs: string;
+  /** The container's user, used when the exec names none. */
+  user: string;
+  attrs: Record<string, string>;
+}
+
+/** The runtime operations exec uses. */
+export interface ExecRuntime {
+  exec(
+    id: string,
+    execId: string,
+    opts: {
+      args: string[];
+      env?: string[];
+      cwd?: string;
+      user?: { uid: number; gid: number; additionalGids?: number[] };
+      tty?: boolean;
+      stdin?: boolean;
+      privileged?: boolean;
+      consoleSize?: { height: number; width: number };
+      attach?: boolean;
+    },
+  ): Promise<ExecSession>;
+}
+
+interface ExecEntry {
+  id: string;
+  containerId: string;
+  config: ExecCreateRequest & { Cmd: string[] };
+  session?: ExecSession;
+  started: boolean;
+  exitCode: number | null;
+  running: boolean;
+}
+
+/** Exec instances: created, started (attached or detached), inspected; Docker keeps them in memory only. */
+export class ExecManager {
+  readonly #execs = new Map<string, ExecEntry>();
+  readonly #runtime: ExecRuntime;
+  readonly #events: EventSink;
+
+  constructor(opts: { runtime: ExecRuntime; events: EventSink }) {
+    this.#runtime = opts.runtime;
+    this.#events = opts.events;
+  }
+
+  #get(id: string): ExecEntry {
+    const e = this.#execs.get(id);
+    if (!e) throw new NotFoundError(`No such exec instance: ${id}`);
+    return e;
+  }
+
+  /** POST /containers/{id}/exec */
+  create(target: ExecTarget, req: ExecCreateRequest): { Id: string } {
+    if (!req.Cmd?.length) throw new InvalidParameterError("No exec command specified");
+    if (!target.running) throw new ConflictError(`Container ${target.id} is not running`);
+    if (target.paused)
+      throw new ConflictError(`Container ${target.id} is paused, unpause the container before exec`);
+    const id = newId();
+    this.#execs.set(id, {
+      id,
+      containerId: target.id,
+      config: { ...req, Cmd: req.Cmd },
+      started: false,
+      exitCode: null,
+      running: false,
+    });
+    this.#events({
+      Type: "container",
+      Action: `exec_create: ${req.Cmd.join(" ")}`,
+      Actor: { ID: target.id, Attributes: { ...target.attrs, execID: id } },
+    });
+    return { Id: id };
+  }
+
+  /** The exec IDs of a container, for its inspect. */
+  idsOf(containerId: string): string[] {
+    return [...this.#execs.values()].filter((e) => e.containerId === containerId).map((e) => e.id);
+  }
+
+  /** Forgets a container's execs (it stopped or was removed). */
+  forget(containerId: string): void {
+    for (const [id, e] of this.#execs)
+      if (e.containerId === containerId && !e.running) this.#execs.delete(id);
+  }
+
+  /** The container an exec belongs to. */
+  containerOf(execId: string): string {
+    return this.#get(execId).containerId;
+  }
+
+  /** Whether an exec has a TTY and stdin, for framing its stream. */
+  streamInfo(execId: string, opts: { tty?: boolean }): { tty: boolean; stdin: boolean } {
+    const e = this.#get(execId);
+    return { tty: opts.tty ?? !!e.config.Tty, stdin: !!e.config.AttachStdin };
+  }
+
+  /**
+   * POST /exec/{id}/start. Detached: the process starts and this returns. Attached: resolves with its stdio
+   * once the process runs; `exit` resolves with the exit code after it has been recorded for inspect.
+   */
+  async start(
+    target: ExecTarget,
+    execId: string,
+    opts: { detach: boolean; tty?: boolean; consoleSize?: [number, number] | null },
+  ): Promise<{ stdio?: AttachedStdio; exit: Promise<number> }> {
+    const e = this.#get(execId);
+    if (e.started) throw new ConflictError(`Error: Exec command ${execId} has already run`);
+    if (!target.running) throw new ConflictError(`Container ${target.id} is not running`);
+    if (target.paused)
+      throw new ConflictError(`Container ${target.id} is paused, unpause the container before exec`);
+    e.started = true;
+    const c = e.config;
+    const user = await resolveUser(target.rootfs, c.User || target.user || "");
+    const size = opts.consoleSize ?? c.ConsoleSize;
+    const session = await this.#runtime.exec(target.id, execId, {
+      args: c.Cmd,
+      env: c.Env ?? undefined,
+      cwd: c.WorkingDir || undefined,
+      user: { uid: user.uid, gid: user.gid, additionalGids: user.additionalGids },
+      tty: opts.tty ?? !!c.Tty,
+      stdin: !!c.AttachStdin && !opts.detach,
+      privileged: !!c.Privileged,
+      consoleSize: size?.[0] ? { height: size[0], width: size[1] } : undefined,
+      attach: !opts.detach,
+    });
+    e.session = session;
+    e.running = true;
+    const cmd = c.Cmd.join(" ");
+    this.#events({
+      Type: "container",
+      Action: `exec_start: ${cmd}`,
+      Actor: { ID: target.id, Attributes: { ...target.attrs, execID: execId } },
+    });
+    const exit = session.exit.then((x) => {
+      e.exitCode = x.exitCode;
+      e.running = false;
+      this.#events({
+        Type: "container",
+        Action: "exec_die",
+        Actor: {
+          ID: target.id,
+          Attributes: { ...target.attrs, execID: execId, exitCode: String(x.exitCode) },
+        },
+      });
+      return x.exitCode;
+    });
+    if (opts.detach) return { exit };
+    return { stdio: await session.attach(), exit };
+  }
+
+  /** POST /exec/{id}/resize */
+  async resize(execId: string, size: { height: number; width: number }): Promise<void> {
+    const e = this.#get(execId);
+    if (!e.session || !e.running) throw new ConflictError(`Exec ${execId} is not running`);
+    await e.session.resize(size);
+  }
+
+  /** GET /exec/{id}/json */
+  inspect(execId: string): ExecInspect {
+    const e = this.#get(execId);
+    const c = e.config;
+    return {
+      CanRemove: false,
+      ContainerID: e.containerId,
+      DetachKeys: c.DetachKeys ?? "",
+      ExitCode: e.exitCode,
+      ID: e.id,
+      OpenStderr: !!c.AttachStderr,
+      OpenStdin: !!c.AttachStdin,
+      OpenStdout: !!c.AttachStdout,
+      ProcessConfig: {
+        arguments: c.Cmd.slice(1),
+        entrypoint: c.Cmd[0],
+        privileged: !!c.Privileged,
+        tty: !!c.Tty,
+        user: c.User ?? "",
+      },
+      Running: e.running,
+      Pid: e.session?.pid ?? 0,
+    };
+  }
+}

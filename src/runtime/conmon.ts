@@ -11,13 +11,22 @@
  * conmon also creates `attach` (socket), `ctl` and `winsz` (fifos) in the bundle dir.
  */
 import { spawn } from "node:child_process";
-import { constants, mkdirSync } from "node:fs";
-import { mkdir, open, readFile, readlink, rm, symlink, writeFile } from "node:fs/promises";
+import { mkdirSync } from "node:fs";
+import { mkdir, readFile, readlink, rm, symlink, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { Readable, Writable } from "node:stream";
-import { ConflictError, isErrno, NotFoundError, NotImplementedError, SystemError } from "../errdefs/index.ts";
+import {
+  ConflictError,
+  isConflict,
+  isErrno,
+  NotFoundError,
+  NotImplementedError,
+  SystemError,
+} from "../errdefs/index.ts";
 import { attachSocket } from "./attach.ts";
+import { CtlWriter } from "./ctl.ts";
 import { OciRuntimeError, parseRuncStderr } from "./errors.ts";
+import { startExec } from "./exec.ts";
 import type { ExecOptions, ExecSession } from "./exectypes.ts";
 import { type ExitStatus, ExitWatcher } from "./exitwatch.ts";
 import type { OciSpec } from "./oci.ts";
@@ -109,14 +118,6 @@ export interface RuntimeOptions {
   createTimeoutMs?: number;
 }
 
-// conmon's CTLBUFSZ (200) less the terminating NUL.
-const CTL_MSG_SIZE = 199;
-
-interface ResizeQueue {
-  next: { h: number; w: number } | undefined;
-  done: Promise<void>;
-}
-
 interface Known {
   pid: number;
   startTime: number | undefined;
@@ -137,7 +138,7 @@ class ConmonRuntime implements ContainerRuntime {
   readonly #exits: ExitWatcher;
   // pid and start time of containers this process created or looked up, to signal without running runc.
   readonly #known = new Map<string, Known>();
-  readonly #resizes = new Map<string, ResizeQueue>();
+  readonly #ctl = new CtlWriter();
   readonly #cgroupParent: string;
 
   constructor(opts: RuntimeOptions) {
@@ -366,52 +367,13 @@ class ConmonRuntime implements ContainerRuntime {
     return attachSocket(join(this.#ctrDir, id, "bundle"));
   }
 
-  resize(id: string, size: { height: number; width: number }): Promise<void> {
+  async resize(id: string, size: { height: number; width: number }): Promise<void> {
     checkId(id);
-    const next = { h: Math.max(0, Math.floor(size.height)), w: Math.max(0, Math.floor(size.width)) };
-    const queued = this.#resizes.get(id);
-    if (queued) {
-      // Only the latest size matters; it is written when the one in flight is through.
-      queued.next = next;
-      return queued.done;
-    }
-    const entry: ResizeQueue = { next, done: Promise.resolve() };
-    entry.done = (async () => {
-      try {
-        while (entry.next) {
-          const m = entry.next;
-          entry.next = undefined;
-          await this.#writeCtl(id, m.h, m.w);
-          // conmon relays each resize through a second fifo and, given two lines in one read, applies the
-          // first twice; spacing the writes keeps them in separate reads.
-          if (entry.next) await new Promise((r) => setTimeout(r, 15));
-        }
-      } finally {
-        this.#resizes.delete(id);
-      }
-    })();
-    this.#resizes.set(id, entry);
-    return entry.done;
-  }
-
-  async #writeCtl(id: string, h: number, w: number): Promise<void> {
-    let fh: Awaited<ReturnType<typeof open>>;
     try {
-      // Non-blocking: with conmon gone nobody reads the fifo and a blocking open would hang (ENXIO instead).
-      fh = await open(join(this.#ctrDir, id, "bundle", "ctl"), constants.O_WRONLY | constants.O_NONBLOCK);
+      await this.#ctl.resize(join(this.#ctrDir, id, "bundle"), size);
     } catch (e) {
-      if (isErrno(e, "ENXIO") || isErrno(e, "ENOENT"))
-        throw new ConflictError(`container ${id} is not running`);
+      if (isConflict(e)) throw new ConflictError(`container ${id} is not running`, { cause: e });
       throw e;
-    }
-    try {
-      // conmon's ctl protocol is "<type> <height> <width>\n", type 1 = window resize. conmon reads at most
-      // 199 bytes at a time and mishandles several lines in one read, so each message is padded to exactly
-      // that size: one read, one message.
-      const line = `1 ${h} ${w}`;
-      await fh.write(`${line.padEnd(CTL_MSG_SIZE - 1, " ")}\n`);
-    } finally {
-      await fh.close();
     }
   }
 
@@ -434,9 +396,19 @@ class ConmonRuntime implements ContainerRuntime {
     this.#exits.close();
   }
 
-  async exec(id: string, _execId: string, _opts: ExecOptions): Promise<ExecSession> {
+  async exec(id: string, execId: string, opts: ExecOptions): Promise<ExecSession> {
     checkId(id);
-    throw new NotImplementedError("exec is not implemented yet");
+    checkId(execId);
+    const ctx = {
+      conmon: this.#conmon,
+      runcPath: this.#runc.path,
+      runcRoot: this.#runc.root,
+      logLevel: this.#logLevel,
+      timeoutMs: this.#timeoutMs,
+      ctrDir: join(this.#ctrDir, id),
+      ctl: this.#ctl,
+    };
+    return startExec(ctx, id, execId, opts);
   }
 
   async stats(id: string): Promise<RuntimeStats | undefined> {

@@ -4,6 +4,7 @@
  * the environment they see under dockerd.
  */
 import { InvalidParameterError } from "../errdefs/index.ts";
+import { ALL_CAPS, hostCaps } from "./caps.ts";
 import type {
   OciDevice,
   OciDeviceCgroup,
@@ -14,6 +15,8 @@ import type {
   OciRlimit,
   OciSpec,
 } from "./oci.ts";
+
+export { ALL_CAPS };
 
 /** Docker's default capability set for unprivileged containers. */
 export const DEFAULT_CAPS: readonly string[] = [
@@ -31,51 +34,6 @@ export const DEFAULT_CAPS: readonly string[] = [
   "CAP_SYS_CHROOT",
   "CAP_KILL",
   "CAP_AUDIT_WRITE",
-];
-
-/** Every capability the kernel knows (as of Linux 5.9), for `--privileged` and `--cap-add ALL`. */
-export const ALL_CAPS: readonly string[] = [
-  "CAP_CHOWN",
-  "CAP_DAC_OVERRIDE",
-  "CAP_DAC_READ_SEARCH",
-  "CAP_FOWNER",
-  "CAP_FSETID",
-  "CAP_KILL",
-  "CAP_SETGID",
-  "CAP_SETUID",
-  "CAP_SETPCAP",
-  "CAP_LINUX_IMMUTABLE",
-  "CAP_NET_BIND_SERVICE",
-  "CAP_NET_BROADCAST",
-  "CAP_NET_ADMIN",
-  "CAP_NET_RAW",
-  "CAP_IPC_LOCK",
-  "CAP_IPC_OWNER",
-  "CAP_SYS_MODULE",
-  "CAP_SYS_RAWIO",
-  "CAP_SYS_CHROOT",
-  "CAP_SYS_PTRACE",
-  "CAP_SYS_PACCT",
-  "CAP_SYS_ADMIN",
-  "CAP_SYS_BOOT",
-  "CAP_SYS_NICE",
-  "CAP_SYS_RESOURCE",
-  "CAP_SYS_TIME",
-  "CAP_SYS_TTY_CONFIG",
-  "CAP_MKNOD",
-  "CAP_LEASE",
-  "CAP_AUDIT_WRITE",
-  "CAP_AUDIT_CONTROL",
-  "CAP_SETFCAP",
-  "CAP_MAC_OVERRIDE",
-  "CAP_MAC_ADMIN",
-  "CAP_SYSLOG",
-  "CAP_WAKE_ALARM",
-  "CAP_BLOCK_SUSPEND",
-  "CAP_AUDIT_READ",
-  "CAP_PERFMON",
-  "CAP_BPF",
-  "CAP_CHECKPOINT_RESTORE",
 ];
 
 /** Paths Docker hides from unprivileged containers. */
@@ -287,9 +245,12 @@ export function cgroupsPath(parent: string, id: string): string {
   return `${p.startsWith("/") ? p : `/${p}`}/${id}`;
 }
 
-/** Docker's capability arithmetic: defaults, minus drops, plus adds; `ALL` on either side; names with or without `CAP_`. */
+/**
+ * Docker's capability arithmetic: defaults, minus drops, plus adds; `ALL` on either side; names with or
+ * without `CAP_`. "All" (privileged, `--cap-add ALL`) means all the daemon itself holds (hostCaps).
+ */
 export function resolveCaps(add: string[], drop: string[], privileged: boolean): string[] {
-  if (privileged) return [...ALL_CAPS];
+  if (privileged) return [...hostCaps()];
   const norm = (c: string): string => {
     const u = c.trim().toUpperCase();
     if (u === "ALL") return u;
@@ -301,7 +262,7 @@ export function resolveCaps(add: string[], drop: string[], privileged: boolean):
   const drops = drop.map(norm);
   let caps: string[];
   if (adds.includes("ALL")) {
-    caps = [...ALL_CAPS];
+    caps = [...hostCaps()];
     // With add ALL, Docker still honours explicit drops other than ALL.
     return caps.filter((c) => !drops.includes(c));
   }

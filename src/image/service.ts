@@ -1,0 +1,486 @@
+import { join } from "node:path";
+import type { Readable } from "node:stream";
+import zlib from "node:zlib";
+import { type ContentStore, FsContentStore } from "../content/index.ts";
+import { InvalidParameterError, NotFoundError } from "../errdefs/index.ts";
+import { FsLayerStore, type LayerStore, sniffCompression } from "../layer/index.ts";
+import { log, nowNs, nowRfc3339, rfc3339Nano, stripDigestAlgo } from "../util/index.ts";
+import { applyChanges } from "./changes.ts";
+import { type ImageRecord, ImageRecords, type LayerRef } from "./records.ts";
+import {
+  familiarMatch,
+  familiarString,
+  parseAny,
+  parseNamed,
+  type Reference,
+  withDefaultTag,
+  withTag,
+} from "./reference.ts";
+import { removeImage } from "./remove.ts";
+import type {
+  HistoryResponseItem,
+  ImageDeleteResponseItem,
+  ImageEventSink,
+  ImageInspect,
+  ImageService,
+  ImageSummary,
+  ImportOptions,
+  ListOptions,
+  OciHistory,
+  OciImageConfig,
+  RemoveOptions,
+  ResolvedImage,
+} from "./types.ts";
+import { createdNs, type ImageView, matchLabels, parseFilterTime, toInspect, toSummary } from "./views.ts";
+
+/** OCI media types wharf writes. */
+export const MediaTypes = {
+  manifest: "application/vnd.oci.image.manifest.v1+json",
+  config: "application/vnd.oci.image.config.v1+json",
+  layerGzip: "application/vnd.oci.image.layer.v1.tar+gzip",
+  layerZstd: "application/vnd.oci.image.layer.v1.tar+zstd",
+} as const;
+
+/** Options of `createImageService`; the stores may be passed in (shared with distribution/build). */
+export interface ImageServiceOptions {
+  dataRoot: string;
+  tmpDir?: string;
+  events?: ImageEventSink;
+  content?: ContentStore;
+  layers?: LayerStore;
+}
+
+/** Builds the image service over `<dataRoot>/{content,layers,images}`. */
+export function createImageService(opts: ImageServiceOptions): LocalImageService {
+  return new LocalImageService(opts);
+}
+
+const LIST_FILTERS = new Set(["dangling", "label", "before", "since", "reference", "until"]);
+
+/** The image service: records and references in `images/`, blobs in the content store, layers in the layer store. */
+export class LocalImageService implements ImageService {
+  readonly content: ContentStore;
+  readonly layers: LayerStore;
+  private readonly records: ImageRecords;
+  private readonly configs = new Map<string, OciImageConfig>();
+  /** Containers holding each image (re-asserted by the container service at start-up). */
+  private readonly holds = new Map<string, number>();
+  private readonly events: ImageEventSink;
+  private queue: Promise<unknown> = Promise.resolve();
+
+  constructor(opts: ImageServiceOptions) {
+    const tmpDir = opts.tmpDir ?? join(opts.dataRoot, "tmp");
+    this.content = opts.content ?? new FsContentStore(opts.dataRoot);
+    this.layers = opts.layers ?? new FsLayerStore(opts.dataRoot);
+    this.records = new ImageRecords(join(opts.dataRoot, "images"), tmpDir);
+    this.events = opts.events ?? (() => {});
+  }
+
+  async init(): Promise<void> {
+    await this.content.init();
+    await this.layers.init();
+    await this.records.init();
+    this.configs.clear();
+    for (const rec of this.records.all()) {
+      try {
+        const config = JSON.parse((await this.content.read(rec.id)).toString("utf8")) as OciImageConfig;
+        const missing = rec.layers.find((l) => !this.layers.get(l.chainId));
+        if (missing) throw new Error(`layer ${missing.chainId} is missing`);
+        this.configs.set(rec.id, config);
+      } catch (e) {
+        log("warn", "image: dropping image whose config or layers are gone", { id: rec.id, err: e });
+        await this.records.delete(rec.id);
+      }
+    }
+    await this.records.pruneRefs();
+    // Each image (ghosts included) holds its top layer once; this repairs counts a crash left wrong.
+    const refs = new Map<string, number>();
+    for (const rec of this.records.all()) {
+      const top = topChain(rec);
+      if (top) refs.set(top, (refs.get(top) ?? 0) + 1);
+    }
+    const dropped = await this.layers.reconcile(refs);
+    if (dropped.length) log("info", "image: removed layers no image uses", { count: dropped.length });
+  }
+
+  async importTar(tar: Readable, opts: ImportOptions): Promise<string> {
+    // Everything that can be refused is checked before a byte is read.
+    const ref = opts.repo ? repoTagReference(opts.repo, opts.tag) : undefined;
+    const platform = parsePlatform(opts.platform);
+    const runConfig = applyChanges({}, opts.changes ?? []);
+    const message = opts.message || "Imported from -";
+
+    const { compression, stream } = await sniffCompression(tar);
+    let blobSrc: Readable = stream;
+    let mediaType: string = MediaTypes.layerGzip;
+    if (compression === "none") blobSrc = stream.pipe(zlib.createGzip());
+    else if (compression === "zstd") mediaType = MediaTypes.layerZstd;
+    else if (compression !== "gzip") {
+      stream.destroy();
+      throw new InvalidParameterError(`unsupported compression format ${compression}`);
+    }
+    if (blobSrc !== stream) stream.once("error", (e) => blobSrc.destroy(e));
+    const blob = await this.content.ingest(blobSrc);
+    const layer = await this.layers.applyTar(await this.content.readStream(blob.digest), null);
+    try {
+      const created = rfc3339Nano(nowNs());
+      const config: OciImageConfig = {
+        architecture: platform.architecture,
+        ...(platform.variant ? { variant: platform.variant } : {}),
+        os: platform.os,
+        comment: message,
+        config: runConfig,
+        created,
+        history: [{ created, comment: message }],
+        rootfs: { type: "layers", diff_ids: [layer.diffId] },
+      };
+      const layers: LayerRef[] = [
+        { diffId: layer.diffId, chainId: layer.chainId, digest: blob.digest, mediaType, size: blob.size },
+      ];
+      const id = await this.commitImage(config, layers);
+      this.emit("import", id);
+      if (ref) await this.locked(() => this.setTag(ref, id));
+      return id;
+    } finally {
+      // commitImage took the image's own reference; this one was applyTar's for us.
+      await this.layers.release(layer.chainId);
+    }
+  }
+
+  async list(opts: ListOptions): Promise<ImageSummary[]> {
+    const filters = opts.filters ?? {};
+    for (const k of Object.keys(filters)) {
+      if (!LIST_FILTERS.has(k)) throw new InvalidParameterError(`invalid filter '${k}'`);
+    }
+    let dangling: boolean | undefined;
+    if (filters.dangling?.length) {
+      const v = filters.dangling.map((x) => x.toLowerCase());
+      if (v.every((x) => x === "true" || x === "1")) dangling = true;
+      else if (v.every((x) => x === "false" || x === "0")) dangling = false;
+      else throw new InvalidParameterError(`invalid filter 'dangling=${filters.dangling.join(",")}'`);
+    }
+    const bound = (key: "before" | "since") => {
+      const vals = filters[key] ?? [];
+      return vals.length ? createdNs(this.config(this.find(vals[vals.length - 1]).id)) : undefined;
+    };
+    const before = bound("before");
+    const since = bound("since");
+    const until = filters.until?.length ? parseFilterTime(filters.until[0], nowNs()) : undefined;
+    const labels = filters.label ?? [];
+    const patterns = filters.reference ?? [];
+
+    const visible = this.records.all().filter((r) => !r.ghost);
+    const parents = new Set(visible.map((r) => r.parent).filter((p): p is string => !!p));
+    const out: ImageSummary[] = [];
+    for (const rec of visible) {
+      const v = this.view(rec);
+      const created = createdNs(v.config);
+      if (before !== undefined && created >= before) continue;
+      if (since !== undefined && created <= since) continue;
+      if (until !== undefined && created > until) continue;
+      if (labels.length && !matchLabels(labels, v.config.config?.Labels)) continue;
+      let refs = v.refs;
+      if (patterns.length) refs = refs.filter((r) => patterns.some((p) => familiarMatch(p, r)));
+      const named = refs.some((r) => !r.digest && r.tag !== undefined);
+      if (dangling === true && (named || v.refs.length > 0)) continue;
+      if (refs.length === 0) {
+        // Nameless: an intermediate build image (hidden unless all), dangling, or filtered out by reference.
+        if ((!opts.all && parents.has(rec.id)) || dangling === false || patterns.length) continue;
+      }
+      out.push(toSummary(v, refs));
+    }
+    return out.sort((a, b) => b.Created - a.Created);
+  }
+
+  async inspect(nameOrId: string): Promise<ImageInspect> {
+    const rec = this.find(nameOrId);
+    const top = topChain(rec);
+    const lowers = top ? this.layers.lowerDirs(top) : [];
+    return toInspect(this.view(rec), {
+      upperDir: lowers[0] ?? "",
+      lowerDirs: lowers.slice(1),
+      layerDir: lowers[0] ? join(lowers[0], "..") : "",
+    });
+  }
+
+  async resolve(nameOrId: string): Promise<ResolvedImage> {
+    const rec = this.find(nameOrId);
+    const image = this.config(rec.id);
+    const top = topChain(rec);
+    return {
+      id: rec.id,
+      config: structuredClone(image.config ?? {}),
+      image: structuredClone(image),
+      chainIds: rec.layers.map((l) => l.chainId),
+      lowerDirs: top ? this.layers.lowerDirs(top) : [],
+    };
+  }
+
+  async tag(source: string, repo: string, tag?: string): Promise<void> {
+    const ref = repoTagReference(repo, tag);
+    if (familiarString({ ...ref, tag: undefined }) === "sha256") {
+      throw new InvalidParameterError("refusing to create an ambiguous tag using digest algorithm as name");
+    }
+    const rec = this.find(source);
+    await this.locked(() => this.setTag(ref, rec.id));
+  }
+
+  remove(nameOrId: string, opts: RemoveOptions): Promise<ImageDeleteResponseItem[]> {
+    return this.locked(async () => {
+      const items = await removeImage(
+        {
+          find: (s) => this.find(s),
+          refsOf: (id) => this.records.refsOf(id),
+          deleteRefs: (refs) => this.records.deleteRefs(refs),
+          children: (id) =>
+            this.records
+              .all()
+              .filter((r) => r.parent === id && !r.ghost)
+              .map((r) => r.id),
+          deleteImage: (id) => this.deleteImage(id, opts.inUse?.(id) !== undefined),
+          emit: (action, id) => this.emit(action, id),
+        },
+        nameOrId,
+        opts,
+      );
+      await this.collectGhosts(opts.inUse);
+      return items;
+    });
+  }
+
+  async history(nameOrId: string): Promise<HistoryResponseItem[]> {
+    const rec = this.find(nameOrId);
+    const config = this.config(rec.id);
+    const items: HistoryResponseItem[] = [];
+    const history: OciHistory[] = config.history?.length
+      ? config.history
+      : config.rootfs.diff_ids.map(() => ({ created: config.created }));
+    let layerIndex = 0;
+    for (const h of history) {
+      let size = 0;
+      if (!h.empty_layer) {
+        const l = rec.layers[layerIndex++];
+        size = l ? (this.layers.get(l.chainId)?.size ?? 0) : 0;
+      }
+      items.unshift({
+        Id: "<missing>",
+        Created: h.created ? Number(createdNs({ ...config, created: h.created }) / 1_000_000_000n) : 0,
+        CreatedBy: h.created_by ?? "",
+        Tags: [],
+        Size: size,
+        Comment: h.comment ?? "",
+      });
+    }
+    // Entries that start a locally known image carry its ID and tags, walking up the parent chain.
+    let cur: ImageRecord | undefined = rec;
+    for (const item of items) {
+      if (!cur) break;
+      item.Id = cur.id;
+      const tags = this.records
+        .refsOf(cur.id)
+        .filter((r) => !r.digest)
+        .map(familiarString);
+      item.Tags = tags;
+      const parent: ImageRecord | undefined = cur.parent ? this.records.get(cur.parent) : undefined;
+      cur = parent && !parent.ghost ? parent : undefined;
+    }
+    return items;
+  }
+
+  async mountRootfs(opts: {
+    imageId: string;
+    upperDir: string;
+    workDir: string;
+    target: string;
+  }): Promise<void> {
+    const rec = this.records.get(opts.imageId);
+    if (!rec) throw new NotFoundError(`No such image: ${opts.imageId}`);
+    await this.layers.mount(topChain(rec), {
+      upperDir: opts.upperDir,
+      workDir: opts.workDir,
+      target: opts.target,
+    });
+  }
+
+  async unmountRootfs(target: string): Promise<void> {
+    await this.layers.unmount(target);
+  }
+
+  retain(imageId: string): void {
+    if (!this.records.get(imageId)) {
+      log("warn", "image: a container holds an image that no longer exists", { id: imageId });
+      return;
+    }
+    this.holds.set(imageId, (this.holds.get(imageId) ?? 0) + 1);
+  }
+
+  release(imageId: string): void {
+    const n = (this.holds.get(imageId) ?? 0) - 1;
+    if (n > 0) {
+      this.holds.set(imageId, n);
+      return;
+    }
+    this.holds.delete(imageId);
+    if (this.records.get(imageId)?.ghost) {
+      this.locked(() => this.collectGhosts()).catch((e) =>
+        log("error", "image: failed to delete a removed image's layers", { id: imageId, err: e }),
+      );
+    }
+  }
+
+  /**
+   * Stores a config and its layers as an image and takes the image's reference on the top layer.
+   * For distribution and build as well as import. Returns the image ID.
+   */
+  async commitImage(
+    config: OciImageConfig,
+    layers: LayerRef[],
+    opts: { parent?: string } = {},
+  ): Promise<string> {
+    const configBytes = Buffer.from(JSON.stringify(config));
+    const cfgBlob = await this.content.writeBlob(configBytes);
+    const manifest = {
+      schemaVersion: 2,
+      mediaType: MediaTypes.manifest,
+      config: { mediaType: MediaTypes.config, digest: cfgBlob.digest, size: cfgBlob.size },
+      layers: layers.map((l) => ({ mediaType: l.mediaType, digest: l.digest, size: l.size })),
+    };
+    const manifestBlob = await this.content.writeBlob(JSON.stringify(manifest));
+    const id = cfgBlob.digest;
+    await this.locked(async () => {
+      const existing = this.records.get(id);
+      if (existing && !existing.ghost) return;
+      if (existing?.ghost) {
+        await this.records.put({ ...existing, ghost: undefined });
+        return;
+      }
+      const top = layers.length ? layers[layers.length - 1].chainId : null;
+      if (top) await this.layers.retain(top);
+      const rec: ImageRecord = { id, manifestDigest: manifestBlob.digest, layers };
+      if (opts.parent) rec.parent = opts.parent;
+      try {
+        await this.records.put(rec);
+      } catch (e) {
+        if (top) await this.layers.release(top);
+        throw e;
+      }
+      this.configs.set(id, config);
+    });
+    return id;
+  }
+
+  /** The image a name, reference, full ID or unique ID prefix designates (Docker's GetImage). */
+  private find(nameOrId: string): ImageRecord {
+    const any = parseAny(nameOrId);
+    if (any.kind === "id") {
+      const rec = this.records.get(any.id);
+      if (rec && !rec.ghost) return rec;
+      throw new NotFoundError(`No such image: ${any.id}`);
+    }
+    let ref = withDefaultTag(any.ref);
+    if (ref.digest && ref.tag !== undefined) ref = { domain: ref.domain, path: ref.path, digest: ref.digest };
+    const id = this.records.lookup(ref);
+    const byRef = id ? this.records.get(id) : undefined;
+    if (byRef && !byRef.ghost) return byRef;
+    const prefix = stripDigestAlgo(nameOrId);
+    if (/^[a-f0-9]+$/.test(prefix)) {
+      const matches = this.records.all().filter((r) => !r.ghost && r.id.slice(7).startsWith(prefix));
+      if (matches.length === 1) return matches[0];
+    }
+    throw new NotFoundError(`No such image: ${familiarString(ref)}`);
+  }
+
+  private config(id: string): OciImageConfig {
+    const c = this.configs.get(id);
+    if (!c) throw new NotFoundError(`No such image: ${id}`);
+    return c;
+  }
+
+  private view(rec: ImageRecord): ImageView {
+    const size = rec.layers.reduce((n, l) => n + (this.layers.get(l.chainId)?.size ?? 0), 0);
+    return { rec, config: this.config(rec.id), refs: this.records.refsOf(rec.id), size };
+  }
+
+  private async setTag(ref: Reference, id: string): Promise<void> {
+    await this.records.setRef(ref, id);
+    const rec = this.records.get(id);
+    if (rec) await this.records.put({ ...rec, lastTagTime: nowRfc3339() });
+    this.emit("tag", id, familiarString(ref));
+  }
+
+  /** Deletes an image; one still used by a container becomes a ghost that keeps its layers. */
+  private async deleteImage(id: string, usedByContainer: boolean): Promise<string[]> {
+    const rec = this.records.get(id);
+    if (!rec) return [];
+    if (usedByContainer || (this.holds.get(id) ?? 0) > 0) {
+      await this.records.put({ ...rec, ghost: true });
+      return [];
+    }
+    await this.records.delete(id);
+    this.configs.delete(id);
+    const top = topChain(rec);
+    const deleted = top ? await this.layers.release(top) : [];
+    await this.deleteUnusedBlobs(rec);
+    return deleted;
+  }
+
+  /** Deletes ghosts that no container holds any more. */
+  private async collectGhosts(inUse?: RemoveOptions["inUse"]): Promise<void> {
+    for (const rec of this.records.all()) {
+      if (rec.ghost && !this.holds.get(rec.id) && !inUse?.(rec.id)) await this.deleteImage(rec.id, false);
+    }
+  }
+
+  private async deleteUnusedBlobs(gone: ImageRecord): Promise<void> {
+    const used = new Set<string>();
+    for (const r of this.records.all()) {
+      used.add(r.id);
+      if (r.manifestDigest) used.add(r.manifestDigest);
+      for (const l of r.layers) used.add(l.digest);
+    }
+    const mine = [gone.id, gone.manifestDigest, ...gone.layers.map((l) => l.digest)];
+    for (const d of mine) if (d && !used.has(d)) await this.content.delete(d);
+  }
+
+  private emit(action: string, id: string, name?: string): void {
+    const labels = this.configs.get(id)?.config?.Labels ?? {};
+    this.events({
+      Type: "image",
+      Action: action,
+      Actor: { ID: id, Attributes: { ...labels, name: name ?? id } },
+    });
+  }
+
+  private locked<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.queue.then(fn, fn);
+    this.queue = run.catch(() => {});
+    return run;
+  }
+}
+
+function topChain(rec: ImageRecord): string | null {
+  return rec.layers.length ? rec.layers[rec.layers.length - 1].chainId : null;
+}
+
+/** The reference `repo[:tag]` names, as Docker's RepoTagReference (import and tag). */
+function repoTagReference(repo: string, tag: string | undefined): Reference {
+  const ref = parseNamed(repo);
+  if (ref.digest) throw new InvalidParameterError("cannot import digest reference");
+  return tag ? withTag(ref, tag) : withDefaultTag(ref);
+}
+
+const ARCH_ALIASES: Record<string, string> = { x86_64: "amd64", x64: "amd64", aarch64: "arm64", ia32: "386" };
+
+/** `os[/arch[/variant]]`, defaulting to this host's platform; only linux images can run here. */
+function parsePlatform(p: string | undefined): { os: string; architecture: string; variant?: string } {
+  const host = ARCH_ALIASES[process.arch] ?? process.arch;
+  if (!p) return { os: "linux", architecture: host };
+  const [os, arch, variant] = p.toLowerCase().split("/");
+  if (os !== "linux") throw new InvalidParameterError(`"${p}": operating system is not supported`);
+  const out: { os: string; architecture: string; variant?: string } = {
+    os,
+    architecture: arch ? (ARCH_ALIASES[arch] ?? arch) : host,
+  };
+  if (variant) out.variant = variant;
+  return out;
+}

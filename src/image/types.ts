@@ -1,0 +1,205 @@
+import type { Readable } from "node:stream";
+
+/** A health check as images carry it (durations in nanoseconds). */
+export interface HealthConfig {
+  Test?: string[];
+  Interval?: number;
+  Timeout?: number;
+  Retries?: number;
+  StartPeriod?: number;
+  StartInterval?: number;
+}
+
+/** The `config` object of an OCI image config, with Docker's extensions (Healthcheck, OnBuild, Shell, ...). */
+export interface OciRunConfig {
+  User?: string;
+  ExposedPorts?: Record<string, object>;
+  Env?: string[];
+  Entrypoint?: string[] | null;
+  Cmd?: string[] | null;
+  Volumes?: Record<string, object>;
+  WorkingDir?: string;
+  Labels?: Record<string, string>;
+  StopSignal?: string;
+  Healthcheck?: HealthConfig;
+  OnBuild?: string[] | null;
+  Shell?: string[];
+  ArgsEscaped?: boolean;
+}
+
+/** One history entry of an OCI image config. */
+export interface OciHistory {
+  created?: string;
+  created_by?: string;
+  author?: string;
+  comment?: string;
+  empty_layer?: boolean;
+}
+
+/** An OCI image config (application/vnd.oci.image.config.v1+json); its sha256 is the image ID. */
+export interface OciImageConfig {
+  created?: string;
+  author?: string;
+  architecture: string;
+  variant?: string;
+  os: string;
+  "os.version"?: string;
+  config?: OciRunConfig;
+  rootfs: { type: "layers"; diff_ids: string[] };
+  history?: OciHistory[];
+  /** Docker's extensions, kept when present. */
+  comment?: string;
+  docker_version?: string;
+  parent?: string;
+}
+
+/**
+ * Image config as `GET /images/{name}/json` shows it (Engine API v1.47 `ImageConfig`). Docker sends null for
+ * unset Env/Cmd/Entrypoint/Volumes/Labels; api/types declares them optional, so they are omitted instead.
+ */
+export interface ImageConfig {
+  Hostname: string;
+  Domainname: string;
+  User: string;
+  AttachStdin: boolean;
+  AttachStdout: boolean;
+  AttachStderr: boolean;
+  ExposedPorts?: Record<string, object> | null;
+  Tty: boolean;
+  OpenStdin: boolean;
+  StdinOnce: boolean;
+  Env?: string[];
+  Cmd?: string[];
+  Healthcheck?: HealthConfig;
+  ArgsEscaped?: boolean | null;
+  Image: string;
+  Volumes?: Record<string, object>;
+  WorkingDir: string;
+  Entrypoint?: string[];
+  OnBuild: string[] | null;
+  Labels?: Record<string, string>;
+  StopSignal?: string | null;
+  Shell?: string[] | null;
+}
+
+/** `GET /images/{name}/json` (Engine API v1.47 `ImageInspect`). */
+export interface ImageInspect {
+  Id: string;
+  RepoTags: string[];
+  RepoDigests: string[];
+  Parent: string;
+  Comment: string;
+  Created: string | null;
+  DockerVersion: string;
+  Author: string;
+  Config: ImageConfig;
+  Architecture: string;
+  Variant?: string | null;
+  Os: string;
+  OsVersion?: string | null;
+  Size: number;
+  GraphDriver: { Name: string; Data: Record<string, string> };
+  RootFS: { Type: string; Layers?: string[] };
+  Metadata: { LastTagTime?: string | null };
+}
+
+/** One entry of `GET /images/json` (Engine API v1.47 `ImageSummary`). */
+export interface ImageSummary {
+  Id: string;
+  ParentId: string;
+  /** [] for an untagged image (the API layer adds `<none>:<none>` for clients older than v1.43). */
+  RepoTags: string[];
+  RepoDigests: string[];
+  /** Unix seconds. */
+  Created: number;
+  Size: number;
+  SharedSize: number;
+  Labels: Record<string, string>;
+  Containers: number;
+}
+
+/** One entry of `DELETE /images/{name}`: either Untagged or Deleted is set. */
+export interface ImageDeleteResponseItem {
+  Untagged?: string;
+  Deleted?: string;
+}
+
+/** One entry of `GET /images/{name}/history`, newest first. */
+export interface HistoryResponseItem {
+  Id: string;
+  /** Unix seconds. */
+  Created: number;
+  CreatedBy: string;
+  /** Docker sends null for entries without tags; [] here, as api/types declares the field an array. */
+  Tags: string[];
+  Size: number;
+  Comment: string;
+}
+
+/** What a container is created from. */
+export interface ResolvedImage {
+  /** "sha256:<hex>" */
+  id: string;
+  /** The run config of the image (never undefined: {} when the image has none). */
+  config: OciRunConfig;
+  /** The full OCI image config. */
+  image: OciImageConfig;
+  /** Chain IDs, bottom → top. */
+  chainIds: string[];
+  /** Layer diff directories, top first, as overlay's lowerdir lists them. */
+  lowerDirs: string[];
+}
+
+/** Whether a container uses an image, and whether it runs (rmi's conflict rules). */
+export type ImageUse = (imageId: string) => { running: boolean; containerId: string } | undefined;
+
+/** Options of `ImageService.importTar` (`POST /images/create?fromSrc=-`). */
+export interface ImportOptions {
+  repo?: string;
+  tag?: string;
+  message?: string;
+  changes?: string[];
+  platform?: string;
+}
+
+/** Options of `ImageService.list` (`GET /images/json`). */
+export interface ListOptions {
+  all?: boolean;
+  filters?: Record<string, string[]>;
+  digests?: boolean;
+}
+
+/** Options of `ImageService.remove` (`DELETE /images/{name}`). */
+export interface RemoveOptions {
+  force?: boolean;
+  noprune?: boolean;
+  inUse?: ImageUse;
+}
+
+/** What the image service reports on /events. */
+export type ImageEventSink = (e: {
+  Type: "image";
+  Action: string;
+  Actor: { ID: string; Attributes?: Record<string, string> };
+}) => void;
+
+/** The image service the API and the container service call. */
+export interface ImageService {
+  init(): Promise<void>;
+  /** POST /images/create?fromSrc=-: a one-layer image from a rootfs tar (plain/gzip/zstd); returns "sha256:<hex>". */
+  importTar(tar: Readable, opts: ImportOptions): Promise<string>;
+  /** Filters: reference, dangling, label, before, since, until. */
+  list(opts: ListOptions): Promise<ImageSummary[]>;
+  /** Throws NotFoundError `No such image: <ref>`. */
+  inspect(nameOrId: string): Promise<ImageInspect>;
+  resolve(nameOrId: string): Promise<ResolvedImage>;
+  tag(source: string, repo: string, tag?: string): Promise<void>;
+  remove(nameOrId: string, opts: RemoveOptions): Promise<ImageDeleteResponseItem[]>;
+  history(nameOrId: string): Promise<HistoryResponseItem[]>;
+  /** Mounts a container's rootfs: the image's layers under `upperDir`, at `target`. */
+  mountRootfs(opts: { imageId: string; upperDir: string; workDir: string; target: string }): Promise<void>;
+  unmountRootfs(target: string): Promise<void>;
+  /** A container holds its image (in memory: containers re-retain when the daemon restores them). */
+  retain(imageId: string): void;
+  release(imageId: string): void;
+}

@@ -121,7 +121,16 @@ export class LocalImageService implements ImageService {
     }
     if (blobSrc !== stream) stream.once("error", (e) => blobSrc.destroy(e));
     const blob = await this.content.ingest(blobSrc);
-    const layer = await this.layers.applyTar(await this.content.readStream(blob.digest), null);
+    let layer: Awaited<ReturnType<LayerStore["applyTar"]>>;
+    try {
+      layer = await this.layers.applyTar(await this.content.readStream(blob.digest), null);
+    } catch (e) {
+      // Not a usable layer: drop the blob unless an existing image shares it.
+      if (!this.records.all().some((r) => r.layers.some((l) => l.digest === blob.digest))) {
+        await this.content.delete(blob.digest);
+      }
+      throw e;
+    }
     try {
       const created = rfc3339Nano(nowNs());
       const config: OciImageConfig = {
@@ -171,7 +180,7 @@ export class LocalImageService implements ImageService {
 
     const visible = this.records.all().filter((r) => !r.ghost);
     const parents = new Set(visible.map((r) => r.parent).filter((p): p is string => !!p));
-    const out: ImageSummary[] = [];
+    const out: { ns: bigint; summary: ImageSummary }[] = [];
     for (const rec of visible) {
       const v = this.view(rec);
       const created = createdNs(v.config);
@@ -187,9 +196,10 @@ export class LocalImageService implements ImageService {
         // Nameless: an intermediate build image (hidden unless all), dangling, or filtered out by reference.
         if ((!opts.all && parents.has(rec.id)) || dangling === false || patterns.length) continue;
       }
-      out.push(toSummary(v, refs));
+      out.push({ ns: created, summary: toSummary(v, refs) });
     }
-    return out.sort((a, b) => b.Created - a.Created);
+    // Newest first, by the full-precision time: images made within one second keep their order.
+    return out.sort((a, b) => (a.ns === b.ns ? 0 : a.ns < b.ns ? 1 : -1)).map((x) => x.summary);
   }
 
   async inspect(nameOrId: string): Promise<ImageInspect> {
@@ -326,6 +336,11 @@ export class LocalImageService implements ImageService {
         log("error", "image: failed to delete a removed image's layers", { id: imageId, err: e }),
       );
     }
+  }
+
+  /** Resolves once queued background work (deleting released ghost images) is done; for tests and shutdown. */
+  async whenIdle(): Promise<void> {
+    await this.queue;
   }
 
   /**

@@ -157,11 +157,7 @@ function planResources(
       return { key, name: def.name, action: "external", id: found.Id };
     }
     if (!found) return { key, name: def.name, action: "create" };
-    const owner = found.Labels?.[LABELS.project];
-    if (owner !== undefined && owner !== project.name) {
-      // Someone else's resource under our name: docker compose warns and uses it.
-      return { key, name: def.name, action: "exists", id: found.Id };
-    }
+    // An existing one is used as it is, even one another project made (docker compose warns and does so).
     return { key, name: def.name, action: "exists", id: found.Id };
   });
 }

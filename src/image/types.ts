@@ -1,14 +1,22 @@
 import type { Readable } from "node:stream";
+import type {
+  HealthConfig,
+  HistoryResponseItem,
+  ImageConfig,
+  ImageDeleteResponseItem,
+  ImageInspect,
+  ImageSummary,
+} from "../api/types.ts";
 
-/** A health check as images carry it (durations in nanoseconds). */
-export interface HealthConfig {
-  Test?: string[];
-  Interval?: number;
-  Timeout?: number;
-  Retries?: number;
-  StartPeriod?: number;
-  StartInterval?: number;
-}
+// The Engine API JSON shapes have one definition, in api/types.ts (type-only imports of it are allowed here).
+export type {
+  HealthConfig,
+  HistoryResponseItem,
+  ImageConfig,
+  ImageDeleteResponseItem,
+  ImageInspect,
+  ImageSummary,
+};
 
 /** The `config` object of an OCI image config, with Docker's extensions (Healthcheck, OnBuild, Shell, ...). */
 export interface OciRunConfig {
@@ -51,89 +59,6 @@ export interface OciImageConfig {
   comment?: string;
   docker_version?: string;
   parent?: string;
-}
-
-/**
- * Image config as `GET /images/{name}/json` shows it (Engine API v1.47 `ImageConfig`). Docker sends null for
- * unset Env/Cmd/Entrypoint/Volumes/Labels; api/types declares them optional, so they are omitted instead.
- */
-export interface ImageConfig {
-  Hostname: string;
-  Domainname: string;
-  User: string;
-  AttachStdin: boolean;
-  AttachStdout: boolean;
-  AttachStderr: boolean;
-  ExposedPorts?: Record<string, object> | null;
-  Tty: boolean;
-  OpenStdin: boolean;
-  StdinOnce: boolean;
-  Env?: string[];
-  Cmd?: string[];
-  Healthcheck?: HealthConfig;
-  ArgsEscaped?: boolean | null;
-  Image: string;
-  Volumes?: Record<string, object>;
-  WorkingDir: string;
-  Entrypoint?: string[];
-  OnBuild: string[] | null;
-  Labels?: Record<string, string>;
-  StopSignal?: string | null;
-  Shell?: string[] | null;
-}
-
-/** `GET /images/{name}/json` (Engine API v1.47 `ImageInspect`). */
-export interface ImageInspect {
-  Id: string;
-  RepoTags: string[];
-  RepoDigests: string[];
-  Parent: string;
-  Comment: string;
-  Created: string | null;
-  DockerVersion: string;
-  Author: string;
-  Config: ImageConfig;
-  Architecture: string;
-  Variant?: string | null;
-  Os: string;
-  OsVersion?: string | null;
-  Size: number;
-  GraphDriver: { Name: string; Data: Record<string, string> };
-  RootFS: { Type: string; Layers?: string[] };
-  Metadata: { LastTagTime?: string | null };
-}
-
-/** One entry of `GET /images/json` (Engine API v1.47 `ImageSummary`). */
-export interface ImageSummary {
-  Id: string;
-  ParentId: string;
-  /** [] for an untagged image (the API layer adds `<none>:<none>` for clients older than v1.43). */
-  RepoTags: string[];
-  RepoDigests: string[];
-  /** Unix seconds. */
-  Created: number;
-  Size: number;
-  SharedSize: number;
-  Labels: Record<string, string>;
-  Containers: number;
-}
-
-/** One entry of `DELETE /images/{name}`: either Untagged or Deleted is set. */
-export interface ImageDeleteResponseItem {
-  Untagged?: string;
-  Deleted?: string;
-}
-
-/** One entry of `GET /images/{name}/history`, newest first. */
-export interface HistoryResponseItem {
-  Id: string;
-  /** Unix seconds. */
-  Created: number;
-  CreatedBy: string;
-  /** Docker sends null for entries without tags; [] here, as api/types declares the field an array. */
-  Tags: string[];
-  Size: number;
-  Comment: string;
 }
 
 /** What a container is created from. */

@@ -47,13 +47,23 @@ export async function displayJsonMessages(
   return all;
 }
 
-/** Pulls `ref` through `POST /images/create?fromImage=`, printing progress to `out`. */
+/** Docker's normalized repository name: `alpine` → `docker.io/library/alpine`, `me/x` → `docker.io/me/x`. */
+export function normalizeName(name: string): string {
+  const slash = name.indexOf("/");
+  if (slash < 0) return `docker.io/library/${name}`;
+  const first = name.slice(0, slash);
+  if (first.includes(".") || first.includes(":") || first === "localhost") return name;
+  return `docker.io/${name}`;
+}
+
+/** Pulls `ref` through `POST /images/create?fromImage=` (normalized, as docker sends it), printing progress. */
 export async function pullImage(
   client: EngineClient,
   ref: string,
   opts: { out: Writable; quiet?: boolean; platform?: string },
 ): Promise<void> {
-  const { name, tag } = splitImageRef(ref);
+  const { name: short, tag } = splitImageRef(ref);
+  const name = normalizeName(short);
   const res = await client.imageCreate({ fromImage: name, tag, platform: opts.platform || undefined });
   await displayJsonMessages(res, opts.out, {
     quiet: opts.quiet,

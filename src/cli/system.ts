@@ -24,9 +24,8 @@ function runTemplate(format: string, data: unknown): string {
   }
 }
 
-function clientInfo(host: string): Record<string, unknown> {
+function clientInfo(): Record<string, unknown> {
   return {
-    Platform: { Name: "" },
     Version: CLIENT_VERSION,
     ApiVersion: API_VERSION,
     DefaultAPIVersion: API_VERSION,
@@ -36,7 +35,6 @@ function clientInfo(host: string): Record<string, unknown> {
     Arch: process.arch === "x64" ? "amd64" : process.arch,
     BuildTime: "",
     Context: "default",
-    Host: host,
   };
 }
 
@@ -90,7 +88,7 @@ const version: CommandDef = {
     flags: [formatFlag],
   },
   async run(cli, p) {
-    const client = clientInfo(cli.host);
+    const client = clientInfo();
     const format = str(p, "format");
     let server: SystemVersion | undefined;
     let error: unknown;

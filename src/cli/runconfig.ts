@@ -204,6 +204,16 @@ function bytes(p: Parsed, name: string): number | undefined {
   }
 }
 
+/** Capabilities as docker sends them: upper case with the `CAP_` prefix (`ALL` stays), without duplicates. */
+export function normalizeCaps(caps: string[]): string[] | undefined {
+  if (caps.length === 0) return undefined;
+  const out = caps.map((c) => {
+    const u = c.trim().toUpperCase();
+    return u === "ALL" || u.startsWith("CAP_") ? u : `CAP_${u}`;
+  });
+  return [...new Set(out)];
+}
+
 function healthConfig(p: Parsed): HealthConfig | undefined {
   if (bool(p, "no-healthcheck")) {
     if (str(p, "health-cmd")) throw invalid("--no-healthcheck conflicts with --health-* options");
@@ -315,8 +325,8 @@ export function buildCreateRequest(p: Parsed, image: string, cmd: string[]): Con
     Mounts: list(p, "mount").length ? list(p, "mount").map(parseMount) : undefined,
     ConsoleSize:
       bool(p, "tty") && process.stdout.isTTY ? [process.stdout.rows, process.stdout.columns] : [0, 0],
-    CapAdd: list(p, "cap-add").length ? list(p, "cap-add") : undefined,
-    CapDrop: list(p, "cap-drop").length ? list(p, "cap-drop") : undefined,
+    CapAdd: normalizeCaps(list(p, "cap-add")),
+    CapDrop: normalizeCaps(list(p, "cap-drop")),
     CgroupnsMode: (str(p, "cgroupns") || undefined) as HostConfig["CgroupnsMode"],
     Dns: list(p, "dns"),
     DnsOptions: list(p, "dns-option"),

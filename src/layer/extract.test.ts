@@ -104,6 +104,12 @@ test("whiteouts become overlay whiteouts and opaque markers", async (t) => {
   assert.equal(await exists(join(root, "c/.wh..wh.plnk")), false);
 });
 
+test("a bare .wh. entry is refused rather than whiting out its directory", async (t) => {
+  await assert.rejects(extract(t, [{ name: "keep/file", content: "x" }, { name: "keep/.wh." }]), (e) =>
+    isInvalidParameter(e),
+  );
+});
+
 test("absolute names are confined to the layer", async (t) => {
   const { root } = await extract(t, [{ name: "/etc/wharf-test-x", content: "x" }]);
   assert.equal(await readFile(join(root, "etc/wharf-test-x"), "utf8"), "x");

@@ -121,7 +121,11 @@ class Extractor {
       return drain(body);
     }
     if (base.startsWith(WHITEOUT_PREFIX)) {
-      const target = join(parent, base.slice(WHITEOUT_PREFIX.length));
+      const hidden = base.slice(WHITEOUT_PREFIX.length);
+      // ".wh." alone would name the parent directory itself; nothing legitimate produces it.
+      if (hidden === "")
+        throw new InvalidParameterError(`invalid whiteout entry ${JSON.stringify(hdr.name)}`);
+      const target = join(parent, hidden);
       await this.clear(target);
       this.sys.mknod(target, S_IFMT.CHR, 0, 0);
       await lchown(target, hdr.uid ?? 0, hdr.gid ?? 0);

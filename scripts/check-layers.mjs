@@ -10,7 +10,7 @@ const engine = ["content", "layer", "distribution", "runtime", "netdrv", "store"
 const base = ["util", "errdefs", "host"];
 /** folder → folders it may import (itself always allowed). */
 const allowed = {
-  main: ["cli", "daemon", "registry", ...base],
+  main: ["cli", "daemon", "registry", "compose", ...base],
   cli: ["client", ...base],
   client: [...base],
   api: [...services, ...base],

@@ -1,0 +1,128 @@
+/** Building a service's image: its context as a tar (minus .dockerignore) to `POST /build`. */
+import { lstat, readdir, readFile, readlink } from "node:fs/promises";
+import { join, relative, sep } from "node:path";
+import type { Readable } from "node:stream";
+import tar from "tar-stream";
+import { imageName } from "../model.ts";
+import type { Project, ServiceConfig } from "../types.ts";
+import type { ComposeContext } from "./context.ts";
+
+/** A .dockerignore pattern as a regular expression over slash-separated relative paths. */
+function patternRe(p: string): RegExp {
+  let re = "";
+  for (let i = 0; i < p.length; i++) {
+    const c = p[i];
+    if (c === "*" && p[i + 1] === "*") {
+      re += ".*";
+      i++;
+      if (p[i + 1] === "/") i++;
+    } else if (c === "*") re += "[^/]*";
+    else if (c === "?") re += "[^/]";
+    else re += c.replace(/[.+^${}()|[\]\\]/g, "\\$&");
+  }
+  // A directory pattern also excludes what is under it.
+  return new RegExp(`^${re}(/.*)?$`);
+}
+
+/** Reads .dockerignore rules: `[exclude?, regex]` in order, later rules winning. */
+export function ignoreRules(text: string): [boolean, RegExp][] {
+  return text
+    .split("\n")
+    .map((l) => l.trim())
+    .filter((l) => l && !l.startsWith("#"))
+    .map((l) => {
+      const neg = l.startsWith("!");
+      const p = (neg ? l.slice(1) : l).replace(/^\/+/, "").replace(/\/+$/, "").replace(/^\.\//, "");
+      return [!neg, patternRe(p)];
+    });
+}
+
+/** True when the rules exclude `rel`. */
+export function isIgnored(rel: string, rules: [boolean, RegExp][]): boolean {
+  let out = false;
+  for (const [exclude, re] of rules) if (re.test(rel)) out = exclude;
+  return out;
+}
+
+async function contextTar(dir: string, keep: string[]): Promise<tar.Pack> {
+  const ignore = await readFile(join(dir, ".dockerignore"), "utf8").catch(() => "");
+  const rules = ignoreRules(ignore);
+  const pack = tar.pack();
+  const walk = async (d: string): Promise<void> => {
+    for (const name of (await readdir(d)).sort()) {
+      const abs = join(d, name);
+      const rel = relative(dir, abs).split(sep).join("/");
+      const st = await lstat(abs);
+      // The Dockerfile and .dockerignore always go, as the docker CLI sends them.
+      if (isIgnored(rel, rules) && !keep.includes(rel) && !st.isDirectory()) continue;
+      const header = { name: rel, mode: st.mode & 0o7777, mtime: st.mtime, uid: 0, gid: 0 };
+      if (st.isDirectory()) {
+        if (!isIgnored(rel, rules)) pack.entry({ ...header, type: "directory" });
+        await walk(abs);
+      } else if (st.isSymbolicLink()) {
+        pack.entry({ ...header, type: "symlink", linkname: await readlink(abs) });
+      } else if (st.isFile()) {
+        pack.entry({ ...header, size: st.size }, await readFile(abs));
+      }
+    }
+  };
+  walk(dir).then(
+    () => pack.finalize(),
+    (err) => pack.destroy(err),
+  );
+  return pack;
+}
+
+/** Builds a service's image and returns its ID. */
+export async function buildService(
+  ctx: ComposeContext,
+  project: Project,
+  svc: ServiceConfig,
+  opts: { noCache?: boolean; pull?: boolean; quiet?: boolean } = {},
+): Promise<string> {
+  const b = svc.build;
+  if (!b) throw new Error(`service "${svc.name}" has no build section`);
+  if (/^(https?:\/\/|git@|git:\/\/)/.test(b.context))
+    throw new Error(`remote build contexts are not supported: ${b.context}`);
+  const tag = imageName(project.name, svc);
+  const dockerfile = b.dockerfile ?? "Dockerfile";
+  ctx.progress("Image", tag, "Building");
+  const body = await contextTar(b.context, [dockerfile, ".dockerignore"]);
+  const args: Record<string, string> = {};
+  for (const [k, v] of Object.entries(b.args ?? {})) if (v !== null) args[k] = v;
+  const labels: Record<string, string> = {};
+  for (const [k, v] of Object.entries(b.labels ?? {})) if (v !== null) labels[k] = v;
+  const id = await ctx.engine().build(
+    body as unknown as Readable,
+    {
+      t: tag,
+      dockerfile,
+      buildargs: JSON.stringify(args),
+      labels: JSON.stringify(labels),
+      target: b.target,
+      cachefrom: b.cache_from ? JSON.stringify(b.cache_from) : undefined,
+      pull: opts.pull || b.pull || undefined,
+      nocache: opts.noCache || b.no_cache || undefined,
+      networkmode: b.network,
+      shmsize: b.shm_size,
+      extrahosts: b.extra_hosts
+        ? Object.entries(b.extra_hosts)
+            .flatMap(([h, ip]) => (Array.isArray(ip) ? ip : [ip]).map((x) => `${h}:${x}`))
+            .join(",")
+        : undefined,
+      rm: true,
+    },
+    (line) => {
+      if (!opts.quiet && typeof line.stream === "string") ctx.io.err.write(line.stream);
+    },
+  );
+  for (const t of b.tags ?? []) {
+    const i = t.lastIndexOf(":");
+    const [repo, tg] = i > t.lastIndexOf("/") ? [t.slice(0, i), t.slice(i + 1)] : [t, "latest"];
+    await ctx.engine().client.imageTag(tag, { repo, tag: tg });
+  }
+  ctx.progress("Image", tag, "Built");
+  const resolved = id ?? (await ctx.engine().imageId(tag));
+  if (!resolved) throw new Error(`building ${svc.name}: no image ID in the build output`);
+  return resolved;
+}

@@ -1,0 +1,90 @@
+/** `compose pull`, `compose push` and `compose build`. */
+import { bool, parseFlags } from "./args.ts";
+import { buildService } from "./build.ts";
+import type { ComposeContext } from "./context.ts";
+
+/** Runs `pull`: the services' images (those with `image:`), in parallel. */
+export async function pullCommand(ctx: ComposeContext, argv: string[]): Promise<number> {
+  const f = parseFlags(argv, [
+    { name: "quiet", short: "q", kind: "bool", desc: "Pull without printing progress information" },
+    {
+      name: "ignore-pull-failures",
+      kind: "bool",
+      desc: "Pull what it can and ignores images with pull failures",
+    },
+    { name: "ignore-buildable", kind: "bool", desc: "Ignore images that can be built" },
+    { name: "include-deps", kind: "bool", desc: "Also pull services declared as dependencies" },
+  ]);
+  const project = await ctx.project({ services: f.args });
+  const names = f.args.length > 0 ? f.args : Object.keys(project.services);
+  let failed = 0;
+  await Promise.all(
+    names.map(async (n) => {
+      const svc = project.services[n];
+      if (!svc) throw new Error(`no such service: ${n}`);
+      if (!svc.image || (svc.build && bool(f, "ignore-buildable")) || svc.pull_policy === "build") return;
+      if (!bool(f, "quiet")) ctx.progress("Image", svc.image, "Pulling");
+      try {
+        await ctx.engine().pull(svc.image);
+        if (!bool(f, "quiet")) ctx.progress("Image", svc.image, "Pulled");
+      } catch (err) {
+        if (svc.build) {
+          ctx.warn(`${n}: pull failed, the image can be built: ${(err as Error).message}`);
+          return;
+        }
+        failed++;
+        ctx.io.err.write(`${n} Error ${(err as Error).message}\n`);
+      }
+    }),
+  );
+  return failed > 0 && !bool(f, "ignore-pull-failures") ? 1 : 0;
+}
+
+/** Runs `push`: the images of services that name one. */
+export async function pushCommand(ctx: ComposeContext, argv: string[]): Promise<number> {
+  const f = parseFlags(argv, [
+    { name: "quiet", short: "q", kind: "bool", desc: "Push without printing progress information" },
+    {
+      name: "ignore-push-failures",
+      kind: "bool",
+      desc: "Push what it can and ignores images with push failures",
+    },
+  ]);
+  const project = await ctx.project({ services: f.args });
+  const names = f.args.length > 0 ? f.args : Object.keys(project.services);
+  for (const n of names) {
+    const svc = project.services[n];
+    if (!svc?.image) continue;
+    if (!bool(f, "quiet")) ctx.progress("Image", svc.image, "Pushing");
+    try {
+      await ctx.engine().push(svc.image);
+      if (!bool(f, "quiet")) ctx.progress("Image", svc.image, "Pushed");
+    } catch (err) {
+      if (!bool(f, "ignore-push-failures")) throw err;
+      ctx.warn(`${n}: ${(err as Error).message}`);
+    }
+  }
+  return 0;
+}
+
+/** Runs `build`: every service with a build section (or those named). */
+export async function buildCommand(ctx: ComposeContext, argv: string[]): Promise<number> {
+  const f = parseFlags(argv, [
+    { name: "no-cache", kind: "bool", desc: "Do not use cache when building the image" },
+    { name: "pull", kind: "bool", desc: "Always attempt to pull a newer version of the image" },
+    { name: "quiet", short: "q", kind: "bool", desc: "Don't print anything to STDOUT" },
+  ]);
+  const project = await ctx.project({ services: f.args });
+  const names = f.args.length > 0 ? f.args : Object.keys(project.services);
+  for (const n of names) {
+    const svc = project.services[n];
+    if (!svc) throw new Error(`no such service: ${n}`);
+    if (!svc.build) continue;
+    await buildService(ctx, project, svc, {
+      noCache: bool(f, "no-cache"),
+      pull: bool(f, "pull"),
+      quiet: bool(f, "quiet"),
+    });
+  }
+  return 0;
+}

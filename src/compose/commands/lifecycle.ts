@@ -1,0 +1,167 @@
+/** `compose start/stop/restart/kill/rm/pause/unpause`: one operation over the project's containers. */
+import { startLevels, stopLevels } from "../model.ts";
+import type { ContainerRef } from "../plan.ts";
+import { projectRefs, stopAndRemove, waitCondition } from "./apply.ts";
+import { bool, type Flag, int, parseFlags, str } from "./args.ts";
+import type { ComposeContext } from "./context.ts";
+
+async function refsInOrder(
+  ctx: ComposeContext,
+  services: string[],
+  order: "start" | "stop",
+  opts: { all?: boolean } = {},
+): Promise<{ levels: ContainerRef[][]; project: string }> {
+  const { name, project } = await ctx.projectName();
+  const refs = await projectRefs(ctx, name, { services, oneoff: false, all: opts.all ?? true });
+  if (!project) return { levels: [refs], project: name };
+  const known = Object.keys(project.services);
+  for (const s of services) if (!known.includes(s)) throw new Error(`no such service: ${s}`);
+  const levels = (order === "start" ? startLevels(project) : stopLevels(project)).map((l) =>
+    refs.filter((r) => l.includes(r.service)),
+  );
+  const rest = refs.filter((r) => !known.includes(r.service));
+  return {
+    levels: [...(order === "stop" ? [rest] : []), ...levels, ...(order === "start" ? [rest] : [])],
+    project: name,
+  };
+}
+
+async function each(levels: ContainerRef[][], fn: (c: ContainerRef) => Promise<void>): Promise<void> {
+  for (const l of levels) await Promise.all(l.map(fn));
+}
+
+/** Runs `start`. */
+export async function startCommand(ctx: ComposeContext, argv: string[]): Promise<number> {
+  const f = parseFlags(argv, [
+    { name: "wait", kind: "bool", desc: "Wait for services to be running|healthy" },
+  ]);
+  const { levels } = await refsInOrder(ctx, f.args, "start");
+  if (levels.flat().length === 0) throw new Error("service(s) have no containers: run 'compose up' first");
+  await each(levels, async (c) => {
+    if (c.state === "running") return;
+    ctx.progress("Container", c.name, "Starting");
+    await ctx.engine().client.containerStart(c.id);
+    ctx.progress("Container", c.name, "Started");
+    if (bool(f, "wait")) await waitCondition(ctx, c.name, "service_started");
+  });
+  return 0;
+}
+
+const TIMEOUT: Flag = {
+  name: "timeout",
+  short: "t",
+  kind: "int",
+  desc: "Specify a shutdown timeout in seconds",
+};
+
+/** Runs `stop`. */
+export async function stopCommand(ctx: ComposeContext, argv: string[]): Promise<number> {
+  const f = parseFlags(argv, [TIMEOUT]);
+  const { levels } = await refsInOrder(ctx, f.args, "stop");
+  await each(levels, async (c) => {
+    if (c.state !== "running" && c.state !== "paused" && c.state !== "restarting") return;
+    ctx.progress("Container", c.name, "Stopping");
+    await ctx.engine().client.containerStop(c.id, { t: int(f, "timeout") });
+    ctx.progress("Container", c.name, "Stopped");
+  });
+  return 0;
+}
+
+/** Runs `restart`. */
+export async function restartCommand(ctx: ComposeContext, argv: string[]): Promise<number> {
+  const f = parseFlags(argv, [
+    TIMEOUT,
+    { name: "no-deps", kind: "bool", desc: "Don't restart dependent services" },
+  ]);
+  const { levels } = await refsInOrder(ctx, f.args, "start");
+  await each(levels, async (c) => {
+    ctx.progress("Container", c.name, "Restarting");
+    await ctx.engine().client.containerRestart(c.id, { t: int(f, "timeout") });
+    ctx.progress("Container", c.name, "Started");
+  });
+  return 0;
+}
+
+/** Runs `kill`. */
+export async function killCommand(ctx: ComposeContext, argv: string[]): Promise<number> {
+  const f = parseFlags(argv, [
+    {
+      name: "signal",
+      short: "s",
+      kind: "string",
+      desc: "SIGNAL to send to the container",
+      default: "SIGKILL",
+    },
+    {
+      name: "remove-orphans",
+      kind: "bool",
+      desc: "Remove containers for services not defined in the Compose file",
+    },
+  ]);
+  const { levels } = await refsInOrder(ctx, f.args, "stop", { all: false });
+  await each(levels, async (c) => {
+    ctx.progress("Container", c.name, "Killing");
+    await ctx.engine().client.containerKill(c.id, { signal: str(f, "signal") });
+    ctx.progress("Container", c.name, "Killed");
+  });
+  return 0;
+}
+
+/** Runs `rm`. */
+export async function rmCommand(ctx: ComposeContext, argv: string[]): Promise<number> {
+  const f = parseFlags(argv, [
+    { name: "force", short: "f", kind: "bool", desc: "Don't ask to confirm removal" },
+    { name: "stop", short: "s", kind: "bool", desc: "Stop the containers, if required, before removing" },
+    {
+      name: "volumes",
+      short: "v",
+      kind: "bool",
+      desc: "Remove any anonymous volumes attached to containers",
+    },
+  ]);
+  const { levels } = await refsInOrder(ctx, f.args, "stop");
+  const all = levels.flat();
+  const stopped = all.filter((c) => c.state !== "running" && c.state !== "paused");
+  if (bool(f, "stop")) {
+    await each(levels, (c) => stopAndRemove(ctx, c, { volumes: bool(f, "volumes") }));
+    return 0;
+  }
+  if (stopped.length === 0) {
+    ctx.io.err.write("No stopped containers\n");
+    return 0;
+  }
+  if (!bool(f, "force")) {
+    ctx.io.err.write(`Going to remove ${stopped.map((c) => c.name).join(", ")}\n`);
+    if (!(ctx.io.in as { isTTY?: boolean } | undefined)?.isTTY) {
+      ctx.io.err.write("not a terminal: use -f to remove without confirmation\n");
+      return 1;
+    }
+  }
+  for (const c of stopped) await stopAndRemove(ctx, c, { volumes: bool(f, "volumes") });
+  return 0;
+}
+
+async function pauseOrUnpause(ctx: ComposeContext, argv: string[], pause: boolean): Promise<number> {
+  const f = parseFlags(argv, []);
+  const { levels } = await refsInOrder(ctx, f.args, "start", { all: false });
+  await each(levels, async (c) => {
+    if (pause) {
+      await ctx.engine().pause(c.id);
+      ctx.progress("Container", c.name, "Paused");
+    } else {
+      await ctx.engine().unpause(c.id);
+      ctx.progress("Container", c.name, "Unpaused");
+    }
+  });
+  return 0;
+}
+
+/** Runs `pause`. */
+export function pauseCommand(ctx: ComposeContext, argv: string[]): Promise<number> {
+  return pauseOrUnpause(ctx, argv, true);
+}
+
+/** Runs `unpause`. */
+export function unpauseCommand(ctx: ComposeContext, argv: string[]): Promise<number> {
+  return pauseOrUnpause(ctx, argv, false);
+}

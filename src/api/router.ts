@@ -23,11 +23,14 @@ export interface RequestContext {
   /** Sends a JSON response. */
   sendJson(status: number, body: unknown): void;
   /** Sends an empty response (204, 304, 201). */
-  sendStatus(status: number): void;
+  sendStatus(status: number, headers?: Record<string, string>): void;
   /** Sends a plain-text body (the `_ping` "OK"). */
   sendText(status: number, body: string, headers?: Record<string, string>): void;
   /** Starts a streamed response, headers flushed at once (events, logs, pull progress). */
-  startStream(contentType: string): NodeJS.WritableStream & { writableEnded: boolean };
+  startStream(
+    contentType: string,
+    headers?: Record<string, string>,
+  ): NodeJS.WritableStream & { writableEnded: boolean };
   /**
    * Takes over the connection for attach/exec: answers `101 UPGRADED` when the client asked to upgrade,
    * else `200` with a raw stream, and hands back the socket. Bytes the client sends after are stdin.

@@ -128,9 +128,9 @@ function makeContext(
       });
       res.end(data);
     },
-    sendStatus(status) {
+    sendStatus(status, headers = {}) {
       const res = requireHttp();
-      res.writeHead(status, { ...commonHeaders });
+      res.writeHead(status, { ...commonHeaders, ...headers });
       res.end();
     },
     sendText(status, body, headers = {}) {
@@ -143,9 +143,9 @@ function makeContext(
       });
       res.end(t.req.method === "HEAD" ? undefined : body);
     },
-    startStream(contentType) {
+    startStream(contentType, headers = {}) {
       const res = requireHttp();
-      res.writeHead(200, { ...commonHeaders, "Content-Type": contentType });
+      res.writeHead(200, { ...commonHeaders, "Content-Type": contentType, ...headers });
       res.flushHeaders();
       return res;
     },

@@ -1,10 +1,13 @@
 import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
+import type { Readable } from "node:stream";
+import { finished } from "node:stream/promises";
 import type { ContainerCreateRequest, ContainerInspectResponse, ContainerSummary } from "../api/types.ts";
 import { ConflictError, InvalidParameterError, isNotFound, NotModifiedError } from "../errdefs/index.ts";
 import { RecordStore } from "../store/index.ts";
 import type { EventSink } from "../system/index.ts";
 import { log, newId, nowNs, nowRfc3339, parseRfc3339Ns, shortId } from "../util/index.ts";
+import { type ContainerFs, type PathStat, readArchive, statPath, writeArchive } from "./archive.ts";
 import { commandOf, mergeImageConfig, validateHostConfig } from "./config.ts";
 import type {
   AttachedStdio,
@@ -772,6 +775,74 @@ export class ContainerService {
   /** POST /exec/{id}/resize */
   execResize(execId: string, size: { height: number; width: number }): Promise<void> {
     return this.#execs.resize(execId, size);
+  }
+
+  /** Runs `fn` with the container's filesystem mounted, mounting it for the call when the container is stopped. */
+  async #withFs<T>(
+    c: Container,
+    fn: (fs: ContainerFs) => Promise<T>,
+    opts: { holdUntil?: (r: T) => Promise<unknown> } = {},
+  ): Promise<T> {
+    const wasMounted = c.mounted;
+    const rootfs = await this.#prepareRootfs(c);
+    const release = () => {
+      if (!wasMounted && !c.state.State.Running) void this.#unmountRootfs(c);
+    };
+    const fs: ContainerFs = {
+      rootfs,
+      readonlyRootfs: !!c.record.HostConfig.ReadonlyRootfs,
+      mounts: [
+        // The engine's /etc files are bind mounts too: cp sees their content, not the image's.
+        { destination: "/etc/hostname", source: c.record.HostnamePath, rw: true },
+        { destination: "/etc/hosts", source: c.record.HostsPath, rw: true },
+        { destination: "/etc/resolv.conf", source: c.record.ResolvConfPath, rw: true },
+        ...c.record.MountPoints.filter((m) => m.Type !== "tmpfs").map((m) => ({
+          destination: m.Destination,
+          source: m.Source,
+          rw: m.RW,
+        })),
+      ],
+    };
+    let result: T;
+    try {
+      result = await fn(fs);
+    } catch (e) {
+      release();
+      throw e;
+    }
+    if (opts.holdUntil) void opts.holdUntil(result).finally(release);
+    else release();
+    return result;
+  }
+
+  /** HEAD /containers/{id}/archive */
+  archiveStat(ref: string, path: string): Promise<PathStat> {
+    const c = this.#get(ref);
+    return this.#withFs(c, (fs) => statPath(fs, path, c.record.Name.slice(1)));
+  }
+
+  /** GET /containers/{id}/archive */
+  async archiveGet(ref: string, path: string): Promise<{ stat: PathStat; tar: Readable }> {
+    const c = this.#get(ref);
+    const r = await this.#withFs(c, (fs) => readArchive(fs, path, c.record.Name.slice(1)), {
+      holdUntil: (res) => finished(res.tar).catch(() => undefined),
+    });
+    this.#emit(c, "archive-path");
+    return r;
+  }
+
+  /** PUT /containers/{id}/archive */
+  async archivePut(
+    ref: string,
+    path: string,
+    body: Readable,
+    opts: { copyUidGid: boolean; noOverwriteDirNonDir: boolean },
+  ): Promise<void> {
+    const c = this.#get(ref);
+    await this.#withFs(c, (fs) =>
+      writeArchive(fs, path, body, { ...opts, containerName: c.record.Name.slice(1) }),
+    );
+    this.#emit(c, "extract-to-dir");
   }
 
   /** POST /containers/{id}/rename */

@@ -279,7 +279,8 @@ async function writeFile(target: string, body: AsyncIterable<Buffer>): Promise<v
 
 // tar-stream's streams are streamx, not node:stream; feeding by hand keeps backpressure without relying on
 // node:stream's pipeline recognising them.
-async function feed(src: Readable, ex: tar.Extract): Promise<void> {
+/** Writes a node stream into a tar-stream extractor with backpressure, ending it at the source's end. */
+export async function feed(src: Readable, ex: tar.Extract): Promise<void> {
   for await (const chunk of src) {
     if (!ex.write(chunk)) await new Promise<void>((resolve) => ex.once("drain", resolve));
   }

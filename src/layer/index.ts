@@ -4,6 +4,7 @@ export {
   cleanEntryPath,
   type ExtractStats,
   extractLayer,
+  feed as feedTar,
   WHITEOUT_OPAQUE,
   WHITEOUT_PREFIX,
 } from "./extract.ts";

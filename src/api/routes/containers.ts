@@ -1,4 +1,4 @@
-import type { Duplex } from "node:stream";
+import type { Duplex, Readable } from "node:stream";
 import { InvalidParameterError } from "../../errdefs/index.ts";
 import { MUX_STREAM, muxError, pumpStdio, RAW_STREAM } from "../pump.ts";
 import { qBool, qFilters, qInt, qTimeNs } from "../query.ts";
@@ -42,6 +42,14 @@ export interface ContainerBackend {
   ): { tty: boolean; entries: AsyncIterable<LogLine> };
   inspect(ref: string): ContainerInspectResponse;
   rename(ref: string, name: string): Promise<void>;
+  archiveStat(ref: string, path: string): Promise<unknown>;
+  archiveGet(ref: string, path: string): Promise<{ stat: unknown; tar: Readable }>;
+  archivePut(
+    ref: string,
+    path: string,
+    body: Readable,
+    opts: { copyUidGid: boolean; noOverwriteDirNonDir: boolean },
+  ): Promise<void>;
   prune(filters: Record<string, string[]>): Promise<{ ContainersDeleted: string[]; SpaceReclaimed: number }>;
   list(opts: { all?: boolean; limit?: number; filters?: Record<string, string[]> }): ContainerSummary[];
 }
@@ -120,6 +128,18 @@ async function logs(b: ContainerBackend, ctx: RequestContext): Promise<void> {
   if (!out.writableEnded) out.end();
 }
 
+const STAT_HEADER = "X-Docker-Container-Path-Stat";
+
+function statHeader(stat: unknown): string {
+  return Buffer.from(JSON.stringify(stat)).toString("base64");
+}
+
+function archivePath(ctx: RequestContext): string {
+  const p = ctx.query.get("path");
+  if (!p) throw new InvalidParameterError("path is required");
+  return p;
+}
+
 /** Routes of /containers. */
 export function containerRoutes(b: ContainerBackend): Route[] {
   return [
@@ -144,6 +164,35 @@ export function containerRoutes(b: ContainerBackend): Route[] {
             filters: qFilters(ctx.query),
           }),
         );
+      },
+    },
+    {
+      method: "HEAD",
+      path: "/containers/{id}/archive",
+      handler: async (ctx) => {
+        const stat = await b.archiveStat(ctx.params.id, archivePath(ctx));
+        ctx.sendStatus(200, { [STAT_HEADER]: statHeader(stat) });
+      },
+    },
+    {
+      method: "GET",
+      path: "/containers/{id}/archive",
+      handler: async (ctx) => {
+        const { stat, tar } = await b.archiveGet(ctx.params.id, archivePath(ctx));
+        const out = ctx.startStream("application/x-tar", { [STAT_HEADER]: statHeader(stat) });
+        tar.on("error", () => (out as unknown as Duplex).destroy());
+        tar.pipe(out);
+      },
+    },
+    {
+      method: "PUT",
+      path: "/containers/{id}/archive",
+      handler: async (ctx) => {
+        await b.archivePut(ctx.params.id, archivePath(ctx), ctx.bodyStream() as Readable, {
+          copyUidGid: qBool(ctx.query, "copyUIDGID"),
+          noOverwriteDirNonDir: qBool(ctx.query, "noOverwriteDirNonDir"),
+        });
+        ctx.sendStatus(200);
       },
     },
     {

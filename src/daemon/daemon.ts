@@ -1,0 +1,258 @@
+import { execFile } from "node:child_process";
+import { randomUUID } from "node:crypto";
+import { existsSync } from "node:fs";
+import { mkdir, readFile, rm, unlink, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { promisify } from "node:util";
+import { API_VERSION, MIN_API_VERSION, Router } from "../api/router.ts";
+import { containerRoutes } from "../api/routes/containers.ts";
+import { execRoutes } from "../api/routes/exec.ts";
+import { imageRoutes } from "../api/routes/images.ts";
+import { systemRoutes } from "../api/routes/system.ts";
+import { volumeRoutes } from "../api/routes/volumes.ts";
+import { ApiServer } from "../api/server.ts";
+import { ContainerService, type SpecFactory } from "../container/index.ts";
+import { createImageService } from "../image/index.ts";
+import {
+  buildSpec,
+  createRuntime,
+  daemonRlimits,
+  ensureWorkdir,
+  readLog,
+  resolveUser,
+  type SpecResources,
+} from "../runtime/index.ts";
+import { EventBus, systemInfo, versionInfo } from "../system/index.ts";
+import { log, setLogLevel, writeFileAtomic } from "../util/index.ts";
+import { VolumeService } from "../volume/index.ts";
+import type { DaemonConfig } from "./config.ts";
+
+const run = promisify(execFile);
+
+/** A running daemon: its parts, and how to stop it. */
+export interface Daemon {
+  shutdown(): Promise<void>;
+}
+
+/** A killed daemon may linger as a zombie until its parent reaps it; that one is gone for our purposes. */
+async function isLiveProcess(pid: number): Promise<boolean> {
+  try {
+    const stat = await readFile(`/proc/${pid}/stat`, "utf8");
+    return !/^\d+ \(.*\) [ZX] /s.test(stat);
+  } catch {
+    return false;
+  }
+}
+
+async function claimPidfile(path: string): Promise<void> {
+  try {
+    const pid = Number((await readFile(path, "utf8")).trim());
+    if (pid > 0 && pid !== process.pid && (await isLiveProcess(pid)))
+      throw new Error(`pid file found, ensure wharf is not running or delete ${path}`);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== "ENOENT") throw e;
+  }
+  await writeFile(path, `${process.pid}\n`);
+}
+
+async function engineId(dataRoot: string): Promise<string> {
+  const p = join(dataRoot, "engine-id");
+  try {
+    return (await readFile(p, "utf8")).trim();
+  } catch {
+    const id = randomUUID();
+    await writeFileAtomic(p, id);
+    return id;
+  }
+}
+
+async function runcVersion(runtime: string): Promise<string> {
+  try {
+    const { stdout } = await run(runtime, ["--version"]);
+    return /version\s+(\S+)/.exec(stdout)?.[1] ?? "";
+  } catch {
+    return "";
+  }
+}
+
+/** The absolute path of a program, searched on PATH as a shell would: conmon needs absolute paths. */
+function lookPath(name: string): string {
+  if (name.includes("/")) return name;
+  for (const dir of (process.env.PATH ?? "/usr/sbin:/usr/bin:/sbin:/bin").split(":")) {
+    const p = join(dir || ".", name);
+    if (existsSync(p)) return p;
+  }
+  throw new Error(`${name}: executable file not found in $PATH`);
+}
+
+function cgroupVersion(): "1" | "2" {
+  return existsSync("/sys/fs/cgroup/cgroup.controllers") ? "2" : "1";
+}
+
+/** Maps a container's HostConfig to the OCI spec through runtime/'s builders. */
+function specFactory(cfg: DaemonConfig): SpecFactory {
+  const rlimits = daemonRlimits();
+  return async ({ record, rootfs, mounts }) => {
+    const c = record.Config;
+    const hc = record.HostConfig;
+    const user = await resolveUser(rootfs, c.User ?? "", { groupAdd: hc.GroupAdd });
+    const cwd = c.WorkingDir || "/";
+    // Docker creates a missing working dir owned by root, whatever the user.
+    await ensureWorkdir(rootfs, cwd, { uid: 0, gid: 0 });
+    const resources: SpecResources = {
+      memory: hc.Memory || undefined,
+      memorySwap: hc.MemorySwap || undefined,
+      memoryReservation: hc.MemoryReservation || undefined,
+      cpuShares: hc.CpuShares || undefined,
+      cpuQuota: hc.CpuQuota || undefined,
+      cpuPeriod: hc.CpuPeriod || undefined,
+      nanoCpus: hc.NanoCpus || undefined,
+      cpusetCpus: hc.CpusetCpus || undefined,
+      cpusetMems: hc.CpusetMems || undefined,
+      pidsLimit: hc.PidsLimit || undefined,
+      blkioWeight: hc.BlkioWeight || undefined,
+    };
+    return buildSpec({
+      id: record.Id,
+      rootfs,
+      readonlyRootfs: hc.ReadonlyRootfs,
+      args: [record.Path, ...record.Args],
+      env: c.Env,
+      cwd,
+      terminal: c.Tty,
+      consoleSize: hc.ConsoleSize?.[0] ? { height: hc.ConsoleSize[0], width: hc.ConsoleSize[1] } : undefined,
+      user: { uid: user.uid, gid: user.gid, additionalGids: user.additionalGids },
+      hostname: c.Hostname,
+      labels: c.Labels,
+      capAdd: hc.CapAdd ?? undefined,
+      capDrop: hc.CapDrop ?? undefined,
+      privileged: hc.Privileged,
+      mounts: mounts.map((m) => ({ propagation: "rprivate" as const, ...m })),
+      shmSize: hc.ShmSize,
+      defaultRlimits: rlimits,
+      rlimits: hc.Ulimits?.map((u) => ({
+        type: `RLIMIT_${(u.Name ?? "").toUpperCase()}`,
+        soft: u.Soft ?? 0,
+        hard: u.Hard ?? 0,
+      })),
+      oomScoreAdj: hc.OomScoreAdj || undefined,
+      cgroupParent: hc.CgroupParent || cfg.cgroupParent,
+      resources,
+      sysctls: hc.Sysctls,
+    });
+  };
+}
+
+/** Builds every part, restores state, and starts serving. */
+export async function startDaemon(cfg: DaemonConfig): Promise<Daemon> {
+  setLogLevel(cfg.logLevel);
+  cfg = { ...cfg, runtime: lookPath(cfg.runtime), conmon: lookPath(cfg.conmon) };
+  const tmpDir = join(cfg.dataRoot, "tmp");
+  await mkdir(cfg.dataRoot, { recursive: true, mode: 0o711 });
+  await mkdir(cfg.execRoot, { recursive: true, mode: 0o700 });
+  await claimPidfile(cfg.pidfile);
+  // Whatever is in tmp/ was half-written when the last daemon stopped.
+  await rm(tmpDir, { recursive: true, force: true });
+  await mkdir(tmpDir, { recursive: true });
+
+  const events = new EventBus();
+  const images = createImageService({ dataRoot: cfg.dataRoot, tmpDir, events: events.emit });
+  const volumes = new VolumeService({ root: join(cfg.dataRoot, "volumes"), tmpDir, events: events.emit });
+  const runtime = createRuntime({ execRoot: cfg.execRoot, runtimePath: cfg.runtime, conmonPath: cfg.conmon });
+  const containers = new ContainerService({
+    root: join(cfg.dataRoot, "containers"),
+    execRoot: join(cfg.execRoot, "bundles"),
+    tmpDir,
+    images,
+    runtime,
+    volumes,
+    buildSpec: specFactory(cfg),
+    readLog,
+    events: events.emit,
+  });
+  await Promise.all([images.init(), volumes.init()]);
+  await containers.init();
+
+  const id = await engineId(cfg.dataRoot);
+  const runcVer = await runcVersion(cfg.runtime);
+  let listeners = 0;
+  const router = new Router();
+  router.add(
+    systemRoutes({
+      version: () =>
+        versionInfo({ apiVersion: API_VERSION, minApiVersion: MIN_API_VERSION, runcVersion: runcVer }),
+      info: async () =>
+        systemInfo({
+          id,
+          dataRoot: cfg.dataRoot,
+          containers: containers.counts(),
+          images: (await images.list({ all: false })).length,
+          runtimePath: cfg.runtime,
+          debug: cfg.logLevel === "debug",
+          eventListeners: listeners,
+          cgroupVersion: cgroupVersion(),
+        }),
+      eventHistory: (since) => events.history(since),
+      subscribe: (fn) => {
+        listeners++;
+        const unsub = events.subscribe(fn);
+        return () => {
+          listeners--;
+          unsub();
+        };
+      },
+    }),
+  );
+  router.add(containerRoutes(containers));
+  router.add(volumeRoutes(volumes));
+  router.add(execRoutes(containers));
+  router.add(
+    imageRoutes({
+      importTar: (tar, o) => images.importTar(tar, o),
+      list: (o) => images.list(o),
+      inspect: (ref) => images.inspect(ref),
+      tag: (src, repo, tag) => images.tag(src, repo, tag),
+      history: (ref) => images.history(ref),
+      remove: (ref, o) => images.remove(ref, { ...o, inUse: (imageId) => containers.imageUse(imageId) }),
+    }),
+  );
+
+  const server = new ApiServer(router);
+  for (const h of cfg.hosts) {
+    if (h.startsWith("unix://")) {
+      await server.listenUnix(h.slice("unix://".length));
+      continue;
+    }
+    const u = new URL(h);
+    const tls = cfg.tls
+      ? {
+          cert: await readFile(cfg.tls.cert),
+          key: await readFile(cfg.tls.key),
+          ca: cfg.tls.ca ? await readFile(cfg.tls.ca) : undefined,
+          verify: cfg.tls.verify,
+        }
+      : undefined;
+    if (!tls)
+      log("warn", "listening on TCP without TLS: anyone who can reach it is root on this host", { host: h });
+    if (tls && !tls.verify)
+      log("warn", "TLS without --tlsverify: clients are not authenticated", { host: h });
+    await server.listenTcp({
+      host: u.hostname.replace(/^\[|\]$/g, ""),
+      port: Number(u.port || (tls ? 2376 : 2375)),
+      tls,
+    });
+  }
+  log("info", "wharf daemon started", { dataRoot: cfg.dataRoot, execRoot: cfg.execRoot, hosts: cfg.hosts });
+  events.emit({ Type: "daemon", Action: "start", Actor: { ID: id } });
+
+  return {
+    async shutdown() {
+      log("info", "wharf daemon stopping; containers keep running");
+      await server.close();
+      runtime.close();
+      for (const h of cfg.hosts)
+        if (h.startsWith("unix://")) await unlink(h.slice("unix://".length)).catch(() => undefined);
+      await unlink(cfg.pidfile).catch(() => undefined);
+    },
+  };
+}

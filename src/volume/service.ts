@@ -151,7 +151,7 @@ export class VolumeService {
   /** Undoes mountpoint() for device-backed volumes. */
   unmount(name: string): void {
     const e = this.#vols.get(name);
-    if (!e || !e.mounted) return;
+    if (!e?.mounted) return;
     if (--e.mounted === 0) {
       try {
         native().umount2(e.vol.Mountpoint, 2);

@@ -399,6 +399,7 @@ export async function projectRefs(
   const list = await ctx.engine().projectContainers(project, { oneoff: opts.oneoff, all: opts.all ?? true });
   return list
     .map(containerRef)
+    .filter((c) => opts.all !== false || c.state === "running" || c.state === "paused")
     .filter((c) => !opts.services || opts.services.length === 0 || opts.services.includes(c.service))
     .sort((a, b) => a.service.localeCompare(b.service) || a.number - b.number);
 }

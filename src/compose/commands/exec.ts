@@ -89,11 +89,12 @@ export async function execCommand(ctx: ComposeContext, argv: string[]): Promise<
       ],
     },
   });
-  if (cs.length === 0) throw new Error(`service "${service}" is not running`);
+  const live = cs.filter((c) => c.State === "running");
+  if (live.length === 0) throw new Error(`service "${service}" is not running`);
   const stdinTTY = (ctx.io.in as { isTTY?: boolean } | undefined)?.isTTY ?? process.stdin.isTTY === true;
   const tty = !bool(f, "no-TTY") && f.flags.tty !== false && stdinTTY;
   const detach = bool(f, "detach");
-  const id = await e.execCreate(cs[0].Id, {
+  const id = await e.execCreate(live[0].Id, {
     Cmd: cmd,
     AttachStdin: !detach && f.flags.interactive !== false,
     AttachStdout: !detach,

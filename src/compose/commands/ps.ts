@@ -151,6 +151,9 @@ export async function psCommand(ctx: ComposeContext, argv: string[]): Promise<nu
   });
   cs = cs.filter((c) => {
     const l = c.Labels ?? {};
+    // Some engines treat any filter as `all`; without -a only live containers are shown.
+    if (!bool(f, "all") && statuses.length === 0 && !["running", "paused", "restarting"].includes(c.State))
+      return false;
     if (!bool(f, "all") && l[LABELS.oneoff] === "True") return false;
     if (f.args.length > 0 && !f.args.includes(l[LABELS.service] ?? "")) return false;
     if (statuses.length > 0 && !statuses.includes(c.State)) return false;
@@ -245,6 +248,7 @@ export async function topCommand(ctx: ComposeContext, argv: string[]): Promise<n
   const cs = await ctx.engine().client.containerList({ filters: { label: [`${LABELS.project}=${name}`] } });
   const rows = cs
     .map(psRow)
+    .filter((r) => r.State === "running")
     .filter((r) => f.args.length === 0 || f.args.includes(r.Service))
     .sort((a, b) => a.Name.localeCompare(b.Name));
   for (const r of rows) {

@@ -1,0 +1,245 @@
+/**
+ * `wharf compose` against a real daemon: a project with a named volume, env from .env, a one-shot job the
+ * web service waits for, brought up, inspected, changed, scaled, run, and torn down leaving nothing.
+ */
+import assert from "node:assert/strict";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { PassThrough } from "node:stream";
+import { after, before, describe, it } from "node:test";
+import { runCompose } from "../../../src/compose/index.ts";
+import { api, importBusybox, startDaemon, type TestDaemon } from "../../helpers/daemon.ts";
+
+let d: TestDaemon;
+let dir: string;
+
+async function compose(args: string[], opts: { env?: Record<string, string> } = {}) {
+  const out = new PassThrough();
+  const err = new PassThrough();
+  let o = "";
+  let e = "";
+  out.on("data", (c: Buffer) => {
+    o += c.toString();
+  });
+  err.on("data", (c: Buffer) => {
+    e += c.toString();
+  });
+  const stdin = new PassThrough();
+  stdin.end();
+  const code = await runCompose(args, {
+    out,
+    err,
+    in: stdin,
+    cwd: dir,
+    env: { PATH: process.env.PATH, WHARF_HOST: d.host, ...opts.env },
+  });
+  return { code, out: o, err: e };
+}
+
+async function ok(args: string[], opts: { env?: Record<string, string> } = {}) {
+  const r = await compose(args, opts);
+  assert.equal(r.code, 0, `compose ${args.join(" ")} failed:\n${r.err}\n${d.output().slice(-2000)}`);
+  return r;
+}
+
+interface Listed {
+  Id: string;
+  Names: string[];
+  State: string;
+  Labels: Record<string, string>;
+}
+
+async function containers(): Promise<Listed[]> {
+  const all = await api<Listed[]>(d, "GET", "/containers/json?all=1");
+  return all
+    .filter((c) => c.Labels["com.docker.compose.project"] === "shop")
+    .sort((a, b) => a.Names[0].localeCompare(b.Names[0]));
+}
+
+const COMPOSE = `
+name: shop
+services:
+  init:
+    image: busybox
+    command: ["sh", "-c", "echo seeded > /data/seed"]
+    volumes: [data:/data]
+  db:
+    image: busybox
+    command: ["sh", "-c", "echo db up; exec sleep 1000"]
+    volumes: [data:/data]
+    environment:
+      DB_MODE: \${DB_MODE}
+    depends_on:
+      init: {condition: service_completed_successfully}
+  web:
+    image: busybox
+    command: ["sh", "-c", "echo hello from web $$GREETING; exec sleep 1000"]
+    environment: ["GREETING=\${GREETING:-nobody}"]
+    stop_grace_period: 1s
+    depends_on: [db]
+volumes:
+  data: {}
+`;
+
+before(async () => {
+  d = await startDaemon({ name: "compose" });
+  await importBusybox(d);
+  dir = await mkdtemp(join(tmpdir(), "wharf-compose-int-"));
+  await writeFile(join(dir, "compose.yaml"), COMPOSE);
+  await writeFile(join(dir, ".env"), "GREETING=world\nDB_MODE=primary\n");
+});
+
+after(async () => {
+  await d?.stop();
+  if (dir) await rm(dir, { recursive: true, force: true });
+});
+
+describe("compose against the daemon", { concurrency: false }, () => {
+  it("config prints the resolved model", async () => {
+    const r = await ok(["config"]);
+    assert.match(r.out, /^name: shop\n/);
+    assert.match(r.out, /GREETING: world|- GREETING=world|GREETING=world/);
+    assert.match(r.out, /name: shop_data/);
+  });
+
+  it("up -d creates the volume and starts services in dependency order", async () => {
+    const r = await ok(["up", "-d"]);
+    assert.match(r.err, /Volume "shop_data" {2}Created/);
+    assert.match(r.err, /Container shop-web-1 {2}Started/);
+    const cs = await containers();
+    assert.deepEqual(
+      cs.map((c) => `${c.Names[0]}:${c.State}`),
+      ["/shop-db-1:running", "/shop-init-1:exited", "/shop-web-1:running"],
+    );
+    const web = cs.find((c) => c.Names[0] === "/shop-web-1") as Listed;
+    assert.equal(web.Labels["com.docker.compose.service"], "web");
+    assert.equal(web.Labels["com.docker.compose.container-number"], "1");
+    assert.equal(web.Labels["com.docker.compose.oneoff"], "False");
+    assert.equal(web.Labels["com.docker.compose.project.working_dir"], dir);
+    assert.equal(web.Labels["com.docker.compose.depends_on"], "db:service_started:false");
+    assert.match(web.Labels["com.docker.compose.config-hash"], /^[0-9a-f]{64}$/);
+    const vols = await api<{ Volumes: { Name: string; Labels: Record<string, string> }[] }>(
+      d,
+      "GET",
+      "/volumes",
+    );
+    const vol = vols.Volumes.find((v) => v.Name === "shop_data");
+    assert.equal(vol?.Labels?.["com.docker.compose.project"], "shop");
+    assert.equal(vol?.Labels?.["com.docker.compose.volume"], "data");
+  });
+
+  it("ps lists the running services", async () => {
+    const r = await ok(["ps"]);
+    const lines = r.out.trim().split("\n");
+    assert.match(lines[0], /^NAME\s+IMAGE\s+COMMAND\s+SERVICE\s+CREATED\s+STATUS\s+PORTS$/);
+    assert.deepEqual(
+      lines.slice(1).map((l) => l.split(/\s+/)[0]),
+      ["shop-db-1", "shop-web-1"],
+    );
+    assert.deepEqual((await ok(["ps", "-a", "--services"])).out.trim().split("\n"), ["db", "init", "web"]);
+    assert.equal((await ok(["ps", "-q"])).out.trim().split("\n").length, 2);
+  });
+
+  it("logs prefix each line with the container", async () => {
+    let out = "";
+    for (let i = 0; i < 50 && !out.includes("hello from web world"); i++) {
+      out = (await ok(["logs", "--no-color"])).out;
+      if (!out.includes("hello from web world")) await new Promise((r) => setTimeout(r, 100));
+    }
+    // Prefixes are padded to the longest container label (init-1).
+    assert.match(out, /^web-1 {3}\| hello from web world$/m);
+    assert.match(out, /^db-1 {4}\| db up$/m);
+    assert.match((await ok(["logs", "--no-log-prefix", "web"])).out, /^hello from web world$/m);
+    assert.match((await ok(["logs", "--tail", "0", "web"])).out, /^$/);
+  });
+
+  it("exec runs in the service's container and returns its exit code", async () => {
+    const r = await ok(["exec", "-T", "db", "cat", "/data/seed"]);
+    assert.equal(r.out, "seeded\n");
+    assert.equal((await ok(["exec", "-T", "db", "sh", "-c", "echo $DB_MODE"])).out, "primary\n");
+    assert.equal((await compose(["exec", "-T", "web", "sh", "-c", "exit 3"])).code, 3);
+    const missing = await compose(["exec", "-T", "nope", "true"]);
+    assert.equal(missing.code, 1);
+    assert.match(missing.err, /service "nope" is not running/);
+  });
+
+  it("up again is idempotent; a changed service alone is recreated", async () => {
+    const before = await containers();
+    const again = await ok(["up", "-d"]);
+    assert.match(again.err, /Container shop-web-1 {2}Running/);
+    assert.deepEqual(
+      (await containers()).map((c) => c.Id),
+      before.map((c) => c.Id),
+    );
+    await writeFile(join(dir, ".env"), "GREETING=again\nDB_MODE=primary\n");
+    const r = await ok(["up", "-d"]);
+    assert.match(r.err, /Container shop-web-1 {2}Recreated/);
+    const after = await containers();
+    const id = (cs: Listed[], n: string) => cs.find((c) => c.Names[0] === n)?.Id;
+    assert.notEqual(id(after, "/shop-web-1"), id(before, "/shop-web-1"));
+    assert.equal(id(after, "/shop-db-1"), id(before, "/shop-db-1"));
+    assert.equal((await ok(["exec", "-T", "web", "sh", "-c", "echo $GREETING"])).out, "again\n");
+  });
+
+  it("scales a service up and down", async () => {
+    await ok(["up", "-d", "--scale", "web=3"]);
+    assert.deepEqual(
+      (await containers())
+        .filter((c) => c.Labels["com.docker.compose.service"] === "web")
+        .map((c) => c.Names[0]),
+      ["/shop-web-1", "/shop-web-2", "/shop-web-3"],
+    );
+    assert.equal((await ok(["exec", "-T", "--index", "3", "web", "hostname"])).code, 0);
+    await ok(["up", "-d", "--scale", "web=1"]);
+    assert.deepEqual(
+      (await containers())
+        .filter((c) => c.Labels["com.docker.compose.service"] === "web")
+        .map((c) => c.Names[0]),
+      ["/shop-web-1"],
+    );
+  });
+
+  it("run starts a one-off container and --rm removes it", async () => {
+    const r = await compose(["run", "--rm", "-T", "--no-deps", "db", "sh", "-c", "cat /data/seed; exit 4"]);
+    assert.equal(r.code, 4, r.err);
+    assert.equal(r.out, "seeded\n");
+    assert.equal(
+      (await containers()).filter((c) => c.Labels["com.docker.compose.oneoff"] === "True").length,
+      0,
+    );
+  });
+
+  it("stop, start and restart act on the project's containers", async () => {
+    await ok(["stop", "web"]);
+    assert.equal((await containers()).find((c) => c.Names[0] === "/shop-web-1")?.State, "exited");
+    await ok(["start", "web"]);
+    assert.equal((await containers()).find((c) => c.Names[0] === "/shop-web-1")?.State, "running");
+    await ok(["restart", "-t", "1", "db"]);
+    assert.equal((await containers()).find((c) => c.Names[0] === "/shop-db-1")?.State, "running");
+  });
+
+  it("reports and removes orphans", async () => {
+    await writeFile(join(dir, "compose.yaml"), COMPOSE.replace(/ {2}web:[\s\S]*?depends_on: \[db\]\n/, ""));
+    const r = await ok(["up", "-d"]);
+    assert.match(r.err, /Found orphan containers \(\[shop-web-1\]\)/);
+    await ok(["up", "-d", "--remove-orphans"]);
+    assert.equal(
+      (await containers()).some((c) => c.Names[0] === "/shop-web-1"),
+      false,
+    );
+    await writeFile(join(dir, "compose.yaml"), COMPOSE);
+  });
+
+  it("down -v removes what up made and nothing else", async () => {
+    await api(d, "POST", "/volumes/create", { Name: "unrelated" });
+    const r = await ok(["down", "-v", "-t", "1"]);
+    assert.match(r.err, /Volume shop_data {2}Removed/);
+    assert.deepEqual(await containers(), []);
+    const vols = await api<{ Volumes: { Name: string }[] }>(d, "GET", "/volumes");
+    assert.deepEqual(
+      vols.Volumes.map((v) => v.Name).filter((n) => !/^[0-9a-f]{64}$/.test(n)),
+      ["unrelated"],
+    );
+  });
+});

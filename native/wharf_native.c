@@ -51,6 +51,11 @@ static const char *errno_name(int e) {
     case ENOTCONN: return "ENOTCONN";
     case EPROTOTYPE: return "EPROTOTYPE";
     case ELOOP: return "ELOOP";
+    case ENODEV: return "ENODEV";
+    case EADDRINUSE: return "EADDRINUSE";
+    case EADDRNOTAVAIL: return "EADDRNOTAVAIL";
+    case ENETUNREACH: return "ENETUNREACH";
+    case ESRCH: return "ESRCH";
     default: return "EUNKNOWN";
   }
 }
@@ -342,6 +347,181 @@ static napi_value js_attach_relay(napi_env env, napi_callback_info info) {
   return out;
 }
 
+
+/*
+ * Network namespaces. Each job runs on a short-lived thread that joins or creates the namespace, so the
+ * daemon's own threads never leave the host's network namespace. The caller waits for the thread: these
+ * are a few syscalls each.
+ */
+#include <sched.h>
+#include <linux/netlink.h>
+#include <sys/syscall.h>
+
+struct ns_job {
+  int op; /* 0: create a persistent netns at path; 1: socket() inside the netns at path */
+  char path[PATH_BUF];
+  int domain, type, protocol;
+  int result;
+  int err;
+  const char *syscall;
+};
+
+static void *ns_job_main(void *arg) {
+  struct ns_job *j = arg;
+  j->result = -1;
+  if (j->op == 0) {
+    if (unshare(CLONE_NEWNET) != 0) {
+      j->err = errno;
+      j->syscall = "unshare";
+      return NULL;
+    }
+    char self[64];
+    snprintf(self, sizeof self, "/proc/self/task/%ld/ns/net", (long)syscall(SYS_gettid));
+    if (mount(self, j->path, NULL, MS_BIND, NULL) != 0) {
+      j->err = errno;
+      j->syscall = "mount";
+      return NULL;
+    }
+    j->result = 0;
+    return NULL;
+  }
+  int nsfd = open(j->path, O_RDONLY | O_CLOEXEC);
+  if (nsfd < 0) {
+    j->err = errno;
+    j->syscall = "open";
+    return NULL;
+  }
+  if (setns(nsfd, CLONE_NEWNET) != 0) {
+    j->err = errno;
+    j->syscall = "setns";
+    close(nsfd);
+    return NULL;
+  }
+  close(nsfd);
+  int fd = socket(j->domain, j->type | SOCK_CLOEXEC, j->protocol);
+  if (fd < 0) {
+    j->err = errno;
+    j->syscall = "socket";
+    return NULL;
+  }
+  j->result = fd;
+  return NULL;
+}
+
+static napi_value run_ns_job(napi_env env, struct ns_job *j) {
+  pthread_t t;
+  int pe = pthread_create(&t, NULL, ns_job_main, j);
+  if (pe != 0) return throw_errno(env, "pthread_create", NULL, pe);
+  pthread_join(t, NULL);
+  if (j->result < 0) return throw_errno(env, j->syscall, j->path, j->err);
+  napi_value out;
+  napi_create_int32(env, j->result, &out);
+  return out;
+}
+
+/* netnsCreate(path): a new network namespace kept alive by a bind mount on path (an existing empty file) */
+static napi_value js_netns_create(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  struct ns_job j = {.op = 0};
+  if (argc < 1 || !get_str(env, argv[0], j.path, sizeof j.path, NULL)) return throw_type(env, "netnsCreate(path)");
+  return run_ns_job(env, &j);
+}
+
+/* nsSocket(nsPath, domain, type, protocol) -> fd of a socket created inside the netns at nsPath */
+static napi_value js_ns_socket(napi_env env, napi_callback_info info) {
+  size_t argc = 4;
+  napi_value argv[4];
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  struct ns_job j = {.op = 1};
+  if (argc < 4 || !get_str(env, argv[0], j.path, sizeof j.path, NULL) ||
+      napi_get_value_int32(env, argv[1], &j.domain) != napi_ok ||
+      napi_get_value_int32(env, argv[2], &j.type) != napi_ok ||
+      napi_get_value_int32(env, argv[3], &j.protocol) != napi_ok)
+    return throw_type(env, "nsSocket(nsPath, domain, type, protocol)");
+  return run_ns_job(env, &j);
+}
+
+/*
+ * netlinkTransact(fd, request) -> Buffer: sends one netlink request (already framed, NLM_F_ACK or NLM_F_DUMP set)
+ * and reads until its ACK or NLMSG_DONE. Returns every reply message except the final ACK/DONE; a negative
+ * ACK is thrown as an errno error. Synchronous: a netlink round trip is a few microseconds.
+ */
+static napi_value js_netlink_transact(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value argv[2];
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  int32_t fd;
+  void *req;
+  size_t reqlen;
+  bool isbuf = false;
+  if (argc >= 2) napi_is_buffer(env, argv[1], &isbuf);
+  if (argc < 2 || napi_get_value_int32(env, argv[0], &fd) != napi_ok || !isbuf ||
+      napi_get_buffer_info(env, argv[1], &req, &reqlen) != napi_ok || reqlen < sizeof(struct nlmsghdr))
+    return throw_type(env, "netlinkTransact(fd, request)");
+  uint32_t seq = ((struct nlmsghdr *)req)->nlmsg_seq;
+  struct sockaddr_nl kernel = {.nl_family = AF_NETLINK};
+  ssize_t sent;
+  do sent = sendto(fd, req, reqlen, 0, (struct sockaddr *)&kernel, sizeof kernel);
+  while (sent < 0 && errno == EINTR);
+  if (sent < 0) return throw_errno(env, "sendto", NULL, errno);
+  size_t cap = 65536, len = 0;
+  char *out = malloc(cap);
+  char *buf = malloc(65536);
+  if (!out || !buf) {
+    free(out);
+    free(buf);
+    return throw_errno(env, "netlink", NULL, ENOMEM);
+  }
+  int done = 0, err = 0;
+  while (!done) {
+    ssize_t n = recv(fd, buf, 65536, 0);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      err = errno;
+      break;
+    }
+    for (struct nlmsghdr *h = (struct nlmsghdr *)buf; NLMSG_OK(h, (size_t)n); h = NLMSG_NEXT(h, n)) {
+      if (h->nlmsg_seq != seq) continue;
+      if (h->nlmsg_type == NLMSG_DONE) {
+        done = 1;
+        break;
+      }
+      if (h->nlmsg_type == NLMSG_ERROR) {
+        struct nlmsgerr *e = NLMSG_DATA(h);
+        err = -e->error;
+        done = 1;
+        break;
+      }
+      size_t alen = NLMSG_ALIGN(h->nlmsg_len);
+      if (len + alen > cap) {
+        while (len + alen > cap) cap *= 2;
+        char *grown = realloc(out, cap);
+        if (!grown) {
+          err = ENOMEM;
+          done = 1;
+          break;
+        }
+        out = grown;
+      }
+      memset(out + len, 0, alen);
+      memcpy(out + len, h, h->nlmsg_len);
+      len += alen;
+    }
+  }
+  free(buf);
+  if (err) {
+    free(out);
+    return throw_errno(env, "netlink", NULL, err);
+  }
+  napi_value result;
+  void *dst;
+  napi_create_buffer_copy(env, len, out, &dst, &result);
+  free(out);
+  return result;
+}
+
 #define EXPORT(name, fn)                                         \
   do {                                                           \
     napi_value f;                                                \
@@ -357,6 +537,9 @@ static napi_value init(napi_env env, napi_value exports) {
   EXPORT("lgetxattr", js_lgetxattr);
   EXPORT("llistxattr", js_llistxattr);
   EXPORT("attachRelay", js_attach_relay);
+  EXPORT("netnsCreate", js_netns_create);
+  EXPORT("nsSocket", js_ns_socket);
+  EXPORT("netlinkTransact", js_netlink_transact);
   return exports;
 }
 

@@ -19,6 +19,12 @@ export interface NativeBindings {
   llistxattr(path: string): string[];
   /** Connects to a SOCK_SEQPACKET socket and returns the fd of a SOCK_STREAM relay to it (see the C file). */
   attachRelay(socketPath: string): number;
+  /** Creates a network namespace kept alive by a bind mount on `path` (an existing empty file). */
+  netnsCreate(path: string): void;
+  /** A socket created inside the network namespace at `nsPath`; returns its fd (close-on-exec). */
+  nsSocket(nsPath: string, domain: number, type: number, protocol: number): number;
+  /** One netlink request/reply exchange on `fd`: the reply messages, without the final ACK or DONE. */
+  netlinkTransact(fd: number, request: Buffer): Buffer;
 }
 
 /** mount(2) flags used by wharf. */

@@ -1,0 +1,151 @@
+/**
+ * The bridge driver: bridges, network namespaces and veth pairs, all through netlink. Every link it creates
+ * carries an alias naming the daemon (`wharf:<tag>` on bridges, `wharf:<tag>:<container>` on veths), so start-up
+ * can find and remove what a crashed run left behind without touching other daemons' links.
+ */
+import { mkdir, unlink, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { native, UmountFlags } from "../host/index.ts";
+import { type Cidr, parseIp } from "./ipam.ts";
+import { type LinkInfo, Netlink } from "./netlink.ts";
+
+/** One container interface to set up. */
+export interface VethSpec {
+  /** The container's netns file. */
+  nsPath: string;
+  bridge: string;
+  /** Host-side name (veth…). */
+  hostName: string;
+  /** Name inside the container (eth0, eth1, …). */
+  ifname: string;
+  mac: string;
+  ip: string;
+  prefixLen: number;
+  /** Default route via this address; none for internal networks or secondary interfaces. */
+  gateway?: string;
+  /** The link's owner tag, for crash cleanup. */
+  owner: string;
+}
+
+/** Bridges, namespaces and veths of one daemon. */
+export class BridgeDriver {
+  readonly tag: string;
+  readonly netnsDir: string;
+  #host: Netlink | undefined;
+
+  constructor(opts: { tag: string; netnsDir: string }) {
+    this.tag = opts.tag;
+    this.netnsDir = opts.netnsDir;
+  }
+
+  get #nl(): Netlink {
+    this.#host ??= Netlink.open();
+    return this.#host;
+  }
+
+  /** The alias this daemon puts on its bridges. */
+  get bridgeAlias(): string {
+    return `wharf:${this.tag}`;
+  }
+
+  /** The owner alias of a container's veths. */
+  vethAlias(containerId: string): string {
+    return `wharf:${this.tag}:${containerId.slice(0, 12)}`;
+  }
+
+  /** Every link, for clean-up passes. */
+  links(): LinkInfo[] {
+    return this.#nl.links();
+  }
+
+  /** The IPv4 address of an existing link, if any. */
+  linkAddress(name: string): { address: string; prefixLen: number } | undefined {
+    const index = this.#nl.linkIndex(name);
+    if (index === undefined) return undefined;
+    return this.#nl.addresses(index)[0];
+  }
+
+  /** Creates the bridge when missing, gives it the gateway address when it lacks it, tags it and sets it up. */
+  ensureBridge(opts: { name: string; gateway: string; prefixLen: number }): void {
+    const nl = this.#nl;
+    const index = nl.linkIndex(opts.name) ?? nl.addBridge(opts.name);
+    if (!nl.addresses(index).some((a) => a.address === opts.gateway && a.prefixLen === opts.prefixLen))
+      nl.addAddress(index, opts.gateway, opts.prefixLen);
+    nl.setLink(index, { up: true, alias: this.bridgeAlias });
+  }
+
+  /** Deletes a link by name; a missing one is fine. */
+  deleteLink(name: string): void {
+    const index = this.#nl.linkIndex(name);
+    if (index === undefined) return;
+    try {
+      this.#nl.deleteLink(index);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== "ENODEV") throw e;
+    }
+  }
+
+  /** Destinations of the host's IPv4 routes, so new subnets avoid them. */
+  hostRoutes(): Cidr[] {
+    return this.#nl
+      .routes()
+      .filter((r) => r.prefixLen > 0 && r.prefixLen < 32)
+      .map((r) => ({ base: parseIp(r.dst) as number, prefixLen: r.prefixLen }));
+  }
+
+  /** A new network namespace for a container, bound at `<netnsDir>/<id>`. */
+  async createNetns(id: string): Promise<string> {
+    const path = join(this.netnsDir, id);
+    await mkdir(this.netnsDir, { recursive: true });
+    await this.removeNetns(path);
+    await writeFile(path, "");
+    native().netnsCreate(path);
+    return path;
+  }
+
+  /** Unbinds and removes a netns file; the namespace goes when its last process does. */
+  async removeNetns(path: string): Promise<void> {
+    try {
+      native().umount2(path, UmountFlags.DETACH);
+    } catch {
+      /* not mounted */
+    }
+    await unlink(path).catch(() => undefined);
+  }
+
+  /** Sets the loopback of a netns up (containers with no network but `lo`). */
+  loopbackUp(nsPath: string): void {
+    const c = Netlink.open(nsPath);
+    try {
+      c.setLink(1, { up: true });
+    } finally {
+      c.close();
+    }
+  }
+
+  /** Creates a veth pair into the container's netns and configures its end: address, up, default route. */
+  attach(v: VethSpec): void {
+    const index = this.#nl.linkIndex(v.bridge);
+    if (index === undefined) throw new Error(`bridge ${v.bridge} not found`);
+    this.deleteLink(v.hostName);
+    this.#nl.addVeth({
+      hostName: v.hostName,
+      master: index,
+      peerName: v.ifname,
+      peerMac: v.mac,
+      peerNs: v.nsPath,
+      alias: v.owner,
+    });
+    const c = Netlink.open(v.nsPath);
+    try {
+      const eth = c.linkIndex(v.ifname);
+      if (eth === undefined) throw new Error(`${v.ifname} missing in ${v.nsPath}`);
+      c.addAddress(eth, v.ip, v.prefixLen);
+      c.setLink(eth, { up: true });
+      c.setLink(1, { up: true });
+      if (v.gateway) c.addDefaultRoute(v.gateway, eth);
+    } finally {
+      c.close();
+    }
+  }
+}

@@ -1,0 +1,18 @@
+export { BridgeDriver, type VethSpec } from "./bridge.ts";
+export { type DnsLookup, DnsServer } from "./dns.ts";
+export {
+  type Cidr,
+  contains,
+  firstHost,
+  formatCidr,
+  formatIp,
+  macFor,
+  nextFree,
+  overlaps,
+  parseCidr,
+  parseIp,
+  pickSubnet,
+} from "./ipam.ts";
+export { chainNames, Iptables, type RulePort, removeDaemonRules } from "./iptables.ts";
+export { type LinkInfo, Netlink } from "./netlink.ts";
+export { type PortProxy, tcpProxy, udpProxy } from "./proxy.ts";

@@ -1,0 +1,351 @@
+/**
+ * A small rtnetlink client: links (bridge, veth), IPv4 addresses and routes, in the host's network namespace
+ * or inside a container's. Messages are framed here; the addon only sends one request and collects its replies,
+ * so setting up a container's network costs a handful of syscalls and no spawned process.
+ */
+import { closeSync, openSync } from "node:fs";
+import { native } from "../host/index.ts";
+
+const AF_NETLINK = 16;
+const AF_INET = 2;
+const SOCK_RAW = 3;
+const NETLINK_ROUTE = 0;
+
+const RTM_NEWLINK = 16;
+const RTM_DELLINK = 17;
+const RTM_GETLINK = 18;
+const RTM_NEWADDR = 20;
+const RTM_GETADDR = 22;
+const RTM_NEWROUTE = 24;
+const RTM_GETROUTE = 26;
+
+const F_REQUEST = 0x1;
+const F_ACK = 0x4;
+const F_DUMP = 0x300;
+const F_EXCL = 0x200;
+const F_CREATE = 0x400;
+
+const IFLA_ADDRESS = 1;
+const IFLA_IFNAME = 3;
+const IFLA_MTU = 4;
+const IFLA_MASTER = 10;
+const IFLA_LINKINFO = 18;
+const IFLA_IFALIAS = 20;
+const IFLA_NET_NS_FD = 28;
+const IFLA_INFO_KIND = 1;
+const IFLA_INFO_DATA = 2;
+const VETH_INFO_PEER = 1;
+const NLA_F_NESTED = 0x8000;
+
+const IFA_ADDRESS = 1;
+const IFA_LOCAL = 2;
+const IFA_BROADCAST = 4;
+const RTA_DST = 1;
+const RTA_OIF = 4;
+const RTA_GATEWAY = 5;
+
+/** IFF_UP */
+const IFF_UP = 1;
+
+/** One attribute to encode: a number is a u32, a string is NUL-terminated, an array is nested. */
+type Attr = [type: number, value: number | string | Buffer | Attr[]];
+
+function encodeAttrs(attrs: Attr[]): Buffer {
+  const parts: Buffer[] = [];
+  for (const [type, value] of attrs) {
+    let payload: Buffer;
+    let t = type;
+    if (typeof value === "number") {
+      payload = Buffer.alloc(4);
+      payload.writeUInt32LE(value >>> 0);
+    } else if (typeof value === "string") payload = Buffer.from(`${value}\0`);
+    else if (Buffer.isBuffer(value)) payload = value;
+    else {
+      payload = encodeAttrs(value);
+      t |= NLA_F_NESTED;
+    }
+    const len = 4 + payload.length;
+    const head = Buffer.alloc(4);
+    head.writeUInt16LE(len, 0);
+    head.writeUInt16LE(t, 2);
+    parts.push(head, payload, Buffer.alloc(align(len) - len));
+  }
+  return Buffer.concat(parts);
+}
+
+function align(n: number): number {
+  return (n + 3) & ~3;
+}
+
+function ifinfomsg(opts: { index?: number; flags?: number; change?: number } = {}): Buffer {
+  const b = Buffer.alloc(16);
+  b.writeUInt8(0, 0);
+  b.writeInt32LE(opts.index ?? 0, 4);
+  b.writeUInt32LE(opts.flags ?? 0, 8);
+  b.writeUInt32LE(opts.change ?? 0, 12);
+  return b;
+}
+
+function ipv4(addr: string): Buffer {
+  return Buffer.from(addr.split(".").map(Number));
+}
+
+function macBytes(mac: string): Buffer {
+  return Buffer.from(mac.split(":").map((h) => Number.parseInt(h, 16)));
+}
+
+/** Decoded attributes of one message: type (without flags) → raw payload. */
+type Attrs = Map<number, Buffer>;
+
+function decodeAttrs(buf: Buffer): Attrs {
+  const out: Attrs = new Map();
+  let off = 0;
+  while (off + 4 <= buf.length) {
+    const len = buf.readUInt16LE(off);
+    if (len < 4 || off + len > buf.length) break;
+    out.set(buf.readUInt16LE(off + 2) & 0x3fff, buf.subarray(off + 4, off + len));
+    off += align(len);
+  }
+  return out;
+}
+
+function str(b: Buffer | undefined): string | undefined {
+  if (!b) return undefined;
+  const nul = b.indexOf(0);
+  return b.subarray(0, nul < 0 ? b.length : nul).toString();
+}
+
+/** One link as a dump shows it. */
+export interface LinkInfo {
+  index: number;
+  name: string;
+  up: boolean;
+  master?: number;
+  kind?: string;
+  alias?: string;
+}
+
+/** One IPv4 route of the main table. */
+export interface RouteInfo {
+  dst: string;
+  prefixLen: number;
+  oif?: number;
+}
+
+/** A netlink socket in one network namespace. */
+export class Netlink {
+  readonly #fd: number;
+  #seq = Math.floor(Math.random() * 1e6);
+
+  private constructor(fd: number) {
+    this.#fd = fd;
+  }
+
+  /** A socket in the netns at `nsPath`, or in the daemon's own when omitted. */
+  static open(nsPath = "/proc/self/ns/net"): Netlink {
+    return new Netlink(native().nsSocket(nsPath, AF_NETLINK, SOCK_RAW, NETLINK_ROUTE));
+  }
+
+  /** Closes the socket. */
+  close(): void {
+    closeSync(this.#fd);
+  }
+
+  #request(type: number, flags: number, body: Buffer): Buffer {
+    const seq = ++this.#seq;
+    const head = Buffer.alloc(16);
+    head.writeUInt32LE(16 + body.length, 0);
+    head.writeUInt16LE(type, 4);
+    head.writeUInt16LE(F_REQUEST | flags, 6);
+    head.writeUInt32LE(seq, 8);
+    return native().netlinkTransact(this.#fd, Buffer.concat([head, body]));
+  }
+
+  /** Splits a reply into messages: [type, payload]. */
+  #messages(buf: Buffer): [number, Buffer][] {
+    const out: [number, Buffer][] = [];
+    let off = 0;
+    while (off + 16 <= buf.length) {
+      const len = buf.readUInt32LE(off);
+      if (len < 16) break;
+      out.push([buf.readUInt16LE(off + 4), buf.subarray(off + 16, off + len)]);
+      off += align(len);
+    }
+    return out;
+  }
+
+  /** Every link in the namespace. */
+  links(): LinkInfo[] {
+    const reply = this.#request(RTM_GETLINK, F_DUMP, Buffer.concat([ifinfomsg(), Buffer.alloc(0)]));
+    return this.#messages(reply)
+      .filter(([t]) => t === RTM_NEWLINK)
+      .map(([, m]) => {
+        const a = decodeAttrs(m.subarray(16));
+        const info = a.get(IFLA_LINKINFO);
+        return {
+          index: m.readInt32LE(4),
+          name: str(a.get(IFLA_IFNAME)) ?? "",
+          up: (m.readUInt32LE(8) & IFF_UP) !== 0,
+          master: a.get(IFLA_MASTER)?.readUInt32LE(0),
+          kind: info ? str(decodeAttrs(info).get(IFLA_INFO_KIND)) : undefined,
+          alias: str(a.get(IFLA_IFALIAS)),
+        };
+      });
+  }
+
+  /** The index of a link by name; undefined when there is none. */
+  linkIndex(name: string): number | undefined {
+    try {
+      const reply = this.#request(
+        RTM_GETLINK,
+        F_ACK,
+        Buffer.concat([ifinfomsg(), encodeAttrs([[IFLA_IFNAME, name]])]),
+      );
+      const [msg] = this.#messages(reply);
+      return msg ? msg[1].readInt32LE(4) : undefined;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === "ENODEV") return undefined;
+      throw e;
+    }
+  }
+
+  /** Creates a bridge (down, no address). */
+  addBridge(name: string, opts: { mtu?: number } = {}): number {
+    const attrs: Attr[] = [
+      [IFLA_IFNAME, name],
+      [IFLA_LINKINFO, [[IFLA_INFO_KIND, "bridge"]]],
+    ];
+    if (opts.mtu) attrs.push([IFLA_MTU, opts.mtu]);
+    this.#request(RTM_NEWLINK, F_CREATE | F_EXCL | F_ACK, Buffer.concat([ifinfomsg(), encodeAttrs(attrs)]));
+    const index = this.linkIndex(name);
+    if (index === undefined) throw new Error(`bridge ${name} vanished after creation`);
+    return index;
+  }
+
+  /** Sets a link up (or down) and, when given, its alias (the tag that marks it as this daemon's). */
+  setLink(index: number, opts: { up?: boolean; alias?: string }): void {
+    const attrs: Attr[] = [];
+    if (opts.alias !== undefined) attrs.push([IFLA_IFALIAS, Buffer.from(opts.alias)]);
+    const flags = opts.up === undefined ? {} : { flags: opts.up ? IFF_UP : 0, change: IFF_UP };
+    this.#request(RTM_NEWLINK, F_ACK, Buffer.concat([ifinfomsg({ index, ...flags }), encodeAttrs(attrs)]));
+  }
+
+  /** Deletes a link (for a veth, both ends go). */
+  deleteLink(index: number): void {
+    this.#request(RTM_DELLINK, F_ACK, ifinfomsg({ index }));
+  }
+
+  /**
+   * Creates a veth pair: `hostName` stays here, enslaved to `master` and up; the peer is created inside the
+   * netns at `peerNs` as `peerName` with `peerMac` (down: the caller sets it up there).
+   */
+  addVeth(opts: {
+    hostName: string;
+    master: number;
+    peerName: string;
+    peerMac: string;
+    peerNs: string;
+    alias?: string;
+    mtu?: number;
+  }): void {
+    const nsfd = openSync(opts.peerNs, "r");
+    try {
+      const peerAttrs: Attr[] = [
+        [IFLA_IFNAME, opts.peerName],
+        [IFLA_ADDRESS, macBytes(opts.peerMac)],
+        [IFLA_NET_NS_FD, nsfd],
+      ];
+      if (opts.mtu) peerAttrs.push([IFLA_MTU, opts.mtu]);
+      const peer = Buffer.concat([ifinfomsg(), encodeAttrs(peerAttrs)]);
+      const attrs: Attr[] = [
+        [IFLA_IFNAME, opts.hostName],
+        [IFLA_MASTER, opts.master],
+        [
+          IFLA_LINKINFO,
+          [
+            [IFLA_INFO_KIND, "veth"],
+            [IFLA_INFO_DATA, [[VETH_INFO_PEER, peer]]],
+          ],
+        ],
+      ];
+      if (opts.mtu) attrs.push([IFLA_MTU, opts.mtu]);
+      this.#request(RTM_NEWLINK, F_CREATE | F_EXCL | F_ACK, Buffer.concat([ifinfomsg(), encodeAttrs(attrs)]));
+      // Up only once both ends exist: veth refuses to open while its peer is still being set up.
+      const index = this.linkIndex(opts.hostName);
+      if (index !== undefined) this.setLink(index, { up: true, alias: opts.alias });
+    } finally {
+      closeSync(nsfd);
+    }
+  }
+
+  /** Adds an IPv4 address with its prefix to a link. */
+  addAddress(index: number, addr: string, prefixLen: number): void {
+    const msg = Buffer.alloc(8);
+    msg.writeUInt8(AF_INET, 0);
+    msg.writeUInt8(prefixLen, 1);
+    msg.writeUInt32LE(index, 4);
+    const attrs: Attr[] = [
+      [IFA_LOCAL, ipv4(addr)],
+      [IFA_ADDRESS, ipv4(addr)],
+    ];
+    if (prefixLen < 31) attrs.push([IFA_BROADCAST, ipv4(broadcastOf(addr, prefixLen))]);
+    this.#request(RTM_NEWADDR, F_CREATE | F_EXCL | F_ACK, Buffer.concat([msg, encodeAttrs(attrs)]));
+  }
+
+  /** IPv4 addresses of a link (or of every link): [index, address, prefixLen]. */
+  addresses(index?: number): { index: number; address: string; prefixLen: number }[] {
+    const msg = Buffer.alloc(8);
+    msg.writeUInt8(AF_INET, 0);
+    return this.#messages(this.#request(RTM_GETADDR, F_DUMP, msg))
+      .map(([, m]) => {
+        const a = decodeAttrs(m.subarray(8));
+        const raw = a.get(IFA_LOCAL) ?? a.get(IFA_ADDRESS);
+        return {
+          index: m.readUInt32LE(4),
+          address: raw ? [...raw].join(".") : "",
+          prefixLen: m.readUInt8(1),
+        };
+      })
+      .filter((x) => x.address && (index === undefined || x.index === index));
+  }
+
+  /** Adds a default route via `gateway`. */
+  addDefaultRoute(gateway: string, oif: number): void {
+    const msg = Buffer.alloc(12);
+    msg.writeUInt8(AF_INET, 0);
+    msg.writeUInt8(254, 4); // main table
+    msg.writeUInt8(3, 5); // proto boot, as `ip route add` does
+    msg.writeUInt8(0, 6); // scope universe
+    msg.writeUInt8(1, 7); // unicast
+    const attrs: Attr[] = [
+      [RTA_GATEWAY, ipv4(gateway)],
+      [RTA_OIF, oif],
+    ];
+    this.#request(RTM_NEWROUTE, F_CREATE | F_EXCL | F_ACK, Buffer.concat([msg, encodeAttrs(attrs)]));
+  }
+
+  /** IPv4 routes of every table, as destinations with prefix lengths. */
+  routes(): RouteInfo[] {
+    const msg = Buffer.alloc(12);
+    msg.writeUInt8(AF_INET, 0);
+    return this.#messages(this.#request(RTM_GETROUTE, F_DUMP, msg))
+      .filter(([t]) => t === RTM_NEWROUTE)
+      .map(([, m]) => {
+        const a = decodeAttrs(m.subarray(12));
+        const dst = a.get(RTA_DST);
+        return {
+          dst: dst ? [...dst].join(".") : "0.0.0.0",
+          prefixLen: m.readUInt8(1),
+          oif: a.get(RTA_OIF)?.readUInt32LE(0),
+        };
+      });
+  }
+}
+
+function broadcastOf(addr: string, prefixLen: number): string {
+  const n = ipv4(addr).readUInt32BE(0);
+  const mask = prefixLen === 0 ? 0 : (~0 << (32 - prefixLen)) >>> 0;
+  const b = Buffer.alloc(4);
+  b.writeUInt32BE((n | ~mask) >>> 0);
+  return [...b].join(".");
+}

@@ -1,0 +1,273 @@
+/** Network records: the built-in bridge/host/none and user-defined bridges, persisted one directory each. */
+import { ConflictError, ForbiddenError, InvalidParameterError, NotFoundError } from "../errdefs/index.ts";
+import {
+  type BridgeDriver,
+  type Cidr,
+  contains,
+  firstHost,
+  formatCidr,
+  formatIp,
+  overlaps,
+  parseCidr,
+  parseIp,
+  pickSubnet,
+} from "../netdrv/index.ts";
+import { RecordStore } from "../store/index.ts";
+import { log, newId, nowRfc3339 } from "../util/index.ts";
+import type { Ipam, IpamConfig, NetworkCreateRequest } from "./types.ts";
+
+/** What is persisted for a network. */
+export interface NetworkRecord {
+  Id: string;
+  Name: string;
+  Created: string;
+  Driver: "bridge" | "host" | "null";
+  Internal: boolean;
+  Attachable: boolean;
+  EnableIPv6: boolean;
+  Options: Record<string, string>;
+  Labels: Record<string, string>;
+  IPAM: Ipam;
+  /** The bridge device (bridge driver only). */
+  Bridge?: string;
+  /** The default `bridge` network. */
+  Default?: boolean;
+}
+
+/** A bridge network's addressing, parsed once. */
+export interface Addressing {
+  subnet: Cidr;
+  range?: Cidr;
+  gateway: number;
+}
+
+const BRIDGE_NAME_OPT = "com.docker.network.bridge.name";
+
+/** The parsed IPAM of a bridge network. */
+export function addressing(n: NetworkRecord): Addressing | undefined {
+  const c = n.IPAM.Config[0];
+  const subnet = c?.Subnet ? parseCidr(c.Subnet) : undefined;
+  if (!subnet) return undefined;
+  const range = c.IPRange ? parseCidr(c.IPRange) : undefined;
+  const gateway = (c.Gateway && parseIp(c.Gateway)) || firstHost(subnet);
+  return { subnet, range, gateway };
+}
+
+/** Every network this daemon knows, with lookups by ID, name and ID prefix. */
+export class NetworkRegistry {
+  readonly #store: RecordStore<NetworkRecord>;
+  readonly #byId = new Map<string, NetworkRecord>();
+  readonly #driver: BridgeDriver;
+
+  constructor(opts: { root: string; tmpDir: string; driver: BridgeDriver }) {
+    this.#store = new RecordStore(opts.root, { document: "network.json", tmpDir: opts.tmpDir });
+    this.#driver = opts.driver;
+  }
+
+  /** Loads the records, creates the three built-in networks when missing, and sets the default bridge's subnet. */
+  async init(opts: { bridge: string; bip?: string }): Promise<void> {
+    await this.#store.init();
+    const { records, broken } = await this.#store.loadAll();
+    for (const id of broken) await this.#store.remove(id);
+    for (const r of records.values()) this.#byId.set(r.Id, r);
+    const builtin = (name: string, driver: NetworkRecord["Driver"]): NetworkRecord => ({
+      Id: newId(),
+      Name: name,
+      Created: nowRfc3339(),
+      Driver: driver,
+      Internal: false,
+      Attachable: false,
+      EnableIPv6: false,
+      Options: {},
+      Labels: {},
+      IPAM: { Driver: "default", Options: null, Config: [] },
+    });
+    for (const [name, driver] of [
+      ["host", "host"],
+      ["none", "null"],
+    ] as const) {
+      if (!this.byName(name)) await this.save(builtin(name, driver));
+    }
+    let def = this.byName("bridge");
+    const config = this.#defaultBridgeConfig(opts, def);
+    if (!def) def = builtin("bridge", "bridge");
+    def.Default = true;
+    def.Bridge = opts.bridge;
+    def.IPAM = { Driver: "default", Options: null, Config: [config] };
+    def.Options = {
+      "com.docker.network.bridge.default_bridge": "true",
+      "com.docker.network.bridge.enable_icc": "true",
+      "com.docker.network.bridge.enable_ip_masquerade": "true",
+      "com.docker.network.bridge.host_binding_ipv4": "0.0.0.0",
+      [BRIDGE_NAME_OPT]: opts.bridge,
+      "com.docker.network.driver.mtu": "1500",
+    };
+    await this.save(def);
+  }
+
+  /** --bip, else the bridge device's current address, else the first free private /16 (as dockerd chooses). */
+  #defaultBridgeConfig(opts: { bridge: string; bip?: string }, prev?: NetworkRecord): IpamConfig {
+    if (opts.bip) {
+      const c = parseCidr(opts.bip);
+      if (!c) throw new InvalidParameterError(`invalid --bip: ${opts.bip}`);
+      return { Subnet: formatCidr(c), Gateway: formatIp(c.address === c.base ? firstHost(c) : c.address) };
+    }
+    const existing = this.#driver.linkAddress(opts.bridge);
+    if (existing) {
+      const c = parseCidr(`${existing.address}/${existing.prefixLen}`) as Cidr;
+      return { Subnet: formatCidr(c), Gateway: existing.address };
+    }
+    const others = [...this.#byId.values()].filter((n) => n !== prev);
+    const c = this.pickFree(others);
+    return { Subnet: formatCidr(c), Gateway: formatIp(firstHost(c)) };
+  }
+
+  /** A pool subnet overlapping no host route and no network of ours (other than `except`). */
+  pickFree(networks = [...this.#byId.values()]): Cidr {
+    const taken = [
+      ...this.#driver.hostRoutes(),
+      ...networks.flatMap((n) => {
+        const a = addressing(n);
+        return a ? [a.subnet] : [];
+      }),
+    ];
+    const c = pickSubnet(taken);
+    if (!c)
+      throw new ForbiddenError(
+        "could not find an available, non-overlapping IPv4 address pool among the defaults to assign to the network",
+      );
+    return c;
+  }
+
+  /** Persists a record. */
+  async save(n: NetworkRecord): Promise<void> {
+    await this.#store.put(n.Id, n);
+    this.#byId.set(n.Id, n);
+  }
+
+  /** Every network. */
+  all(): NetworkRecord[] {
+    return [...this.#byId.values()];
+  }
+
+  /** The network with this exact name. */
+  byName(name: string): NetworkRecord | undefined {
+    for (const n of this.#byId.values()) if (n.Name === name) return n;
+    return undefined;
+  }
+
+  /** A network by full ID, name, or unique ID prefix; NotFound `network x not found`. */
+  get(ref: string): NetworkRecord {
+    const n = this.find(ref);
+    if (!n) throw new NotFoundError(`network ${ref} not found`);
+    return n;
+  }
+
+  /** Like get, undefined when missing. */
+  find(ref: string): NetworkRecord | undefined {
+    const exact = this.#byId.get(ref) ?? this.byName(ref);
+    if (exact) return exact;
+    if (!/^[0-9a-f]+$/.test(ref)) return undefined;
+    const matches = [...this.#byId.values()].filter((n) => n.Id.startsWith(ref));
+    if (matches.length > 1)
+      throw new InvalidParameterError(
+        `network ${ref} is ambiguous (${matches.length} matches found based on ID prefix)`,
+      );
+    return matches[0];
+  }
+
+  /** Validates a create request and builds its record (not yet saved, no bridge yet). */
+  build(req: NetworkCreateRequest): NetworkRecord {
+    const name = req.Name;
+    if (!name) throw new InvalidParameterError("network name is required");
+    if (!/^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/.test(name))
+      throw new InvalidParameterError(`invalid network name "${name}"`);
+    const driver = req.Driver || "bridge";
+    if (
+      ["host", "none", "null"].includes(driver) ||
+      (["host", "none", "bridge"].includes(name) && driver !== "bridge")
+    )
+      throw new ForbiddenError(`only one instance of "${driver}" network is allowed`);
+    if (driver !== "bridge") throw new NotFoundError(`plugin "${driver}" not found`);
+    if (["host", "none", "bridge"].includes(name))
+      throw new ForbiddenError(`${name} is a pre-defined network and cannot be created`);
+    if (this.byName(name)) throw new ConflictError(`network with name ${name} already exists`);
+    if (req.EnableIPv6) throw new InvalidParameterError("IPv6 networks are not supported by wharf");
+    const ipamDriver = req.IPAM?.Driver || "default";
+    if (ipamDriver !== "default") throw new NotFoundError(`plugin "${ipamDriver}" not found`);
+    const configs = (req.IPAM?.Config ?? []).filter((c) => c.Subnet || c.Gateway || c.IPRange);
+    if (configs.length > 1) throw new InvalidParameterError("wharf supports one IPv4 subnet per network");
+    const id = newId();
+    const cfg = configs[0] ?? {};
+    let out: IpamConfig;
+    if (cfg.Subnet) {
+      const subnet = parseCidr(cfg.Subnet);
+      if (!subnet || subnet.address !== subnet.base)
+        throw new InvalidParameterError(`invalid subnet ${cfg.Subnet}: it must be a network address`);
+      out = { Subnet: formatCidr(subnet) };
+      for (const n of this.#byId.values()) {
+        const a = addressing(n);
+        if (a && overlaps(a.subnet, subnet))
+          throw new ForbiddenError(
+            `invalid pool request: Pool overlaps with other one on this address space`,
+          );
+      }
+      if (cfg.IPRange) {
+        const r = parseCidr(cfg.IPRange);
+        if (!r || !contains(subnet, r.base) || r.prefixLen < subnet.prefixLen)
+          throw new InvalidParameterError(`invalid ip-range ${cfg.IPRange}: it must be inside ${out.Subnet}`);
+        out.IPRange = formatCidr(r);
+      }
+      if (cfg.Gateway) {
+        const g = parseIp(cfg.Gateway);
+        if (g === undefined || !contains(subnet, g))
+          throw new InvalidParameterError(`invalid gateway ${cfg.Gateway}: it must be inside ${out.Subnet}`);
+        out.Gateway = cfg.Gateway;
+      } else out.Gateway = formatIp(firstHost(subnet));
+    } else {
+      if (cfg.IPRange || cfg.Gateway) throw new InvalidParameterError("ip-range and gateway need a subnet");
+      const c = this.pickFree();
+      out = { Subnet: formatCidr(c), Gateway: formatIp(firstHost(c)) };
+    }
+    const options = { ...(req.Options ?? {}) };
+    const bridge = options[BRIDGE_NAME_OPT] || `br-${id.slice(0, 12)}`;
+    if (!/^[a-zA-Z0-9_.-]{1,15}$/.test(bridge))
+      throw new InvalidParameterError(`invalid bridge name: ${bridge}`);
+    if (this.all().some((n) => n.Bridge === bridge))
+      throw new ConflictError(`bridge name ${bridge} is already in use by another network`);
+    const internal = !!req.Internal || options["com.docker.network.internal"] === "true";
+    return {
+      Id: id,
+      Name: name,
+      Created: nowRfc3339(),
+      Driver: "bridge",
+      Internal: internal,
+      Attachable: !!req.Attachable,
+      EnableIPv6: false,
+      Options: options,
+      Labels: { ...(req.Labels ?? {}) },
+      IPAM: { Driver: "default", Options: req.IPAM?.Options ?? {}, Config: [out] },
+      Bridge: bridge,
+    };
+  }
+
+  /** Forgets a network. */
+  async delete(id: string): Promise<void> {
+    this.#byId.delete(id);
+    await this.#store.remove(id);
+  }
+
+  /** Bridges with this daemon's alias that no network owns (left by a crash between two steps). */
+  staleBridges(): string[] {
+    const ours = new Set(this.all().flatMap((n) => (n.Bridge ? [n.Bridge] : [])));
+    return this.#driver
+      .links()
+      .filter((l) => l.kind === "bridge" && l.alias === this.#driver.bridgeAlias && !ours.has(l.name))
+      .map((l) => l.name);
+  }
+
+  /** Logs and swallows a failure of a best-effort clean-up step. */
+  static quiet(what: string, e: unknown): void {
+    log("warn", what, { err: e });
+  }
+}

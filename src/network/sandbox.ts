@@ -1,0 +1,71 @@
+/** A container's networking as the network service keeps it: wanted endpoints, and what a run set up. */
+import { createHash } from "node:crypto";
+import type { PortMap } from "../api/types.ts";
+import type { ActiveBinding } from "./ports.ts";
+
+/** One network a container is (to be) attached to. */
+export interface EndpointConfig {
+  NetworkID: string;
+  EndpointID: string;
+  Aliases: string[];
+  /** --ip */
+  IPv4Address?: string;
+  Links?: string[];
+}
+
+/** What a running container's endpoint got. */
+export interface RuntimeEndpoint {
+  NetworkID: string;
+  IP: string;
+  PrefixLen: number;
+  Gateway: string;
+  Mac: string;
+  Veth: string;
+  Ifname: string;
+}
+
+/** Persisted per container: `<data-root>/network-sandboxes/<id>/sandbox.json`. */
+export interface SandboxDoc {
+  Id: string;
+  /** Without the leading slash. */
+  Name: string;
+  Hostname: string;
+  /** "bridge"-driver networks: "default"; else "host", "none" or "container:<id>". */
+  Mode: "default" | "host" | "none" | "container";
+  /** For Mode "container": the container whose netns is joined. */
+  JoinId?: string;
+  Endpoints: EndpointConfig[];
+  ExposedPorts?: Record<string, object> | null;
+  PortBindings?: PortMap | null;
+  PublishAllPorts?: boolean;
+  /** HostConfig.Links as "name:alias". */
+  Links?: string[];
+  /** --dns: upstream servers of the embedded DNS for this container. */
+  Dns?: string[];
+  /** Set while the container runs. */
+  Runtime?: {
+    NsPath?: string;
+    SandboxID: string;
+    Eps: RuntimeEndpoint[];
+    Ports: ActiveBinding[];
+  };
+}
+
+/** The host-side veth name of a container's endpoint on a network: stable, so a restart finds a stale one. */
+export function vethName(containerId: string, networkId: string): string {
+  return `veth${createHash("sha256").update(`${containerId}/${networkId}`).digest("hex").slice(0, 7)}`;
+}
+
+/** The lowest free ethN inside the container. */
+export function nextIfname(eps: RuntimeEndpoint[]): string {
+  const used = new Set(eps.map((e) => e.Ifname));
+  for (let i = 0; ; i++) if (!used.has(`eth${i}`)) return `eth${i}`;
+}
+
+/** Parses a "name:alias" / "/name:/me/alias" link into the target container ref and the alias. */
+export function parseLink(link: string): { target: string; alias: string } {
+  const i = link.indexOf(":");
+  const target = (i < 0 ? link : link.slice(0, i)).replace(/^\//, "");
+  const aliasPath = i < 0 ? target : link.slice(i + 1);
+  return { target, alias: aliasPath.slice(aliasPath.lastIndexOf("/") + 1) };
+}

@@ -1,0 +1,312 @@
+/**
+ * The network service: Docker's network API (create, list, inspect, remove, prune, connect, disconnect) and
+ * container networking for the container service (set up before start, torn down at exit).
+ */
+import { writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import type { EndpointSettings, HostConfig, NetworkingConfig, NetworkSettings, Port } from "../api/types.ts";
+import { ForbiddenError, InvalidParameterError } from "../errdefs/index.ts";
+import { BridgeDriver, DnsServer, Iptables } from "../netdrv/index.ts";
+import type { EventSink } from "../system/index.ts";
+import { log, parseRfc3339Ns } from "../util/index.ts";
+import { type ContainerLookup, Endpoints, type NetworkSetup } from "./endpoints.ts";
+import { addressing, type NetworkRecord, NetworkRegistry } from "./registry.ts";
+import type { NetworkConnectRequest, NetworkCreateRequest, NetworkResource } from "./types.ts";
+
+/** The network service's settings and collaborators. */
+export interface NetworkServiceOptions {
+  dataRoot: string;
+  execRoot: string;
+  tmpDir: string;
+  /** The default bridge device (--bridge); also the tag on every chain and link this daemon owns. */
+  bridge: string;
+  /** --bip */
+  bip?: string;
+  events: EventSink;
+}
+
+const FILTERS = new Set(["driver", "id", "label", "name", "scope", "type", "dangling"]);
+
+/** Docker's networks on the kernel's bridges. */
+export class NetworkService {
+  readonly #o: NetworkServiceOptions;
+  readonly #driver: BridgeDriver;
+  readonly #iptables: Iptables;
+  readonly #nets: NetworkRegistry;
+  readonly #eps: Endpoints;
+  readonly #dns: DnsServer;
+
+  constructor(opts: NetworkServiceOptions) {
+    this.#o = opts;
+    this.#driver = new BridgeDriver({ tag: opts.bridge, netnsDir: join(opts.execRoot, "netns") });
+    this.#iptables = new Iptables(opts.bridge);
+    this.#nets = new NetworkRegistry({
+      root: join(opts.dataRoot, "networks"),
+      tmpDir: opts.tmpDir,
+      driver: this.#driver,
+    });
+    this.#eps = new Endpoints({
+      root: join(opts.dataRoot, "network-sandboxes"),
+      tmpDir: opts.tmpDir,
+      networks: this.#nets,
+      driver: this.#driver,
+      iptables: this.#iptables,
+      events: opts.events,
+    });
+    this.#dns = new DnsServer(({ source, name }) => this.#eps.lookup(source, name));
+  }
+
+  /** Loads networks, brings their bridges up, removes bridges a crash left, enables forwarding. */
+  async init(containers: ContainerLookup): Promise<void> {
+    this.#eps.setContainers(containers);
+    await this.#nets.init({ bridge: this.#o.bridge, bip: this.#o.bip });
+    await this.#eps.init();
+    for (const b of this.#nets.staleBridges()) {
+      log("info", "removing stale bridge", { bridge: b });
+      this.#driver.deleteLink(b);
+    }
+    for (const n of this.#nets.all()) if (n.Driver === "bridge") await this.#bringUp(n);
+    // Containers reach the outside and published ports are reached from outside through forwarding.
+    await writeFile("/proc/sys/net/ipv4/ip_forward", "1").catch((e) =>
+      log("warn", "could not enable IP forwarding", { err: e }),
+    );
+  }
+
+  /** After the container service reconnected to running containers: rules in, leftovers out. */
+  async ready(): Promise<void> {
+    await this.#eps.gc();
+    await this.#iptables.sync();
+  }
+
+  async #bringUp(n: NetworkRecord): Promise<void> {
+    const a = addressing(n);
+    if (!a || !n.Bridge) return;
+    this.#driver.ensureBridge({ name: n.Bridge, gateway: formatGateway(n), prefixLen: a.subnet.prefixLen });
+    this.#iptables.setNetwork(n.Id, {
+      bridge: n.Bridge,
+      subnet: n.IPAM.Config[0].Subnet ?? "",
+      internal: n.Internal,
+    });
+    if (!n.Default) {
+      await this.#dns
+        .listen(formatGateway(n))
+        .catch((e) => log("warn", "embedded DNS could not listen", { network: n.Name, err: e }));
+    }
+  }
+
+  /** Stops the DNS server (proxies and rules stay: containers keep running). */
+  close(): void {
+    this.#dns.close();
+  }
+
+  #emit(action: string, n: NetworkRecord): void {
+    this.#o.events({
+      Type: "network",
+      Action: action,
+      Actor: { ID: n.Id, Attributes: { name: n.Name, type: n.Driver } },
+    });
+  }
+
+  /** POST /networks/create */
+  async create(req: NetworkCreateRequest): Promise<{ Id: string; Warning: string }> {
+    if (!req || typeof req !== "object") throw new InvalidParameterError("invalid network config");
+    const n = this.#nets.build(req);
+    await this.#nets.save(n);
+    try {
+      await this.#bringUp(n);
+      await this.#iptables.sync();
+    } catch (e) {
+      await this.#destroy(n).catch(() => undefined);
+      throw e;
+    }
+    this.#emit("create", n);
+    return { Id: n.Id, Warning: "" };
+  }
+
+  async #destroy(n: NetworkRecord): Promise<void> {
+    this.#iptables.deleteNetwork(n.Id);
+    if (n.Bridge) {
+      this.#dns.unlisten(formatGateway(n));
+      this.#driver.deleteLink(n.Bridge);
+    }
+    await this.#nets.delete(n.Id);
+    await this.#iptables.sync();
+  }
+
+  /** GET /networks/{id} */
+  inspect(ref: string): NetworkResource {
+    return this.#resource(this.#nets.get(ref), true);
+  }
+
+  #resource(n: NetworkRecord, withContainers: boolean): NetworkResource {
+    const containers: NetworkResource["Containers"] = {};
+    if (withContainers) {
+      for (const { doc, ep, cfg } of this.#eps.attached(n.Id)) {
+        containers[doc.Id] = {
+          Name: doc.Name,
+          EndpointID: cfg?.EndpointID ?? doc.Runtime?.SandboxID ?? "",
+          MacAddress: ep?.Mac ?? "",
+          IPv4Address: ep ? `${ep.IP}/${ep.PrefixLen}` : "",
+          IPv6Address: "",
+        };
+      }
+    }
+    return {
+      Name: n.Name,
+      Id: n.Id,
+      Created: n.Created,
+      Scope: "local",
+      Driver: n.Driver,
+      EnableIPv6: n.EnableIPv6,
+      IPAM: n.IPAM,
+      Internal: n.Internal,
+      Attachable: n.Attachable,
+      Ingress: false,
+      ConfigFrom: { Network: "" },
+      ConfigOnly: false,
+      Containers: containers,
+      Options: n.Options,
+      Labels: n.Labels,
+    };
+  }
+
+  /** GET /networks */
+  list(filters: Record<string, string[]> = {}): NetworkResource[] {
+    for (const k of Object.keys(filters))
+      if (!FILTERS.has(k)) throw new InvalidParameterError(`invalid filter '${k}'`);
+    return this.#nets
+      .all()
+      .filter((n) => this.#matches(n, filters))
+      .sort((a, b) => (parseRfc3339Ns(a.Created) < parseRfc3339Ns(b.Created) ? -1 : 1))
+      .map((n) => this.#resource(n, false));
+  }
+
+  #matches(n: NetworkRecord, f: Record<string, string[]>): boolean {
+    const builtin = ["bridge", "host", "none"].includes(n.Name);
+    const any = (key: string, test: (v: string) => boolean) => !f[key]?.length || f[key].some(test);
+    return (
+      any("driver", (v) => n.Driver === v) &&
+      any("id", (v) => n.Id.startsWith(v)) &&
+      any("name", (v) => n.Name.includes(v)) &&
+      any("scope", (v) => v === "local") &&
+      any("type", (v) => {
+        if (v !== "custom" && v !== "builtin")
+          throw new InvalidParameterError(`invalid filter: 'type'='${v}'`);
+        return v === "custom" ? !builtin : builtin;
+      }) &&
+      any("dangling", (v) =>
+        ["true", "1"].includes(v) ? !builtin && this.#eps.attached(n.Id).length === 0 : true,
+      ) &&
+      (f.label ?? []).every((l) => {
+        const i = l.indexOf("=");
+        return i < 0 ? l in n.Labels : n.Labels[l.slice(0, i)] === l.slice(i + 1);
+      })
+    );
+  }
+
+  /** DELETE /networks/{id} */
+  async remove(ref: string): Promise<void> {
+    const n = this.#nets.get(ref);
+    if (["bridge", "host", "none"].includes(n.Name) && (n.Default || n.Driver !== "bridge"))
+      throw new ForbiddenError(`${n.Name} is a pre-defined network and cannot be removed`);
+    if (this.#eps.attached(n.Id).length)
+      throw new ForbiddenError(
+        `error while removing network: network ${n.Name} id ${n.Id} has active endpoints`,
+      );
+    await this.#destroy(n);
+    this.#emit("destroy", n);
+  }
+
+  /** POST /networks/prune: user networks without running containers. */
+  async prune(filters: Record<string, string[]> = {}): Promise<{ NetworksDeleted: string[] }> {
+    const deleted: string[] = [];
+    for (const n of this.#nets.all()) {
+      if (["bridge", "host", "none"].includes(n.Name) || this.#eps.attached(n.Id).length) continue;
+      if (!this.#pruneMatch(n, filters)) continue;
+      await this.#destroy(n);
+      this.#emit("destroy", n);
+      deleted.push(n.Name);
+    }
+    return { NetworksDeleted: deleted };
+  }
+
+  #pruneMatch(n: NetworkRecord, f: Record<string, string[]>): boolean {
+    for (const k of Object.keys(f))
+      if (!["label", "label!", "until"].includes(k)) throw new InvalidParameterError(`invalid filter '${k}'`);
+    const has = (l: string) => {
+      const i = l.indexOf("=");
+      return i < 0 ? l in n.Labels : n.Labels[l.slice(0, i)] === l.slice(i + 1);
+    };
+    if (!(f.label ?? []).every(has)) return false;
+    if ((f["label!"] ?? []).some(has)) return false;
+    return true;
+  }
+
+  /** POST /networks/{id}/connect */
+  async connect(ref: string, req: NetworkConnectRequest, containers: ContainerLookup): Promise<void> {
+    const n = this.#nets.get(ref);
+    if (!req?.Container) throw new InvalidParameterError("container is required");
+    const id = containers.resolve(req.Container);
+    await this.#eps.connect(id, n, (req.EndpointConfig ?? undefined) as EndpointSettings | undefined);
+  }
+
+  /** POST /networks/{id}/disconnect */
+  async disconnect(
+    ref: string,
+    req: { Container: string; Force?: boolean },
+    containers: ContainerLookup,
+  ): Promise<void> {
+    const n = this.#nets.get(ref);
+    if (!req?.Container) throw new InvalidParameterError("container is required");
+    const id = containers.resolve(req.Container);
+    await this.#eps.disconnect(id, n);
+  }
+
+  // ---- the container service's backend ----
+
+  /** Validates and records a new container's networking; host mode takes the host's name. */
+  createContainer(c: {
+    id: string;
+    name: string;
+    hostname: string;
+    hostConfig: HostConfig;
+    exposedPorts?: Record<string, object> | null;
+    networking?: NetworkingConfig;
+  }): Promise<{ hostname: string; warnings: string[] }> {
+    return this.#eps.create(c);
+  }
+
+  /** Sets up networking for a run. */
+  setup(id: string): Promise<NetworkSetup> {
+    return this.#eps.setup(id);
+  }
+
+  /** Undoes setup. */
+  teardown(id: string): Promise<void> {
+    return this.#eps.teardown(id);
+  }
+
+  /** Restores a still-running container's proxies and rules after a daemon restart. */
+  restore(id: string): Promise<void> {
+    return this.#eps.restore(id);
+  }
+
+  /** Forgets a removed container. */
+  forget(id: string): Promise<void> {
+    return this.#eps.remove(id);
+  }
+
+  /** NetworkSettings of container inspect. */
+  settings(id: string): NetworkSettings {
+    return this.#eps.settings(id);
+  }
+
+  /** Ports and networks of a container list entry. */
+  summary(id: string): { ports: Port[]; networks: Record<string, EndpointSettings> } {
+    return this.#eps.summary(id);
+  }
+}
+
+function formatGateway(n: NetworkRecord): string {
+  return n.IPAM.Config[0]?.Gateway ?? "";
+}

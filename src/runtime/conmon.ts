@@ -15,15 +15,9 @@ import { mkdirSync } from "node:fs";
 import { mkdir, readFile, readlink, rm, symlink, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { Readable, Writable } from "node:stream";
-import {
-  ConflictError,
-  isConflict,
-  isErrno,
-  NotFoundError,
-  NotImplementedError,
-  SystemError,
-} from "../errdefs/index.ts";
+import { ConflictError, isConflict, isErrno, NotFoundError, SystemError } from "../errdefs/index.ts";
 import { attachSocket } from "./attach.ts";
+import { cgroupPids, freezerState, setFreezer } from "./cgroups.ts";
 import { CtlWriter } from "./ctl.ts";
 import { OciRuntimeError, parseRuncStderr } from "./errors.ts";
 import { startExec } from "./exec.ts";
@@ -33,8 +27,10 @@ import type { OciSpec } from "./oci.ts";
 import { isSameLiveProcess, procStat } from "./procfs.ts";
 import { Runc } from "./runc.ts";
 import { normalizeSignal } from "./signals.ts";
-import { cgroupsPath, DEFAULT_CGROUP_PARENT, type SpecResources } from "./spec.ts";
+import { cgroupsPath, DEFAULT_CGROUP_PARENT, limitsToOci, type SpecResources } from "./spec.ts";
+import { readStats } from "./stats.ts";
 import type { RuntimeStats, TopResult } from "./statstypes.ts";
+import { runTop } from "./top.ts";
 
 /** Options of ContainerRuntime.create. */
 export interface CreateOptions {
@@ -123,6 +119,8 @@ interface Known {
   startTime: number | undefined;
 }
 
+const SIGKILL = 9;
+
 /** Builds the conmon/runc runtime rooted at `opts.execRoot`. */
 export function createRuntime(opts: RuntimeOptions): ContainerRuntime {
   return new ConmonRuntime(opts);
@@ -139,6 +137,8 @@ class ConmonRuntime implements ContainerRuntime {
   // pid and start time of containers this process created or looked up, to signal without running runc.
   readonly #known = new Map<string, Known>();
   readonly #ctl = new CtlWriter();
+  // cgroupsPath of each container seen, for stats, pause and top without reading config.json each time.
+  readonly #cgroups = new Map<string, string>();
   readonly #cgroupParent: string;
 
   constructor(opts: RuntimeOptions) {
@@ -302,6 +302,7 @@ class ConmonRuntime implements ContainerRuntime {
       if (known && (await isSameLiveProcess(known.pid, known.startTime))) {
         try {
           process.kill(known.pid, sig);
+          if (sig === SIGKILL) await this.#thaw(id);
           return;
         } catch (e) {
           if (!isErrno(e, "ESRCH")) throw e;
@@ -312,6 +313,14 @@ class ConmonRuntime implements ContainerRuntime {
     if (opts.all) args.push("--all");
     args.push(id, String(sig));
     await this.#runc.run("kill", args);
+    // `runc kill --all` thaws by itself.
+    if (sig === SIGKILL && !opts.all) await this.#thaw(id);
+  }
+
+  /** A frozen process holds a SIGKILL until thawed, so killing a paused container thaws it. */
+  async #thaw(id: string): Promise<void> {
+    const path = await this.#cgroupPath(id);
+    if (path && (await freezerState(path)) === "FROZEN") await setFreezer(path, "THAWED").catch(() => {});
   }
 
   async delete(id: string, opts: { force?: boolean } = {}): Promise<void> {
@@ -329,6 +338,7 @@ class ConmonRuntime implements ContainerRuntime {
     }
     const bundle = await readlink(join(dir, "bundle")).catch(() => undefined);
     this.#known.delete(id);
+    this.#cgroups.delete(id);
     this.#exits.forget(id);
     await Promise.all([
       rm(dir, { recursive: true, force: true }),
@@ -413,37 +423,76 @@ class ConmonRuntime implements ContainerRuntime {
 
   async stats(id: string): Promise<RuntimeStats | undefined> {
     checkId(id);
-    throw new NotImplementedError("stats is not implemented yet");
+    const path = await this.#cgroupPath(id);
+    if (!path) return undefined;
+    return readStats(path, (await this.#lookup(id))?.pid);
   }
 
   async pause(id: string): Promise<void> {
     checkId(id);
-    throw new NotImplementedError("pause is not implemented yet");
+    const path = await this.#runningCgroup(id);
+    if ((await freezerState(path)) === "FROZEN") throw new ConflictError(`Container ${id} is already paused`);
+    await setFreezer(path, "FROZEN");
   }
 
   async unpause(id: string): Promise<void> {
     checkId(id);
-    throw new NotImplementedError("unpause is not implemented yet");
+    const path = await this.#runningCgroup(id);
+    if ((await freezerState(path)) !== "FROZEN") throw new ConflictError(`Container ${id} is not paused`);
+    await setFreezer(path, "THAWED");
   }
 
-  async update(id: string, _resources: SpecResources): Promise<void> {
+  async update(id: string, resources: SpecResources): Promise<void> {
     checkId(id);
-    throw new NotImplementedError("update is not implemented yet");
+    const res = limitsToOci(resources);
+    // runc update leaves zero fields alone; -1 is how it is told "no limit".
+    if (resources.pidsLimit !== undefined && resources.pidsLimit < 0) res.pids = { limit: -1 };
+    if (!res.memory && !res.cpu && !res.pids && !res.blockIO) return;
+    await this.#runc.run("update", ["update", "--resources", "-", id], { input: JSON.stringify(res) });
   }
 
   async pids(id: string): Promise<number[]> {
     checkId(id);
-    throw new NotImplementedError("pids is not implemented yet");
+    const path = await this.#cgroupPath(id);
+    return (path && (await cgroupPids(path))) || [];
   }
 
-  async top(id: string, _psArgs?: string): Promise<TopResult> {
+  async top(id: string, psArgs?: string): Promise<TopResult> {
     checkId(id);
-    throw new NotImplementedError("top is not implemented yet");
+    return runTop(await this.pids(id), psArgs);
+  }
+
+  /** The container's cgroupsPath, from memory or (after a daemon restart) from its config.json. */
+  async #cgroupPath(id: string): Promise<string | undefined> {
+    const known = this.#cgroups.get(id);
+    if (known) return known;
+    try {
+      const spec = JSON.parse(
+        await readFile(join(this.#ctrDir, id, "bundle", "config.json"), "utf8"),
+      ) as OciSpec;
+      const path = spec.linux?.cgroupsPath;
+      if (path) this.#cgroups.set(id, path);
+      return path;
+    } catch (e) {
+      if (isErrno(e, "ENOENT")) return undefined;
+      throw e;
+    }
+  }
+
+  async #runningCgroup(id: string): Promise<string> {
+    const path = await this.#cgroupPath(id);
+    const known = await this.#lookup(id);
+    if (!path || !known || !(await isSameLiveProcess(known.pid, known.startTime))) {
+      throw new ConflictError(`Container ${id} is not running`);
+    }
+    return path;
   }
 
   #withCgroup(id: string, spec: OciSpec): OciSpec {
+    const path = spec.linux.cgroupsPath || cgroupsPath(this.#cgroupParent, id);
+    this.#cgroups.set(id, path);
     if (spec.linux.cgroupsPath) return spec;
-    return { ...spec, linux: { ...spec.linux, cgroupsPath: cgroupsPath(this.#cgroupParent, id) } };
+    return { ...spec, linux: { ...spec.linux, cgroupsPath: path } };
   }
 
   async #lookup(id: string): Promise<Known | undefined> {

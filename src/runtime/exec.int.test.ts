@@ -11,7 +11,7 @@ import { isConflict } from "../errdefs/index.ts";
 import { procStat } from "./procfs.ts";
 import { resolveUser } from "./user.ts";
 
-describe("exec sessions", { skip: runtimeSkip }, () => {
+describe("exec sessions", { skip: runtimeSkip, timeout: 60_000 }, () => {
   const h = new Harness("exec");
   before(() => h.setup());
   afterEach(() => h.cleanup());

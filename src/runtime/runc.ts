@@ -11,10 +11,13 @@ export class Runc {
     this.root = root;
   }
 
-  /** Runs `runc --root R <args>`; a failure becomes NotFound/Conflict/OciRuntimeError with runc's message. */
-  run(op: string, args: string[]): Promise<string> {
+  /**
+   * Runs `runc --root R <args>` (with `input` on its stdin); a failure becomes NotFound/Conflict/
+   * OciRuntimeError with runc's message.
+   */
+  run(op: string, args: string[], opts: { input?: string } = {}): Promise<string> {
     return new Promise((resolve, reject) => {
-      execFile(
+      const child = execFile(
         this.path,
         ["--root", this.root, ...args],
         {
@@ -27,6 +30,7 @@ export class Runc {
           reject(runcError(op, parseRuncStderr(stderr) || err.message, err));
         },
       );
+      if (opts.input !== undefined) child.stdin?.end(opts.input);
     });
   }
 }

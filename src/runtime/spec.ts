@@ -389,9 +389,12 @@ function buildResources(input: SpecInput, privileged: boolean): OciResources {
       devices.push({ allow: true, type: d.type, major: d.major, minor: d.minor, access: d.access ?? "rwm" });
     }
   }
-  const out: OciResources = { devices };
-  const r = input.resources;
-  if (!r) return out;
+  return { devices, ...(input.resources ? limitsToOci(input.resources) : {}) };
+}
+
+/** The cgroup limits of `r` in OCI form (no device rules); zero and absent fields are left out. */
+export function limitsToOci(r: SpecResources): OciResources {
+  const out: OciResources = {};
   const memory: NonNullable<OciResources["memory"]> = {};
   if (r.memory) memory.limit = r.memory;
   if (r.memorySwap) memory.swap = r.memorySwap;

@@ -1,4 +1,5 @@
 import type { Readable, Writable } from "node:stream";
+import type { EndpointSettings, HostConfig, NetworkingConfig, NetworkSettings, Port } from "../api/types.ts";
 import type { ImageRunConfig } from "./config.ts";
 import type { ExecRuntime } from "./exec.ts";
 
@@ -79,4 +80,42 @@ export interface VolumeBackend {
   mountpoint(name: string): Promise<string>;
   unmount(name: string): void;
   remove(name: string, opts?: { force?: boolean }): Promise<void>;
+}
+
+/** How a run is networked, from the network service: what the spec joins and what /etc files say. */
+export interface NetworkSetup {
+  /** The network namespace to join; absent with `host`. */
+  netnsPath?: string;
+  /** Share the host's network namespace (and its /etc/hosts and resolv.conf). */
+  host?: boolean;
+  /** The container's own address, for /etc/hosts. */
+  ip?: string;
+  /** More /etc/hosts entries in --add-host form ("names:ip"): --link targets. */
+  extraHosts?: string[];
+  /** resolv.conf nameservers instead of the host's (the embedded DNS of user-defined networks). */
+  nameservers?: string[];
+}
+
+/** What the container service needs from the network service. */
+export interface NetworkBackend {
+  /** Validates a new container's network settings (Docker's create errors) and records them. */
+  createContainer(c: {
+    id: string;
+    name: string;
+    /** As requested; "" picks the default (the short ID, or the host's name in host mode). */
+    hostname: string;
+    hostConfig: HostConfig;
+    exposedPorts?: Record<string, object> | null;
+    networking?: NetworkingConfig;
+  }): Promise<{ hostname: string; warnings: string[] }>;
+  /** Sets up networking before the spec is built. */
+  setup(id: string): Promise<NetworkSetup>;
+  /** Undoes setup: at exit and after a failed start; safe to call twice. */
+  teardown(id: string): Promise<void>;
+  /** After a daemon restart, for a container that still runs: proxies and rules come back. */
+  restore(id: string): Promise<void>;
+  /** Forgets a removed container. */
+  forget(id: string): Promise<void>;
+  settings(id: string): NetworkSettings;
+  summary(id: string): { ports: Port[]; networks: Record<string, EndpointSettings> };
 }

@@ -6,15 +6,20 @@ export function hostsFile(opts: {
   domainname?: string;
   ip?: string;
   extra?: string[];
+  /** Host networking: the host's own /etc/hosts takes the place of the loopback lines. */
+  base?: string;
 }): string {
-  const lines = [
-    "127.0.0.1\tlocalhost",
-    "::1\tlocalhost ip6-localhost ip6-loopback",
-    "fe00::0\tip6-localnet",
-    "ff00::0\tip6-mcastprefix",
-    "ff02::1\tip6-allnodes",
-    "ff02::2\tip6-allrouters",
-  ];
+  const lines =
+    opts.base !== undefined
+      ? [opts.base.trimEnd()]
+      : [
+          "127.0.0.1\tlocalhost",
+          "::1\tlocalhost ip6-localhost ip6-loopback",
+          "fe00::0\tip6-localnet",
+          "ff00::0\tip6-mcastprefix",
+          "ff02::1\tip6-allnodes",
+          "ff02::2\tip6-allrouters",
+        ];
   for (const e of opts.extra ?? []) {
     // --add-host host:ip (the CLI sends "host:ip"); Docker writes "ip\thost".
     const i = e.lastIndexOf(":");
@@ -36,6 +41,8 @@ export async function resolvConf(opts: {
   dns?: string[];
   dnsSearch?: string[];
   dnsOptions?: string[];
+  /** Host networking: the host's loopback resolvers are reachable, so they stay. */
+  keepLoopback?: boolean;
 }): Promise<string> {
   let host = "";
   try {
@@ -49,7 +56,7 @@ export async function resolvConf(opts: {
     : host
         .split("\n")
         .map((l) => /^\s*nameserver\s+(\S+)/.exec(l)?.[1])
-        .filter((a): a is string => !!a && !a.startsWith("127.") && a !== "::1");
+        .filter((a): a is string => !!a && (!!opts.keepLoopback || (!a.startsWith("127.") && a !== "::1")));
   const search = opts.dnsSearch?.length
     ? opts.dnsSearch
     : host.split("\n").flatMap((l) => /^\s*(?:search|domain)\s+(.+)/.exec(l)?.[1].trim().split(/\s+/) ?? []);

@@ -1,4 +1,4 @@
-import { mkdir, writeFile } from "node:fs/promises";
+import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { Readable } from "node:stream";
 import { finished } from "node:stream/promises";
@@ -15,6 +15,8 @@ import type {
   ImageBackend,
   LogEntry,
   LogReader,
+  NetworkBackend,
+  NetworkSetup,
   RuntimeBackend,
   VolumeBackend,
 } from "./deps.ts";
@@ -44,6 +46,8 @@ export type SpecFactory = (c: {
   rootfs: string;
   /** Mounts the engine adds: /etc/hosts, /etc/hostname, /etc/resolv.conf, then volumes, binds and tmpfs. */
   mounts: RunMount[];
+  /** The network namespace to join, or the host's. */
+  network?: { netnsPath?: string; host?: boolean };
 }) => Promise<unknown>;
 
 /** The container service's collaborators, passed in by the daemon. */
@@ -56,6 +60,7 @@ export interface ContainerServiceOptions {
   images: ImageBackend;
   runtime: RuntimeBackend;
   volumes: VolumeBackend;
+  network: NetworkBackend;
   buildSpec: SpecFactory;
   readLog: LogReader;
   events: EventSink;
@@ -147,6 +152,9 @@ export class ContainerService {
   async #reconnect(c: Container): Promise<void> {
     c.mounted = true;
     if (await this.#o.runtime.isAlive(c.id)) {
+      await this.#o.network
+        .restore(c.id)
+        .catch((e) => log("warn", "network restore failed", { id: c.id, err: e }));
       this.#watchExit(c);
       return;
     }
@@ -224,6 +232,7 @@ export class ContainerService {
     const name = opts.name ? normalizeName(opts.name) : this.#index.generateName();
     this.#index.reserveName(name, id);
     let mounts: StoredMount[] = [];
+    let warnings: string[] = [];
     try {
       const image = await this.#o.images.resolve(req.Image);
       const { HostConfig: _h, NetworkingConfig: _n, ...cfgIn } = req;
@@ -239,6 +248,16 @@ export class ContainerService {
       config.StdinOnce ??= false;
       config.Cmd ??= undefined;
       const { path, args } = commandOf(config);
+      const net = await this.#o.network.createContainer({
+        id,
+        name,
+        hostname: req.Hostname ?? "",
+        hostConfig,
+        exposedPorts: config.ExposedPorts,
+        networking: req.NetworkingConfig,
+      });
+      config.Hostname = net.hostname;
+      warnings = net.warnings;
       mounts = await this.#createMounts(id, config, hostConfig);
       const dir = this.#store.dir(id);
       const record: ContainerRecord = {
@@ -265,9 +284,10 @@ export class ContainerService {
       this.#index.add(id, name, c);
       this.#o.images.retain(image.id);
       this.#emit(c, "create");
-      return { Id: id, Warnings: [] };
+      return { Id: id, Warnings: warnings };
     } catch (e) {
       this.#index.releaseName(name);
+      await this.#o.network.forget(id).catch(() => undefined);
       await this.#releaseVolumes(id, { removeAnonymous: true, mounts });
       await this.#store.remove(id).catch(() => undefined);
       throw e;
@@ -370,15 +390,21 @@ export class ContainerService {
     for (const m of c.record.MountPoints) if (m.Type === "volume" && m.Name) this.#o.volumes.unmount(m.Name);
   }
 
-  async #writeEtcFiles(c: Container): Promise<{ source: string; destination: string }[]> {
+  async #writeEtcFiles(c: Container, net: NetworkSetup): Promise<{ source: string; destination: string }[]> {
     const r = c.record;
     const hc = r.HostConfig;
     const hostname = r.Config.Hostname ?? shortId(c.id);
+    const base = net.host ? await readFile("/etc/hosts", "utf8").catch(() => "") : undefined;
+    const extra = [...(hc.ExtraHosts ?? []), ...(net.extraHosts ?? [])];
+    const dns = net.nameservers ?? hc.Dns;
     await Promise.all([
       writeFile(r.HostnamePath, `${hostname}\n`),
-      writeFile(r.HostsPath, hostsFile({ hostname, domainname: r.Config.Domainname, extra: hc.ExtraHosts })),
-      resolvConf({ dns: hc.Dns, dnsSearch: hc.DnsSearch, dnsOptions: hc.DnsOptions }).then((t) =>
-        writeFile(r.ResolvConfPath, t),
+      writeFile(
+        r.HostsPath,
+        hostsFile({ hostname, domainname: r.Config.Domainname, ip: net.ip, extra, base }),
+      ),
+      resolvConf({ dns, dnsSearch: hc.DnsSearch, dnsOptions: hc.DnsOptions, keepLoopback: net.host }).then(
+        (t) => writeFile(r.ResolvConfPath, t),
       ),
     ]);
     return [
@@ -404,13 +430,18 @@ export class ContainerService {
     if (st.Running && !st.Restarting) throw new NotModifiedError("container already started");
     const bundleDir = join(this.#o.execRoot, c.id);
     try {
+      let net: NetworkSetup = {};
       const [rootfs, etcMounts] = await Promise.all([
         this.#prepareRootfs(c),
-        this.#writeEtcFiles(c),
+        this.#o.network.setup(c.id).then((n) => {
+          net = n;
+          return this.#writeEtcFiles(c, n);
+        }),
         mkdir(bundleDir, { recursive: true }),
       ]).then(([r, m]) => [r, m] as const);
       const mounts = [...etcMounts, ...(await this.#runMounts(c, rootfs))];
-      const spec = await this.#o.buildSpec({ record: c.record, rootfs, mounts });
+      const network = { netnsPath: net.netnsPath, host: net.host };
+      const spec = await this.#o.buildSpec({ record: c.record, rootfs, mounts, network });
       const createOpts = {
         bundleDir,
         spec,
@@ -454,6 +485,7 @@ export class ContainerService {
       for (const a of c.pendingAttach) a(e instanceof Error ? e : new Error(message));
       c.pendingAttach.clear();
       await this.#o.runtime.delete(c.id, { force: true }).catch(() => undefined);
+      await this.#o.network.teardown(c.id).catch(() => undefined);
       await this.#unmountRootfs(c);
       this.#unmountVolumes(c);
       this.#resolveExitWaiters(c, { code: st.ExitCode, error: message });
@@ -499,6 +531,9 @@ export class ContainerService {
     await Promise.all([
       this.#o.runtime.delete(c.id, { force: true }).catch(() => undefined),
       this.#unmountRootfs(c),
+      this.#o.network
+        .teardown(c.id)
+        .catch((e) => log("warn", "network teardown failed", { id: c.id, err: e })),
     ]);
     this.#unmountVolumes(c);
     this.#execs.forget(c.id);
@@ -664,6 +699,9 @@ export class ContainerService {
         mounts: c.record.MountPoints,
       });
       await this.#store.remove(c.id);
+      await this.#o.network
+        .forget(c.id)
+        .catch((e) => log("warn", "network forget failed", { id: c.id, err: e }));
       this.#index.delete(c.id, c.record.Name);
       this.#execs.forget(c.id);
       this.#o.images.release(c.record.Image);
@@ -920,6 +958,7 @@ export class ContainerService {
     return {
       ...toInspect(c.record, c.state, { dir: this.#store.dir(c.id), lowerDirs: [] }),
       ExecIDs: execIds.length ? execIds : null,
+      NetworkSettings: this.#o.network.settings(c.id),
     };
   }
 
@@ -941,7 +980,14 @@ export class ContainerService {
       .filter((c) => matchesFilters(c.record, c.state, filters, lookupCreated))
       .sort((a, b) => (parseRfc3339Ns(b.record.Created) > parseRfc3339Ns(a.record.Created) ? 1 : -1));
     if (opts.limit && opts.limit > 0) out = out.slice(0, opts.limit);
-    return out.map((c) => toSummary(c.record, c.state));
+    return out.map((c) => {
+      const net = this.#o.network.summary(c.id);
+      return {
+        ...toSummary(c.record, c.state),
+        Ports: net.ports,
+        NetworkSettings: { Networks: net.networks },
+      };
+    });
   }
 
   /** Number of containers by state, for /info. */

@@ -8,11 +8,13 @@ import { API_VERSION, MIN_API_VERSION, Router } from "../api/router.ts";
 import { containerRoutes } from "../api/routes/containers.ts";
 import { execRoutes } from "../api/routes/exec.ts";
 import { imageRoutes } from "../api/routes/images.ts";
+import { networkRoutes } from "../api/routes/networks.ts";
 import { systemRoutes } from "../api/routes/system.ts";
 import { volumeRoutes } from "../api/routes/volumes.ts";
 import { ApiServer } from "../api/server.ts";
 import { ContainerService, type SpecFactory } from "../container/index.ts";
 import { createImageService } from "../image/index.ts";
+import { type ContainerLookup, NetworkService } from "../network/index.ts";
 import {
   buildSpec,
   createRuntime,
@@ -92,7 +94,7 @@ function cgroupVersion(): "1" | "2" {
 /** Maps a container's HostConfig to the OCI spec through runtime/'s builders. */
 function specFactory(cfg: DaemonConfig): SpecFactory {
   const rlimits = daemonRlimits();
-  return async ({ record, rootfs, mounts }) => {
+  return async ({ record, rootfs, mounts, network }) => {
     const c = record.Config;
     const hc = record.HostConfig;
     const user = await resolveUser(rootfs, c.User ?? "", { groupAdd: hc.GroupAdd });
@@ -139,6 +141,8 @@ function specFactory(cfg: DaemonConfig): SpecFactory {
       cgroupParent: hc.CgroupParent || cfg.cgroupParent,
       resources,
       sysctls: hc.Sysctls,
+      namespacePaths: network?.netnsPath ? { network: network.netnsPath } : undefined,
+      hostNamespaces: network?.host ? ["network"] : undefined,
     });
   };
 }
@@ -159,6 +163,14 @@ export async function startDaemon(cfg: DaemonConfig): Promise<Daemon> {
   const images = createImageService({ dataRoot: cfg.dataRoot, tmpDir, events: events.emit });
   const volumes = new VolumeService({ root: join(cfg.dataRoot, "volumes"), tmpDir, events: events.emit });
   const runtime = createRuntime({ execRoot: cfg.execRoot, runtimePath: cfg.runtime, conmonPath: cfg.conmon });
+  const networks = new NetworkService({
+    dataRoot: cfg.dataRoot,
+    execRoot: cfg.execRoot,
+    tmpDir,
+    bridge: cfg.bridge,
+    bip: cfg.bip,
+    events: events.emit,
+  });
   const containers = new ContainerService({
     root: join(cfg.dataRoot, "containers"),
     execRoot: join(cfg.execRoot, "bundles"),
@@ -166,12 +178,19 @@ export async function startDaemon(cfg: DaemonConfig): Promise<Daemon> {
     images,
     runtime,
     volumes,
+    network: networks,
     buildSpec: specFactory(cfg),
     readLog,
     events: events.emit,
   });
-  await Promise.all([images.init(), volumes.init()]);
+  const lookup: ContainerLookup = {
+    resolve: (ref) => containers.resolveId(ref),
+    running: (cid) => containers.exists(cid) && containers.inspect(cid).State.Running,
+  };
+  await Promise.all([images.init(), volumes.init(), networks.init(lookup)]);
   await containers.init();
+  // After reconnecting: what no running container owns any more goes, and the rules are written once.
+  await networks.ready();
 
   const id = await engineId(cfg.dataRoot);
   const runcVer = await runcVersion(cfg.runtime);
@@ -204,6 +223,17 @@ export async function startDaemon(cfg: DaemonConfig): Promise<Daemon> {
     }),
   );
   router.add(containerRoutes(containers));
+  router.add(
+    networkRoutes({
+      create: (req) => networks.create(req),
+      list: (f) => networks.list(f),
+      inspect: (ref) => networks.inspect(ref),
+      remove: (ref) => networks.remove(ref),
+      prune: (f) => networks.prune(f),
+      connect: (ref, req) => networks.connect(ref, req, lookup),
+      disconnect: (ref, req) => networks.disconnect(ref, req, lookup),
+    }),
+  );
   router.add(volumeRoutes(volumes));
   router.add(execRoutes(containers));
   router.add(
@@ -250,6 +280,7 @@ export async function startDaemon(cfg: DaemonConfig): Promise<Daemon> {
       log("info", "wharf daemon stopping; containers keep running");
       await server.close();
       runtime.close();
+      networks.close();
       for (const h of cfg.hosts)
         if (h.startsWith("unix://")) await unlink(h.slice("unix://".length)).catch(() => undefined);
       await unlink(cfg.pidfile).catch(() => undefined);

@@ -2,7 +2,7 @@
  * Container networking: what a container asks for at create, the netns, veths, addresses, ports and DNS names
  * of a run, hot connect/disconnect, and clean-up of what a crash left behind.
  */
-import { readFile } from "node:fs/promises";
+import { mkdir, readFile } from "node:fs/promises";
 import { hostname } from "node:os";
 import type { EndpointSettings, HostConfig, NetworkingConfig, NetworkSettings } from "../api/types.ts";
 import { ConflictError, ForbiddenError, InvalidParameterError, NotFoundError } from "../errdefs/index.ts";
@@ -130,8 +130,9 @@ export class Endpoints {
     return this.#containers;
   }
 
-  #save(d: SandboxDoc): Promise<void> {
-    return this.#store.put(d.Id, d);
+  async #save(d: SandboxDoc): Promise<void> {
+    await mkdir(this.#store.dir(d.Id), { recursive: true });
+    await this.#store.put(d.Id, d);
   }
 
   #emit(action: string, n: NetworkRecord, containerId: string): void {
@@ -190,6 +191,11 @@ export class Endpoints {
       doc.PublishAllPorts = false;
     } else {
       const wanted = { ...(c.networking?.EndpointsConfig ?? {}) };
+      // The CLI names the default network "default" when no --network was given.
+      if (wanted.default && !this.#nets.find("default")) {
+        wanted[mode] ??= wanted.default;
+        delete wanted.default;
+      }
       const primary = this.#nets.get(mode);
       const list: [NetworkRecord, EndpointSettings | undefined][] = [
         [primary, wanted[mode] ?? wanted[primary.Name] ?? wanted[primary.Id]],

@@ -1,3 +1,4 @@
+import { mkdir } from "node:fs/promises";
 /** Network records: the built-in bridge/host/none and user-defined bridges, persisted one directory each. */
 import { ConflictError, ForbiddenError, InvalidParameterError, NotFoundError } from "../errdefs/index.ts";
 import {
@@ -141,6 +142,7 @@ export class NetworkRegistry {
 
   /** Persists a record. */
   async save(n: NetworkRecord): Promise<void> {
+    await mkdir(this.#store.dir(n.Id), { recursive: true });
     await this.#store.put(n.Id, n);
     this.#byId.set(n.Id, n);
   }

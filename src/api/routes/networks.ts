@@ -1,0 +1,78 @@
+import { InvalidParameterError } from "../../errdefs/index.ts";
+import type {
+  NetworkConnectRequest,
+  NetworkCreateRequest,
+  NetworkDisconnectRequest,
+  NetworkResource,
+} from "../../network/index.ts";
+import { qFilters } from "../query.ts";
+import type { Route } from "../router.ts";
+
+/** What the network routes need from the network service. */
+export interface NetworkBackend {
+  create(req: NetworkCreateRequest): Promise<{ Id: string; Warning: string }>;
+  list(filters: Record<string, string[]>): NetworkResource[];
+  inspect(ref: string): NetworkResource;
+  remove(ref: string): Promise<void>;
+  prune(filters: Record<string, string[]>): Promise<{ NetworksDeleted: string[] }>;
+  connect(ref: string, req: NetworkConnectRequest): Promise<void>;
+  disconnect(ref: string, req: NetworkDisconnectRequest): Promise<void>;
+}
+
+/** Routes of /networks. */
+export function networkRoutes(b: NetworkBackend): Route[] {
+  return [
+    {
+      method: "GET",
+      path: "/networks",
+      handler: (ctx) => ctx.sendJson(200, b.list(qFilters(ctx.query))),
+    },
+    {
+      method: "POST",
+      path: "/networks/create",
+      handler: async (ctx) => {
+        const body = await ctx.jsonBody<NetworkCreateRequest>();
+        if (!body) throw new InvalidParameterError("network config cannot be empty");
+        ctx.sendJson(201, await b.create(body));
+      },
+    },
+    {
+      method: "POST",
+      path: "/networks/prune",
+      handler: async (ctx) => ctx.sendJson(200, await b.prune(qFilters(ctx.query))),
+    },
+    {
+      method: "GET",
+      path: "/networks/{id}",
+      handler: (ctx) => ctx.sendJson(200, b.inspect(ctx.params.id)),
+    },
+    {
+      method: "DELETE",
+      path: "/networks/{id}",
+      handler: async (ctx) => {
+        await b.remove(ctx.params.id);
+        ctx.sendStatus(204);
+      },
+    },
+    {
+      method: "POST",
+      path: "/networks/{id}/connect",
+      handler: async (ctx) => {
+        const body = await ctx.jsonBody<NetworkConnectRequest>();
+        if (!body) throw new InvalidParameterError("container is required");
+        await b.connect(ctx.params.id, body);
+        ctx.sendStatus(200);
+      },
+    },
+    {
+      method: "POST",
+      path: "/networks/{id}/disconnect",
+      handler: async (ctx) => {
+        const body = await ctx.jsonBody<NetworkDisconnectRequest>();
+        if (!body) throw new InvalidParameterError("container is required");
+        await b.disconnect(ctx.params.id, body);
+        ctx.sendStatus(200);
+      },
+    },
+  ];
+}

@@ -205,6 +205,15 @@ async function attached(
     } else {
       await Promise.all(waits);
     }
+    // Follow streams end on their own once their container has exited; give them time to drain.
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      logs.catch(() => undefined),
+      new Promise((r) => {
+        timer = setTimeout(r, 5000);
+      }),
+    ]);
+    clearTimeout(timer);
     abort.abort();
     await logs.catch(() => undefined);
     return interrupted > 0 ? 130 : code;

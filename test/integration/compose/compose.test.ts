@@ -14,7 +14,7 @@ import { api, importBusybox, startDaemon, type TestDaemon } from "../../helpers/
 let d: TestDaemon;
 let dir: string;
 
-async function compose(args: string[], opts: { env?: Record<string, string> } = {}) {
+async function compose(args: string[], opts: { env?: Record<string, string>; cwd?: string } = {}) {
   const out = new PassThrough();
   const err = new PassThrough();
   let o = "";
@@ -31,7 +31,7 @@ async function compose(args: string[], opts: { env?: Record<string, string> } = 
     out,
     err,
     in: stdin,
-    cwd: dir,
+    cwd: opts.cwd ?? dir,
     env: { PATH: process.env.PATH, WHARF_HOST: d.host, ...opts.env },
   });
   return { code, out: o, err: e };
@@ -241,5 +241,30 @@ describe("compose against the daemon", { concurrency: false }, () => {
       vols.Volumes.map((v) => v.Name).filter((n) => !/^[0-9a-f]{64}$/.test(n)),
       ["unrelated"],
     );
+  });
+
+  it("attached up follows the output until the containers exit", async () => {
+    const one = await mkdtemp(join(tmpdir(), "wharf-compose-oneshot-"));
+    try {
+      await writeFile(
+        join(one, "compose.yaml"),
+        [
+          "name: oneshot",
+          "services:",
+          "  a: {image: busybox, command: [sh, -c, 'echo from a']}",
+          "  b: {image: busybox, command: [sh, -c, 'echo from b; exit 2'], depends_on: [a]}",
+        ].join("\n"),
+      );
+      const r = await compose(["up", "--no-color"], { cwd: one });
+      assert.equal(r.code, 0, r.err);
+      assert.match(r.out, /^a-1 {2}\| from a$/m);
+      assert.match(r.out, /^b-1 {2}\| from b$/m);
+      assert.match(r.err, /oneshot-b-1 exited with code 2/);
+      const x = await compose(["up", "--exit-code-from", "b"], { cwd: one });
+      assert.equal(x.code, 2, x.err);
+      assert.equal((await compose(["down"], { cwd: one })).code, 0);
+    } finally {
+      await rm(one, { recursive: true, force: true });
+    }
   });
 });

@@ -60,7 +60,9 @@ async function waitForPing(socket: string, proc: ChildProcess, out: () => string
 }
 
 /** Starts a daemon; call `stop()` in an `after` hook. */
-export async function startDaemon(opts: { name?: string; args?: string[] } = {}): Promise<TestDaemon> {
+export async function startDaemon(
+  opts: { name?: string; args?: string[]; bip?: string } = {},
+): Promise<TestDaemon> {
   const dir = await mkdtemp(join(tmpdir(), `wt-${opts.name ?? "d"}-`));
   const n = `${process.pid % 10000}${counter++}`;
   const d = {
@@ -70,6 +72,8 @@ export async function startDaemon(opts: { name?: string; args?: string[] } = {})
     socket: join(dir, "wharf.sock"),
     bridge: `wt${n}`.slice(0, 15),
   };
+  // Each daemon its own default-bridge subnet, so files running side by side never pick the same one.
+  const bip = opts.bip ?? (await freeSubnet()).replace(/\.0\/24$/, ".1/24");
   let log = "";
   const spawnDaemon = () => {
     const p = spawn(
@@ -86,6 +90,8 @@ export async function startDaemon(opts: { name?: string; args?: string[] } = {})
         d.bridge,
         "--log-level",
         process.env.WHARF_TEST_LOG_LEVEL ?? "info",
+        "--bip",
+        bip,
         ...(opts.args ?? []),
       ],
       { stdio: ["ignore", "pipe", "pipe"] },
@@ -129,10 +135,34 @@ export async function startDaemon(opts: { name?: string; args?: string[] } = {})
         }
       } finally {
         await cleanupLeftovers(d.dir);
+        await cleanupNetwork(d.bridge);
       }
     },
   };
   return td;
+}
+
+/** A random 10.x.y.0/24 that no host route overlaps (and so no other daemon's bridge uses). */
+export async function freeSubnet(): Promise<string> {
+  const { stdout } = await run("ip", ["-4", "route", "show", "table", "all"]);
+  for (;;) {
+    const a = 100 + Math.floor(Math.random() * 150);
+    const b = Math.floor(Math.random() * 256);
+    if (!stdout.includes(`10.${a}.${b}.`) && !stdout.includes(`10.${a}.0.0/16`)) return `10.${a}.${b}.0/24`;
+  }
+}
+
+/** Removes a daemon's bridges, veths and iptables chains (everything tagged with its bridge name). */
+async function cleanupNetwork(bridge: string): Promise<void> {
+  const { stdout } = await run("ip", ["-d", "-o", "link", "show"]).catch(() => ({ stdout: "" }));
+  for (const line of stdout.split("\n")) {
+    const name = /^\d+: ([^:@]+)/.exec(line)?.[1];
+    const alias = /\balias (\S+)\s*$/.exec(line)?.[1];
+    if (name && (alias === `wharf:${bridge}` || alias?.startsWith(`wharf:${bridge}:`)))
+      await run("ip", ["link", "del", name]).catch(() => undefined);
+  }
+  const { removeDaemonRules } = await import("../../src/netdrv/index.ts");
+  await removeDaemonRules(bridge).catch(() => undefined);
 }
 
 /** Kills conmon/container processes whose pid files are under `dir`, unmounts its mounts, removes it. */

@@ -129,6 +129,26 @@ describe("compose against the daemon", { concurrency: false }, () => {
     assert.equal(vol?.Labels?.["com.docker.compose.volume"], "data");
   });
 
+  it("puts the services on the project network, reachable by service name", async () => {
+    const nets = await api<{ Name: string; Id: string; Labels: Record<string, string> }[]>(
+      d,
+      "GET",
+      "/networks",
+    );
+    const net = nets.find((n) => n.Name === "shop_default");
+    assert.equal(net?.Labels?.["com.docker.compose.project"], "shop");
+    assert.equal(net?.Labels?.["com.docker.compose.network"], "default");
+    const web = await api<{ NetworkSettings: { Networks: Record<string, { Aliases?: string[] }> } }>(
+      d,
+      "GET",
+      "/containers/shop-web-1/json",
+    );
+    assert.deepEqual(Object.keys(web.NetworkSettings.Networks), ["shop_default"]);
+    assert.ok(web.NetworkSettings.Networks.shop_default.Aliases?.includes("web"));
+    const r = await ok(["exec", "-T", "web", "nslookup", "db"]);
+    assert.match(r.out, /Name:\s+db/);
+  });
+
   it("ps lists the running services", async () => {
     const r = await ok(["ps"]);
     const lines = r.out.trim().split("\n");
@@ -235,6 +255,12 @@ describe("compose against the daemon", { concurrency: false }, () => {
     await api(d, "POST", "/volumes/create", { Name: "unrelated" });
     const r = await ok(["down", "-v", "-t", "1"]);
     assert.match(r.err, /Volume shop_data {2}Removed/);
+    assert.match(r.err, /Network shop_default {2}Removed/);
+    const nets = await api<{ Name: string }[]>(d, "GET", "/networks");
+    assert.equal(
+      nets.some((n) => n.Name.startsWith("shop_")),
+      false,
+    );
     assert.deepEqual(await containers(), []);
     const vols = await api<{ Volumes: { Name: string }[] }>(d, "GET", "/volumes");
     assert.deepEqual(

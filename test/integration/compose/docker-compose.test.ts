@@ -1,3 +1,4 @@
+// biome-ignore-all lint/suspicious/noTemplateCurlyInString: Compose templates in test files
 /**
  * The real docker-compose 1.29 (Python, docker-py) against the wharf daemon: a project with a volume,
  * env from .env and depends_on through up -d, ps, logs, exec and down -v. Skipped when it is not installed

@@ -37,10 +37,9 @@ describe("cgroups: stats, pause, update, top", { skip: runtimeSkip, timeout: 60_
     assert.ok(s);
     assert.ok(s.cpu.totalUsage > 0);
     assert.ok(s.cpu.percpuUsage.length >= cpus().length);
-    assert.equal(
-      s.cpu.percpuUsage.reduce((x, y) => x + y, 0),
-      s.cpu.totalUsage,
-    );
+    // The files are read one after the other while the kernel keeps counting: close, not equal.
+    const sum = s.cpu.percpuUsage.reduce((x, y) => x + y, 0);
+    assert.ok(Math.abs(sum - s.cpu.totalUsage) <= s.cpu.totalUsage * 0.1, `${sum} vs ${s.cpu.totalUsage}`);
     assert.ok(s.cpu.usageInUsermode + s.cpu.usageInKernelmode >= 0);
     assert.ok(s.cpu.systemCpuUsage > s.cpu.totalUsage);
     assert.equal(s.cpu.onlineCpus, cpus().length);
@@ -58,7 +57,8 @@ describe("cgroups: stats, pause, update, top", { skip: runtimeSkip, timeout: 60_
     const l = await h.rt.stats(lim.id);
     assert.equal(l?.memory.limit, 64 * MiB);
     assert.equal(l?.pids.limit, 50);
-    assert.equal(l?.pids.current, 1);
+    // pids counts tasks: just after start, runc's init may still be a multi-threaded Go process.
+    assert.ok((l?.pids.current ?? 0) >= 1);
 
     // docker stats polls every container each second: a frame must cost well under a millisecond or two.
     const n = 200;
@@ -195,7 +195,12 @@ describe("--init", {
   after(() => h.close());
 
   it("finds a static init", () => {
-    assert.ok(inits.includes(findInitBinary() ?? ""));
+    const found = findInitBinary();
+    assert.ok(found && existsSync(found));
+    assert.equal(
+      findInitBinary("/usr/bin/catatonit"),
+      existsSync("/usr/bin/catatonit") ? "/usr/bin/catatonit" : found,
+    );
   });
 
   for (const path of inits) {
@@ -216,7 +221,12 @@ describe("--init", {
       assert.notEqual(pid, "1");
 
       // Without an init, sh as pid 1 ignores SIGTERM; under one it is an ordinary process and dies.
-      const t = await h.running({ args: ["sh", "-c", "sleep 1000 & wait"], init: { path } });
+      // Signalled only once the command runs: before the init has set up its handlers, the kernel drops
+      // signals to a namespace's pid 1.
+      const t = await h.make({ args: ["sh", "-c", "echo ready; sleep 1000 & wait"], init: { path } });
+      const ta = await h.rt.attach(t.id);
+      await h.rt.start(t.id);
+      await waitFor(ta.stdout, "ready");
       await h.rt.kill(t.id, "TERM");
       assert.equal((await h.rt.waitExit(t.id)).exitCode, 143);
     });

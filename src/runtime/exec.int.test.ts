@@ -45,6 +45,13 @@ describe("exec sessions", { skip: runtimeSkip, timeout: 60_000 }, () => {
     assert.match(m.error ?? "", /^OCI runtime exec failed: .*executable file not found.*: unknown$/);
     const denied = await h.rt.exec(c.id, "e-denied", { args: ["/etc/passwd"] });
     assert.equal((await denied.exit).exitCode, 126);
+    const tty = await h.rt.exec(c.id, "e-missing-tty", {
+      args: ["nope"],
+      tty: true,
+      stdin: true,
+      attach: true,
+    });
+    assert.equal((await tty.exit).exitCode, 127);
     // A detached one too.
     const d = await h.rt.exec(c.id, "e-missing2", { args: ["/bin/nope"] });
     assert.equal((await d.exit).exitCode, 127);
@@ -118,11 +125,18 @@ describe("exec sessions", { skip: runtimeSkip, timeout: 60_000 }, () => {
     await assert.rejects(s.resize({ height: 1, width: 1 }), isConflict);
   });
 
-  it("kills a session; a stopped container refuses exec", async () => {
+  it("kills a session; a paused or stopped container refuses exec", async () => {
     const c = await h.running();
     const s = await h.rt.exec(c.id, "e-kill", { args: ["sleep", "100"] });
     await s.kill("KILL");
     assert.equal((await s.exit).exitCode, 137);
+    await h.rt.pause(c.id);
+    await assert.rejects(h.rt.exec(c.id, "e-paused", { args: ["true"] }), (e: unknown) => {
+      assert.ok(isConflict(e));
+      assert.match((e as Error).message, /is paused, unpause the container before exec/);
+      return true;
+    });
+    await h.rt.unpause(c.id);
     await h.rt.kill(c.id, "KILL");
     await h.rt.waitExit(c.id);
     await assert.rejects(h.rt.exec(c.id, "e-late", { args: ["true"] }), isConflict);

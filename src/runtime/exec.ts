@@ -259,6 +259,9 @@ function execFailure(id: string, stderr: string): ExecExit {
   if (/stopped container|not running|container .* does not exist/i.test(msg)) {
     throw new ConflictError(`Container ${id} is not running`);
   }
+  if (/paused container/i.test(msg)) {
+    throw new ConflictError(`Container ${id} is paused, unpause the container before exec`);
+  }
   const err = new OciRuntimeError("exec", msg);
   if (err.exitCode === undefined) throw err;
   return { exitCode: err.exitCode, error: err.message };

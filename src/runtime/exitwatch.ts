@@ -89,6 +89,9 @@ export class ExitWatcher {
       () => true,
       () => false,
     );
+    // Two reads can race (the first look and an inotify event); the first to finish decides for both.
+    const raced = this.#seen.get(id);
+    if (raced) return raced;
     const status = {
       exitCode: Number.isFinite(code) ? code : -1,
       exitedAt: rfc3339Nano(live ? nowNs() : mtimeNs),

@@ -148,11 +148,20 @@ export class ComposeEngine {
     query: Record<string, string | number | boolean | undefined>,
     onLine?: (line: Record<string, unknown>) => void,
   ): Promise<string | undefined> {
-    const res = await this.client.stream("POST", "/build", {
-      query,
-      body: context,
-      headers: { "Content-Type": "application/x-tar" },
-    });
+    let res: IncomingMessage;
+    try {
+      res = await this.client.stream("POST", "/build", {
+        query,
+        body: context,
+        headers: { "Content-Type": "application/x-tar" },
+      });
+    } catch (err) {
+      // A daemon without the build API answers 404 for the route itself.
+      if (isNotFound(err) && /page not found|404/.test((err as Error).message)) {
+        throw new Error("this engine cannot build images yet (no POST /build): build the image elsewhere or set image:");
+      }
+      throw err;
+    }
     let id: string | undefined;
     await readJsonStream(res, (l) => {
       const aux = l.aux as { ID?: string } | undefined;

@@ -1,8 +1,11 @@
 /**
  * runtime/: OCI bundle generation and the conmon/runc driver. Callers build a spec with buildSpec (after
- * resolving the user with resolveUser), then drive the container through createRuntime().
+ * resolving the user with resolveUser), then drive the container through createRuntime(): create, start,
+ * attach, exec sessions, stats, pause, update, top, kill, delete. See conmon.ts for how the pieces fit.
  */
 export type { AttachStreams } from "./attach.ts";
+export { hostCaps } from "./caps.ts";
+export { type CgroupFeatures, cgroupFeatures } from "./cgroups.ts";
 export {
   type ContainerRuntime,
   type CreateOptions,
@@ -29,6 +32,7 @@ export {
   DEFAULT_PATH_ENV,
   DEFAULT_READONLY_PATHS,
   DOCKER_INIT_PATH,
+  limitsToOci,
   resolveCaps,
   type SpecInput,
   type SpecMount,

@@ -90,6 +90,15 @@ describe("buildSpec", () => {
     assert.ok(rules.some((r) => r.allow && r.type === "c" && r.major === 5 && r.minor === 2));
   });
 
+  it("runs an init before the command with --init, bind-mounted read-only", () => {
+    const s = buildSpec({ ...base, args: ["sh", "-c", "x"], init: { path: "/usr/bin/tini-static" } });
+    assert.deepEqual(s.process.args, ["/sbin/docker-init", "--", "sh", "-c", "x"]);
+    const m = s.mounts.find((x) => x.destination === "/sbin/docker-init");
+    assert.equal(m?.source, "/usr/bin/tini-static");
+    assert.equal(m?.type, "bind");
+    assert.ok(m?.options?.includes("ro") && m.options.includes("rbind"));
+  });
+
   it("opens everything up when privileged", () => {
     const s = buildSpec({ ...base, privileged: true });
     assert.deepEqual(s.process.capabilities?.bounding, [...hostCaps()]);

@@ -95,6 +95,15 @@ async function iptablesNat(): Promise<string> {
   return (await run("iptables-save", ["-t", "nat"])).stdout;
 }
 
+/** Rules are written in the background (the proxy serves meanwhile): poll for up to 5 s. */
+async function eventually(check: () => Promise<boolean>, what: string): Promise<void> {
+  const deadline = Date.now() + 5000;
+  while (!(await check())) {
+    if (Date.now() > deadline) assert.fail(`timed out waiting: ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
 before(async () => {
   bip = (await freeSubnet()).replace(/\.0\/24$/, ".1/24");
   d = await startDaemon({ name: "net", bip });
@@ -367,7 +376,7 @@ describe("published ports", () => {
     assert.equal((await httpGet(`http://${host}:18481/`)).body, "pweb\n");
     assert.equal((await httpGet(`http://127.0.0.1:${lo}/`)).body, "pweb\n");
     assert.match((await fetchFrom([], host, 18481)).out, /pweb/, "from a container via the host address");
-    assert.match(await iptablesNat(), /--dport 18481 -j DNAT/);
+    await eventually(async () => /--dport 18481 -j DNAT/.test(await iptablesNat()), "DNAT rule installed");
     const ps = await ok(["ps", "--format", "{{.Ports}}", "--filter", "name=pweb"]);
     assert.match(ps, /0\.0\.0\.0:18481->80\/tcp/);
     const busy = await docker(d, ["run", "-d", "-p", "18481:80", "busybox", "sleep", "1"]);
@@ -382,7 +391,7 @@ describe("published ports", () => {
     assert.ok(existsSync(c.NetworkSettings.SandboxKey));
     await ok(["rm", "-f", "pweb"]);
     assert.equal(veths(), before - 1);
-    assert.doesNotMatch(await iptablesNat(), /--dport 18481 /);
+    await eventually(async () => !/--dport 18481 /.test(await iptablesNat()), "DNAT rule removed");
     assert.ok(!existsSync(c.NetworkSettings.SandboxKey));
     await assert.rejects(httpGet("http://127.0.0.1:18481/"));
     await ok(["run", "-d", "--name", "reuse", "-p", "18481:80", "busybox", "sleep", "600"]);
@@ -460,7 +469,7 @@ describe("events and recovery", () => {
     process.kill(Number(enderPid), "SIGKILL");
     await d.restart({ kill: true });
     assert.equal((await httpGet("http://127.0.0.1:18581/")).body, "survivor\n");
-    assert.match(await iptablesNat(), /--dport 18581 -j DNAT/);
+    await eventually(async () => /--dport 18581 -j DNAT/.test(await iptablesNat()), "DNAT rule restored");
     assert.match(
       (await ok(["ps", "-a", "--filter", "name=ender", "--format", "{{.State}}"])).trim(),
       /exited/,

@@ -8,6 +8,7 @@ import { join } from "node:path";
 import { after, afterEach, before, describe, it } from "node:test";
 import { collect, Harness, runtimeSkip, waitFor } from "../../test/fixtures/runtime/harness.ts";
 import { isConflict } from "../errdefs/index.ts";
+import { createRuntime } from "./conmon.ts";
 import { procStat } from "./procfs.ts";
 import { resolveUser } from "./user.ts";
 
@@ -123,6 +124,25 @@ describe("exec sessions", { skip: runtimeSkip, timeout: 60_000 }, () => {
     assert.match(text, /\/dev\/pts\/\d+\r\n12 34\r\n/);
     assert.match(text, /40 100\r\nxterm\r\n/);
     await assert.rejects(s.resize({ height: 1, width: 1 }), isConflict);
+  });
+
+  it("works from a fresh runtime, as after a daemon restart: exec, stats, pause, top", async () => {
+    const c = await h.running();
+    const rt2 = createRuntime({ execRoot: h.execRoot });
+    try {
+      const s = await rt2.exec(c.id, "e-fresh", { args: ["echo", "again"], attach: true });
+      const a = await s.attach();
+      assert.equal(await collect(a.stdout), "again\n");
+      assert.equal((await s.exit).exitCode, 0);
+      assert.ok(((await rt2.stats(c.id))?.pids.current ?? 0) >= 1);
+      await rt2.pause(c.id);
+      assert.equal((await h.rt.state(c.id))?.status, "paused");
+      await rt2.unpause(c.id);
+      assert.deepEqual(await rt2.pids(c.id), [c.pid]);
+      assert.equal((await rt2.top(c.id)).processes.length, 1);
+    } finally {
+      rt2.close();
+    }
   });
 
   it("kills a session; a paused or stopped container refuses exec", async () => {

@@ -14,6 +14,7 @@ bin/wharf daemon --data-root "$tmp/data" --exec-root "$tmp/exec" -H "unix://$soc
 dpid=$!
 D=(docker -H "unix://$sock")
 cleanup() {
+  set +e
   "${D[@]}" rm -f $("${D[@]}" ps -aq 2>/dev/null) >/dev/null 2>&1 || true
   "${D[@]}" network rm benchnet >/dev/null 2>&1 || true
   kill "$dpid" 2>/dev/null || true

@@ -14,6 +14,9 @@ cleanup() {
   kill "$dpid" 2>/dev/null || true
   wait "$dpid" 2>/dev/null || true
   grep " $tmp" /proc/self/mounts | awk '{print $2}' | sort -r | xargs -r -n1 umount -l 2>/dev/null || true
+  # The daemon's default bridge and iptables chains outlive it, as dockerd's do.
+  ip link del wbench0 2>/dev/null || true
+  node_modules/.bin/node -e "import('./src/netdrv/index.ts').then((m) => m.removeDaemonRules('wbench0'))" || true
   rm -rf "$tmp"
 }
 trap cleanup EXIT

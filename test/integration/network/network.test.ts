@@ -5,6 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
+import { createHash } from "node:crypto";
 import { createSocket } from "node:dgram";
 import { existsSync, readdirSync } from "node:fs";
 import { get } from "node:http";
@@ -385,12 +386,16 @@ describe("published ports", () => {
   });
 
   test("rm -f removes veths, DNAT rules, the netns and frees the port", async () => {
-    const c = await api<{ NetworkSettings: { SandboxKey: string } }>(d, "GET", "/containers/pweb/json");
-    const veths = () => readdirSync("/sys/class/net").filter((n) => n.startsWith("veth")).length;
-    const before = veths();
+    const c = await api<{
+      Id: string;
+      NetworkSettings: { SandboxKey: string; Networks: { bridge: { NetworkID: string } } };
+    }>(d, "GET", "/containers/pweb/json");
+    // The host end's name is derived from container and network IDs (see src/network/sandbox.ts).
+    const veth = `veth${createHash("sha256").update(`${c.Id}/${c.NetworkSettings.Networks.bridge.NetworkID}`).digest("hex").slice(0, 7)}`;
+    assert.ok(existsSync(`/sys/class/net/${veth}`), veth);
     assert.ok(existsSync(c.NetworkSettings.SandboxKey));
     await ok(["rm", "-f", "pweb"]);
-    assert.equal(veths(), before - 1);
+    await eventually(async () => !existsSync(`/sys/class/net/${veth}`), "veth removed with the netns");
     await eventually(async () => !/--dport 18481 /.test(await iptablesNat()), "DNAT rule removed");
     assert.ok(!existsSync(c.NetworkSettings.SandboxKey));
     await assert.rejects(httpGet("http://127.0.0.1:18481/"));
@@ -478,5 +483,34 @@ describe("events and recovery", () => {
     await ok(["rm", "-f", "survivor", "ender"]);
     await assert.rejects(httpGet("http://127.0.0.1:18581/"));
     assert.equal(readdirSync(join(d.execRoot, "netns")).length, 0);
+  });
+
+  test("a second daemon with another --bridge keeps its bridge, rules and ports across the first's restart", async () => {
+    const d2 = await startDaemon({ name: "net2" });
+    try {
+      await importBusybox(d2);
+      const r = await docker(d2, [
+        "run",
+        "-d",
+        "--name",
+        "other",
+        "-p",
+        "18681:80",
+        "busybox",
+        "sh",
+        "-c",
+        "mkdir /www && echo other > /www/index.html && exec httpd -f -p 80 -h /www",
+      ]);
+      assert.equal(r.code, 0, r.stderr);
+      await eventually(async () => /--dport 18681 -j DNAT/.test(await iptablesNat()), "second daemon's rule");
+      await d.restart({ kill: true });
+      assert.ok(existsSync(`/sys/class/net/${d2.bridge}`));
+      assert.match(await iptablesNat(), /--dport 18681 -j DNAT/);
+      assert.match(await iptablesNat(), new RegExp(`-j WHARF-${d2.bridge}\\b`));
+      assert.equal((await httpGet(`http://${hostAddress()}:18681/`)).body, "other\n");
+    } finally {
+      await d2.stop();
+    }
+    assert.ok(!existsSync(`/sys/class/net/${d2.bridge}`));
   });
 });

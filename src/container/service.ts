@@ -966,7 +966,8 @@ export class ContainerService {
   list(opts: { all?: boolean; limit?: number; filters?: Record<string, string[]> }): ContainerSummary[] {
     const filters = opts.filters ?? {};
     validateFilters(filters);
-    const all = opts.all || (opts.limit ?? 0) > 0 || Object.keys(filters).length > 0;
+    // Docker lists stopped containers without -a only when a status filter asks for them, or with -n.
+    const all = opts.all || (opts.limit ?? 0) > 0 || "status" in filters;
     const lookupCreated = (ref: string): bigint => {
       try {
         return parseRfc3339Ns(this.#get(ref).record.Created);

@@ -1,7 +1,7 @@
 import { execFile } from "node:child_process";
 import { randomUUID } from "node:crypto";
 import { existsSync } from "node:fs";
-import { mkdir, readFile, rm, unlink, writeFile } from "node:fs/promises";
+import { mkdir, readdir, readFile, rm, rmdir, unlink, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { API_VERSION, MIN_API_VERSION, Router } from "../api/router.ts";
@@ -34,6 +34,22 @@ const run = promisify(execFile);
 /** A running daemon: its parts, and how to stop it. */
 export interface Daemon {
   shutdown(): Promise<void>;
+}
+
+/**
+ * runc creates this daemon's parent cgroup in every hierarchy; it outlives the containers. Removing the empty
+ * ones at shutdown keeps test runs and short-lived daemons from piling them up (rmdir refuses busy ones).
+ */
+async function removeEmptyCgroupParents(parent: string): Promise<void> {
+  const root = "/sys/fs/cgroup";
+  let controllers: string[];
+  try {
+    controllers = await readdir(root);
+  } catch {
+    return;
+  }
+  await Promise.all(controllers.map((c) => rmdir(join(root, c, parent)).catch(() => undefined)));
+  await rmdir(join(root, parent)).catch(() => undefined);
 }
 
 /** A killed daemon may linger as a zombie until its parent reaps it; that one is gone for our purposes. */
@@ -281,6 +297,7 @@ export async function startDaemon(cfg: DaemonConfig): Promise<Daemon> {
       await server.close();
       runtime.close();
       networks.close();
+      await removeEmptyCgroupParents(cfg.cgroupParent);
       for (const h of cfg.hosts)
         if (h.startsWith("unix://")) await unlink(h.slice("unix://".length)).catch(() => undefined);
       await unlink(cfg.pidfile).catch(() => undefined);

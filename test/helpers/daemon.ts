@@ -136,10 +136,26 @@ export async function startDaemon(
       } finally {
         await cleanupLeftovers(d.dir);
         await cleanupNetwork(d.bridge);
+        await cleanupCgroups(d.execRoot);
       }
     },
   };
   return td;
+}
+
+/** Removes the daemon's cgroup parent (named from its exec root, as the daemon names it) in every hierarchy. */
+async function cleanupCgroups(execRoot: string): Promise<void> {
+  const parent = `wharf-${execRoot.replace(/[^a-zA-Z0-9]+/g, "_").replace(/^_|_$/g, "")}`;
+  const script = `for d in /sys/fs/cgroup/*/${parent} /sys/fs/cgroup/${parent}; do [ -d "$d" ] && find "$d" -depth -type d -exec rmdir {} \\; 2>/dev/null; done; ! ls -d /sys/fs/cgroup/*/${parent} >/dev/null 2>&1`;
+  // Processes killed a moment ago may still be leaving their cgroups: try for up to a second.
+  for (let i = 0; i < 10; i++) {
+    const ok = await run("sh", ["-c", script]).then(
+      () => true,
+      () => false,
+    );
+    if (ok) return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
 }
 
 /** A random 10.x.y.0/24 that no host route overlaps (and so no other daemon's bridge uses). */

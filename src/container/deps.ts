@@ -1,7 +1,9 @@
 import type { Readable, Writable } from "node:stream";
 import type { EndpointSettings, HostConfig, NetworkingConfig, NetworkSettings, Port } from "../api/types.ts";
+import type { EventSink } from "../system/index.ts";
 import type { ImageRunConfig } from "./config.ts";
 import type { ExecRuntime } from "./exec.ts";
+import type { ContainerRecord } from "./model.ts";
 
 /** What the container service needs from the image service. */
 export interface ImageBackend {
@@ -118,4 +120,40 @@ export interface NetworkBackend {
   forget(id: string): Promise<void>;
   settings(id: string): NetworkSettings;
   summary(id: string): { ports: Port[]; networks: Record<string, EndpointSettings> };
+}
+
+/** A mount start hands to the spec: a bind (the default) or a tmpfs. */
+export interface RunMount {
+  source: string;
+  destination: string;
+  type?: "bind" | "tmpfs";
+  readonly?: boolean;
+  propagation?: "private" | "rprivate" | "shared" | "rshared" | "slave" | "rslave";
+  options?: string[];
+}
+
+/** What start needs to turn a container into an OCI spec: built by the daemon from runtime/ helpers. */
+export type SpecFactory = (c: {
+  record: ContainerRecord;
+  rootfs: string;
+  /** Mounts the engine adds: /etc/hosts, /etc/hostname, /etc/resolv.conf, then volumes, binds and tmpfs. */
+  mounts: RunMount[];
+  /** The network namespace to join, or the host's. */
+  network?: { netnsPath?: string; host?: boolean };
+}) => Promise<unknown>;
+
+/** The container service's collaborators, passed in by the daemon. */
+export interface ContainerServiceOptions {
+  /** `<data-root>/containers` */
+  root: string;
+  /** `<exec-root>/bundles`: OCI bundles and conmon's sockets live on tmpfs. */
+  execRoot: string;
+  tmpDir: string;
+  images: ImageBackend;
+  runtime: RuntimeBackend;
+  volumes: VolumeBackend;
+  network: NetworkBackend;
+  buildSpec: SpecFactory;
+  readLog: LogReader;
+  events: EventSink;
 }

@@ -80,3 +80,16 @@ export function matchesFilters(
     any("is-task", (v) => v === "false")
   );
 }
+
+/** `until` as Docker takes it: a UNIX time, RFC 3339, or a duration before now ("10m", "2h30m"). */
+export function untilToNs(v: string): bigint {
+  if (/^\d+(\.\d+)?$/.test(v)) return BigInt(Math.round(Number(v) * 1e9));
+  const dur = /^(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?$/.exec(v);
+  if (dur && v) {
+    const ms = (Number(dur[1] ?? 0) * 3600 + Number(dur[2] ?? 0) * 60 + Number(dur[3] ?? 0)) * 1000;
+    return BigInt(Date.now() - ms) * 1_000_000n;
+  }
+  const t = Date.parse(v);
+  if (Number.isNaN(t)) throw new InvalidParameterError(`invalid filter 'until=${v}'`);
+  return BigInt(t) * 1_000_000n;
+}

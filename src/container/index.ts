@@ -1,14 +1,18 @@
 export type { ImageRunConfig } from "./config.ts";
 export type {
   AttachedStdio,
+  ContainerServiceOptions,
   ExitInfo,
   ImageBackend,
   LogEntry,
   LogReader,
   NetworkBackend,
   NetworkSetup,
+  RunMount,
   RuntimeBackend,
+  SpecFactory,
 } from "./deps.ts";
 export type { ExecCreateRequest, ExecInspect } from "./exec.ts";
 export type { ContainerRecord, ContainerStateDoc } from "./model.ts";
-export { ContainerService, type ContainerServiceOptions, type SpecFactory, signalNumber } from "./service.ts";
+export { ContainerService } from "./service.ts";
+export { signalNumber } from "./signals.ts";

@@ -1,0 +1,105 @@
+import { mkdir } from "node:fs/promises";
+import { join } from "node:path";
+import type { ContainerCreateRequest } from "../api/types.ts";
+import { InvalidParameterError } from "../errdefs/index.ts";
+import { newId, nowRfc3339, shortId } from "../util/index.ts";
+import { commandOf, mergeImageConfig, validateHostConfig } from "./config.ts";
+import { type ContainerRecord, initialState } from "./model.ts";
+import type { StoredMount } from "./mounts.ts";
+import { normalizeName } from "./names.ts";
+import { Container, type Registry } from "./registry.ts";
+import type { Storage } from "./storage.ts";
+
+/** POST /containers/create: validates, merges the image's config, creates volumes and network records. */
+export async function createContainer(
+  deps: { registry: Registry; storage: Storage },
+  req: ContainerCreateRequest,
+  opts: { name?: string },
+): Promise<{ Id: string; Warnings: string[] }> {
+  const { registry: r, storage } = deps;
+  if (!req || typeof req !== "object")
+    throw new InvalidParameterError("config cannot be empty in order to create a container");
+  if (!req.Image) throw new InvalidParameterError("No command specified");
+  const hostConfig = req.HostConfig ?? {};
+  validateHostConfig(hostConfig);
+  const id = newId();
+  const name = opts.name ? normalizeName(opts.name) : r.index.generateName();
+  r.index.reserveName(name, id);
+  let mounts: StoredMount[] = [];
+  let warnings: string[] = [];
+  try {
+    const image = await r.o.images.resolve(req.Image);
+    const { HostConfig: _h, NetworkingConfig: _n, ...cfgIn } = req;
+    const config = mergeImageConfig(cfgIn, image.config);
+    config.Image = req.Image;
+    config.Hostname = req.Hostname || shortId(id);
+    config.Domainname = req.Domainname ?? "";
+    config.AttachStdin ??= false;
+    config.AttachStdout ??= false;
+    config.AttachStderr ??= false;
+    config.Tty ??= false;
+    config.OpenStdin ??= false;
+    config.StdinOnce ??= false;
+    config.Cmd ??= undefined;
+    const { path, args } = commandOf(config);
+    const net = await r.o.network.createContainer({
+      id,
+      name,
+      hostname: req.Hostname ?? "",
+      hostConfig,
+      exposedPorts: config.ExposedPorts,
+      networking: req.NetworkingConfig,
+    });
+    config.Hostname = net.hostname;
+    warnings = net.warnings;
+    mounts = await storage.createMounts(id, config, hostConfig);
+    const dir = r.dir(id);
+    const record: ContainerRecord = {
+      Id: id,
+      Name: name,
+      Created: nowRfc3339(),
+      Path: path,
+      Args: args,
+      Config: config,
+      HostConfig: withHostDefaults(hostConfig),
+      Image: image.id,
+      LogPath: join(dir, "container.log"),
+      HostnamePath: join(dir, "hostname"),
+      HostsPath: join(dir, "hosts"),
+      ResolvConfPath: join(dir, "resolv.conf"),
+      MountPoints: mounts,
+    };
+    await mkdir(dir, { recursive: true, mode: 0o710 });
+    const state = initialState();
+    // state first: a record without state.json loads as "created", one without container.json is dropped.
+    await r.store.putDoc(id, "state.json", state);
+    await r.store.put(id, record);
+    const c = new Container(record, state);
+    r.index.add(id, name, c);
+    r.o.images.retain(image.id);
+    r.emit(c, "create");
+    return { Id: id, Warnings: warnings };
+  } catch (e) {
+    r.index.releaseName(name);
+    await r.o.network.forget(id).catch(() => undefined);
+    await storage.releaseVolumes(id, { removeAnonymous: true, mounts });
+    await r.store.remove(id).catch(() => undefined);
+    throw e;
+  }
+}
+
+/** Docker's defaults for fields the CLI may leave out, as inspect shows them. */
+function withHostDefaults(
+  hc: ContainerCreateRequest["HostConfig"] & object,
+): NonNullable<ContainerCreateRequest["HostConfig"]> {
+  return {
+    ...hc,
+    NetworkMode: hc.NetworkMode || "bridge",
+    RestartPolicy: hc.RestartPolicy ?? { Name: "no", MaximumRetryCount: 0 },
+    LogConfig: hc.LogConfig?.Type ? hc.LogConfig : { Type: "k8s-file", Config: hc.LogConfig?.Config ?? {} },
+    ShmSize: hc.ShmSize || 64 * 1024 * 1024,
+    AutoRemove: hc.AutoRemove ?? false,
+    Privileged: hc.Privileged ?? false,
+    ReadonlyRootfs: hc.ReadonlyRootfs ?? false,
+  };
+}

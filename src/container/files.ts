@@ -1,0 +1,82 @@
+import type { Readable } from "node:stream";
+import { finished } from "node:stream/promises";
+import { type ContainerFs, type PathStat, readArchive, statPath, writeArchive } from "./archive.ts";
+import type { Container, Registry } from "./registry.ts";
+import type { Storage } from "./storage.ts";
+
+/** Operations on a container's filesystem from outside: `docker cp` both ways. */
+export class ContainerFiles {
+  readonly #r: Registry;
+  readonly #s: Storage;
+
+  constructor(deps: { registry: Registry; storage: Storage }) {
+    this.#r = deps.registry;
+    this.#s = deps.storage;
+  }
+
+  /** Runs `fn` with the container's filesystem mounted, mounting it for the call when the container is stopped. */
+  async #withFs<T>(
+    c: Container,
+    fn: (fs: ContainerFs) => Promise<T>,
+    opts: { holdUntil?: (r: T) => Promise<unknown> } = {},
+  ): Promise<T> {
+    const wasMounted = c.mounted;
+    const rootfs = await this.#s.prepareRootfs(c);
+    const release = () => {
+      if (!wasMounted && !c.state.State.Running) void this.#s.unmountRootfs(c);
+    };
+    const fs: ContainerFs = {
+      rootfs,
+      readonlyRootfs: !!c.record.HostConfig.ReadonlyRootfs,
+      mounts: [
+        // The engine's /etc files are bind mounts too: cp sees their content, not the image's.
+        { destination: "/etc/hostname", source: c.record.HostnamePath, rw: true },
+        { destination: "/etc/hosts", source: c.record.HostsPath, rw: true },
+        { destination: "/etc/resolv.conf", source: c.record.ResolvConfPath, rw: true },
+        ...c.record.MountPoints.filter((m) => m.Type !== "tmpfs").map((m) => ({
+          destination: m.Destination,
+          source: m.Source,
+          rw: m.RW,
+        })),
+      ],
+    };
+    let result: T;
+    try {
+      result = await fn(fs);
+    } catch (e) {
+      release();
+      throw e;
+    }
+    if (opts.holdUntil) void opts.holdUntil(result).finally(release);
+    else release();
+    return result;
+  }
+
+  /** HEAD /containers/{id}/archive */
+  archiveStat(ref: string, path: string): Promise<PathStat> {
+    const c = this.#r.get(ref);
+    return this.#withFs(c, (fs) => statPath(fs, path, c.shortName));
+  }
+
+  /** GET /containers/{id}/archive */
+  async archiveGet(ref: string, path: string): Promise<{ stat: PathStat; tar: Readable }> {
+    const c = this.#r.get(ref);
+    const r = await this.#withFs(c, (fs) => readArchive(fs, path, c.shortName), {
+      holdUntil: (res) => finished(res.tar).catch(() => undefined),
+    });
+    this.#r.emit(c, "archive-path");
+    return r;
+  }
+
+  /** PUT /containers/{id}/archive */
+  async archivePut(
+    ref: string,
+    path: string,
+    body: Readable,
+    opts: { copyUidGid: boolean; noOverwriteDirNonDir: boolean },
+  ): Promise<void> {
+    const c = this.#r.get(ref);
+    await this.#withFs(c, (fs) => writeArchive(fs, path, body, { ...opts, containerName: c.shortName }));
+    this.#r.emit(c, "extract-to-dir");
+  }
+}

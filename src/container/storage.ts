@@ -1,0 +1,140 @@
+import { mkdir, readFile, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import type { ContainerCreateRequest } from "../api/types.ts";
+import { log, shortId } from "../util/index.ts";
+import type { NetworkSetup, RunMount } from "./deps.ts";
+import { hostsFile, resolvConf } from "./etcfiles.ts";
+import { collectMounts, parseVolumesFrom, type StoredMount } from "./mounts.ts";
+import type { Container, Registry } from "./registry.ts";
+import { copyUpIfEmpty, prepareBindSource } from "./volumes.ts";
+
+/** A container's filesystem around a run: the overlay rootfs, its volumes and binds, the engine's /etc files. */
+export class Storage {
+  readonly #r: Registry;
+
+  constructor(registry: Registry) {
+    this.#r = registry;
+  }
+
+  /** Parses the mounts of a new container and creates the volumes they name (Docker creates them at create). */
+  async createMounts(
+    id: string,
+    cfg: ContainerCreateRequest,
+    hc: NonNullable<ContainerCreateRequest["HostConfig"]>,
+  ): Promise<StoredMount[]> {
+    const inherited: StoredMount[] = [];
+    for (const spec of hc.VolumesFrom ?? []) {
+      const { ref, mode } = parseVolumesFrom(spec);
+      for (const m of this.#r.get(ref).record.MountPoints)
+        inherited.push({ ...m, RW: mode ? mode === "rw" : m.RW, CopyUp: false });
+    }
+    const mounts = collectMounts(cfg, hc, inherited);
+    const volumes = this.#r.o.volumes;
+    for (const m of mounts) {
+      if (m.Type === "bind" && !m.CreateHostPath) await prepareBindSource(m);
+      if (m.Type !== "volume") continue;
+      const vol = m.Name ? (await volumes.create({ Name: m.Name })).volume : await volumes.createAnonymous();
+      m.Name = vol.Name;
+      m.Source = vol.Mountpoint;
+      volumes.use(vol.Name, id);
+    }
+    return mounts;
+  }
+
+  /** Drops a container's claim on its volumes, removing its anonymous ones when asked. */
+  async releaseVolumes(id: string, opts: { removeAnonymous: boolean; mounts: StoredMount[] }): Promise<void> {
+    const volumes = this.#r.o.volumes;
+    for (const m of opts.mounts) {
+      if (m.Type !== "volume" || !m.Name) continue;
+      volumes.release(m.Name, id);
+      if (opts.removeAnonymous && volumes.isAnonymous(m.Name))
+        await volumes
+          .remove(m.Name)
+          .catch((e) => log("warn", "removing anonymous volume failed", { name: m.Name, err: e }));
+    }
+  }
+
+  /** Host paths and options of a container's volumes, binds and tmpfs mounts, ready for the spec. */
+  async runMounts(c: Container, rootfs: string): Promise<RunMount[]> {
+    const out: RunMount[] = [];
+    for (const m of c.record.MountPoints) {
+      const propagation = (m.Propagation || "rprivate") as RunMount["propagation"];
+      if (m.Type === "tmpfs") {
+        out.push({
+          source: "tmpfs",
+          destination: m.Destination,
+          type: "tmpfs",
+          readonly: !m.RW,
+          options: ["nosuid", "nodev", "noexec", ...(m.TmpfsOptions ?? [])],
+        });
+        continue;
+      }
+      let source = m.Source;
+      if (m.Type === "volume" && m.Name) {
+        source = await this.#r.o.volumes.mountpoint(m.Name);
+        if (m.CopyUp) await copyUpIfEmpty({ rootfs, destination: m.Destination, volume: source });
+      } else if (m.CreateHostPath) await prepareBindSource(m, { create: true });
+      out.push({ source, destination: m.Destination, readonly: !m.RW, propagation });
+    }
+    return out;
+  }
+
+  /** Mounts the container's overlay rootfs unless it is mounted; returns the merged dir. */
+  async prepareRootfs(c: Container): Promise<string> {
+    const dir = this.#r.dir(c.id);
+    const rootfs = join(dir, "merged");
+    if (!c.mounted) {
+      await Promise.all(["upper", "work", "merged"].map((d) => mkdir(join(dir, d), { recursive: true })));
+      await this.#r.o.images.mountRootfs({
+        imageId: c.record.Image,
+        upperDir: join(dir, "upper"),
+        workDir: join(dir, "work"),
+        target: rootfs,
+      });
+      c.mounted = true;
+    }
+    return rootfs;
+  }
+
+  /** Unmounts the overlay rootfs; failures are logged, not thrown. */
+  async unmountRootfs(c: Container): Promise<void> {
+    if (!c.mounted) return;
+    try {
+      await this.#r.o.images.unmountRootfs(join(this.#r.dir(c.id), "merged"));
+    } catch (e) {
+      log("warn", "unmount failed", { id: c.id, err: e });
+    }
+    c.mounted = false;
+  }
+
+  /** Lets device-backed volumes go once the run ends. */
+  unmountVolumes(c: Container): void {
+    for (const m of c.record.MountPoints)
+      if (m.Type === "volume" && m.Name) this.#r.o.volumes.unmount(m.Name);
+  }
+
+  /** Writes /etc/hostname, /etc/hosts and /etc/resolv.conf for a run and returns their bind mounts. */
+  async writeEtcFiles(c: Container, net: NetworkSetup): Promise<{ source: string; destination: string }[]> {
+    const r = c.record;
+    const hc = r.HostConfig;
+    const hostname = r.Config.Hostname ?? shortId(c.id);
+    const base = net.host ? await readFile("/etc/hosts", "utf8").catch(() => "") : undefined;
+    const extra = [...(hc.ExtraHosts ?? []), ...(net.extraHosts ?? [])];
+    const dns = net.nameservers ?? hc.Dns;
+    await Promise.all([
+      writeFile(r.HostnamePath, `${hostname}\n`),
+      writeFile(
+        r.HostsPath,
+        hostsFile({ hostname, domainname: r.Config.Domainname, ip: net.ip, extra, base }),
+      ),
+      resolvConf({ dns, dnsSearch: hc.DnsSearch, dnsOptions: hc.DnsOptions, keepLoopback: net.host }).then(
+        (t) => writeFile(r.ResolvConfPath, t),
+      ),
+    ]);
+    return [
+      { source: r.ResolvConfPath, destination: "/etc/resolv.conf" },
+      { source: r.HostnamePath, destination: "/etc/hostname" },
+      { source: r.HostsPath, destination: "/etc/hosts" },
+    ];
+  }
+}

@@ -17,6 +17,10 @@ export interface DaemonConfig {
   /** Parent cgroup of this daemon's containers; derived from the exec root so two daemons never share one. */
   cgroupParent: string;
   tls?: { cert: string; key: string; ca?: string; verify: boolean };
+  /** Registries spoken to over plain HTTP besides loopback ones (`host[:port]` or CIDR). */
+  insecureRegistries: string[];
+  /** Mirrors for names without a registry host. */
+  registryMirrors: string[];
 }
 
 /** Usage text of `wharf daemon`. */
@@ -39,6 +43,8 @@ Options:
       --tlskey string        Path to TLS key file
       --tlscacert string     Trust certs signed only by this CA
       --tlsverify            Use TLS and verify the remote
+      --insecure-registry list  Registries (host[:port] or CIDR) reached over plain HTTP
+      --registry-mirror list    Registry URLs that serve names given without a registry host
 `;
 
 /** Parses `wharf daemon` flags; bad values are InvalidParameterErrors so start-up fails fast. */
@@ -62,6 +68,8 @@ export function parseDaemonFlags(argv: string[]): DaemonConfig | "help" {
       tlskey: { type: "string" },
       tlscacert: { type: "string" },
       tlsverify: { type: "boolean" },
+      "insecure-registry": { type: "string", multiple: true },
+      "registry-mirror": { type: "string", multiple: true },
       help: { type: "boolean", short: "h" },
     },
   });
@@ -100,5 +108,10 @@ export function parseDaemonFlags(argv: string[]): DaemonConfig | "help" {
     conmon: values.conmon ?? "conmon",
     cgroupParent,
     tls,
+    insecureRegistries: values["insecure-registry"] ?? [],
+    registryMirrors: (values["registry-mirror"] ?? []).map((m) => {
+      if (!/^https?:\/\/[^/]+\/?$/.test(m)) throw new InvalidParameterError(`invalid mirror URL: ${m}`);
+      return m.replace(/\/+$/, "");
+    }),
   };
 }

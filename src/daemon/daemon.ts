@@ -7,12 +7,14 @@ import { promisify } from "node:util";
 import { API_VERSION, MIN_API_VERSION, Router } from "../api/router.ts";
 import { containerRoutes } from "../api/routes/containers.ts";
 import { execRoutes } from "../api/routes/exec.ts";
+import { distributionRoutes } from "../api/routes/distribution.ts";
 import { imageRoutes } from "../api/routes/images.ts";
 import { networkRoutes } from "../api/routes/networks.ts";
 import { systemRoutes } from "../api/routes/system.ts";
 import { volumeRoutes } from "../api/routes/volumes.ts";
 import { ApiServer } from "../api/server.ts";
 import { ContainerService, type SpecFactory } from "../container/index.ts";
+import { decodeAuthHeader } from "../distribution/index.ts";
 import { createImageService } from "../image/index.ts";
 import { type ContainerLookup, NetworkService } from "../network/index.ts";
 import {
@@ -176,7 +178,12 @@ export async function startDaemon(cfg: DaemonConfig): Promise<Daemon> {
   await mkdir(tmpDir, { recursive: true });
 
   const events = new EventBus();
-  const images = createImageService({ dataRoot: cfg.dataRoot, tmpDir, events: events.emit });
+  const images = createImageService({
+    dataRoot: cfg.dataRoot,
+    tmpDir,
+    events: events.emit,
+    registries: { insecure: cfg.insecureRegistries, mirrors: cfg.registryMirrors },
+  });
   const volumes = new VolumeService({ root: join(cfg.dataRoot, "volumes"), tmpDir, events: events.emit });
   const runtime = createRuntime({ execRoot: cfg.execRoot, runtimePath: cfg.runtime, conmonPath: cfg.conmon });
   const networks = new NetworkService({
@@ -260,6 +267,17 @@ export async function startDaemon(cfg: DaemonConfig): Promise<Daemon> {
       tag: (src, repo, tag) => images.tag(src, repo, tag),
       history: (ref) => images.history(ref),
       remove: (ref, o) => images.remove(ref, { ...o, inUse: (imageId) => containers.imageUse(imageId) }),
+      pull: (from, o) => images.pull(from, { ...o, auth: decodeAuthHeader(o.auth) }),
+    }),
+  );
+  router.add(
+    distributionRoutes({
+      pull: (from, o) => images.pull(from, { ...o, auth: decodeAuthHeader(o.auth) }),
+      push: (name, o) => images.push(name, { ...o, auth: decodeAuthHeader(o.auth) }),
+      login: (a) => images.login(a.serveraddress ?? "", { username: a.username, password: a.password }),
+      save: (names) => images.save(names),
+      load: (tar) => images.load(tar),
+      prune: (filters) => images.prune({ filters, inUse: (imageId) => containers.imageUse(imageId) }),
     }),
   );
 

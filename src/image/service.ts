@@ -2,10 +2,19 @@ import { join } from "node:path";
 import type { Readable } from "node:stream";
 import zlib from "node:zlib";
 import { type ContentStore, FsContentStore } from "../content/index.ts";
+import {
+  type Credentials,
+  RegistryClient,
+  type RegistrySettings,
+  registryBase,
+} from "../distribution/index.ts";
 import { InvalidParameterError, NotFoundError } from "../errdefs/index.ts";
 import { FsLayerStore, type LayerStore, sniffCompression } from "../layer/index.ts";
 import { log, nowNs, nowRfc3339, rfc3339Nano, stripDigestAlgo } from "../util/index.ts";
+import { type ArchiveHost, loadImages, saveImages } from "./archive.ts";
 import { applyChanges } from "./changes.ts";
+import { type PullOptions, pullImage } from "./pull.ts";
+import { type PushOptions, pushImage } from "./push.ts";
 import { type ImageRecord, ImageRecords, type LayerRef } from "./records.ts";
 import {
   familiarMatch,
@@ -48,6 +57,8 @@ export interface ImageServiceOptions {
   events?: ImageEventSink;
   content?: ContentStore;
   layers?: LayerStore;
+  /** Plain-HTTP registries and mirrors (`--insecure-registry`, `--registry-mirror`). */
+  registries?: RegistrySettings;
 }
 
 /** Builds the image service over `<dataRoot>/{content,layers,images}`. */
@@ -66,6 +77,8 @@ export class LocalImageService implements ImageService {
   /** Containers holding each image (re-asserted by the container service at start-up). */
   private readonly holds = new Map<string, number>();
   private readonly events: ImageEventSink;
+  private readonly registries: RegistrySettings;
+  private readonly tmpDir: string;
   private queue: Promise<unknown> = Promise.resolve();
 
   constructor(opts: ImageServiceOptions) {
@@ -74,6 +87,8 @@ export class LocalImageService implements ImageService {
     this.layers = opts.layers ?? new FsLayerStore(opts.dataRoot);
     this.records = new ImageRecords(join(opts.dataRoot, "images"), tmpDir);
     this.events = opts.events ?? (() => {});
+    this.registries = opts.registries ?? { insecure: [], mirrors: [] };
+    this.tmpDir = tmpDir;
   }
 
   async init(): Promise<void> {
@@ -350,9 +365,10 @@ export class LocalImageService implements ImageService {
   async commitImage(
     config: OciImageConfig,
     layers: LayerRef[],
-    opts: { parent?: string } = {},
+    opts: { parent?: string; configBytes?: Buffer; manifestBytes?: Buffer } = {},
   ): Promise<string> {
-    const configBytes = Buffer.from(JSON.stringify(config));
+    // Pulled and loaded images keep their config bytes as they came: the image ID is their digest.
+    const configBytes = opts.configBytes ?? Buffer.from(JSON.stringify(config));
     const cfgBlob = await this.content.writeBlob(configBytes);
     const manifest = {
       schemaVersion: 2,
@@ -360,7 +376,7 @@ export class LocalImageService implements ImageService {
       config: { mediaType: MediaTypes.config, digest: cfgBlob.digest, size: cfgBlob.size },
       layers: layers.map((l) => ({ mediaType: l.mediaType, digest: l.digest, size: l.size })),
     };
-    const manifestBlob = await this.content.writeBlob(JSON.stringify(manifest));
+    const manifestBlob = await this.content.writeBlob(opts.manifestBytes ?? JSON.stringify(manifest));
     const id = cfgBlob.digest;
     await this.locked(async () => {
       const existing = this.records.get(id);
@@ -382,6 +398,184 @@ export class LocalImageService implements ImageService {
       this.configs.set(id, config);
     });
     return id;
+  }
+
+  /** `POST /images/create?fromImage=`: pulls from a registry; progress goes to `opts.progress`. */
+  async pull(fromImage: string, opts: PullOptions): Promise<string> {
+    const id = await pullImage(
+      {
+        content: this.content,
+        layers: this.layers,
+        settings: this.registries,
+        commit: (c) =>
+          this.commitImage(c.config, c.layers, {
+            configBytes: c.configBytes,
+            manifestBytes: c.manifestBytes,
+          }),
+        setRef: (ref, imageId) => this.locked(() => this.setTag(ref, imageId)),
+        lookup: (ref) => this.records.lookup(ref),
+        blobInUse: (d) => this.blobInUse(d),
+      },
+      fromImage,
+      opts,
+    );
+    this.emit("pull", id, fromImage);
+    return id;
+  }
+
+  /** `POST /images/{name}/push`. */
+  async push(name: string, opts: PushOptions): Promise<void> {
+    await pushImage(
+      {
+        content: this.content,
+        settings: this.registries,
+        tagsOf: (ref) => {
+          const repo = `${ref.domain}/${ref.path}`;
+          const out: { ref: Reference; rec: ImageRecord }[] = [];
+          for (const rec of this.records.all()) {
+            if (rec.ghost) continue;
+            for (const r of this.records.refsOf(rec.id)) {
+              if (`${r.domain}/${r.path}` !== repo || r.tag === undefined) continue;
+              if (ref.tag !== undefined && r.tag !== ref.tag) continue;
+              out.push({ ref: r, rec });
+            }
+          }
+          return out.sort((a, b) => ((a.ref.tag ?? "") < (b.ref.tag ?? "") ? -1 : 1));
+        },
+        mountSources: (domain, digest) => {
+          const out = new Set<string>();
+          for (const rec of this.records.all()) {
+            if (!rec.layers.some((l) => l.digest === digest)) continue;
+            for (const r of this.records.refsOf(rec.id)) if (r.domain === domain && r.digest) out.add(r.path);
+          }
+          return [...out];
+        },
+        manifestOf: (rec) => this.manifestOf(rec),
+        setRef: (ref, id) => this.locked(() => this.records.setRef(ref, id)),
+      },
+      name,
+      opts,
+    );
+    this.emit("push", name);
+  }
+
+  /** `POST /auth`: checks credentials against a registry. */
+  async login(server: string, creds: Credentials): Promise<void> {
+    const host = server.replace(/^https?:\/\//, "").replace(/\/.*$/, "");
+    if (!host || /(^|\.)docker\.io$/.test(host)) {
+      throw new InvalidParameterError(
+        `wharf has no default registry: log in to a registry host (got "${server}")`,
+      );
+    }
+    const base = /^https?:\/\//.test(server)
+      ? server.replace(/\/+$/, "").replace(/\/v[12]\/?$/, "")
+      : registryBase(host, this.registries);
+    await new RegistryClient({ base, repo: "", creds }).checkLogin();
+  }
+
+  /** `GET /images/get`: a tar of the named images (docker-archive with an OCI layout beside it). */
+  save(names: string[]): Readable {
+    const items = names.map((n) => {
+      const rec = this.find(n);
+      const any = parseAny(n);
+      let refs: Reference[] = [];
+      if (any.kind === "named") {
+        const ref = any.ref;
+        refs =
+          ref.tag === undefined && !ref.digest
+            ? this.records
+                .refsOf(rec.id)
+                .filter((r) => r.domain === ref.domain && r.path === ref.path && r.tag)
+            : [withDefaultTag(ref)];
+      }
+      return { rec, refs };
+    });
+    return saveImages(this.archiveHost(), items);
+  }
+
+  /** `POST /images/load`: returns the "Loaded image" lines. */
+  async load(tar: Readable): Promise<string[]> {
+    const lines = await loadImages(this.archiveHost(), tar);
+    return lines;
+  }
+
+  /** `POST /images/prune`: dangling images (all unused ones with `all`), not used by containers. */
+  async prune(opts: {
+    all?: boolean;
+    filters?: Record<string, string[]>;
+    inUse?: RemoveOptions["inUse"];
+  }): Promise<{ ImagesDeleted: ImageDeleteResponseItem[]; SpaceReclaimed: number }> {
+    const filters = opts.filters ?? {};
+    for (const k of Object.keys(filters)) {
+      if (!["dangling", "label", "label!", "until"].includes(k))
+        throw new InvalidParameterError(`invalid filter '${k}'`);
+    }
+    const all = opts.all || (filters.dangling ?? []).some((v) => v === "false" || v === "0");
+    const until = filters.until?.length ? parseFilterTime(filters.until[0], nowNs()) : undefined;
+    const parents = new Set(
+      this.records
+        .all()
+        .map((r) => r.parent)
+        .filter(Boolean),
+    );
+    const deleted: ImageDeleteResponseItem[] = [];
+    let reclaimed = 0;
+    for (const rec of this.records.all()) {
+      if (rec.ghost || opts.inUse?.(rec.id) || (this.holds.get(rec.id) ?? 0) > 0) continue;
+      const refs = this.records.refsOf(rec.id).filter((r) => r.tag !== undefined);
+      if (!all && (refs.length || parents.has(rec.id))) continue;
+      const cfg = this.configs.get(rec.id);
+      if (until !== undefined && cfg && createdNs(cfg) > until) continue;
+      if (filters.label?.length && !matchLabels(filters.label, cfg?.config?.Labels)) continue;
+      if (filters["label!"]?.length && matchLabels(filters["label!"], cfg?.config?.Labels)) continue;
+      const before = this.layers.list().reduce((n, l) => n + l.size, 0);
+      try {
+        deleted.push(...(await this.remove(rec.id, { force: all, inUse: opts.inUse })));
+      } catch (e) {
+        // A child image or a container appeared meanwhile: skip it, as Docker does.
+        log("debug", "image prune: skipping", { id: rec.id, err: e });
+        continue;
+      }
+      reclaimed += Math.max(0, before - this.layers.list().reduce((n, l) => n + l.size, 0));
+    }
+    return { ImagesDeleted: deleted, SpaceReclaimed: reclaimed };
+  }
+
+  /** The manifest an image was pulled with, or one made from its record (built, imported, loaded). */
+  private async manifestOf(rec: ImageRecord): Promise<{ bytes: Buffer; mediaType: string }> {
+    if (rec.manifestDigest && (await this.content.has(rec.manifestDigest))) {
+      const bytes = await this.content.read(rec.manifestDigest);
+      const mt =
+        (JSON.parse(bytes.toString("utf8")) as { mediaType?: string }).mediaType ?? MediaTypes.manifest;
+      return { bytes, mediaType: mt };
+    }
+    const size = (await this.content.info(rec.id)).size;
+    const manifest = {
+      schemaVersion: 2,
+      mediaType: MediaTypes.manifest,
+      config: { mediaType: MediaTypes.config, digest: rec.id, size },
+      layers: rec.layers.map((l) => ({ mediaType: l.mediaType, digest: l.digest, size: l.size })),
+    };
+    return { bytes: Buffer.from(JSON.stringify(manifest)), mediaType: MediaTypes.manifest };
+  }
+
+  private archiveHost(): ArchiveHost {
+    return {
+      content: this.content,
+      layers: this.layers,
+      tmpDir: this.tmpDir,
+      manifestOf: (rec) => this.manifestOf(rec),
+      commit: (c) => this.commitImage(c.config, c.layers, { configBytes: c.configBytes }),
+      setRef: (ref, id) => this.locked(() => this.setTag(ref, id)),
+    };
+  }
+
+  private blobInUse(digest: string): boolean {
+    return this.records
+      .all()
+      .some(
+        (r) => r.id === digest || r.manifestDigest === digest || r.layers.some((l) => l.digest === digest),
+      );
   }
 
   /** The image a name, reference, full ID or unique ID prefix designates (Docker's GetImage). */

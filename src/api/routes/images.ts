@@ -3,6 +3,7 @@ import { InvalidParameterError, NotFoundError } from "../../errdefs/index.ts";
 import { qBool, qFilters } from "../query.ts";
 import type { Route } from "../router.ts";
 import type { HistoryResponseItem, ImageDeleteResponseItem, ImageInspect, ImageSummary } from "../types.ts";
+import { type DistributionBackend, progressStream } from "./distribution.ts";
 
 /** What the image routes need from the image service. */
 export interface ImageBackend {
@@ -19,6 +20,8 @@ export interface ImageBackend {
   tag(source: string, repo: string, tag?: string): Promise<void>;
   remove(ref: string, opts: { force?: boolean; noprune?: boolean }): Promise<ImageDeleteResponseItem[]>;
   history(ref: string): Promise<HistoryResponseItem[]>;
+  /** Registry pulls (`fromImage`); without it they are refused. */
+  pull?: DistributionBackend["pull"];
 }
 
 /** Routes of /images. */
@@ -33,6 +36,19 @@ export function imageRoutes(b: ImageBackend): Route[] {
         const fromImage = q.get("fromImage");
         if (fromSrc === null && !fromImage)
           throw new InvalidParameterError("either fromSrc or fromImage must be given");
+        if (fromImage && b.pull) {
+          const pull = b.pull;
+          const auth = ctx.headers["x-registry-auth"];
+          await progressStream(ctx, async (progress) => {
+            await pull(fromImage, {
+              tag: q.get("tag") || undefined,
+              platform: q.get("platform") || undefined,
+              auth: Array.isArray(auth) ? auth[0] : auth,
+              progress,
+            });
+          });
+          return;
+        }
         if (fromImage) {
           // Registry pulls arrive with the distribution work; say so in Docker's "not found" shape.
           const ref = q.get("tag") ? `${fromImage}:${q.get("tag")}` : fromImage;

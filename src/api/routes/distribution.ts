@@ -1,0 +1,132 @@
+import type { Readable } from "node:stream";
+import { qFilters } from "../query.ts";
+import type { RequestContext, Route } from "../router.ts";
+import type { AuthConfig, ImageDeleteResponseItem } from "../types.ts";
+
+/** One progress line of pull/push, as Docker streams them. */
+export interface ProgressLine {
+  id?: string;
+  status?: string;
+  progressDetail?: { current?: number; total?: number };
+  progress?: string;
+  aux?: Record<string, unknown>;
+}
+
+/** What the distribution routes need from the image service. */
+export interface DistributionBackend {
+  pull(
+    fromImage: string,
+    opts: { tag?: string; platform?: string; auth?: string; progress: (m: ProgressLine) => void },
+  ): Promise<string>;
+  push(
+    name: string,
+    opts: { tag?: string; auth?: string; progress: (m: ProgressLine) => void },
+  ): Promise<void>;
+  login(auth: AuthConfig): Promise<void>;
+  save(names: string[]): Readable;
+  load(tar: Readable): Promise<string[]>;
+  prune(
+    filters: Record<string, string[]>,
+  ): Promise<{ ImagesDeleted: ImageDeleteResponseItem[]; SpaceReclaimed: number }>;
+}
+
+/**
+ * Runs a pull or push with its progress as JSON lines. The response starts with the first line, so a failure
+ * before any progress (bad name, unknown manifest, refused credentials) is an ordinary HTTP error the CLI
+ * shows as "Error response from daemon"; later failures become an `errorDetail` line, as with dockerd.
+ */
+export async function progressStream(
+  ctx: RequestContext,
+  run: (progress: (m: ProgressLine) => void) => Promise<void>,
+): Promise<void> {
+  let out: ReturnType<RequestContext["startStream"]> | undefined;
+  const write = (m: ProgressLine | Record<string, unknown>) => {
+    out ??= ctx.startStream("application/json");
+    if (!out.writableEnded) out.write(`${JSON.stringify(m)}\n`);
+  };
+  try {
+    await run(write);
+  } catch (e) {
+    if (!out) throw e;
+    const message = e instanceof Error ? e.message : String(e);
+    write({ errorDetail: { message }, error: message });
+  }
+  out ??= ctx.startStream("application/json");
+  out.end();
+}
+
+/** Routes of pull, push, login, save, load and prune. */
+export function distributionRoutes(b: DistributionBackend): Route[] {
+  return [
+    {
+      method: "POST",
+      path: "/images/{name*}/push",
+      handler: (ctx) =>
+        progressStream(ctx, (progress) =>
+          b.push(ctx.params.name, {
+            tag: ctx.query.get("tag") || undefined,
+            auth: header(ctx, "x-registry-auth"),
+            progress,
+          }),
+        ),
+    },
+    {
+      method: "POST",
+      path: "/auth",
+      handler: async (ctx) => {
+        const auth = (await ctx.jsonBody<AuthConfig>()) ?? {};
+        await b.login(auth);
+        ctx.sendJson(200, { Status: "Login Succeeded", IdentityToken: "" });
+      },
+    },
+    {
+      method: "GET",
+      path: "/images/get",
+      handler: (ctx) => sendTar(ctx, b.save(ctx.query.getAll("names").filter(Boolean))),
+    },
+    {
+      method: "GET",
+      path: "/images/{name*}/get",
+      handler: (ctx) => sendTar(ctx, b.save([ctx.params.name])),
+    },
+    {
+      method: "POST",
+      path: "/images/load",
+      handler: async (ctx) => {
+        const lines = await b.load(ctx.bodyStream() as Readable);
+        const out = ctx.startStream("application/json");
+        for (const l of lines) out.write(`${JSON.stringify({ stream: `${l}\n` })}\n`);
+        out.end();
+      },
+    },
+    {
+      method: "POST",
+      path: "/images/prune",
+      handler: async (ctx) => ctx.sendJson(200, await b.prune(qFilters(ctx.query))),
+    },
+  ];
+}
+
+function header(ctx: RequestContext, name: string): string | undefined {
+  const v = ctx.headers[name];
+  return Array.isArray(v) ? v[0] : v;
+}
+
+async function sendTar(ctx: RequestContext, tar: Readable): Promise<void> {
+  // Read the first chunk before answering, so a missing image is a 404 and not a broken tar.
+  const first = await new Promise<Buffer | null>((resolve, reject) => {
+    tar.once("error", reject);
+    tar.once("readable", () => resolve((tar.read() as Buffer | null) ?? null));
+    tar.once("end", () => resolve(null));
+  });
+  const out = ctx.startStream("application/x-tar");
+  if (first) out.write(first);
+  tar.pipe(out as NodeJS.WritableStream);
+  await new Promise<void>((resolve) => {
+    tar.once("end", resolve);
+    tar.once("error", () => {
+      (out as unknown as { destroy(): void }).destroy();
+      resolve();
+    });
+  });
+}

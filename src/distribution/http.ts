@@ -1,0 +1,67 @@
+import http, { type IncomingHttpHeaders, type IncomingMessage } from "node:http";
+import https from "node:https";
+import type { Readable } from "node:stream";
+
+/** A response: status, headers and the body stream (the caller must consume or destroy it). */
+export interface HttpResponse {
+  status: number;
+  headers: IncomingHttpHeaders;
+  body: IncomingMessage;
+}
+
+/** One request options set. */
+export interface HttpRequest {
+  method: string;
+  url: string;
+  headers?: Record<string, string>;
+  body?: Buffer | Readable;
+  signal?: AbortSignal;
+}
+
+// Keep connections open between the many small registry requests of one pull or push.
+const agents = {
+  http: new http.Agent({ keepAlive: true, maxSockets: 16 }),
+  https: new https.Agent({ keepAlive: true, maxSockets: 16 }),
+};
+
+/** Sends a request; redirects are returned, not followed. */
+export function send(req: HttpRequest): Promise<HttpResponse> {
+  const u = new URL(req.url);
+  const secure = u.protocol === "https:";
+  const mod = secure ? https : http;
+  return new Promise((resolve, reject) => {
+    const r = mod.request(
+      u,
+      {
+        method: req.method,
+        headers: { "User-Agent": "wharf", ...req.headers },
+        agent: secure ? agents.https : agents.http,
+        signal: req.signal,
+      },
+      (res) => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: res }),
+    );
+    r.on("error", reject);
+    const body = req.body;
+    if (body === undefined) r.end();
+    else if (Buffer.isBuffer(body)) r.end(body);
+    else {
+      body.on("error", (e) => r.destroy(e));
+      body.pipe(r);
+    }
+  });
+}
+
+/** Reads a whole (small) body. */
+export async function readAll(res: HttpResponse, limit = 16 << 20): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  let n = 0;
+  for await (const c of res.body as AsyncIterable<Buffer>) {
+    n += c.length;
+    if (n > limit) {
+      res.body.destroy();
+      throw new Error(`response larger than ${limit} bytes`);
+    }
+    chunks.push(c);
+  }
+  return Buffer.concat(chunks);
+}

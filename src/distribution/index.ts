@@ -1,0 +1,19 @@
+export { decodeAuthHeader } from "./auth.ts";
+export {
+  type Credentials,
+  type FetchedManifest,
+  isLoopbackHost,
+  MANIFEST_MEDIA_TYPES,
+  parseChallenge,
+  RegistryClient,
+  type RegistrySettings,
+  registryBase,
+} from "./client.ts";
+export {
+  formatPlatform,
+  hostPlatform,
+  type IndexEntry,
+  type Platform,
+  parsePlatform,
+  selectPlatform,
+} from "./platform.ts";

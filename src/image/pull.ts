@@ -1,0 +1,238 @@
+import type { ContentStore } from "../content/index.ts";
+import {
+  type Credentials,
+  type IndexEntry,
+  MANIFEST_MEDIA_TYPES,
+  parsePlatform,
+  RegistryClient,
+  type RegistrySettings,
+  registryBase,
+  selectPlatform,
+} from "../distribution/index.ts";
+import { InvalidParameterError, NotFoundError } from "../errdefs/index.ts";
+import { chainIds, type LayerInfo, type LayerStore } from "../layer/index.ts";
+import type { LayerRef } from "./records.ts";
+import { DEFAULT_DOMAIN, familiarString, parseNamed, type Reference, withTag } from "./reference.ts";
+import { type ProgressSink, parallel, teeVerified, throttled } from "./transfer.ts";
+import type { OciImageConfig } from "./types.ts";
+
+/** What a pull needs from the image service. */
+export interface PullHost {
+  content: ContentStore;
+  layers: LayerStore;
+  settings: RegistrySettings;
+  /** Stores the image from the bytes as pulled (so its ID is the registry's config digest). */
+  commit(opts: {
+    config: OciImageConfig;
+    configBytes: Buffer;
+    manifestBytes: Buffer;
+    layers: LayerRef[];
+  }): Promise<string>;
+  setRef(ref: Reference, id: string): Promise<void>;
+  /** The image ID a reference points at now. */
+  lookup(ref: Reference): string | undefined;
+  /** Whether some stored image uses the blob (a failed pull must not delete it). */
+  blobInUse(digest: string): boolean;
+}
+
+/** Options of a pull (`POST /images/create?fromImage=`). */
+export interface PullOptions {
+  tag?: string;
+  platform?: string;
+  auth?: Credentials;
+  progress: ProgressSink;
+}
+
+/** Layers downloading at once, as dockerd's default max-concurrent-downloads. */
+const CONCURRENCY = 3;
+
+/** The reference `fromImage` and `tag` name together. */
+export function pullReference(fromImage: string, tag: string | undefined): Reference {
+  let ref = parseNamed(fromImage);
+  if (tag) {
+    if (/^sha256:[a-f0-9]{64}$/.test(tag)) ref = { domain: ref.domain, path: ref.path, digest: tag };
+    else ref = withTag(ref, tag);
+  } else if (!ref.tag && !ref.digest) ref = { ...ref, tag: "latest" };
+  return ref;
+}
+
+/** The registry base URL and repository path a reference is pulled from or pushed to. */
+export function endpointFor(
+  ref: Reference,
+  settings: RegistrySettings,
+  raw: string,
+): { base: string; repo: string } {
+  if (ref.domain === DEFAULT_DOMAIN) {
+    if (!settings.mirrors.length) {
+      throw new InvalidParameterError(
+        `"${raw}" names no registry host, and wharf has no default registry: write it as HOST[:PORT]/${ref.path.replace(/^library\//, "")} (for example 127.0.0.1:5000/${ref.path.replace(/^library\//, "")}), or start the daemon with --registry-mirror`,
+      );
+    }
+    return { base: settings.mirrors[0].replace(/\/+$/, ""), repo: ref.path };
+  }
+  return { base: registryBase(ref.domain, settings), repo: ref.path };
+}
+
+/** Pulls an image: manifest (through an index by platform), config, then the layers in parallel. */
+export async function pullImage(h: PullHost, fromImage: string, opts: PullOptions): Promise<string> {
+  const ref = pullReference(fromImage, opts.tag);
+  const want = parsePlatform(opts.platform);
+  const { base, repo } = endpointFor(ref, h.settings, fromImage);
+  const client = new RegistryClient({ base, repo, creds: opts.auth });
+  const name = familiarString(ref);
+  const reference = ref.digest ?? ref.tag ?? "latest";
+  let top = await client.getManifest(reference).catch((e: unknown) => {
+    if (e instanceof NotFoundError && !ref.digest) {
+      throw new NotFoundError(`manifest for ${name} not found: manifest unknown: manifest unknown`, {
+        cause: e,
+      });
+    }
+    throw e;
+  });
+  opts.progress({
+    status: `Pulling from ${familiarString({ domain: ref.domain, path: ref.path })}`,
+    id: reference,
+  });
+  const repoDigest = top.digest;
+  if (top.mediaType === MANIFEST_MEDIA_TYPES.dockerList || top.mediaType === MANIFEST_MEDIA_TYPES.ociIndex) {
+    const index = JSON.parse(top.bytes.toString("utf8")) as { manifests?: IndexEntry[] };
+    const entry = selectPlatform(index.manifests ?? [], want);
+    top = await client.getManifest(entry.digest);
+  }
+  if (top.mediaType !== MANIFEST_MEDIA_TYPES.dockerV2 && top.mediaType !== MANIFEST_MEDIA_TYPES.ociManifest) {
+    throw new InvalidParameterError(`unsupported manifest media type ${top.mediaType || "(none)"}`);
+  }
+  const manifest = JSON.parse(top.bytes.toString("utf8")) as {
+    config: { digest: string; size: number };
+    layers: { digest: string; size: number; mediaType: string; urls?: string[] }[];
+  };
+  const { stream: cfgStream } = await client.getBlob(manifest.config.digest);
+  const cfgChunks: Buffer[] = [];
+  for await (const c of cfgStream as AsyncIterable<Buffer>) cfgChunks.push(c);
+  const configBytes = Buffer.concat(cfgChunks);
+  await h.content.writeBlob(configBytes, manifest.config.digest);
+  const config = JSON.parse(configBytes.toString("utf8")) as OciImageConfig;
+  const diffIds = config.rootfs?.diff_ids ?? [];
+  if (diffIds.length !== manifest.layers.length) {
+    throw new InvalidParameterError("image config rootfs.diff_ids does not match the manifest's layers");
+  }
+  const chains = chainIds(diffIds);
+
+  const held: LayerInfo[] = [];
+  const ingested: string[] = [];
+  const ready = chains.map(() => Promise.withResolvers<void>());
+  const layerRefs: LayerRef[] = [];
+  const ac = new AbortController();
+  try {
+    const todo: number[] = [];
+    for (let i = 0; i < manifest.layers.length; i++) {
+      const l = manifest.layers[i];
+      const id = l.digest.slice(7, 19);
+      layerRefs.push({
+        diffId: diffIds[i],
+        chainId: chains[i],
+        digest: l.digest,
+        mediaType: l.mediaType,
+        size: l.size,
+      });
+      if (h.layers.get(chains[i]) && (await h.content.has(l.digest))) {
+        await h.layers.retain(chains[i]);
+        held.push(h.layers.get(chains[i]) as LayerInfo);
+        opts.progress({ status: "Already exists", progressDetail: {}, id });
+        ready[i].resolve();
+      } else {
+        opts.progress({ status: "Pulling fs layer", progressDetail: {}, id });
+        todo.push(i);
+      }
+    }
+    const pullLayer = async (i: number) => {
+      const l = manifest.layers[i];
+      const id = l.digest.slice(7, 19);
+      const parent = i ? chains[i - 1] : null;
+      const had = await h.content.has(l.digest);
+      const dl = throttled(opts.progress, id, "Downloading", l.size);
+      let applied: LayerInfo;
+      const parentReady = !parent || !!h.layers.get(parent);
+      if (!had && parentReady) {
+        // Download, verify and unpack in one pass: the unpacker's input ends only once the digest matched.
+        const { stream } = await client.getBlob(l.digest, ac.signal);
+        const tee = teeVerified(stream, { digest: l.digest, size: l.size }, (n) => dl(n));
+        const [blob, layer] = await Promise.allSettled([
+          h.content.ingest(tee.store, { expectedDigest: l.digest }),
+          h.layers.applyTar(tee.unpack, parent),
+          tee.done,
+        ]);
+        if (blob.status === "fulfilled") ingested.push(l.digest);
+        if (layer.status === "fulfilled") held.push(layer.value);
+        if (blob.status === "rejected") throw blob.reason;
+        if (layer.status === "rejected") throw layer.reason;
+        dl(l.size, true);
+        opts.progress({ status: "Verifying Checksum", progressDetail: {}, id });
+        opts.progress({ status: "Download complete", progressDetail: {}, id });
+        opts.progress({ status: "Extracting", progressDetail: { current: l.size, total: l.size }, id });
+        applied = layer.value;
+      } else {
+        if (!had) {
+          const { stream } = await client.getBlob(l.digest, ac.signal);
+          const tee = teeVerified(stream, { digest: l.digest, size: l.size }, (n) => dl(n));
+          tee.unpack.resume();
+          const [blob] = await Promise.allSettled([
+            h.content.ingest(tee.store, { expectedDigest: l.digest }),
+            tee.done,
+          ]);
+          if (blob.status === "rejected") throw blob.reason;
+          ingested.push(l.digest);
+          dl(l.size, true);
+          opts.progress({ status: "Verifying Checksum", progressDetail: {}, id });
+        }
+        opts.progress({ status: "Download complete", progressDetail: {}, id });
+        await ready[i - 1]?.promise;
+        opts.progress({ status: "Extracting", progressDetail: { current: 0, total: l.size }, id });
+        applied = await h.layers.applyTar(await h.content.readStream(l.digest), parent);
+        held.push(applied);
+        opts.progress({ status: "Extracting", progressDetail: { current: l.size, total: l.size }, id });
+      }
+      if (applied.diffId !== diffIds[i]) {
+        throw new InvalidParameterError(
+          `layer ${l.digest} unpacks to ${applied.diffId}, but the image config expects ${diffIds[i]}`,
+        );
+      }
+      opts.progress({ status: "Pull complete", progressDetail: {}, id });
+      ready[i].resolve();
+    };
+    await parallel(
+      todo,
+      CONCURRENCY,
+      (i) => pullLayer(i),
+      (i) =>
+        opts.progress({ status: "Waiting", progressDetail: {}, id: manifest.layers[i].digest.slice(7, 19) }),
+    ).catch((e: unknown) => {
+      ac.abort();
+      for (const r of ready) r.reject(e);
+      for (const r of ready) r.promise.catch(() => undefined);
+      throw e;
+    });
+    const before = ref.tag !== undefined ? h.lookup(ref) : undefined;
+    const id = await h.commit({ config, configBytes, manifestBytes: top.bytes, layers: layerRefs });
+    if (ref.tag !== undefined) await h.setRef(ref, id);
+    await h.setRef({ domain: ref.domain, path: ref.path, digest: repoDigest }, id);
+    opts.progress({ status: `Digest: ${repoDigest}` });
+    opts.progress({
+      status:
+        before === id
+          ? `Status: Image is up to date for ${name}`
+          : `Status: Downloaded newer image for ${name}`,
+    });
+    return id;
+  } catch (e) {
+    // Nothing half-pulled stays: layers this pull holds are released (and deleted unless shared), new blobs go.
+    for (const l of held.reverse()) await h.layers.release(l.chainId).catch(() => undefined);
+    held.length = 0;
+    for (const d of ingested) if (!h.blobInUse(d)) await h.content.delete(d).catch(() => false);
+    if (!h.blobInUse(manifest.config.digest))
+      await h.content.delete(manifest.config.digest).catch(() => false);
+    throw e;
+  } finally {
+    for (const l of held.reverse()) await h.layers.release(l.chainId).catch(() => undefined);
+  }
+}

@@ -4,15 +4,18 @@ import type { ContainerCreateRequest } from "../api/types.ts";
 import { InvalidParameterError } from "../errdefs/index.ts";
 import { newId, nowRfc3339, shortId } from "../util/index.ts";
 import { commandOf, mergeImageConfig, validateHostConfig } from "./config.ts";
+import { mergeHealthcheck } from "./health.ts";
+import { checkLogConfig } from "./logconfig.ts";
 import { type ContainerRecord, initialState } from "./model.ts";
 import type { StoredMount } from "./mounts.ts";
 import { normalizeName } from "./names.ts";
 import { Container, type Registry } from "./registry.ts";
+import { checkResources, type HostLimits, resourceDefaults } from "./resources.ts";
 import type { Storage } from "./storage.ts";
 
 /** POST /containers/create: validates, merges the image's config, creates volumes and network records. */
 export async function createContainer(
-  deps: { registry: Registry; storage: Storage },
+  deps: { registry: Registry; storage: Storage; limits?: HostLimits },
   req: ContainerCreateRequest,
   opts: { name?: string },
 ): Promise<{ Id: string; Warnings: string[] }> {
@@ -20,8 +23,11 @@ export async function createContainer(
   if (!req || typeof req !== "object")
     throw new InvalidParameterError("config cannot be empty in order to create a container");
   if (!req.Image) throw new InvalidParameterError("No command specified");
-  const hostConfig = req.HostConfig ?? {};
+  const hostConfig = { ...(req.HostConfig ?? {}) };
   validateHostConfig(hostConfig);
+  const resourceWarnings = checkResources(hostConfig, { limits: deps.limits });
+  resourceDefaults(hostConfig, { limits: deps.limits });
+  checkLogConfig(hostConfig.LogConfig);
   const id = newId();
   const name = opts.name ? normalizeName(opts.name) : r.index.generateName();
   r.index.reserveName(name, id);
@@ -31,6 +37,8 @@ export async function createContainer(
     const image = await r.o.images.resolve(req.Image);
     const { HostConfig: _h, NetworkingConfig: _n, ...cfgIn } = req;
     const config = mergeImageConfig(cfgIn, image.config);
+    config.Healthcheck = mergeHealthcheck(cfgIn.Healthcheck, image.config.Healthcheck);
+    if (!config.Healthcheck) delete config.Healthcheck;
     config.Image = req.Image;
     config.Hostname = req.Hostname || shortId(id);
     config.Domainname = req.Domainname ?? "";
@@ -51,7 +59,7 @@ export async function createContainer(
       networking: req.NetworkingConfig,
     });
     config.Hostname = net.hostname;
-    warnings = net.warnings;
+    warnings = [...resourceWarnings, ...net.warnings];
     mounts = await storage.createMounts(id, config, hostConfig);
     const dir = r.dir(id);
     const record: ContainerRecord = {
@@ -63,7 +71,7 @@ export async function createContainer(
       Config: config,
       HostConfig: withHostDefaults(hostConfig),
       Image: image.id,
-      LogPath: join(dir, "container.log"),
+      LogPath: hostConfig.LogConfig?.Type === "none" ? "" : join(dir, "container.log"),
       HostnamePath: join(dir, "hostname"),
       HostsPath: join(dir, "hosts"),
       ResolvConfPath: join(dir, "resolv.conf"),

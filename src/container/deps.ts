@@ -1,14 +1,16 @@
 import type { Readable, Writable } from "node:stream";
 import type { EndpointSettings, HostConfig, NetworkingConfig, NetworkSettings, Port } from "../api/types.ts";
+import type { RuntimeStats, SpecResources, TopResult } from "../runtime/index.ts";
 import type { EventSink } from "../system/index.ts";
 import type { ImageRunConfig } from "./config.ts";
 import type { ExecRuntime } from "./exec.ts";
 import type { ContainerRecord } from "./model.ts";
+import type { HostLimits } from "./resources.ts";
 
 /** What the container service needs from the image service. */
 export interface ImageBackend {
   /** The image a container is created from; NotFoundError `No such image: x` when missing. */
-  resolve(ref: string): Promise<{ id: string; config: ImageRunConfig }>;
+  resolve(ref: string): Promise<{ id: string; config: ImageRunConfig; lowerDirs?: string[] }>;
   mountRootfs(opts: { imageId: string; upperDir: string; workDir: string; target: string }): Promise<void>;
   unmountRootfs(target: string): Promise<void>;
   retain(imageId: string): void;
@@ -50,6 +52,12 @@ export interface RuntimeBackend extends ExecRuntime {
   attach(id: string): Promise<AttachedStdio>;
   resize(id: string, size: { height: number; width: number }): Promise<void>;
   isAlive(id: string): Promise<boolean>;
+  /** One stats frame; undefined when the container has no cgroup (not created, or gone). */
+  stats(id: string): Promise<RuntimeStats | undefined>;
+  pause(id: string): Promise<void>;
+  unpause(id: string): Promise<void>;
+  update(id: string, resources: SpecResources): Promise<void>;
+  top(id: string, psArgs?: string): Promise<TopResult>;
 }
 
 /** A parsed k8s-file log line. */
@@ -156,4 +164,6 @@ export interface ContainerServiceOptions {
   buildSpec: SpecFactory;
   readLog: LogReader;
   events: EventSink;
+  /** What the host's cgroups can limit (create and update warn about the rest); all when absent. */
+  hostLimits?: HostLimits;
 }

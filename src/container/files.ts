@@ -1,6 +1,8 @@
+import { join } from "node:path";
 import type { Readable } from "node:stream";
 import { finished } from "node:stream/promises";
 import { type ContainerFs, type PathStat, readArchive, statPath, writeArchive } from "./archive.ts";
+import { exportRootfs, type FilesystemChange, upperChanges } from "./changes.ts";
 import type { Container, Registry } from "./registry.ts";
 import type { Storage } from "./storage.ts";
 
@@ -78,5 +80,22 @@ export class ContainerFiles {
     const c = this.#r.get(ref);
     await this.#withFs(c, (fs) => writeArchive(fs, path, body, { ...opts, containerName: c.shortName }));
     this.#r.emit(c, "extract-to-dir");
+  }
+
+  /** GET /containers/{id}/changes */
+  async changes(ref: string): Promise<FilesystemChange[]> {
+    const c = this.#r.get(ref);
+    const image = await this.#r.o.images.resolve(c.record.Image);
+    return upperChanges(join(this.#r.dir(c.id), "upper"), image.lowerDirs ?? []);
+  }
+
+  /** GET /containers/{id}/export */
+  async export(ref: string): Promise<Readable> {
+    const c = this.#r.get(ref);
+    const tar = await this.#withFs(c, async (fs) => exportRootfs(fs.rootfs), {
+      holdUntil: (t) => finished(t).catch(() => undefined),
+    });
+    this.#r.emit(c, "export");
+    return tar;
   }
 }

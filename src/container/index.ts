@@ -1,3 +1,4 @@
+export type { FilesystemChange } from "./changes.ts";
 export type { ImageRunConfig } from "./config.ts";
 export type {
   AttachedStdio,
@@ -14,5 +15,7 @@ export type {
 } from "./deps.ts";
 export type { ExecCreateRequest, ExecInspect } from "./exec.ts";
 export type { ContainerRecord, ContainerStateDoc } from "./model.ts";
+export { type HostLimits, specResources, type UpdateRequest } from "./resources.ts";
 export { ContainerService } from "./service.ts";
 export { signalNumber } from "./signals.ts";
+export type { StatsJson } from "./statsjson.ts";

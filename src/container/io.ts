@@ -1,4 +1,4 @@
-import { ConflictError, InvalidParameterError } from "../errdefs/index.ts";
+import { ConflictError, InvalidParameterError, NotImplementedError } from "../errdefs/index.ts";
 import type { AttachedStdio, LogEntry } from "./deps.ts";
 import type { Registry } from "./registry.ts";
 
@@ -82,6 +82,8 @@ export class ContainerIO {
     opts: { since?: bigint; until?: bigint; tail?: number; follow?: boolean },
   ): { tty: boolean; entries: AsyncIterable<LogEntry> } {
     const c = this.#r.get(ref);
+    if (!c.record.LogPath)
+      throw new NotImplementedError("configured logging driver does not support reading");
     const follow = opts.follow && c.state.State.Running ? (c.running ?? Promise.resolve()) : undefined;
     return {
       tty: !!c.record.Config.Tty,

@@ -4,6 +4,7 @@ import { ConflictError, InvalidParameterError, NotModifiedError } from "../errde
 import { log, nowNs, nowRfc3339, parseRfc3339Ns } from "../util/index.ts";
 import type { ExitInfo, NetworkSetup } from "./deps.ts";
 import { labelsMatch, untilToNs } from "./filters.ts";
+import type { HealthMonitor } from "./health.ts";
 import { type ContainerStateDoc, initialState } from "./model.ts";
 import { Container, type Registry } from "./registry.ts";
 import { nextDelay, restartOnDaemonStart, shouldRestart } from "./restart.ts";
@@ -14,10 +15,12 @@ import type { Storage } from "./storage.ts";
 export class Lifecycle {
   readonly #r: Registry;
   readonly #s: Storage;
+  readonly #h: HealthMonitor;
 
-  constructor(deps: { registry: Registry; storage: Storage }) {
+  constructor(deps: { registry: Registry; storage: Storage; health: HealthMonitor }) {
     this.#r = deps.registry;
     this.#s = deps.storage;
+    this.#h = deps.health;
   }
 
   /** Loads every container, drops half-created ones, and reconnects to those whose conmon still runs. */
@@ -57,6 +60,7 @@ export class Lifecycle {
         .restore(c.id)
         .catch((e) => log("warn", "network restore failed", { id: c.id, err: e }));
       this.#watchExit(c);
+      this.#h.start(c, { keepState: true });
       return;
     }
     // The container ended while the daemon was down: conmon left its exit code behind.
@@ -103,7 +107,8 @@ export class Lifecycle {
       const createOpts = {
         bundleDir,
         spec,
-        logPath: c.record.LogPath,
+        // `--log-driver none`: conmon still needs somewhere to write.
+        logPath: c.record.LogPath || "/dev/null",
         tty: !!c.record.Config.Tty,
         openStdin: !!c.record.Config.OpenStdin,
         stdinOnce: !!c.record.Config.StdinOnce,
@@ -133,6 +138,7 @@ export class Lifecycle {
       c.state.HasBeenStarted = true;
       c.state.StartedAtNs = startedNs.toString();
       this.#watchExit(c);
+      this.#h.start(c);
       await r.saveState(c);
       r.emit(c, "start");
     } catch (e) {
@@ -176,6 +182,7 @@ export class Lifecycle {
   async #onExit(c: Container, exit: ExitInfo): Promise<void> {
     const r = this.#r;
     const st = c.state.State;
+    this.#h.stop(c);
     Object.assign(st, {
       Status: "exited",
       Running: false,
@@ -288,8 +295,15 @@ export class Lifecycle {
   }
 
   async #kill(c: Container, signal: string | number): Promise<void> {
+    const st = c.state.State;
     await this.#r.o.runtime.kill(c.id, signal);
     this.#r.emit(c, "kill", { signal: String(signalNumber(signal)) });
+    // A frozen process cannot act on a signal: Docker thaws a paused container after signalling it.
+    if (st.Paused && st.Running) {
+      if (signalNumber(signal) !== 9) await this.#r.o.runtime.unpause(c.id).catch(() => undefined);
+      Object.assign(st, { Paused: false, Status: "running" });
+      this.#r.emit(c, "unpause");
+    }
   }
 
   /** POST /containers/{id}/kill */
@@ -333,6 +347,10 @@ export class Lifecycle {
     return c.serial(async () => {
       if (c.removed) return;
       if (c.state.State.Running) {
+        if (c.state.State.Paused && !opts.force)
+          throw new ConflictError(
+            `You cannot remove a paused container ${c.id}. Unpause and then stop the container before attempting removal or force remove`,
+          );
         if (!opts.force)
           throw new ConflictError(
             `You cannot remove a running container ${c.id}. Stop the container before attempting removal or force remove`,

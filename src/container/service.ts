@@ -1,20 +1,25 @@
 import type { Readable } from "node:stream";
 import type { ContainerCreateRequest, ContainerInspectResponse, ContainerSummary } from "../api/types.ts";
 import type { PathStat } from "./archive.ts";
+import type { FilesystemChange } from "./changes.ts";
 import { createContainer } from "./create.ts";
 import type { AttachedStdio, ContainerServiceOptions, LogEntry } from "./deps.ts";
 import type { ExecCreateRequest, ExecInspect } from "./exec.ts";
 import { ContainerFiles } from "./files.ts";
+import { HealthMonitor } from "./health.ts";
 import { ContainerIO } from "./io.ts";
 import { Lifecycle } from "./lifecycle.ts";
 import { countContainers, imageUse, inspectContainer, listContainers } from "./queries.ts";
 import { Registry } from "./registry.ts";
+import type { UpdateRequest } from "./resources.ts";
+import type { StatsJson } from "./statsjson.ts";
 import { Storage } from "./storage.ts";
+import { Supervisor } from "./supervise.ts";
 
 /**
  * The container service the API and daemon use: a facade over the registry (lookup, records, events),
  * lifecycle (start/stop/kill/remove, exits, restart policies), I/O (attach, logs, wait), files (cp) and
- * queries (list, inspect).
+ * queries (list, inspect), supervision (stats, top, pause, update) and healthchecks.
  */
 export class ContainerService {
   readonly #r: Registry;
@@ -22,14 +27,16 @@ export class ContainerService {
   readonly #life: Lifecycle;
   readonly #io: ContainerIO;
   readonly #files: ContainerFiles;
+  readonly #sup: Supervisor;
 
   constructor(opts: ContainerServiceOptions) {
     this.#r = new Registry(opts);
     this.#storage = new Storage(this.#r);
     const deps = { registry: this.#r, storage: this.#storage };
-    this.#life = new Lifecycle(deps);
+    this.#life = new Lifecycle({ ...deps, health: new HealthMonitor(this.#r) });
     this.#io = new ContainerIO(this.#r);
     this.#files = new ContainerFiles(deps);
+    this.#sup = new Supervisor(this.#r, { limits: opts.hostLimits });
   }
 
   /** Loads every container, drops half-created ones, and reconnects to those whose conmon still runs. */
@@ -54,7 +61,11 @@ export class ContainerService {
 
   /** POST /containers/create */
   create(req: ContainerCreateRequest, opts: { name?: string }): Promise<{ Id: string; Warnings: string[] }> {
-    return createContainer({ registry: this.#r, storage: this.#storage }, req, opts);
+    return createContainer(
+      { registry: this.#r, storage: this.#storage, limits: this.#r.o.hostLimits },
+      req,
+      opts,
+    );
   }
 
   /** POST /containers/{id}/start */
@@ -180,5 +191,43 @@ export class ContainerService {
   /** Number of containers by state, for /info. */
   counts(): { total: number; running: number; paused: number; stopped: number } {
     return countContainers(this.#r);
+  }
+
+  /** GET /containers/{id}/stats */
+  stats(
+    ref: string,
+    opts: { stream: boolean; oneShot?: boolean; signal?: AbortSignal },
+  ): AsyncGenerator<StatsJson> {
+    return this.#sup.stats(ref, opts);
+  }
+
+  /** GET /containers/{id}/top */
+  top(ref: string, psArgs?: string): Promise<{ Titles: string[]; Processes: string[][] }> {
+    return this.#sup.top(ref, psArgs);
+  }
+
+  /** POST /containers/{id}/pause */
+  pause(ref: string): Promise<void> {
+    return this.#sup.pause(ref);
+  }
+
+  /** POST /containers/{id}/unpause */
+  unpause(ref: string): Promise<void> {
+    return this.#sup.unpause(ref);
+  }
+
+  /** POST /containers/{id}/update */
+  update(ref: string, req: UpdateRequest): Promise<{ Warnings: string[] }> {
+    return this.#sup.update(ref, req);
+  }
+
+  /** GET /containers/{id}/changes */
+  changes(ref: string): Promise<FilesystemChange[]> {
+    return this.#files.changes(ref);
+  }
+
+  /** GET /containers/{id}/export */
+  export(ref: string): Promise<Readable> {
+    return this.#files.export(ref);
   }
 }

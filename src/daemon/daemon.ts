@@ -6,22 +6,25 @@ import { join } from "node:path";
 import { promisify } from "node:util";
 import { API_VERSION, MIN_API_VERSION, Router } from "../api/router.ts";
 import { containerRoutes } from "../api/routes/containers.ts";
-import { execRoutes } from "../api/routes/exec.ts";
 import { distributionRoutes } from "../api/routes/distribution.ts";
+import { execRoutes } from "../api/routes/exec.ts";
 import { imageRoutes } from "../api/routes/images.ts";
 import { networkRoutes } from "../api/routes/networks.ts";
+import { superviseRoutes } from "../api/routes/supervise.ts";
 import { systemRoutes } from "../api/routes/system.ts";
 import { volumeRoutes } from "../api/routes/volumes.ts";
 import { ApiServer } from "../api/server.ts";
-import { ContainerService, type SpecFactory } from "../container/index.ts";
+import { ContainerService, type SpecFactory, specResources } from "../container/index.ts";
 import { decodeAuthHeader } from "../distribution/index.ts";
 import { createImageService } from "../image/index.ts";
 import { type ContainerLookup, NetworkService } from "../network/index.ts";
 import {
   buildSpec,
+  cgroupFeatures,
   createRuntime,
   daemonRlimits,
   ensureWorkdir,
+  findInitBinary,
   readLog,
   resolveUser,
   type SpecResources,
@@ -119,19 +122,14 @@ function specFactory(cfg: DaemonConfig): SpecFactory {
     const cwd = c.WorkingDir || "/";
     // Docker creates a missing working dir owned by root, whatever the user.
     await ensureWorkdir(rootfs, cwd, { uid: 0, gid: 0 });
-    const resources: SpecResources = {
-      memory: hc.Memory || undefined,
-      memorySwap: hc.MemorySwap || undefined,
-      memoryReservation: hc.MemoryReservation || undefined,
-      cpuShares: hc.CpuShares || undefined,
-      cpuQuota: hc.CpuQuota || undefined,
-      cpuPeriod: hc.CpuPeriod || undefined,
-      nanoCpus: hc.NanoCpus || undefined,
-      cpusetCpus: hc.CpusetCpus || undefined,
-      cpusetMems: hc.CpusetMems || undefined,
-      pidsLimit: hc.PidsLimit || undefined,
-      blkioWeight: hc.BlkioWeight || undefined,
-    };
+    const resources: SpecResources = specResources(hc);
+    let init: { path: string } | undefined;
+    if (hc.Init) {
+      const path = findInitBinary();
+      if (!path)
+        throw new Error("docker-init binary not found in the daemon's PATH: install tini or catatonit");
+      init = { path };
+    }
     return buildSpec({
       id: record.Id,
       rootfs,
@@ -159,6 +157,7 @@ function specFactory(cfg: DaemonConfig): SpecFactory {
       cgroupParent: hc.CgroupParent || cfg.cgroupParent,
       resources,
       sysctls: hc.Sysctls,
+      init,
       namespacePaths: network?.netnsPath ? { network: network.netnsPath } : undefined,
       hostNamespaces: network?.host ? ["network"] : undefined,
     });
@@ -205,6 +204,7 @@ export async function startDaemon(cfg: DaemonConfig): Promise<Daemon> {
     buildSpec: specFactory(cfg),
     readLog,
     events: events.emit,
+    hostLimits: cgroupFeatures(),
   });
   const lookup: ContainerLookup = {
     resolve: (ref) => containers.resolveId(ref),
@@ -246,6 +246,7 @@ export async function startDaemon(cfg: DaemonConfig): Promise<Daemon> {
     }),
   );
   router.add(containerRoutes(containers));
+  router.add(superviseRoutes(containers));
   router.add(
     networkRoutes({
       create: (req) => networks.create(req),

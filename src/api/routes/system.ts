@@ -49,7 +49,8 @@ export function systemRoutes(b: SystemBackend): Route[] {
       path: "/events",
       handler: async (ctx) => {
         const filters = qFilters(ctx.query);
-        const since = qTimeNs(ctx.query, "since");
+        // `--since 0` replays from the start (qTimeNs reads 0 as "no bound", as logs want it).
+        const since = ctx.query.get("since") === "0" ? 0n : qTimeNs(ctx.query, "since");
         const until = qTimeNs(ctx.query, "until");
         const out = ctx.startStream("application/json");
         const send = (e: WireEvent) => {

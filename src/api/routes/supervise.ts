@@ -1,0 +1,93 @@
+import type { Readable } from "node:stream";
+import type { FilesystemChange, StatsJson, UpdateRequest } from "../../container/index.ts";
+import { qBool } from "../query.ts";
+import type { Route } from "../router.ts";
+import type { ContainerTopResponse } from "../types.ts";
+
+/** What the stats, top, pause, update, changes and export routes need from the container service. */
+export interface SuperviseBackend {
+  stats(
+    ref: string,
+    opts: { stream: boolean; oneShot?: boolean; signal?: AbortSignal },
+  ): AsyncGenerator<StatsJson>;
+  top(ref: string, psArgs?: string): Promise<ContainerTopResponse>;
+  pause(ref: string): Promise<void>;
+  unpause(ref: string): Promise<void>;
+  update(ref: string, req: UpdateRequest): Promise<{ Warnings: string[] }>;
+  changes(ref: string): Promise<FilesystemChange[]>;
+  export(ref: string): Promise<Readable>;
+}
+
+/** Routes of /containers/{id}/stats|top|pause|unpause|update|changes|export. */
+export function superviseRoutes(b: SuperviseBackend): Route[] {
+  return [
+    {
+      method: "GET",
+      path: "/containers/{id}/stats",
+      handler: async (ctx) => {
+        const stream = ctx.query.has("stream") ? qBool(ctx.query, "stream") : true;
+        const abort = new AbortController();
+        void ctx.closed.then(() => abort.abort());
+        const frames = b.stats(ctx.params.id, {
+          stream,
+          oneShot: qBool(ctx.query, "one-shot"),
+          signal: abort.signal,
+        });
+        // The first frame is read before the headers go out, so a missing container is a 404.
+        const first = await frames.next();
+        const out = ctx.startStream("application/json");
+        if (!first.done) out.write(`${JSON.stringify(first.value)}\n`);
+        for await (const f of frames) {
+          if (abort.signal.aborted) break;
+          out.write(`${JSON.stringify(f)}\n`);
+        }
+        if (!out.writableEnded) out.end();
+      },
+    },
+    {
+      method: "GET",
+      path: "/containers/{id}/top",
+      handler: async (ctx) =>
+        ctx.sendJson(200, await b.top(ctx.params.id, ctx.query.get("ps_args") ?? undefined)),
+    },
+    {
+      method: "POST",
+      path: "/containers/{id}/pause",
+      handler: async (ctx) => {
+        await b.pause(ctx.params.id);
+        ctx.sendStatus(204);
+      },
+    },
+    {
+      method: "POST",
+      path: "/containers/{id}/unpause",
+      handler: async (ctx) => {
+        await b.unpause(ctx.params.id);
+        ctx.sendStatus(204);
+      },
+    },
+    {
+      method: "POST",
+      path: "/containers/{id}/update",
+      handler: async (ctx) => {
+        const body = (await ctx.jsonBody<UpdateRequest>()) ?? {};
+        ctx.sendJson(200, await b.update(ctx.params.id, body));
+      },
+    },
+    {
+      method: "GET",
+      path: "/containers/{id}/changes",
+      handler: async (ctx) => ctx.sendJson(200, await b.changes(ctx.params.id)),
+    },
+    {
+      method: "GET",
+      path: "/containers/{id}/export",
+      handler: async (ctx) => {
+        const tar = await b.export(ctx.params.id);
+        const out = ctx.startStream("application/x-tar");
+        tar.on("error", () => out.end());
+        tar.pipe(out);
+      },
+    },
+  ];
+}

@@ -90,7 +90,7 @@ export async function pullImage(h: PullHost, fromImage: string, opts: PullOption
     throw e;
   });
   opts.progress({
-    status: `Pulling from ${familiarString({ domain: ref.domain, path: ref.path })}`,
+    status: `Pulling from ${ref.path}`,
     id: reference,
   });
   const repoDigest = top.digest;
@@ -212,7 +212,7 @@ export async function pullImage(h: PullHost, fromImage: string, opts: PullOption
       for (const r of ready) r.promise.catch(() => undefined);
       throw e;
     });
-    const before = ref.tag !== undefined ? h.lookup(ref) : undefined;
+    const before = h.lookup(ref);
     const id = await h.commit({ config, configBytes, manifestBytes: top.bytes, layers: layerRefs });
     if (ref.tag !== undefined) await h.setRef(ref, id);
     await h.setRef({ domain: ref.domain, path: ref.path, digest: repoDigest }, id);

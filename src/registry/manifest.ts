@@ -53,8 +53,10 @@ export function parseManifest(body: Buffer, contentType: string | undefined): Pa
   }
   if (!m || typeof m !== "object") throw invalid("manifest is not a JSON object");
   const ct = contentType?.split(";")[0].trim();
-  const mediaType = m.mediaType ?? (ct && ct !== "application/json" ? ct : undefined);
-  if (m.mediaType && ct && ct !== m.mediaType && ct !== "application/json") {
+  // Only a manifest-ish Content-Type counts (clients sending text/plain or JSON mean nothing by it).
+  const typed = ct?.startsWith("application/vnd.") ? ct : undefined;
+  const mediaType = m.mediaType ?? typed;
+  if (m.mediaType && typed && typed !== m.mediaType) {
     throw invalid(`mediaType ${m.mediaType} does not match Content-Type ${ct}`);
   }
   if (m.schemaVersion !== 2) throw invalid("schemaVersion must be 2");

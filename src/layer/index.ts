@@ -1,5 +1,6 @@
 export { chainId, chainIds } from "./chain.ts";
 export { type Compression, decompressStream, detectCompression, sniffCompression } from "./compression.ts";
+export { type DiffEntry, type DiffKind, type DiffOptions, scanUpperDir, type UpperDiff } from "./diff.ts";
 export {
   cleanEntryPath,
   type ExtractStats,

@@ -1,0 +1,86 @@
+import assert from "node:assert/strict";
+import {
+  link,
+  lstat,
+  mkdir,
+  mkdtemp,
+  readFile,
+  readlink,
+  rm,
+  symlink,
+  utimes,
+  writeFile,
+} from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { test } from "node:test";
+import tar from "tar-stream";
+import { extractLayer, feedTar, hostSys, OVERLAY_OPAQUE_XATTR, scanUpperDir } from "./index.ts";
+
+async function entriesOf(stream: NodeJS.ReadableStream): Promise<tar.Header[]> {
+  const ex = tar.extract();
+  const feeding = feedTar(stream as never, ex);
+  const out: tar.Header[] = [];
+  for await (const e of ex) {
+    out.push(e.header);
+    e.resume();
+  }
+  await feeding;
+  return out;
+}
+
+test("an upper dir becomes a layer tar with whiteouts, opaque dirs, links and owners, and extracts back", async (t) => {
+  const base = await mkdtemp(join(tmpdir(), "wharf-diff-"));
+  t.after(() => rm(base, { recursive: true, force: true }));
+  const upper = join(base, "upper");
+  await mkdir(join(upper, "etc/sub"), { recursive: true });
+  await writeFile(join(upper, "etc/app.conf"), "x=1\n", { mode: 0o640 });
+  await link(join(upper, "etc/app.conf"), join(upper, "etc/hard"));
+  await symlink("app.conf", join(upper, "etc/soft"));
+  hostSys.mknod(join(upper, "etc/gone"), 0o020000, 0, 0);
+  hostSys.lsetxattr(join(upper, "etc/sub"), OVERLAY_OPAQUE_XATTR, Buffer.from("y"));
+  hostSys.lsetxattr(join(upper, "etc/app.conf"), "user.note", Buffer.from("hello"));
+  await import("node:fs/promises").then((f) => f.lchown(join(upper, "etc/app.conf"), 1000, 1001));
+  await utimes(join(upper, "etc/app.conf"), 1_600_000_000, 1_600_000_000);
+
+  const diff = await scanUpperDir(upper, { sys: hostSys });
+  assert.deepEqual(
+    diff.entries.map((e) => `${e.kind}:${e.rel}`),
+    ["dir:etc", "file:etc/app.conf", "whiteout:etc/gone", "file:etc/hard", "symlink:etc/soft", "dir:etc/sub"],
+  );
+  const headers = await entriesOf(diff.tar());
+  const byName = new Map(headers.map((h) => [h.name, h]));
+  assert.equal(byName.get("etc/.wh.gone")?.type, "file");
+  assert.equal(byName.get("etc/sub/.wh..wh..opq")?.type, "file");
+  assert.equal(byName.get("etc/hard")?.type, "link");
+  assert.equal(byName.get("etc/hard")?.linkname, "etc/app.conf");
+  const conf = byName.get("etc/app.conf");
+  assert.equal(conf?.uid, 1000);
+  assert.equal(conf?.gid, 1001);
+  assert.equal(conf?.mode, 0o640);
+  assert.equal(conf?.mtime?.getTime(), 1_600_000_000_000);
+  assert.equal((conf?.pax as Record<string, string> | undefined)?.["SCHILY.xattr.user.note"], "hello");
+
+  // Extracting the diff as a layer gives overlay's form back.
+  const out = join(base, "out");
+  await mkdir(out);
+  await extractLayer(diff.tar(), out, { sys: hostSys });
+  assert.equal(await readFile(join(out, "etc/app.conf"), "utf8"), "x=1\n");
+  assert.equal((await lstat(join(out, "etc/gone"))).isCharacterDevice(), true);
+  assert.equal(hostSys.lgetxattr(join(out, "etc/sub"), OVERLAY_OPAQUE_XATTR)?.toString(), "y");
+  assert.equal(await readlink(join(out, "etc/soft")), "app.conf");
+  assert.equal((await lstat(join(out, "etc/hard"))).ino, (await lstat(join(out, "etc/app.conf"))).ino);
+});
+
+test("exclude drops an entry and what is below it; a missing upper dir is an empty diff", async (t) => {
+  const base = await mkdtemp(join(tmpdir(), "wharf-diff-"));
+  t.after(() => rm(base, { recursive: true, force: true }));
+  await mkdir(join(base, "u/skip/deep"), { recursive: true });
+  await writeFile(join(base, "u/keep"), "");
+  const diff = await scanUpperDir(join(base, "u"), { sys: hostSys, exclude: (e) => e.rel === "skip" });
+  assert.deepEqual(
+    diff.entries.map((e) => e.rel),
+    ["keep"],
+  );
+  assert.equal((await scanUpperDir(join(base, "nope"), { sys: hostSys })).entries.length, 0);
+});

@@ -12,12 +12,11 @@ import { DOCKER, docker, exec, importBusybox, startDaemon, type TestDaemon } fro
 import { ok } from "./common.ts";
 
 let d: TestDaemon;
-let id: string;
 
 before(async () => {
   d = await startDaemon({ name: "files" });
   await importBusybox(d);
-  id = await ok(d, ["run", "-d", "--name", "box", "busybox", "sleep", "600"]);
+  await ok(d, ["run", "-d", "--name", "box", "busybox", "sleep", "600"]);
 });
 after(async () => {
   await d?.stop();

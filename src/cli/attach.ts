@@ -73,6 +73,118 @@ export class DetachWatcher {
 
 const PROXIED: NodeJS.Signals[] = ["SIGINT", "SIGTERM", "SIGHUP", "SIGQUIT", "SIGUSR1", "SIGUSR2"];
 
+/** How a hijacked stream is wired to our terminal. */
+export interface PumpOptions {
+  tty: boolean;
+  stdin: boolean;
+  stdout: boolean;
+  stderr: boolean;
+  detachKeys?: string;
+}
+
+/** A running pump: `done` settles when output ends; `detached` tells whether the user detached. */
+export interface Pump {
+  done: Promise<void>;
+  detached(): boolean;
+  /** Stops reading our stdin and restores the terminal. */
+  stop(): void;
+}
+
+/**
+ * Wires a hijacked stream to our stdio: stdin (raw mode on a TTY, detach keys watched) to the stream,
+ * output demultiplexed (or raw with a TTY) to stdout/stderr. EOF on stdin half-closes the stream.
+ */
+export function pumpStreams(cli: Cli, s: Duplex | Readable, opts: PumpOptions): Pump {
+  const stdinIn = process.stdin;
+  const raw = opts.tty && opts.stdin && stdinIn.isTTY;
+  if (raw) stdinIn.setRawMode(true);
+  let detached = false;
+  const cleanups: (() => void)[] = [];
+  if (opts.stdin && "write" in s) {
+    const watcher = opts.tty
+      ? new DetachWatcher(parseDetachKeys(opts.detachKeys || "ctrl-p,ctrl-q"))
+      : undefined;
+    const onData = (input: Buffer): void => {
+      let chunk = input;
+      if (watcher) {
+        const r = watcher.feed(input);
+        chunk = r.forward;
+        if (r.detach) {
+          detached = true;
+          if (chunk.length) s.write(chunk);
+          s.destroy();
+          return;
+        }
+      }
+      if (chunk.length && !s.write(chunk)) {
+        stdinIn.pause();
+        s.once("drain", () => stdinIn.resume());
+      }
+    };
+    // EOF on our stdin half-closes the container's stdin; its output keeps coming.
+    const onEnd = (): void => {
+      s.end();
+    };
+    stdinIn.on("data", onData);
+    stdinIn.once("end", onEnd);
+    stdinIn.resume();
+    cleanups.push(() => {
+      stdinIn.off("data", onData);
+      stdinIn.off("end", onEnd);
+      stdinIn.pause();
+      // Let the process exit even though stdin is still open.
+      (stdinIn as NodeJS.ReadStream & { unref?: () => void }).unref?.();
+    });
+  }
+  const done = copyOutput(
+    s,
+    { stdout: opts.stdout ? cli.out : undefined, stderr: opts.stderr ? cli.err : undefined },
+    { tty: opts.tty },
+  )
+    .catch((err: unknown) => {
+      // The connection dropping (daemon restart) or our own detach is not the process failing.
+      if ((err as NodeJS.ErrnoException).code !== "ECONNRESET" && !detached) throw err;
+    })
+    .then(() => {
+      // Docker stops forwarding stdin once output ended.
+    });
+  return {
+    done,
+    detached: () => detached,
+    stop: () => {
+      for (const c of cleanups.splice(0)) c();
+      if (raw) stdinIn.setRawMode(false);
+    },
+  };
+}
+
+/** Keeps the remote TTY's size in step with ours (now and on SIGWINCH); returns the undo. */
+export function monitorTtySize(resize: (size: { h: number; w: number }) => Promise<void>): () => void {
+  if (!process.stdout.isTTY) return () => {};
+  const onResize = (): void => {
+    const h = process.stdout.rows;
+    const w = process.stdout.columns;
+    if (h && w) resize({ h, w }).catch(() => undefined);
+  };
+  onResize();
+  process.on("SIGWINCH", onResize);
+  return () => process.off("SIGWINCH", onResize);
+}
+
+/** Forwards our signals to the container (docker's --sig-proxy); returns the undo. */
+export function proxySignals(kill: (signal: string) => Promise<void>): () => void {
+  const handlers = PROXIED.map((sig) => {
+    const h = (): void => {
+      kill(sig).catch(() => undefined);
+    };
+    process.on(sig, h);
+    return [sig, h] as const;
+  });
+  return () => {
+    for (const [sig, h] of handlers) process.off(sig, h);
+  };
+}
+
 /** Attaches, registers the wait, starts, streams until exit; resolves to the container's exit code. */
 export async function runForeground(cli: Cli, opts: ForegroundOptions): Promise<number> {
   const client = cli.client();
@@ -90,101 +202,23 @@ export async function runForeground(cli: Cli, opts: ForegroundOptions): Promise<
   const condition: WaitCondition = opts.autoRemove ? "removed" : "next-exit";
   const wait = await client.containerWait(opts.id, { condition });
 
-  const stdinIn = process.stdin;
-  const raw = opts.tty && opts.stdin && stdinIn.isTTY;
-  if (raw) stdinIn.setRawMode(true);
-  const cleanups: (() => void)[] = [];
-  const cleanup = (): void => {
-    for (const c of cleanups.splice(0)) c();
-    if (raw) stdinIn.setRawMode(false);
-  };
-
   try {
     await client.containerStart(opts.id, { detachKeys: opts.detachKeys });
   } catch (err) {
-    cleanup();
     stream?.destroy();
     if (opts.autoRemove) await wait.result.catch(() => undefined);
     throw new StartFailed(err);
   }
-
-  if (opts.tty && process.stdout.isTTY) {
-    const resize = (): void => {
-      const h = process.stdout.rows;
-      const w = process.stdout.columns;
-      if (h && w) client.containerResize(opts.id, { h, w }).catch(() => undefined);
-    };
-    resize();
-    process.on("SIGWINCH", resize);
-    cleanups.push(() => process.off("SIGWINCH", resize));
-  }
-
-  if (opts.sigProxy && !opts.tty) {
-    for (const sig of PROXIED) {
-      const h = (): void => {
-        client.containerKill(opts.id, { signal: sig }).catch(() => undefined);
-      };
-      process.on(sig, h);
-      cleanups.push(() => process.off(sig, h));
-    }
-  }
-
-  let output: Promise<void> = Promise.resolve();
-  let detached = false;
-  if (stream) {
-    const s = stream;
-    if (opts.stdin && "write" in s) {
-      const watcher = opts.tty
-        ? new DetachWatcher(parseDetachKeys(opts.detachKeys || "ctrl-p,ctrl-q"))
-        : undefined;
-      const onData = (input: Buffer): void => {
-        let chunk = input;
-        if (watcher) {
-          const r = watcher.feed(input);
-          chunk = r.forward;
-          if (r.detach) {
-            detached = true;
-            if (chunk.length) s.write(chunk);
-            s.destroy();
-            return;
-          }
-        }
-        if (chunk.length && !s.write(chunk)) {
-          stdinIn.pause();
-          s.once("drain", () => stdinIn.resume());
-        }
-      };
-      // EOF on our stdin half-closes the container's stdin; its output keeps coming.
-      const onEnd = (): void => {
-        s.end();
-      };
-      stdinIn.on("data", onData);
-      stdinIn.once("end", onEnd);
-      stdinIn.resume();
-      cleanups.push(() => {
-        stdinIn.off("data", onData);
-        stdinIn.off("end", onEnd);
-        stdinIn.pause();
-        // Let the process exit even though stdin is still open.
-        (stdinIn as NodeJS.ReadStream & { unref?: () => void }).unref?.();
-      });
-    }
-    output = copyOutput(
-      s,
-      { stdout: opts.stdout ? cli.out : undefined, stderr: opts.stderr ? cli.err : undefined },
-      { tty: opts.tty },
-    ).catch((err: unknown) => {
-      // The attach connection dropping (daemon restart) is not the container failing.
-      if ((err as NodeJS.ErrnoException).code !== "ECONNRESET") throw err;
-    });
-  }
-
+  const cleanups: (() => void)[] = [];
+  if (opts.tty) cleanups.push(monitorTtySize((size) => client.containerResize(opts.id, size)));
+  if (opts.sigProxy && !opts.tty)
+    cleanups.push(proxySignals((signal) => client.containerKill(opts.id, { signal })));
+  const pump = stream ? pumpStreams(cli, stream, opts) : undefined;
+  if (pump) cleanups.push(pump.stop);
   try {
-    await output.catch((err: unknown) => {
-      if (!detached) throw err;
-    });
+    await pump?.done;
     // Detaching leaves the container running; like docker, exit 0 without waiting.
-    if (detached) return 0;
+    if (pump?.detached()) return 0;
     const status = await wait.result;
     if (status.Error?.Message) {
       await new Promise<void>((r) => cli.err.write(`${status.Error?.Message}\n`, () => r()));
@@ -192,7 +226,7 @@ export async function runForeground(cli: Cli, opts: ForegroundOptions): Promise<
     }
     return status.StatusCode;
   } finally {
-    cleanup();
+    for (const c of cleanups.splice(0)) c();
     stream?.destroy();
   }
 }

@@ -117,3 +117,92 @@ export function filtersFrom(values: string[]): Record<string, string[]> | undefi
   }
   return out;
 }
+
+/** Reads one line from stdin (for prompts); empty at EOF. */
+export function readLine(input: NodeJS.ReadableStream = process.stdin): Promise<string> {
+  return new Promise((resolve) => {
+    let buf = "";
+    const onData = (c: Buffer | string): void => {
+      buf += c.toString();
+      const nl = buf.indexOf("\n");
+      if (nl >= 0) done(buf.slice(0, nl));
+    };
+    const onEnd = (): void => done(buf);
+    const done = (line: string): void => {
+      input.off("data", onData);
+      input.off("end", onEnd);
+      input.pause();
+      (input as NodeJS.ReadStream & { unref?: () => void }).unref?.();
+      resolve(line);
+    };
+    input.on("data", onData);
+    input.once("end", onEnd);
+    input.resume();
+  });
+}
+
+/** Docker's `[y/N]` prompt: the message and question on stdout; true only for y/Y. */
+export async function confirm(cli: Cli, message: string): Promise<boolean> {
+  await write(cli.out, `${message}\nAre you sure you want to continue? [y/N] `);
+  const answer = (await readLine()).trim().toLowerCase();
+  return answer === "y";
+}
+
+/** Docker's prune output: the deleted list under a heading, then the space reclaimed. */
+export function pruneReport(heading: string, deleted: string[], reclaimed: string | undefined): string {
+  let s = "";
+  if (deleted.length) s += `${heading}:\n${deleted.join("\n")}\n\n`;
+  if (reclaimed !== undefined) s += `Total reclaimed space: ${reclaimed}\n`;
+  return s;
+}
+
+/** `k=v` flags into a map; a bare `k` maps to "" (docker's label and option maps). */
+export function kvMap(values: string[]): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const v of values) {
+    const eq = v.indexOf("=");
+    if (eq < 0) out[v] = "";
+    else out[v.slice(0, eq)] = v.slice(eq + 1);
+  }
+  return out;
+}
+
+/** Natural order as docker sorts names: digit runs compare as numbers. */
+export function naturalLess(a: string, b: string): number {
+  const re = /(\d+|\D+)/g;
+  const pa = a.match(re) ?? [];
+  const pb = b.match(re) ?? [];
+  for (let i = 0; i < Math.min(pa.length, pb.length); i++) {
+    const x = pa[i];
+    const y = pb[i];
+    if (x === y) continue;
+    const nx = /^\d/.test(x);
+    const ny = /^\d/.test(y);
+    if (nx && ny) {
+      const d = Number(x) - Number(y);
+      if (d !== 0) return d;
+      return x.length - y.length;
+    }
+    return x < y ? -1 : 1;
+  }
+  return pa.length - pb.length;
+}
+
+/** Sorted `k=v` pairs joined by commas, as docker's `.Labels` column shows them. */
+export function labelsText(labels: Record<string, string> | null | undefined): string {
+  return Object.keys(labels ?? {})
+    .sort()
+    .map((k) => `${k}=${labels?.[k]}`)
+    .join(",");
+}
+
+/** A writable that keeps what is written in `chunks` (or drops it): for output shown only on failure. */
+export function memoryWriter(chunks?: string[]): Writable {
+  return {
+    write(c: string | Buffer, cb?: () => void): boolean {
+      chunks?.push(c.toString());
+      cb?.();
+      return true;
+    },
+  } as unknown as Writable;
+}

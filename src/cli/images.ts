@@ -14,7 +14,7 @@ import {
 } from "./common.ts";
 import { IMAGE_HEADERS, imageRows } from "./contexts.ts";
 import { parseFormat, renderList } from "./format/index.ts";
-import { displayJsonMessages, pullImage, splitImageRef } from "./pull.ts";
+import { displayJsonMessages, fullReference, isNameOnly, pullImage, splitImageRef } from "./pull.ts";
 
 const images: CommandDef = {
   spec: {
@@ -171,16 +171,23 @@ const pull: CommandDef = {
     minArgs: 1,
     maxArgs: 1,
     flags: [
+      { name: "all-tags", short: "a", type: "bool", desc: "Download all tagged images in the repository" },
+      { name: "disable-content-trust", type: "bool", default: true, desc: "Skip image verification" },
       { name: "quiet", short: "q", type: "bool", desc: "Suppress verbose output" },
       { name: "platform", type: "string", desc: "Set platform if server is multi-platform capable" },
     ],
   },
   async run(cli, p) {
-    await pullImage(cli.client(), p.args[0], {
-      out: cli.out,
-      quiet: bool(p, "quiet"),
-      platform: str(p, "platform"),
-    });
+    let ref = p.args[0];
+    const quiet = bool(p, "quiet");
+    if (bool(p, "all-tags") && !isNameOnly(ref))
+      throw new StatusError(1, "tag can't be used with --all-tags/-a");
+    if (!bool(p, "all-tags") && isNameOnly(ref)) {
+      ref = `${ref}:latest`;
+      if (!quiet) await write(cli.out, "Using default tag: latest\n");
+    }
+    await pullImage(cli.client(), ref, { out: cli.out, quiet, platform: str(p, "platform") });
+    await write(cli.out, `${fullReference(ref)}\n`);
     return 0;
   },
 };

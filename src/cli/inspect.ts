@@ -27,9 +27,9 @@ async function fetchOne(cli: Cli, kind: Kind, ref: string, p: Parsed): Promise<u
     case "image":
       return c.imageInspect(ref);
     case "network":
-      return c.json("GET", `/networks/${encodeURIComponent(ref)}`);
+      return c.networkInspect(ref, { verbose: bool(p, "verbose") });
     case "volume":
-      return c.json("GET", `/volumes/${encodeURIComponent(ref)}`);
+      return c.volumeInspect(ref);
   }
 }
 
@@ -114,15 +114,23 @@ const inspect: CommandDef = {
   },
 };
 
-function typed(kind: "container" | "image"): CommandDef {
-  const what = kind === "container" ? "CONTAINER [CONTAINER...]" : "IMAGE [IMAGE...]";
+function typed(kind: Kind): CommandDef {
+  const what = `${kind.toUpperCase()} [${kind.toUpperCase()}...]`;
   return {
     spec: {
       name: `${kind} inspect`,
       usage: `${kind} inspect [OPTIONS] ${what}`,
       desc: `Display detailed information on one or more ${kind}s`,
       minArgs: 1,
-      flags: kind === "container" ? [formatFlag, sizeFlag] : [formatFlag],
+      flags:
+        kind === "container"
+          ? [formatFlag, sizeFlag]
+          : kind === "network"
+            ? [
+                formatFlag,
+                { name: "verbose", short: "v", type: "bool", desc: "Verbose output for diagnostics" },
+              ]
+            : [formatFlag],
     },
     run: (cli, p) => inspectRefs(cli, p, [kind]),
   };
@@ -133,4 +141,6 @@ export const commands: Record<string, CommandDef> = {
   inspect,
   "container inspect": typed("container"),
   "image inspect": typed("image"),
+  "volume inspect": typed("volume"),
+  "network inspect": typed("network"),
 };

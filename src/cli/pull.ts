@@ -1,8 +1,11 @@
 // Pulling an image and showing the daemon's JSON-lines progress the way docker does.
 import type { Writable } from "node:stream";
-import type { JSONMessage } from "../api/types.ts";
-import { ApiError, type EngineClient, jsonLines } from "../client/index.ts";
-import { write } from "./common.ts";
+import type { EngineClient } from "../client/index.ts";
+import { registryAuthHeader } from "./auth.ts";
+import { memoryWriter } from "./common.ts";
+import { displayJsonMessages } from "./progress.ts";
+
+export { displayJsonMessages } from "./progress.ts";
 
 /** Splits `name[:tag]` / `name@digest` for the pull query; a bare name means `:latest`. */
 export function splitImageRef(ref: string): { name: string; tag: string } {
@@ -13,38 +16,16 @@ export function splitImageRef(ref: string): { name: string; tag: string } {
   return { name: ref, tag: "latest" };
 }
 
+/** True when the reference names no tag and no digest (docker then says "Using default tag"). */
+export function isNameOnly(ref: string): boolean {
+  if (ref.includes("@")) return false;
+  return ref.lastIndexOf(":") <= ref.lastIndexOf("/");
+}
+
 /** `name:tag` with docker's default tag, as in "Unable to find image 'alpine:latest' locally". */
 export function withDefaultTag(ref: string): string {
   const { name, tag } = splitImageRef(ref);
   return ref.includes("@") ? ref : `${name}:${tag}`;
-}
-
-/**
- * Prints progress lines (`<id>: <status>`); byte-progress updates only on a terminal. An `error` line
- * ends the stream with that error, as the daemon reports pull failures in-band.
- */
-export async function displayJsonMessages(
-  body: AsyncIterable<Buffer | string>,
-  out: Writable,
-  opts: { quiet?: boolean; tty?: boolean } = {},
-): Promise<JSONMessage[]> {
-  const all: JSONMessage[] = [];
-  for await (const m of jsonLines<JSONMessage>(body)) {
-    all.push(m);
-    if (m.error || m.errorDetail?.message)
-      throw new ApiError(500, m.errorDetail?.message ?? m.error ?? "unknown error");
-    if (opts.quiet) continue;
-    if (m.stream) {
-      await write(out, m.stream);
-      continue;
-    }
-    if (!m.status) continue;
-    if (m.progressDetail?.current !== undefined && !opts.tty) continue;
-    const id = m.id ? `${m.id}: ` : "";
-    const progress = opts.tty && m.progress ? ` ${m.progress}` : "";
-    await write(out, `${id}${m.status}${progress}\n`);
-  }
-  return all;
 }
 
 /** Docker's normalized repository name: `alpine` → `docker.io/library/alpine`, `me/x` → `docker.io/me/x`. */
@@ -56,6 +37,12 @@ export function normalizeName(name: string): string {
   return `docker.io/${name}`;
 }
 
+/** The fully qualified reference docker prints after a pull (`docker.io/library/busybox:latest`). */
+export function fullReference(ref: string): string {
+  const { name, tag } = splitImageRef(ref);
+  return `${normalizeName(name)}${ref.includes("@") ? "@" : ":"}${tag}`;
+}
+
 /** Pulls `ref` through `POST /images/create?fromImage=` (normalized, as docker sends it), printing progress. */
 export async function pullImage(
   client: EngineClient,
@@ -64,9 +51,13 @@ export async function pullImage(
 ): Promise<void> {
   const { name: short, tag } = splitImageRef(ref);
   const name = normalizeName(short);
-  const res = await client.imageCreate({ fromImage: name, tag, platform: opts.platform || undefined });
-  await displayJsonMessages(res, opts.out, {
-    quiet: opts.quiet,
-    tty: (opts.out as { isTTY?: boolean }).isTTY,
+  const res = await client.imageCreate(
+    { fromImage: name, tag, platform: opts.platform || undefined },
+    { registryAuth: await registryAuthHeader(name) },
+  );
+  const tty = !!(opts.out as { isTTY?: boolean }).isTTY;
+  await displayJsonMessages(res, opts.quiet ? memoryWriter() : opts.out, {
+    tty: tty && !opts.quiet,
+    width: (opts.out as { columns?: number }).columns,
   });
 }

@@ -1,3 +1,4 @@
+// The typed Engine API client: container and exec endpoints here, the rest inherited from ResourceClient.
 import type { IncomingMessage } from "node:http";
 import type { Duplex, Readable } from "node:stream";
 import type {
@@ -13,74 +14,37 @@ import type {
   ContainerSummary,
   ContainerTopResponse,
   ContainerWaitResponse,
-  EventsQuery,
-  HistoryResponseItem,
+  FiltersParam,
   IdResponse,
-  ImageCreateQuery,
-  ImageDeleteQuery,
-  ImageDeleteResponseItem,
-  ImageInspect,
-  ImageListQuery,
-  ImageSummary,
-  SystemInfo,
-  SystemVersion,
   WaitCondition,
 } from "../api/types.ts";
-import { type RequestOptions, readBody, Transport, type TransportOptions } from "./transport.ts";
+import { seg as id, type Query } from "./base.ts";
+import { ResourceClient } from "./resources.ts";
+import { readBody } from "./transport.ts";
+import type {
+  ContainerPruneResponse,
+  ContainerUpdateRequest,
+  ExecCreateRequest,
+  ExecInspect,
+  FilesystemChange,
+  PathStat,
+} from "./types.ts";
 
-/** Options of EngineClient. */
-export type ClientOptions = TransportOptions;
+export type { ClientOptions } from "./base.ts";
 
-type Query = RequestOptions["query"];
-
-function id(x: string): string {
-  return encodeURIComponent(x);
+/** Decodes the `X-Docker-Container-Path-Stat` header (base64 JSON); undefined when absent or malformed. */
+export function decodePathStat(header: string | string[] | undefined): PathStat | undefined {
+  const h = Array.isArray(header) ? header[0] : header;
+  if (!h) return undefined;
+  try {
+    return JSON.parse(Buffer.from(h, "base64").toString("utf8")) as PathStat;
+  } catch {
+    return undefined;
+  }
 }
 
 /** A typed Docker Engine API v1.47 client, used by the CLI and compose. */
-export class EngineClient {
-  /** The underlying HTTP transport (for endpoints without a typed method). */
-  readonly transport: Transport;
-
-  constructor(opts: ClientOptions) {
-    this.transport = new Transport(opts);
-  }
-
-  /** Sends a request and parses a JSON answer. */
-  async json<T>(method: string, path: string, opts: RequestOptions = {}): Promise<T> {
-    const res = await this.transport.request(method, path, opts);
-    const body = await readBody(res);
-    if (body.length === 0) return undefined as T;
-    return JSON.parse(body.toString("utf8")) as T;
-  }
-
-  /** Sends a request whose answer has no useful body; true unless the daemon said 304 (nothing to do). */
-  async call(method: string, path: string, opts: RequestOptions = {}): Promise<boolean> {
-    const res = await this.transport.request(method, path, opts);
-    res.resume();
-    return res.statusCode !== 304;
-  }
-
-  /** Sends a request and returns the streaming response body. */
-  stream(method: string, path: string, opts: RequestOptions = {}): Promise<IncomingMessage> {
-    return this.transport.request(method, path, opts);
-  }
-
-  /** `GET /_ping`: resolves when the daemon answers. */
-  async ping(): Promise<void> {
-    await this.call("GET", "/_ping");
-  }
-
-  /** `GET /version`. */
-  version(): Promise<SystemVersion> {
-    return this.json("GET", "/version");
-  }
-
-  /** `GET /info`. */
-  info(): Promise<SystemInfo> {
-    return this.json("GET", "/info");
-  }
-
+export class EngineClient extends ResourceClient {
   /** `POST /containers/create`. */
   containerCreate(
     body: ContainerCreateRequest,
@@ -177,54 +141,110 @@ export class EngineClient {
     return this.json("GET", `/containers/${id(ref)}/top`, { query: { ps_args: opts.psArgs } });
   }
 
-  /** `GET /images/json`. */
-  imageList(query: ImageListQuery = {}): Promise<ImageSummary[]> {
-    return this.json("GET", "/images/json", { query: query as Query });
-  }
-
-  /** `GET /images/{name}/json`. */
-  imageInspect(ref: string): Promise<ImageInspect> {
-    return this.json("GET", `/images/${ref}/json`);
-  }
-
-  /** `GET /images/{name}/history`. */
-  imageHistory(ref: string): Promise<HistoryResponseItem[]> {
-    return this.json("GET", `/images/${ref}/history`);
-  }
-
-  /** `POST /images/create`: pull (`fromImage`) or import (`fromSrc`); the body is a JSON-lines progress stream. */
-  imageCreate(
-    query: ImageCreateQuery,
-    opts: { body?: Readable | Buffer; registryAuth?: string } = {},
+  /** `GET /containers/{id}/stats`: JSON frames, one per second while `stream`, else a single one. */
+  containerStats(
+    ref: string,
+    opts: { stream: boolean; oneShot?: boolean; signal?: AbortSignal },
   ): Promise<IncomingMessage> {
-    const headers: Record<string, string> = {};
-    if (opts.registryAuth) headers["X-Registry-Auth"] = opts.registryAuth;
-    if (opts.body) headers["Content-Type"] = "application/x-tar";
-    return this.stream("POST", "/images/create", { query: query as Query, body: opts.body, headers });
+    return this.stream("GET", `/containers/${id(ref)}/stats`, {
+      query: { stream: opts.stream, "one-shot": opts.oneShot || undefined },
+      signal: opts.signal,
+    });
   }
 
-  /** `POST /images/{name}/tag`. */
-  async imageTag(ref: string, target: { repo: string; tag?: string }): Promise<void> {
-    await this.call("POST", `/images/${ref}/tag`, { query: target });
+  /** `POST /containers/{id}/pause`. */
+  async containerPause(ref: string): Promise<void> {
+    await this.call("POST", `/containers/${id(ref)}/pause`);
   }
 
-  /** `DELETE /images/{name}`. */
-  imageRemove(ref: string, query: ImageDeleteQuery = {}): Promise<ImageDeleteResponseItem[]> {
-    return this.json("DELETE", `/images/${ref}`, { query: query as Query });
+  /** `POST /containers/{id}/unpause`. */
+  async containerUnpause(ref: string): Promise<void> {
+    await this.call("POST", `/containers/${id(ref)}/unpause`);
   }
 
-  /** `GET /events`: a JSON-lines stream of EventMessage. */
-  events(query: EventsQuery = {}, opts: { signal?: AbortSignal } = {}): Promise<IncomingMessage> {
-    return this.stream("GET", "/events", { query: query as Query, signal: opts.signal });
+  /** `POST /containers/{id}/update`. */
+  containerUpdate(ref: string, body: ContainerUpdateRequest): Promise<{ Warnings: string[] | null }> {
+    return this.json("POST", `/containers/${id(ref)}/update`, { json: body });
   }
 
-  /** `POST /containers/{id}/exec` helper return shape, for callers building exec on top. */
-  execCreate(ref: string, body: Record<string, unknown>): Promise<IdResponse> {
+  /** `POST /containers/{id}/rename`. */
+  async containerRename(ref: string, name: string): Promise<void> {
+    await this.call("POST", `/containers/${id(ref)}/rename`, { query: { name } });
+  }
+
+  /** `GET /containers/{id}/changes`. */
+  async containerChanges(ref: string): Promise<FilesystemChange[]> {
+    return (await this.json<FilesystemChange[] | null>("GET", `/containers/${id(ref)}/changes`)) ?? [];
+  }
+
+  /** `GET /containers/{id}/export`: a tar of the container's filesystem. */
+  containerExport(ref: string): Promise<IncomingMessage> {
+    return this.stream("GET", `/containers/${id(ref)}/export`);
+  }
+
+  /** `POST /containers/prune`. */
+  containerPrune(filters?: FiltersParam): Promise<ContainerPruneResponse> {
+    return this.json("POST", "/containers/prune", { query: { filters } });
+  }
+
+  /** `HEAD /containers/{id}/archive?path=`: what is at a path inside the container. */
+  async containerStatPath(ref: string, path: string): Promise<PathStat> {
+    const res = await this.transport.request("HEAD", `/containers/${id(ref)}/archive`, { query: { path } });
+    res.resume();
+    const st = decodePathStat(res.headers["x-docker-container-path-stat"]);
+    if (!st) throw new Error("unable to decode container path stat header");
+    return st;
+  }
+
+  /** `GET /containers/{id}/archive?path=`: a tar of the path, and its stat from the header. */
+  async containerArchiveGet(ref: string, path: string): Promise<{ body: IncomingMessage; stat?: PathStat }> {
+    const body = await this.stream("GET", `/containers/${id(ref)}/archive`, { query: { path } });
+    return { body, stat: decodePathStat(body.headers["x-docker-container-path-stat"]) };
+  }
+
+  /** `PUT /containers/{id}/archive?path=`: extracts a tar into a directory of the container. */
+  async containerArchivePut(
+    ref: string,
+    path: string,
+    tar: Readable | Buffer,
+    opts: { noOverwriteDirNonDir?: boolean; copyUIDGID?: boolean } = {},
+  ): Promise<void> {
+    await this.call("PUT", `/containers/${id(ref)}/archive`, {
+      query: {
+        path,
+        noOverwriteDirNonDir: opts.noOverwriteDirNonDir ?? true,
+        copyUIDGID: opts.copyUIDGID || undefined,
+      },
+      body: tar,
+      headers: { "Content-Type": "application/x-tar" },
+    });
+  }
+
+  /** `POST /containers/{id}/exec`. */
+  execCreate(ref: string, body: ExecCreateRequest | Record<string, unknown>): Promise<IdResponse> {
     return this.json("POST", `/containers/${id(ref)}/exec`, { json: body });
   }
 
-  /** Closes idle pooled connections. */
-  close(): void {
-    this.transport.close();
+  /** `POST /exec/{id}/start`, hijacked (unless detached): a socket carrying stdin out and output in. */
+  execStart(
+    execId: string,
+    body: { Detach?: boolean; Tty?: boolean; ConsoleSize?: [number, number] | null },
+  ) {
+    return this.transport.hijack("POST", `/exec/${id(execId)}/start`, { json: body });
+  }
+
+  /** `POST /exec/{id}/start` with `Detach: true`: starts the process in the background. */
+  async execStartDetached(execId: string, body: { Tty?: boolean; ConsoleSize?: [number, number] | null }) {
+    await this.call("POST", `/exec/${id(execId)}/start`, { json: { ...body, Detach: true } });
+  }
+
+  /** `GET /exec/{id}/json`. */
+  execInspect(execId: string): Promise<ExecInspect> {
+    return this.json("GET", `/exec/${id(execId)}/json`);
+  }
+
+  /** `POST /exec/{id}/resize`. */
+  async execResize(execId: string, size: { h: number; w: number }): Promise<void> {
+    await this.call("POST", `/exec/${id(execId)}/resize`, { query: size });
   }
 }

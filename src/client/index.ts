@@ -1,6 +1,7 @@
-export { type ClientOptions, EngineClient } from "./client.ts";
+export { type ClientOptions, decodePathStat, EngineClient } from "./client.ts";
 export { ApiError, DaemonConnectionError, isApiError } from "./errors.ts";
 export { DEFAULT_HOST, type HostAddress, parseHost, resolveHost } from "./host.ts";
+export { type AuthOptions, encodeRegistryAuth } from "./resources.ts";
 export {
   copyOutput,
   demuxFrames,
@@ -19,3 +20,4 @@ export {
   Transport,
   type TransportOptions,
 } from "./transport.ts";
+export type * from "./types.ts";

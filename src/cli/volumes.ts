@@ -1,0 +1,228 @@
+// `volume create/ls/inspect/rm/prune`, with docker's flags, columns and messages.
+import type { Volume } from "../client/index.ts";
+import {
+  bool,
+  type CommandDef,
+  confirm,
+  FORMAT_FLAG_DESC,
+  filtersFrom,
+  forEachTarget,
+  kvMap,
+  labelsText,
+  list,
+  naturalLess,
+  pruneReport,
+  StatusError,
+  str,
+  write,
+} from "./common.ts";
+import { parseFormat, renderList } from "./format/index.ts";
+import { humanSize } from "./units.ts";
+
+/** Header text of each `volume ls` field. */
+export const VOLUME_HEADERS: Record<string, string> = {
+  Name: "VOLUME NAME",
+  Driver: "DRIVER",
+  Scope: "SCOPE",
+  Mountpoint: "MOUNTPOINT",
+  Labels: "LABELS",
+  Label: "LABEL",
+  Links: "LINKS",
+  Size: "SIZE",
+  Group: "GROUP",
+  Availability: "AVAILABILITY",
+  Status: "STATUS",
+};
+
+/** One `volume ls` row. */
+export class VolumeContext {
+  readonly #v: Volume;
+  constructor(v: Volume) {
+    this.#v = v;
+  }
+  Name(): string {
+    return this.#v.Name;
+  }
+  Driver(): string {
+    return this.#v.Driver;
+  }
+  Scope(): string {
+    return this.#v.Scope;
+  }
+  Mountpoint(): string {
+    return this.#v.Mountpoint;
+  }
+  Labels(): string {
+    return labelsText(this.#v.Labels);
+  }
+  Label(name: unknown): string {
+    return this.#v.Labels?.[String(name)] ?? "";
+  }
+  Links(): string {
+    const u = this.#v.UsageData;
+    return u && u.RefCount !== -1 ? String(u.RefCount) : "N/A";
+  }
+  Size(): string {
+    const u = this.#v.UsageData;
+    return u && u.Size !== -1 ? humanSize(u.Size, 4) : "N/A";
+  }
+  Group(): string {
+    return "N/A";
+  }
+  Availability(): string {
+    return "N/A";
+  }
+  Status(): string {
+    return "N/A";
+  }
+  toJSON(): Record<string, string> {
+    return {
+      Availability: this.Availability(),
+      Driver: this.Driver(),
+      Group: this.Group(),
+      Labels: this.Labels(),
+      Links: this.Links(),
+      Mountpoint: this.Mountpoint(),
+      Name: this.Name(),
+      Scope: this.Scope(),
+      Size: this.Size(),
+      Status: this.Status(),
+    };
+  }
+}
+
+const create: CommandDef = {
+  spec: {
+    name: "volume create",
+    usage: "volume create [OPTIONS] [VOLUME]",
+    desc: "Create a volume",
+    maxArgs: 1,
+    flags: [
+      { name: "driver", short: "d", type: "string", default: "local", desc: "Specify volume driver name" },
+      { name: "label", type: "list", desc: "Set metadata for a volume" },
+      { name: "name", type: "string", desc: "Specify volume name", hidden: true },
+      { name: "opt", short: "o", type: "list", typeName: "map", desc: "Set driver specific options" },
+    ],
+  },
+  async run(cli, p) {
+    let name = str(p, "name");
+    if (p.args[0]) {
+      if (name)
+        throw new StatusError(
+          1,
+          "conflicting options: cannot specify a volume-name through both --name and as a positional arg",
+        );
+      name = p.args[0];
+    }
+    const v = await cli.client().volumeCreate({
+      Driver: str(p, "driver") || "local",
+      DriverOpts: kvMap(list(p, "opt")),
+      Labels: kvMap(list(p, "label")),
+      Name: name,
+    });
+    await write(cli.out, `${v.Name}\n`);
+    return 0;
+  },
+};
+
+const ls: CommandDef = {
+  spec: {
+    name: "volume ls",
+    usage: "volume ls [OPTIONS]",
+    desc: "List volumes",
+    aliases: ["volume ls", "volume list"],
+    maxArgs: 0,
+    flags: [
+      {
+        name: "filter",
+        short: "f",
+        type: "list",
+        typeName: "filter",
+        desc: 'Provide filter values (e.g. "dangling=true")',
+      },
+      { name: "format", type: "string", desc: FORMAT_FLAG_DESC },
+      { name: "quiet", short: "q", type: "bool", desc: "Only display volume names" },
+      {
+        name: "cluster",
+        type: "bool",
+        desc: "Display only cluster volumes, and use cluster volume list formatting",
+        hidden: true,
+      },
+    ],
+  },
+  async run(cli, p) {
+    const r = await cli.client().volumeList(filtersFrom(list(p, "filter")));
+    const vols = (r.Volumes ?? []).slice().sort((a, b) => naturalLess(a.Name, b.Name));
+    let format = str(p, "format");
+    if (!format && bool(p, "quiet")) format = "{{.Name}}";
+    const fmt = parseFormat(format || undefined, "{{.Driver}}\t{{.Name}}");
+    await write(
+      cli.out,
+      renderList(
+        fmt,
+        vols.map((v) => new VolumeContext(v)),
+        { headers: VOLUME_HEADERS },
+      ),
+    );
+    return 0;
+  },
+};
+
+const rm: CommandDef = {
+  spec: {
+    name: "volume rm",
+    usage: "volume rm [OPTIONS] VOLUME [VOLUME...]",
+    desc: "Remove one or more volumes",
+    aliases: ["volume rm", "volume remove"],
+    minArgs: 1,
+    flags: [{ name: "force", short: "f", type: "bool", desc: "Force the removal of one or more volumes" }],
+  },
+  run(cli, p) {
+    return forEachTarget(cli, p.args, async (name) => {
+      await cli.client().volumeRemove(name, { force: bool(p, "force") });
+      return name;
+    });
+  },
+};
+
+const prune: CommandDef = {
+  spec: {
+    name: "volume prune",
+    usage: "volume prune [OPTIONS]",
+    desc: "Remove unused local volumes",
+    maxArgs: 0,
+    flags: [
+      { name: "all", short: "a", type: "bool", desc: "Remove all unused volumes, not just anonymous ones" },
+      {
+        name: "filter",
+        type: "list",
+        typeName: "filter",
+        desc: 'Provide filter values (e.g. "label=<label>")',
+      },
+      { name: "force", short: "f", type: "bool", desc: "Do not prompt for confirmation" },
+    ],
+  },
+  async run(cli, p) {
+    const filters = filtersFrom(list(p, "filter")) ?? {};
+    const all = bool(p, "all");
+    if (all) filters.all = ["true"];
+    const warning = all
+      ? "WARNING! This will remove all local volumes not used by at least one container."
+      : "WARNING! This will remove anonymous local volumes not used by at least one container.";
+    if (!bool(p, "force") && !(await confirm(cli, warning))) return 0;
+    const r = await cli.client().volumePrune(Object.keys(filters).length ? filters : undefined);
+    await write(
+      cli.out,
+      pruneReport("Deleted Volumes", r.VolumesDeleted ?? [], humanSize(r.SpaceReclaimed ?? 0, 4)),
+    );
+    return 0;
+  },
+};
+
+/** The volume commands, by key. */
+export const commands: Record<string, CommandDef> = {
+  "volume create": create,
+  "volume ls": ls,
+  "volume rm": rm,
+  "volume prune": prune,
+};

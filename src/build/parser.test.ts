@@ -1,3 +1,4 @@
+// biome-ignore-all lint/suspicious/noTemplateCurlyInString: Dockerfile text uses ${VAR} literally
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { parseDockerfile } from "./parser.ts";

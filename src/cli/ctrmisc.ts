@@ -149,7 +149,13 @@ const update: CommandDef = {
         );
       body.NanoCpus = Math.round(n * 1e9);
     }
-    if (p.set.has("restart")) body.RestartPolicy = parseRestart(str(p, "restart"));
+    if (p.set.has("restart")) {
+      try {
+        body.RestartPolicy = parseRestart(str(p, "restart"));
+      } catch (err) {
+        throw new StatusError(1, (err as Error).message);
+      }
+    }
     const warnings: string[] = [];
     const code = await forEachTarget(cli, p.args, async (t) => {
       const r = await cli.client().containerUpdate(t, body);
@@ -208,7 +214,7 @@ const port: CommandDef = {
         await write(cli.out, bindings.map((b) => `${hostPort(b.HostIp ?? "", b.HostPort ?? "")}\n`).join(""));
         return 0;
       }
-      throw new StatusError(1, `Error: No public port '${key}' published for ${ctr}`);
+      throw new StatusError(1, `Error: No public port '${want}' published for ${ctr}`);
     }
     const keys = Object.keys(ports).sort((a, b) => {
       const [pa, ta] = a.split("/");

@@ -56,6 +56,7 @@ const exec: CommandDef = {
       AttachStdout: !detach,
       AttachStderr: !detach,
       DetachKeys: str(p, "detach-keys"),
+      Detach: detach,
       Env: [
         ...list(p, "env-file").flatMap((f) => readKvFile(f, { fromEnv: true })),
         ...resolveEnv(list(p, "env")),
@@ -98,7 +99,7 @@ const exec: CommandDef = {
     // The exit status is the exec's, learnt once its stream ended.
     try {
       const ins = await client.execInspect(execId);
-      if (ins.ExitCode !== null && ins.ExitCode !== 0) return ins.ExitCode;
+      if (ins?.ExitCode) return ins.ExitCode;
     } catch (err) {
       if (!isApiError(err, 404)) throw err;
     }

@@ -200,7 +200,7 @@ export class NetworkContext {
     return this.#n.Scope;
   }
   IPv4(): string {
-    return String(this.#n.EnableIPv4 ?? true);
+    return String(!!this.#n.EnableIPv4);
   }
   IPv6(): string {
     return String(!!this.#n.EnableIPv6);
@@ -215,7 +215,10 @@ export class NetworkContext {
     return this.#n.Labels?.[String(name)] ?? "";
   }
   CreatedAt(): string {
-    return goTimeString(new Date(this.#n.Created));
+    // Go prints the fraction of a second too, without trailing zeros.
+    const base = goTimeString(new Date(this.#n.Created));
+    const frac = /\.(\d+)/.exec(this.#n.Created)?.[1]?.replace(/0+$/, "");
+    return frac ? base.replace(/^(\S+ \d\d:\d\d:\d\d)/, `$1.${frac}`) : base;
   }
   toJSON(): Record<string, string> {
     return {
@@ -274,7 +277,7 @@ const rm: CommandDef = {
     flags: [{ name: "force", short: "f", type: "bool", desc: "Do not error if the network does not exist" }],
   },
   async run(cli, p) {
-    return forEachTarget(cli, p.args, async (n) => {
+    const code = await forEachTarget(cli, p.args, async (n) => {
       try {
         await cli.client().networkRemove(n);
       } catch (err) {
@@ -283,6 +286,9 @@ const rm: CommandDef = {
       }
       return n;
     });
+    // Docker ends a failed network rm with its bare status line.
+    if (code) await write(cli.err, "exit status 1\n");
+    return code;
   },
 };
 

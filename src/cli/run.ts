@@ -7,7 +7,7 @@ import { type CommandSpec, type Parsed, UsageError } from "./args.ts";
 import { runForeground, StartFailed, startErrorCode } from "./attach.ts";
 import { bool, type Cli, type CommandDef, errorText, StatusError, str, write } from "./common.ts";
 import { pullImage, withDefaultTag } from "./pull.ts";
-import { buildCreateRequest } from "./runconfig.ts";
+import { buildCreateRequest, FlagValueError } from "./runconfig.ts";
 import { CREATE_FLAGS, RUN_FLAGS } from "./runflags.ts";
 
 function failure(cmd: string, code: number, err: unknown): StatusError {
@@ -69,13 +69,20 @@ async function createContainer(
 
 function requestFrom(cmd: string, p: Parsed, spec: CommandSpec): ContainerCreateRequest {
   const [image, ...args] = p.args;
-  if (bool(p, "tty") && bool(p, "interactive") && !bool(p, "detach") && !process.stdin.isTTY) {
+  if (
+    cmd === "run" &&
+    bool(p, "tty") &&
+    bool(p, "interactive") &&
+    !bool(p, "detach") &&
+    !process.stdin.isTTY
+  ) {
     throw new StatusError(1, "the input device is not a TTY");
   }
   try {
     return buildCreateRequest(p, image, args);
   } catch (err) {
     if (err instanceof StatusError) throw err;
+    if (err instanceof FlagValueError) throw failure(cmd, 125, err);
     if (err instanceof UsageError) throw new UsageError(err.message, { code: err.code, spec });
     throw failure(cmd, 125, err);
   }

@@ -13,9 +13,11 @@ import { type Parsed, UsageError } from "./args.ts";
 import { bool, int, list, StatusError, str } from "./common.ts";
 import { parseGoDuration, parseRamBytes } from "./units.ts";
 
-/** A flag value docker would reject: exit 125 with docker's wording. */
-function invalid(msg: string): StatusError {
-  return new StatusError(125, `wharf: ${msg}\n\nRun 'wharf run --help' for more information`);
+/** A flag value docker rejects before calling the daemon; run.ts reports it for the command in use. */
+export class FlagValueError extends Error {}
+
+function invalid(msg: string): FlagValueError {
+  return new FlagValueError(msg);
 }
 
 /** A typed flag docker rejects while parsing (bytes, decimal, duration): a usage error; run.ts adds the usage. */
@@ -125,13 +127,13 @@ export function parsePublish(spec: string): { port: string; binding: PortBinding
 /** Parses `--restart no|always|unless-stopped|on-failure[:N]`. */
 export function parseRestart(s: string): RestartPolicy {
   if (!s) return { Name: "no", MaximumRetryCount: 0 };
-  const [name, count] = s.split(":");
-  // Unknown policy names are the daemon's to reject, as with docker.
-  if (count !== undefined && name !== "on-failure") {
-    throw invalid(`invalid restart policy format: maximum retry count can only be used with 'on-failure'`);
-  }
-  const n = count === undefined ? 0 : Number(count);
-  if (!Number.isInteger(n) || n < 0)
+  const colon = s.indexOf(":");
+  const name = colon < 0 ? s : s.slice(0, colon);
+  const count = colon < 0 ? "" : s.slice(colon + 1);
+  if (colon === 0) throw invalid("invalid restart policy format: no policy provided before colon");
+  // Policy names and where a count is allowed are the daemon's to judge, as with docker.
+  const n = count === "" ? 0 : Number(count);
+  if (!/^[+-]?\d*$/.test(count) || !Number.isInteger(n))
     throw invalid(`invalid restart policy format: maximum retry count must be an integer`);
   return { Name: name as RestartPolicy["Name"], MaximumRetryCount: n };
 }
@@ -288,20 +290,27 @@ export function buildCreateRequest(p: Parsed, image: string, cmd: string[]): Con
 
   const networks = list(p, "network");
   const networkMode = networks[0] ?? "default";
-  const endpoints: Record<string, EndpointSettings> = {};
+  const userDefined = (n: string): boolean =>
+    !["default", "bridge", "host", "none", "nat"].includes(n) && !n.startsWith("container:");
+  if (networks.some(userDefined) && networks.some((n) => !userDefined(n)))
+    throw invalid("conflicting options: cannot attach both user-defined and non-user-defined network-modes");
   const aliases = list(p, "network-alias");
-  if (aliases.length || str(p, "ip") || str(p, "ip6") || str(p, "mac-address") || networks.length > 1) {
-    for (const [i, n] of (networks.length ? networks : ["default"]).entries()) {
-      const ep: EndpointSettings = {};
-      if (i === 0) {
-        if (aliases.length) ep.Aliases = aliases;
-        if (str(p, "ip") || str(p, "ip6")) {
-          ep.IPAMConfig = { IPv4Address: str(p, "ip") || undefined, IPv6Address: str(p, "ip6") || undefined };
-        }
-        if (str(p, "mac-address")) ep.MacAddress = str(p, "mac-address");
+  if (aliases.length && !userDefined(networkMode))
+    throw invalid("network-scoped aliases are only supported for user-defined networks");
+  const endpoints: Record<string, EndpointSettings> = {};
+  for (const [i, n] of (networks.length ? networks : ["default"]).entries()) {
+    const ep: EndpointSettings = {};
+    if (i === 0) {
+      // The plain flags configure the first network, as docker's CLI does.
+      if (aliases.length) ep.Aliases = aliases;
+      if (list(p, "link").length && userDefined(n)) ep.Links = list(p, "link");
+      if (str(p, "ip") || str(p, "ip6")) {
+        ep.IPAMConfig = { IPv4Address: str(p, "ip") || undefined, IPv6Address: str(p, "ip6") || undefined };
       }
-      endpoints[n] = ep;
+      if (str(p, "mac-address")) ep.MacAddress = str(p, "mac-address");
     }
+    if (i === 0 && networks.length <= 1 && Object.keys(ep).length === 0) continue;
+    endpoints[n] = ep;
   }
 
   const cpus = str(p, "cpus");

@@ -130,6 +130,7 @@ describe("run flags to API config", () => {
   });
   it("parses --restart", () => {
     assert.deepEqual(parseRestart("on-failure:3"), { Name: "on-failure", MaximumRetryCount: 3 });
-    assert.throws(() => parseRestart("always:3"));
+    assert.deepEqual(parseRestart("always:3"), { Name: "always", MaximumRetryCount: 3 });
+    assert.throws(() => parseRestart("on-failure:x"));
   });
 });

@@ -16,6 +16,7 @@ export interface ExecCreateRequest {
   AttachStderr?: boolean;
   ConsoleSize?: [number, number] | null;
   DetachKeys?: string;
+  Detach?: boolean;
   Tty?: boolean;
   Env?: string[];
   Cmd: string[];

@@ -353,6 +353,11 @@ export class LocalImageService implements ImageService {
     }
   }
 
+  /** The stored layers of an image, bottom → top: a build or commit stacks a child image on them. */
+  layersOf(nameOrId: string): LayerRef[] {
+    return structuredClone(this.find(nameOrId).layers);
+  }
+
   /** Resolves once queued background work (deleting released ghost images) is done; for tests and shutdown. */
   async whenIdle(): Promise<void> {
     await this.queue;

@@ -7,6 +7,7 @@ import {
   bool,
   type CommandDef,
   confirm,
+  errorText,
   filtersFrom,
   forEachTarget,
   int,
@@ -180,7 +181,11 @@ const rename: CommandDef = {
   async run(cli, p) {
     const [oldName, newName] = p.args.map((a) => a.trim());
     if (!oldName || !newName) throw new StatusError(1, "Error: Neither old nor new names may be empty");
-    await cli.client().containerRename(oldName, newName);
+    try {
+      await cli.client().containerRename(oldName, newName);
+    } catch (err) {
+      throw new StatusError(1, `${errorText(err)}\nError: failed to rename container named ${oldName}`);
+    }
     return 0;
   },
 };

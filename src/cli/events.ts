@@ -1,7 +1,7 @@
 // `events` / `system events`: the daemon's event stream, printed as docker prints it.
 import type { EventMessage } from "../api/types.ts";
-import { jsonLines } from "../client/index.ts";
 import { type CommandDef, filtersFrom, list, StatusError, str, write } from "./common.ts";
+import { escapeHtmlJson } from "./format/funcs.ts";
 import { compileTemplate, TemplateError } from "./format/index.ts";
 import { parseTimestampArg } from "./units.ts";
 
@@ -21,9 +21,12 @@ export function rfc3339NanoFixed(nanos: bigint): string {
 }
 
 /** Docker's default line: time, type, action, actor ID and its attributes sorted by key. */
-export function eventLine(e: EventMessage & { timeNano?: number; time?: number }): string {
+export function eventLine(
+  e: EventMessage & { timeNano?: number; timeNanoText?: string; time?: number },
+): string {
   let s = "";
-  if (e.timeNano) s += `${rfc3339NanoFixed(BigInt(e.timeNano))} `;
+  if (e.timeNanoText && e.timeNanoText !== "0") s += `${rfc3339NanoFixed(BigInt(e.timeNanoText))} `;
+  else if (e.timeNano) s += `${rfc3339NanoFixed(BigInt(e.timeNano))} `;
   else if (e.time) s += `${rfc3339NanoFixed(BigInt(e.time) * 1_000_000_000n)} `;
   s += `${e.Type} ${e.Action} ${e.Actor?.ID ?? ""}`;
   const attrs = e.Actor?.Attributes ?? {};
@@ -32,7 +35,57 @@ export function eventLine(e: EventMessage & { timeNano?: number; time?: number }
   return `${s}\n`;
 }
 
+/**
+ * Parses the event stream keeping `timeNano` exact: it exceeds a double's precision, so it is taken from
+ * the text and kept as a string of digits.
+ */
+async function* eventLines(input: AsyncIterable<Buffer | string>): AsyncGenerator<RawEvent> {
+  let rest = "";
+  const decoder = new TextDecoder();
+  const parse = (line: string): RawEvent => {
+    const e = JSON.parse(line) as RawEvent;
+    const m = /"timeNano":\s*(\d+)/.exec(line);
+    if (m) e.timeNanoText = m[1];
+    e.rawText = line;
+    return e;
+  };
+  for await (const chunk of input) {
+    rest += typeof chunk === "string" ? chunk : decoder.decode(chunk, { stream: true });
+    let nl = rest.indexOf("\n");
+    while (nl >= 0) {
+      const line = rest.slice(0, nl).trim();
+      rest = rest.slice(nl + 1);
+      if (line) yield parse(line);
+      nl = rest.indexOf("\n");
+    }
+  }
+  if (rest.trim()) yield parse(rest.trim());
+}
+
+/** `{{json .}}` of an event as docker marshals its Message: struct field order, sorted attributes, exact timeNano. */
+export function eventJson(e: RawEvent): string {
+  const attrs = (e.Actor?.Attributes ?? {}) as Record<string, string>;
+  const sorted: Record<string, string> = {};
+  for (const k of Object.keys(attrs).sort()) sorted[k] = attrs[k];
+  const parts: string[] = [];
+  const put = (k: string, v: unknown): void => {
+    parts.push(`${JSON.stringify(k)}:${JSON.stringify(v)}`);
+  };
+  if (e.status) put("status", e.status);
+  if (e.id) put("id", e.id);
+  if (e.from) put("from", e.from);
+  put("Type", e.Type);
+  put("Action", e.Action);
+  put("Actor", { ID: e.Actor?.ID ?? "", Attributes: sorted });
+  if (e.scope) put("scope", e.scope);
+  if (e.time) put("time", e.time);
+  if (e.timeNanoText && e.timeNanoText !== "0") parts.push(`"timeNano":${e.timeNanoText}`);
+  return escapeHtmlJson(`{${parts.join(",")}}`);
+}
+
 type RawEvent = EventMessage & {
+  timeNanoText?: string;
+  rawText?: string;
   status?: string;
   id?: string;
   from?: string;
@@ -67,7 +120,8 @@ class EventContext {
     this.TimeNano = e.timeNano ?? 0;
   }
   toJSON(): unknown {
-    return this.#raw;
+    const { timeNanoText: _t, rawText: _r, ...rest } = this.#raw;
+    return rest;
   }
 }
 
@@ -107,6 +161,8 @@ const events: CommandDef = {
     };
     let format = str(p, "format");
     if (format === "json") format = "{{json .}}";
+    // The daemon's own line is what docker re-marshals, with timeNano exact (beyond a double's precision).
+    const rawJson = format === "{{json .}}";
     let tmpl: ReturnType<typeof compileTemplate> | undefined;
     if (format) {
       try {
@@ -127,8 +183,9 @@ const events: CommandDef = {
           { since: ts("since"), until: ts("until"), filters: filtersFrom(list(p, "filter")) },
           { signal: abort.signal },
         );
-      for await (const e of jsonLines<RawEvent>(res)) {
-        await write(cli.out, tmpl ? `${tmpl.execute(new EventContext(e))}\n` : eventLine(e));
+      for await (const e of eventLines(res)) {
+        if (rawJson) await write(cli.out, `${eventJson(e)}\n`);
+        else await write(cli.out, tmpl ? `${tmpl.execute(new EventContext(e))}\n` : eventLine(e));
       }
     } catch (err) {
       if (!abort.signal.aborted) throw err;

@@ -14,8 +14,12 @@ if (!existsSync(addon) || statSync(addon).mtimeMs < statSync(src).mtimeMs) {
   execFileSync(process.execPath, args, { cwd: join(root, "native"), stdio: ["ignore", "ignore", "inherit"] });
 }
 await esbuild.build({
-  entryPoints: [join(root, "src/main.ts")],
-  outfile: join(root, "dist/wharf.mjs"),
+  // Split at the dynamic imports in main.ts, so `wharf ps` loads the client and not the daemon or compose.
+  entryPoints: { wharf: join(root, "src/main.ts") },
+  outdir: join(root, "dist"),
+  splitting: true,
+  chunkNames: "chunks/[name]-[hash]",
+  outExtension: { ".js": ".mjs" },
   bundle: true,
   platform: "node",
   format: "esm",

@@ -1,3 +1,8 @@
+import { enableCompileCache } from "node:module";
+
+// V8's compiled code is cached on disk across runs: the CLI's start-up is mostly parsing the bundle.
+enableCompileCache?.();
+
 /** Entry point of bin/wharf: `wharf daemon`, `wharf registry ...`, or a client command. */
 async function main(argv: string[]): Promise<number> {
   const [cmd] = argv;

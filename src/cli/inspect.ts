@@ -33,6 +33,16 @@ async function fetchOne(cli: Cli, kind: Kind, ref: string, p: Parsed): Promise<u
   }
 }
 
+function sortKeys(v: unknown): unknown {
+  if (Array.isArray(v)) return v.map(sortKeys);
+  if (v && typeof v === "object") {
+    const out: Record<string, unknown> = {};
+    for (const k of Object.keys(v).sort()) out[k] = sortKeys((v as Record<string, unknown>)[k]);
+    return out;
+  }
+  return v;
+}
+
 function compile(format: string): Template | undefined {
   if (!format) return undefined;
   const src = format === "json" ? "{{json .}}" : format.replace(/\\t/g, "\t").replace(/\\n/g, "\n");
@@ -78,7 +88,8 @@ async function inspectRefs(cli: Cli, p: Parsed, kinds: Kind[]): Promise<number> 
         throw err;
       }
     } else {
-      found.push(obj);
+      // Docker prints volumes from its Go struct, whose fields (and maps) come out in sorted order.
+      found.push(kinds.length === 1 && kinds[0] === "volume" ? sortKeys(obj) : obj);
     }
   }
   if (tmpl) await write(cli.out, out);

@@ -1,6 +1,5 @@
 // `system df` and `system prune`.
 import type { DiskUsage } from "../client/index.ts";
-import { isApiError } from "../client/index.ts";
 import { bool, type CommandDef, confirm, filtersFrom, list, pruneReport, str, write } from "./common.ts";
 import { parseFormat, renderList } from "./format/index.ts";
 import { imagePruneText } from "./imagexfer.ts";
@@ -182,14 +181,10 @@ const prune: CommandDef = {
     reclaimed += i.SpaceReclaimed ?? 0;
     if (i.ImagesDeleted?.length)
       out += imagePruneText(i.ImagesDeleted, 0).replace(/Total reclaimed space.*\n$/, "");
-    try {
-      const b = await client.buildPrune({ all: all || undefined, filters });
-      reclaimed += b.SpaceReclaimed ?? 0;
-      out += pruneReport("Deleted build cache objects", b.CachesDeleted ?? [], undefined);
-    } catch (err) {
-      // A daemon without a build cache has nothing to prune there.
-      if (!isApiError(err, 404)) throw err;
-    }
+    // As with docker, a failure here (a daemon without a build cache API) fails the whole command.
+    const b = await client.buildPrune({ all: all || undefined, filters });
+    reclaimed += b.SpaceReclaimed ?? 0;
+    out += pruneReport("Deleted build cache objects", b.CachesDeleted ?? [], undefined);
     await write(cli.out, `${out}Total reclaimed space: ${humanSize(reclaimed, 4)}\n`);
     return 0;
   },

@@ -5,6 +5,7 @@ import { mkdir, readdir, readFile, rm, rmdir, unlink, writeFile } from "node:fs/
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { API_VERSION, MIN_API_VERSION, Router } from "../api/router.ts";
+import { buildRoutes } from "../api/routes/build.ts";
 import { containerRoutes } from "../api/routes/containers.ts";
 import { distributionRoutes } from "../api/routes/distribution.ts";
 import { execRoutes } from "../api/routes/exec.ts";
@@ -32,6 +33,7 @@ import {
 import { EventBus, systemInfo, versionInfo } from "../system/index.ts";
 import { log, setLogLevel, writeFileAtomic } from "../util/index.ts";
 import { VolumeService } from "../volume/index.ts";
+import { buildBackend } from "./build.ts";
 import type { DaemonConfig } from "./config.ts";
 
 const run = promisify(execFile);
@@ -259,6 +261,7 @@ export async function startDaemon(cfg: DaemonConfig): Promise<Daemon> {
     }),
   );
   router.add(volumeRoutes(volumes));
+  router.add(buildRoutes(await buildBackend({ dataRoot: cfg.dataRoot, tmpDir, images, containers })));
   router.add(execRoutes(containers));
   router.add(
     imageRoutes({

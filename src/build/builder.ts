@@ -1,0 +1,491 @@
+/**
+ * The classic builder: stages, steps, the cache, and Docker's output. Instruction semantics are in
+ * dispatch.ts; this file runs them in order and commits each step as an image.
+ */
+import { randomBytes } from "node:crypto";
+import { mkdir, rm } from "node:fs/promises";
+import { join } from "node:path";
+import type { Readable } from "node:stream";
+import zlib from "node:zlib";
+import { InvalidParameterError, isNotFound } from "../errdefs/index.ts";
+import type { LayerRef, OciHistory, OciImageConfig, OciRunConfig } from "../image/index.ts";
+import { hostSys, scanUpperDir } from "../layer/index.ts";
+import { log, nowNs, rfc3339Nano } from "../util/index.ts";
+import { BuildCache } from "./cache.ts";
+import { unpackContext } from "./context.ts";
+import { dispatch, type StageState } from "./dispatch.ts";
+import { BuildError, splitArg } from "./errors.ts";
+import { type Instruction, parseDockerfile, parseError } from "./parser.ts";
+import { expandWord } from "./shell.ts";
+import type { BuildContainerBackend, BuildImageBackend, BuildOptions, BuildOutput } from "./types.ts";
+
+const GZIP_LAYER = "application/vnd.oci.image.layer.v1.tar+gzip";
+const DEFAULT_PATH = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+/** Mount points runc creates for the engine's bind mounts: not the step's changes. */
+const ENGINE_FILES = new Set(["etc/hosts", "etc/hostname", "etc/resolv.conf"]);
+
+interface Stage {
+  index: number;
+  name?: string;
+  from: Instruction;
+  body: Instruction[];
+}
+
+/** The builder's collaborators. */
+export interface BuilderOptions {
+  images: BuildImageBackend;
+  containers: BuildContainerBackend;
+  /** `<dataRoot>/build`: the cache file and scratch mounts. */
+  dir: string;
+  tmpDir: string;
+}
+
+export { BuildError } from "./errors.ts";
+
+/** Builds images from Dockerfiles (`POST /build`). */
+export class Builder {
+  readonly o: BuilderOptions;
+  readonly cache: BuildCache;
+
+  constructor(opts: BuilderOptions) {
+    this.o = opts;
+    this.cache = new BuildCache(opts.dir, opts.tmpDir);
+  }
+
+  async init(): Promise<void> {
+    await mkdir(this.o.dir, { recursive: true, mode: 0o700 });
+    await rm(join(this.o.dir, "work"), { recursive: true, force: true });
+    await this.cache.init();
+  }
+
+  /**
+   * Unpacks the context and checks the Dockerfile, tags and target: errors here come before any output, so the
+   * API can answer them with a status. Returns the build to run.
+   */
+  async prepare(body: Readable, opts: BuildOptions): Promise<{ run(out: BuildOutput): Promise<string> }> {
+    for (const t of opts.tags) this.o.images.checkRef(t);
+    checkPlatform(opts.platform);
+    const work = join(this.o.dir, "work", randomBytes(8).toString("hex"));
+    try {
+      const ctx = await unpackContext(body, join(work, "context"), { dockerfile: opts.dockerfile });
+      const df = parseDockerfile(ctx.dockerfile);
+      const { globals, stages } = splitStages(df.instructions);
+      if (Object.keys(opts.labels).length) {
+        const line = Object.entries(opts.labels)
+          .map(([k, v]) => `${JSON.stringify(k)}=${JSON.stringify(v)}`)
+          .join(" ");
+        const last = pickTarget(stages, opts.target);
+        last.body.push({ ...parseDockerfile(`FROM x\nLABEL ${line}\n`).instructions[1], line: 0 });
+      }
+      const target = pickTarget(stages, opts.target);
+      const needed = neededStages(stages, target);
+      return {
+        run: async (out) => {
+          try {
+            return await this.run({
+              opts,
+              out,
+              work,
+              contextDir: ctx.dir,
+              globals,
+              stages,
+              needed,
+              target,
+              escape: df.escape,
+            });
+          } finally {
+            await this.cache.save();
+            await rm(work, { recursive: true, force: true }).catch(() => undefined);
+          }
+        },
+      };
+    } catch (e) {
+      await rm(work, { recursive: true, force: true }).catch(() => undefined);
+      throw e;
+    }
+  }
+
+  private async run(b: {
+    opts: BuildOptions;
+    out: BuildOutput;
+    work: string;
+    contextDir: string;
+    globals: Instruction[];
+    stages: Stage[];
+    needed: Stage[];
+    target: Stage;
+    escape: string;
+  }): Promise<string> {
+    const { opts, out } = b;
+    const say = (s: string) => {
+      if (!opts.quiet) out.stream(s);
+    };
+    const total = b.needed.reduce((n, s) => n + 1 + s.body.length, 0) + b.globals.length;
+    let step = 0;
+    const consumed = new Set<string>();
+    // ARGs before the first FROM: usable in FROM lines, and by stages that declare them again.
+    const globalArgs = new Map<string, string | undefined>();
+    for (const g of b.globals) {
+      say(`Step ${++step}/${total} : ${g.original}\n`);
+      for (const w of g.args) {
+        const [name, def] = splitArg(w, (n) => globalArgs.get(n), b.escape);
+        const given = opts.buildArgs[name];
+        if (given !== undefined && given !== null) consumed.add(name);
+        globalArgs.set(name, given ?? def);
+      }
+    }
+    const results = new Map<number, string>();
+    let finalId = "";
+    for (const stage of b.needed) {
+      const lookupGlobal = (n: string) => globalArgs.get(n);
+      const fromName = expandWord(stage.from.args[0], lookupGlobal, b.escape);
+      say(`Step ${++step}/${total} : ${stage.from.original}\n`);
+      const state = await this.initStage(fromName, { stages: b.stages, results, opts, say, stage });
+      state.globalArgs = globalArgs;
+      state.config.config ??= {};
+      const runConfig = state.config.config;
+      const triggers = (runConfig.OnBuild ?? []).map((t) => triggerInstruction(t));
+      if (triggers.length) {
+        say(`# Executing ${triggers.length} build trigger${triggers.length > 1 ? "s" : ""}\n`);
+        // The child image does not inherit the triggers it ran.
+        runConfig.OnBuild = null;
+        state.dirty = true;
+      }
+      for (const ins of [...triggers, ...stage.body]) {
+        if (out.signal.aborted) throw new BuildError("build cancelled");
+        if (!triggers.includes(ins)) say(`Step ${++step}/${total} : ${ins.original}\n`);
+        await dispatch(ins, state, {
+          builder: this,
+          opts,
+          out,
+          say,
+          consumed,
+          contextDir: b.contextDir,
+          stageImage: (ref) => this.stageImage(ref, b.stages, results),
+          escape: b.escape,
+        });
+      }
+      const id = await this.ensureImage(state);
+      results.set(stage.index, id);
+      finalId = id;
+    }
+    const unused = Object.keys(opts.buildArgs).filter((k) => !consumed.has(k) && !PREDEFINED_ARGS.has(k));
+    if (unused.length)
+      say(`[Warning] One or more build-args [${unused.sort().join(" ")}] were not consumed\n`);
+    out.aux({ ID: finalId });
+    if (opts.quiet) out.stream(`${finalId}\n`);
+    say(`Successfully built ${finalId.slice(7, 19)}\n`);
+    for (const t of opts.tags) {
+      await this.o.images.tag(finalId, t);
+      say(
+        `Successfully tagged ${t.includes(":") && !/:\d+\//.test(t.split("/").pop() ?? "") ? t : `${t}:latest`}\n`,
+      );
+    }
+    return finalId;
+  }
+
+  private async initStage(
+    fromName: string,
+    c: {
+      stages: Stage[];
+      results: Map<number, string>;
+      opts: BuildOptions;
+      say: (s: string) => void;
+      stage: Stage;
+    },
+  ): Promise<StageState> {
+    const byStage = c.stages.find(
+      (s) => s.name && s.name === fromName.toLowerCase() && s.index < c.stage.index,
+    );
+    let imageId: string | undefined;
+    if (byStage) imageId = c.results.get(byStage.index);
+    else if (fromName !== "scratch") imageId = await this.baseImage(fromName, c.opts, c.say);
+    if (fromName === "scratch" && !byStage) {
+      c.say(" ---> \n");
+      return newState(undefined, emptyConfig(), []);
+    }
+    if (!imageId) throw new BuildError(`No such image: ${fromName}`);
+    const img = await this.o.images.resolve(imageId);
+    c.say(` ---> ${img.id.slice(7, 19)}\n`);
+    const config = structuredClone(img.image);
+    config.config ??= {};
+    if (!(config.config.Env ?? []).some((e) => e.startsWith("PATH=")))
+      config.config.Env = [DEFAULT_PATH, ...(config.config.Env ?? [])];
+    return newState(img.id, config, this.o.images.layersOf(img.id));
+  }
+
+  private async baseImage(name: string, opts: BuildOptions, say: (s: string) => void): Promise<string> {
+    const pull = async () => {
+      if (!this.o.images.pull) throw new BuildError(`No such image: ${name}`);
+      return this.o.images.pull(name, (l) => {
+        if (typeof l.status === "string") say(`${l.id ? `${l.id}: ` : ""}${l.status}\n`);
+      });
+    };
+    if (opts.pull) {
+      try {
+        return await pull();
+      } catch (e) {
+        log("info", "build: pull failed, using the local image", { image: name, err: e });
+      }
+    }
+    try {
+      return (await this.o.images.resolve(name)).id;
+    } catch (e) {
+      if (!isNotFound(e)) throw e;
+      if (opts.pull) throw e;
+      return pull().catch(() => {
+        throw e;
+      });
+    }
+  }
+
+  /** `COPY --from=<stage name|index|image>`: the image to copy from. */
+  private async stageImage(ref: string, stages: Stage[], results: Map<number, string>): Promise<string> {
+    const s =
+      stages.find((x) => x.name === ref.toLowerCase()) ??
+      (/^\d+$/.test(ref) ? stages[Number(ref)] : undefined);
+    if (s) {
+      const id = results.get(s.index);
+      if (!id) throw new BuildError(`invalid from flag value ${ref}: stage has not been built`);
+      return id;
+    }
+    return (await this.o.images.resolve(ref)).id;
+  }
+
+  /** The state's image, committing the current config first when the stage has none yet (FROM scratch). */
+  async ensureImage(state: StageState): Promise<string> {
+    if (!state.imageId || state.dirty)
+      await this.commitStep(state, { createdBy: "", layer: undefined, skipHistory: true });
+    return state.imageId!;
+  }
+
+  /** Commits the step's result as an image and moves the state onto it. */
+  async commitStep(
+    state: StageState,
+    s: {
+      createdBy: string;
+      layer: { ref: LayerRef; release(): Promise<void> } | undefined;
+      skipHistory?: boolean;
+      cacheKey?: string;
+    },
+  ): Promise<string> {
+    const created = rfc3339Nano(nowNs());
+    const config = structuredClone(state.config);
+    config.created = created;
+    config.history ??= [];
+    if (!s.skipHistory) {
+      const h: OciHistory = { created, created_by: s.createdBy };
+      if (state.author) h.author = state.author;
+      if (!s.layer) h.empty_layer = true;
+      config.history.push(h);
+    }
+    const layers = s.layer ? [...state.layers, s.layer.ref] : state.layers;
+    config.rootfs = { type: "layers", diff_ids: layers.map((l) => l.diffId) };
+    try {
+      const id = await this.o.images.commitImage(
+        config,
+        layers,
+        state.imageId ? { parent: state.imageId } : {},
+      );
+      state.imageId = id;
+      state.config = config;
+      state.layers = layers;
+      state.dirty = false;
+      if (s.cacheKey) this.cache.set(s.cacheKey, id);
+      return id;
+    } finally {
+      await s.layer?.release();
+    }
+  }
+
+  /** Moves the state onto a cached image. */
+  async useCached(state: StageState, id: string): Promise<boolean> {
+    try {
+      const img = await this.o.images.resolve(id);
+      state.imageId = img.id;
+      state.config = structuredClone(img.image);
+      state.config.config ??= {};
+      state.layers = this.o.images.layersOf(img.id);
+      state.dirty = false;
+      return true;
+    } catch (e) {
+      if (isNotFound(e)) return false;
+      throw e;
+    }
+  }
+
+  /** Turns an upper dir into a layer on top of `state`'s; undefined when nothing changed. */
+  async layerFromUpper(
+    state: { layers: LayerRef[] },
+    upper: string,
+  ): Promise<{ ref: LayerRef; release(): Promise<void> } | undefined> {
+    const diff = await scanUpperDir(upper, {
+      sys: hostSys,
+      exclude: (e) => ENGINE_FILES.has(e.rel) && e.kind === "file" && e.st.size === 0,
+    });
+    if (diff.entries.length === 0) return undefined;
+    const { content, layers } = this.o.images;
+    const blob = await content.ingest(diff.tar().pipe(zlib.createGzip({ level: 1 })));
+    const parent = state.layers.length ? state.layers[state.layers.length - 1].chainId : null;
+    const info = await layers.applyTar(await content.readStream(blob.digest), parent);
+    return {
+      ref: {
+        diffId: info.diffId,
+        chainId: info.chainId,
+        digest: blob.digest,
+        mediaType: GZIP_LAYER,
+        size: blob.size,
+      },
+      release: async () => {
+        await layers.release(info.chainId);
+      },
+    };
+  }
+
+  /** Mounts the state's rootfs with a fresh upper dir, runs `fn` on it, and returns the upper dir's layer. */
+  async withScratchRootfs(
+    state: StageState,
+    fn: (rootfs: string) => Promise<void>,
+  ): Promise<{ ref: LayerRef; release(): Promise<void> } | undefined> {
+    const dir = join(this.o.dir, "work", `mnt-${randomBytes(6).toString("hex")}`);
+    const upper = join(dir, "upper");
+    const target = join(dir, "merged");
+    await Promise.all(["upper", "work", "merged"].map((d) => mkdir(join(dir, d), { recursive: true })));
+    const top = state.layers.length ? state.layers[state.layers.length - 1].chainId : null;
+    try {
+      await this.o.images.layers.mount(top, { upperDir: upper, workDir: join(dir, "work"), target });
+      try {
+        await fn(target);
+      } finally {
+        await this.o.images.layers.unmount(target);
+      }
+      return await this.layerFromUpper(state, upper);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  }
+
+  /** Mounts an image's layers read-only (an empty upper dir, thrown away) for COPY --from. */
+  async withImageRootfs<T>(imageId: string, fn: (rootfs: string) => Promise<T>): Promise<T> {
+    const layers = this.o.images.layersOf(imageId);
+    const dir = join(this.o.dir, "work", `ro-${randomBytes(6).toString("hex")}`);
+    const target = join(dir, "merged");
+    await Promise.all(["upper", "work", "merged"].map((d) => mkdir(join(dir, d), { recursive: true })));
+    try {
+      const top = layers.length ? layers[layers.length - 1].chainId : null;
+      await this.o.images.layers.mount(top, {
+        upperDir: join(dir, "upper"),
+        workDir: join(dir, "work"),
+        target,
+      });
+      try {
+        return await fn(target);
+      } finally {
+        await this.o.images.layers.unmount(target);
+      }
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  }
+}
+
+/** Args Docker lets a build use without an ARG line. */
+const PREDEFINED_ARGS = new Set([
+  "HTTP_PROXY",
+  "http_proxy",
+  "HTTPS_PROXY",
+  "https_proxy",
+  "FTP_PROXY",
+  "ftp_proxy",
+  "NO_PROXY",
+  "no_proxy",
+  "ALL_PROXY",
+  "all_proxy",
+]);
+
+function newState(imageId: string | undefined, config: OciImageConfig, layers: LayerRef[]): StageState {
+  return {
+    imageId,
+    config,
+    layers,
+    args: new Map(),
+    globalArgs: new Map(),
+    cmdSet: false,
+    dirty: !imageId,
+    author: config.author,
+  };
+}
+
+function emptyConfig(): OciImageConfig {
+  const arch: Record<string, string> = { x64: "amd64", arm64: "arm64", ia32: "386" };
+  return {
+    architecture: arch[process.arch] ?? process.arch,
+    os: "linux",
+    config: { Env: [DEFAULT_PATH] } as OciRunConfig,
+    rootfs: { type: "layers", diff_ids: [] },
+    history: [],
+  };
+}
+
+function triggerInstruction(text: string): Instruction {
+  return parseDockerfile(`FROM x\n${text}\n`).instructions[1];
+}
+
+function splitStages(all: Instruction[]): { globals: Instruction[]; stages: Stage[] } {
+  const globals: Instruction[] = [];
+  const stages: Stage[] = [];
+  for (const ins of all) {
+    if (ins.cmd === "from") {
+      const name = ins.args.length === 3 ? ins.args[2].toLowerCase() : undefined;
+      if (name && !/^[a-z][a-z0-9._-]*$/.test(name))
+        throw parseError(
+          ins.line,
+          `invalid name for build stage: "${ins.args[2]}", name can't start with a number or contain symbols`,
+        );
+      if (name && stages.some((s) => s.name === name)) throw parseError(ins.line, `duplicate name ${name}`);
+      stages.push({ index: stages.length, name, from: ins, body: [] });
+    } else if (stages.length === 0) globals.push(ins);
+    else stages[stages.length - 1].body.push(ins);
+  }
+  return { globals, stages };
+}
+
+function pickTarget(stages: Stage[], target: string | undefined): Stage {
+  if (!target) return stages[stages.length - 1];
+  const s = stages.find((x) => x.name === target.toLowerCase());
+  if (!s) throw new InvalidParameterError(`failed to reach build target ${target} in Dockerfile`);
+  return s;
+}
+
+/** The target and the stages it uses (FROM <stage>, COPY --from=<stage>), in file order. */
+function neededStages(stages: Stage[], target: Stage): Stage[] {
+  const need = new Set<number>();
+  const visit = (s: Stage) => {
+    if (need.has(s.index)) return;
+    need.add(s.index);
+    const refs = [
+      s.from.args[0],
+      ...s.body.filter((i) => i.flags.from !== undefined).map((i) => i.flags.from),
+    ];
+    for (const r of refs) {
+      const dep =
+        stages.find((x) => x.name === r.toLowerCase() && x.index < s.index) ??
+        (/^\d+$/.test(r) ? stages[Number(r)] : undefined);
+      if (dep && dep.index !== s.index) visit(dep);
+    }
+  };
+  visit(target);
+  return stages.filter((s) => need.has(s.index));
+}
+
+function checkPlatform(p: string | undefined): void {
+  if (!p) return;
+  const arch: Record<string, string> = { x64: "amd64", arm64: "arm64", ia32: "386" };
+  const [os, a] = p.toLowerCase().split("/");
+  if (os !== "linux") throw new InvalidParameterError(`"${p}": operating system is not supported`);
+  const host = arch[process.arch] ?? process.arch;
+  if (a && a !== host && !(a === "x86_64" && host === "amd64"))
+    throw new InvalidParameterError(
+      `image with reference for platform ${p} cannot be built on this ${host} host`,
+    );
+}

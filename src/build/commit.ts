@@ -1,0 +1,99 @@
+/** `POST /commit`: a container's changes (its upper dir) as a new image on top of its image. */
+import type { ContainerConfig, ContainerInspectResponse } from "../api/types.ts";
+import { applyChanges, type OciImageConfig, type OciRunConfig } from "../image/index.ts";
+import { nowNs, rfc3339Nano } from "../util/index.ts";
+import type { Builder } from "./builder.ts";
+
+/** What commit needs besides the builder's image plumbing. */
+export interface CommitDeps {
+  builder: Builder;
+  inspect(ref: string): ContainerInspectResponse;
+  pause(ref: string): Promise<void>;
+  unpause(ref: string): Promise<void>;
+}
+
+/** Options of a commit, as `POST /commit` takes them. */
+export interface CommitOptions {
+  container: string;
+  repo?: string;
+  tag?: string;
+  comment?: string;
+  author?: string;
+  pause: boolean;
+  changes: string[];
+  config?: ContainerConfig;
+}
+
+const RUN_FIELDS = [
+  "User",
+  "ExposedPorts",
+  "Env",
+  "Entrypoint",
+  "Cmd",
+  "Volumes",
+  "WorkingDir",
+  "Labels",
+  "StopSignal",
+  "Healthcheck",
+  "OnBuild",
+  "Shell",
+] as const;
+
+/** Commits a container; returns the new image ID. */
+export async function commitContainer(d: CommitDeps, o: CommitOptions): Promise<string> {
+  const c = d.inspect(o.container);
+  const images = d.builder.o.images;
+  if (o.repo) images.checkRef(o.tag ? `${o.repo}:${o.tag}` : o.repo);
+  const paused = o.pause && !!c.State?.Running && !c.State?.Paused;
+  if (paused) await d.pause(c.Id ?? o.container);
+  try {
+    const base = await images.resolve(c.Image ?? "");
+    const parentLayers = images.layersOf(base.id);
+    const layer = await d.builder.layerFromUpper(
+      { layers: parentLayers },
+      d.builder.o.containers.upperDir(c.Id ?? ""),
+    );
+    const config: OciImageConfig = structuredClone(base.image);
+    const run: OciRunConfig = {};
+    const from = { ...(c.Config ?? {}), ...definedOnly(o.config ?? {}) } as Record<string, unknown>;
+    for (const k of RUN_FIELDS)
+      if (from[k] !== undefined && from[k] !== null) (run as Record<string, unknown>)[k] = from[k];
+    config.config = applyChanges(run, o.changes);
+    const created = rfc3339Nano(nowNs());
+    config.created = created;
+    if (o.author) config.author = o.author;
+    else delete config.author;
+    if (o.comment) config.comment = o.comment;
+    else delete config.comment;
+    config.history = [
+      ...(config.history ?? []),
+      {
+        created,
+        created_by: [c.Path ?? "", ...(c.Args ?? [])].join(" ").trim(),
+        ...(o.author ? { author: o.author } : {}),
+        ...(o.comment ? { comment: o.comment } : {}),
+        ...(layer ? {} : { empty_layer: true }),
+      },
+    ];
+    const layers = layer ? [...parentLayers, layer.ref] : parentLayers;
+    config.rootfs = { type: "layers", diff_ids: layers.map((l) => l.diffId) };
+    let id: string;
+    try {
+      id = await images.commitImage(config, layers, { parent: base.id });
+    } finally {
+      await layer?.release();
+    }
+    if (o.repo) await images.tag(id, o.tag ? `${o.repo}:${o.tag}` : o.repo);
+    return id;
+  } finally {
+    if (paused) await d.unpause(c.Id ?? o.container).catch(() => undefined);
+  }
+}
+
+function definedOnly(o: object): Record<string, unknown> {
+  return Object.fromEntries(
+    Object.entries(o).filter(
+      ([, v]) => v !== undefined && v !== null && !(Array.isArray(v) && v.length === 0),
+    ),
+  );
+}

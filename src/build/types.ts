@@ -1,0 +1,69 @@
+import type { Readable } from "node:stream";
+import type { ContainerCreateRequest } from "../api/types.ts";
+import type { AttachedStdio } from "../container/index.ts";
+import type { ContentStore } from "../content/index.ts";
+import type { LayerRef, OciImageConfig, ResolvedImage } from "../image/index.ts";
+import type { LayerStore } from "../layer/index.ts";
+
+/** What the builder needs from the image service (and the stores beneath it). */
+export interface BuildImageBackend {
+  content: ContentStore;
+  layers: LayerStore;
+  resolve(ref: string): Promise<ResolvedImage>;
+  layersOf(ref: string): LayerRef[];
+  commitImage(config: OciImageConfig, layers: LayerRef[], opts?: { parent?: string }): Promise<string>;
+  /** Tags an image with a full reference (`name[:tag]`). */
+  tag(imageId: string, ref: string): Promise<void>;
+  /** Throws InvalidParameterError for a reference `tag` would refuse. */
+  checkRef(ref: string): void;
+  /** Pulls an image (progress lines are passed on); absent when the engine cannot pull. */
+  pull?(ref: string, progress: (line: Record<string, unknown>) => void): Promise<string>;
+}
+
+/** What the builder needs from the container service: RUN steps run in real containers. */
+export interface BuildContainerBackend {
+  create(req: ContainerCreateRequest, opts: { name?: string }): Promise<{ Id: string }>;
+  attach(ref: string): { stdio: Promise<AttachedStdio>; cancel(): void };
+  start(ref: string): Promise<void>;
+  wait(ref: string, opts: { condition?: string }): { ready: Promise<{ StatusCode: number }> };
+  kill(ref: string, signal?: string): Promise<void>;
+  remove(ref: string, opts: { force?: boolean }): Promise<void>;
+  /** The container's writable layer (its overlay upper dir). */
+  upperDir(id: string): string;
+}
+
+/** `POST /build`'s options, decoded from the query. */
+export interface BuildOptions {
+  tags: string[];
+  dockerfile: string;
+  buildArgs: Record<string, string | null>;
+  target?: string;
+  noCache: boolean;
+  pull: boolean;
+  rm: boolean;
+  forceRm: boolean;
+  labels: Record<string, string>;
+  quiet: boolean;
+  networkMode?: string;
+  extraHosts: string[];
+  shmSize?: number;
+  memory?: number;
+  memorySwap?: number;
+  cpuQuota?: number;
+  cpuPeriod?: number;
+  cpuShares?: number;
+  cpusetCpus?: string;
+  platform?: string;
+  cacheFrom: string[];
+}
+
+/** Where a build's progress goes: Docker's JSON-lines messages. */
+export interface BuildOutput {
+  stream(text: string): void;
+  aux(value: Record<string, unknown>): void;
+  /** Aborted when the client went away: the build stops and removes its container. */
+  signal: AbortSignal;
+}
+
+/** A build's input: the context tar (plain or compressed) or a bare Dockerfile. */
+export type BuildContextSource = Readable;

@@ -1,0 +1,64 @@
+import { join } from "node:path";
+import type { BuildBackend } from "../api/routes/build.ts";
+import { Builder, commitContainer } from "../build/index.ts";
+import type { ContainerService } from "../container/index.ts";
+import { InvalidParameterError } from "../errdefs/index.ts";
+import { familiarString, type LocalImageService, parseNamed } from "../image/index.ts";
+
+/** Wires the builder to the image and container services; the build cache loads from `<dataRoot>/build`. */
+export async function buildBackend(o: {
+  dataRoot: string;
+  tmpDir: string;
+  images: LocalImageService;
+  containers: ContainerService;
+}): Promise<BuildBackend> {
+  const { images, containers } = o;
+  const checkRef = (ref: string) => {
+    const r = parseNamed(ref);
+    if (r.digest)
+      throw new InvalidParameterError(`invalid reference format: ${ref}: a tag cannot have a digest`);
+    return r;
+  };
+  const builder = new Builder({
+    dir: join(o.dataRoot, "build"),
+    tmpDir: o.tmpDir,
+    images: {
+      content: images.content,
+      layers: images.layers,
+      resolve: (ref) => images.resolve(ref),
+      layersOf: (ref) => images.layersOf(ref),
+      commitImage: (config, layers, opts) => images.commitImage(config, layers, opts),
+      tag: async (id, ref) => {
+        const r = checkRef(ref);
+        await images.tag(id, familiarString({ ...r, tag: undefined }), r.tag);
+      },
+      checkRef: (ref) => void checkRef(ref),
+      pull: (ref, progress) => images.pull(ref, { progress: (l) => progress(l as Record<string, unknown>) }),
+    },
+    containers: {
+      create: (req, opts) => containers.create(req, opts),
+      attach: (ref) => containers.attach(ref),
+      start: (ref) => containers.start(ref),
+      wait: (ref, opts) => containers.wait(ref, opts),
+      kill: (ref, sig) => containers.kill(ref, sig),
+      remove: (ref, opts) => containers.remove(ref, opts),
+      // The data root's layout: containers/<id>/upper is the container's writable layer.
+      upperDir: (id) => join(o.dataRoot, "containers", id, "upper"),
+    },
+  });
+  await builder.init();
+  return {
+    prepare: (body, req) => builder.prepare(body, req),
+    commit: (req) =>
+      commitContainer(
+        {
+          builder,
+          inspect: (ref) => containers.inspect(ref),
+          pause: (ref) => containers.pause(ref),
+          unpause: (ref) => containers.unpause(ref),
+        },
+        req,
+      ),
+    prune: async () => ({ CachesDeleted: [], SpaceReclaimed: 0 }),
+  };
+}

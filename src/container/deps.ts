@@ -58,6 +58,8 @@ export interface RuntimeBackend extends ExecRuntime {
   unpause(id: string): Promise<void>;
   update(id: string, resources: SpecResources): Promise<void>;
   top(id: string, psArgs?: string): Promise<TopResult>;
+  /** Makes conmon reopen the log file by path (after rotation renamed it). */
+  reopenLog(id: string): Promise<void>;
 }
 
 /** A parsed k8s-file log line. */

@@ -1,13 +1,16 @@
 import { ConflictError, InvalidParameterError, NotImplementedError } from "../errdefs/index.ts";
 import type { AttachedStdio, LogEntry } from "./deps.ts";
+import type { LogRotator } from "./logrotate.ts";
 import type { Registry } from "./registry.ts";
 
 /** A container's streams: attach, logs, wait, TTY resize. */
 export class ContainerIO {
   readonly #r: Registry;
+  readonly #logs: LogRotator;
 
-  constructor(registry: Registry) {
-    this.#r = registry;
+  constructor(deps: { registry: Registry; logs: LogRotator }) {
+    this.#r = deps.registry;
+    this.#logs = deps.logs;
   }
 
   /**
@@ -87,7 +90,7 @@ export class ContainerIO {
     const follow = opts.follow && c.state.State.Running ? (c.running ?? Promise.resolve()) : undefined;
     return {
       tty: !!c.record.Config.Tty,
-      entries: this.#r.o.readLog(c.record.LogPath, {
+      entries: this.#logs.read(c, {
         since: opts.since,
         until: opts.until,
         tail: opts.tail,

@@ -5,6 +5,7 @@ import { log, nowNs, nowRfc3339, parseRfc3339Ns } from "../util/index.ts";
 import type { ExitInfo, NetworkSetup } from "./deps.ts";
 import { labelsMatch, untilToNs } from "./filters.ts";
 import type { HealthMonitor } from "./health.ts";
+import type { LogRotator } from "./logrotate.ts";
 import { type ContainerStateDoc, initialState } from "./model.ts";
 import { Container, type Registry } from "./registry.ts";
 import { nextDelay, restartOnDaemonStart, shouldRestart } from "./restart.ts";
@@ -16,11 +17,13 @@ export class Lifecycle {
   readonly #r: Registry;
   readonly #s: Storage;
   readonly #h: HealthMonitor;
+  readonly #logs: LogRotator;
 
-  constructor(deps: { registry: Registry; storage: Storage; health: HealthMonitor }) {
+  constructor(deps: { registry: Registry; storage: Storage; health: HealthMonitor; logs: LogRotator }) {
     this.#r = deps.registry;
     this.#s = deps.storage;
     this.#h = deps.health;
+    this.#logs = deps.logs;
   }
 
   /** Loads every container, drops half-created ones, and reconnects to those whose conmon still runs. */
@@ -61,6 +64,7 @@ export class Lifecycle {
         .catch((e) => log("warn", "network restore failed", { id: c.id, err: e }));
       this.#watchExit(c);
       this.#h.start(c, { keepState: true });
+      this.#logs.start(c);
       return;
     }
     // The container ended while the daemon was down: conmon left its exit code behind.
@@ -139,6 +143,7 @@ export class Lifecycle {
       c.state.StartedAtNs = startedNs.toString();
       this.#watchExit(c);
       this.#h.start(c);
+      this.#logs.start(c);
       await r.saveState(c);
       r.emit(c, "start");
     } catch (e) {
@@ -183,6 +188,7 @@ export class Lifecycle {
     const r = this.#r;
     const st = c.state.State;
     this.#h.stop(c);
+    this.#logs.stop(c);
     Object.assign(st, {
       Status: "exited",
       Running: false,

@@ -9,6 +9,7 @@ import { ContainerFiles } from "./files.ts";
 import { HealthMonitor } from "./health.ts";
 import { ContainerIO } from "./io.ts";
 import { Lifecycle } from "./lifecycle.ts";
+import { LogRotator } from "./logrotate.ts";
 import { countContainers, imageUse, inspectContainer, listContainers } from "./queries.ts";
 import { Registry } from "./registry.ts";
 import type { UpdateRequest } from "./resources.ts";
@@ -33,8 +34,9 @@ export class ContainerService {
     this.#r = new Registry(opts);
     this.#storage = new Storage(this.#r);
     const deps = { registry: this.#r, storage: this.#storage };
-    this.#life = new Lifecycle({ ...deps, health: new HealthMonitor(this.#r) });
-    this.#io = new ContainerIO(this.#r);
+    const logs = new LogRotator(this.#r);
+    this.#life = new Lifecycle({ ...deps, health: new HealthMonitor(this.#r), logs });
+    this.#io = new ContainerIO({ registry: this.#r, logs });
     this.#files = new ContainerFiles(deps);
     this.#sup = new Supervisor(this.#r, { limits: opts.hostLimits });
   }

@@ -27,7 +27,7 @@ import type { Readable, Writable } from "node:stream";
 import { ConflictError, isConflict, isErrno, NotFoundError, SystemError } from "../errdefs/index.ts";
 import { attachSocket } from "./attach.ts";
 import { cgroupPids, freezerState, setFreezer } from "./cgroups.ts";
-import { CtlWriter } from "./ctl.ts";
+import { CtlWriter, reopenLogCtl } from "./ctl.ts";
 import { OciRuntimeError, parseRuncStderr } from "./errors.ts";
 import { startExec } from "./exec.ts";
 import type { ExecOptions, ExecSession } from "./exectypes.ts";
@@ -82,6 +82,8 @@ export interface ContainerRuntime {
   attach(id: string): Promise<{ stdout: Readable; stderr: Readable; stdin: Writable; close(): void }>;
   /** Resizes the container's TTY through conmon's ctl fifo. */
   resize(id: string, size: { height: number; width: number }): Promise<void>;
+  /** Makes conmon reopen the container's log file by path, so a renamed (rotated) file stops growing. */
+  reopenLog(id: string): Promise<void>;
   /** True while the container's conmon runs (for reconnecting after a daemon restart). */
   isAlive(id: string): Promise<boolean>;
   /** conmon's pid for the container, if recorded. */
@@ -390,6 +392,16 @@ class ConmonRuntime implements ContainerRuntime {
     checkId(id);
     try {
       await this.#ctl.resize(join(this.#ctrDir, id, "bundle"), size);
+    } catch (e) {
+      if (isConflict(e)) throw new ConflictError(`container ${id} is not running`, { cause: e });
+      throw e;
+    }
+  }
+
+  async reopenLog(id: string): Promise<void> {
+    checkId(id);
+    try {
+      await reopenLogCtl(join(this.#ctrDir, id, "bundle"));
     } catch (e) {
       if (isConflict(e)) throw new ConflictError(`container ${id} is not running`, { cause: e });
       throw e;

@@ -46,7 +46,12 @@ export class CtlWriter {
   }
 }
 
-async function writeCtl(dir: string, h: number, w: number): Promise<void> {
+/** Asks the conmon owning `dir` to reopen its log file (after the file was renamed away for rotation). */
+export function reopenLogCtl(dir: string): Promise<void> {
+  return writeCtl(dir, 0, 0, { type: 2 });
+}
+
+async function writeCtl(dir: string, h: number, w: number, opts: { type?: number } = {}): Promise<void> {
   let fh: Awaited<ReturnType<typeof open>>;
   try {
     // Non-blocking: with conmon gone nobody reads the fifo and a blocking open would hang (ENXIO instead).
@@ -59,7 +64,8 @@ async function writeCtl(dir: string, h: number, w: number): Promise<void> {
     // conmon's ctl protocol is "<type> <height> <width>\n", type 1 = window resize. conmon reads at most
     // 199 bytes at a time and mishandles several lines in one read, so each message is padded to exactly
     // that size: one read, one message.
-    const line = `1 ${h} ${w}`;
+    // Type 2 = reopen the log file.
+    const line = `${opts.type ?? 1} ${h} ${w}`;
     await fh.write(`${line.padEnd(CTL_MSG_SIZE - 1, " ")}\n`);
   } finally {
     await fh.close();

@@ -131,7 +131,7 @@ async function contextFromDir(
       dockerfilePath = await realpath(dockerfilePath);
     } catch {
       throw prepErr(
-        `unable to evaluate symlinks in Dockerfile path: lstat ${dockerfilePath}: no such file or directory`,
+        `unable to evaluate symlinks in Dockerfile path: lstat ${await firstMissing(dockerfilePath)}: no such file or directory`,
       );
     }
   }
@@ -196,7 +196,24 @@ export function buildArgs(values: string[]): Record<string, string | null> {
     if (eq >= 0) out[v.slice(0, eq)] = v.slice(eq + 1);
     else out[v] = process.env[v] ?? null;
   }
+  return sortedMap(out);
+}
+
+/** A map with its keys in order, as Go's JSON encoder writes maps. */
+function sortedMap<T>(m: Record<string, T>): Record<string, T> {
+  const out: Record<string, T> = {};
+  for (const k of Object.keys(m).sort()) out[k] = m[k];
   return out;
+}
+
+/** The first component of `p` that does not exist, as Go's EvalSymlinks reports it. */
+async function firstMissing(p: string): Promise<string> {
+  const parts = p.split("/").filter(Boolean);
+  for (let i = 1; i <= parts.length; i++) {
+    const prefix = `/${parts.slice(0, i).join("/")}`;
+    if (!(await lstat(prefix).catch(() => undefined))) return prefix;
+  }
+  return p;
 }
 
 function bytesOf(p: Parsed, name: string): number | undefined {
@@ -253,11 +270,12 @@ const build: CommandDef = {
       q: quiet || undefined,
       nocache: bool(p, "no-cache") || undefined,
       pull: bool(p, "pull") || undefined,
-      rm: p.flags.rm !== false,
+      // Docker sends rm and networkmode only when they differ from the daemon's defaults.
+      rm: p.flags.rm === false ? false : undefined,
       forcerm: bool(p, "force-rm") || undefined,
       target: str(p, "target") || undefined,
       platform: str(p, "platform") || undefined,
-      networkmode: str(p, "network") || "default",
+      networkmode: str(p, "network") && str(p, "network") !== "default" ? str(p, "network") : undefined,
       shmsize: bytesOf(p, "shm-size"),
       memory: bytesOf(p, "memory"),
       memswap: bytesOf(p, "memory-swap"),
@@ -271,14 +289,14 @@ const build: CommandDef = {
     };
     if (list(p, "build-arg").length)
       query.buildargs = buildArgs(list(p, "build-arg")) as Record<string, string>;
-    if (list(p, "label").length) query.labels = kvMap(list(p, "label"));
+    if (list(p, "label").length) query.labels = sortedMap(kvMap(list(p, "label")));
     if (list(p, "cache-from").length) query.cachefrom = list(p, "cache-from");
     if (list(p, "add-host").length) query.extrahosts = list(p, "add-host").join(",");
     const uploaded = new Promise<void>((r) => ctx.body.once("end", () => r()));
     const res = await cli.client().build(ctx.remote ? Buffer.alloc(0) : counted, query);
     if (!ctx.remote) await uploaded;
     if (!quiet && !ctx.remote)
-      await write(cli.out, `Sending build context to Docker daemon  ${humanSize(sent, 4).padStart(8)}\r\r\n`);
+      await write(cli.out, `Sending build context to Docker daemon ${humanSize(sent, 4).padStart(8)}\r\r\n`);
     let imageId = "";
     const tty = !!(cli.out as { isTTY?: boolean }).isTTY;
     const buffered: string[] = [];
@@ -303,7 +321,8 @@ const build: CommandDef = {
       if (err instanceof JsonStreamError) throw new StatusError(err.code || 1, err.message);
       throw err;
     }
-    if (quiet) await write(cli.out, `${imageId}\n`);
+    // Quiet, the daemon's only output is the image ID, which docker prints as it came.
+    if (quiet) await write(cli.out, buffered.join(""));
     const iid = str(p, "iidfile");
     if (iid) await writeFile(iid, imageId);
     return 0;

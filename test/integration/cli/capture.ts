@@ -10,6 +10,8 @@ import { join } from "node:path";
 
 /** One recorded request. */
 export interface Captured {
+  /** The raw body (a build context tar). */
+  raw: Buffer;
   method: string;
   path: string;
   query: Record<string, string[]>;
@@ -41,13 +43,14 @@ export async function startFake(): Promise<FakeDaemon> {
       const query: Record<string, string[]> = {};
       for (const [k, v] of url.searchParams) query[k] = [...(query[k] ?? []), v];
       const text = Buffer.concat(chunks).toString();
-      let body: unknown = text;
+      let body: unknown = req.headers["content-type"] === "application/x-tar" ? "<tar>" : text;
       try {
-        body = text ? JSON.parse(text) : undefined;
+        if (body !== "<tar>") body = text ? JSON.parse(text) : undefined;
       } catch {
         // Not JSON: keep the text.
       }
-      requests.push({ method: req.method ?? "", path, query, body, headers: req.headers });
+      const raw = Buffer.concat(chunks);
+      requests.push({ raw, method: req.method ?? "", path, query, body, headers: req.headers });
       res.setHeader("Api-Version", "1.47");
       res.setHeader("OSType", "linux");
       res.setHeader("Content-Type", "application/json");
@@ -65,6 +68,11 @@ export async function startFake(): Promise<FakeDaemon> {
       if (/^\/containers\/[^/]+\/update$/.test(path)) return res.end(JSON.stringify({ Warnings: [] }));
       if (path === "/networks/create") return res.end(JSON.stringify({ Id: "n".repeat(64) }));
       if (path === "/volumes/create") return res.end(JSON.stringify({ Name: "v", Driver: "local" }));
+      if (path === "/build") {
+        res.write(`${JSON.stringify({ stream: "Step 1/1 : FROM busybox\n" })}\n`);
+        res.write(`${JSON.stringify({ aux: { ID: `sha256:${ID}` } })}\n`);
+        return res.end(`${JSON.stringify({ stream: `Successfully built ${ID.slice(0, 12)}\n` })}\n`);
+      }
       if (/^\/exec\/[^/]+\/start$/.test(path)) {
         res.statusCode = 200;
         return res.end();

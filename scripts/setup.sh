@@ -16,10 +16,11 @@ if ((${#missing[@]})); then
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
-# npm ci only when the lockfile changed since the last install: it is the slow step.
+# Install only when the lockfile changed since the last install: it is the slow step. `npm install` follows
+# the lockfile; `npm ci` would refuse it, as this npm leaves other platforms' optional packages out of it.
 stamp=node_modules/.wharf-lock-stamp
 if [ ! -f "$stamp" ] || ! cmp -s package-lock.json "$stamp"; then
-  npm ci --no-audit --no-fund --loglevel=error
+  npm install --no-audit --no-fund --loglevel=error
   cp package-lock.json "$stamp"
 fi
 npm run --silent build

@@ -9,7 +9,7 @@ import {
   registryBase,
   selectPlatform,
 } from "../distribution/index.ts";
-import { InvalidParameterError, NotFoundError } from "../errdefs/index.ts";
+import { InvalidParameterError, isUnauthorized, NotFoundError } from "../errdefs/index.ts";
 import { chainIds, type LayerInfo, type LayerStore } from "../layer/index.ts";
 import type { LayerRef } from "./records.ts";
 import { DEFAULT_DOMAIN, familiarString, parseNamed, type Reference, withTag } from "./reference.ts";
@@ -75,6 +75,22 @@ export function endpointFor(
 
 /** Pulls an image: manifest (through an index by platform), config, then the layers in parallel. */
 export async function pullImage(h: PullHost, fromImage: string, opts: PullOptions): Promise<string> {
+  try {
+    return await pullOnce(h, fromImage, opts);
+  } catch (e) {
+    // As dockerd: refused credentials read as "not found" (a 404), so clients do not prompt for a login.
+    if (isUnauthorized(e)) {
+      const repo = familiarString({ ...parseNamed(fromImage), tag: undefined, digest: undefined });
+      throw new NotFoundError(
+        `pull access denied for ${repo}, repository does not exist or may require 'docker login': ${(e as Error).message}`,
+        { cause: e },
+      );
+    }
+    throw e;
+  }
+}
+
+async function pullOnce(h: PullHost, fromImage: string, opts: PullOptions): Promise<string> {
   const ref = pullReference(fromImage, opts.tag);
   const want = parsePlatform(opts.platform);
   const { base, repo } = endpointFor(ref, h.settings, fromImage);

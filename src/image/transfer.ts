@@ -43,6 +43,9 @@ export function teeVerified(
 ): { store: PassThrough; unpack: PassThrough; done: Promise<void> } {
   const store = new PassThrough();
   const unpack = new PassThrough();
+  // A consumer that already failed no longer listens; the failure is reported through `done` and theirs.
+  store.on("error", () => undefined);
+  unpack.on("error", () => undefined);
   const hash = createHash("sha256");
   const done = (async () => {
     let n = 0;

@@ -1,0 +1,208 @@
+// biome-ignore-all lint/suspicious/noTemplateCurlyInString: Dockerfile text uses ${VAR} literally
+import assert from "node:assert/strict";
+import { execFile } from "node:child_process";
+import { mkdtemp, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, before, test } from "node:test";
+import { promisify } from "node:util";
+import { api, DOCKER, exec, importBusybox, startDaemon, type TestDaemon } from "../../helpers/daemon.ts";
+
+const run = promisify(execFile);
+let d: TestDaemon;
+let ctx: string;
+
+before(async () => {
+  d = await startDaemon({ name: "build" });
+  await importBusybox(d);
+  ctx = await mkdtemp(join(tmpdir(), "wharf-bctx-"));
+});
+after(async () => {
+  await d?.stop();
+  await run("rm", ["-rf", ctx]);
+});
+
+function build(dir: string, args: string[] = []) {
+  return exec(DOCKER, ["-H", d.host, "build", ...args, dir], {
+    env: { DOCKER_BUILDKIT: "0", DOCKER_CONFIG: join(d.dir, "docker-config") },
+    timeoutMs: 120_000,
+  });
+}
+
+async function files(dir: string, f: Record<string, string>): Promise<string> {
+  const { mkdir } = await import("node:fs/promises");
+  await mkdir(dir, { recursive: true });
+  for (const [k, v] of Object.entries(f)) {
+    await mkdir(join(dir, k, ".."), { recursive: true });
+    await writeFile(join(dir, k), v);
+  }
+  return dir;
+}
+
+interface Inspect {
+  Id: string;
+  Config: {
+    Env: string[];
+    Labels: Record<string, string>;
+    WorkingDir: string;
+    User: string;
+    Entrypoint: string[] | null;
+    Cmd: string[] | null;
+    ExposedPorts: Record<string, object>;
+  };
+}
+
+test("multi-stage build with COPY --from, build args and the image config through inspect", async () => {
+  const dir = await files(join(ctx, "multi"), {
+    Dockerfile: [
+      "ARG BASE=busybox:latest",
+      "FROM ${BASE} AS builder",
+      "ARG VERSION=1",
+      'RUN mkdir /out && echo "v$VERSION" > /out/version',
+      "FROM busybox:latest AS unused",
+      "RUN exit 3",
+      "FROM ${BASE}",
+      "LABEL app=demo",
+      "ENV MODE=prod",
+      "WORKDIR /srv/app",
+      "COPY --from=builder /out/version ./",
+      "USER 1000:1000",
+      'ENTRYPOINT ["cat"]',
+      'CMD ["/srv/app/version"]',
+      "EXPOSE 8080 53/udp",
+      "",
+    ].join("\n"),
+  });
+  const r = await build(dir, ["-t", "multi:1", "--build-arg", "VERSION=7"]);
+  assert.equal(r.code, 0, r.stdout + r.stderr);
+  assert.match(r.stdout, /Step \d+\/\d+ : RUN mkdir/);
+  assert.doesNotMatch(r.stdout, /exit 3/, "a stage the target does not need is skipped");
+  assert.match(r.stdout, /Successfully tagged multi:1/);
+  const img = await api<Inspect>(d, "GET", "/images/multi:1/json");
+  assert.equal(img.Config.Labels.app, "demo");
+  assert.ok(img.Config.Env.includes("MODE=prod"));
+  assert.equal(img.Config.WorkingDir, "/srv/app");
+  assert.equal(img.Config.User, "1000:1000");
+  assert.deepEqual(img.Config.Entrypoint, ["cat"]);
+  assert.deepEqual(img.Config.Cmd, ["/srv/app/version"]);
+  assert.deepEqual(Object.keys(img.Config.ExposedPorts).sort(), ["53/udp", "8080/tcp"]);
+  const out = await exec(DOCKER, ["-H", d.host, "run", "--rm", "multi:1"]);
+  assert.equal(out.stdout.trim(), "v7");
+});
+
+test("second build comes fully from cache; changing one file rebuilds from its COPY on", async () => {
+  const dir = await files(join(ctx, "cache"), {
+    Dockerfile:
+      "FROM busybox:latest\nRUN echo one > /one\nCOPY a.txt /a.txt\nRUN cat /a.txt > /b.txt\nCOPY c.txt /c.txt\n",
+    "a.txt": "first\n",
+    "c.txt": "c\n",
+  });
+  const first = await build(dir, ["-t", "cache:1"]);
+  assert.equal(first.code, 0, first.stdout + first.stderr);
+  const id1 = (await api<Inspect>(d, "GET", "/images/cache:1/json")).Id;
+  const second = await build(dir, ["-t", "cache:2"]);
+  assert.equal(second.code, 0, second.stderr);
+  assert.equal((second.stdout.match(/Using cache/g) ?? []).length, 4);
+  assert.equal(
+    (await api<Inspect>(d, "GET", "/images/cache:2/json")).Id,
+    id1,
+    "same image, shared across tags",
+  );
+  await writeFile(join(dir, "a.txt"), "second\n");
+  const third = await build(dir, ["-t", "cache:3"]);
+  assert.equal(third.code, 0, third.stderr);
+  assert.equal((third.stdout.match(/Using cache/g) ?? []).length, 1, "only the RUN before the changed COPY");
+  const out = await exec(DOCKER, ["-H", d.host, "run", "--rm", "cache:3", "cat", "/b.txt"]);
+  assert.equal(out.stdout, "second\n");
+  // The cache survives a daemon restart.
+  await d.restart();
+  const fourth = await build(dir, ["-t", "cache:4"]);
+  assert.equal((fourth.stdout.match(/Using cache/g) ?? []).length, 4, fourth.stdout);
+});
+
+test("a failing RUN reports its exit code and fails the build; bad syntax fails before any step", async () => {
+  const dir = await files(join(ctx, "fail"), {
+    Dockerfile: "FROM busybox:latest\nRUN echo before\nRUN exit 42\n",
+  });
+  const r = await build(dir);
+  assert.notEqual(r.code, 0);
+  assert.match(r.stdout + r.stderr, /The command '\/bin\/sh -c exit 42' returned a non-zero code: 42/);
+  const bad = await files(join(ctx, "bad"), {
+    Dockerfile: "FROM busybox:latest\nRUN echo x\nFROBNICATE y\n",
+  });
+  const rb = await build(bad);
+  assert.notEqual(rb.code, 0);
+  assert.match(rb.stderr, /dockerfile parse error on line 3: unknown instruction: FROBNICATE/);
+  assert.doesNotMatch(rb.stdout, /Step 1/);
+});
+
+test("ADD unpacks a local tar; --chown and --chmod set owners and modes; heredocs", async () => {
+  const dir = await files(join(ctx, "add"), {
+    "payload/inner/file.txt": "inside\n",
+    "own.txt": "mine\n",
+    Dockerfile: [
+      "FROM busybox:latest",
+      "ADD payload.tar.gz /opt/",
+      "COPY --chown=nobody:nogroup --chmod=600 own.txt /own.txt",
+      "COPY <<EOF /etc/greeting",
+      "hello heredoc",
+      "EOF",
+      "RUN <<EOF",
+      "echo from heredoc > /hd",
+      "EOF",
+      "",
+    ].join("\n"),
+  });
+  await run("tar", ["-czf", join(dir, "payload.tar.gz"), "-C", join(dir, "payload"), "inner"]);
+  const r = await build(dir, ["-t", "add:1"]);
+  assert.equal(r.code, 0, r.stdout + r.stderr);
+  const out = await exec(DOCKER, [
+    "-H",
+    d.host,
+    "run",
+    "--rm",
+    "add:1",
+    "sh",
+    "-c",
+    "cat /opt/inner/file.txt; stat -c '%U:%G %a' /own.txt; cat /etc/greeting /hd",
+  ]);
+  assert.equal(out.stdout, "inside\nnobody:nogroup 600\nhello heredoc\nfrom heredoc\n");
+});
+
+test("POST /commit of a running container, with changes, author and message", async () => {
+  const c = await api<{ Id: string }>(d, "POST", "/containers/create", {
+    Image: "busybox:latest",
+    Cmd: ["sh", "-c", "echo changed > /marker; rm /bin/zcat; sleep 300"],
+  });
+  await api(d, "POST", `/containers/${c.Id}/start`);
+  for (let i = 0; i < 100; i++) {
+    const r = await exec(DOCKER, ["-H", d.host, "exec", c.Id, "cat", "/marker"]);
+    if (r.code === 0) break;
+    await new Promise((res) => setTimeout(res, 50));
+  }
+  const q = `container=${c.Id}&repo=committed&tag=v1&author=me&comment=snap&changes=${encodeURIComponent("ENV X=1")}`;
+  const res = await api<{ Id: string }>(d, "POST", `/commit?${q}`);
+  assert.match(res.Id, /^sha256:/);
+  const img = await api<Inspect & { Author: string; Comment: string }>(d, "GET", "/images/committed:v1/json");
+  assert.equal(img.Author, "me");
+  assert.ok(img.Config.Env.includes("X=1"));
+  const out = await exec(DOCKER, [
+    "-H",
+    d.host,
+    "run",
+    "--rm",
+    "committed:v1",
+    "sh",
+    "-c",
+    "cat /marker; ls /bin/zcat",
+  ]);
+  assert.match(out.stdout, /changed/);
+  assert.match(out.stderr, /No such file/, "the deletion is a whiteout in the new layer");
+  const st = await api<{ State: { Running: boolean; Paused: boolean } }>(
+    d,
+    "GET",
+    `/containers/${c.Id}/json`,
+  );
+  assert.equal(st.State.Running, true);
+  assert.equal(st.State.Paused, false);
+});

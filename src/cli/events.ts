@@ -83,7 +83,7 @@ export function eventJson(e: RawEvent): string {
   return escapeHtmlJson(`{${parts.join(",")}}`);
 }
 
-type RawEvent = EventMessage & {
+export type RawEvent = EventMessage & {
   timeNanoText?: string;
   rawText?: string;
   status?: string;

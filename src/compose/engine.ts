@@ -158,7 +158,9 @@ export class ComposeEngine {
     } catch (err) {
       // A daemon without the build API answers 404 for the route itself.
       if (isNotFound(err) && /page not found|404/.test((err as Error).message)) {
-        throw new Error("this engine cannot build images yet (no POST /build): build the image elsewhere or set image:");
+        throw new Error(
+          "this engine cannot build images yet (no POST /build): build the image elsewhere or set image:",
+        );
       }
       throw err;
     }

@@ -62,7 +62,7 @@ export async function pushImage(h: PushHost, name: string, opts: PushOptions): P
         if (upload === true) {
           if (show)
             opts.progress({
-              status: `Mounted from ${familiarName({ domain: ref.domain, path: from })}`,
+              status: `Mounted from ${from}`,
               progressDetail: {},
               id,
             });

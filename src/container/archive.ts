@@ -88,15 +88,34 @@ function goMode(st: Awaited<ReturnType<typeof lstat>>): number {
 }
 
 /**
- * Resolves a container path to a host path: the parent is resolved inside the root, the last component is
+ * Follows a container path to a host path: symlinks are evaluated in the rootfs, and when the result lands in
+ * a mount (a volume, a bind, the engine's /etc files) the rest is resolved inside that mount.
+ */
+async function resolveFollow(
+  fs: ContainerFs,
+  path: string,
+): Promise<{ host: string; loc: PathRoot; cpath: string }> {
+  const rootfs = fs.rootfs.replace(/\/+$/, "");
+  const inRootfs = await resolveInRoot(rootfs, path);
+  const cpath = inRootfs.slice(rootfs.length) || "/";
+  const loc = locate(fs, cpath);
+  if (loc.root === fs.rootfs) return { host: inRootfs, loc, cpath };
+  return { host: await resolveInRoot(loc.root, loc.rel), loc, cpath };
+}
+
+/**
+ * Resolves a container path to a host path: the parent is followed (see resolveFollow), the last component is
  * taken as is (a symlink there is reported, not followed), unless the path ends in "/" or "/.".
  */
 async function hostPath(fs: ContainerFs, path: string): Promise<{ host: string; loc: PathRoot }> {
-  const loc = locate(fs, path);
-  const followLast = path.endsWith("/") || path.endsWith("/.");
-  if (followLast || loc.rel === "/") return { host: await resolveInRoot(loc.root, loc.rel), loc };
-  const parent = await resolveInRoot(loc.root, posix.dirname(loc.rel));
-  return { host: `${parent}/${posix.basename(loc.rel)}`, loc };
+  const clean = posix.normalize(`/${path}`);
+  if (path.endsWith("/") || path.endsWith("/.") || clean === "/") return resolveFollow(fs, path);
+  const parent = await resolveFollow(fs, posix.dirname(clean));
+  const candidate = posix.join(parent.cpath, posix.basename(clean));
+  // A file bind (/etc/hostname) is a mount of its own, not an entry of its parent directory.
+  const fileMount = fs.mounts.find((m) => m.destination === candidate);
+  if (fileMount) return { host: fileMount.source, loc: locate(fs, candidate) };
+  return { host: `${parent.host}/${posix.basename(clean)}`, loc: parent.loc };
 }
 
 /** HEAD /containers/{id}/archive */
@@ -177,8 +196,7 @@ export async function writeArchive(
   body: Readable,
   opts: { containerName: string; copyUidGid: boolean; noOverwriteDirNonDir: boolean },
 ): Promise<void> {
-  const loc = locate(fs, path);
-  const dest = await resolveInRoot(loc.root, loc.rel);
+  const { host: dest, loc } = await resolveFollow(fs, path);
   let st: Awaited<ReturnType<typeof lstat>>;
   try {
     st = await lstat(dest);

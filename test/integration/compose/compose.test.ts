@@ -10,6 +10,7 @@ import { PassThrough } from "node:stream";
 import { after, before, describe, it } from "node:test";
 import { runCompose } from "../../../src/compose/index.ts";
 import { api, importBusybox, startDaemon, type TestDaemon } from "../../helpers/daemon.ts";
+import { SERVICES, writeProject } from "./project.ts";
 
 let d: TestDaemon;
 let dir: string;
@@ -57,43 +58,31 @@ async function containers(): Promise<Listed[]> {
     .sort((a, b) => a.Names[0].localeCompare(b.Names[0]));
 }
 
-const COMPOSE = `
-name: shop
-services:
-  init:
-    image: busybox
-    command: ["sh", "-c", "echo seeded > /data/seed"]
-    volumes: [data:/data]
-  db:
-    image: busybox
-    command: ["sh", "-c", "echo db up; exec sleep 1000"]
-    volumes: [data:/data]
-    environment:
-      DB_MODE: \${DB_MODE}
-    depends_on:
-      init: {condition: service_completed_successfully}
-  web:
-    image: busybox
-    command: ["sh", "-c", "echo hello from web $$GREETING; exec sleep 1000"]
-    environment: ["GREETING=\${GREETING:-nobody}"]
-    stop_grace_period: 1s
-    depends_on: [db]
-volumes:
-  data: {}
-`;
+const COMPOSE = `name: shop\n${SERVICES}`;
 
 before(async () => {
   d = await startDaemon({ name: "compose" });
   await importBusybox(d);
   dir = await mkdtemp(join(tmpdir(), "wharf-compose-int-"));
-  await writeFile(join(dir, "compose.yaml"), COMPOSE);
-  await writeFile(join(dir, ".env"), "GREETING=world\nDB_MODE=primary\n");
+  await writeProject(dir, { name: "shop" });
 });
 
 after(async () => {
   await d?.stop();
   if (dir) await rm(dir, { recursive: true, force: true });
 });
+
+/** Polls a container's logs until `re` matches (the service writes it once it has started). */
+async function logsUntil(service: string, re: RegExp): Promise<string> {
+  let out = "";
+  for (let i = 0; i < 100; i++) {
+    out = (await ok(["logs", "--no-color", service])).out;
+    if (re.test(out)) return out;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  assert.match(out, re);
+  return out;
+}
 
 describe("compose against the daemon", { concurrency: false }, () => {
   it("config prints the resolved model", async () => {
@@ -103,21 +92,30 @@ describe("compose against the daemon", { concurrency: false }, () => {
     assert.match(r.out, /name: shop_data/);
   });
 
-  it("up -d creates the volume and starts services in dependency order", async () => {
+  it("up -d builds, creates the volume and starts services as their dependencies allow", async () => {
     const r = await ok(["up", "-d"]);
+    assert.match(r.err, /Image shop-app {2}Built/);
     assert.match(r.err, /Volume "shop_data" {2}Created/);
-    assert.match(r.err, /Container shop-web-1 {2}Started/);
+    // web starts only once db has been seen healthy, and db only once init completed.
+    const at = (re: RegExp) => r.err.search(re);
+    assert.ok(at(/Container shop-init-1 {2}Exited/) >= 0, r.err);
+    assert.ok(at(/Container shop-init-1 {2}Exited/) < at(/Container shop-db-1 {2}Started/), r.err);
+    assert.ok(at(/Container shop-db-1 {2}Healthy/) >= 0, r.err);
+    assert.ok(at(/Container shop-db-1 {2}Healthy/) < at(/Container shop-web-1 {2}Started/), r.err);
     const cs = await containers();
     assert.deepEqual(
       cs.map((c) => `${c.Names[0]}:${c.State}`),
-      ["/shop-db-1:running", "/shop-init-1:exited", "/shop-web-1:running"],
+      ["/shop-app-1:running", "/shop-db-1:running", "/shop-init-1:exited", "/shop-web-1:running"],
     );
     const web = cs.find((c) => c.Names[0] === "/shop-web-1") as Listed;
     assert.equal(web.Labels["com.docker.compose.service"], "web");
     assert.equal(web.Labels["com.docker.compose.container-number"], "1");
     assert.equal(web.Labels["com.docker.compose.oneoff"], "False");
     assert.equal(web.Labels["com.docker.compose.project.working_dir"], dir);
-    assert.equal(web.Labels["com.docker.compose.depends_on"], "db:service_started:false");
+    assert.deepEqual(web.Labels["com.docker.compose.depends_on"].split(",").sort(), [
+      "app:service_started:false",
+      "db:service_healthy:false",
+    ]);
     assert.match(web.Labels["com.docker.compose.config-hash"], /^[0-9a-f]{64}$/);
     const vols = await api<{ Volumes: { Name: string; Labels: Record<string, string> }[] }>(
       d,
@@ -127,6 +125,19 @@ describe("compose against the daemon", { concurrency: false }, () => {
     const vol = vols.Volumes.find((v) => v.Name === "shop_data");
     assert.equal(vol?.Labels?.["com.docker.compose.project"], "shop");
     assert.equal(vol?.Labels?.["com.docker.compose.volume"], "data");
+  });
+
+  it("builds the app image from its context: dockerfile path, target, args, labels, .dockerignore", async () => {
+    const img = await api<{ Id: string; Config: { Labels: Record<string, string> } }>(
+      d,
+      "GET",
+      "/images/shop-app/json",
+    );
+    assert.equal(img.Config.Labels["shop.built"], "yes");
+    assert.equal((await ok(["exec", "-T", "app", "cat", "/flavour", "/version"])).out, "vanilla\nv1\n");
+    const app = await api<{ Image: string }>(d, "GET", "/containers/shop-app-1/json");
+    assert.equal(app.Image, img.Id);
+    await logsUntil("app", /v1/);
   });
 
   it("puts the services on the project network, reachable by service name", async () => {
@@ -147,6 +158,10 @@ describe("compose against the daemon", { concurrency: false }, () => {
     assert.ok(web.NetworkSettings.Networks.shop_default.Aliases?.includes("web"));
     const r = await ok(["exec", "-T", "web", "nslookup", "db"]);
     assert.match(r.out, /Name:\s+db/);
+    // web read db's answer over TCP, by name, once db was healthy.
+    await logsUntil("web", /web-1 +\| web got seeded$/m);
+    const db = await api<{ State: { Health: { Status: string } } }>(d, "GET", "/containers/shop-db-1/json");
+    assert.equal(db.State.Health.Status, "healthy");
   });
 
   it("ps lists the running services", async () => {
@@ -155,18 +170,21 @@ describe("compose against the daemon", { concurrency: false }, () => {
     assert.match(lines[0], /^NAME\s+IMAGE\s+COMMAND\s+SERVICE\s+CREATED\s+STATUS\s+PORTS$/);
     assert.deepEqual(
       lines.slice(1).map((l) => l.split(/\s+/)[0]),
-      ["shop-db-1", "shop-web-1"],
+      ["shop-app-1", "shop-db-1", "shop-web-1"],
     );
-    assert.deepEqual((await ok(["ps", "-a", "--services"])).out.trim().split("\n"), ["db", "init", "web"]);
-    assert.equal((await ok(["ps", "-q"])).out.trim().split("\n").length, 2);
+    assert.match(r.out, /shop-db-1 .*\(healthy\)/);
+    assert.deepEqual((await ok(["ps", "-a", "--services"])).out.trim().split("\n"), [
+      "app",
+      "db",
+      "init",
+      "web",
+    ]);
+    assert.equal((await ok(["ps", "-q"])).out.trim().split("\n").length, 3);
   });
 
   it("logs prefix each line with the container", async () => {
-    let out = "";
-    for (let i = 0; i < 50 && !out.includes("hello from web world"); i++) {
-      out = (await ok(["logs", "--no-color"])).out;
-      if (!out.includes("hello from web world")) await new Promise((r) => setTimeout(r, 100));
-    }
+    await logsUntil("web", /hello from web world/);
+    const out = (await ok(["logs", "--no-color"])).out;
     // Prefixes are padded to the longest container label (init-1).
     assert.match(out, /^web-1 {3}\| hello from web world$/m);
     assert.match(out, /^db-1 {4}\| db up$/m);
@@ -188,6 +206,7 @@ describe("compose against the daemon", { concurrency: false }, () => {
     const before = await containers();
     const again = await ok(["up", "-d"]);
     assert.match(again.err, /Container shop-web-1 {2}Running/);
+    assert.doesNotMatch(again.err, /Building/);
     assert.deepEqual(
       (await containers()).map((c) => c.Id),
       before.map((c) => c.Id),
@@ -198,8 +217,34 @@ describe("compose against the daemon", { concurrency: false }, () => {
     const after = await containers();
     const id = (cs: Listed[], n: string) => cs.find((c) => c.Names[0] === n)?.Id;
     assert.notEqual(id(after, "/shop-web-1"), id(before, "/shop-web-1"));
-    assert.equal(id(after, "/shop-db-1"), id(before, "/shop-db-1"));
+    for (const n of ["/shop-db-1", "/shop-app-1", "/shop-init-1"])
+      assert.equal(id(after, n), id(before, n), n);
     assert.equal((await ok(["exec", "-T", "web", "sh", "-c", "echo $GREETING"])).out, "again\n");
+  });
+
+  it("up --build rebuilds; a changed image recreates only its service; --no-build and build", async () => {
+    const before = await containers();
+    const id = (cs: Listed[], n: string) => cs.find((c) => c.Names[0] === n)?.Id;
+    await writeFile(join(dir, "app/version"), "v2\n");
+    // Without --build the existing image is used as is.
+    await ok(["up", "-d", "--no-build"]);
+    assert.equal(id(await containers(), "/shop-app-1"), id(before, "/shop-app-1"));
+    const r = await ok(["up", "-d", "--build"]);
+    assert.match(r.err, /Container shop-app-1 {2}Recreated/);
+    const after = await containers();
+    assert.notEqual(id(after, "/shop-app-1"), id(before, "/shop-app-1"));
+    for (const n of ["/shop-db-1", "/shop-web-1"]) assert.equal(id(after, n), id(before, n), n);
+    assert.equal((await ok(["exec", "-T", "app", "cat", "/version"])).out, "v2\n");
+    // compose build alone builds (cached now) and tags; nothing is recreated.
+    const b = await ok(["build", "app"]);
+    assert.match(b.err, /Image shop-app {2}Built/);
+    assert.equal(id(await containers(), "/shop-app-1"), id(after, "/shop-app-1"));
+  });
+
+  it("up --wait returns once every service is running or healthy", async () => {
+    const r = await ok(["up", "-d", "--wait"]);
+    assert.match(r.err, /Container shop-db-1 {2}Healthy/);
+    assert.match(r.err, /Container shop-web-1 {2}Started/);
   });
 
   it("scales a service up and down", async () => {
@@ -240,7 +285,7 @@ describe("compose against the daemon", { concurrency: false }, () => {
   });
 
   it("reports and removes orphans", async () => {
-    await writeFile(join(dir, "compose.yaml"), COMPOSE.replace(/ {2}web:[\s\S]*?depends_on: \[db\]\n/, ""));
+    await writeFile(join(dir, "compose.yaml"), COMPOSE.replace(/ {2}web:[\s\S]*?(?=volumes:)/, ""));
     const r = await ok(["up", "-d"]);
     assert.match(r.err, /Found orphan containers \(\[shop-web-1\]\)/);
     await ok(["up", "-d", "--remove-orphans"]);

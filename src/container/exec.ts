@@ -1,3 +1,4 @@
+import { PassThrough } from "node:stream";
 import { ConflictError, InvalidParameterError, NotFoundError } from "../errdefs/index.ts";
 import { type ExecSession, resolveUser } from "../runtime/index.ts";
 import type { EventSink } from "../system/index.ts";
@@ -189,7 +190,15 @@ export class ExecManager {
       return x.exitCode;
     });
     if (opts.detach) return { exit };
-    return { stdio: await session.attach(), exit };
+    try {
+      return { stdio: await session.attach(), exit };
+    } catch (e) {
+      // The process never ran (missing binary...): Docker writes the runtime's error into the stream, and the
+      // exit code (126/127) is the exec's, read through exec inspect.
+      const x = await session.exit;
+      if (!x.error) throw e;
+      return { stdio: messageStdio(`${x.error}\r\n`), exit };
+    }
   }
 
   /** POST /exec/{id}/resize */
@@ -223,4 +232,13 @@ export class ExecManager {
       Pid: e.session?.pid ?? 0,
     };
   }
+}
+
+/** Stdio of a process that never ran: one message on stdout, then end of stream. */
+function messageStdio(message: string): AttachedStdio {
+  const stdout = new PassThrough();
+  const stderr = new PassThrough();
+  stdout.end(message);
+  stderr.end();
+  return { stdout, stderr, stdin: new PassThrough(), close: () => undefined };
 }

@@ -182,6 +182,17 @@ describe("docker CLI against wharf", () => {
     await docker(d, ["rm", "insp"]);
   });
 
+  test("exec: exit codes, and a missing binary is 127 with the runtime's message, as Docker", async () => {
+    await docker(d, ["run", "-d", "--name", "ex", "busybox", "sleep", "1000"]);
+    const ok = await docker(d, ["exec", "ex", "sh", "-c", "echo out; exit 3"]);
+    assert.equal(ok.code, 3);
+    assert.equal(ok.stdout, "out\n");
+    const missing = await docker(d, ["exec", "ex", "/nonexistent"]);
+    assert.equal(missing.code, 127);
+    assert.match(missing.stdout, /OCI runtime exec failed: .*\/nonexistent.*no such file or directory/);
+    await docker(d, ["rm", "-f", "ex"]);
+  });
+
   test("--rm removes the container after it exits", async () => {
     const r = await docker(d, ["run", "--rm", "--name", "gone", "busybox", "true"]);
     assert.equal(r.code, 0, r.stderr);

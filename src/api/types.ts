@@ -320,6 +320,8 @@ export interface ImageInspect {
   DockerVersion: string;
   Author: string;
   Config: ImageConfig;
+  /** Removed from Docker's answer in API 1.45, but docker-compose 1.29 reads it (its Volumes) at any version. */
+  ContainerConfig?: ImageConfig;
   Architecture: string;
   Variant?: string | null;
   Os: string;

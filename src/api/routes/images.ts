@@ -85,7 +85,11 @@ export function imageRoutes(b: ImageBackend): Route[] {
     {
       method: "GET",
       path: "/images/{name*}/json",
-      handler: async (ctx) => ctx.sendJson(200, await b.inspect(ctx.params.name)),
+      handler: async (ctx) => {
+        const img = await b.inspect(ctx.params.name);
+        // docker-compose 1.29 negotiates the newest API yet indexes ContainerConfig when recreating.
+        ctx.sendJson(200, { ...img, ContainerConfig: img.ContainerConfig ?? img.Config });
+      },
     },
     {
       method: "GET",

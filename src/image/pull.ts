@@ -167,47 +167,27 @@ async function pullOnce(h: PullHost, fromImage: string, opts: PullOptions): Prom
       const parent = i ? chains[i - 1] : null;
       const had = await h.content.has(l.digest);
       const dl = throttled(opts.progress, id, "Downloading", l.size);
-      let applied: LayerInfo;
-      const parentReady = !parent || !!h.layers.get(parent);
-      if (!had && parentReady) {
-        // Download, verify and unpack in one pass: the unpacker's input ends only once the digest matched.
+      // Download and verify into the blob store first, then unpack from the stored blob: a download that dies
+      // midway then fails in one place, before any layer work, and leaves nothing behind.
+      if (!had) {
         const { stream } = await client.getBlob(l.digest, ac.signal);
         const tee = teeVerified(stream, { digest: l.digest, size: l.size }, (n) => dl(n));
-        const [blob, layer] = await Promise.allSettled([
+        tee.unpack.resume();
+        const [blob] = await Promise.allSettled([
           h.content.ingest(tee.store, { expectedDigest: l.digest }),
-          h.layers.applyTar(tee.unpack, parent),
           tee.done,
         ]);
-        if (blob.status === "fulfilled") ingested.push(l.digest);
-        if (layer.status === "fulfilled") held.push(layer.value);
         if (blob.status === "rejected") throw blob.reason;
-        if (layer.status === "rejected") throw layer.reason;
+        ingested.push(l.digest);
         dl(l.size, true);
         opts.progress({ status: "Verifying Checksum", progressDetail: {}, id });
-        opts.progress({ status: "Download complete", progressDetail: {}, id });
-        opts.progress({ status: "Extracting", progressDetail: { current: l.size, total: l.size }, id });
-        applied = layer.value;
-      } else {
-        if (!had) {
-          const { stream } = await client.getBlob(l.digest, ac.signal);
-          const tee = teeVerified(stream, { digest: l.digest, size: l.size }, (n) => dl(n));
-          tee.unpack.resume();
-          const [blob] = await Promise.allSettled([
-            h.content.ingest(tee.store, { expectedDigest: l.digest }),
-            tee.done,
-          ]);
-          if (blob.status === "rejected") throw blob.reason;
-          ingested.push(l.digest);
-          dl(l.size, true);
-          opts.progress({ status: "Verifying Checksum", progressDetail: {}, id });
-        }
-        opts.progress({ status: "Download complete", progressDetail: {}, id });
-        await ready[i - 1]?.promise;
-        opts.progress({ status: "Extracting", progressDetail: { current: 0, total: l.size }, id });
-        applied = await h.layers.applyTar(await h.content.readStream(l.digest), parent);
-        held.push(applied);
-        opts.progress({ status: "Extracting", progressDetail: { current: l.size, total: l.size }, id });
       }
+      opts.progress({ status: "Download complete", progressDetail: {}, id });
+      await ready[i - 1]?.promise;
+      opts.progress({ status: "Extracting", progressDetail: { current: 0, total: l.size }, id });
+      const applied = await h.layers.applyTar(await h.content.readStream(l.digest), parent);
+      held.push(applied);
+      opts.progress({ status: "Extracting", progressDetail: { current: l.size, total: l.size }, id });
       if (applied.diffId !== diffIds[i]) {
         throw new InvalidParameterError(
           `layer ${l.digest} unpacks to ${applied.diffId}, but the image config expects ${diffIds[i]}`,

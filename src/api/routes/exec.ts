@@ -54,6 +54,12 @@ export function execRoutes(b: ExecBackend): Route[] {
         });
         const sock = ctx.hijack(info.tty ? RAW_STREAM : MUX_STREAM);
         sock.pause();
+        // docker-py (docker-compose 1.29) reads the 101 through a buffered reader, then takes the raw
+        // socket: output that arrives with the headers is lost to it. Docker starts the process only after
+        // the headers went out, which gives it time; the process already runs here, so hold output back.
+        if (/docker-py|docker-sdk-python/.test(ctx.headers["user-agent"] ?? "")) {
+          await new Promise<void>((r) => sock.write("", () => setTimeout(r, 25)));
+        }
         if (!started.stdio) {
           if (!info.tty) sock.write(muxError(new Error("exec produced no stream")));
           sock.end();

@@ -95,7 +95,15 @@ async function normalizeService(
   if (Array.isArray(s.env_file)) {
     s.env_file = (s.env_file as Dict[]).map((e) => ({ ...e, path: abs(String(e.path)) }));
   }
-  if (Array.isArray(s.label_file)) s.label_file = s.label_file.map((p) => abs(String(p)));
+  // label_file entries under `labels`, later files over earlier ones; the result is plain labels.
+  if (Array.isArray(s.label_file)) {
+    const labels: Record<string, string> = {};
+    for (const p of s.label_file.map((x) => abs(String(x)))) {
+      for (const [k, v] of await readEnvFile(p, { lookup: opts.lookup, raw: true })) labels[k] = v ?? "";
+    }
+    s.labels = { ...labels, ...(isDict(s.labels) ? s.labels : {}) };
+    delete s.label_file;
+  }
   // env_file values first, then `environment` over them, key-only entries completed from the shell.
   if (Array.isArray(s.env_file) || s.environment !== undefined) {
     const env: Record<string, string | null> = {};

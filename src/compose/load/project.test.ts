@@ -186,6 +186,25 @@ describe("environment", () => {
     ]);
   });
 
+  it("reads label_file entries under labels, labels winning", async () => {
+    const dir = await tree({
+      "compose.yaml": [
+        "services:",
+        "  web:",
+        "    image: x",
+        "    label_file: [a.labels, ./b.labels]",
+        "    labels: {shared: from-labels}",
+      ].join("\n"),
+      "a.labels": "# team labels\nteam=core\nshared=from-a\ntier=one\n",
+      "b.labels": "tier=two\n",
+    });
+    const { p } = await load(dir);
+    assert.deepEqual(p.services.web.labels, { shared: "from-labels", team: "core", tier: "two" });
+    await writeFile(join(dir, "a.labels"), "");
+    await rm(join(dir, "b.labels"));
+    await assert.rejects(load(dir), /b\.labels not found/);
+  });
+
   it("fails on a missing required env_file", async () => {
     const dir = await tree({ "compose.yaml": "services:\n  web:\n    image: x\n    env_file: gone.env\n" });
     await assert.rejects(load(dir), /env file .*gone\.env not found/);

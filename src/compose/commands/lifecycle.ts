@@ -1,4 +1,5 @@
 /** `compose start/stop/restart/kill/rm/pause/unpause`: one operation over the project's containers. */
+import type { Readable } from "node:stream";
 import { startLevels, stopLevels } from "../model.ts";
 import type { ContainerRef } from "../plan.ts";
 import { projectRefs, stopAndRemove, waitCondition } from "./apply.ts";
@@ -131,11 +132,14 @@ export async function rmCommand(ctx: ComposeContext, argv: string[]): Promise<nu
     return 0;
   }
   if (!bool(f, "force")) {
-    ctx.io.err.write(`Going to remove ${stopped.map((c) => c.name).join(", ")}\n`);
-    if (!(ctx.io.in as { isTTY?: boolean } | undefined)?.isTTY) {
-      ctx.io.err.write("not a terminal: use -f to remove without confirmation\n");
+    const names = stopped.map((c) => c.name).join(", ");
+    const input = ctx.io.in ?? process.stdin;
+    if (!(input as { isTTY?: boolean }).isTTY) {
+      ctx.io.err.write(`Going to remove ${names}\nnot a terminal: use -f to remove without confirmation\n`);
       return 1;
     }
+    ctx.io.err.write(`? Going to remove ${names} (y/N) `);
+    if (!/^y(es)?$/i.test((await readLine(input)).trim())) return 0;
   }
   for (const c of stopped) await stopAndRemove(ctx, c, { volumes: bool(f, "volumes") });
   return 0;
@@ -164,4 +168,24 @@ export function pauseCommand(ctx: ComposeContext, argv: string[]): Promise<numbe
 /** Runs `unpause`. */
 export function unpauseCommand(ctx: ComposeContext, argv: string[]): Promise<number> {
   return pauseOrUnpause(ctx, argv, false);
+}
+
+/** Reads one line of an answer (without its newline); empty at end of input. */
+function readLine(input: Readable): Promise<string> {
+  return new Promise((resolve) => {
+    let text = "";
+    const done = () => {
+      input.off("data", onData);
+      input.off("end", done);
+      input.pause();
+      resolve(text.split("\n")[0]);
+    };
+    const onData = (c: Buffer | string) => {
+      text += c.toString();
+      if (text.includes("\n")) done();
+    };
+    input.on("data", onData);
+    input.once("end", done);
+    input.resume();
+  });
 }

@@ -15,7 +15,10 @@ import { SERVICES, writeProject } from "./project.ts";
 let d: TestDaemon;
 let dir: string;
 
-async function compose(args: string[], opts: { env?: Record<string, string>; cwd?: string } = {}) {
+async function compose(
+  args: string[],
+  opts: { env?: Record<string, string>; cwd?: string; ttyInput?: string } = {},
+) {
   const out = new PassThrough();
   const err = new PassThrough();
   let o = "";
@@ -26,8 +29,8 @@ async function compose(args: string[], opts: { env?: Record<string, string>; cwd
   err.on("data", (c: Buffer) => {
     e += c.toString();
   });
-  const stdin = new PassThrough();
-  stdin.end();
+  const stdin = Object.assign(new PassThrough(), { isTTY: opts.ttyInput !== undefined });
+  stdin.end(opts.ttyInput);
   const code = await runCompose(args, {
     out,
     err,
@@ -282,6 +285,21 @@ describe("compose against the daemon", { concurrency: false }, () => {
     assert.equal((await containers()).find((c) => c.Names[0] === "/shop-web-1")?.State, "running");
     await ok(["restart", "-t", "1", "db"]);
     assert.equal((await containers()).find((c) => c.Names[0] === "/shop-db-1")?.State, "running");
+  });
+
+  it("rm asks on a terminal and removes stopped containers only when told yes", async () => {
+    await ok(["stop", "web"]);
+    const no = await compose(["rm", "web"], { ttyInput: "n\n" });
+    assert.equal(no.code, 0, no.err);
+    assert.match(no.err, /\? Going to remove shop-web-1 \(y\/N\)/);
+    assert.ok((await containers()).some((c) => c.Names[0] === "/shop-web-1"));
+    assert.equal((await compose(["rm", "web"])).code, 1);
+    assert.equal((await compose(["rm", "web"], { ttyInput: "y\n" })).code, 0);
+    assert.equal(
+      (await containers()).some((c) => c.Names[0] === "/shop-web-1"),
+      false,
+    );
+    await ok(["up", "-d", "web"]);
   });
 
   it("reports and removes orphans", async () => {

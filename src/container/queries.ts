@@ -10,9 +10,12 @@ export function inspectContainer(r: Registry, ref: string): ContainerInspectResp
   const c = r.get(ref);
   const execIds = r.execs.idsOf(c.id);
   return {
-    ...toInspect(c.record, c.state, { dir: r.dir(c.id), lowerDirs: [] }),
+    ...toInspect(c.record, c.state, {
+      dir: r.dir(c.id),
+      lowerDirs: [],
+      networkSettings: r.o.network.settings(c.id),
+    }),
     ExecIDs: execIds.length ? execIds : null,
-    NetworkSettings: r.o.network.settings(c.id),
   };
 }
 

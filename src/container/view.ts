@@ -4,34 +4,11 @@ import { humanDuration, parseRfc3339Ns } from "../util/index.ts";
 import type { ContainerRecord, ContainerStateDoc } from "./model.ts";
 import { toMountPoint } from "./mounts.ts";
 
-function emptyNetworkSettings(): NetworkSettings {
-  return {
-    Bridge: "",
-    SandboxID: "",
-    HairpinMode: false,
-    LinkLocalIPv6Address: "",
-    LinkLocalIPv6PrefixLen: 0,
-    Ports: {},
-    SandboxKey: "",
-    SecondaryIPAddresses: null,
-    SecondaryIPv6Addresses: null,
-    EndpointID: "",
-    Gateway: "",
-    GlobalIPv6Address: "",
-    GlobalIPv6PrefixLen: 0,
-    IPAddress: "",
-    IPPrefixLen: 0,
-    IPv6Gateway: "",
-    MacAddress: "",
-    Networks: {},
-  };
-}
-
 /** The body of GET /containers/{id}/json. */
 export function toInspect(
   rec: ContainerRecord,
   st: ContainerStateDoc,
-  opts: { dir: string; lowerDirs: string[] },
+  opts: { dir: string; lowerDirs: string[]; networkSettings: NetworkSettings },
 ): ContainerInspectResponse {
   const { StartedAtNs: _s, HasBeenStarted: _h, ...rest } = st;
   return {
@@ -65,7 +42,7 @@ export function toInspect(
     },
     Mounts: (rec.MountPoints ?? []).map(toMountPoint),
     Config: rec.Config,
-    NetworkSettings: emptyNetworkSettings(),
+    NetworkSettings: opts.networkSettings,
   };
 }
 

@@ -60,6 +60,7 @@ export async function writeProject(dir: string, opts: { name?: string } = {}): P
       "RUN echo $FLAVOUR > /flavour",
       "FROM base AS final",
       "COPY version /version",
+      "COPY . /ctx/",
       "FROM final AS unused",
       "RUN exit 1",
     ].join("\n"),

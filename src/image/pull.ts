@@ -13,7 +13,7 @@ import { InvalidParameterError, isUnauthorized, NotFoundError } from "../errdefs
 import { chainIds, type LayerInfo, type LayerStore } from "../layer/index.ts";
 import type { LayerRef } from "./records.ts";
 import { DEFAULT_DOMAIN, familiarString, parseNamed, type Reference, withTag } from "./reference.ts";
-import { type ProgressSink, parallel, teeVerified, throttled } from "./transfer.ts";
+import { type ProgressSink, parallel, throttled, verifiedCopy } from "./transfer.ts";
 import type { OciImageConfig } from "./types.ts";
 
 /** What a pull needs from the image service. */
@@ -171,11 +171,10 @@ async function pullOnce(h: PullHost, fromImage: string, opts: PullOptions): Prom
       // midway then fails in one place, before any layer work, and leaves nothing behind.
       if (!had) {
         const { stream } = await client.getBlob(l.digest, ac.signal);
-        const tee = teeVerified(stream, { digest: l.digest, size: l.size }, (n) => dl(n));
-        tee.unpack.resume();
+        const copy = verifiedCopy(stream, { digest: l.digest, size: l.size }, (n) => dl(n));
         const [blob] = await Promise.allSettled([
-          h.content.ingest(tee.store, { expectedDigest: l.digest }),
-          tee.done,
+          h.content.ingest(copy.out, { expectedDigest: l.digest }),
+          copy.done,
         ]);
         if (blob.status === "rejected") throw blob.reason;
         ingested.push(l.digest);

@@ -32,20 +32,17 @@ export function throttled(
 }
 
 /**
- * Copies `src` into two streams (the blob store and the unpacker) while hashing it. The second stream ends
- * only after the digest and size check out; otherwise both fail, so an unpacker that reads to the end never
- * commits unverified bytes.
+ * Passes `src` through to the blob store while hashing and counting it; the output ends only after the digest
+ * and size check out, otherwise it fails, so nothing unverified is ever committed.
  */
-export function teeVerified(
+export function verifiedCopy(
   src: Readable,
   expect: { digest: string; size: number },
   onBytes: (n: number) => void,
-): { store: PassThrough; unpack: PassThrough; done: Promise<void> } {
-  const store = new PassThrough();
-  const unpack = new PassThrough();
-  // A consumer that already failed no longer listens; the failure is reported through `done` and theirs.
-  store.on("error", () => undefined);
-  unpack.on("error", () => undefined);
+): { out: PassThrough; done: Promise<void> } {
+  const out = new PassThrough();
+  // A consumer that already failed no longer listens; the failure is reported through `done` and its own.
+  out.on("error", () => undefined);
   const hash = createHash("sha256");
   const done = (async () => {
     let n = 0;
@@ -57,28 +54,23 @@ export function teeVerified(
           throw new DigestMismatchError("size", String(expect.size), `more than ${expect.size}`);
         }
         onBytes(n);
-        const waits: Promise<unknown>[] = [];
-        if (!store.write(c)) waits.push(drained(store));
-        if (!unpack.write(c)) waits.push(drained(unpack));
-        if (waits.length) await Promise.all(waits);
+        if (!out.write(c)) await drained(out);
       }
       if (expect.size >= 0 && n !== expect.size) {
         throw new DigestMismatchError("size", String(expect.size), String(n));
       }
       const digest = `sha256:${hash.digest("hex")}`;
       if (digest !== expect.digest) throw new DigestMismatchError("digest", expect.digest, digest);
-      store.end();
-      unpack.end();
+      out.end();
     } catch (e) {
       src.destroy();
-      store.destroy(e as Error);
-      unpack.destroy(e as Error);
+      out.destroy(e as Error);
       throw e;
     }
   })();
   // Consumers report their own failure; this keeps an unobserved rejection from crashing the daemon.
   done.catch(() => undefined);
-  return { store, unpack, done };
+  return { out, done };
 }
 
 /** Waits for 'drain', failing if the stream is destroyed first (a consumer that gave up). */

@@ -330,7 +330,7 @@ export async function waitCondition(
   ctx: ComposeContext,
   name: string,
   condition: Wait["condition"],
-  opts: { timeoutMs?: number } = {},
+  opts: { timeoutMs?: number; service?: string } = {},
 ): Promise<void> {
   const e = ctx.engine();
   const deadline = opts.timeoutMs ? Date.now() + opts.timeoutMs : undefined;
@@ -338,7 +338,9 @@ export async function waitCondition(
     const { result } = await e.client.containerWait(name, { condition: "not-running" });
     const r = await result;
     if (r.StatusCode !== 0)
-      throw new Error(`service ${JSON.stringify(name)} didn't complete successfully: exit ${r.StatusCode}`);
+      throw new Error(
+        `service ${JSON.stringify(opts.service ?? name)} didn't complete successfully: exit ${r.StatusCode}`,
+      );
     return;
   }
   for (;;) {
@@ -361,7 +363,7 @@ export async function waitCondition(
 }
 
 /** Waits for each dependency's containers to meet the dependency's condition. */
-async function waitForDependencies(
+export async function waitForDependencies(
   ctx: ComposeContext,
   project: Project,
   waits: Wait[],
@@ -375,7 +377,7 @@ async function waitForDependencies(
       for (const c of cs) {
         if (w.condition !== "service_started") ctx.progress("Container", c.name, "Waiting");
         try {
-          await waitCondition(ctx, c.name, w.condition);
+          await waitCondition(ctx, c.name, w.condition, { service: w.service });
         } catch (err) {
           if (!w.required) {
             ctx.warn(`optional dependency "${w.service}" of "${service}" failed: ${(err as Error).message}`);

@@ -1,10 +1,11 @@
 /** Building a service's image: its context as a tar (minus .dockerignore) to `POST /build`. */
+import { randomBytes } from "node:crypto";
 import { lstat, readdir, readFile, readlink } from "node:fs/promises";
-import { join, relative, sep } from "node:path";
+import { isAbsolute, join, relative, resolve, sep } from "node:path";
 import type { Readable } from "node:stream";
 import tar from "tar-stream";
 import { imageName } from "../model.ts";
-import type { Project, ServiceConfig } from "../types.ts";
+import type { BuildConfig, Project, ServiceConfig } from "../types.ts";
 import type { ComposeContext } from "./context.ts";
 
 /** A .dockerignore pattern as a regular expression over slash-separated relative paths. */
@@ -44,7 +45,13 @@ export function isIgnored(rel: string, rules: [boolean, RegExp][]): boolean {
   return out;
 }
 
-async function contextTar(dir: string, keep: string[]): Promise<tar.Pack> {
+/** A Dockerfile the context does not hold (inline, or outside it): sent under a name of its own. */
+interface ExtraDockerfile {
+  name: string;
+  content: Buffer;
+}
+
+async function contextTar(dir: string, keep: string[], extra?: ExtraDockerfile): Promise<tar.Pack> {
   const ignore = await readFile(join(dir, ".dockerignore"), "utf8").catch(() => "");
   const rules = ignoreRules(ignore);
   const pack = tar.pack();
@@ -67,7 +74,10 @@ async function contextTar(dir: string, keep: string[]): Promise<tar.Pack> {
     }
   };
   walk(dir).then(
-    () => pack.finalize(),
+    () => {
+      if (extra) pack.entry({ name: extra.name, mode: 0o600, uid: 0, gid: 0 }, extra.content);
+      pack.finalize();
+    },
     (err) => pack.destroy(err),
   );
   return pack;
@@ -78,18 +88,19 @@ export async function buildService(
   ctx: ComposeContext,
   project: Project,
   svc: ServiceConfig,
-  opts: { noCache?: boolean; pull?: boolean; quiet?: boolean } = {},
+  opts: { noCache?: boolean; pull?: boolean; quiet?: boolean; buildArgs?: Record<string, string> } = {},
 ): Promise<string> {
   const b = svc.build;
   if (!b) throw new Error(`service "${svc.name}" has no build section`);
   if (/^(https?:\/\/|git@|git:\/\/)/.test(b.context))
     throw new Error(`remote build contexts are not supported: ${b.context}`);
   const tag = imageName(project.name, svc);
-  const dockerfile = b.dockerfile ?? "Dockerfile";
+  const { dockerfile, extra } = await dockerfileOf(b);
   ctx.progress("Image", tag, "Building");
-  const body = await contextTar(b.context, [dockerfile, ".dockerignore"]);
+  const body = await contextTar(b.context, [dockerfile, ".dockerignore"], extra);
   const args: Record<string, string> = {};
   for (const [k, v] of Object.entries(b.args ?? {})) if (v !== null) args[k] = v;
+  Object.assign(args, opts.buildArgs);
   const labels: Record<string, string> = {};
   for (const [k, v] of Object.entries(b.labels ?? {})) if (v !== null) labels[k] = v;
   const id = await ctx.engine().build(
@@ -125,4 +136,21 @@ export async function buildService(
   const resolved = id ?? (await ctx.engine().imageId(tag));
   if (!resolved) throw new Error(`building ${svc.name}: no image ID in the build output`);
   return resolved;
+}
+
+/**
+ * The `dockerfile` parameter for a build, a path inside the context as the daemon requires: an inline
+ * Dockerfile, or one outside the context, travels in the tar under a name no context file is likely to use.
+ */
+async function dockerfileOf(b: BuildConfig): Promise<{ dockerfile: string; extra?: ExtraDockerfile }> {
+  const name = `.wharf-dockerfile-${randomBytes(6).toString("hex")}`;
+  if (b.dockerfile_inline !== undefined) {
+    return { dockerfile: name, extra: { name, content: Buffer.from(b.dockerfile_inline) } };
+  }
+  const path = resolve(b.context, b.dockerfile ?? "Dockerfile");
+  const rel = relative(b.context, path);
+  if (rel === ".." || rel.startsWith(`..${sep}`) || isAbsolute(rel)) {
+    return { dockerfile: name, extra: { name, content: await readFile(path) } };
+  }
+  return { dockerfile: rel.split(sep).join("/") };
 }

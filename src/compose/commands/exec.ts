@@ -5,7 +5,7 @@ import { copyOutput } from "../../client/index.ts";
 import { createBody } from "../convert.ts";
 import { imageName, LABELS, oneoffName, withDependencies } from "../model.ts";
 import { planUp } from "../plan.ts";
-import { applyUp, engineState, ensureImages } from "./apply.ts";
+import { applyUp, engineState, ensureImages, ensureResources, waitForDependencies } from "./apply.ts";
 import { bool, type Flag, int, list, parseFlags, str } from "./args.ts";
 import type { ComposeContext } from "./context.ts";
 
@@ -190,6 +190,14 @@ export async function runCommand(ctx: ComposeContext, argv: string[]): Promise<n
   const svc = { ...base };
   if (!bool(f, "service-ports")) svc.ports = [];
   const state = await engineState(ctx, project);
+  // The one-off joins the project's networks and volumes, made here when no up made them yet, and starts
+  // once its dependencies meet their conditions.
+  const own = planUp(project, state, { services: [service], noDeps: true, noRecreate: true });
+  await ensureResources(ctx, project, own, state.hasNetworks);
+  if (!bool(f, "no-deps")) {
+    const waits = own.levels.flat().find((sp) => sp.service === service)?.waitFor ?? [];
+    await waitForDependencies(ctx, project, waits, service);
+  }
   const name = str(f, "name") ?? oneoffName(project.name, service, randomBytes(6).toString("hex"));
   const stdinTTY = (ctx.io.in as { isTTY?: boolean } | undefined)?.isTTY ?? process.stdin.isTTY === true;
   const detach = bool(f, "detach");

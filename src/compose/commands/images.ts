@@ -1,5 +1,5 @@
 /** `compose pull`, `compose push` and `compose build`. */
-import { bool, parseFlags } from "./args.ts";
+import { bool, list, parseFlags } from "./args.ts";
 import { buildService } from "./build.ts";
 import type { ComposeContext } from "./context.ts";
 
@@ -73,7 +73,15 @@ export async function buildCommand(ctx: ComposeContext, argv: string[]): Promise
     { name: "no-cache", kind: "bool", desc: "Do not use cache when building the image" },
     { name: "pull", kind: "bool", desc: "Always attempt to pull a newer version of the image" },
     { name: "quiet", short: "q", kind: "bool", desc: "Don't print anything to STDOUT" },
+    { name: "build-arg", kind: "list", desc: "Set build-time variables for services" },
   ]);
+  const buildArgs: Record<string, string> = {};
+  for (const a of list(f, "build-arg")) {
+    const i = a.indexOf("=");
+    // KEY alone takes its value from the environment, as docker compose does.
+    const v = i < 0 ? ctx.env[a] : a.slice(i + 1);
+    if (v !== undefined) buildArgs[i < 0 ? a : a.slice(0, i)] = v;
+  }
   const project = await ctx.project({ services: f.args });
   const names = f.args.length > 0 ? f.args : Object.keys(project.services);
   for (const n of names) {
@@ -84,6 +92,7 @@ export async function buildCommand(ctx: ComposeContext, argv: string[]): Promise
       noCache: bool(f, "no-cache"),
       pull: bool(f, "pull"),
       quiet: bool(f, "quiet"),
+      buildArgs,
     });
   }
   return 0;

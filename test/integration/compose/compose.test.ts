@@ -3,7 +3,7 @@
  * web service waits for, brought up, inspected, changed, scaled, run, and torn down leaving nothing.
  */
 import assert from "node:assert/strict";
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { PassThrough } from "node:stream";
@@ -360,5 +360,120 @@ describe("compose against the daemon", { concurrency: false }, () => {
     } finally {
       await rm(one, { recursive: true, force: true });
     }
+  });
+});
+
+const EDGE = `
+name: edge
+services:
+  inline:
+    build:
+      context: .
+      dockerfile_inline: |
+        FROM busybox
+        ARG WHO=nobody
+        RUN echo $$WHO > /who
+    command: [cat, /who]
+  outside:
+    build: {context: ./ctx, dockerfile: ../outside.Dockerfile}
+    pull_policy: build
+    command: [cat, /marker]
+  sick:
+    image: busybox
+    command: [sleep, "1000"]
+    stop_grace_period: 0s
+    healthcheck: {test: [CMD, "false"], interval: 100ms, retries: 2}
+  waiter:
+    image: busybox
+    command: [sleep, "1000"]
+    depends_on: {sick: {condition: service_healthy}}
+  failing:
+    image: busybox
+    command: [sh, -c, "exit 3"]
+  after_failing:
+    image: busybox
+    command: [sleep, "1000"]
+    depends_on: {failing: {condition: service_completed_successfully}}
+  optional:
+    image: busybox
+    command: [sleep, "1000"]
+    stop_grace_period: 0s
+    depends_on: {sick: {condition: service_healthy, required: false}}
+  ghost:
+    image: nothere:1
+    pull_policy: never
+`;
+
+describe("compose builds and dependency failures", { concurrency: false }, () => {
+  let edge: string;
+  const run = (args: string[]) => compose(args, { cwd: edge });
+  const state = async (name: string) =>
+    (await api<{ State: string; Names: string[] }[]>(d, "GET", "/containers/json?all=1")).find(
+      (c) => c.Names[0] === `/${name}`,
+    )?.State;
+
+  before(async () => {
+    edge = await mkdtemp(join(tmpdir(), "wharf-compose-edge-"));
+    await writeFile(join(edge, "compose.yaml"), EDGE);
+    await mkdir(join(edge, "ctx"));
+    await writeFile(join(edge, "ctx/marker"), "marker\n");
+    await writeFile(join(edge, "outside.Dockerfile"), "FROM busybox\nCOPY marker /marker\n");
+  });
+
+  after(async () => {
+    if (edge) await rm(edge, { recursive: true, force: true });
+  });
+
+  it("builds an inline Dockerfile and one outside the context; build --build-arg", async () => {
+    const b = await run(["build", "--build-arg", "WHO=me", "inline"]);
+    assert.equal(b.code, 0, b.err);
+    const r = await run(["run", "--rm", "-T", "inline"]);
+    assert.equal(r.out, "me\n", r.err);
+    assert.doesNotMatch(r.err, /Building/);
+    // pull_policy: build builds on every up/run.
+    for (let i = 0; i < 2; i++) {
+      const o = await run(["run", "--rm", "-T", "outside"]);
+      assert.equal(o.out, "marker\n", o.err);
+      assert.match(o.err, /Image edge-outside {2}Built/);
+    }
+  });
+
+  it("a dependency that turns unhealthy fails up, naming it, and its dependent does not start", async () => {
+    const r = await run(["up", "-d", "waiter"]);
+    assert.equal(r.code, 1, r.err);
+    assert.match(r.err, /dependency failed to start: container edge-sick-1 is unhealthy/);
+    assert.notEqual(await state("edge-waiter-1"), "running");
+  });
+
+  it("an optional dependency's failure is a warning", async () => {
+    const r = await run(["up", "-d", "optional"]);
+    assert.equal(r.code, 0, r.err);
+    assert.match(r.err, /optional dependency "sick" of "optional" failed/);
+    assert.equal(await state("edge-optional-1"), "running");
+  });
+
+  it("a one-shot dependency exiting non-zero fails up, naming the service", async () => {
+    const r = await run(["up", "-d", "after_failing"]);
+    assert.equal(r.code, 1, r.err);
+    assert.match(r.err, /service "failing" didn't complete successfully: exit 3/);
+    assert.notEqual(await state("edge-after_failing-1"), "running");
+  });
+
+  it("pull_policy never fails on a missing image; down --rmi local removes the built images", async () => {
+    const r = await run(["up", "-d", "ghost"]);
+    assert.equal(r.code, 1);
+    assert.match(r.err, /No such image: nothere:1/);
+    const down = await run(["down", "-v", "-t", "0", "--rmi", "local"]);
+    assert.equal(down.code, 0, down.err);
+    const images = await api<{ RepoTags: string[] }[]>(d, "GET", "/images/json");
+    assert.equal(
+      images.some((i) => i.RepoTags.some((t) => t.startsWith("edge-"))),
+      false,
+    );
+    const left = await api<{ Labels: Record<string, string> }[]>(d, "GET", "/containers/json?all=1");
+    assert.equal(
+      left.some((c) => c.Labels["com.docker.compose.project"] === "edge"),
+      false,
+    );
   });
 });

@@ -12,6 +12,7 @@ import type { LayerRef, OciHistory, OciImageConfig, OciRunConfig } from "../imag
 import { hostSys, scanUpperDir } from "../layer/index.ts";
 import { log, nowNs, rfc3339Nano } from "../util/index.ts";
 import { BuildCache } from "./cache.ts";
+import { CacheFrom, type CacheFromHit, type CacheSource } from "./cachefrom.ts";
 import { unpackContext } from "./context.ts";
 import { dispatch, type StageState } from "./dispatch.ts";
 import { BuildError, splitArg } from "./errors.ts";
@@ -135,6 +136,7 @@ export class Builder {
       }
     }
     const results = new Map<number, string>();
+    const cacheSources = opts.noCache ? [] : await this.cacheSources(opts.cacheFrom);
     let finalId = "";
     for (const stage of b.needed) {
       const lookupGlobal = (n: string) => globalArgs.get(n);
@@ -144,6 +146,8 @@ export class Builder {
       state.globalArgs = globalArgs;
       state.config.config ??= {};
       const runConfig = state.config.config;
+      // Each stage searches all the cache-from images again: a stage starts a new history.
+      const cacheFrom = cacheSources.length ? new CacheFrom(cacheSources) : undefined;
       const triggers = (runConfig.OnBuild ?? []).map((t) => triggerInstruction(t));
       if (triggers.length) {
         say(`# Executing ${triggers.length} build trigger${triggers.length > 1 ? "s" : ""}\n`);
@@ -163,6 +167,7 @@ export class Builder {
           contextDir: b.contextDir,
           stageImage: (ref) => this.stageImage(ref, b.stages, results),
           escape: b.escape,
+          cacheFrom,
         });
       }
       const id = await this.ensureImage(state);
@@ -312,6 +317,39 @@ export class Builder {
       if (isNotFound(e)) return false;
       throw e;
     }
+  }
+
+  /** Moves the state onto a `--cache-from` hit: the source image itself, or a new image restoring its step. */
+  async useCacheFrom(state: StageState, hit: CacheFromHit): Promise<string> {
+    if (hit.kind === "image") {
+      if (!(await this.useCached(state, hit.id))) throw new BuildError(`No such image: ${hit.id}`);
+      return hit.id;
+    }
+    const config = structuredClone(state.config);
+    config.history = [...(config.history ?? []), hit.history];
+    if (hit.history.created) config.created = hit.history.created;
+    const layers = hit.layer ? [...state.layers, hit.layer] : state.layers;
+    config.rootfs = { type: "layers", diff_ids: layers.map((l) => l.diffId) };
+    const id = await this.o.images.commitImage(config, layers, hit.parent ? { parent: hit.parent } : {});
+    state.imageId = id;
+    state.config = config;
+    state.layers = layers;
+    state.dirty = false;
+    return id;
+  }
+
+  /** The build's `--cache-from` images that exist here (others are skipped, as Docker does). */
+  private async cacheSources(refs: string[]): Promise<CacheSource[]> {
+    const sources: CacheSource[] = [];
+    for (const ref of refs) {
+      try {
+        const img = await this.o.images.resolve(ref);
+        sources.push({ id: img.id, config: img.image, layers: this.o.images.layersOf(img.id) });
+      } catch (e) {
+        if (!isNotFound(e)) throw e;
+      }
+    }
+    return sources;
   }
 
   /** Turns an upper dir into a layer on top of `state`'s; undefined when nothing changed. */

@@ -4,6 +4,7 @@ import { InvalidParameterError } from "../errdefs/index.ts";
 import type { LayerRef, OciImageConfig, OciRunConfig } from "../image/index.ts";
 import type { Builder } from "./builder.ts";
 import { BuildCache } from "./cache.ts";
+import type { CacheFrom } from "./cachefrom.ts";
 import { BuildError, splitArg } from "./errors.ts";
 import {
   checksumSources,
@@ -45,6 +46,8 @@ export interface DispatchContext {
   contextDir: string;
   stageImage(ref: string): Promise<string>;
   escape: string;
+  /** The build's `--cache-from` images, when it has any. */
+  cacheFrom?: CacheFrom;
 }
 
 const NOP = "/bin/sh -c #(nop) ";
@@ -63,11 +66,14 @@ export async function dispatch(ins: Instruction, st: StageState, c: DispatchCont
       return copy(ins, st, c, x);
     case "workdir": {
       const dir = posix.resolve(rc.WorkingDir || "/", x(ins.args[0]));
-      return step(st, c, `WORKDIR ${dir}`, async () => {
-        rc.WorkingDir = dir;
-        return c.builder.withScratchRootfs(st, async (root) => {
-          await mkdirInRoot(root, dir);
-        });
+      return step(st, c, `WORKDIR ${dir}`, {
+        apply: () => {
+          rc.WorkingDir = dir;
+        },
+        fs: () =>
+          c.builder.withScratchRootfs(st, async (root) => {
+            await mkdirInRoot(root, dir);
+          }),
       });
     }
     case "arg": {
@@ -168,28 +174,32 @@ export async function dispatch(ins: Instruction, st: StageState, c: DispatchCont
   }
 }
 
-/** A step whose result may come from the cache: `work` changes the state and returns the step's layer. */
+/**
+ * A step whose result may come from the cache: `apply` changes the config (before the cache-from probe, which
+ * restores images with the step's config), `fs` makes the step's layer when no cache has it.
+ */
 async function step(
   st: StageState,
   c: DispatchContext,
   comment: string,
-  work: () => Promise<{ ref: LayerRef; release(): Promise<void> } | undefined>,
+  work: { apply?: () => void; fs?: () => Promise<StepLayer | undefined> },
   opts: { createdBy?: string; key?: string } = {},
 ): Promise<void> {
   const createdBy = opts.createdBy ?? `${NOP} ${comment}`;
   const parent = st.imageId ?? `scratch:${JSON.stringify(st.config.config)}`;
   const key = BuildCache.key(parent, createdBy, opts.key);
   if (await tryCache(st, c, key)) return;
-  const layer = await work();
+  work.apply?.();
+  if (await tryCacheFrom(st, c, { createdBy, key })) return;
+  const layer = await work.fs?.();
   const id = await c.builder.commitStep(st, { createdBy, layer, cacheKey: key });
   c.say(` ---> ${id.slice(7, 19)}\n`);
 }
 
+type StepLayer = { ref: LayerRef; release(): Promise<void> };
+
 function meta(st: StageState, c: DispatchContext, comment: string, apply: () => void): Promise<void> {
-  return step(st, c, comment, async () => {
-    apply();
-    return undefined;
-  });
+  return step(st, c, comment, { apply });
 }
 
 async function tryCache(st: StageState, c: DispatchContext, key: string): Promise<boolean> {
@@ -197,6 +207,21 @@ async function tryCache(st: StageState, c: DispatchContext, key: string): Promis
   const hit = c.builder.cache.get(key);
   if (!hit || !(await c.builder.useCached(st, hit))) return false;
   c.say(` ---> Using cache\n ---> ${hit.slice(7, 19)}\n`);
+  return true;
+}
+
+/** `--cache-from`: asked only after the local cache missed, as Docker's image cache does. */
+async function tryCacheFrom(
+  st: StageState,
+  c: DispatchContext,
+  s: { createdBy: string; key: string },
+): Promise<boolean> {
+  if (c.opts.noCache || !c.cacheFrom?.active) return false;
+  const hit = c.cacheFrom.probe(st, s.createdBy);
+  if (!hit) return false;
+  const id = await c.builder.useCacheFrom(st, hit);
+  c.builder.cache.set(s.key, id);
+  c.say(` ---> Using cache\n ---> ${id.slice(7, 19)}\n`);
   return true;
 }
 
@@ -220,6 +245,7 @@ async function run(ins: Instruction, st: StageState, c: DispatchContext): Promis
   const parent = await c.builder.ensureImage(st);
   const key = BuildCache.key(parent, createdBy);
   if (await tryCache(st, c, key)) return;
+  if (await tryCacheFrom(st, c, { createdBy, key })) return;
   const containers = c.builder.o.containers;
   const o = c.opts;
   const { Id: cid } = await containers.create(
@@ -334,32 +360,34 @@ async function copy(
       st,
       c,
       comment,
-      () =>
-        c.builder.withScratchRootfs(st, async (rootfs) => {
-          const owner = chown ? await parseChown(rootfs, chown) : {};
-          const total = sources.length + docs.length;
-          if (total > 1 && !dest.endsWith("/"))
-            throw new BuildError(
-              `When using ${what} with more than one source file, the destination must be a directory and end with a /`,
-            );
-          for (const d of docs) {
-            const target = total > 1 || dest.endsWith("/") ? posix.join(dest, d.name) : dest;
-            await writeHeredocFile(rootfs, target, d.content, { ...owner, mode: chmod });
-          }
-          const plain = [];
-          for (const s of sources) {
-            if (what === "ADD" && !s.isDir && !from && (await isArchive(s.abs)))
-              await extractArchive(rootfs, s.abs, dest);
-            else plain.push(s);
-          }
-          if (plain.length)
-            await copySources(rootfs, plain, total > 1 && !dest.endsWith("/") ? `${dest}/` : dest, {
-              ...owner,
-              mode: chmod,
-              preserveOwner: !!from,
-              what,
-            });
-        }),
+      {
+        fs: () =>
+          c.builder.withScratchRootfs(st, async (rootfs) => {
+            const owner = chown ? await parseChown(rootfs, chown) : {};
+            const total = sources.length + docs.length;
+            if (total > 1 && !dest.endsWith("/"))
+              throw new BuildError(
+                `When using ${what} with more than one source file, the destination must be a directory and end with a /`,
+              );
+            for (const d of docs) {
+              const target = total > 1 || dest.endsWith("/") ? posix.join(dest, d.name) : dest;
+              await writeHeredocFile(rootfs, target, d.content, { ...owner, mode: chmod });
+            }
+            const plain = [];
+            for (const s of sources) {
+              if (what === "ADD" && !s.isDir && !from && (await isArchive(s.abs)))
+                await extractArchive(rootfs, s.abs, dest);
+              else plain.push(s);
+            }
+            if (plain.length)
+              await copySources(rootfs, plain, total > 1 && !dest.endsWith("/") ? `${dest}/` : dest, {
+                ...owner,
+                mode: chmod,
+                preserveOwner: !!from,
+                what,
+              });
+          }),
+      },
       { key: JSON.stringify([chown, chmod, from]) },
     );
   });

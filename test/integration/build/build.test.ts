@@ -120,6 +120,59 @@ test("second build comes fully from cache; changing one file rebuilds from its C
   assert.equal((fourth.stdout.match(/Using cache/g) ?? []).length, 4, fourth.stdout);
 });
 
+test("--cache-from: a saved, removed and loaded image gives every step from cache, with the same layers", async () => {
+  const dir = await files(join(ctx, "cachefrom"), {
+    Dockerfile: [
+      "FROM busybox:latest",
+      "ENV X=1",
+      "ARG V=2",
+      "RUN echo hi-$V > /hi",
+      "COPY a.txt /a.txt",
+      "WORKDIR /w",
+      "LABEL l=1",
+      'CMD ["cat", "/a.txt"]',
+      "",
+    ].join("\n"),
+    "a.txt": "a\n",
+  });
+  const first = await build(dir, ["-t", "cf:1"]);
+  assert.equal(first.code, 0, first.stdout + first.stderr);
+  const orig = await api<Inspect & { RootFS: { Layers: string[] } }>(d, "GET", "/images/cf:1/json");
+  const steps = [...first.stdout.matchAll(/ ---> ([0-9a-f]{12})\n/g)].map((m) => m[1]);
+  const tar = join(ctx, "cf.tar");
+  for (const args of [
+    ["save", "-o", tar, "cf:1"],
+    ["rmi", "cf:1"],
+    ["load", "-i", tar],
+  ]) {
+    const r = await exec(DOCKER, ["-H", d.host, ...args]);
+    assert.equal(r.code, 0, r.stderr);
+  }
+  const gone = await exec(DOCKER, ["-H", d.host, "image", "inspect", steps[steps.length - 2]]);
+  assert.notEqual(gone.code, 0, "the intermediate images went with rmi, so the local cache cannot answer");
+  const noSource = await build(dir, ["-t", "cf:0", "--cache-from", "nosuch:image", "--no-cache"]);
+  assert.equal(noSource.code, 0, noSource.stderr);
+  assert.doesNotMatch(noSource.stdout, /Using cache/);
+  await exec(DOCKER, ["-H", d.host, "rmi", "cf:0"]);
+
+  const again = await build(dir, ["-t", "cf:2", "--cache-from", "nosuch:image", "--cache-from", "cf:1"]);
+  assert.equal(again.code, 0, again.stdout + again.stderr);
+  assert.equal((again.stdout.match(/Using cache/g) ?? []).length, 7, again.stdout);
+  assert.doesNotMatch(again.stdout, /Running in/);
+  const rebuilt = await api<Inspect & { RootFS: { Layers: string[] } }>(d, "GET", "/images/cf:2/json");
+  assert.equal(rebuilt.Id, orig.Id, "the last step is the cache-from image itself");
+  assert.deepEqual(rebuilt.RootFS.Layers, orig.RootFS.Layers);
+
+  // A changed file: the steps before its COPY come from the cache-from image, the rest are built.
+  await writeFile(join(dir, "a.txt"), "b\n");
+  await exec(DOCKER, ["-H", d.host, "rmi", "cf:2"]);
+  const changed = await build(dir, ["-t", "cf:3", "--cache-from", "cf:1"]);
+  assert.equal(changed.code, 0, changed.stdout + changed.stderr);
+  assert.equal((changed.stdout.match(/Using cache/g) ?? []).length, 3, changed.stdout);
+  const out = await exec(DOCKER, ["-H", d.host, "run", "--rm", "cf:3"]);
+  assert.equal(out.stdout, "b\n");
+});
+
 test("a failing RUN reports its exit code and fails the build; bad syntax fails before any step", async () => {
   const dir = await files(join(ctx, "fail"), {
     Dockerfile: "FROM busybox:latest\nRUN echo before\nRUN exit 42\n",

@@ -1,7 +1,12 @@
 // The request helpers every typed client method builds on.
-import type { IncomingMessage } from "node:http";
 import type { SystemInfo, SystemVersion } from "../api/types.ts";
-import { type RequestOptions, readBody, Transport, type TransportOptions } from "./transport.ts";
+import {
+  type ClientResponse,
+  type RequestOptions,
+  readBody,
+  Transport,
+  type TransportOptions,
+} from "./transport.ts";
 
 /** Options of EngineClient. */
 export type ClientOptions = TransportOptions;
@@ -39,7 +44,7 @@ export class BaseClient {
   }
 
   /** Sends a request and returns the streaming response body. */
-  stream(method: string, path: string, opts: RequestOptions = {}): Promise<IncomingMessage> {
+  stream(method: string, path: string, opts: RequestOptions = {}): Promise<ClientResponse> {
     return this.transport.request(method, path, opts);
   }
 

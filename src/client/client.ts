@@ -1,5 +1,4 @@
 // The typed Engine API client: container and exec endpoints here, the rest inherited from ResourceClient.
-import type { IncomingMessage } from "node:http";
 import type { Duplex, Readable } from "node:stream";
 import type {
   ContainerAttachQuery,
@@ -20,7 +19,7 @@ import type {
 } from "../api/types.ts";
 import { seg as id, type Query } from "./base.ts";
 import { ResourceClient } from "./resources.ts";
-import { readBody } from "./transport.ts";
+import { type ClientResponse, readBody } from "./transport.ts";
 import type {
   ContainerPruneResponse,
   ContainerUpdateRequest,
@@ -127,7 +126,7 @@ export class EngineClient extends ResourceClient {
     ref: string,
     query: ContainerLogsQuery,
     opts: { signal?: AbortSignal } = {},
-  ): Promise<IncomingMessage> {
+  ): Promise<ClientResponse> {
     return this.stream("GET", `/containers/${id(ref)}/logs`, { query: query as Query, signal: opts.signal });
   }
 
@@ -145,7 +144,7 @@ export class EngineClient extends ResourceClient {
   containerStats(
     ref: string,
     opts: { stream: boolean; oneShot?: boolean; signal?: AbortSignal },
-  ): Promise<IncomingMessage> {
+  ): Promise<ClientResponse> {
     return this.stream("GET", `/containers/${id(ref)}/stats`, {
       query: { stream: opts.stream, "one-shot": opts.oneShot || undefined },
       signal: opts.signal,
@@ -178,7 +177,7 @@ export class EngineClient extends ResourceClient {
   }
 
   /** `GET /containers/{id}/export`: a tar of the container's filesystem. */
-  containerExport(ref: string): Promise<IncomingMessage> {
+  containerExport(ref: string): Promise<ClientResponse> {
     return this.stream("GET", `/containers/${id(ref)}/export`);
   }
 
@@ -197,7 +196,7 @@ export class EngineClient extends ResourceClient {
   }
 
   /** `GET /containers/{id}/archive?path=`: a tar of the path, and its stat from the header. */
-  async containerArchiveGet(ref: string, path: string): Promise<{ body: IncomingMessage; stat?: PathStat }> {
+  async containerArchiveGet(ref: string, path: string): Promise<{ body: ClientResponse; stat?: PathStat }> {
     const body = await this.stream("GET", `/containers/${id(ref)}/archive`, { query: { path } });
     return { body, stat: decodePathStat(body.headers["x-docker-container-path-stat"]) };
   }

@@ -11,10 +11,12 @@ export {
   type StreamFrame,
 } from "./stream.ts";
 export {
+  ClientResponse,
   encodeQuery,
   errorFromResponse,
   type QueryValue,
   type RequestOptions,
+  type ResponseHeaders,
   readBody,
   type TlsOptions,
   Transport,

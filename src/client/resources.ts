@@ -1,6 +1,5 @@
 // Typed methods for everything but containers: images and their distribution, build, networks,
 // volumes, events and disk usage.
-import type { IncomingMessage } from "node:http";
 import type { Readable } from "node:stream";
 import type {
   AuthConfig,
@@ -16,6 +15,7 @@ import type {
   ImageSummary,
 } from "../api/types.ts";
 import { BaseClient, type Query, seg } from "./base.ts";
+import type { ClientResponse } from "./transport.ts";
 import type {
   AuthResponse,
   BuildCachePruneResponse,
@@ -72,7 +72,7 @@ export class ResourceClient extends BaseClient {
   imageCreate(
     query: ImageCreateQuery,
     opts: { body?: Readable | Buffer; registryAuth?: string } = {},
-  ): Promise<IncomingMessage> {
+  ): Promise<ClientResponse> {
     const headers: Record<string, string> = {};
     if (opts.registryAuth) headers["X-Registry-Auth"] = opts.registryAuth;
     if (opts.body) headers["Content-Type"] = "application/x-tar";
@@ -99,12 +99,12 @@ export class ResourceClient extends BaseClient {
   }
 
   /** `GET /images/get?names=...`: a tar of the images. */
-  imageSave(names: string[], opts: { platform?: string } = {}): Promise<IncomingMessage> {
+  imageSave(names: string[], opts: { platform?: string } = {}): Promise<ClientResponse> {
     return this.stream("GET", "/images/get", { query: { names, platform: opts.platform } });
   }
 
   /** `POST /images/load`: a JSON-lines stream (`quiet` asks for no progress). */
-  imageLoad(body: Readable, opts: { quiet?: boolean } = {}): Promise<IncomingMessage> {
+  imageLoad(body: Readable, opts: { quiet?: boolean } = {}): Promise<ClientResponse> {
     return this.stream("POST", "/images/load", {
       query: { quiet: opts.quiet ? true : undefined },
       body,
@@ -130,7 +130,7 @@ export class ResourceClient extends BaseClient {
     context: Readable | Buffer,
     query: BuildQuery,
     opts: { registryConfig?: Record<string, AuthConfig>; signal?: AbortSignal } = {},
-  ): Promise<IncomingMessage> {
+  ): Promise<ClientResponse> {
     const q: Record<string, unknown> = { ...query };
     if (query.buildargs) q.buildargs = JSON.stringify(query.buildargs);
     if (query.labels) q.labels = JSON.stringify(query.labels);
@@ -157,7 +157,7 @@ export class ResourceClient extends BaseClient {
   }
 
   /** `GET /events`: a JSON-lines stream of EventMessage. */
-  events(query: EventsQuery = {}, opts: { signal?: AbortSignal } = {}): Promise<IncomingMessage> {
+  events(query: EventsQuery = {}, opts: { signal?: AbortSignal } = {}): Promise<ClientResponse> {
     return this.stream("GET", "/events", { query: query as Query, signal: opts.signal });
   }
 

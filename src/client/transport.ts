@@ -1,8 +1,10 @@
-import http from "node:http";
-import https from "node:https";
+import { connect, isIP, type Socket } from "node:net";
 import type { Duplex, Readable } from "node:stream";
 import { ApiError, DaemonConnectionError } from "./errors.ts";
 import { type HostAddress, parseHost } from "./host.ts";
+import { type ClientResponse, type ExchangeResult, exchange } from "./http1.ts";
+
+export { ClientResponse, type ResponseHeaders } from "./http1.ts";
 
 /** TLS material for `tcp://` hosts (PEM contents, not paths). */
 export interface TlsOptions {
@@ -50,19 +52,16 @@ export function encodeQuery(query: Record<string, QueryValue> | undefined): stri
   return s ? `?${s}` : "";
 }
 
-/** HTTP/1.1 to the daemon over a unix socket or TCP(+TLS), with a keep-alive pool. */
+/** HTTP/1.1 to the daemon over a unix socket or TCP(+TLS), one connection per request. */
 export class Transport {
   readonly address: HostAddress;
   readonly apiVersion: string;
   readonly #tls: TlsOptions | undefined;
-  readonly #agent: http.Agent;
 
   constructor(opts: TransportOptions) {
     this.address = parseHost(opts.host);
     this.apiVersion = opts.apiVersion ?? "1.47";
     this.#tls = opts.tls;
-    // Pooled sockets are unref'd by node while idle, so they never hold the process open.
-    this.#agent = this.#tls ? new https.Agent({ keepAlive: true }) : new http.Agent({ keepAlive: true });
   }
 
   /** The versioned path, e.g. `/v1.47/containers/json?all=1`. */
@@ -71,60 +70,13 @@ export class Transport {
     return `${prefix}${path}${encodeQuery(query)}`;
   }
 
-  #requestOptions(method: string, path: string, opts: RequestOptions): https.RequestOptions {
-    const headers: Record<string, string> = { "User-Agent": "wharf-cli", ...opts.headers };
-    if (opts.json !== undefined) headers["Content-Type"] = "application/json";
-    const o: https.RequestOptions = {
-      method,
-      path: this.url(path, opts.query),
-      headers,
-      signal: opts.signal,
-    };
-    const a = this.address;
-    if (a.kind === "unix") {
-      o.socketPath = a.socketPath;
-      headers.Host = "api.moby.localhost";
-    } else {
-      o.host = a.host;
-      o.port = a.port;
-    }
-    if (this.#tls) {
-      o.ca = this.#tls.ca;
-      o.cert = this.#tls.cert;
-      o.key = this.#tls.key;
-      o.rejectUnauthorized = this.#tls.verify ?? false;
-    }
-    return o;
-  }
-
-  #send(req: http.ClientRequest, opts: RequestOptions): void {
-    if (opts.json !== undefined) {
-      req.end(JSON.stringify(opts.json));
-    } else if (opts.body === undefined || typeof opts.body === "string" || Buffer.isBuffer(opts.body)) {
-      req.end(opts.body);
-    } else {
-      opts.body.on("error", (err) => req.destroy(err));
-      opts.body.pipe(req);
-    }
-  }
-
-  #mod(): typeof http | typeof https {
-    return this.#tls ? https : http;
-  }
-
   /** Sends a request and resolves with the response once it is 2xx (or 304); other statuses reject as ApiError. */
-  request(method: string, path: string, opts: RequestOptions = {}): Promise<http.IncomingMessage> {
-    return new Promise((resolve, reject) => {
-      const ro = this.#requestOptions(method, path, opts);
-      ro.agent = this.#agent;
-      const req = this.#mod().request(ro, (res) => {
-        const status = res.statusCode ?? 0;
-        if ((status >= 200 && status < 300) || status === 304) resolve(res);
-        else errorFromResponse(res).then(reject, reject);
-      });
-      req.on("error", (err) => reject(this.#wrapError(err)));
-      this.#send(req, opts);
-    });
+  async request(method: string, path: string, opts: RequestOptions = {}): Promise<ClientResponse> {
+    const r = await this.#exchange(method, path, opts, false);
+    if (r.kind === "upgrade") throw new Error("unexpected protocol upgrade");
+    const status = r.res.statusCode;
+    if ((status >= 200 && status < 300) || status === 304) return r.res;
+    throw await errorFromResponse(r.res);
   }
 
   /**
@@ -132,24 +84,64 @@ export class Transport {
    * the raw socket: write stdin to it, read output from it, `end()` it to half-close stdin.
    * A daemon that answers 200 without upgrading gives an output-only stream.
    */
-  hijack(method: string, path: string, opts: RequestOptions = {}): Promise<Duplex | Readable> {
-    return new Promise((resolve, reject) => {
-      const ro = this.#requestOptions(method, path, opts);
-      ro.agent = false;
-      ro.headers = { ...ro.headers, Connection: "Upgrade", Upgrade: "tcp" };
-      const req = this.#mod().request(ro);
-      req.on("upgrade", (_res, socket, head) => {
-        socket.setNoDelay?.(true);
-        if (head.length > 0) socket.unshift(head);
-        resolve(socket);
-      });
-      req.on("response", (res) => {
-        const status = res.statusCode ?? 0;
-        if (status >= 200 && status < 300) resolve(res);
-        else errorFromResponse(res).then(reject, reject);
-      });
-      req.on("error", (err) => reject(this.#wrapError(err)));
-      this.#send(req, opts);
+  async hijack(method: string, path: string, opts: RequestOptions = {}): Promise<Duplex | Readable> {
+    const headers = { ...opts.headers, Connection: "Upgrade", Upgrade: "tcp" };
+    const r = await this.#exchange(method, path, { ...opts, headers }, true);
+    if (r.kind === "upgrade") {
+      r.socket.setNoDelay?.(true);
+      return r.socket;
+    }
+    const status = r.res.statusCode;
+    if (status >= 200 && status < 300) return r.res;
+    throw await errorFromResponse(r.res);
+  }
+
+  async #exchange(
+    method: string,
+    path: string,
+    opts: RequestOptions,
+    upgrade: boolean,
+  ): Promise<ExchangeResult> {
+    const headers: Record<string, string> = { "User-Agent": "wharf-cli", ...opts.headers };
+    if (opts.json !== undefined) headers["Content-Type"] = "application/json";
+    const a = this.address;
+    headers.Host = a.kind === "unix" ? "api.moby.localhost" : hostHeader(a.host, a.port);
+    let body: Buffer | Readable | undefined;
+    if (opts.json !== undefined) body = Buffer.from(JSON.stringify(opts.json));
+    else if (typeof opts.body === "string") body = Buffer.from(opts.body);
+    else body = opts.body;
+    const has = (n: string): boolean => Object.keys(headers).some((k) => k.toLowerCase() === n);
+    if (Buffer.isBuffer(body)) headers["Content-Length"] = String(body.length);
+    else if (body) {
+      if (!has("content-length")) headers["Transfer-Encoding"] = "chunked";
+    } else if (method !== "GET" && method !== "HEAD") headers["Content-Length"] = "0";
+    if (!upgrade && !has("connection")) headers.Connection = "close";
+    let head = `${method} ${this.url(path, opts.query)} HTTP/1.1\r\n`;
+    for (const [k, v] of Object.entries(headers)) head += `${k}: ${v}\r\n`;
+    head += "\r\n";
+    const socket = await this.#connect();
+    try {
+      return await exchange({ socket, method, head, body, upgrade, signal: opts.signal });
+    } catch (err) {
+      throw this.#wrapError(err as Error);
+    }
+  }
+
+  async #connect(): Promise<Socket> {
+    const a = this.address;
+    if (a.kind === "unix") return connect({ path: a.socketPath });
+    const t = this.#tls;
+    if (!t) return connect({ host: a.host, port: a.port });
+    // Loaded only here: node:tls costs more at start-up than the rest of the client.
+    const tls = await import("node:tls");
+    return tls.connect({
+      host: a.host,
+      port: a.port,
+      servername: isIP(a.host) ? undefined : a.host,
+      ca: t.ca,
+      cert: t.cert,
+      key: t.key,
+      rejectUnauthorized: t.verify ?? false,
     });
   }
 
@@ -164,10 +156,12 @@ export class Transport {
     return err;
   }
 
-  /** Closes pooled idle connections. */
-  close(): void {
-    this.#agent.destroy();
-  }
+  /** Nothing pooled to close; kept so callers need not know. */
+  close(): void {}
+}
+
+function hostHeader(host: string, port: number): string {
+  return `${host.includes(":") ? `[${host}]` : host}:${port}`;
 }
 
 /** Reads a whole response body. */
@@ -178,7 +172,7 @@ export async function readBody(res: Readable): Promise<Buffer> {
 }
 
 /** Turns an error response into an ApiError, taking `message` from a JSON body when there is one. */
-export async function errorFromResponse(res: http.IncomingMessage): Promise<ApiError> {
+export async function errorFromResponse(res: ClientResponse): Promise<ApiError> {
   const status = res.statusCode ?? 0;
   let text = "";
   try {

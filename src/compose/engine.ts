@@ -2,10 +2,9 @@
  * The Engine API calls compose needs beyond the typed client's (networks, volumes, exec, build, pause),
  * made through its generic JSON methods so compose works with whatever the client offers today.
  */
-import type { IncomingMessage } from "node:http";
 import type { Duplex, Readable } from "node:stream";
 import type { ContainerSummary, EndpointSettings } from "../api/types.ts";
-import { type EngineClient, isApiError, jsonLines } from "../client/index.ts";
+import { type ClientResponse, type EngineClient, isApiError, jsonLines } from "../client/index.ts";
 import { LABELS } from "./model.ts";
 import type { EngineResource } from "./plan.ts";
 
@@ -148,7 +147,7 @@ export class ComposeEngine {
     query: Record<string, string | number | boolean | undefined>,
     onLine?: (line: Record<string, unknown>) => void,
   ): Promise<string | undefined> {
-    let res: IncomingMessage;
+    let res: ClientResponse;
     try {
       res = await this.client.stream("POST", "/build", {
         query,
@@ -234,7 +233,7 @@ export function splitRef(ref: string): [string, string | undefined] {
 }
 
 async function readJsonStream(
-  res: IncomingMessage,
+  res: ClientResponse,
   onLine?: (l: Record<string, unknown>) => void,
 ): Promise<void> {
   for await (const line of jsonLines<Record<string, unknown>>(res)) {

@@ -228,21 +228,28 @@ export async function applyUp(
   plan: UpPlan,
   opts: ApplyOptions,
 ): Promise<Map<string, string[]>> {
-  const e = ctx.engine();
   await ensureResources(ctx, project, plan, opts.hasNetworks);
   if (plan.removeOrphans)
     for (const c of plan.orphans) await stopAndRemove(ctx, c, { timeout: opts.timeout });
   const names = new Map<string, string[]>();
   const lookup = serviceContainerLookup(project, names);
   for (const level of plan.levels) {
-    await Promise.all(
+    // Every service of a level finishes what it began before a failure ends the command, so nothing is left
+    // half-made; later levels are not started.
+    const results = await Promise.allSettled(
       level.map(async (sp) => {
-        if (opts.start) await waitForDependencies(ctx, project, sp.waitFor, sp.service);
-        await applyService(ctx, project, sp, { ...opts, lookup, names });
+        try {
+          if (opts.start) await waitForDependencies(ctx, project, sp.waitFor, sp.service);
+          await applyService(ctx, project, sp, { ...opts, lookup, names });
+        } catch (err) {
+          ctx.progress("Service", sp.service, "Error");
+          throw err;
+        }
       }),
     );
+    const failed = results.find((r) => r.status === "rejected");
+    if (failed) throw failed.reason;
   }
-  void e;
   return names;
 }
 

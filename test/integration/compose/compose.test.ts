@@ -442,6 +442,7 @@ describe("compose builds and dependency failures", { concurrency: false }, () =>
     const r = await run(["up", "-d", "waiter"]);
     assert.equal(r.code, 1, r.err);
     assert.match(r.err, /dependency failed to start: container edge-sick-1 is unhealthy/);
+    assert.match(r.err, /Service waiter {2}Error/);
     assert.notEqual(await state("edge-waiter-1"), "running");
   });
 

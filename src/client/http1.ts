@@ -274,8 +274,9 @@ function writeRequest(
   body.on("data", (c: Buffer | string) => {
     const b = typeof c === "string" ? Buffer.from(c) : c;
     if (b.length === 0) return;
-    const ok = socket.write(`${b.length.toString(16)}\r\n`) && socket.write(b) && socket.write("\r\n");
-    if (!ok) {
+    socket.write(`${b.length.toString(16)}\r\n`);
+    socket.write(b);
+    if (!socket.write("\r\n")) {
       body.pause();
       socket.once("drain", () => body.resume());
     }

@@ -234,6 +234,9 @@ export class ApiServer {
       void this.#dispatch({ kind: "http", req, res });
     });
     server.on("upgrade", (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+      // node:http drops its own error listener on upgrade: a client resetting the connection before a
+      // handler listens (attach waiting for start, a refused request) would otherwise end the daemon.
+      socket.on("error", () => socket.destroy());
       void this.#dispatch({ kind: "upgrade", req, socket, head });
     });
     server.on(server instanceof HttpsServer ? "secureConnection" : "connection", (s: object) =>

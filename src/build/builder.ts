@@ -13,7 +13,7 @@ import { hostSys, scanUpperDir } from "../layer/index.ts";
 import { log, nowNs, rfc3339Nano } from "../util/index.ts";
 import { BuildCache } from "./cache.ts";
 import { CacheFrom, type CacheFromHit, type CacheSource } from "./cachefrom.ts";
-import { unpackContext } from "./context.ts";
+import { type BuildContext, unpackContext } from "./context.ts";
 import { dispatch, type StageState } from "./dispatch.ts";
 import { BuildError, splitArg } from "./errors.ts";
 import { type Instruction, parseDockerfile, parseError } from "./parser.ts";
@@ -87,7 +87,7 @@ export class Builder {
               opts,
               out,
               work,
-              contextDir: ctx.dir,
+              context: ctx,
               globals,
               stages,
               needed,
@@ -110,7 +110,7 @@ export class Builder {
     opts: BuildOptions;
     out: BuildOutput;
     work: string;
-    contextDir: string;
+    context: BuildContext;
     globals: Instruction[];
     stages: Stage[];
     needed: Stage[];
@@ -164,7 +164,7 @@ export class Builder {
           out,
           say,
           consumed,
-          contextDir: b.contextDir,
+          context: b.context,
           stageImage: (ref) => this.stageImage(ref, b.stages, results),
           escape: b.escape,
           cacheFrom,

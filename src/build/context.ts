@@ -2,21 +2,138 @@
  * The build context: the request body (a tar, plain or compressed, or a bare Dockerfile) unpacked into a private
  * directory, less what `.dockerignore` leaves out (the Dockerfile and .dockerignore themselves always stay).
  */
-import { constants as fsc } from "node:fs";
-import { chmod, lstat, mkdir, open, readFile, rm, symlink, utimes } from "node:fs/promises";
+import { createHash } from "node:crypto";
+import { createReadStream, constants as fsc } from "node:fs";
+import { chmod, mkdir, open, readFile, rm, symlink, utimes } from "node:fs/promises";
 import { join, posix } from "node:path";
-import type { Readable } from "node:stream";
+import { PassThrough, type Readable } from "node:stream";
 import tar from "tar-stream";
-import { InvalidParameterError, isErrno } from "../errdefs/index.ts";
+import { InvalidParameterError } from "../errdefs/index.ts";
 import { cleanEntryPath, decompressStream, feedTar } from "../layer/index.ts";
-import { ignoreMatcher, readIgnorePatterns } from "./dockerignore.ts";
+import { globToRegExp, ignoreMatcher, readIgnorePatterns } from "./dockerignore.ts";
+import type { Source } from "./fsops.ts";
 
-/** An unpacked context. */
-export interface BuildContext {
-  dir: string;
-  dockerfile: string;
+/** What the context tar says of one path: enough to find COPY sources and checksum them without unpacking. */
+export interface ContextEntry {
+  type: "file" | "dir" | "symlink" | "other";
+  mode: number;
+  uid: number;
+  gid: number;
+  size: number;
+  linkname?: string;
+  /** sha256 of a file's content, taken while the tar streamed in. */
+  sum?: string;
+}
+
+/**
+ * A build context. The tar is kept as it came and indexed (paths, metadata, content sums) while it streams in;
+ * it is unpacked into `dir` only when a step needs its files, so a rebuild whose steps all come from the cache
+ * writes nothing but the tar.
+ */
+export class BuildContext {
+  readonly dir: string;
+  readonly dockerfile: string;
   /** The Dockerfile's path inside the context. */
-  dockerfilePath: string;
+  readonly dockerfilePath: string;
+  /** What is left after .dockerignore; absent for a bare Dockerfile body. */
+  readonly entries: Map<string, ContextEntry>;
+  private readonly children = new Map<string, Set<string>>();
+  private readonly tarFile: string | undefined;
+  private unpacked: Promise<void> | undefined;
+
+  constructor(o: {
+    dir: string;
+    dockerfile: string;
+    dockerfilePath: string;
+    entries: Map<string, ContextEntry>;
+    tarFile?: string;
+  }) {
+    this.dir = o.dir;
+    this.dockerfile = o.dockerfile;
+    this.dockerfilePath = o.dockerfilePath;
+    this.entries = o.entries;
+    this.tarFile = o.tarFile;
+    for (const rel of this.entries.keys()) {
+      let child = rel;
+      for (let parent = posix.dirname(rel); ; parent = posix.dirname(parent)) {
+        const key = parent === "." ? "" : parent;
+        const set = this.children.get(key) ?? new Set<string>();
+        this.children.set(key, set);
+        set.add(posix.basename(child));
+        if (key === "") break;
+        child = parent;
+      }
+    }
+  }
+
+  /** Unpacks the context into `dir` (once), leaving out what .dockerignore excludes. */
+  materialize(): Promise<void> {
+    this.unpacked ??= this.tarFile
+      ? extractTar(createReadStream(this.tarFile), this.dir, (rel) => this.entries.has(rel))
+      : Promise.resolve();
+    return this.unpacked;
+  }
+
+  /**
+   * The sources COPY/ADD names, found in the index as `findSources` finds them on disk; undefined when a path
+   * goes through a symlink (resolved on the unpacked context instead).
+   */
+  findSources(patterns: string[], what: string): Source[] | undefined {
+    const out: Source[] = [];
+    for (const p of patterns) {
+      const clean = posix.normalize(`/${p}`).slice(1).replace(/\/+$/, "");
+      const parts = clean ? clean.split("/") : [];
+      let found: string[] = [""];
+      for (const part of parts) {
+        const next: string[] = [];
+        const glob = /[*?[\\]/.test(part);
+        for (const base of found) {
+          if (this.entries.get(base)?.type === "symlink") return undefined;
+          if (!glob) {
+            next.push(base ? `${base}/${part}` : part);
+            continue;
+          }
+          const re = globToRegExp(part);
+          for (const n of [...(this.children.get(base) ?? [])].sort())
+            if (re.test(n)) next.push(base ? `${base}/${n}` : n);
+        }
+        found = next;
+      }
+      const isGlob = /[*?[]/.test(clean);
+      let matched = 0;
+      for (const rel of found) {
+        const e = this.entries.get(rel);
+        if (e?.type === "symlink" || e?.type === "other") return undefined;
+        const isDir = rel === "" || e?.type === "dir" || (!e && this.children.has(rel));
+        if (!e && !isDir) {
+          if (isGlob) continue;
+          throw new InvalidParameterError(
+            `${what} failed: file not found in build context or excluded by .dockerignore: stat ${p}: file does not exist`,
+          );
+        }
+        matched++;
+        out.push({ abs: join(this.dir, rel), rel: rel || ".", isDir });
+      }
+      if (isGlob && matched === 0)
+        throw new InvalidParameterError(`${what} failed: no source files were specified`);
+    }
+    return out;
+  }
+
+  /** A checksum of the sources from the index: names, types, modes, owners, link targets and content sums. */
+  checksum(sources: Source[]): string {
+    const h = createHash("sha256");
+    const visit = (rel: string): void => {
+      const e: ContextEntry = this.entries.get(rel) ?? { type: "dir", mode: 0o755, uid: 0, gid: 0, size: 0 };
+      h.update(`${rel}\0${e.type}\0${e.mode}\0${e.uid}:${e.gid}\0`);
+      if (e.type === "symlink") h.update(`L${e.linkname ?? ""}\0`);
+      else if (e.type === "file") h.update(`F${e.size}\0${e.sum ?? ""}\0`);
+      else if (e.type === "dir")
+        for (const n of [...(this.children.get(rel) ?? [])].sort()) visit(rel ? `${rel}/${n}` : n);
+    };
+    for (const s of sources) visit(s.rel === "." ? "" : s.rel);
+    return h.digest("hex");
+  }
 }
 
 /** Checks `dockerfile` names a path inside the context and returns it cleaned. */
@@ -28,7 +145,10 @@ export function contextPath(p: string): string {
   return clean;
 }
 
-/** Unpacks the body into `dir` (which must not exist yet) and reads the Dockerfile. */
+/**
+ * Reads the body (a tar, plain or compressed, or a bare Dockerfile) into `dir`/../context.tar, indexing it on
+ * the way; `dir` is where the context is unpacked if a step needs its files.
+ */
 export async function unpackContext(
   body: Readable,
   dir: string,
@@ -41,27 +161,115 @@ export async function unpackContext(
   if (!looksLikeTar(head.first)) {
     // A bare Dockerfile as the body: a context with nothing else in it.
     const text = Buffer.concat(await collect(head.rest)).toString("utf8");
-    return { dir, dockerfile: text, dockerfilePath: "Dockerfile" };
+    return new BuildContext({ dir, dockerfile: text, dockerfilePath: "Dockerfile", entries: new Map() });
   }
+  const tarFile = `${dir}.tar`;
+  const keepText = new Set([wanted, "dockerfile", ".dockerignore"]);
+  const texts = new Map<string, Buffer>();
+  const entries = new Map<string, ContextEntry>();
   const ex = tar.extract();
-  const feeding = feedTar(head.rest, ex);
+  const fileOut = await open(tarFile, "w", 0o600);
+  // One reader: each chunk goes to the kept tar and to the parser that indexes it.
+  const feeding = (async () => {
+    try {
+      for await (const chunk of head.rest as AsyncIterable<Buffer>) {
+        await fileOut.write(chunk);
+        if (!ex.write(chunk)) await new Promise<void>((resolve) => ex.once("drain", resolve));
+      }
+    } finally {
+      await fileOut.close();
+    }
+    await new Promise<void>((resolve, reject) => {
+      ex.once("error", reject);
+      ex.end(resolve);
+    });
+  })();
+  feeding.catch(() => {});
+  try {
+    for await (const entry of ex) {
+      const hd = entry.header;
+      const rel = cleanEntryPath(hd.name);
+      if (rel === "") {
+        entry.resume();
+        continue;
+      }
+      const base = { mode: (hd.mode ?? 0o644) & 0o7777, uid: hd.uid ?? 0, gid: hd.gid ?? 0, size: 0 };
+      if (hd.type === "file" || hd.type === "contiguous-file") {
+        const h = createHash("sha256");
+        const keep = keepText.has(rel) ? ([] as Buffer[]) : undefined;
+        let size = 0;
+        for await (const chunk of entry as AsyncIterable<Buffer>) {
+          h.update(chunk);
+          size += chunk.length;
+          keep?.push(chunk);
+        }
+        if (keep) texts.set(rel, Buffer.concat(keep));
+        entries.set(rel, { ...base, type: "file", size, sum: h.digest("hex") });
+        continue;
+      }
+      entry.resume();
+      if (hd.type === "directory") entries.set(rel, { ...base, type: "dir" });
+      else if (hd.type === "symlink")
+        entries.set(rel, { ...base, type: "symlink", linkname: hd.linkname ?? "" });
+      else if (hd.type === "link" && hd.linkname) {
+        // A hard link is a copy of the file it names.
+        const target = entries.get(cleanEntryPath(hd.linkname));
+        if (target?.type === "file") entries.set(rel, { ...target, mode: base.mode });
+        const t = texts.get(cleanEntryPath(hd.linkname));
+        if (t && keepText.has(rel)) texts.set(rel, t);
+      } else entries.set(rel, { ...base, type: "other" });
+    }
+    await feeding;
+  } catch (e) {
+    ex.destroy();
+    throw e;
+  }
+  let dockerfilePath = wanted;
+  let text = entries.get(wanted)?.type === "file" ? texts.get(wanted) : undefined;
+  if (text === undefined && !opts.dockerfile && entries.get("dockerfile")?.type === "file") {
+    dockerfilePath = "dockerfile";
+    text = texts.get("dockerfile");
+  }
+  if (text === undefined)
+    throw new InvalidParameterError(`Cannot locate specified Dockerfile: ${opts.dockerfile || "Dockerfile"}`);
+  const ignore = texts.get(".dockerignore");
+  if (ignore && entries.get(".dockerignore")?.type === "file")
+    applyDockerignore(entries, ignore.toString("utf8"), [dockerfilePath, ".dockerignore"]);
+  return new BuildContext({ dir, dockerfile: text.toString("utf8"), dockerfilePath, entries, tarFile });
+}
+
+/** Unpacks a context tar into `dir`, only the entries `keep` accepts (hard links become copies). */
+async function extractTar(body: Readable, dir: string, keep: (rel: string) => boolean): Promise<void> {
+  const ex = tar.extract();
+  const feeding = feedTar(body, ex);
   feeding.catch(() => {});
   const dirTimes: { path: string; mtime: Date }[] = [];
+  const made = new Set<string>([dir]);
+  const seen = new Set<string>();
+  const parentOf = async (target: string) => {
+    const parent = join(target, "..");
+    if (made.has(parent)) return;
+    await mkdir(parent, { recursive: true });
+    made.add(parent);
+  };
   try {
     for await (const entry of ex) {
       const h = entry.header;
       const rel = cleanEntryPath(h.name);
       const target = join(dir, rel);
-      if (rel === "") {
+      if (rel === "" || !keep(rel)) {
         entry.resume();
         continue;
       }
-      await mkdir(join(target, ".."), { recursive: true });
-      await rm(target, { recursive: true, force: true }).catch(() => undefined);
+      await parentOf(target);
+      // Only a path the tar named before can be in the way.
+      if (seen.has(rel)) await rm(target, { recursive: true, force: true }).catch(() => undefined);
+      seen.add(rel);
       const mode = (h.mode ?? 0o644) & 0o7777;
       switch (h.type) {
         case "directory":
           await mkdir(target, { recursive: true, mode: 0o755 });
+          made.add(target);
           await chmod(target, mode | 0o700);
           if (h.mtime) dirTimes.push({ path: target, mtime: h.mtime });
           entry.resume();
@@ -78,11 +286,11 @@ export async function unpackContext(
               let off = 0;
               while (off < chunk.byteLength) off += (await fh.write(chunk, off)).bytesWritten;
             }
+            await fh.chmod(mode);
+            if (h.mtime) await fh.utimes(h.mtime, h.mtime);
           } finally {
             await fh.close();
           }
-          await chmod(target, mode);
-          if (h.mtime) await utimes(target, h.mtime, h.mtime);
           continue;
         }
         default:
@@ -105,50 +313,22 @@ export async function unpackContext(
     throw e;
   }
   for (const d of dirTimes.reverse()) await utimes(d.path, d.mtime, d.mtime).catch(() => undefined);
-  let dockerfilePath = wanted;
-  let text = await readInContext(dir, wanted);
-  if (text === undefined && !opts.dockerfile) {
-    dockerfilePath = "dockerfile";
-    text = await readInContext(dir, "dockerfile");
-  }
-  if (text === undefined)
-    throw new InvalidParameterError(`Cannot locate specified Dockerfile: ${opts.dockerfile || "Dockerfile"}`);
-  await applyDockerignore(dir, [dockerfilePath, ".dockerignore"]);
-  return { dir, dockerfile: text, dockerfilePath };
 }
 
-async function readInContext(dir: string, rel: string): Promise<string | undefined> {
-  try {
-    const st = await lstat(join(dir, rel));
-    if (!st.isFile()) return undefined;
-    return await readFile(join(dir, rel), "utf8");
-  } catch (e) {
-    if (isErrno(e, "ENOENT") || isErrno(e, "ENOTDIR")) return undefined;
-    throw e;
-  }
-}
-
-/** Removes what .dockerignore excludes (the client usually did already; raw API clients may not have). */
-async function applyDockerignore(dir: string, keep: string[]): Promise<void> {
-  const text = await readFile(join(dir, ".dockerignore"), "utf8").catch(() => undefined);
-  if (text === undefined) return;
+/** Drops what .dockerignore excludes from the index (the client usually did already; raw API clients may not). */
+function applyDockerignore(entries: Map<string, ContextEntry>, text: string, keep: string[]): void {
   const m = ignoreMatcher(readIgnorePatterns(text));
-  const { readdir } = await import("node:fs/promises");
-  const walk = async (rel: string): Promise<void> => {
-    for (const name of await readdir(join(dir, rel))) {
-      const child = rel ? `${rel}/${name}` : name;
-      const st = await lstat(join(dir, child));
-      if (m.ignores(child) && !keep.includes(child)) {
-        // A directory may still hold re-included files or the Dockerfile: look inside before removing.
-        if (st.isDirectory()) {
-          await walk(child);
-          const left = await readdir(join(dir, child));
-          if (left.length === 0) await rm(join(dir, child), { recursive: true });
-        } else await rm(join(dir, child), { force: true });
-      } else if (st.isDirectory()) await walk(child);
-    }
-  };
-  await walk("");
+  const dirs: string[] = [];
+  for (const [rel, e] of entries) {
+    if (keep.includes(rel) || !m.ignores(rel)) continue;
+    // A directory may still hold re-included files or the Dockerfile: it goes only when nothing under it stays.
+    if (e.type === "dir") dirs.push(rel);
+    else entries.delete(rel);
+  }
+  for (const d of dirs.sort().reverse()) {
+    const prefix = `${d}/`;
+    if (![...entries.keys()].some((k) => k.startsWith(prefix))) entries.delete(d);
+  }
 }
 
 function looksLikeTar(b: Buffer): boolean {
@@ -164,7 +344,6 @@ function looksLikeTar(b: Buffer): boolean {
 }
 
 async function peek(stream: Readable): Promise<{ first: Buffer; rest: Readable }> {
-  const { PassThrough } = await import("node:stream");
   const chunks: Buffer[] = [];
   let size = 0;
   const it = stream[Symbol.asyncIterator]();

@@ -5,6 +5,7 @@ import type { LayerRef, OciImageConfig, OciRunConfig } from "../image/index.ts";
 import type { Builder } from "./builder.ts";
 import { BuildCache } from "./cache.ts";
 import type { CacheFrom } from "./cachefrom.ts";
+import type { BuildContext } from "./context.ts";
 import { BuildError, splitArg } from "./errors.ts";
 import {
   checksumSources,
@@ -15,6 +16,7 @@ import {
   mkdirInRoot,
   parseChmod,
   parseChown,
+  type Source,
   writeHeredocFile,
 } from "./fsops.ts";
 import type { Instruction } from "./parser.ts";
@@ -43,7 +45,7 @@ export interface DispatchContext {
   out: BuildOutput;
   say(s: string): void;
   consumed: Set<string>;
-  contextDir: string;
+  context: BuildContext;
   stageImage(ref: string): Promise<string>;
   escape: string;
   /** The build's `--cache-from` images, when it has any. */
@@ -335,12 +337,23 @@ async function copy(
   const chown = ins.flags.chown ? x(ins.flags.chown) : undefined;
   const chmod = ins.flags.chmod ? parseChmod(x(ins.flags.chmod)) : undefined;
   const from = ins.flags.from ? x(ins.flags.from) : undefined;
-  const withRoot = async <T>(fn: (root: string) => Promise<T>): Promise<T> => {
-    if (!from) return fn(c.contextDir);
-    return c.builder.withImageRootfs(await c.stageImage(from), fn);
+  const withRoot = async <T>(
+    fn: (root: string, sources: Source[], sum: string) => Promise<T>,
+  ): Promise<T> => {
+    if (from)
+      return c.builder.withImageRootfs(await c.stageImage(from), async (root) => {
+        const sources = await findSources(root, fileSrcs, what);
+        return fn(root, sources, await checksumSources(sources));
+      });
+    // The context's index answers without unpacking; a path through a symlink needs the files.
+    const ctx = c.context;
+    const indexed = ctx.findSources(fileSrcs, what);
+    if (indexed) return fn(ctx.dir, indexed, ctx.checksum(indexed));
+    await ctx.materialize();
+    const sources = await findSources(ctx.dir, fileSrcs, what);
+    return fn(ctx.dir, sources, await checksumSources(sources));
   };
-  await withRoot(async (root) => {
-    const sources = await findSources(root, fileSrcs, what);
+  await withRoot(async (_root, sources, sum) => {
     const docs = docSrcs.map((s) => {
       const name = s.replace(/^<<-?["']?/, "").replace(/["']$/, "");
       const h = heredocs.get(name);
@@ -352,7 +365,6 @@ async function copy(
           : h.content,
       };
     });
-    const sum = await checksumSources(sources);
     const kind = sources.length + docs.length > 1 ? "multi" : sources[0]?.isDir ? "dir" : "file";
     const docSum = docs.length ? BuildCache.key("", JSON.stringify(docs)) : "";
     const comment = `${what} ${kind}:${docSum ? BuildCache.key(sum, docSum) : sum} in ${dest} `;
@@ -361,8 +373,9 @@ async function copy(
       c,
       comment,
       {
-        fs: () =>
-          c.builder.withScratchRootfs(st, async (rootfs) => {
+        fs: async () => {
+          if (!from) await c.context.materialize();
+          return c.builder.withScratchRootfs(st, async (rootfs) => {
             const owner = chown ? await parseChown(rootfs, chown) : {};
             const total = sources.length + docs.length;
             if (total > 1 && !dest.endsWith("/"))
@@ -386,7 +399,8 @@ async function copy(
                 preserveOwner: !!from,
                 what,
               });
-          }),
+          });
+        },
       },
       { key: JSON.stringify([chown, chmod, from]) },
     );

@@ -173,6 +173,59 @@ test("--cache-from: a saved, removed and loaded image gives every step from cach
   assert.equal(out.stdout, "b\n");
 });
 
+test("context sent raw over the API: .dockerignore applied, globs and symlinked paths resolved, cache by content", async () => {
+  const dir = await files(join(ctx, "raw"), {
+    Dockerfile: "FROM busybox:latest\nCOPY . /all/\nCOPY lnk/in.txt s*.txt /picked/\n",
+    ".dockerignore": "secret*\n!secret-ok.txt\nskip/\n",
+    "secret.txt": "no\n",
+    "secret-ok.txt": "ok\n",
+    "skip/x.txt": "no\n",
+    "real/in.txt": "in\n",
+    "sub/a.txt": "a\n",
+  });
+  await run("ln", ["-s", "real", join(dir, "lnk")]);
+  const tarFile = join(ctx, "raw.tar");
+  const post = async () => {
+    await run("tar", ["-C", dir, "-cf", tarFile, "."]);
+    const r = await exec("curl", [
+      "-sf",
+      "--unix-socket",
+      d.socket,
+      "-X",
+      "POST",
+      "-H",
+      "Content-Type: application/x-tar",
+      "--data-binary",
+      `@${tarFile}`,
+      "http://docker/v1.47/build?t=raw:1",
+    ]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.doesNotMatch(r.stdout, /errorDetail/, r.stdout);
+    return r.stdout;
+  };
+  await post();
+  const ls = await exec(DOCKER, [
+    "-H",
+    d.host,
+    "run",
+    "--rm",
+    "raw:1",
+    "sh",
+    "-c",
+    "cd /all && find . | sort; ls /picked",
+  ]);
+  const seen = ls.stdout.split("\n");
+  for (const want of ["./secret-ok.txt", "./real/in.txt", "./sub/a.txt", "./lnk", "in.txt", "secret-ok.txt"])
+    assert.ok(seen.includes(want), `${want} in ${ls.stdout}`);
+  for (const not of ["./secret.txt", "./skip", "./skip/x.txt"])
+    assert.ok(!seen.includes(not), `${not} left out`);
+  assert.equal((await post()).match(/Using cache/g)?.length, 2, "unchanged context: all from cache");
+  await writeFile(join(dir, "real/in.txt"), "changed\n");
+  assert.equal((await post()).match(/Using cache/g)?.length ?? 0, 0, "a changed file misses the cache");
+  await writeFile(join(dir, "secret.txt"), "still ignored\n");
+  assert.equal((await post()).match(/Using cache/g)?.length, 2, "an ignored file does not count");
+});
+
 test("a failing RUN reports its exit code and fails the build; bad syntax fails before any step", async () => {
   const dir = await files(join(ctx, "fail"), {
     Dockerfile: "FROM busybox:latest\nRUN echo before\nRUN exit 42\n",

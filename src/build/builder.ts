@@ -319,6 +319,30 @@ export class Builder {
     }
   }
 
+  /**
+   * `POST /build/prune`: forgets the cache entries whose image is gone (removed, or a ghost), or every entry with
+   * `all`. The images themselves are images (`docker image prune` reclaims them), so no space is freed here.
+   */
+  async prune(opts: { all: boolean }): Promise<{ CachesDeleted: string[]; SpaceReclaimed: number }> {
+    const deleted: string[] = [];
+    for (const [key, id] of this.cache.list()) {
+      let gone = opts.all;
+      if (!gone)
+        gone = await this.o.images.resolve(id).then(
+          () => false,
+          (e: unknown) => {
+            if (isNotFound(e)) return true;
+            throw e;
+          },
+        );
+      if (!gone) continue;
+      this.cache.delete(key);
+      deleted.push(key);
+    }
+    await this.cache.save();
+    return { CachesDeleted: deleted, SpaceReclaimed: 0 };
+  }
+
   /** Moves the state onto a `--cache-from` hit: the source image itself, or a new image restoring its step. */
   async useCacheFrom(state: StageState, hit: CacheFromHit): Promise<string> {
     if (hit.kind === "image") {

@@ -47,6 +47,11 @@ export class BuildCache {
     this.dirty = true;
   }
 
+  /** Every key with the image it gives. */
+  list(): [string, string][] {
+    return [...this.entries];
+  }
+
   delete(key: string): void {
     if (this.entries.delete(key)) this.dirty = true;
   }

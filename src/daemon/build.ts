@@ -59,6 +59,6 @@ export async function buildBackend(o: {
         },
         req,
       ),
-    prune: async () => ({ CachesDeleted: [], SpaceReclaimed: 0 }),
+    prune: (opts) => builder.prune(opts),
   };
 }

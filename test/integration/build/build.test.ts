@@ -226,6 +226,28 @@ test("context sent raw over the API: .dockerignore applied, globs and symlinked 
   assert.equal((await post()).match(/Using cache/g)?.length, 2, "an ignored file does not count");
 });
 
+test("POST /build/prune forgets the cache entries of removed images; docker builder prune reaches it", async () => {
+  const dir = await files(join(ctx, "prune"), {
+    Dockerfile: "FROM busybox:latest\nRUN echo prune-me > /p\nLABEL prune=1\n",
+  });
+  assert.equal((await build(dir, ["-t", "prune:1"])).code, 0);
+  await api(d, "POST", "/build/prune");
+  const kept = await build(dir, ["-t", "prune:1"]);
+  assert.equal(kept.stdout.match(/Using cache/g)?.length, 2, "entries of live images stay");
+  assert.equal((await exec(DOCKER, ["-H", d.host, "rmi", "prune:1"])).code, 0);
+  const r = await api<{ CachesDeleted: string[]; SpaceReclaimed: number }>(d, "POST", "/build/prune");
+  assert.ok(r.CachesDeleted.length >= 2, JSON.stringify(r));
+  assert.equal(r.SpaceReclaimed, 0);
+  assert.deepEqual((await api<{ CachesDeleted: string[] }>(d, "POST", "/build/prune")).CachesDeleted, []);
+  const cli = await exec(DOCKER, ["-H", d.host, "builder", "prune", "-f", "--all"], {
+    env: { DOCKER_BUILDKIT: "0" },
+  });
+  assert.equal(cli.code, 0, cli.stderr);
+  assert.match(cli.stdout, /Total reclaimed space/);
+  const after = await build(dir, ["-t", "prune:2"]);
+  assert.doesNotMatch(after.stdout, /Using cache/, "--all forgot every entry");
+});
+
 test("a failing RUN reports its exit code and fails the build; bad syntax fails before any step", async () => {
   const dir = await files(join(ctx, "fail"), {
     Dockerfile: "FROM busybox:latest\nRUN echo before\nRUN exit 42\n",

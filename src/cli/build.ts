@@ -6,9 +6,9 @@ import { isAbsolute, join, relative, resolve, sep } from "node:path";
 import { PassThrough, Readable } from "node:stream";
 import tar from "tar-stream";
 import type { BuildQuery } from "../client/index.ts";
+import { type IgnoreMatcher, parseDockerignore } from "../util/index.ts";
 import type { FlagSpec, Parsed } from "./args.ts";
 import { bool, type Cli, type CommandDef, int, kvMap, list, StatusError, str, write } from "./common.ts";
-import { hasExceptions, isExcluded, parseIgnore } from "./ignore.ts";
 import { displayJsonMessages, JsonStreamError } from "./progress.ts";
 import { addPath } from "./tarfs.ts";
 import { humanSize, parseRamBytes } from "./units.ts";
@@ -135,7 +135,7 @@ async function contextFromDir(
       );
     }
   }
-  const rules = parseIgnore(await readFile(join(ctx, ".dockerignore"), "utf8").catch(() => ""));
+  const rules = parseDockerignore(await readFile(join(ctx, ".dockerignore"), "utf8").catch(() => ""));
   let relDockerfile = dockerfilePath ? relative(ctx, dockerfilePath).split(sep).join("/") : undefined;
   let extra: { name: string; data: Buffer } | undefined;
   if (stdinDockerfile || !relDockerfile || relDockerfile.startsWith("../")) {
@@ -145,7 +145,7 @@ async function contextFromDir(
     relDockerfile = name;
   }
   const keep = new Set([".dockerignore", relDockerfile]);
-  const walkExcluded = hasExceptions(rules);
+  const walkExcluded = rules.hasExceptions;
   const pack = tar.pack();
   const out = new PassThrough();
   (async () => {
@@ -161,14 +161,14 @@ async function addTree(
   pack: tar.Pack,
   root: string,
   rel: string,
-  o: { walkExcluded: boolean; rules: ReturnType<typeof parseIgnore>; keep: Set<string | undefined> },
+  o: { walkExcluded: boolean; rules: IgnoreMatcher; keep: Set<string | undefined> },
 ): Promise<void> {
   const { walkExcluded, rules, keep } = o;
   for (const name of (await readdir(join(root, rel))).sort()) {
     const r = rel ? `${rel}/${name}` : name;
     const abs = join(root, r);
     const st = await lstat(abs);
-    const excluded = !keep.has(r) && isExcluded(r, rules);
+    const excluded = !keep.has(r) && rules.ignores(r);
     if (st.isDirectory()) {
       if (excluded && !walkExcluded && ![...keep].some((k) => k?.startsWith(`${r}/`))) continue;
       if (!excluded)

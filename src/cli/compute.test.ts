@@ -1,10 +1,10 @@
 import assert from "node:assert/strict";
 import { Readable } from "node:stream";
 import { describe, it } from "node:test";
+import { parseDockerignore } from "../util/index.ts";
 import { memoryWriter } from "./common.ts";
 import { placement, splitCpArg, splitDirEntry } from "./cp.ts";
 import { eventJson, eventLine, rfc3339NanoFixed } from "./events.ts";
-import { isExcluded, parseIgnore } from "./ignore.ts";
 import { consolidateIpam } from "./networks.ts";
 import { displayJsonMessages, progressString } from "./progress.ts";
 import { bytesSize, cpuPercent, entryFromFrame, StatsContext } from "./stats.ts";
@@ -112,16 +112,16 @@ describe("progress display", () => {
 });
 
 describe(".dockerignore matching", () => {
-  const rules = parseIgnore("# c\n**/node_modules\nlogs\n*.md\n!KEEP.md\n/build/\n");
+  const rules = parseDockerignore("# c\n**/node_modules\nlogs\n*.md\n!KEEP.md\n/build/\n");
   it("excludes, re-includes and covers directories' contents", () => {
-    assert.equal(isExcluded("app/node_modules/x.js", rules), true);
-    assert.equal(isExcluded("node_modules", rules), true);
-    assert.equal(isExcluded("logs/a.log", rules), true);
-    assert.equal(isExcluded("README.md", rules), true);
-    assert.equal(isExcluded("KEEP.md", rules), false);
-    assert.equal(isExcluded("docs/README.md", rules), false);
-    assert.equal(isExcluded("build/out", rules), true);
-    assert.equal(isExcluded("app/main.js", rules), false);
+    assert.equal(rules.ignores("app/node_modules/x.js"), true);
+    assert.equal(rules.ignores("node_modules"), true);
+    assert.equal(rules.ignores("logs/a.log"), true);
+    assert.equal(rules.ignores("README.md"), true);
+    assert.equal(rules.ignores("KEEP.md"), false);
+    assert.equal(rules.ignores("docs/README.md"), false);
+    assert.equal(rules.ignores("build/out"), true);
+    assert.equal(rules.ignores("app/main.js"), false);
   });
 });
 

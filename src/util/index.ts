@@ -1,4 +1,13 @@
 export { ensureDir, fsyncDir, writeFileAtomic, writeJsonAtomic } from "./atomic.ts";
+export {
+  cleanPath,
+  globToRegExp,
+  type IgnoreMatcher,
+  IgnorePatternError,
+  ignoreMatcher,
+  parseDockerignore,
+  readIgnorePatterns,
+} from "./dockerignore.ts";
 export { humanDuration } from "./humanize.ts";
 export { isFullId, newId, shortId, stripDigestAlgo } from "./ids.ts";
 export { type LogLevel, log, setLogLevel } from "./log.ts";

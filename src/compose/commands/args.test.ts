@@ -53,5 +53,8 @@ describe(".dockerignore", () => {
     assert.equal(isIgnored("build/out", rules), true);
     assert.equal(isIgnored("src/app.ts", rules), false);
     assert.equal(isIgnored("sub/debug.log", rules), false);
+    assert.equal(isIgnored("tmp", rules), true);
+    assert.equal(isIgnored("atmp", rules), false);
+    assert.equal(isIgnored("a/xtmp/c", rules), false);
   });
 });

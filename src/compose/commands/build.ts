@@ -13,10 +13,13 @@ function patternRe(p: string): RegExp {
   let re = "";
   for (let i = 0; i < p.length; i++) {
     const c = p[i];
-    if (c === "*" && p[i + 1] === "*") {
+    if (c === "*" && p[i + 1] === "*" && p[i + 2] === "/") {
+      // `**/` is any number of whole directories, none included.
+      re += "(?:.*/)?";
+      i += 2;
+    } else if (c === "*" && p[i + 1] === "*") {
       re += ".*";
       i++;
-      if (p[i + 1] === "/") i++;
     } else if (c === "*") re += "[^/]*";
     else if (c === "?") re += "[^/]";
     else re += c.replace(/[.+^${}()|[\]\\]/g, "\\$&");

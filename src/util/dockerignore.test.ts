@@ -99,6 +99,9 @@ describe("ignoreMatcher", () => {
     assert.equal(ig.ignores("build/out"), true);
     assert.equal(ig.ignores("src/app.ts"), false);
     assert.equal(ig.ignores("sub/debug.log"), false);
+    assert.equal(ig.ignores("tmp"), true);
+    assert.equal(ig.ignores("atmp"), false);
+    assert.equal(ig.ignores("a/xtmp/c"), false);
   });
 
   it("rejects malformed patterns", () => {

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
+import { parseDockerignore } from "../../util/index.ts";
 import { type Flag, parseFlags, UsageError } from "./args.ts";
-import { ignoreRules, isIgnored } from "./build.ts";
 
 const FLAGS: Flag[] = [
   { name: "detach", short: "d", kind: "bool", desc: "" },
@@ -45,16 +45,16 @@ describe("parseFlags", () => {
 
 describe(".dockerignore", () => {
   it("excludes, re-includes and matches directories", () => {
-    const rules = ignoreRules("# comment\nnode_modules\n*.log\n!keep.log\n**/tmp\n/build/\n");
-    assert.equal(isIgnored("node_modules/x/y.js", rules), true);
-    assert.equal(isIgnored("debug.log", rules), true);
-    assert.equal(isIgnored("keep.log", rules), false);
-    assert.equal(isIgnored("a/b/tmp/c", rules), true);
-    assert.equal(isIgnored("build/out", rules), true);
-    assert.equal(isIgnored("src/app.ts", rules), false);
-    assert.equal(isIgnored("sub/debug.log", rules), false);
-    assert.equal(isIgnored("tmp", rules), true);
-    assert.equal(isIgnored("atmp", rules), false);
-    assert.equal(isIgnored("a/xtmp/c", rules), false);
+    const rules = parseDockerignore("# comment\nnode_modules\n*.log\n!keep.log\n**/tmp\n/build/\n");
+    assert.equal(rules.ignores("node_modules/x/y.js"), true);
+    assert.equal(rules.ignores("debug.log"), true);
+    assert.equal(rules.ignores("keep.log"), false);
+    assert.equal(rules.ignores("a/b/tmp/c"), true);
+    assert.equal(rules.ignores("build/out"), true);
+    assert.equal(rules.ignores("src/app.ts"), false);
+    assert.equal(rules.ignores("sub/debug.log"), false);
+    assert.equal(rules.ignores("tmp"), true);
+    assert.equal(rules.ignores("atmp"), false);
+    assert.equal(rules.ignores("a/xtmp/c"), false);
   });
 });

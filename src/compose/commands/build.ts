@@ -4,49 +4,10 @@ import { lstat, readdir, readFile, readlink } from "node:fs/promises";
 import { isAbsolute, join, relative, resolve, sep } from "node:path";
 import type { Readable } from "node:stream";
 import tar from "tar-stream";
+import { parseDockerignore } from "../../util/index.ts";
 import { imageName } from "../model.ts";
 import type { BuildConfig, Project, ServiceConfig } from "../types.ts";
 import type { ComposeContext } from "./context.ts";
-
-/** A .dockerignore pattern as a regular expression over slash-separated relative paths. */
-function patternRe(p: string): RegExp {
-  let re = "";
-  for (let i = 0; i < p.length; i++) {
-    const c = p[i];
-    if (c === "*" && p[i + 1] === "*" && p[i + 2] === "/") {
-      // `**/` is any number of whole directories, none included.
-      re += "(?:.*/)?";
-      i += 2;
-    } else if (c === "*" && p[i + 1] === "*") {
-      re += ".*";
-      i++;
-    } else if (c === "*") re += "[^/]*";
-    else if (c === "?") re += "[^/]";
-    else re += c.replace(/[.+^${}()|[\]\\]/g, "\\$&");
-  }
-  // A directory pattern also excludes what is under it.
-  return new RegExp(`^${re}(/.*)?$`);
-}
-
-/** Reads .dockerignore rules: `[exclude?, regex]` in order, later rules winning. */
-export function ignoreRules(text: string): [boolean, RegExp][] {
-  return text
-    .split("\n")
-    .map((l) => l.trim())
-    .filter((l) => l && !l.startsWith("#"))
-    .map((l) => {
-      const neg = l.startsWith("!");
-      const p = (neg ? l.slice(1) : l).replace(/^\/+/, "").replace(/\/+$/, "").replace(/^\.\//, "");
-      return [!neg, patternRe(p)];
-    });
-}
-
-/** True when the rules exclude `rel`. */
-export function isIgnored(rel: string, rules: [boolean, RegExp][]): boolean {
-  let out = false;
-  for (const [exclude, re] of rules) if (re.test(rel)) out = exclude;
-  return out;
-}
 
 /** A Dockerfile the context does not hold (inline, or outside it): sent under a name of its own. */
 interface ExtraDockerfile {
@@ -56,7 +17,7 @@ interface ExtraDockerfile {
 
 async function contextTar(dir: string, keep: string[], extra?: ExtraDockerfile): Promise<tar.Pack> {
   const ignore = await readFile(join(dir, ".dockerignore"), "utf8").catch(() => "");
-  const rules = ignoreRules(ignore);
+  const rules = parseDockerignore(ignore);
   const pack = tar.pack();
   const walk = async (d: string): Promise<void> => {
     for (const name of (await readdir(d)).sort()) {
@@ -64,10 +25,10 @@ async function contextTar(dir: string, keep: string[], extra?: ExtraDockerfile):
       const rel = relative(dir, abs).split(sep).join("/");
       const st = await lstat(abs);
       // The Dockerfile and .dockerignore always go, as the docker CLI sends them.
-      if (isIgnored(rel, rules) && !keep.includes(rel) && !st.isDirectory()) continue;
+      if (rules.ignores(rel) && !keep.includes(rel) && !st.isDirectory()) continue;
       const header = { name: rel, mode: st.mode & 0o7777, mtime: st.mtime, uid: 0, gid: 0 };
       if (st.isDirectory()) {
-        if (!isIgnored(rel, rules)) pack.entry({ ...header, type: "directory" });
+        if (!rules.ignores(rel)) pack.entry({ ...header, type: "directory" });
         await walk(abs);
       } else if (st.isSymbolicLink()) {
         pack.entry({ ...header, type: "symlink", linkname: await readlink(abs) });

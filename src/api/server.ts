@@ -201,6 +201,8 @@ export class ApiServer {
   readonly #servers: Server[] = [];
   readonly #hijacked = new WeakSet<object>();
   readonly #openedAt = new WeakMap<object, bigint>();
+  /** Upgraded (attach, exec) sockets: node:http stops tracking them, so close() cuts them itself. */
+  readonly #upgraded = new Set<Duplex>();
 
   constructor(router: Router) {
     this.#router = router;
@@ -237,6 +239,8 @@ export class ApiServer {
       // node:http drops its own error listener on upgrade: a client resetting the connection before a
       // handler listens (attach waiting for start, a refused request) would otherwise end the daemon.
       socket.on("error", () => socket.destroy());
+      this.#upgraded.add(socket);
+      socket.once("close", () => this.#upgraded.delete(socket));
       void this.#dispatch({ kind: "upgrade", req, socket, head });
     });
     server.on(server instanceof HttpsServer ? "secureConnection" : "connection", (s: object) =>
@@ -283,7 +287,16 @@ export class ApiServer {
   }
 
   /** Stops accepting connections and closes idle ones. */
-  async close(): Promise<void> {
+  /**
+   * Stops accepting connections. Idle ones close at once; streams still open (logs -f, events, attach) get a
+   * moment to finish and are then cut, so a graceful stop never waits on a client that follows forever.
+   */
+  async close(opts: { graceMs?: number } = {}): Promise<void> {
+    const grace = opts.graceMs ?? 1000;
+    const timer = setTimeout(() => {
+      for (const s of this.#servers) s.closeAllConnections();
+      for (const sock of this.#upgraded) sock.destroy();
+    }, grace);
     await Promise.all(
       this.#servers.map(
         (s) =>
@@ -293,6 +306,8 @@ export class ApiServer {
           }),
       ),
     );
+    clearTimeout(timer);
+    for (const sock of this.#upgraded) sock.destroy();
   }
 }
 

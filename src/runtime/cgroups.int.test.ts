@@ -150,7 +150,12 @@ describe("cgroups: stats, pause, update, top", { skip: runtimeSkip, timeout: 60_
     }
     assert.equal(pids.length, 3);
     assert.ok(pids.includes(c.pid));
-    const top = await h.rt.top(c.id);
+    // A forked child shows its parent's command line until it has exec'd: wait until both sleeps have.
+    let top = await h.rt.top(c.id);
+    for (let i = 0; i < 100 && top.processes.filter((p) => p[7]?.startsWith("sleep")).length < 2; i++) {
+      await new Promise((r) => setTimeout(r, 10));
+      top = await h.rt.top(c.id);
+    }
     assert.deepEqual(top.titles, ["UID", "PID", "PPID", "C", "STIME", "TTY", "TIME", "CMD"]);
     assert.equal(top.processes.length, 3);
     assert.ok(top.processes.every((p) => p.length === top.titles.length));

@@ -69,6 +69,7 @@ describe("live restore", () => {
     await until(async () => (await inspect(d, ticker)).State.Health?.Status === "healthy");
     const pid = (await inspect(d, ticker)).State.Pid;
     const startedAt = (await inspect(d, ticker)).State.StartedAt;
+    const linesAtKill = (await ok(d, ["logs", "ticker"])).split("\n").length;
     await d.restart({ kill: true });
     assert.ok(pidAlive(pid), "container survived the daemon");
     // While the daemon was down the short-lived container exited; give it time to, then look.
@@ -86,8 +87,9 @@ describe("live restore", () => {
     // The restart policy keeps applying after reconnecting.
     await until(async () => (await inspect(d, always)).RestartCount >= 1);
     // Logs kept flowing while the daemon was away, and follow works on the reconnected container.
+    // The log kept growing while no daemon ran (a loaded machine prints fewer than ten lines a second).
     const before = (await ok(d, ["logs", "ticker"])).split("\n").length;
-    assert.ok(before > 20, `only ${before} lines`);
+    assert.ok(before > linesAtKill, `${before} lines now, ${linesAtKill} when the daemon was killed`);
     const follow = spawn(DOCKER, ["-H", d.host, "logs", "-f", "--tail", "0", "ticker"], {
       env: { ...process.env, DOCKER_CONFIG: join(d.dir, "docker-config") },
     });

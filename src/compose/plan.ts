@@ -15,7 +15,7 @@ import {
   stopLevels,
   withDependencies,
 } from "./model.ts";
-import type { DependsOnConfig, Project } from "./types.ts";
+import type { DependsOnConfig, Project, ServiceConfig } from "./types.ts";
 
 /** A network or volume as the engine lists it. */
 export interface EngineResource {
@@ -162,6 +162,14 @@ function planResources(
   });
 }
 
+/** What a service waits for before it starts: each dependency with its condition. */
+export function waitsOf(project: Project, svc: ServiceConfig): Wait[] {
+  return dependenciesOf(project, svc).map((d) => {
+    const x = svc.depends_on?.[d];
+    return { service: d, condition: x?.condition ?? "service_started", required: x?.required ?? true };
+  });
+}
+
 /** Plans `up`. */
 export function planUp(project: Project, state: EngineState, opts: UpOptions = {}): UpPlan {
   const targeted = opts.services && opts.services.length > 0 ? opts.services : Object.keys(project.services);
@@ -238,12 +246,7 @@ export function planUp(project: Project, state: EngineState, opts: UpOptions = {
         actions.push({ kind: "create", service: n, number, name: containerName(project.name, svc, number) });
       }
       if (actions.some((a) => a.kind === "create" || a.kind === "recreate")) changed.add(n);
-      const waitFor: Wait[] = dependenciesOf(project, svc)
-        .filter((d) => selected.includes(d))
-        .map((d) => {
-          const x = svc.depends_on?.[d];
-          return { service: d, condition: x?.condition ?? "service_started", required: x?.required ?? true };
-        });
+      const waitFor = waitsOf(project, svc).filter((w) => selected.includes(w.service));
       plans.set(n, { service: n, actions, waitFor });
     }
   }

@@ -1,8 +1,9 @@
 /** `compose start/stop/restart/kill/rm/pause/unpause`: one operation over the project's containers. */
 import type { Readable } from "node:stream";
 import { startLevels, stopLevels } from "../model.ts";
-import type { ContainerRef } from "../plan.ts";
-import { projectRefs, stopAndRemove, waitCondition } from "./apply.ts";
+import { type ContainerRef, waitsOf } from "../plan.ts";
+import type { Project } from "../types.ts";
+import { projectRefs, stopAndRemove, waitCondition, waitForDependencies } from "./apply.ts";
 import { bool, type Flag, int, parseFlags, str } from "./args.ts";
 import type { ComposeContext } from "./context.ts";
 
@@ -11,7 +12,7 @@ async function refsInOrder(
   services: string[],
   order: "start" | "stop",
   opts: { all?: boolean } = {},
-): Promise<{ levels: ContainerRef[][]; project: string }> {
+): Promise<{ levels: ContainerRef[][]; project: string; loaded?: Project }> {
   const { name, project } = await ctx.projectName();
   const refs = await projectRefs(ctx, name, { services, oneoff: false, all: opts.all ?? true });
   if (!project) return { levels: [refs], project: name };
@@ -24,6 +25,7 @@ async function refsInOrder(
   return {
     levels: [...(order === "stop" ? [rest] : []), ...levels, ...(order === "start" ? [rest] : [])],
     project: name,
+    loaded: project,
   };
 }
 
@@ -36,14 +38,24 @@ export async function startCommand(ctx: ComposeContext, argv: string[]): Promise
   const f = parseFlags(argv, [
     { name: "wait", kind: "bool", desc: "Wait for services to be running|healthy" },
   ]);
-  const { levels } = await refsInOrder(ctx, f.args, "start");
+  const { levels, loaded } = await refsInOrder(ctx, f.args, "start");
   if (levels.flat().length === 0) throw new Error("service(s) have no containers: run 'compose up' first");
+  const waited = new Set<string>();
   await each(levels, async (c) => {
     if (c.state === "running") return;
+    // Dependencies' conditions first (once per service), as up does.
+    const svc = loaded?.services[c.service];
+    if (loaded && svc && !waited.has(c.service)) {
+      waited.add(c.service);
+      await waitForDependencies(ctx, loaded, waitsOf(loaded, svc), c.service);
+    }
     ctx.progress("Container", c.name, "Starting");
     await ctx.engine().client.containerStart(c.id);
     ctx.progress("Container", c.name, "Started");
-    if (bool(f, "wait")) await waitCondition(ctx, c.name, "service_started");
+    if (bool(f, "wait")) {
+      const healthy = svc?.healthcheck && !svc.healthcheck.disable;
+      await waitCondition(ctx, c.name, healthy ? "service_healthy" : "service_started");
+    }
   });
   return 0;
 }
@@ -74,7 +86,22 @@ export async function restartCommand(ctx: ComposeContext, argv: string[]): Promi
     TIMEOUT,
     { name: "no-deps", kind: "bool", desc: "Don't restart dependent services" },
   ]);
-  const { levels } = await refsInOrder(ctx, f.args, "start");
+  // Services whose depends_on says `restart: true` follow a restarted dependency, unless --no-deps.
+  const { loaded } = await refsInOrder(ctx, [], "start");
+  const targets = new Set(f.args);
+  if (loaded && f.args.length > 0 && !bool(f, "no-deps")) {
+    for (let grew = true; grew; ) {
+      grew = false;
+      for (const [n, svc] of Object.entries(loaded.services)) {
+        if (targets.has(n)) continue;
+        if (Object.entries(svc.depends_on ?? {}).some(([d, x]) => x.restart && targets.has(d))) {
+          targets.add(n);
+          grew = true;
+        }
+      }
+    }
+  }
+  const { levels } = await refsInOrder(ctx, [...targets], "start");
   await each(levels, async (c) => {
     ctx.progress("Container", c.name, "Restarting");
     await ctx.engine().client.containerRestart(c.id, { t: int(f, "timeout") });

@@ -290,6 +290,13 @@ describe("compose against the daemon", { concurrency: false }, () => {
     assert.equal((await containers()).find((c) => c.Names[0] === "/shop-web-1")?.State, "running");
     await ok(["restart", "-t", "1", "db"]);
     assert.equal((await containers()).find((c) => c.Names[0] === "/shop-db-1")?.State, "running");
+    // start follows depends_on: db once init completed again, web once db is healthy again.
+    await ok(["stop", "-t", "1"]);
+    const r = await ok(["start"]);
+    const at = (re: RegExp) => r.err.search(re);
+    assert.ok(at(/Container shop-db-1 {2}Healthy/) >= 0, r.err);
+    assert.ok(at(/Container shop-db-1 {2}Healthy/) < at(/Container shop-web-1 {2}Starting/), r.err);
+    assert.ok(at(/Container shop-init-1 {2}Exited/) < at(/Container shop-db-1 {2}Starting/), r.err);
   });
 
   it("rm asks on a terminal and removes stopped containers only when told yes", async () => {
@@ -402,6 +409,12 @@ services:
   ghost:
     image: nothere:1
     pull_policy: never
+  base: {image: busybox, command: [sleep, "1000"], stop_grace_period: 0s}
+  follower:
+    image: busybox
+    command: [sleep, "1000"]
+    stop_grace_period: 0s
+    depends_on: {base: {condition: service_started, restart: true}}
 `;
 
 describe("compose builds and dependency failures", { concurrency: false }, () => {
@@ -458,6 +471,15 @@ describe("compose builds and dependency failures", { concurrency: false }, () =>
     assert.equal(r.code, 1, r.err);
     assert.match(r.err, /service "failing" didn't complete successfully: exit 3/);
     assert.notEqual(await state("edge-after_failing-1"), "running");
+  });
+
+  it("restart of a dependency restarts dependents marked restart: true, unless --no-deps", async () => {
+    assert.equal((await run(["up", "-d", "follower"])).code, 0);
+    const r = await run(["restart", "base"]);
+    assert.equal(r.code, 0, r.err);
+    assert.match(r.err, /Container edge-follower-1 {2}Restarting/);
+    const n = await run(["restart", "--no-deps", "base"]);
+    assert.doesNotMatch(n.err, /follower/);
   });
 
   it("pull_policy never fails on a missing image; down --rmi local removes the built images", async () => {

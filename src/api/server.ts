@@ -94,8 +94,13 @@ function makeContext(
   const { req } = t;
   const closed = new Promise<void>((resolve) => {
     const s = t.kind === "http" ? t.req.socket : t.socket;
-    s.once("close", () => resolve());
-    if (t.kind === "http") t.res.once("close", () => resolve());
+    // Off the socket again when the response ends: keep-alive clients (docker-py) send many requests on one.
+    const done = () => {
+      s.off("close", done);
+      resolve();
+    };
+    s.once("close", done);
+    if (t.kind === "http") t.res.once("close", done);
   });
   const requireHttp = (): ServerResponse => {
     if (t.kind !== "http") throw new InvalidParameterError("this endpoint does not support upgrade");

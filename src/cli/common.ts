@@ -1,6 +1,6 @@
 import type { Writable } from "node:stream";
 import type { EngineClient, TlsOptions } from "../client/index.ts";
-import type { CommandSpec, Parsed } from "./args.ts";
+import type { CommandSpec, FlagSpec, Parsed } from "./args.ts";
 
 /** What every command gets: the streams, and a client made on first use. */
 export interface Cli {
@@ -146,6 +146,13 @@ export async function confirm(cli: Cli, message: string): Promise<boolean> {
   await write(cli.out, `${message}\nAre you sure you want to continue? [y/N] `);
   const answer = (await readLine()).trim().toLowerCase();
   return answer === "y";
+}
+
+/** `--filter` as docker declares it: with `-f` on listings, long-only where `-f` means `--force`. */
+export function filterFlag(desc: string, opts: { short?: boolean } = {}): FlagSpec {
+  const f: FlagSpec = { name: "filter", type: "list", typeName: "filter", desc };
+  if (opts.short) f.short = "f";
+  return f;
 }
 
 /** Docker's prune output: the deleted list under a heading, then the space reclaimed. */

@@ -6,6 +6,7 @@ import {
   type CommandDef,
   errorText,
   FORMAT_FLAG_DESC,
+  filterFlag,
   filtersFrom,
   forEachTarget,
   int,
@@ -39,13 +40,7 @@ const psSpec: CommandSpec = {
   maxArgs: 0,
   flags: [
     { name: "all", short: "a", type: "bool", desc: "Show all containers (default shows just running)" },
-    {
-      name: "filter",
-      short: "f",
-      type: "list",
-      typeName: "filter",
-      desc: "Filter output based on conditions provided",
-    },
+    filterFlag("Filter output based on conditions provided", { short: true }),
     { name: "format", type: "string", desc: FORMAT_FLAG_DESC },
     {
       name: "last",

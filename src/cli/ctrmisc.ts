@@ -4,11 +4,8 @@ import { pipeline } from "node:stream/promises";
 import type { ContainerUpdateRequest } from "../client/index.ts";
 import type { FlagSpec } from "./args.ts";
 import {
-  bool,
   type CommandDef,
-  confirm,
   errorText,
-  filtersFrom,
   forEachTarget,
   int,
   list,
@@ -18,6 +15,7 @@ import {
   write,
 } from "./common.ts";
 import { tabwrite } from "./format/index.ts";
+import { pruneCommand } from "./listing.ts";
 import { parseRestart } from "./runconfig.ts";
 import { humanSize, parseRamBytes } from "./units.ts";
 
@@ -317,34 +315,16 @@ const commit: CommandDef = {
   },
 };
 
-const prune: CommandDef = {
-  spec: {
-    name: "container prune",
-    usage: "container prune [OPTIONS]",
-    desc: "Remove all stopped containers",
-    maxArgs: 0,
-    flags: [
-      {
-        name: "filter",
-        type: "list",
-        typeName: "filter",
-        desc: 'Provide filter values (e.g. "until=<timestamp>")',
-      },
-      { name: "force", short: "f", type: "bool", desc: "Do not prompt for confirmation" },
-    ],
+const prune = pruneCommand({
+  name: "container prune",
+  desc: "Remove all stopped containers",
+  filterExample: "until=<timestamp>",
+  warning: () => "WARNING! This will remove all stopped containers.",
+  async prune(cli, _p, filters) {
+    const r = await cli.client().containerPrune(filters);
+    return pruneReport("Deleted Containers", r.ContainersDeleted ?? [], humanSize(r.SpaceReclaimed ?? 0, 4));
   },
-  async run(cli, p) {
-    if (!bool(p, "force") && !(await confirm(cli, "WARNING! This will remove all stopped containers."))) {
-      return 0;
-    }
-    const r = await cli.client().containerPrune(filtersFrom(list(p, "filter")));
-    await write(
-      cli.out,
-      pruneReport("Deleted Containers", r.ContainersDeleted ?? [], humanSize(r.SpaceReclaimed ?? 0, 4)),
-    );
-    return 0;
-  },
-};
+});
 
 /** The container odds and ends, by key. */
 export const commands: Record<string, CommandDef> = {

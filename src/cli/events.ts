@@ -1,6 +1,6 @@
 // `events` / `system events`: the daemon's event stream, printed as docker prints it.
 import type { EventMessage } from "../api/types.ts";
-import { type CommandDef, filtersFrom, list, StatusError, str, write } from "./common.ts";
+import { type CommandDef, filterFlag, filtersFrom, list, StatusError, str, write } from "./common.ts";
 import { escapeHtmlJson } from "./format/funcs.ts";
 import { compileTemplate, TemplateError } from "./format/index.ts";
 import { parseTimestampArg } from "./units.ts";
@@ -133,13 +133,7 @@ const events: CommandDef = {
     aliases: ["system events", "events"],
     maxArgs: 0,
     flags: [
-      {
-        name: "filter",
-        short: "f",
-        type: "list",
-        typeName: "filter",
-        desc: "Filter output based on conditions provided",
-      },
+      filterFlag("Filter output based on conditions provided", { short: true }),
       {
         name: "format",
         type: "string",

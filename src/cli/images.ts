@@ -5,6 +5,7 @@ import {
   bool,
   type CommandDef,
   FORMAT_FLAG_DESC,
+  filterFlag,
   filtersFrom,
   forEachTarget,
   list,
@@ -13,7 +14,8 @@ import {
   write,
 } from "./common.ts";
 import { IMAGE_HEADERS, imageRows } from "./contexts.ts";
-import { parseFormat, renderList } from "./format/index.ts";
+import { renderList } from "./format/index.ts";
+import { listFormat } from "./listing.ts";
 import { displayJsonMessages, fullReference, isNameOnly, pullImage, splitImageRef } from "./pull.ts";
 
 const images: CommandDef = {
@@ -26,13 +28,7 @@ const images: CommandDef = {
     flags: [
       { name: "all", short: "a", type: "bool", desc: "Show all images (default hides intermediate images)" },
       { name: "digests", type: "bool", desc: "Show digests" },
-      {
-        name: "filter",
-        short: "f",
-        type: "list",
-        typeName: "filter",
-        desc: "Filter output based on conditions provided",
-      },
+      filterFlag("Filter output based on conditions provided", { short: true }),
       { name: "format", type: "string", desc: FORMAT_FLAG_DESC },
       { name: "no-trunc", type: "bool", desc: "Don't truncate output" },
       { name: "quiet", short: "q", type: "bool", desc: "Only show image IDs" },
@@ -41,14 +37,14 @@ const images: CommandDef = {
   async run(cli, p) {
     const filters = filtersFrom(list(p, "filter")) ?? {};
     if (p.args[0]) filters.reference = [...(filters.reference ?? []), p.args[0]];
-    let format = str(p, "format");
     // Digests are looked up only when shown, as docker does.
-    const digests = bool(p, "digests") || format.includes(".Digest");
-    if (!format && bool(p, "quiet")) format = "{{.ID}}";
-    const def = digests
-      ? "{{.Repository}}\t{{.Tag}}\t{{.Digest}}\t{{.ID}}\t{{.CreatedSince}}\t{{.Size}}"
-      : "{{.Repository}}\t{{.Tag}}\t{{.ID}}\t{{.CreatedSince}}\t{{.Size}}";
-    const fmt = parseFormat(format || undefined, def);
+    const digests = bool(p, "digests") || str(p, "format").includes(".Digest");
+    const fmt = listFormat(p, {
+      quiet: "{{.ID}}",
+      table: digests
+        ? "{{.Repository}}\t{{.Tag}}\t{{.Digest}}\t{{.ID}}\t{{.CreatedSince}}\t{{.Size}}"
+        : "{{.Repository}}\t{{.Tag}}\t{{.ID}}\t{{.CreatedSince}}\t{{.Size}}",
+    });
     const list_ = await cli.client().imageList({
       all: bool(p, "all") || undefined,
       filters: Object.keys(filters).length ? filters : undefined,

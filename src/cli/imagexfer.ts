@@ -4,18 +4,9 @@ import { rename, rm } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
 import { pipeline } from "node:stream/promises";
 import type { ImageHistoryResponseItem } from "../api/types.ts";
-import {
-  bool,
-  type CommandDef,
-  confirm,
-  FORMAT_FLAG_DESC,
-  filtersFrom,
-  list,
-  StatusError,
-  str,
-  write,
-} from "./common.ts";
-import { parseFormat, renderList } from "./format/index.ts";
+import { bool, type CommandDef, FORMAT_FLAG_DESC, list, StatusError, str, write } from "./common.ts";
+import { renderList } from "./format/index.ts";
+import { listFormat, pruneCommand } from "./listing.ts";
 import { displayJsonMessages } from "./progress.ts";
 import { ellipsis, humanDuration, humanSize, shortId } from "./units.ts";
 
@@ -197,12 +188,10 @@ const history: CommandDef = {
   },
   async run(cli, p) {
     const items = (await cli.client().imageHistory(p.args[0])) as unknown as ImageHistoryResponseItem[];
-    let format = str(p, "format");
-    if (!format && bool(p, "quiet")) format = "{{.ID}}";
-    const fmt = parseFormat(
-      format || undefined,
-      "{{.ID}}\t{{.CreatedSince}}\t{{.CreatedBy}}\t{{.Size}}\t{{.Comment}}",
-    );
+    const fmt = listFormat(p, {
+      quiet: "{{.ID}}",
+      table: "{{.ID}}\t{{.CreatedSince}}\t{{.CreatedBy}}\t{{.Size}}\t{{.Comment}}",
+    });
     const now = Date.now();
     const rows = (items ?? []).map(
       (h) => new HistoryContext(h, { trunc: !bool(p, "no-trunc"), human: p.flags.human !== false, now }),
@@ -212,36 +201,22 @@ const history: CommandDef = {
   },
 };
 
-const prune: CommandDef = {
-  spec: {
-    name: "image prune",
-    usage: "image prune [OPTIONS]",
-    desc: "Remove unused images",
-    maxArgs: 0,
-    flags: [
-      { name: "all", short: "a", type: "bool", desc: "Remove all unused images, not just dangling ones" },
-      {
-        name: "filter",
-        type: "list",
-        typeName: "filter",
-        desc: 'Provide filter values (e.g. "until=<timestamp>")',
-      },
-      { name: "force", short: "f", type: "bool", desc: "Do not prompt for confirmation" },
-    ],
-  },
-  async run(cli, p) {
-    const all = bool(p, "all");
-    const filters = filtersFrom(list(p, "filter")) ?? {};
-    filters.dangling = [String(!all)];
-    const warning = all
+const prune = pruneCommand({
+  name: "image prune",
+  desc: "Remove unused images",
+  filterExample: "until=<timestamp>",
+  flags: [
+    { name: "all", short: "a", type: "bool", desc: "Remove all unused images, not just dangling ones" },
+  ],
+  warning: (p) =>
+    bool(p, "all")
       ? "WARNING! This will remove all images without at least one container associated to them."
-      : "WARNING! This will remove all dangling images.";
-    if (!bool(p, "force") && !(await confirm(cli, warning))) return 0;
-    const r = await cli.client().imagePrune(filters);
-    await write(cli.out, imagePruneText(r.ImagesDeleted ?? [], r.SpaceReclaimed ?? 0));
-    return 0;
+      : "WARNING! This will remove all dangling images.",
+  async prune(cli, p, filters) {
+    const r = await cli.client().imagePrune({ ...filters, dangling: [String(!bool(p, "all"))] });
+    return imagePruneText(r.ImagesDeleted ?? [], r.SpaceReclaimed ?? 0);
   },
-};
+});
 
 /** Docker's image prune report: `untagged:`/`deleted:` lines, then the space reclaimed. */
 export function imagePruneText(

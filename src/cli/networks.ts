@@ -3,8 +3,8 @@ import type { IPAM, Network, NetworkCreateRequest } from "../client/index.ts";
 import {
   bool,
   type CommandDef,
-  confirm,
   FORMAT_FLAG_DESC,
+  filterFlag,
   filtersFrom,
   forEachTarget,
   kvMap,
@@ -16,7 +16,8 @@ import {
   str,
   write,
 } from "./common.ts";
-import { parseFormat, renderList } from "./format/index.ts";
+import { renderList } from "./format/index.ts";
+import { listFormat, pruneCommand } from "./listing.ts";
 import { goTimeString, shortId } from "./units.ts";
 
 function ipv4ToInt(ip: string): number | undefined {
@@ -243,13 +244,7 @@ const ls: CommandDef = {
     aliases: ["network ls", "network list"],
     maxArgs: 0,
     flags: [
-      {
-        name: "filter",
-        short: "f",
-        type: "list",
-        typeName: "filter",
-        desc: 'Provide filter values (e.g. "driver=bridge")',
-      },
+      filterFlag('Provide filter values (e.g. "driver=bridge")', { short: true }),
       { name: "format", type: "string", desc: FORMAT_FLAG_DESC },
       { name: "no-trunc", type: "bool", desc: "Do not truncate the output" },
       { name: "quiet", short: "q", type: "bool", desc: "Only display network IDs" },
@@ -258,9 +253,7 @@ const ls: CommandDef = {
   async run(cli, p) {
     const nets = (await cli.client().networkList(filtersFrom(list(p, "filter")))) ?? [];
     nets.sort((a, b) => naturalLess(a.Name, b.Name));
-    let format = str(p, "format");
-    if (!format && bool(p, "quiet")) format = "{{.ID}}";
-    const fmt = parseFormat(format || undefined, "{{.ID}}\t{{.Name}}\t{{.Driver}}\t{{.Scope}}");
+    const fmt = listFormat(p, { quiet: "{{.ID}}", table: "{{.ID}}\t{{.Name}}\t{{.Driver}}\t{{.Scope}}" });
     const rows = nets.map((n) => new NetworkContext(n, !bool(p, "no-trunc")));
     await write(cli.out, renderList(fmt, rows, { headers: NETWORK_HEADERS }));
     return 0;
@@ -292,36 +285,16 @@ const rm: CommandDef = {
   },
 };
 
-const prune: CommandDef = {
-  spec: {
-    name: "network prune",
-    usage: "network prune [OPTIONS]",
-    desc: "Remove all unused networks",
-    maxArgs: 0,
-    flags: [
-      {
-        name: "filter",
-        type: "list",
-        typeName: "filter",
-        desc: 'Provide filter values (e.g. "until=<timestamp>")',
-      },
-      { name: "force", short: "f", type: "bool", desc: "Do not prompt for confirmation" },
-    ],
+const prune = pruneCommand({
+  name: "network prune",
+  desc: "Remove all unused networks",
+  filterExample: "until=<timestamp>",
+  warning: () => "WARNING! This will remove all custom networks not used by at least one container.",
+  async prune(cli, _p, filters) {
+    const r = await cli.client().networkPrune(filters);
+    return pruneReport("Deleted Networks", r.NetworksDeleted ?? [], undefined);
   },
-  async run(cli, p) {
-    if (
-      !bool(p, "force") &&
-      !(await confirm(
-        cli,
-        "WARNING! This will remove all custom networks not used by at least one container.",
-      ))
-    )
-      return 0;
-    const r = await cli.client().networkPrune(filtersFrom(list(p, "filter")));
-    await write(cli.out, pruneReport("Deleted Networks", r.NetworksDeleted ?? [], undefined));
-    return 0;
-  },
-};
+});
 
 const connect: CommandDef = {
   spec: {

@@ -3,8 +3,8 @@ import type { Volume } from "../client/index.ts";
 import {
   bool,
   type CommandDef,
-  confirm,
   FORMAT_FLAG_DESC,
+  filterFlag,
   filtersFrom,
   forEachTarget,
   kvMap,
@@ -16,7 +16,8 @@ import {
   str,
   write,
 } from "./common.ts";
-import { parseFormat, renderList } from "./format/index.ts";
+import { renderList } from "./format/index.ts";
+import { listFormat, pruneCommand } from "./listing.ts";
 import { humanSize } from "./units.ts";
 
 /** Header text of each `volume ls` field. */
@@ -133,13 +134,7 @@ const ls: CommandDef = {
     aliases: ["volume ls", "volume list"],
     maxArgs: 0,
     flags: [
-      {
-        name: "filter",
-        short: "f",
-        type: "list",
-        typeName: "filter",
-        desc: 'Provide filter values (e.g. "dangling=true")',
-      },
+      filterFlag('Provide filter values (e.g. "dangling=true")', { short: true }),
       { name: "format", type: "string", desc: FORMAT_FLAG_DESC },
       { name: "quiet", short: "q", type: "bool", desc: "Only display volume names" },
       {
@@ -153,9 +148,7 @@ const ls: CommandDef = {
   async run(cli, p) {
     const r = await cli.client().volumeList(filtersFrom(list(p, "filter")));
     const vols = (r.Volumes ?? []).slice().sort((a, b) => naturalLess(a.Name, b.Name));
-    let format = str(p, "format");
-    if (!format && bool(p, "quiet")) format = "{{.Name}}";
-    const fmt = parseFormat(format || undefined, "{{.Driver}}\t{{.Name}}");
+    const fmt = listFormat(p, { quiet: "{{.Name}}", table: "{{.Driver}}\t{{.Name}}" });
     await write(
       cli.out,
       renderList(
@@ -185,39 +178,23 @@ const rm: CommandDef = {
   },
 };
 
-const prune: CommandDef = {
-  spec: {
-    name: "volume prune",
-    usage: "volume prune [OPTIONS]",
-    desc: "Remove unused local volumes",
-    maxArgs: 0,
-    flags: [
-      { name: "all", short: "a", type: "bool", desc: "Remove all unused volumes, not just anonymous ones" },
-      {
-        name: "filter",
-        type: "list",
-        typeName: "filter",
-        desc: 'Provide filter values (e.g. "label=<label>")',
-      },
-      { name: "force", short: "f", type: "bool", desc: "Do not prompt for confirmation" },
-    ],
-  },
-  async run(cli, p) {
-    const filters = filtersFrom(list(p, "filter")) ?? {};
-    const all = bool(p, "all");
-    if (all) filters.all = ["true"];
-    const warning = all
+const prune = pruneCommand({
+  name: "volume prune",
+  desc: "Remove unused local volumes",
+  filterExample: "label=<label>",
+  flags: [
+    { name: "all", short: "a", type: "bool", desc: "Remove all unused volumes, not just anonymous ones" },
+  ],
+  warning: (p) =>
+    bool(p, "all")
       ? "WARNING! This will remove all local volumes not used by at least one container."
-      : "WARNING! This will remove anonymous local volumes not used by at least one container.";
-    if (!bool(p, "force") && !(await confirm(cli, warning))) return 0;
+      : "WARNING! This will remove anonymous local volumes not used by at least one container.",
+  async prune(cli, p, parsed) {
+    const filters = { ...parsed, ...(bool(p, "all") ? { all: ["true"] } : {}) };
     const r = await cli.client().volumePrune(Object.keys(filters).length ? filters : undefined);
-    await write(
-      cli.out,
-      pruneReport("Deleted Volumes", r.VolumesDeleted ?? [], humanSize(r.SpaceReclaimed ?? 0, 4)),
-    );
-    return 0;
+    return pruneReport("Deleted Volumes", r.VolumesDeleted ?? [], humanSize(r.SpaceReclaimed ?? 0, 4));
   },
-};
+});
 
 /** The volume commands, by key. */
 export const commands: Record<string, CommandDef> = {

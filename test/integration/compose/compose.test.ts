@@ -3,13 +3,14 @@
  * web service waits for, brought up, inspected, changed, scaled, run, and torn down leaving nothing.
  */
 import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
 import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { PassThrough } from "node:stream";
 import { after, before, describe, it } from "node:test";
 import { runCompose } from "../../../src/compose/index.ts";
-import { api, importBusybox, startDaemon, type TestDaemon } from "../../helpers/daemon.ts";
+import { api, importBusybox, startDaemon, type TestDaemon, WHARF } from "../../helpers/daemon.ts";
 import { SERVICES, writeProject } from "./project.ts";
 
 let d: TestDaemon;
@@ -480,6 +481,47 @@ describe("compose builds and dependency failures", { concurrency: false }, () =>
     assert.match(r.err, /Container edge-follower-1 {2}Restarting/);
     const n = await run(["restart", "--no-deps", "base"]);
     assert.doesNotMatch(n.err, /follower/);
+  });
+
+  it("Ctrl-C in attached up stops the services gracefully", async () => {
+    const one = await mkdtemp(join(tmpdir(), "wharf-compose-sigint-"));
+    try {
+      await writeFile(
+        join(one, "compose.yaml"),
+        [
+          "name: sigint",
+          "services:",
+          "  loop:",
+          "    image: busybox",
+          "    command: [sh, -c, 'trap \"echo bye; exit 0\" TERM; echo ready; while true; do sleep 0.1; done']",
+        ].join("\n"),
+      );
+      const child = spawn(WHARF, ["compose", "up", "--no-color"], {
+        cwd: one,
+        env: { PATH: process.env.PATH, WHARF_HOST: d.host },
+      });
+      let out = "";
+      let err = "";
+      child.stderr.on("data", (c: Buffer) => {
+        err += c;
+      });
+      const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
+      await new Promise<void>((resolve, reject) => {
+        child.stdout.on("data", (c: Buffer) => {
+          out += c;
+          if (out.includes("ready")) resolve();
+        });
+        child.on("exit", () => reject(new Error(`compose up ended early:\n${err}`)));
+      });
+      child.kill("SIGINT");
+      assert.equal(await exited, 130, err);
+      assert.match(err, /Gracefully stopping\.\.\./);
+      assert.match(out, /loop-1 {2}\| bye/);
+      assert.equal(await state("sigint-loop-1"), "exited");
+      assert.equal((await compose(["down"], { cwd: one })).code, 0);
+    } finally {
+      await rm(one, { recursive: true, force: true });
+    }
   });
 
   it("pull_policy never fails on a missing image; down --rmi local removes the built images", async () => {

@@ -1,5 +1,6 @@
 // `events` / `system events`: the daemon's event stream, printed as docker prints it.
 import type { EventMessage } from "../api/types.ts";
+import { jsonLines } from "../client/index.ts";
 import { type CommandDef, filterFlag, filtersFrom, list, StatusError, str, write } from "./common.ts";
 import { escapeHtmlJson } from "./format/funcs.ts";
 import { compileTemplate, TemplateError } from "./format/index.ts";
@@ -39,27 +40,16 @@ export function eventLine(
  * Parses the event stream keeping `timeNano` exact: it exceeds a double's precision, so it is taken from
  * the text and kept as a string of digits.
  */
-async function* eventLines(input: AsyncIterable<Buffer | string>): AsyncGenerator<RawEvent> {
-  let rest = "";
-  const decoder = new TextDecoder();
-  const parse = (line: string): RawEvent => {
-    const e = JSON.parse(line) as RawEvent;
-    const m = /"timeNano":\s*(\d+)/.exec(line);
-    if (m) e.timeNanoText = m[1];
-    e.rawText = line;
-    return e;
-  };
-  for await (const chunk of input) {
-    rest += typeof chunk === "string" ? chunk : decoder.decode(chunk, { stream: true });
-    let nl = rest.indexOf("\n");
-    while (nl >= 0) {
-      const line = rest.slice(0, nl).trim();
-      rest = rest.slice(nl + 1);
-      if (line) yield parse(line);
-      nl = rest.indexOf("\n");
-    }
-  }
-  if (rest.trim()) yield parse(rest.trim());
+function eventLines(input: AsyncIterable<Buffer | string>): AsyncGenerator<RawEvent> {
+  return jsonLines(input, {
+    parse(line: string): RawEvent {
+      const e = JSON.parse(line) as RawEvent;
+      const m = /"timeNano":\s*(\d+)/.exec(line);
+      if (m) e.timeNanoText = m[1];
+      e.rawText = line;
+      return e;
+    },
+  });
 }
 
 /** `{{json .}}` of an event as docker marshals its Message: struct field order, sorted attributes, exact timeNano. */

@@ -72,8 +72,15 @@ export function encodeFrame(stream: StdStreamType, data: Buffer | string): Buffe
   return Buffer.concat([h, body]);
 }
 
-/** Parses a JSON-lines stream (pull/import/events progress) into objects, one per line. */
-export async function* jsonLines<T>(input: AsyncIterable<Buffer | string>): AsyncGenerator<T> {
+/**
+ * Parses a JSON-lines stream (pull/import/events progress) into objects, one per line; `parse` replaces
+ * JSON.parse for callers that need more from the line's text.
+ */
+export async function* jsonLines<T>(
+  input: AsyncIterable<Buffer | string>,
+  opts: { parse?: (line: string) => T } = {},
+): AsyncGenerator<T> {
+  const parse = opts.parse ?? ((line: string) => JSON.parse(line) as T);
   let rest = "";
   const decoder = new TextDecoder();
   for await (const chunk of input) {
@@ -82,10 +89,10 @@ export async function* jsonLines<T>(input: AsyncIterable<Buffer | string>): Asyn
     while (nl >= 0) {
       const line = rest.slice(0, nl).trim();
       rest = rest.slice(nl + 1);
-      if (line) yield JSON.parse(line) as T;
+      if (line) yield parse(line);
       nl = rest.indexOf("\n");
     }
   }
   rest += decoder.decode();
-  if (rest.trim()) yield JSON.parse(rest.trim()) as T;
+  if (rest.trim()) yield parse(rest.trim());
 }

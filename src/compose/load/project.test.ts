@@ -239,7 +239,10 @@ describe("environment", () => {
     assert.equal(p.services.web.scale, 3);
     assert.equal(p.services.web.privileged, true);
     assert.equal(p.services.web.healthcheck?.retries, 3);
-    await assert.rejects(load(dir, { env: { N: "x", P: "true" } }), /services\.web\.scale: invalid integer/);
+    await assert.rejects(
+      load(dir, { env: { N: "x", P: "true" } }),
+      /^LoadError: validating .*compose\.yaml: services\.web\.scale: invalid integer/,
+    );
   });
 });
 

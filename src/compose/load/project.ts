@@ -205,10 +205,19 @@ async function loadOne(
     };
     dict = interpolateTree(dict, { lookup: (k) => env[k], onWarning }) as Dict;
   }
-  validateFile(untag(dict) as Dict, path === "-" ? "stdin" : path);
+  const shown = path === "-" ? "stdin" : path;
+  validateFile(untag(dict) as Dict, shown);
+  let canonical: Dict;
+  try {
+    canonical = canonicalFile(dict);
+  } catch (err) {
+    // Values the schema lets through but that do not parse (`target: abc`) name the file too.
+    if (err instanceof LoadError && !err.file) throw new LoadError(`validating ${shown}: ${err.message}`);
+    throw err;
+  }
   const loaded: LoadedFile = {
     path: path === "-" ? join(opts.cwd ?? process.cwd(), "stdin") : path,
-    dict: canonicalFile(dict),
+    dict: canonical,
   };
   cache.set(path, loaded);
   return loaded;

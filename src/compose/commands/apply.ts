@@ -66,12 +66,14 @@ export async function ensureImages(
   for (const n of services) {
     const svc = project.services[n];
     const ref = imageName(project.name, svc);
-    const policy = opts.pull ?? (svc.pull_policy as string | undefined) ?? "missing";
+    // daily/weekly/every_<d> need the last pull's time, which the engine does not keep: pulled when missing.
+    const given = opts.pull ?? (svc.pull_policy as string | undefined) ?? "missing";
+    const policy = /^(daily|weekly|every_.+|if_not_present)$/.test(given) ? "missing" : given;
     let id = await e.imageId(ref);
     const mustBuild = svc.build && !opts.noBuild && (opts.build || policy === "build" || (!id && !svc.image));
     if (mustBuild) {
       id = await buildService(ctx, project, svc);
-    } else if (policy === "always" || ((policy === "missing" || policy === "if_not_present") && !id)) {
+    } else if (policy === "always" || (policy === "missing" && !id)) {
       if (!id && svc.build && !svc.image) {
         throw new Error(
           `service "${n}" has neither an image nor a build context specified: image ${ref} not built`,
@@ -79,14 +81,21 @@ export async function ensureImages(
       }
       if (svc.image) {
         if (!opts.quietPull) ctx.progress("Image", ref, "Pulling");
+        let pulled = true;
         try {
           await e.pull(ref);
         } catch (err) {
-          if (!id || policy !== "always")
+          pulled = false;
+          // A service that can be built is built when its image cannot be pulled, as docker compose does.
+          if (svc.build && !opts.noBuild) {
+            ctx.warn(`${n}: pull failed, building ${ref}: ${(err as Error).message}`);
+          } else if (!id || policy !== "always") {
             throw new Error(`Error response from daemon: ${(err as Error).message}`);
+          }
         }
-        if (!opts.quietPull) ctx.progress("Image", ref, "Pulled");
-        id = await e.imageId(ref);
+        if (pulled && !opts.quietPull) ctx.progress("Image", ref, "Pulled");
+        id =
+          pulled || !svc.build || opts.noBuild ? await e.imageId(ref) : await buildService(ctx, project, svc);
       }
     }
     if (!id) {

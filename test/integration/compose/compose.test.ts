@@ -410,6 +410,11 @@ services:
   ghost:
     image: nothere:1
     pull_policy: never
+  named:
+    image: 127.0.0.1:1/edge-named:1
+    build: {context: ./ctx, dockerfile: ../outside.Dockerfile}
+    command: [cat, /marker]
+  periodic: {image: busybox, pull_policy: daily, command: [echo, periodic]}
   base: {image: busybox, command: [sleep, "1000"], stop_grace_period: 0s}
   follower:
     image: busybox
@@ -450,6 +455,14 @@ describe("compose builds and dependency failures", { concurrency: false }, () =>
       assert.equal(o.out, "marker\n", o.err);
       assert.match(o.err, /Image edge-outside {2}Built/);
     }
+  });
+
+  it("an image that cannot be pulled is built when the service can be; periodic pull policies", async () => {
+    const r = await run(["run", "--rm", "-T", "named"]);
+    assert.equal(r.out, "marker\n", r.err);
+    assert.match(r.err, /named: pull failed, building 127\.0\.0\.1:1\/edge-named:1/);
+    const p = await run(["run", "--rm", "-T", "periodic"]);
+    assert.equal(p.out, "periodic\n", p.err);
   });
 
   it("a dependency that turns unhealthy fails up, naming it, and its dependent does not start", async () => {

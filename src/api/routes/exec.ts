@@ -58,7 +58,7 @@ export function execRoutes(b: ExecBackend): Route[] {
         // socket: output that arrives with the headers is lost to it. Docker starts the process only after
         // the headers went out, which gives it time; the process already runs here, so hold output back.
         if (/docker-py|docker-sdk-python/.test(ctx.headers["user-agent"] ?? "")) {
-          await new Promise<void>((r) => sock.write("", () => setTimeout(r, 25)));
+          await new Promise<void>((r) => sock.write("", () => setTimeout(r, 50)));
         }
         if (!started.stdio) {
           if (!info.tty) sock.write(muxError(new Error("exec produced no stream")));

@@ -154,6 +154,19 @@ describe("docker-compose 1.29 against wharf", { skip, concurrency: false }, () =
     assert.equal((await containers()).find((c) => c.Names[0] === `/${NAME}_web_2`)?.State, "running");
   });
 
+  it("run --rm, stop and start", async () => {
+    const run = await dc(["run", "--rm", "-T", "web", "sh", "-c", "nc db 5432"]);
+    assert.equal(run.stdout, "seeded\n", run.stderr);
+    await dc(["stop", "-t", "1", "web"]);
+    assert.equal((await containers()).find((c) => c.Names[0] === `/${NAME}_web_1`)?.State, "exited");
+    await dc(["start", "web"]);
+    assert.equal((await containers()).find((c) => c.Names[0] === `/${NAME}_web_1`)?.State, "running");
+    assert.equal(
+      (await containers()).some((c) => c.Labels["com.docker.compose.oneoff"] === "True"),
+      false,
+    );
+  });
+
   it("down -v leaves nothing behind", async () => {
     await dc(["down", "-v", "-t", "1"]);
     assert.deepEqual(await containers(), []);

@@ -21,7 +21,7 @@
  */
 import { spawn } from "node:child_process";
 import { mkdirSync } from "node:fs";
-import { mkdir, readFile, readlink, rm, symlink, writeFile } from "node:fs/promises";
+import { mkdir, readFile, readlink, rm, rmdir, symlink, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { Readable, Writable } from "node:stream";
 import { ConflictError, isConflict, isErrno, NotFoundError, SystemError } from "../errdefs/index.ts";
@@ -342,10 +342,12 @@ class ConmonRuntime implements ContainerRuntime {
       await this.kill(id, "SIGKILL", { all: true }).catch(() => {});
       await withTimeout(this.waitExit(id), 5000);
     }
-    try {
-      await this.#runc.run("delete", opts.force ? ["delete", "--force", id] : ["delete", id]);
-    } catch (e) {
-      if (!(e instanceof NotFoundError)) throw e;
+    if (!(await this.#deleteExited(id))) {
+      try {
+        await this.#runc.run("delete", opts.force ? ["delete", "--force", id] : ["delete", id]);
+      } catch (e) {
+        if (!(e instanceof NotFoundError)) throw e;
+      }
     }
     const bundle = await readlink(join(dir, "bundle")).catch(() => undefined);
     this.#known.delete(id);
@@ -356,6 +358,37 @@ class ConmonRuntime implements ContainerRuntime {
       rm(join(this.#exitDir, id), { force: true }),
       ...(bundle ? ["attach", "ctl", "winsz"].map((f) => rm(join(bundle, f), { force: true })) : []),
     ]);
+  }
+
+  /**
+   * What `runc delete` does for a container whose init has exited, without spawning runc on every exit:
+   * remove its cgroups (the paths runc recorded in its state) and its state dir. False when it cannot be
+   * sure (no exit recorded, no state, a cgroup still busy), so the caller runs runc itself.
+   */
+  async #deleteExited(id: string): Promise<boolean> {
+    if (!(await this.#exits.read(id))) return false;
+    const stateDir = join(this.#runc.root, id);
+    let paths: Record<string, string>;
+    try {
+      const st = JSON.parse(await readFile(join(stateDir, "state.json"), "utf8")) as {
+        cgroup_paths?: Record<string, string>;
+      };
+      paths = st.cgroup_paths ?? {};
+    } catch {
+      return false;
+    }
+    const dirs = [...new Set(Object.values(paths))].filter((p) => p.startsWith("/sys/fs/cgroup/"));
+    const results = await Promise.all(
+      dirs.map((d) =>
+        rmdir(d).then(
+          () => true,
+          (e: unknown) => isErrno(e, "ENOENT"),
+        ),
+      ),
+    );
+    if (results.includes(false)) return false;
+    await rm(stateDir, { recursive: true, force: true });
+    return true;
   }
 
   async state(id: string): Promise<RuntimeState | undefined> {

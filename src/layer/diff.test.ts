@@ -84,3 +84,30 @@ test("exclude drops an entry and what is below it; a missing upper dir is an emp
   );
   assert.equal((await scanUpperDir(join(base, "nope"), { sys: hostSys })).entries.length, 0);
 });
+
+test("binary xattrs (security.capability-like values) survive the diff byte for byte, long paths too", async (t) => {
+  const base = await mkdtemp(join(tmpdir(), "wharf-diff-"));
+  t.after(() => rm(base, { recursive: true, force: true }));
+  const upper = join(base, "upper");
+  const deep = `d/${"x".repeat(60)}/${"y".repeat(60)}`;
+  await mkdir(join(upper, deep), { recursive: true });
+  const value = Buffer.from([1, 0, 0, 2, 0x20, 0x04, 0, 0, 0xff, 0x80, 0xc3, 0]);
+  const files = ["bin/ping", `${deep}/tool`];
+  for (const f of files) {
+    await mkdir(join(upper, f, ".."), { recursive: true });
+    await writeFile(join(upper, f), "elf");
+    hostSys.lsetxattr(join(upper, f), "user.cap", value);
+    hostSys.lsetxattr(join(upper, f), "user.note", Buffer.from("héllo"));
+  }
+  const diff = await scanUpperDir(upper, { sys: hostSys });
+  const out = join(base, "out");
+  await mkdir(out);
+  await extractLayer(diff.tar(), out, { sys: hostSys });
+  for (const f of files) {
+    assert.equal(await readFile(join(out, f), "utf8"), "elf");
+    assert.deepEqual(hostSys.lgetxattr(join(out, f), "user.cap"), value, f);
+    assert.equal(hostSys.lgetxattr(join(out, f), "user.note")?.toString("utf8"), "héllo");
+  }
+  const names = (await entriesOf(diff.tar())).map((h) => h.name);
+  assert.ok(names.includes(`${deep}/tool`), "the PAX path names the long entry");
+});

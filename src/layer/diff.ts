@@ -6,7 +6,6 @@ import { constants as fsc, type Stats } from "node:fs";
 import { lstat, open, readdir, readlink } from "node:fs/promises";
 import { join } from "node:path";
 import { Readable } from "node:stream";
-import tar from "tar-stream";
 import { isErrno } from "../errdefs/index.ts";
 import { log } from "../util/index.ts";
 import { WHITEOUT_OPAQUE, WHITEOUT_PREFIX } from "./extract.ts";
@@ -24,6 +23,7 @@ export interface DiffEntry {
   st: Stats;
   /** The directory hides everything below it in lower layers. */
   opaque: boolean;
+  /** `SCHILY.xattr.<name>` → the value's bytes as a latin1 string. */
   xattrs: Record<string, string>;
 }
 
@@ -114,103 +114,203 @@ function readXattrs(abs: string, sys: DiffOptions["sys"]): Record<string, string
       continue;
     }
     if (!v) continue;
-    const text = v.toString("utf8");
-    // tar-stream writes PAX values as UTF-8 text; a binary value would come back altered, so it is left out.
-    if (!Buffer.from(text, "utf8").equals(v)) {
-      log("warn", "layer: diff leaves out a binary xattr", { path: abs, xattr: name });
-      continue;
-    }
-    out[`${XATTR_PREFIX}${name}`] = text;
+    // Kept byte-exact as latin1 text (pax.ts's convention): security.capability and the like are binary.
+    out[`${XATTR_PREFIX}${name}`] = v.toString("latin1");
   }
   return out;
 }
 
-// A file entry given no body waits for one to be written; empty markers pass an empty one.
-const EMPTY = Buffer.alloc(0);
-
-function packDiff(upper: string, entries: DiffEntry[]): Readable {
-  const pack = tar.pack();
-  void (async () => {
-    try {
-      const inodes = new Map<string, string>();
-      for (const e of entries) await writeEntry(pack, upper, e, inodes);
-      pack.finalize();
-    } catch (err) {
-      pack.destroy(err as Error);
-    }
-  })();
-  return Readable.from(pack as AsyncIterable<Buffer>);
+/** One tar entry's header fields, before encoding. */
+interface TarHeader {
+  name: string;
+  type: "0" | "1" | "2" | "3" | "4" | "5" | "6";
+  mode: number;
+  uid: number;
+  gid: number;
+  size: number;
+  mtime: Date;
+  linkname?: string;
+  devmajor?: number;
+  devminor?: number;
 }
 
-async function writeEntry(pack: tar.Pack, upper: string, e: DiffEntry, inodes: Map<string, string>) {
+const BLOCK = 512;
+
+/**
+ * The diff as a tar, written here rather than by tar-stream, whose PAX writer encodes values as UTF-8 and so
+ * alters binary xattrs (security.capability). Long names, links, sizes and ids go into a PAX header as well.
+ */
+function packDiff(upper: string, entries: DiffEntry[]): Readable {
+  return Readable.from(
+    (async function* () {
+      const inodes = new Map<string, string>();
+      for (const e of entries) yield* diffEntry(upper, e, inodes);
+      yield Buffer.alloc(BLOCK * 2);
+    })(),
+  );
+}
+
+async function* diffEntry(upper: string, e: DiffEntry, inodes: Map<string, string>): AsyncGenerator<Buffer> {
   const st = e.st;
-  const base = {
-    mode: Number(st.mode) & 0o7777,
-    uid: st.uid,
-    gid: st.gid,
-    mtime: st.mtime,
-    ...(Object.keys(e.xattrs).length ? { pax: e.xattrs } : {}),
-  };
+  const base = { mode: Number(st.mode) & 0o7777, uid: st.uid, gid: st.gid, mtime: st.mtime, size: 0 };
   const slash = e.rel.lastIndexOf("/");
   const dir = slash < 0 ? "" : e.rel.slice(0, slash + 1);
   const name = e.rel.slice(slash + 1);
   switch (e.kind) {
     case "whiteout":
-      pack.entry(
-        { ...base, mode: 0o600, name: `${dir}${WHITEOUT_PREFIX}${name}`, type: "file", size: 0 },
-        EMPTY,
-      );
+      yield header({ ...base, mode: 0o600, name: `${dir}${WHITEOUT_PREFIX}${name}`, type: "0" }, {});
       return;
     case "dir":
-      pack.entry({ ...base, name: `${e.rel}/`, type: "directory" });
-      if (e.opaque)
-        pack.entry(
-          { ...base, pax: undefined, name: `${e.rel}/${WHITEOUT_OPAQUE}`, type: "file", size: 0 },
-          EMPTY,
-        );
+      yield header({ ...base, name: `${e.rel}/`, type: "5" }, e.xattrs);
+      if (e.opaque) yield header({ ...base, name: `${e.rel}/${WHITEOUT_OPAQUE}`, type: "0" }, {});
       return;
     case "symlink":
-      pack.entry({ ...base, name: e.rel, type: "symlink", linkname: await readlink(join(upper, e.rel)) });
+      yield header(
+        { ...base, name: e.rel, type: "2", linkname: await readlink(join(upper, e.rel)) },
+        e.xattrs,
+      );
       return;
     case "fifo":
-      pack.entry({ ...base, name: e.rel, type: "fifo" });
+      yield header({ ...base, name: e.rel, type: "6" }, e.xattrs);
       return;
     case "chardev":
     case "blockdev":
-      pack.entry({
-        ...base,
-        name: e.rel,
-        type: e.kind === "chardev" ? "character-device" : "block-device",
-        devmajor: major(st.rdev),
-        devminor: minor(st.rdev),
-      });
+      yield header(
+        {
+          ...base,
+          name: e.rel,
+          type: e.kind === "chardev" ? "3" : "4",
+          devmajor: major(st.rdev),
+          devminor: minor(st.rdev),
+        },
+        e.xattrs,
+      );
       return;
     case "file": {
       if (st.nlink > 1) {
         const key = `${st.dev}:${st.ino}`;
         const first = inodes.get(key);
         if (first) {
-          pack.entry({ ...base, name: e.rel, type: "link", linkname: first });
+          yield header({ ...base, name: e.rel, type: "1", linkname: first }, e.xattrs);
           return;
         }
         inodes.set(key, e.rel);
       }
+      const size = Number(st.size);
       const fh = await open(join(upper, e.rel), fsc.O_RDONLY | fsc.O_NOFOLLOW);
       try {
-        // tar-stream entries are streamx streams: write by hand, with backpressure.
-        const entry = pack.entry({ ...base, name: e.rel, type: "file", size: Number(st.size) });
-        for await (const chunk of fh.createReadStream({ autoClose: false })) {
-          if (!entry.write(chunk)) await new Promise<void>((resolve) => entry.once("drain", resolve));
+        yield header({ ...base, name: e.rel, type: "0", size }, e.xattrs);
+        let written = 0;
+        for await (const chunk of fh.createReadStream({ autoClose: false }) as AsyncIterable<Buffer>) {
+          // A file that grew since the scan: the header's size is what the tar holds.
+          const part = written + chunk.length > size ? chunk.subarray(0, size - written) : chunk;
+          written += part.length;
+          if (part.length) yield part;
+          if (written === size) break;
         }
-        await new Promise<void>((resolve, reject) => {
-          entry.once("error", reject);
-          entry.end(resolve);
-        });
+        if (written < size) throw new Error(`layer: ${e.rel} shrank while it was being packed`);
+        if (size % BLOCK) yield Buffer.alloc(BLOCK - (size % BLOCK));
       } finally {
         await fh.close();
       }
     }
   }
+}
+
+/** The ustar header of `h`, preceded by a PAX header when xattrs or fields ustar cannot hold need one. */
+function header(h: TarHeader, xattrs: Record<string, string>): Buffer {
+  const text: Record<string, string> = {};
+  let name = h.name;
+  let prefix = "";
+  if (Buffer.byteLength(name) > 100) {
+    const cut = splitName(name);
+    if (cut) [prefix, name] = cut;
+    else {
+      text.path = h.name;
+      name = truncate(h.name);
+    }
+  }
+  let linkname = h.linkname ?? "";
+  if (Buffer.byteLength(linkname) > 100) {
+    text.linkpath = linkname;
+    linkname = truncate(linkname);
+  }
+  if (h.size > 0o77777777777) text.size = String(h.size);
+  if (h.uid > 0o7777777) text.uid = String(h.uid);
+  if (h.gid > 0o7777777) text.gid = String(h.gid);
+  const ustar = encodeUstar({ ...h, name, linkname }, prefix);
+  if (!Object.keys(text).length && !Object.keys(xattrs).length) return ustar;
+  const pax = encodePax(text, xattrs);
+  const paxHeader = encodeUstar(
+    { name: "PaxHeader", type: "0", mode: 0o644, uid: 0, gid: 0, size: pax.length, mtime: h.mtime },
+    "",
+    "x",
+  );
+  const pad = pax.length % BLOCK ? Buffer.alloc(BLOCK - (pax.length % BLOCK)) : Buffer.alloc(0);
+  return Buffer.concat([paxHeader, pax, pad, ustar]);
+}
+
+function encodeUstar(h: TarHeader, prefix: string, typeflag: string = h.type): Buffer {
+  const b = Buffer.alloc(BLOCK);
+  const str = (v: string, off: number, len: number) => void b.write(v, off, len, "utf8");
+  const oct = (v: number, off: number, len: number) =>
+    str(
+      Math.min(v, 8 ** (len - 1) - 1)
+        .toString(8)
+        .padStart(len - 1, "0"),
+      off,
+      len - 1,
+    );
+  str(h.name, 0, 100);
+  oct(h.mode, 100, 8);
+  oct(h.uid, 108, 8);
+  oct(h.gid, 116, 8);
+  oct(h.size, 124, 12);
+  oct(Math.max(0, Math.floor(h.mtime.getTime() / 1000)), 136, 12);
+  b.fill(0x20, 148, 156);
+  str(typeflag, 156, 1);
+  str(h.linkname ?? "", 157, 100);
+  str("ustar\0", 257, 6);
+  str("00", 263, 2);
+  oct(h.devmajor ?? 0, 329, 8);
+  oct(h.devminor ?? 0, 337, 8);
+  str(prefix, 345, 155);
+  let sum = 0;
+  for (let i = 0; i < BLOCK; i++) sum += b[i];
+  str(`${sum.toString(8).padStart(6, "0")}\0 `, 148, 8);
+  return b;
+}
+
+/** ustar's prefix/name split of a long path, when one fits. */
+function splitName(name: string): [string, string] | undefined {
+  if (Buffer.byteLength(name) > 256) return undefined;
+  for (let i = name.indexOf("/"); i >= 0; i = name.indexOf("/", i + 1)) {
+    const pre = name.slice(0, i);
+    const rest = name.slice(i + 1);
+    if (Buffer.byteLength(pre) <= 155 && Buffer.byteLength(rest) <= 100 && rest) return [pre, rest];
+  }
+  return undefined;
+}
+
+/** A stand-in for a field the PAX header overrides: readers without PAX see a cut name. */
+function truncate(s: string): string {
+  let out = s.slice(0, 100);
+  while (Buffer.byteLength(out) > 100) out = out.slice(0, -1);
+  return out;
+}
+
+/** PAX records ("<len> <key>=<value>\n", len counting itself), xattr values written as their raw bytes. */
+function encodePax(text: Record<string, string>, xattrs: Record<string, string>): Buffer {
+  const record = (key: string, value: Buffer): Buffer => {
+    const rest = Buffer.concat([Buffer.from(` ${key}=`, "utf8"), value, Buffer.from("\n")]);
+    let len = rest.length + String(rest.length).length;
+    if (String(len).length !== String(rest.length).length) len = rest.length + String(len).length;
+    return Buffer.concat([Buffer.from(String(len), "ascii"), rest]);
+  };
+  const out: Buffer[] = [];
+  for (const [k, v] of Object.entries(text)) out.push(record(k, Buffer.from(v, "utf8")));
+  for (const [k, v] of Object.entries(xattrs)) out.push(record(k, Buffer.from(v, "latin1")));
+  return Buffer.concat(out);
 }
 
 // Linux's dev_t encoding (glibc's gnu_dev_major/minor).

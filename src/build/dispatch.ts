@@ -68,15 +68,21 @@ export async function dispatch(ins: Instruction, st: StageState, c: DispatchCont
       return copy(ins, st, c, x);
     case "workdir": {
       const dir = posix.resolve(rc.WorkingDir || "/", x(ins.args[0]));
-      return step(st, c, `WORKDIR ${dir}`, {
-        apply: () => {
-          rc.WorkingDir = dir;
+      return step(
+        st,
+        c,
+        `WORKDIR ${dir}`,
+        {
+          apply: () => {
+            rc.WorkingDir = dir;
+          },
+          fs: () =>
+            c.builder.withScratchRootfs(st, async (root) => {
+              await mkdirInRoot(root, dir);
+            }),
         },
-        fs: () =>
-          c.builder.withScratchRootfs(st, async (root) => {
-            await mkdirInRoot(root, dir);
-          }),
-      });
+        { container: true },
+      );
     }
     case "arg": {
       const parts: string[] = [];
@@ -185,23 +191,61 @@ async function step(
   c: DispatchContext,
   comment: string,
   work: { apply?: () => void; fs?: () => Promise<StepLayer | undefined> },
-  opts: { createdBy?: string; key?: string } = {},
+  opts: { createdBy?: string; key?: string; container?: boolean } = {},
 ): Promise<void> {
   const createdBy = opts.createdBy ?? `${NOP} ${comment}`;
   const parent = st.imageId ?? `scratch:${JSON.stringify(st.config.config)}`;
   const key = BuildCache.key(parent, createdBy, opts.key);
   if (await tryCache(st, c, key)) return;
+  const parentImage = st.imageId;
   work.apply?.();
   if (await tryCacheFrom(st, c, { createdBy, key })) return;
-  const layer = await work.fs?.();
-  const id = await c.builder.commitStep(st, { createdBy, layer, cacheKey: key });
-  c.say(` ---> ${id.slice(7, 19)}\n`);
+  // Docker commits a metadata step (and WORKDIR) from a created, never started container; COPY/ADD have none.
+  const cid =
+    opts.container && parentImage ? await stepContainer(st, c, { parentImage, createdBy }) : undefined;
+  let ok = false;
+  try {
+    const layer = await work.fs?.();
+    const id = await c.builder.commitStep(st, { createdBy, layer, cacheKey: key });
+    ok = true;
+    if (cid && (c.opts.rm || c.opts.forceRm)) {
+      await c.builder.o.containers.remove(cid, { force: true });
+      c.say(` ---> Removed intermediate container ${cid.slice(0, 12)}\n`);
+    }
+    c.say(` ---> ${id.slice(7, 19)}\n`);
+  } finally {
+    if (cid && !ok && (c.opts.forceRm || c.out.signal.aborted))
+      await c.builder.o.containers.remove(cid, { force: true }).catch(() => undefined);
+  }
+}
+
+/** The intermediate container of a metadata step: created with the step as its command, then committed. */
+async function stepContainer(
+  st: StageState,
+  c: DispatchContext,
+  s: { parentImage: string; createdBy: string },
+): Promise<string> {
+  const rc = st.config.config ?? {};
+  const { Id } = await c.builder.o.containers.create(
+    {
+      Image: s.parentImage,
+      Cmd: ["/bin/sh", "-c", s.createdBy.replace(/^\/bin\/sh -c /, "")],
+      Entrypoint: [""],
+      Env: rc.Env ?? [],
+      WorkingDir: rc.WorkingDir || "",
+      User: rc.User || "",
+      HostConfig: { NetworkMode: "none" },
+    },
+    {},
+  );
+  c.say(` ---> Running in ${Id.slice(0, 12)}\n`);
+  return Id;
 }
 
 type StepLayer = { ref: LayerRef; release(): Promise<void> };
 
 function meta(st: StageState, c: DispatchContext, comment: string, apply: () => void): Promise<void> {
-  return step(st, c, comment, { apply });
+  return step(st, c, comment, { apply }, { container: true });
 }
 
 async function tryCache(st: StageState, c: DispatchContext, key: string): Promise<boolean> {

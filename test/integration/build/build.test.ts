@@ -248,6 +248,29 @@ test("POST /build/prune forgets the cache entries of removed images; docker buil
   assert.doesNotMatch(after.stdout, /Using cache/, "--all forgot every entry");
 });
 
+test("metadata steps and WORKDIR commit from an intermediate container as Docker's do; COPY has none", async () => {
+  const dir = await files(join(ctx, "meta"), {
+    Dockerfile: "FROM busybox:latest\nENV META=1\nWORKDIR /meta\nCOPY Dockerfile /d\n",
+  });
+  const r = await build(dir, ["--no-cache", "-t", "meta:1"]);
+  assert.equal(r.code, 0, r.stdout + r.stderr);
+  for (const step of ["ENV META=1", "WORKDIR /meta"]) {
+    const re = new RegExp(
+      `: ${step}\\n ---> Running in ([0-9a-f]{12})\\n ---> Removed intermediate container \\1\\n ---> [0-9a-f]{12}\\n`,
+    );
+    assert.match(r.stdout, re, r.stdout);
+  }
+  assert.match(r.stdout, /: COPY Dockerfile \/d\n ---> [0-9a-f]{12}\n/);
+  const kept = await build(dir, ["--no-cache", "--rm=false", "-t", "meta:2"]);
+  assert.equal(kept.code, 0, kept.stderr);
+  const ids = [...kept.stdout.matchAll(/Running in ([0-9a-f]{12})/g)].map((m) => m[1]);
+  assert.equal(ids.length, 2);
+  assert.doesNotMatch(kept.stdout, /Removed intermediate/);
+  const ps = await exec(DOCKER, ["-H", d.host, "ps", "-a", "--no-trunc", "--format", "{{.ID}} {{.Command}}"]);
+  for (const id of ids) assert.match(ps.stdout, new RegExp(`^${id}[0-9a-f]* .*#\\(nop\\)`, "m"), ps.stdout);
+  await exec(DOCKER, ["-H", d.host, "rm", ...ids]);
+});
+
 test("a failing RUN reports its exit code and fails the build; bad syntax fails before any step", async () => {
   const dir = await files(join(ctx, "fail"), {
     Dockerfile: "FROM busybox:latest\nRUN echo before\nRUN exit 42\n",

@@ -28,7 +28,10 @@ async function contextTar(dir: string, keep: string[], extra?: ExtraDockerfile):
       if (rules.ignores(rel) && !keep.includes(rel) && !st.isDirectory()) continue;
       const header = { name: rel, mode: st.mode & 0o7777, mtime: st.mtime, uid: 0, gid: 0 };
       if (st.isDirectory()) {
-        if (!rules.ignores(rel)) pack.entry({ ...header, type: "directory" });
+        const ignored = rules.ignores(rel);
+        // Without `!` exceptions nothing under an ignored directory (node_modules) can come back.
+        if (ignored && !rules.hasExceptions && !keep.some((k) => k.startsWith(`${rel}/`))) continue;
+        if (!ignored) pack.entry({ ...header, type: "directory" });
         await walk(abs);
       } else if (st.isSymbolicLink()) {
         pack.entry({ ...header, type: "symlink", linkname: await readlink(abs) });

@@ -139,10 +139,11 @@ describe("compose against the daemon", { concurrency: false }, () => {
     );
     assert.equal(img.Config.Labels["shop.built"], "yes");
     assert.equal((await ok(["exec", "-T", "app", "cat", "/flavour", "/version"])).out, "vanilla\nv1\n");
-    // secret.key stayed out (.dockerignore); the Dockerfile went, at its path inside the context.
+    // secret.key and node_modules stayed out (.dockerignore); the Dockerfile went although its directory is
+    // ignored (whether the builder then drops it from the context, as dockerd does, is the builder's business).
     assert.equal(
-      (await ok(["exec", "-T", "app", "ls", "-A", "/ctx", "/ctx/docker"])).out,
-      "/ctx:\n.dockerignore\ndocker\nversion\n\n/ctx/docker:\nApp.Dockerfile\n",
+      (await ok(["exec", "-T", "app", "ls", "-A", "/ctx"])).out,
+      ".dockerignore\ndocker\nversion\n",
     );
     const app = await api<{ Image: string }>(d, "GET", "/containers/shop-app-1/json");
     assert.equal(app.Image, img.Id);

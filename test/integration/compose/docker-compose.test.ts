@@ -22,12 +22,17 @@ const NAME = "dc129";
 let d: TestDaemon;
 let dir: string;
 
-async function dc(args: string[]) {
+/**
+ * Runs docker-compose. exec goes through docker-py (COMPOSE_INTERACTIVE_NO_CLI); run goes through the
+ * docker CLI as by default, since docker-py's run starts the container before attaching and can miss
+ * early output on any engine.
+ */
+async function dc(args: string[], opts: { cli?: boolean } = {}) {
   const r = await exec(
     DOCKER_COMPOSE,
     ["-p", NAME, "--project-directory", dir, "-f", join(dir, "compose.yaml"), ...args],
     {
-      env: { DOCKER_HOST: d.host, COMPOSE_INTERACTIVE_NO_CLI: "1" },
+      env: { DOCKER_HOST: d.host, ...(opts.cli ? {} : { COMPOSE_INTERACTIVE_NO_CLI: "1" }) },
       timeoutMs: 120_000,
     },
   );
@@ -102,7 +107,10 @@ describe("docker-compose 1.29 against wharf", { skip, concurrency: false }, () =
     assert.match(logs, /app_1 +\| vanilla/);
     assert.equal((await dc(["exec", "-T", "db", "sh", "-c", "echo $DB_MODE"])).stdout, "primary\n");
     assert.equal((await dc(["exec", "-T", "app", "cat", "/version"])).stdout, "v1\n");
-    assert.doesNotMatch((await dc(["exec", "-T", "app", "ls", "-A", "/ctx"])).stdout, /secret\.key/);
+    assert.equal(
+      (await dc(["exec", "-T", "app", "ls", "-A", "/ctx"])).stdout,
+      ".dockerignore\ndocker\nversion\n",
+    );
     assert.match((await dc(["exec", "-T", "web", "nslookup", "db"])).stdout, /Name:\s+db/);
     const web = await api<{
       Config: { Labels: Record<string, string> };
@@ -155,7 +163,7 @@ describe("docker-compose 1.29 against wharf", { skip, concurrency: false }, () =
   });
 
   it("run --rm, stop and start", async () => {
-    const run = await dc(["run", "--rm", "-T", "web", "sh", "-c", "nc db 5432"]);
+    const run = await dc(["run", "--rm", "-T", "web", "sh", "-c", "nc db 5432"], { cli: true });
     assert.equal(run.stdout, "seeded\n", run.stderr);
     await dc(["stop", "-t", "1", "web"]);
     assert.equal((await containers()).find((c) => c.Names[0] === `/${NAME}_web_1`)?.State, "exited");

@@ -67,5 +67,8 @@ export async function writeProject(dir: string, opts: { name?: string } = {}): P
   );
   await writeFile(join(dir, "app/version"), "v1\n");
   await writeFile(join(dir, "app/secret.key"), "never sent\n");
-  await writeFile(join(dir, "app/.dockerignore"), "*.key\n");
+  await mkdir(join(dir, "app/node_modules/dep"), { recursive: true });
+  await writeFile(join(dir, "app/node_modules/dep/index.js"), "never sent\n");
+  // The Dockerfile's own directory is ignored too: it is sent all the same, as the docker CLI does.
+  await writeFile(join(dir, "app/.dockerignore"), "*.key\nnode_modules\ndocker\n");
 }

@@ -207,6 +207,21 @@ describe("compose against the daemon", { concurrency: false }, () => {
     assert.equal(r.out, "seeded\n");
     assert.equal((await ok(["exec", "-T", "db", "sh", "-c", "echo $DB_MODE"])).out, "primary\n");
     assert.equal((await compose(["exec", "-T", "web", "sh", "-c", "exit 3"])).code, 3);
+    const flags = [
+      "exec",
+      "-T",
+      "-e",
+      "X=1",
+      "-u",
+      "1000",
+      "-w",
+      "/tmp",
+      "web",
+      "sh",
+      "-c",
+      "echo $X $(id -u) $PWD",
+    ];
+    assert.equal((await ok(flags)).out, "1 1000 /tmp\n");
     const missing = await compose(["exec", "-T", "nope", "true"]);
     assert.equal(missing.code, 1);
     assert.match(missing.err, /service "nope" is not running/);

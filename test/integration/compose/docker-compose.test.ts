@@ -158,6 +158,12 @@ describe("docker-compose 1.29 against wharf", { skip, concurrency: false }, () =
       assert.equal(id(after, `/${NAME}_${n}_1`), id(before, `/${NAME}_${n}_1`), n);
     }
     assert.equal((await dc(["exec", "-T", "web", "sh", "-c", "echo $GREETING"])).stdout, "again\n");
+    // A changed build context rebuilds through POST /build and recreates app alone.
+    await writeFile(join(dir, "app/version"), "v2\n");
+    const build = await dc(["up", "-d", "--build"]);
+    assert.match(build.stderr, new RegExp(`Recreating ${NAME}_app_1`));
+    assert.doesNotMatch(build.stderr, /Recreating .*_(db|web)_1/);
+    assert.equal((await dc(["exec", "-T", "app", "cat", "/version"])).stdout, "v2\n");
     await dc(["up", "-d", "--scale", "web=2"]);
     assert.equal((await containers()).find((c) => c.Names[0] === `/${NAME}_web_2`)?.State, "running");
   });

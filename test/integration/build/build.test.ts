@@ -7,6 +7,7 @@ import { join } from "node:path";
 import { after, before, test } from "node:test";
 import { promisify } from "node:util";
 import { api, DOCKER, exec, importBusybox, startDaemon, type TestDaemon } from "../../helpers/daemon.ts";
+import { startWharfRegistry } from "../distribution/registries.ts";
 
 const run = promisify(execFile);
 let d: TestDaemon;
@@ -171,6 +172,32 @@ test("--cache-from: a saved, removed and loaded image gives every step from cach
   assert.equal((changed.stdout.match(/Using cache/g) ?? []).length, 3, changed.stdout);
   const out = await exec(DOCKER, ["-H", d.host, "run", "--rm", "cf:3"]);
   assert.equal(out.stdout, "b\n");
+});
+
+test("--cache-from an image pushed to and pulled back from a wharf registry", async (t) => {
+  const reg = await startWharfRegistry();
+  t.after(() => reg.stop());
+  const dir = await files(join(ctx, "cfreg"), {
+    Dockerfile: "FROM busybox:latest\nRUN echo reg > /reg\nCOPY f /f\nENV R=1\n",
+    f: "f\n",
+  });
+  const ref = `${reg.host}/cf/app:1`;
+  assert.equal((await build(dir, ["-t", ref])).code, 0);
+  const orig = await api<{ Id: string; RootFS: { Layers: string[] } }>(d, "GET", `/images/${ref}/json`);
+  for (const args of [
+    ["push", ref],
+    ["rmi", ref],
+    ["pull", ref],
+  ]) {
+    const r = await exec(DOCKER, ["-H", d.host, ...args]);
+    assert.equal(r.code, 0, `${args[0]}: ${r.stderr}`);
+  }
+  const r = await build(dir, ["-t", "cfreg:2", "--cache-from", ref]);
+  assert.equal(r.code, 0, r.stdout + r.stderr);
+  assert.equal((r.stdout.match(/Using cache/g) ?? []).length, 3, r.stdout);
+  const again = await api<{ Id: string; RootFS: { Layers: string[] } }>(d, "GET", "/images/cfreg:2/json");
+  assert.equal(again.Id, orig.Id);
+  assert.deepEqual(again.RootFS.Layers, orig.RootFS.Layers);
 });
 
 test("context sent raw over the API: .dockerignore applied, globs and symlinked paths resolved, cache by content", async () => {

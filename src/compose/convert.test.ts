@@ -134,6 +134,39 @@ describe("createBody", () => {
     assert.equal(body.HostConfig?.NetworkMode, "container:p-db-1");
   });
 
+  it("maps devices, external links and the less common host settings", () => {
+    const p = testProject({
+      dev: {
+        devices: [
+          "/dev/fuse",
+          "/dev/null:/dev/nil:r",
+          "/dev/zero:rw",
+          { source: "/dev/tty", permissions: "rw" },
+        ],
+        device_cgroup_rules: ["c 1:3 mr"],
+        external_links: ["redis", "db1:database"],
+        uts: "host",
+        cgroup: "private",
+        mem_swappiness: 10,
+        annotations: { a: "b" },
+      },
+    });
+    const { body } = createBody(p.services.dev, { project: p, number: 1, name: "p-dev-1", networks: true });
+    const h = body.HostConfig;
+    assert.deepEqual(h?.Devices, [
+      { PathOnHost: "/dev/fuse", PathInContainer: "/dev/fuse", CgroupPermissions: "rwm" },
+      { PathOnHost: "/dev/null", PathInContainer: "/dev/nil", CgroupPermissions: "r" },
+      { PathOnHost: "/dev/zero", PathInContainer: "/dev/zero", CgroupPermissions: "rw" },
+      { PathOnHost: "/dev/tty", PathInContainer: "/dev/tty", CgroupPermissions: "rw" },
+    ]);
+    assert.deepEqual(h?.DeviceCgroupRules, ["c 1:3 mr"]);
+    assert.deepEqual(h?.Links, ["redis:redis", "db1:database"]);
+    assert.equal(h?.UTSMode, "host");
+    assert.equal(h?.CgroupnsMode, "private");
+    assert.equal(h?.MemorySwappiness, 10);
+    assert.deepEqual(h?.Annotations, { a: "b" });
+  });
+
   it("applies run's overrides and marks one-off containers", () => {
     const { body } = createBody(project.services.web, {
       project,

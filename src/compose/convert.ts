@@ -225,12 +225,25 @@ export function createBody(
     GroupAdd: svc.group_add as string[] | undefined,
     CgroupParent: svc.cgroup_parent as string | undefined,
     UsernsMode: svc.userns_mode as string | undefined,
+    UTSMode: svc.uts as string | undefined,
+    CgroupnsMode: svc.cgroup as "private" | "host" | undefined,
     Runtime: svc.runtime as string | undefined,
-    Links: ((svc.links ?? []) as string[]).flatMap((l) => {
-      const [service, alias = service] = String(l).split(":");
-      const c = ctx.serviceContainer?.(service);
-      return c ? [`${c}:${alias}`] : [];
-    }),
+    Devices: svc.devices ? (svc.devices as unknown[]).map(deviceMapping) : undefined,
+    DeviceCgroupRules: svc.device_cgroup_rules as string[] | undefined,
+    MemorySwappiness: svc.mem_swappiness as number | undefined,
+    StorageOpt: svc.storage_opt as Record<string, string> | undefined,
+    Annotations: svc.annotations as Record<string, string> | undefined,
+    Links: [
+      ...((svc.links ?? []) as string[]).flatMap((l) => {
+        const [service, alias = service] = String(l).split(":");
+        const c = ctx.serviceContainer?.(service);
+        return c ? [`${c}:${alias}`] : [];
+      }),
+      // external_links name containers outside the project, as they are.
+      ...((svc.external_links ?? []) as string[]).map((l) =>
+        String(l).includes(":") ? String(l) : `${l}:${l}`,
+      ),
+    ],
     VolumesFrom: ((svc.volumes_from ?? []) as string[]).flatMap((v) => {
       const s = String(v);
       if (s.startsWith("container:")) return [s.slice("container:".length)];
@@ -283,4 +296,22 @@ export function createBody(
     .slice(1)
     .map((k) => ({ name: networkName(project, k), endpoint: endpoint(svc, k, ctx) }));
   return { body: JSON.parse(JSON.stringify(body)) as ContainerCreateRequest, extraNetworks };
+}
+
+/** A `devices` entry, short (`/dev/x[:/dev/y[:rwm]]`) or long (`{source, target, permissions}`). */
+function deviceMapping(d: unknown): {
+  PathOnHost: string;
+  PathInContainer: string;
+  CgroupPermissions: string;
+} {
+  if (d && typeof d === "object") {
+    const o = d as { source?: string; target?: string; permissions?: string };
+    const src = String(o.source ?? "");
+    return { PathOnHost: src, PathInContainer: o.target ?? src, CgroupPermissions: o.permissions ?? "rwm" };
+  }
+  const parts = String(d).split(":");
+  // `/dev/x:rw` gives permissions, not a path.
+  if (parts.length === 2 && /^[rwm]+$/.test(parts[1])) parts.splice(1, 0, parts[0]);
+  const [host, inCtr = host, perms = "rwm"] = parts;
+  return { PathOnHost: host, PathInContainer: inCtr, CgroupPermissions: perms };
 }

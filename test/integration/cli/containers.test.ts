@@ -228,7 +228,8 @@ describe("container commands", { skip: !existsSync(DOCKER) }, () => {
     ]);
     assert.match(i.stdout, /^me msg \[.*COMMITTED=1.*\]\n$/);
     await same(d, ["history", "committed:v1"], {
-      map: (s) => s.replace(/\d+ (seconds?|minutes?|hours?) ago|About an? \w+ ago|Less than a second ago/g, "AGO"),
+      map: (s) =>
+        s.replace(/\d+ (seconds?|minutes?|hours?) ago|About an? \w+ ago|Less than a second ago/g, "AGO"),
     });
     await same(d, [
       "history",

@@ -117,7 +117,11 @@ describe("image commands", { skip: !existsSync(DOCKER) }, () => {
 
   test("history and image prune", async () => {
     await same(d, ["history", "busybox"], {
-      map: (s) => s.replace(/\d+ (seconds?|minutes?|hours?|days?) ago|About an? \w+ ago|Less than a second ago/g, "AGO"),
+      map: (s) =>
+        s.replace(
+          /\d+ (seconds?|minutes?|hours?|days?) ago|About an? \w+ ago|Less than a second ago/g,
+          "AGO",
+        ),
     });
     await same(d, [
       "history",

@@ -262,8 +262,9 @@ async function extractTar(body: Readable, dir: string, keep: (rel: string) => bo
         continue;
       }
       await parentOf(target);
-      // Only a path the tar named before can be in the way.
-      if (seen.has(rel)) await rm(target, { recursive: true, force: true }).catch(() => undefined);
+      // Only a path the tar named before can be in the way; a directory named again merges.
+      if (seen.has(rel) && h.type !== "directory")
+        await rm(target, { recursive: true, force: true }).catch(() => undefined);
       seen.add(rel);
       const mode = (h.mode ?? 0o644) & 0o7777;
       switch (h.type) {

@@ -3,6 +3,7 @@ import { InvalidParameterError } from "../../errdefs/index.ts";
 import { MUX_STREAM, muxError, pumpStdio, RAW_STREAM, type Stdio } from "../pump.ts";
 import { qInt } from "../query.ts";
 import type { Route } from "../router.ts";
+import { muxFrame, StreamType } from "../stream.ts";
 
 /** What the exec routes need from the container service. */
 export interface ExecBackend {
@@ -46,19 +47,23 @@ export function execRoutes(b: ExecBackend): Route[] {
           ctx.sendJson(200, {});
           return;
         }
-        // Errors before the process runs (no such exec, not running) still get a proper HTTP status.
-        const started = await b.execStart(execId, {
-          detach: false,
-          tty: body.Tty,
-          consoleSize: body.ConsoleSize,
-        });
+        // As Docker: upgrade first, then start the process, so its first output cannot ride in the same read as
+        // the 101 (docker-py, behind docker-compose 1.29, loses bytes that arrive with the headers). A failure
+        // from here on is written into the stream, as Docker writes it.
         const sock = ctx.hijack(info.tty ? RAW_STREAM : MUX_STREAM);
         sock.pause();
-        // docker-py (docker-compose 1.29) reads the 101 through a buffered reader, then takes the raw
-        // socket: output that arrives with the headers is lost to it. Docker starts the process only after
-        // the headers went out, which gives it time; the process already runs here, so hold output back.
-        if (/docker-py|docker-sdk-python/.test(ctx.headers["user-agent"] ?? "")) {
-          await new Promise<void>((r) => sock.write("", () => setTimeout(r, 50)));
+        await new Promise<void>((r) => sock.write("", () => r()));
+        let started: Awaited<ReturnType<ExecBackend["execStart"]>>;
+        try {
+          started = await b.execStart(execId, {
+            detach: false,
+            tty: body.Tty,
+            consoleSize: body.ConsoleSize,
+          });
+        } catch (e) {
+          const text = `${e instanceof Error ? e.message : String(e)}\r\n`;
+          sock.end(info.tty ? text : muxFrame(StreamType.stdout, Buffer.from(text)));
+          return;
         }
         if (!started.stdio) {
           if (!info.tty) sock.write(muxError(new Error("exec produced no stream")));

@@ -7,6 +7,7 @@ import { createHash } from "node:crypto";
 import { existsSync } from "node:fs";
 import { mkdtemp, readFile, rename, rm } from "node:fs/promises";
 import { request } from "node:http";
+import { createServer as createNetServer } from "node:net";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -156,6 +157,18 @@ async function cleanupCgroups(execRoot: string): Promise<void> {
     if (ok) return;
     await new Promise((r) => setTimeout(r, 100));
   }
+}
+
+/** A TCP port on 127.0.0.1 that nothing listens on right now, for tests that publish ports. */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createNetServer();
+    srv.once("error", reject);
+    srv.listen(0, "127.0.0.1", () => {
+      const { port } = srv.address() as { port: number };
+      srv.close(() => resolve(port));
+    });
+  });
 }
 
 /** A random 10.x.y.0/24 that no host route overlaps (and so no other daemon's bridge uses). */

@@ -72,6 +72,8 @@ export function pumpStdio(
   };
   pump(stdio.stdout, StreamType.stdout, opts.stdout);
   pump(stdio.stderr, StreamType.stderr, opts.stderr);
-  if (opts.stdin) sock.pipe(stdio.stdin);
+  // With a TTY the client's end of input is not passed on, as containerd does not: closing a terminal's input
+  // would hang up the process before it has written anything (`docker exec -it` with stdin at EOF).
+  if (opts.stdin) sock.pipe(stdio.stdin, { end: !opts.tty });
   sock.resume();
 }

@@ -4,6 +4,7 @@
  * pseudo-terminal (script(1)).
  */
 import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
 import { existsSync } from "node:fs";
 import { lstat, mkdir, readFile, readlink, writeFile } from "node:fs/promises";
 import { join } from "node:path";
@@ -124,14 +125,27 @@ describe("cp, diff, export", () => {
 describe("exec -it", () => {
   test("docker exec -it runs on a pseudo-terminal driven by script(1)", async () => {
     const cmd = `${DOCKER} -H ${d.host} exec -it box sh -c 'tty; stty size; echo done'`;
-    const r = await exec("script", ["-qec", cmd, "/dev/null"], {
-      env: { DOCKER_CONFIG: join(d.dir, "docker-config"), COLUMNS: "100", LINES: "30" },
-      input: "",
-      timeoutMs: 30_000,
+    // script(1) gives the docker CLI a terminal; its own stdin stays open until the output is in, since
+    // script ends the session early when its input reaches EOF first.
+    const child = spawn("script", ["-qec", cmd, "/dev/null"], {
+      env: { ...process.env, DOCKER_CONFIG: join(d.dir, "docker-config"), COLUMNS: "100", LINES: "30" },
+      stdio: ["pipe", "pipe", "pipe"],
     });
-    assert.equal(r.code, 0, r.stderr + r.stdout);
-    assert.match(r.stdout, /\/dev\/pts\/\d+/);
-    assert.match(r.stdout, /done/);
+    let out = "";
+    child.stdout.on("data", (c: Buffer) => {
+      out += c.toString();
+    });
+    const code = await new Promise<number | null>((resolve) => {
+      const timer = setTimeout(() => child.kill("SIGKILL"), 30_000);
+      child.on("exit", (c) => {
+        clearTimeout(timer);
+        resolve(c);
+      });
+    });
+    child.stdin.end();
+    assert.equal(code, 0, out);
+    assert.match(out, /\/dev\/pts\/\d+/);
+    assert.match(out, /done/);
     const piped = await exec(DOCKER, ["-H", d.host, "exec", "-i", "box", "sh", "-c", "cat; echo end"], {
       env: { DOCKER_CONFIG: join(d.dir, "docker-config") },
       input: "from stdin\n",

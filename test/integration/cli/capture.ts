@@ -102,7 +102,9 @@ export function normalize(v: unknown): unknown {
   if (v && typeof v === "object") {
     const out: Record<string, unknown> = {};
     for (const [k, x] of Object.entries(v)) {
-      const n = normalize(x);
+      let n = normalize(x);
+      // The docker CLI collects -v binds in a Go map, so their order varies from run to run.
+      if (k === "Binds" && Array.isArray(n)) n = [...n].sort();
       if (n !== undefined) out[k] = n;
     }
     return Object.keys(out).length ? out : undefined;

@@ -14,6 +14,7 @@ cleanup() {
   for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
   grep " $tmp" /proc/self/mounts | awk '{print $2}' | sort -r | xargs -r -n1 umount -l 2>/dev/null || true
   ip link del wbench1 2>/dev/null || true
+  node_modules/.bin/node -e "import('./src/netdrv/index.ts').then((m) => m.removeDaemonRules('wbench1'))" || true
   rm -rf "$tmp"
 }
 trap cleanup EXIT

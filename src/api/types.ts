@@ -653,34 +653,8 @@ export interface ImageManifestSummary {
   } | null;
 }
 
-/** Configuration of the image. These fields are used as defaults */
-export interface ImageConfig {
-  Hostname?: string;
-  Domainname?: string;
-  User?: string;
-  AttachStdin?: boolean;
-  AttachStdout?: boolean;
-  AttachStderr?: boolean;
-  ExposedPorts?: Record<string, object> | null;
-  Tty?: boolean;
-  OpenStdin?: boolean;
-  StdinOnce?: boolean;
-  Env?: string[];
-  Cmd?: string[];
-  Healthcheck?: HealthConfig;
-  ArgsEscaped?: boolean | null;
-  Image?: string;
-  Volumes?: Record<string, object>;
-  WorkingDir?: string;
-  Entrypoint?: string[];
-  NetworkDisabled?: boolean | null;
-  MacAddress?: string | null;
-  OnBuild?: string[] | null;
-  Labels?: Record<string, string>;
-  StopSignal?: string | null;
-  StopTimeout?: number | null;
-  Shell?: string[] | null;
-}
+/** Configuration of the image: the same fields as a container's config, used as its defaults. */
+export type ImageConfig = ContainerConfig;
 
 /** Information about the storage driver used to store the container's and */
 export interface DriverData {

@@ -48,8 +48,9 @@ export function matchesFilters(
   rec: ContainerRecord,
   st: ContainerStateDoc,
   filters: Record<string, string[]>,
-  createdOf: (ref: string) => bigint,
+  ctx: { createdOf: (ref: string) => bigint; net: () => ContainerNet },
 ): boolean {
+  const { createdOf } = ctx;
   const any = (k: string, pred: (v: string) => boolean) => !filters[k]?.length || filters[k].some(pred);
   const name = rec.Name.slice(1);
   return (
@@ -77,8 +78,41 @@ export function matchesFilters(
     any("before", (v) => parseRfc3339Ns(rec.Created) < createdOf(v)) &&
     any("since", (v) => parseRfc3339Ns(rec.Created) > createdOf(v)) &&
     any("health", (v) => (st.State.Health?.Status ?? "none") === v) &&
-    any("is-task", (v) => v === "false")
+    any("is-task", (v) => v === "false") &&
+    any("volume", (v) => rec.MountPoints.some((m) => m.Name === v || m.Destination === v)) &&
+    any("network", (v) => {
+      const nets = ctx.net().networks;
+      return Object.entries(nets).some(([n, e]) => n === v || (!!e.NetworkID && e.NetworkID.startsWith(v)));
+    }) &&
+    any("publish", (v) => {
+      const want = portSpec(v, "publish");
+      return ctx.net().ports.some((p) => p.PublicPort !== undefined && want(p.PrivatePort, p.Type));
+    }) &&
+    any("expose", (v) => {
+      const want = portSpec(v, "expose");
+      const exposed = Object.keys(rec.Config.ExposedPorts ?? {}).map((k) => k.split("/"));
+      return (
+        exposed.some(([port, proto]) => want(Number(port), proto ?? "tcp")) ||
+        ctx.net().ports.some((p) => want(p.PrivatePort, p.Type))
+      );
+    })
   );
+}
+
+/** A container's attachments and ports, as the list shows them. */
+export interface ContainerNet {
+  networks: Record<string, { NetworkID?: string }>;
+  ports: { PrivatePort: number; PublicPort?: number; Type: string }[];
+}
+
+/** `80`, `80/udp`, `8000-8080/tcp` as the publish/expose filters take them: a container port predicate. */
+function portSpec(v: string, key: string): (port: number, proto: string) => boolean {
+  const m = /^(\d+)(?:-(\d+))?(?:\/(tcp|udp|sctp))?$/.exec(v);
+  if (!m) throw new InvalidParameterError(`invalid filter '${key}=${v}'`);
+  const lo = Number(m[1]);
+  const hi = m[2] ? Number(m[2]) : lo;
+  const proto = m[3] ?? "tcp";
+  return (port, p) => port >= lo && port <= hi && p === proto;
 }
 
 /** `until` as Docker takes it: a UNIX time, RFC 3339, or a duration before now ("10m", "2h30m"). */

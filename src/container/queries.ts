@@ -38,7 +38,12 @@ export function listContainers(
   };
   let out = [...r.index.values()]
     .filter((c) => all || c.state.State.Running)
-    .filter((c) => matchesFilters(c.record, c.state, filters, lookupCreated))
+    .filter((c) =>
+      matchesFilters(c.record, c.state, filters, {
+        createdOf: lookupCreated,
+        net: () => r.o.network.summary(c.id),
+      }),
+    )
     .sort((a, b) => (parseRfc3339Ns(b.record.Created) > parseRfc3339Ns(a.record.Created) ? 1 : -1));
   if (opts.limit && opts.limit > 0) out = out.slice(0, opts.limit);
   return out.map((c) => {

@@ -127,6 +127,45 @@ describe("engine API", () => {
     await api(d, "DELETE", "/containers/flt-b?force=1");
   });
 
+  test("list filters: publish, expose, volume, network", async () => {
+    const pub = await create(
+      {
+        Cmd: ["sleep", "100"],
+        ExposedPorts: { "80/tcp": {} },
+        HostConfig: {
+          PortBindings: { "80/tcp": [{ HostIp: "127.0.0.1", HostPort: "" }] },
+          Binds: ["fltvol:/data"],
+        },
+      },
+      "flt-pub",
+    );
+    const plain = await create({ Cmd: ["sleep", "100"] }, "flt-plain");
+    await api(d, "POST", `/containers/${pub}/start`);
+    await api(d, "POST", `/containers/${plain}/start`);
+    const q = (f: object) =>
+      api<{ Names: string[] }[]>(
+        d,
+        "GET",
+        `/containers/json?filters=${encodeURIComponent(JSON.stringify(f))}`,
+      );
+    const names = (l: { Names: string[] }[]) => l.map((c) => c.Names[0]).sort();
+    assert.deepEqual(names(await q({ publish: ["80"], name: ["flt-"] })), ["/flt-pub"]);
+    assert.deepEqual(names(await q({ publish: ["70-90/tcp"], name: ["flt-"] })), ["/flt-pub"]);
+    assert.deepEqual(names(await q({ publish: ["80/udp"], name: ["flt-"] })), []);
+    assert.deepEqual(names(await q({ expose: ["80"], name: ["flt-"] })), ["/flt-pub"]);
+    assert.deepEqual(names(await q({ volume: ["fltvol"], name: ["flt-"] })), ["/flt-pub"]);
+    assert.deepEqual(names(await q({ volume: ["/data"], name: ["flt-"] })), ["/flt-pub"]);
+    assert.deepEqual(
+      names(await q({ network: ["bridge"], name: ["flt-"] })),
+      ["/flt-pub", "/flt-plain"].sort(),
+    );
+    assert.deepEqual(names(await q({ network: ["nosuchnet"], name: ["flt-"] })), []);
+    await assert.rejects(q({ publish: ["abc"] }), (e: Error & { status: number }) => e.status === 400);
+    await api(d, "DELETE", `/containers/${pub}?force=1&v=1`);
+    await api(d, "DELETE", `/containers/${plain}?force=1`);
+    await api(d, "DELETE", "/volumes/fltvol");
+  });
+
   test("state survives a daemon killed with SIGKILL: running containers keep running", async () => {
     const stopped = await create({ Cmd: ["sh", "-c", "exit 4"] }, "rs-stopped");
     await api(d, "POST", `/containers/${stopped}/start`);

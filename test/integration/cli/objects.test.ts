@@ -5,6 +5,7 @@ import { after, before, describe, test } from "node:test";
 import {
   DOCKER,
   docker,
+  freePort,
   freeSubnet,
   importBusybox,
   startDaemon,
@@ -130,7 +131,7 @@ describe("volume, network and system commands", { skip: !existsSync(DOCKER) }, (
       "-p",
       "127.0.0.1::80",
       "-p",
-      "127.0.0.1:18181:81/udp",
+      `127.0.0.1:${await freePort()}:81/udp`,
       "--expose",
       "90",
       "-v",

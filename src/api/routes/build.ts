@@ -1,51 +1,15 @@
 import type { Readable } from "node:stream";
+import type { BuildOptions, CommitOptions } from "../../build/index.ts";
 import { InvalidParameterError } from "../../errdefs/index.ts";
 import { qBool, qInt } from "../query.ts";
 import type { Route } from "../router.ts";
 import type { ContainerConfig } from "../types.ts";
 
-/** `POST /build`'s query, decoded. */
-export interface BuildRequest {
-  tags: string[];
-  dockerfile: string;
-  buildArgs: Record<string, string | null>;
-  target?: string;
-  noCache: boolean;
-  pull: boolean;
-  rm: boolean;
-  forceRm: boolean;
-  labels: Record<string, string>;
-  quiet: boolean;
-  networkMode?: string;
-  extraHosts: string[];
-  shmSize?: number;
-  memory?: number;
-  memorySwap?: number;
-  cpuQuota?: number;
-  cpuPeriod?: number;
-  cpuShares?: number;
-  cpusetCpus?: string;
-  platform?: string;
-  cacheFrom: string[];
-}
-
-/** `POST /commit`'s parameters. */
-export interface CommitRequest {
-  container: string;
-  repo?: string;
-  tag?: string;
-  comment?: string;
-  author?: string;
-  pause: boolean;
-  changes: string[];
-  config?: ContainerConfig;
-}
-
 /** What the build routes need: a build checked up front (errors become statuses), then run as a stream. */
 export interface BuildBackend {
   prepare(
     body: Readable,
-    opts: BuildRequest,
+    opts: BuildOptions,
   ): Promise<{
     run(out: {
       stream(text: string): void;
@@ -53,7 +17,7 @@ export interface BuildBackend {
       signal: AbortSignal;
     }): Promise<string>;
   }>;
-  commit(req: CommitRequest): Promise<string>;
+  commit(req: CommitOptions): Promise<string>;
   prune(opts: { all: boolean }): Promise<{ CachesDeleted: string[]; SpaceReclaimed: number }>;
 }
 
@@ -76,7 +40,7 @@ export function buildRoutes(b: BuildBackend): Route[] {
       handler: async (ctx) => {
         const q = ctx.query;
         const extra = q.get("extrahosts");
-        const req: BuildRequest = {
+        const req: BuildOptions = {
           tags: q.getAll("t").filter(Boolean),
           dockerfile: q.get("dockerfile") || "",
           buildArgs: jsonParam(q, "buildargs", {}),

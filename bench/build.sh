@@ -6,6 +6,8 @@
 # Everything it starts (daemons, mounts, temp dirs) is stopped and removed on exit.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# shellcheck source=bench/lib.sh
+. bench/lib.sh
 tmp=$(mktemp -d /tmp/wharf-bench-build.XXXXXX)
 sock="$tmp/wharf.sock"
 pids=()
@@ -18,7 +20,6 @@ cleanup() {
   rm -rf "$tmp"
 }
 trap cleanup EXIT
-waitsock() { for _ in $(seq 1 200); do curl -sf --unix-socket "$1" http://d/_ping >/dev/null 2>&1 && return 0; sleep 0.05; done; return 1; }
 
 bin/wharf daemon --data-root "$tmp/data" --exec-root "$tmp/exec" -H "unix://$sock" --bridge wbench1 >"$tmp/daemon.log" 2>&1 &
 pids+=($!)

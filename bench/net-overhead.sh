@@ -5,6 +5,8 @@
 # Starts its own wharf daemon on temporary roots and removes its bridges and iptables chains afterwards.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# shellcheck source=bench/lib.sh
+. bench/lib.sh
 N=${1:-20}
 tmp=$(mktemp -d /tmp/wharf-netbench.XXXXXX)
 sock="$tmp/wharf.sock"
@@ -29,17 +31,6 @@ for _ in $(seq 1 100); do curl -sf --unix-socket "$sock" http://d/_ping >/dev/nu
 WHARF_HOST="unix://$sock" scripts/make-busybox-image.sh >/dev/null
 "${D[@]}" network create --subnet 10.252.$((RANDOM % 250)).0/24 benchnet >/dev/null
 
-measure() {
-  local times=()
-  for _ in $(seq 1 "$N"); do
-    local t0 t1
-    t0=$(date +%s%N)
-    "$@" >/dev/null 2>&1
-    t1=$(date +%s%N)
-    times+=($(((t1 - t0) / 1000000)))
-  done
-  printf '%s\n' "${times[@]}" | sort -n | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'
-}
 
 declare -A result
 order=(host none bridge user-network "bridge -p 80")

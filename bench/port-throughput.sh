@@ -6,6 +6,8 @@
 #   bench/port-throughput.sh [N]     N small requests (default 500)
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# shellcheck source=bench/lib.sh
+. bench/lib.sh
 N=${1:-500}
 tmp=$(mktemp -d /tmp/wharf-portbench.XXXXXX)
 br=wpb$$
@@ -37,7 +39,6 @@ cleanup() {
 }
 trap cleanup EXIT
 
-waitsock() { for _ in $(seq 1 200); do curl -sf --unix-socket "$1" http://d/_ping >/dev/null 2>&1 && return 0; sleep 0.05; done; return 1; }
 
 # Runs the measurements against the engine at socket $1; prints one line per measurement.
 measure() {

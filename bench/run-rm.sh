@@ -6,6 +6,8 @@
 # Everything it starts (daemons, mounts, temp dirs) is stopped and removed on exit.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# shellcheck source=bench/lib.sh
+. bench/lib.sh
 N=${1:-20}
 tmp=$(mktemp -d /tmp/wharf-bench.XXXXXX)
 sock="$tmp/wharf.sock"
@@ -19,7 +21,6 @@ cleanup() {
   rm -rf "$tmp"
 }
 trap cleanup EXIT
-waitsock() { for _ in $(seq 1 200); do curl -sf --unix-socket "$1" http://d/_ping >/dev/null 2>&1 && return 0; sleep 0.05; done; return 1; }
 
 bin/wharf daemon --data-root "$tmp/data" --exec-root "$tmp/exec" -H "unix://$sock" --bridge wbench0 >"$tmp/daemon.log" 2>&1 &
 pids+=($!)
@@ -27,19 +28,6 @@ waitsock "$sock"
 scripts/make-busybox-image.sh --tar "$tmp/bb.tar" >/dev/null
 WHARF_HOST="unix://$sock" bin/wharf import -c 'CMD ["sh"]' "$tmp/bb.tar" busybox:latest >/dev/null
 
-# median of N timings (ms) of a command
-measure() {
-  local times=()
-  "$@" >/dev/null 2>&1 || { echo "failed: $*" >&2; return 1; }
-  for _ in $(seq 1 "$N"); do
-    local t0 t1
-    t0=$(date +%s%N)
-    "$@" >/dev/null 2>&1
-    t1=$(date +%s%N)
-    times+=($(((t1 - t0) / 1000000)))
-  done
-  printf '%s\n' "${times[@]}" | sort -n | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'
-}
 
 declare -A result
 order=()

@@ -1,18 +1,10 @@
 import type { Duplex, Readable } from "node:stream";
 import { InvalidParameterError } from "../../errdefs/index.ts";
-import { MUX_STREAM, muxError, pumpStdio, RAW_STREAM } from "../pump.ts";
+import { MUX_STREAM, muxError, pumpStdio, RAW_STREAM, type Stdio } from "../pump.ts";
 import { qBool, qFilters, qInt, qTimeNs } from "../query.ts";
 import type { RequestContext, Route } from "../router.ts";
 import { outputWriter, StreamType } from "../stream.ts";
 import type { ContainerCreateRequest, ContainerInspectResponse, ContainerSummary } from "../types.ts";
-
-/** Attached stdio as the container backend hands it out. */
-export interface AttachStdio {
-  stdout: NodeJS.ReadableStream;
-  stderr: NodeJS.ReadableStream;
-  stdin: NodeJS.WritableStream;
-  close(): void;
-}
 
 /** One log line. */
 export interface LogLine {
@@ -34,7 +26,7 @@ export interface ContainerBackend {
     ref: string,
     opts: { condition?: string; requestedAtNs?: bigint },
   ): { ready: Promise<{ StatusCode: number; Error: { Message: string } | null }> };
-  attach(ref: string): { tty: boolean; openStdin: boolean; stdio: Promise<AttachStdio>; cancel(): void };
+  attach(ref: string): { tty: boolean; openStdin: boolean; stdio: Promise<Stdio>; cancel(): void };
   resize(ref: string, size: { height: number; width: number }): Promise<void>;
   logs(
     ref: string,
@@ -68,7 +60,7 @@ async function attach(b: ContainerBackend, ctx: RequestContext): Promise<void> {
     a.cancel();
   };
   sock.once("close", cancel);
-  let stdio: AttachStdio;
+  let stdio: Stdio;
   try {
     stdio = await a.stdio;
   } catch (e) {

@@ -1,6 +1,6 @@
 import type { Readable, Writable } from "node:stream";
 import type { EndpointSettings, HostConfig, NetworkingConfig, NetworkSettings, Port } from "../api/types.ts";
-import type { RuntimeStats, SpecResources, TopResult } from "../runtime/index.ts";
+import type { RuntimeStats, SpecMount, SpecResources, TopResult } from "../runtime/index.ts";
 import type { EventSink } from "../system/index.ts";
 import type { ImageRunConfig } from "./config.ts";
 import type { ExecRuntime } from "./exec.ts";
@@ -133,14 +133,7 @@ export interface NetworkBackend {
 }
 
 /** A mount start hands to the spec: a bind (the default) or a tmpfs. */
-export interface RunMount {
-  source: string;
-  destination: string;
-  type?: "bind" | "tmpfs";
-  readonly?: boolean;
-  propagation?: "private" | "rprivate" | "shared" | "rshared" | "slave" | "rslave";
-  options?: string[];
-}
+export type RunMount = SpecMount;
 
 /** What start needs to turn a container into an OCI spec: built by the daemon from runtime/ helpers. */
 export type SpecFactory = (c: {

@@ -147,7 +147,7 @@ function specFactory(cfg: DaemonConfig): SpecFactory {
       capAdd: hc.CapAdd ?? undefined,
       capDrop: hc.CapDrop ?? undefined,
       privileged: hc.Privileged,
-      mounts: mounts.map((m) => ({ propagation: "rprivate" as const, ...m })),
+      mounts,
       shmSize: hc.ShmSize,
       defaultRlimits: rlimits,
       rlimits: hc.Ulimits?.map((u) => ({

@@ -1,5 +1,6 @@
 import type { Readable, Writable } from "node:stream";
 import type { EndpointSettings, HostConfig, NetworkingConfig, NetworkSettings, Port } from "../api/types.ts";
+import type { NetworkSetup } from "../network/index.ts";
 import type { RuntimeStats, SpecMount, SpecResources, TopResult } from "../runtime/index.ts";
 import type { EventSink } from "../system/index.ts";
 import type { ImageRunConfig } from "./config.ts";
@@ -94,19 +95,8 @@ export interface VolumeBackend {
   remove(name: string, opts?: { force?: boolean }): Promise<void>;
 }
 
-/** How a run is networked, from the network service: what the spec joins and what /etc files say. */
-export interface NetworkSetup {
-  /** The network namespace to join; absent with `host`. */
-  netnsPath?: string;
-  /** Share the host's network namespace (and its /etc/hosts and resolv.conf). */
-  host?: boolean;
-  /** The container's own address, for /etc/hosts. */
-  ip?: string;
-  /** More /etc/hosts entries in --add-host form ("names:ip"): --link targets. */
-  extraHosts?: string[];
-  /** resolv.conf nameservers instead of the host's (the embedded DNS of user-defined networks). */
-  nameservers?: string[];
-}
+/** How a run is networked: the network service's type, re-exported for the container modules. */
+export type { NetworkSetup };
 
 /** What the container service needs from the network service. */
 export interface NetworkBackend {
@@ -126,6 +116,8 @@ export interface NetworkBackend {
   teardown(id: string): Promise<void>;
   /** After a daemon restart, for a container that still runs: proxies and rules come back. */
   restore(id: string): Promise<void>;
+  /** A container was renamed (its DNS names follow). */
+  rename(id: string, name: string): Promise<void>;
   /** Forgets a removed container. */
   forget(id: string): Promise<void>;
   settings(id: string): NetworkSettings;

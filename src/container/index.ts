@@ -8,7 +8,6 @@ export type {
   LogEntry,
   LogReader,
   NetworkBackend,
-  NetworkSetup,
   RunMount,
   RuntimeBackend,
   SpecFactory,

@@ -1,6 +1,7 @@
 import { join } from "node:path";
 import { InvalidParameterError } from "../errdefs/index.ts";
 import { RecordStore } from "../store/index.ts";
+import { log } from "../util/index.ts";
 import type { AttachedStdio, ContainerServiceOptions } from "./deps.ts";
 import { ExecManager, type ExecTarget } from "./exec.ts";
 import type { ContainerRecord, ContainerStateDoc } from "./model.ts";
@@ -152,6 +153,9 @@ export class Registry {
       throw e;
     }
     this.index.releaseName(old);
+    await this.o.network
+      .rename(c.id, name)
+      .catch((e) => log("warn", "network rename failed", { id: c.id, err: e }));
     this.emit(c, "rename", { oldName: old });
   }
 }

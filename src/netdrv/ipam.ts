@@ -78,7 +78,8 @@ export function pickSubnet(taken: Cidr[]): Cidr | undefined {
 export function nextFree(opts: {
   subnet: Cidr;
   range?: Cidr;
-  used: Set<number>;
+  /** Taken addresses: a set, or any view that answers membership (the gateway plus a network's allocations). */
+  used: Pick<ReadonlySet<number>, "has">;
   from?: number;
 }): number | undefined {
   const r = opts.range ?? opts.subnet;

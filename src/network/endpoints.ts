@@ -1,28 +1,21 @@
 /**
- * Container networking: what a container asks for at create, the netns, veths, addresses, ports and DNS names
- * of a run, hot connect/disconnect, and clean-up of what a crash left behind.
+ * Container endpoints: the netns, veths and addresses of a run, hot connect/disconnect, restore after a daemon
+ * restart, and clean-up of what a crash left behind. Create-time checks live in config.ts, addresses in
+ * ipam.ts, published ports in ports.ts, DNS names in resolver.ts and the JSON in inspect.ts.
  */
 import { mkdir, readFile } from "node:fs/promises";
-import { hostname } from "node:os";
-import type { EndpointSettings, HostConfig, NetworkingConfig, NetworkSettings } from "../api/types.ts";
-import { ConflictError, ForbiddenError, InvalidParameterError, NotFoundError } from "../errdefs/index.ts";
-import {
-  type BridgeDriver,
-  contains,
-  formatIp,
-  type Iptables,
-  macFor,
-  nextFree,
-  type PortProxy,
-  parseIp,
-  tcpProxy,
-  udpProxy,
-} from "../netdrv/index.ts";
+import type { EndpointSettings, NetworkSettings, Port } from "../api/types.ts";
+import { ConflictError, ForbiddenError, NotFoundError } from "../errdefs/index.ts";
+import { type BridgeDriver, formatIp, type Iptables, macFor, parseIp } from "../netdrv/index.ts";
 import { RecordStore } from "../store/index.ts";
 import type { EventSink } from "../system/index.ts";
 import { log, newId, shortId } from "../util/index.ts";
-import { type ActiveBinding, portList, portMap, type WantedBinding, wantedBindings } from "./ports.ts";
+import { type ContainerNetworkRequest, endpointConfig, sandboxFor } from "./config.ts";
+import { listSummary, networkSettings } from "./inspect.ts";
+import { Ipam } from "./ipam.ts";
+import { PortPublisher, type ProxyFactory, wantedBindings } from "./ports.ts";
 import { addressing, type NetworkRecord, type NetworkRegistry } from "./registry.ts";
+import { type DnsAnswer, Resolver } from "./resolver.ts";
 import {
   type EndpointConfig,
   nextIfname,
@@ -39,70 +32,57 @@ export interface ContainerLookup {
   running(id: string): boolean;
 }
 
-/** What start needs from networking before it builds the spec and writes /etc files. */
+/** How a run is networked, from the network service: what the spec joins and what /etc files say. */
 export interface NetworkSetup {
-  /** The netns to join; absent with `host`. */
+  /** The network namespace to join; absent with `host`. */
   netnsPath?: string;
+  /** Share the host's network namespace (and its /etc/hosts and resolv.conf). */
   host?: boolean;
-  /** The container's own address for /etc/hosts. */
+  /** The container's own address, for /etc/hosts. */
   ip?: string;
-  /** Extra /etc/hosts entries in --add-host form ("names:ip"): --link targets. */
+  /** More /etc/hosts entries in --add-host form ("names:ip"): --link targets. */
   extraHosts?: string[];
-  /** Nameservers for resolv.conf instead of the host's (the embedded DNS on user networks). */
+  /** resolv.conf nameservers instead of the host's (the embedded DNS of user-defined networks). */
   nameservers?: string[];
 }
 
-function emptySettings(): NetworkSettings {
-  return {
-    Bridge: "",
-    SandboxID: "",
-    HairpinMode: false,
-    LinkLocalIPv6Address: "",
-    LinkLocalIPv6PrefixLen: 0,
-    Ports: {},
-    SandboxKey: "",
-    SecondaryIPAddresses: null,
-    SecondaryIPv6Addresses: null,
-    EndpointID: "",
-    Gateway: "",
-    GlobalIPv6Address: "",
-    GlobalIPv6PrefixLen: 0,
-    IPAddress: "",
-    IPPrefixLen: 0,
-    IPv6Gateway: "",
-    MacAddress: "",
-    Networks: {},
-  };
-}
+/** The kernel side of endpoints: the bridge driver's netns and veth calls. */
+export type EndpointDriver = Pick<
+  BridgeDriver,
+  "tag" | "createNetns" | "removeNetns" | "loopbackUp" | "attach" | "deleteLink" | "links" | "vethAlias"
+>;
 
 /** Containers' endpoints on this daemon's networks. */
 export class Endpoints {
   readonly #store: RecordStore<SandboxDoc>;
   readonly #docs = new Map<string, SandboxDoc>();
-  readonly #proxies = new Map<string, PortProxy[]>();
-  /** container IP → who has it, for the DNS server and IPAM. */
-  readonly #byIp = new Map<string, { id: string; networkId: string }>();
-  readonly #lastIp = new Map<string, number>();
+  readonly #ipam = new Ipam();
+  readonly #ports: PortPublisher;
+  readonly #names: Resolver;
   readonly #nets: NetworkRegistry;
-  readonly #driver: BridgeDriver;
-  readonly #iptables: Iptables;
+  readonly #driver: EndpointDriver;
   readonly #events: EventSink;
   #containers: ContainerLookup | undefined;
-  #hostResolvers: string[] = [];
 
   constructor(opts: {
     root: string;
     tmpDir: string;
     networks: NetworkRegistry;
-    driver: BridgeDriver;
-    iptables: Iptables;
+    driver: EndpointDriver;
+    iptables: Pick<Iptables, "setPorts" | "hasPorts" | "sync">;
     events: EventSink;
+    /** Starts a port proxy; netdrv's TCP/UDP proxies unless a test passes its own. */
+    proxy?: ProxyFactory;
   }) {
     this.#store = new RecordStore(opts.root, { document: "sandbox.json", tmpDir: opts.tmpDir });
     this.#nets = opts.networks;
     this.#driver = opts.driver;
-    this.#iptables = opts.iptables;
     this.#events = opts.events;
+    this.#ports = new PortPublisher({ iptables: opts.iptables, proxy: opts.proxy });
+    this.#names = new Resolver({
+      network: (id) => this.#nets.find(id),
+      upstreams: (id) => this.#docs.get(id)?.Dns,
+    });
   }
 
   /** Loads every container's networking; runtime state is indexed so restored containers keep their addresses. */
@@ -112,12 +92,12 @@ export class Endpoints {
     for (const id of broken) await this.#store.remove(id);
     for (const d of records.values()) {
       this.#docs.set(d.Id, d);
-      for (const ep of d.Runtime?.Eps ?? []) this.#byIp.set(ep.IP, { id: d.Id, networkId: ep.NetworkID });
+      for (const ep of d.Runtime?.Eps ?? []) this.#index(d, ep);
     }
     const conf = await readFile("/etc/resolv.conf", "utf8").catch(() => "");
-    this.#hostResolvers = conf
-      .split("\n")
-      .flatMap((l) => /^\s*nameserver\s+(\d+\.\d+\.\d+\.\d+)/.exec(l)?.[1] ?? []);
+    this.#names.setHostResolvers(
+      conf.split("\n").flatMap((l) => /^\s*nameserver\s+(\d+\.\d+\.\d+\.\d+)/.exec(l)?.[1] ?? []),
+    );
   }
 
   /** Sets how containers are found (the container service exists only after this service). */
@@ -143,104 +123,39 @@ export class Endpoints {
     });
   }
 
+  /** The names a container's endpoints answer to besides their aliases. */
+  #ownNames(doc: SandboxDoc): string[] {
+    return [doc.Name, shortId(doc.Id), doc.Hostname];
+  }
+
+  /** Records a running endpoint's address and names (at attach, and for restored containers at init). */
+  #index(doc: SandboxDoc, ep: RuntimeEndpoint, cfg?: EndpointConfig): void {
+    this.#ipam.mark(ep.NetworkID, ep.IP);
+    const aliases = (cfg ?? doc.Endpoints.find((e) => e.NetworkID === ep.NetworkID))?.Aliases ?? [];
+    this.#names.add({
+      containerId: doc.Id,
+      networkId: ep.NetworkID,
+      ip: ep.IP,
+      names: this.#ownNames(doc),
+      aliases,
+    });
+  }
+
+  #release(doc: SandboxDoc, ep: RuntimeEndpoint): void {
+    this.#ipam.release(ep.NetworkID, ep.IP);
+    this.#names.remove(doc.Id, ep.NetworkID);
+  }
+
   /** Validates a new container's network settings as create does, and records them. */
-  async create(c: {
-    id: string;
-    name: string;
-    /** As requested; "" for the default. */
-    hostname: string;
-    hostConfig: HostConfig;
-    exposedPorts?: Record<string, object> | null;
-    networking?: NetworkingConfig;
-  }): Promise<{ hostname: string; warnings: string[] }> {
-    const hc = c.hostConfig;
-    const mode = !hc.NetworkMode || hc.NetworkMode === "default" ? "bridge" : hc.NetworkMode;
-    const warnings: string[] = [];
-    const doc: SandboxDoc = {
-      Id: c.id,
-      Name: c.name.replace(/^\//, ""),
-      Hostname: c.hostname || (mode === "host" ? hostname() : shortId(c.id)),
-      Mode: "default",
-      Endpoints: [],
-      ExposedPorts: c.exposedPorts,
-      PortBindings: hc.PortBindings,
-      PublishAllPorts: hc.PublishAllPorts,
-      Links: hc.Links ?? undefined,
-      Dns: hc.Dns ?? undefined,
-    };
-    const publishes = Object.keys(hc.PortBindings ?? {}).length > 0 || !!hc.PublishAllPorts;
-    wantedBindings({ exposed: c.exposedPorts, bindings: hc.PortBindings, publishAll: hc.PublishAllPorts });
-    if (mode.startsWith("container:")) {
-      if (publishes)
-        throw new InvalidParameterError(
-          "conflicting options: port publishing and the container type network mode",
-        );
-      if (hc.Dns?.length) throw new InvalidParameterError("conflicting options: dns and the network mode");
-      doc.Mode = "container";
-      doc.JoinId = this.#c.resolve(mode.slice("container:".length));
-      if (doc.JoinId === c.id) throw new InvalidParameterError("cannot join own network namespace");
-    } else if (mode === "host" || mode === "none") {
-      if (mode === "none" && publishes)
-        throw new InvalidParameterError(
-          "conflicting options: port publishing and the container type network mode",
-        );
-      if (mode === "host" && publishes)
-        warnings.push("Published ports are discarded when using host network mode");
-      doc.Mode = mode;
-      doc.PortBindings = undefined;
-      doc.PublishAllPorts = false;
-    } else {
-      const wanted = { ...(c.networking?.EndpointsConfig ?? {}) };
-      // The CLI names the default network "default" when no --network was given.
-      if (wanted.default && !this.#nets.find("default")) {
-        wanted[mode] ??= wanted.default;
-        delete wanted.default;
-      }
-      const primary = this.#nets.get(mode);
-      const list: [NetworkRecord, EndpointSettings | undefined][] = [
-        [primary, wanted[mode] ?? wanted[primary.Name] ?? wanted[primary.Id]],
-      ];
-      for (const [ref, settings] of Object.entries(wanted)) {
-        const n = this.#nets.get(ref);
-        if (n.Id === primary.Id) continue;
-        if (n.Driver !== "bridge")
-          throw new InvalidParameterError(
-            "container cannot be connected to host or none network and another network",
-          );
-        list.push([n, settings]);
-      }
-      for (const [n, s] of list) doc.Endpoints.push(this.#endpointConfig(n, s));
-    }
+  async create(c: ContainerNetworkRequest): Promise<{ hostname: string; warnings: string[] }> {
+    const { doc, warnings } = sandboxFor(c, {
+      get: (ref) => this.#nets.get(ref),
+      find: (ref) => this.#nets.find(ref),
+      resolveContainer: (ref) => this.#c.resolve(ref),
+    });
     this.#docs.set(c.id, doc);
     await this.#save(doc);
     return { hostname: doc.Hostname, warnings };
-  }
-
-  #endpointConfig(n: NetworkRecord, s: EndpointSettings | undefined): EndpointConfig {
-    const ip = s?.IPAMConfig?.IPv4Address || undefined;
-    const aliases = s?.Aliases ?? [];
-    if (n.Default && ip)
-      throw new InvalidParameterError("user specified IP address is supported on user defined networks only");
-    if (n.Default && aliases.length)
-      throw new InvalidParameterError(
-        "network-scoped alias is supported only for containers in user defined networks",
-      );
-    if (ip) {
-      const a = addressing(n);
-      const v = parseIp(ip);
-      if (v === undefined) throw new InvalidParameterError(`invalid IPv4 address: ${ip}`);
-      if (!a || !contains(a.subnet, v))
-        throw new InvalidParameterError(
-          `Invalid address ${ip}: It does not belong to any of this network's subnets`,
-        );
-    }
-    return {
-      NetworkID: n.Id,
-      EndpointID: newId(),
-      Aliases: [...aliases],
-      IPv4Address: ip,
-      Links: s?.Links ?? undefined,
-    };
   }
 
   /** Sets up a container's networking for a run; undone by teardown (also when a later step of start fails). */
@@ -329,32 +244,19 @@ export class Endpoints {
     const n = this.#nets.get(cfg.NetworkID);
     const a = addressing(n);
     if (!a || !n.Bridge) throw new Error(`network ${n.Name} has no subnet`);
-    const used = new Set<number>([a.gateway]);
-    for (const [ip, who] of this.#byIp) if (who.networkId === n.Id) used.add(parseIp(ip) as number);
-    let ip: number | undefined;
-    if (cfg.IPv4Address) {
-      ip = parseIp(cfg.IPv4Address) as number;
-      if (used.has(ip)) throw new ConflictError("Address already in use");
-    } else {
-      ip = nextFree({ subnet: a.subnet, range: a.range, used, from: this.#lastIp.get(n.Id) });
-      if (ip === undefined)
-        throw new ConflictError(
-          `no available IPv4 addresses on this network's address pools: ${n.Name} (${n.Id})`,
-        );
-      this.#lastIp.set(n.Id, ip);
-    }
+    const ip = this.#ipam.allocate(n, cfg.IPv4Address);
     const hasRoute = rt.Eps.some((e) => e.Gateway && !this.#nets.find(e.NetworkID)?.Internal);
     const ep: RuntimeEndpoint = {
       NetworkID: n.Id,
-      IP: formatIp(ip),
+      IP: ip,
       PrefixLen: a.subnet.prefixLen,
       Gateway: formatIp(a.gateway),
-      Mac: macFor(ip),
+      Mac: macFor(parseIp(ip) as number),
       Veth: vethName(doc.Id, n.Id),
       Ifname: nextIfname(rt.Eps),
     };
-    this.#byIp.set(ep.IP, { id: doc.Id, networkId: n.Id });
     rt.Eps.push(ep);
+    this.#index(doc, ep, cfg);
     this.#driver.attach({
       nsPath: rt.NsPath,
       bridge: n.Bridge,
@@ -374,63 +276,18 @@ export class Endpoints {
     const rt = doc.Runtime;
     const primary = rt?.Eps[0];
     if (!rt || !primary) return;
-    const wanted = wantedBindings({
-      exposed: doc.ExposedPorts,
-      bindings: doc.PortBindings,
-      publishAll: doc.PublishAllPorts,
+    await this.#ports.publish({
+      id: doc.Id,
+      name: doc.Name,
+      endpointId: doc.Endpoints[0]?.EndpointID ?? "",
+      ip: primary.IP,
+      wanted: wantedBindings({
+        exposed: doc.ExposedPorts,
+        bindings: doc.PortBindings,
+        publishAll: doc.PublishAllPorts,
+      }),
+      active: rt.Ports,
     });
-    if (!wanted.length) return;
-    const proxies: PortProxy[] = [];
-    this.#proxies.set(doc.Id, proxies);
-    try {
-      for (const w of wanted) {
-        const { proxy, port } = await this.#bind(w, primary.IP);
-        proxies.push(proxy);
-        rt.Ports.push({ proto: w.proto, containerPort: w.containerPort, hostIp: w.hostIp, hostPort: port });
-      }
-    } catch (e) {
-      const ep = doc.Endpoints[0];
-      throw new ConflictError(
-        `driver failed programming external connectivity on endpoint ${doc.Name} (${ep?.EndpointID ?? ""}): ${(e as Error).message}`,
-      );
-    }
-    this.#iptables.setPorts(doc.Id, this.#rules(rt.Ports, primary.IP));
-    this.#syncSoon();
-  }
-
-  /**
-   * Writes the rules without holding up start or exit: the proxy already listens on every published address,
-   * so until the DNAT rules land the same clients are served through it (iptables-restore takes ~25 ms here).
-   */
-  #syncSoon(): void {
-    this.#iptables.sync().catch((e) => log("error", "writing iptables rules failed", { err: e }));
-  }
-
-  #rules(ports: ActiveBinding[], ip: string) {
-    return ports.map((p) => ({ ...p, containerIp: ip }));
-  }
-
-  async #bind(w: WantedBinding, target: string): Promise<{ proxy: PortProxy; port: number }> {
-    const start = (hostPort: number) =>
-      (w.proto === "udp" ? udpProxy : tcpProxy)({
-        hostIp: w.hostIp,
-        hostPort,
-        target,
-        targetPort: w.containerPort,
-      });
-    if (w.hostPortLow === w.hostPortHigh) {
-      const proxy = await start(w.hostPortLow);
-      return { proxy, port: proxy.port };
-    }
-    let last: unknown;
-    for (let p = w.hostPortLow; p <= w.hostPortHigh; p++) {
-      try {
-        return { proxy: await start(p), port: p };
-      } catch (e) {
-        last = e;
-      }
-    }
-    throw last;
   }
 
   /** Undoes setup: proxies, rules, veths, addresses, netns. Safe to call twice. */
@@ -438,14 +295,8 @@ export class Endpoints {
     const doc = this.#docs.get(id);
     const rt = doc?.Runtime;
     if (!doc || !rt) return;
-    const proxies = this.#proxies.get(id) ?? [];
-    this.#proxies.delete(id);
-    await Promise.all(proxies.map((p) => p.close().catch(() => undefined)));
-    if (this.#iptables.hasPorts(id)) {
-      this.#iptables.setPorts(id, []);
-      this.#syncSoon();
-    }
-    for (const ep of rt.Eps) this.#release(ep);
+    await this.#ports.unpublish(id);
+    for (const ep of rt.Eps) this.#release(doc, ep);
     // Unbinding the netns is enough: the kernel destroys the namespace, and both veth ends with it, in the
     // background. Deleting the veth here would block for an RCU grace period (~20 ms) per interface.
     if (rt.NsPath && doc.Mode !== "container") await this.#driver.removeNetns(rt.NsPath);
@@ -457,34 +308,12 @@ export class Endpoints {
     }
   }
 
-  #release(ep: RuntimeEndpoint): void {
-    this.#byIp.delete(ep.IP);
-  }
-
   /** After a daemon restart: the container still runs, so its proxies and rules come back. */
   async restore(id: string): Promise<void> {
-    const doc = this.#docs.get(id);
-    const rt = doc?.Runtime;
-    if (!doc || !rt) return;
-    const primary = rt.Eps[0];
-    if (!primary || !rt.Ports.length) return;
-    const proxies: PortProxy[] = [];
-    this.#proxies.set(id, proxies);
-    for (const p of rt.Ports) {
-      try {
-        proxies.push(
-          await (p.proto === "udp" ? udpProxy : tcpProxy)({
-            hostIp: p.hostIp,
-            hostPort: p.hostPort,
-            target: primary.IP,
-            targetPort: p.containerPort,
-          }),
-        );
-      } catch (e) {
-        log("warn", "re-binding a published port failed", { id, port: p.hostPort, err: e });
-      }
-    }
-    this.#iptables.setPorts(id, this.#rules(rt.Ports, primary.IP));
+    const rt = this.#docs.get(id)?.Runtime;
+    const primary = rt?.Eps[0];
+    if (!rt || !primary) return;
+    await this.#ports.restore(id, { ip: primary.IP, ports: rt.Ports });
   }
 
   /**
@@ -509,7 +338,17 @@ export class Endpoints {
   async remove(id: string): Promise<void> {
     await this.teardown(id);
     this.#docs.delete(id);
+    this.#names.removeContainer(id);
     await this.#store.remove(id);
+  }
+
+  /** A container was renamed: its record and the names its endpoints answer to follow. */
+  async rename(id: string, name: string): Promise<void> {
+    const doc = this.#docs.get(id);
+    if (!doc) return;
+    doc.Name = name.replace(/^\//, "");
+    this.#names.rename(id, this.#ownNames(doc));
+    await this.#save(doc);
   }
 
   /** POST /networks/{id}/connect */
@@ -523,7 +362,7 @@ export class Endpoints {
       );
     if (doc.Endpoints.some((e) => e.NetworkID === n.Id))
       throw new ForbiddenError(`endpoint with name ${doc.Name} already exists in network ${n.Name}`);
-    const cfg = this.#endpointConfig(n, s);
+    const cfg = endpointConfig(n, s);
     if (doc.Runtime) {
       const ep = this.#attach(doc, cfg);
       if (!doc.Runtime.Eps[1] && doc.Runtime.Eps[0] === ep) await this.#publish(doc);
@@ -547,15 +386,11 @@ export class Endpoints {
     const j = rt?.Eps.findIndex((e) => e.NetworkID === n.Id) ?? -1;
     if (rt && j >= 0) {
       const [ep] = rt.Eps.splice(j, 1);
-      this.#release(ep);
+      this.#release(doc, ep);
       this.#driver.deleteLink(ep.Veth);
-      if (j === 0 && this.#proxies.has(id)) {
-        const proxies = this.#proxies.get(id) ?? [];
-        this.#proxies.delete(id);
-        await Promise.all(proxies.map((p) => p.close()));
+      if (j === 0 && this.#ports.has(id)) {
+        await this.#ports.unpublish(id);
         rt.Ports = [];
-        this.#iptables.setPorts(id, []);
-        this.#syncSoon();
       }
     }
     await this.#save(doc);
@@ -580,111 +415,17 @@ export class Endpoints {
   }
 
   /** Answers the embedded DNS server: names of containers on the networks the asker shares with them. */
-  lookup(source: string, name: string): { addresses: string[] } | { forward: string[] } | { refuse: true } {
-    const who = this.#byIp.get(source);
-    const asker = who && this.#docs.get(who.id);
-    if (!asker?.Runtime) return { refuse: true };
-    const nets = new Map<string, NetworkRecord>();
-    for (const ep of asker.Runtime.Eps) {
-      const n = this.#nets.find(ep.NetworkID);
-      if (n && !n.Default) nets.set(n.Id, n);
-    }
-    const addresses: string[] = [];
-    for (const d of this.#docs.values()) {
-      for (const ep of d.Runtime?.Eps ?? []) {
-        const n = nets.get(ep.NetworkID);
-        if (!n) continue;
-        const cfg = d.Endpoints.find((e) => e.NetworkID === n.Id);
-        const names = [d.Name, shortId(d.Id), d.Hostname, ...(cfg?.Aliases ?? [])].map((x) =>
-          x.toLowerCase(),
-        );
-        if (names.includes(name) || names.some((x) => `${x}.${n.Name.toLowerCase()}` === name))
-          addresses.push(ep.IP);
-      }
-    }
-    if (addresses.length) return { addresses };
-    if ([...nets.values()].every((n) => n.Internal)) return { forward: [] };
-    return { forward: asker.Dns?.length ? asker.Dns : this.#hostResolvers };
+  lookup(source: string, name: string): DnsAnswer {
+    return this.#names.lookup(source, name);
   }
 
   /** NetworkSettings for container inspect. */
   settings(id: string): NetworkSettings {
-    const s = emptySettings();
-    const doc = this.#docs.get(id);
-    if (!doc) return s;
-    const rt = doc.Runtime;
-    if (rt) {
-      s.SandboxID = rt.SandboxID;
-      s.SandboxKey = rt.NsPath ?? "";
-      const primary = rt.Eps[0];
-      s.Ports = primary ? portMap({ exposed: doc.ExposedPorts, active: rt.Ports }) : {};
-    }
-    s.Networks = this.#endpointSettings(doc);
-    const def = s.Networks.bridge;
-    if (def?.IPAddress) {
-      Object.assign(s, {
-        EndpointID: def.EndpointID,
-        Gateway: def.Gateway,
-        IPAddress: def.IPAddress,
-        IPPrefixLen: def.IPPrefixLen,
-        MacAddress: def.MacAddress,
-      });
-    }
-    return s;
-  }
-
-  #endpointSettings(doc: SandboxDoc): Record<string, EndpointSettings> {
-    const out: Record<string, EndpointSettings> = {};
-    const running = !!doc.Runtime;
-    const base = (n: NetworkRecord, epId: string): EndpointSettings => ({
-      IPAMConfig: null as unknown as undefined,
-      Links: null as unknown as undefined,
-      Aliases: null as unknown as undefined,
-      MacAddress: "",
-      DriverOpts: null,
-      NetworkID: n.Id,
-      EndpointID: running ? epId : "",
-      Gateway: "",
-      IPAddress: "",
-      IPPrefixLen: 0,
-      IPv6Gateway: "",
-      GlobalIPv6Address: "",
-      GlobalIPv6PrefixLen: 0,
-      DNSNames: null as unknown as undefined,
-    });
-    if (doc.Mode === "host" || doc.Mode === "none") {
-      const n = this.#nets.byName(doc.Mode);
-      if (n) out[n.Name] = base(n, doc.Runtime?.SandboxID ?? "");
-      return out;
-    }
-    for (const cfg of doc.Endpoints) {
-      const n = this.#nets.find(cfg.NetworkID);
-      if (!n) continue;
-      const e = base(n, cfg.EndpointID);
-      if (cfg.IPv4Address) e.IPAMConfig = { IPv4Address: cfg.IPv4Address };
-      if (cfg.Links?.length) e.Links = cfg.Links;
-      if (cfg.Aliases.length) e.Aliases = cfg.Aliases;
-      if (!n.Default) e.DNSNames = [doc.Name, ...cfg.Aliases, shortId(doc.Id)];
-      const ep = doc.Runtime?.Eps.find((x) => x.NetworkID === n.Id);
-      if (ep)
-        Object.assign(e, {
-          MacAddress: ep.Mac,
-          Gateway: ep.Gateway,
-          IPAddress: ep.IP,
-          IPPrefixLen: ep.PrefixLen,
-        });
-      out[n.Name] = e;
-    }
-    return out;
+    return networkSettings(this.#docs.get(id), this.#nets);
   }
 
   /** The `Ports` and `NetworkSettings.Networks` of a container list entry. */
-  summary(id: string): { ports: ReturnType<typeof portList>; networks: Record<string, EndpointSettings> } {
-    const doc = this.#docs.get(id);
-    if (!doc) return { ports: [], networks: {} };
-    return {
-      ports: portList({ exposed: doc.ExposedPorts, active: doc.Runtime?.Ports ?? [] }),
-      networks: this.#endpointSettings(doc),
-    };
+  summary(id: string): { ports: Port[]; networks: Record<string, EndpointSettings> } {
+    return listSummary(this.#docs.get(id), this.#nets);
   }
 }

@@ -291,6 +291,11 @@ export class NetworkService {
     return this.#eps.restore(id);
   }
 
+  /** A container was renamed: its DNS names and endpoint names follow. */
+  rename(id: string, name: string): Promise<void> {
+    return this.#eps.rename(id, name);
+  }
+
   /** Forgets a removed container. */
   forget(id: string): Promise<void> {
     return this.#eps.remove(id);

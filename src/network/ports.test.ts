@@ -1,6 +1,15 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { portList, portMap, wantedBindings } from "./ports.ts";
+import { isConflict } from "../errdefs/index.ts";
+import type { RulePort } from "../netdrv/index.ts";
+import {
+  type ActiveBinding,
+  PortPublisher,
+  type ProxyFactory,
+  portList,
+  portMap,
+  wantedBindings,
+} from "./ports.ts";
 
 test("bindings from PortBindings, ranges and -P", () => {
   const w = wantedBindings({
@@ -33,4 +42,120 @@ test("NetworkSettings.Ports and list Ports as Docker shows them", () => {
     { IP: "0.0.0.0", PrivatePort: 80, PublicPort: 8080, Type: "tcp" },
     { PrivatePort: 81, Type: "tcp" },
   ]);
+});
+
+/** Fake proxies: ports listed in `taken` refuse to bind, port 0 gets the next ephemeral one. */
+function fakeProxies(taken: number[]) {
+  const open = new Map<number, { proto: string; target: string; targetPort: number }>();
+  let ephemeral = 40000;
+  const proxy: ProxyFactory = async (o) => {
+    const port = o.hostPort || ephemeral++;
+    if (taken.includes(port) || open.has(port))
+      throw new Error(`Bind for ${o.hostIp || "0.0.0.0"}:${port} failed: port is already allocated`);
+    open.set(port, { proto: o.proto, target: o.target, targetPort: o.targetPort });
+    return {
+      port,
+      close: async () => {
+        open.delete(port);
+      },
+    };
+  };
+  return { proxy, open };
+}
+
+function fakeIptables() {
+  const ports = new Map<string, RulePort[]>();
+  let syncs = 0;
+  return {
+    ports,
+    syncs: () => syncs,
+    setPorts: (k: string, p: RulePort[]) => (p.length ? ports.set(k, p) : ports.delete(k)) && undefined,
+    hasPorts: (k: string) => ports.has(k),
+    sync: async () => {
+      syncs++;
+    },
+  };
+}
+
+test("publish binds each wanted port (a range takes its first free one) and sets DNAT rules", async () => {
+  const { proxy, open } = fakeProxies([8081]);
+  const ipt = fakeIptables();
+  const pub = new PortPublisher({ iptables: ipt, proxy });
+  const active: ActiveBinding[] = [];
+  await pub.publish({
+    id: "c1",
+    name: "web",
+    endpointId: "ep1",
+    ip: "10.1.0.2",
+    wanted: wantedBindings({
+      exposed: { "80/tcp": {}, "53/udp": {} },
+      bindings: { "80/tcp": [{ HostPort: "8080" }, { HostPort: "8081-8083" }] },
+      publishAll: true,
+    }),
+    active,
+  });
+  assert.deepEqual(
+    active.map((a) => `${a.containerPort}/${a.proto}->${a.hostPort}`),
+    ["80/tcp->8080", "80/tcp->8082", "53/udp->40000"],
+  );
+  assert.deepEqual([...open.keys()], [8080, 8082, 40000]);
+  assert.equal(open.get(40000)?.proto, "udp");
+  assert.deepEqual(
+    ipt.ports.get("c1")?.map((p) => `${p.hostPort}->${p.containerIp}:${p.containerPort}`),
+    ["8080->10.1.0.2:80", "8082->10.1.0.2:80", "40000->10.1.0.2:53"],
+  );
+  assert.equal(ipt.syncs(), 1);
+  assert.ok(pub.has("c1"));
+
+  await pub.unpublish("c1");
+  assert.equal(open.size, 0);
+  assert.equal(ipt.hasPorts("c1"), false);
+  assert.equal(ipt.syncs(), 2);
+  await pub.unpublish("c1");
+  assert.equal(ipt.syncs(), 2, "a second unpublish changes nothing");
+});
+
+test("a taken port is Docker's conflict, and what was bound before it is closed by unpublish", async () => {
+  const { proxy, open } = fakeProxies([9000]);
+  const ipt = fakeIptables();
+  const pub = new PortPublisher({ iptables: ipt, proxy });
+  const active: ActiveBinding[] = [];
+  await assert.rejects(
+    pub.publish({
+      id: "c1",
+      name: "web",
+      endpointId: "ep1",
+      ip: "10.1.0.2",
+      wanted: wantedBindings({
+        bindings: { "80/tcp": [{ HostPort: "8000" }], "81/tcp": [{ HostPort: "9000" }] },
+      }),
+      active,
+    }),
+    (e: unknown) =>
+      isConflict(e) &&
+      (e as Error).message ===
+        "driver failed programming external connectivity on endpoint web (ep1): Bind for 0.0.0.0:9000 failed: port is already allocated",
+  );
+  assert.deepEqual(
+    active.map((a) => a.hostPort),
+    [8000],
+  );
+  assert.equal(ipt.hasPorts("c1"), false, "no rules for a failed publish");
+  await pub.unpublish("c1");
+  assert.equal(open.size, 0);
+});
+
+test("restore re-binds the recorded ports and rules, skipping a port someone else took meanwhile", async () => {
+  const { proxy, open } = fakeProxies([8081]);
+  const ipt = fakeIptables();
+  const pub = new PortPublisher({ iptables: ipt, proxy });
+  const ports: ActiveBinding[] = [
+    { proto: "tcp", containerPort: 80, hostIp: "", hostPort: 8080 },
+    { proto: "tcp", containerPort: 81, hostIp: "", hostPort: 8081 },
+  ];
+  await pub.restore("c1", { ip: "10.1.0.2", ports });
+  assert.deepEqual([...open.keys()], [8080]);
+  assert.equal(ipt.ports.get("c1")?.length, 2);
+  await pub.restore("c2", { ip: "10.1.0.3", ports: [] });
+  assert.equal(pub.has("c2"), false);
 });

@@ -54,13 +54,16 @@ export function addressing(n: NetworkRecord): Addressing | undefined {
   return { subnet, range, gateway };
 }
 
+/** What the registry asks the bridge driver: existing links, addresses and routes. */
+export type RegistryDriver = Pick<BridgeDriver, "linkAddress" | "hostRoutes" | "links" | "bridgeAlias">;
+
 /** Every network this daemon knows, with lookups by ID, name and ID prefix. */
 export class NetworkRegistry {
   readonly #store: RecordStore<NetworkRecord>;
   readonly #byId = new Map<string, NetworkRecord>();
-  readonly #driver: BridgeDriver;
+  readonly #driver: RegistryDriver;
 
-  constructor(opts: { root: string; tmpDir: string; driver: BridgeDriver }) {
+  constructor(opts: { root: string; tmpDir: string; driver: RegistryDriver }) {
     this.#store = new RecordStore(opts.root, { document: "network.json", tmpDir: opts.tmpDir });
     this.#driver = opts.driver;
   }

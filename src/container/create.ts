@@ -4,22 +4,29 @@ import type { ContainerCreateRequest } from "../api/types.ts";
 import { InvalidParameterError } from "../errdefs/index.ts";
 import { newId, nowRfc3339, shortId } from "../util/index.ts";
 import { commandOf, mergeImageConfig, validateHostConfig } from "./config.ts";
+import type { CreateNetwork, ImageBackend } from "./deps.ts";
 import { mergeHealthcheck } from "./health.ts";
 import { checkLogConfig } from "./logconfig.ts";
-import { type ContainerRecord, initialState } from "./model.ts";
+import type { ContainerRecord } from "./model.ts";
 import type { StoredMount } from "./mounts.ts";
 import { normalizeName } from "./names.ts";
-import { Container, type Registry } from "./registry.ts";
+import type { Registry } from "./registry.ts";
 import { checkResources, type HostLimits, resourceDefaults } from "./resources.ts";
 import type { Storage } from "./storage.ts";
 
 /** POST /containers/create: validates, merges the image's config, creates volumes and network records. */
 export async function createContainer(
-  deps: { registry: Registry; storage: Storage; limits?: HostLimits },
+  deps: {
+    registry: Registry;
+    storage: Storage;
+    images: Pick<ImageBackend, "resolve" | "retain">;
+    network: CreateNetwork;
+    limits?: HostLimits;
+  },
   req: ContainerCreateRequest,
   opts: { name?: string },
 ): Promise<{ Id: string; Warnings: string[] }> {
-  const { registry: r, storage } = deps;
+  const { registry: r, storage, images, network } = deps;
   if (!req || typeof req !== "object")
     throw new InvalidParameterError("config cannot be empty in order to create a container");
   if (!req.Image) throw new InvalidParameterError("No command specified");
@@ -34,7 +41,7 @@ export async function createContainer(
   let mounts: StoredMount[] = [];
   let warnings: string[] = [];
   try {
-    const image = await r.o.images.resolve(req.Image);
+    const image = await images.resolve(req.Image);
     const { HostConfig: _h, NetworkingConfig: _n, ...cfgIn } = req;
     const config = mergeImageConfig(cfgIn, image.config);
     config.Healthcheck = mergeHealthcheck(cfgIn.Healthcheck, image.config.Healthcheck);
@@ -50,7 +57,7 @@ export async function createContainer(
     config.StdinOnce ??= false;
     config.Cmd ??= undefined;
     const { path, args } = commandOf(config);
-    const net = await r.o.network.createContainer({
+    const net = await network.createContainer({
       id,
       name,
       hostname: req.Hostname ?? "",
@@ -78,18 +85,17 @@ export async function createContainer(
       MountPoints: mounts,
     };
     await mkdir(dir, { recursive: true, mode: 0o710 });
-    const state = initialState();
+    const c = r.materialize(record, undefined);
     // state first: a record without state.json loads as "created", one without container.json is dropped.
-    await r.store.putDoc(id, "state.json", state);
+    await r.store.putDoc(id, "state.json", c.state.doc());
     await r.store.put(id, record);
-    const c = new Container(record, state);
     r.index.add(id, name, c);
-    r.o.images.retain(image.id);
+    images.retain(image.id);
     r.emit(c, "create");
     return { Id: id, Warnings: warnings };
   } catch (e) {
     r.index.releaseName(name);
-    await r.o.network.forget(id).catch(() => undefined);
+    await network.forget(id).catch(() => undefined);
     await storage.releaseVolumes(id, { removeAnonymous: true, mounts });
     await r.store.remove(id).catch(() => undefined);
     throw e;

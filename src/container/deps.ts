@@ -1,12 +1,9 @@
 import type { Readable, Writable } from "node:stream";
 import type { EndpointSettings, HostConfig, NetworkingConfig, NetworkSettings, Port } from "../api/types.ts";
 import type { NetworkSetup } from "../network/index.ts";
-import type { RuntimeStats, SpecMount, SpecResources, TopResult } from "../runtime/index.ts";
-import type { EventSink } from "../system/index.ts";
+import type { OciSpec, RuntimeStats, SpecMount, SpecResources, TopResult } from "../runtime/index.ts";
 import type { ImageRunConfig } from "./config.ts";
 import type { ExecRuntime } from "./exec.ts";
-import type { ContainerRecord } from "./model.ts";
-import type { HostLimits } from "./resources.ts";
 
 /** What the container service needs from the image service. */
 export interface ImageBackend {
@@ -39,7 +36,7 @@ export interface RuntimeBackend extends ExecRuntime {
     id: string,
     opts: {
       bundleDir: string;
-      spec: unknown;
+      spec: OciSpec;
       logPath: string;
       tty: boolean;
       openStdin: boolean;
@@ -127,30 +124,29 @@ export interface NetworkBackend {
 /** A mount start hands to the spec: a bind (the default) or a tmpfs. */
 export type RunMount = SpecMount;
 
-/** What start needs to turn a container into an OCI spec: built by the daemon from runtime/ helpers. */
-export type SpecFactory = (c: {
-  record: ContainerRecord;
-  rootfs: string;
-  /** Mounts the engine adds: /etc/hosts, /etc/hostname, /etc/resolv.conf, then volumes, binds and tmpfs. */
-  mounts: RunMount[];
-  /** The network namespace to join, or the host's. */
-  network?: { netnsPath?: string; host?: boolean };
-}) => Promise<unknown>;
+/** The image operations the lifecycle uses: a container holds its image while it exists. */
+export type ImageRefs = Pick<ImageBackend, "retain" | "release">;
 
-/** The container service's collaborators, passed in by the daemon. */
-export interface ContainerServiceOptions {
-  /** `<data-root>/containers` */
-  root: string;
-  /** `<exec-root>/bundles`: OCI bundles and conmon's sockets live on tmpfs. */
-  execRoot: string;
-  tmpDir: string;
-  images: ImageBackend;
-  runtime: RuntimeBackend;
-  volumes: VolumeBackend;
-  network: NetworkBackend;
-  buildSpec: SpecFactory;
-  readLog: LogReader;
-  events: EventSink;
-  /** What the host's cgroups can limit (create and update warn about the rest); all when absent. */
-  hostLimits?: HostLimits;
-}
+/** The image operations that mount and unmount a container's overlay rootfs. */
+export type RootfsBackend = Pick<ImageBackend, "mountRootfs" | "unmountRootfs">;
+
+/** The runtime operations that start, stop and remove a container's process. */
+export type LifecycleRuntime = Pick<
+  RuntimeBackend,
+  "create" | "start" | "kill" | "delete" | "waitExit" | "attach" | "isAlive" | "unpause"
+>;
+
+/** The runtime operations of a running container's stdio. */
+export type StdioRuntime = Pick<RuntimeBackend, "attach" | "resize">;
+
+/** The runtime operations the supervisor uses. */
+export type SupervisorRuntime = Pick<RuntimeBackend, "stats" | "top" | "pause" | "unpause" | "update">;
+
+/** The network operations of a container's run: set up before the spec, torn down at exit. */
+export type RunNetwork = Pick<NetworkBackend, "setup" | "teardown" | "restore" | "forget">;
+
+/** The network operations create uses: validate and record the settings, or forget them on failure. */
+export type CreateNetwork = Pick<NetworkBackend, "createContainer" | "forget">;
+
+/** The network views inspect and list show. */
+export type NetworkViews = Pick<NetworkBackend, "settings" | "summary">;

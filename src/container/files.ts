@@ -3,17 +3,21 @@ import type { Readable } from "node:stream";
 import { finished } from "node:stream/promises";
 import { type ContainerFs, type PathStat, readArchive, statPath, writeArchive } from "./archive.ts";
 import { exportRootfs, type FilesystemChange, upperChanges } from "./changes.ts";
-import type { Container, Registry } from "./registry.ts";
+import type { Container } from "./container.ts";
+import type { ImageBackend } from "./deps.ts";
+import type { Registry } from "./registry.ts";
 import type { Storage } from "./storage.ts";
 
 /** Operations on a container's filesystem from outside: `docker cp` both ways. */
 export class ContainerFiles {
   readonly #r: Registry;
   readonly #s: Storage;
+  readonly #images: Pick<ImageBackend, "resolve">;
 
-  constructor(deps: { registry: Registry; storage: Storage }) {
+  constructor(deps: { registry: Registry; storage: Storage; images: Pick<ImageBackend, "resolve"> }) {
     this.#r = deps.registry;
     this.#s = deps.storage;
+    this.#images = deps.images;
   }
 
   /** Runs `fn` with the container's filesystem mounted, mounting it for the call when the container is stopped. */
@@ -22,10 +26,10 @@ export class ContainerFiles {
     fn: (fs: ContainerFs) => Promise<T>,
     opts: { holdUntil?: (r: T) => Promise<unknown> } = {},
   ): Promise<T> {
-    const wasMounted = c.mounted;
+    const wasMounted = this.#s.isMounted(c);
     const rootfs = await this.#s.prepareRootfs(c);
     const release = () => {
-      if (!wasMounted && !c.state.State.Running) void this.#s.unmountRootfs(c);
+      if (!wasMounted && !c.state.running) void this.#s.unmountRootfs(c);
     };
     const fs: ContainerFs = {
       rootfs,
@@ -85,7 +89,7 @@ export class ContainerFiles {
   /** GET /containers/{id}/changes */
   async changes(ref: string): Promise<FilesystemChange[]> {
     const c = this.#r.get(ref);
-    const image = await this.#r.o.images.resolve(c.record.Image);
+    const image = await this.#images.resolve(c.record.Image);
     return upperChanges(join(this.#r.dir(c.id), "upper"), image.lowerDirs ?? []);
   }
 

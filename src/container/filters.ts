@@ -1,6 +1,7 @@
 import { InvalidParameterError } from "../errdefs/index.ts";
 import { parseRfc3339Ns } from "../util/index.ts";
-import type { ContainerRecord, ContainerStateDoc } from "./model.ts";
+import type { ContainerRecord } from "./model.ts";
+import type { State } from "./state.ts";
 
 const KNOWN = new Set([
   "id",
@@ -46,7 +47,7 @@ export function labelsMatch(labels: Record<string, string>, wanted: string[]): b
 /** Whether a container passes every filter (values of one key are alternatives; keys all must hold). */
 export function matchesFilters(
   rec: ContainerRecord,
-  st: ContainerStateDoc,
+  st: State,
   filters: Record<string, string[]>,
   ctx: { createdOf: (ref: string) => bigint; net: () => ContainerNet },
 ): boolean {
@@ -63,8 +64,8 @@ export function matchesFilters(
       }
     }) &&
     (!filters.label?.length || labelsMatch(rec.Config.Labels ?? {}, filters.label)) &&
-    any("status", (v) => st.State.Status === v) &&
-    any("exited", (v) => st.State.Status === "exited" && st.State.ExitCode === Number(v)) &&
+    any("status", (v) => st.status === v) &&
+    any("exited", (v) => st.status === "exited" && st.exitCode === Number(v)) &&
     any("ancestor", (v) => {
       const img = rec.Config.Image ?? "";
       const bare = img.replace(/:latest$/, "");
@@ -77,7 +78,7 @@ export function matchesFilters(
     }) &&
     any("before", (v) => parseRfc3339Ns(rec.Created) < createdOf(v)) &&
     any("since", (v) => parseRfc3339Ns(rec.Created) > createdOf(v)) &&
-    any("health", (v) => (st.State.Health?.Status ?? "none") === v) &&
+    any("health", (v) => (st.health?.Status ?? "none") === v) &&
     any("is-task", (v) => v === "false") &&
     any("volume", (v) => rec.MountPoints.some((m) => m.Name === v || m.Destination === v)) &&
     any("network", (v) => {

@@ -1,6 +1,8 @@
 import type { HealthConfig, HealthcheckResult } from "../api/types.ts";
 import { log, newId, nowRfc3339 } from "../util/index.ts";
-import type { Container, Registry } from "./registry.ts";
+import type { Container } from "./container.ts";
+import type { ExecRuntime } from "./exec.ts";
+import type { Registry } from "./registry.ts";
 
 /** Docker's defaults for a healthcheck's zero fields. */
 const DEFAULT_INTERVAL_NS = 30e9;
@@ -42,10 +44,12 @@ const ms = (ns: number | undefined, dflt: number) => Math.max(1, Math.round((ns 
  */
 export class HealthMonitor {
   readonly #r: Registry;
+  readonly #runtime: ExecRuntime;
   readonly #timers = new Map<string, { timer?: NodeJS.Timeout; stopped: boolean }>();
 
-  constructor(registry: Registry) {
-    this.#r = registry;
+  constructor(deps: { registry: Registry; runtime: ExecRuntime }) {
+    this.#r = deps.registry;
+    this.#runtime = deps.runtime;
   }
 
   /** Begins probing a container that just started (or was reconnected); "starting" until the first verdict. */
@@ -54,18 +58,18 @@ export class HealthMonitor {
     const cfg = c.record.Config.Healthcheck;
     const cmd = probeCommand(cfg);
     if (!cmd || !cfg) {
-      delete c.state.State.Health;
+      if (c.state.health) void c.state.setHealth(undefined);
       return;
     }
-    if (!opts.keepState || !c.state.State.Health)
-      c.state.State.Health = { Status: "starting", FailingStreak: 0, Log: [] };
+    if (!opts.keepState || !c.state.health)
+      void c.state.setHealth({ Status: "starting", FailingStreak: 0, Log: [] });
     const slot: { timer?: NodeJS.Timeout; stopped: boolean } = { stopped: false };
     this.#timers.set(c.id, slot);
     const startedMs = Date.now();
     const startPeriodMs = (cfg.StartPeriod ?? 0) / 1e6;
     const schedule = () => {
       if (slot.stopped) return;
-      const inStart = Date.now() - startedMs < startPeriodMs && c.state.State.Health?.Status === "starting";
+      const inStart = Date.now() - startedMs < startPeriodMs && c.state.health?.Status === "starting";
       const delay = inStart
         ? ms(cfg.StartInterval, DEFAULT_START_INTERVAL_NS)
         : ms(cfg.Interval, DEFAULT_INTERVAL_NS);
@@ -88,12 +92,12 @@ export class HealthMonitor {
   }
 
   async #probe(c: Container, o: { cmd: string[]; cfg: HealthConfig; inStartPeriod: boolean }): Promise<void> {
-    const st = c.state.State;
-    if (!st.Running || st.Paused || st.Restarting || !this.#timers.has(c.id)) return;
+    const st = c.state;
+    if (!st.live || st.paused || !this.#timers.has(c.id)) return;
     const start = nowRfc3339();
     const result = await this.#run(c, o.cmd, ms(o.cfg.Timeout, DEFAULT_TIMEOUT_NS));
-    const health = st.Health;
-    if (!health || !this.#timers.has(c.id)) return;
+    if (!st.health || !this.#timers.has(c.id)) return;
+    const health = { ...st.health };
     const entry: HealthcheckResult = {
       Start: start,
       End: nowRfc3339(),
@@ -110,14 +114,14 @@ export class HealthMonitor {
       health.FailingStreak = (health.FailingStreak ?? 0) + 1;
       if (health.FailingStreak >= (o.cfg.Retries || DEFAULT_RETRIES)) health.Status = "unhealthy";
     }
-    await this.#r.saveState(c).catch(() => undefined);
+    await st.setHealth(health);
     if (health.Status !== before) this.#r.emit(c, `health_status: ${health.Status}`);
   }
 
   async #run(c: Container, cmd: string[], timeoutMs: number): Promise<{ code: number; output: string }> {
-    let session: Awaited<ReturnType<Registry["o"]["runtime"]["exec"]>>;
+    let session: Awaited<ReturnType<ExecRuntime["exec"]>>;
     try {
-      session = await this.#r.o.runtime.exec(c.id, newId(), { args: cmd, attach: true });
+      session = await this.#runtime.exec(c.id, newId(), { args: cmd, attach: true });
     } catch (e) {
       return { code: -1, output: e instanceof Error ? e.message : String(e) };
     }

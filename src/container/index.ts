@@ -1,20 +1,41 @@
 export type { FilesystemChange } from "./changes.ts";
 export type { ImageRunConfig } from "./config.ts";
+export { Container } from "./container.ts";
+export { createContainer } from "./create.ts";
 export type {
   AttachedStdio,
-  ContainerServiceOptions,
+  CreateNetwork,
   ExitInfo,
   ImageBackend,
+  ImageRefs,
+  LifecycleRuntime,
   LogEntry,
   LogReader,
   NetworkBackend,
+  NetworkSetup,
+  NetworkViews,
+  RootfsBackend,
   RunMount,
+  RunNetwork,
   RuntimeBackend,
-  SpecFactory,
+  StdioRuntime,
+  SupervisorRuntime,
+  VolumeBackend,
 } from "./deps.ts";
-export type { ExecCreateRequest, ExecInspect } from "./exec.ts";
+export { type ExecCreateRequest, type ExecInspect, ExecManager } from "./exec.ts";
+export { ContainerFiles } from "./files.ts";
+export { HealthMonitor } from "./health.ts";
+export { ContainerIO } from "./io.ts";
+export { Lifecycle, type LifecycleDeps } from "./lifecycle.ts";
+export { LogRotator } from "./logrotate.ts";
 export type { ContainerRecord, ContainerStateDoc } from "./model.ts";
+export { Queries } from "./queries.ts";
+export { Registry } from "./registry.ts";
 export { type HostLimits, specResources, type UpdateRequest } from "./resources.ts";
-export { ContainerService } from "./service.ts";
+export { type ContainerParts, ContainerService } from "./service.ts";
 export { signalNumber } from "./signals.ts";
+export { type SpecBuilder, type SpecRequest, specBuilder } from "./spec.ts";
+export { State, type StateStatus, type WaitCondition, type WaitResult } from "./state.ts";
 export type { StatsJson } from "./statsjson.ts";
+export { Storage } from "./storage.ts";
+export { Supervisor } from "./supervise.ts";

@@ -1,15 +1,20 @@
 import { ConflictError, InvalidParameterError, NotImplementedError } from "../errdefs/index.ts";
-import type { AttachedStdio, LogEntry } from "./deps.ts";
+import type { AttachedStdio, LogEntry, StdioRuntime } from "./deps.ts";
 import type { LogRotator } from "./logrotate.ts";
 import type { Registry } from "./registry.ts";
+import type { WaitCondition, WaitResult } from "./state.ts";
+
+const CONDITIONS: readonly string[] = ["not-running", "next-exit", "removed"] satisfies WaitCondition[];
 
 /** A container's streams: attach, logs, wait, TTY resize. */
 export class ContainerIO {
   readonly #r: Registry;
+  readonly #runtime: StdioRuntime;
   readonly #logs: LogRotator;
 
-  constructor(deps: { registry: Registry; logs: LogRotator }) {
+  constructor(deps: { registry: Registry; runtime: StdioRuntime; logs: LogRotator }) {
     this.#r = deps.registry;
+    this.#runtime = deps.runtime;
     this.#logs = deps.logs;
   }
 
@@ -23,24 +28,14 @@ export class ContainerIO {
   ): { ready: Promise<{ StatusCode: number; Error: { Message: string } | null }> } {
     const c = this.#r.get(ref);
     const condition = opts.condition || "not-running";
-    if (!["not-running", "next-exit", "removed"].includes(condition))
-      throw new InvalidParameterError(`invalid condition: "${condition}"`);
-    const st = c.state.State;
-    const asResult = (e: { code: number; error?: string }) => ({
+    if (!CONDITIONS.includes(condition)) throw new InvalidParameterError(`invalid condition: "${condition}"`);
+    const asResult = (e: WaitResult) => ({
       StatusCode: e.code,
       Error: e.error ? { Message: e.error } : null,
     });
-    if (condition === "not-running" && !st.Running) {
-      return { ready: Promise.resolve(asResult({ code: st.ExitCode })) };
-    }
-    if (condition === "next-exit" && !st.Running && opts.requestedAtNs && c.state.StartedAtNs) {
-      if (BigInt(c.state.StartedAtNs) >= opts.requestedAtNs)
-        return { ready: Promise.resolve(asResult({ code: st.ExitCode })) };
-    }
-    const ready = new Promise<{ code: number; error?: string }>((resolve) => {
-      if (condition === "removed") c.removeWaiters.add(resolve);
-      else c.exitWaiters.add(resolve);
-    }).then(asResult);
+    const ready = c.state
+      .wait(condition as WaitCondition, { requestedAtNs: opts.requestedAtNs })
+      .then(asResult);
     return { ready };
   }
 
@@ -53,8 +48,8 @@ export class ContainerIO {
     this.#r.emit(c, "attach");
     const tty = !!c.record.Config.Tty;
     const openStdin = !!c.record.Config.OpenStdin;
-    if (c.state.State.Running) {
-      return { tty, openStdin, stdio: this.#r.o.runtime.attach(c.id), cancel: () => undefined };
+    if (c.state.running) {
+      return { tty, openStdin, stdio: this.#runtime.attach(c.id), cancel: () => undefined };
     }
     let resolver: ((s: AttachedStdio | Error) => void) | undefined;
     const stdio = new Promise<AttachedStdio>((resolve, reject) => {
@@ -74,9 +69,9 @@ export class ContainerIO {
   /** POST /containers/{id}/resize */
   async resize(ref: string, size: { height: number; width: number }): Promise<void> {
     const c = this.#r.get(ref);
-    if (!c.state.State.Running) throw new ConflictError(`Container ${c.id} is not running`);
+    if (!c.state.running) throw new ConflictError(`Container ${c.id} is not running`);
     if (!c.record.Config.Tty) return;
-    await this.#r.o.runtime.resize(c.id, size);
+    await this.#runtime.resize(c.id, size);
   }
 
   /** GET /containers/{id}/logs: entries from the log file, following until the container stops when asked. */
@@ -87,7 +82,7 @@ export class ContainerIO {
     const c = this.#r.get(ref);
     if (!c.record.LogPath)
       throw new NotImplementedError("configured logging driver does not support reading");
-    const follow = opts.follow && c.state.State.Running ? (c.running ?? Promise.resolve()) : undefined;
+    const follow = opts.follow && c.state.running ? (c.running ?? Promise.resolve()) : undefined;
     return {
       tty: !!c.record.Config.Tty,
       entries: this.#logs.read(c, {

@@ -2,35 +2,53 @@ import { mkdir } from "node:fs/promises";
 import { join } from "node:path";
 import { ConflictError, InvalidParameterError, NotModifiedError } from "../errdefs/index.ts";
 import { log, nowNs, nowRfc3339, parseRfc3339Ns } from "../util/index.ts";
-import type { ExitInfo, NetworkSetup } from "./deps.ts";
+import type { Container } from "./container.ts";
+import type { ExitInfo, ImageRefs, LifecycleRuntime, NetworkSetup, RunNetwork } from "./deps.ts";
 import { labelsMatch, untilToNs } from "./filters.ts";
 import type { HealthMonitor } from "./health.ts";
 import type { LogRotator } from "./logrotate.ts";
-import { type ContainerStateDoc, initialState } from "./model.ts";
-import { Container, type Registry } from "./registry.ts";
+import type { ContainerStateDoc } from "./model.ts";
+import type { Registry } from "./registry.ts";
 import { nextDelay, restartOnDaemonStart, shouldRestart } from "./restart.ts";
 import { signalNumber } from "./signals.ts";
+import type { SpecBuilder } from "./spec.ts";
 import type { Storage } from "./storage.ts";
+
+/** What the lifecycle uses, passed in at wiring. */
+export interface LifecycleDeps {
+  registry: Registry;
+  storage: Storage;
+  health: HealthMonitor;
+  logs: LogRotator;
+  runtime: LifecycleRuntime;
+  network: RunNetwork;
+  images: ImageRefs;
+  spec: SpecBuilder;
+  /** Exec sessions end with their container's run. */
+  execs: { forget(containerId: string): void };
+  /** `<exec-root>/bundles`: OCI bundles and conmon's sockets live on tmpfs. */
+  bundleRoot: string;
+  /** How long a container found stopped at daemon start may take to show its exit file (ms). */
+  exitFileGraceMs?: number;
+}
 
 /** Running containers: start, exit handling and restart policies, stop, kill, remove, and daemon start-up. */
 export class Lifecycle {
   readonly #r: Registry;
   readonly #s: Storage;
-  readonly #h: HealthMonitor;
-  readonly #logs: LogRotator;
+  readonly #d: LifecycleDeps;
 
-  constructor(deps: { registry: Registry; storage: Storage; health: HealthMonitor; logs: LogRotator }) {
+  constructor(deps: LifecycleDeps) {
     this.#r = deps.registry;
     this.#s = deps.storage;
-    this.#h = deps.health;
-    this.#logs = deps.logs;
+    this.#d = deps;
   }
 
   /** Loads every container, drops half-created ones, and reconnects to those whose conmon still runs. */
   async init(): Promise<void> {
     const r = this.#r;
     await r.store.init();
-    await mkdir(r.o.execRoot, { recursive: true });
+    await mkdir(this.#d.bundleRoot, { recursive: true });
     const { records, broken } = await r.store.loadAll();
     for (const id of broken) {
       log("warn", "removing half-created container", { id });
@@ -38,40 +56,39 @@ export class Lifecycle {
     }
     await Promise.all(
       [...records.values()].map(async (rec) => {
-        const state = (await r.store.getDoc<ContainerStateDoc>(rec.Id, "state.json")) ?? initialState();
-        const c = new Container(rec, state);
         rec.MountPoints ??= [];
+        const c = r.materialize(rec, await r.store.getDoc<ContainerStateDoc>(rec.Id, "state.json"));
         r.index.add(rec.Id, rec.Name, c);
-        r.o.images.retain(rec.Image);
-        for (const m of rec.MountPoints)
-          if (m.Type === "volume" && m.Name && r.o.volumes.has(m.Name)) r.o.volumes.use(m.Name, rec.Id);
-        if (state.State.Running) await this.#reconnect(c);
+        this.#d.images.retain(rec.Image);
+        this.#s.reclaimVolumes(c);
+        if (c.state.running) await this.#reconnect(c);
       }),
     );
     for (const c of r.index.values()) {
-      const st = c.state.State;
-      if (st.Running || !c.state.HasBeenStarted) continue;
-      if (!restartOnDaemonStart(c.record.HostConfig.RestartPolicy, !!c.state.ManuallyStopped)) continue;
+      const st = c.state;
+      if (st.running || !st.hasBeenStarted) continue;
+      if (!restartOnDaemonStart(c.record.HostConfig.RestartPolicy, st.manuallyStopped)) continue;
       void this.start(c.id).catch((e) => log("warn", "restart at daemon start failed", { id: c.id, err: e }));
     }
   }
 
   async #reconnect(c: Container): Promise<void> {
-    c.mounted = true;
-    if (await this.#r.o.runtime.isAlive(c.id)) {
-      await this.#r.o.network
-        .restore(c.id)
-        .catch((e) => log("warn", "network restore failed", { id: c.id, err: e }));
+    const { runtime, network } = this.#d;
+    this.#s.adoptMounted(c);
+    if (await runtime.isAlive(c.id)) {
+      await network.restore(c.id).catch((e) => log("warn", "network restore failed", { id: c.id, err: e }));
       this.#watchExit(c);
-      this.#h.start(c, { keepState: true });
-      this.#logs.start(c);
+      this.#d.health.start(c, { keepState: true });
+      this.#d.logs.start(c);
       return;
     }
     // The container ended while the daemon was down: conmon left its exit code behind.
     try {
       const exit = await Promise.race([
-        this.#r.o.runtime.waitExit(c.id),
-        new Promise<never>((_, rej) => setTimeout(() => rej(new Error("no exit file")), 2000)),
+        runtime.waitExit(c.id),
+        new Promise<never>((_, rej) =>
+          setTimeout(() => rej(new Error("no exit file")), this.#d.exitFileGraceMs ?? 2000),
+        ),
       ]);
       await this.#onExit(c, exit);
     } catch {
@@ -83,31 +100,35 @@ export class Lifecycle {
   start(ref: string): Promise<void> {
     const c = this.#r.get(ref);
     return c.serial(async () => {
-      c.state.ManuallyStopped = false;
+      c.state.setManuallyStopped(false);
       await this.#start(c);
     });
   }
 
   async #start(c: Container): Promise<void> {
-    const r = this.#r;
-    const st = c.state.State;
-    if (c.removing) throw new ConflictError(`container is marked for removal and cannot be started`);
-    if (st.Paused) throw new ConflictError("cannot start a paused container, try unpause instead");
-    if (st.Running && !st.Restarting) throw new NotModifiedError("container already started");
-    const bundleDir = join(r.o.execRoot, c.id);
+    const { runtime, network } = this.#d;
+    const st = c.state;
+    if (st.removing) throw new ConflictError(`container is marked for removal and cannot be started`);
+    if (st.paused) throw new ConflictError("cannot start a paused container, try unpause instead");
+    if (st.live) throw new NotModifiedError("container already started");
+    const bundleDir = join(this.#d.bundleRoot, c.id);
     try {
       let net: NetworkSetup = {};
       const [rootfs, etcMounts] = await Promise.all([
         this.#s.prepareRootfs(c),
-        r.o.network.setup(c.id).then((n) => {
+        network.setup(c.id).then((n) => {
           net = n;
           return this.#s.writeEtcFiles(c, n);
         }),
         mkdir(bundleDir, { recursive: true }),
       ]).then(([rf, m]) => [rf, m] as const);
       const mounts = [...etcMounts, ...(await this.#s.runMounts(c, rootfs))];
-      const network = { netnsPath: net.netnsPath, host: net.host };
-      const spec = await r.o.buildSpec({ record: c.record, rootfs, mounts, network });
+      const spec = await this.#d.spec({
+        record: c.record,
+        rootfs,
+        mounts,
+        network: { netnsPath: net.netnsPath, host: net.host },
+      });
       const createOpts = {
         bundleDir,
         spec,
@@ -117,47 +138,31 @@ export class Lifecycle {
         openStdin: !!c.record.Config.OpenStdin,
         stdinOnce: !!c.record.Config.StdinOnce,
       };
-      const { pid } = await r.o.runtime.create(c.id, createOpts).catch(async (e: unknown) => {
+      const { pid } = await runtime.create(c.id, createOpts).catch(async (e: unknown) => {
         // A run whose cleanup was cut short (daemon killed) leaves runc state behind; clear it once.
         if (!/already exists/i.test(String(e))) throw e;
-        await r.o.runtime.delete(c.id, { force: true });
-        return r.o.runtime.create(c.id, createOpts);
+        await runtime.delete(c.id, { force: true });
+        return runtime.create(c.id, createOpts);
       });
       await this.#connectPendingAttach(c);
-      const startedNs = nowNs();
-      await r.o.runtime.start(c.id);
-      Object.assign(st, {
-        Status: "running",
-        Running: true,
-        Paused: false,
-        Restarting: false,
-        OOMKilled: false,
-        Dead: false,
-        Pid: pid,
-        ExitCode: 0,
-        Error: "",
-        StartedAt: nowRfc3339(),
-        FinishedAt: "0001-01-01T00:00:00Z",
-      });
-      c.state.HasBeenStarted = true;
-      c.state.StartedAtNs = startedNs.toString();
+      const startedAtNs = nowNs();
+      await runtime.start(c.id);
+      const saved = st.setRunning({ pid, startedAt: nowRfc3339(), startedAtNs });
       this.#watchExit(c);
-      this.#h.start(c);
-      this.#logs.start(c);
-      await r.saveState(c);
-      r.emit(c, "start");
+      this.#d.health.start(c);
+      this.#d.logs.start(c);
+      await saved;
+      this.#r.emit(c, "start");
     } catch (e) {
-      const message = e instanceof Error ? e.message : String(e);
-      st.Error = message;
-      st.ExitCode = exitCodeForStartError(message);
-      await r.saveState(c).catch(() => undefined);
-      for (const a of c.pendingAttach) a(e instanceof Error ? e : new Error(message));
-      c.pendingAttach.clear();
-      await r.o.runtime.delete(c.id, { force: true }).catch(() => undefined);
-      await r.o.network.teardown(c.id).catch(() => undefined);
+      const err = e instanceof Error ? e : new Error(String(e));
+      const code = exitCodeForStartError(err.message);
+      await st.setStartError(err.message, code);
+      c.failPendingAttach(err);
+      await runtime.delete(c.id, { force: true }).catch(() => undefined);
+      await network.teardown(c.id).catch(() => undefined);
       await this.#s.unmountRootfs(c);
       this.#s.unmountVolumes(c);
-      r.resolveExitWaiters(c, { code: st.ExitCode, error: message });
+      st.notifyExit({ code, error: err.message });
       if (c.record.HostConfig.AutoRemove) void this.remove(c.id, { force: true }).catch(() => undefined);
       throw e;
     }
@@ -169,7 +174,7 @@ export class Lifecycle {
     await Promise.all(
       pending.map(async (resolve) => {
         try {
-          resolve(await this.#r.o.runtime.attach(c.id));
+          resolve(await this.#d.runtime.attach(c.id));
         } catch (e) {
           resolve(e as Error);
         }
@@ -178,49 +183,40 @@ export class Lifecycle {
   }
 
   #watchExit(c: Container): void {
-    c.running = this.#r.o.runtime.waitExit(c.id).then(
+    c.running = this.#d.runtime.waitExit(c.id).then(
       (exit) => this.#onExit(c, exit),
       (e) => log("error", "waiting for container exit failed", { id: c.id, err: e }),
     );
   }
 
   async #onExit(c: Container, exit: ExitInfo): Promise<void> {
-    const r = this.#r;
-    const st = c.state.State;
-    this.#h.stop(c);
-    this.#logs.stop(c);
-    Object.assign(st, {
-      Status: "exited",
-      Running: false,
-      Paused: false,
-      Restarting: false,
-      Pid: 0,
-      ExitCode: exit.exitCode,
-      OOMKilled: exit.oomKilled,
-      FinishedAt: exit.exitedAt,
-    });
-    await r.saveState(c).catch((e) => log("error", "saving state failed", { id: c.id, err: e }));
+    const { runtime, network } = this.#d;
+    const st = c.state;
+    this.#d.health.stop(c);
+    this.#d.logs.stop(c);
+    await st.setStopped(exit);
     await Promise.all([
-      r.o.runtime.delete(c.id, { force: true }).catch(() => undefined),
+      runtime.delete(c.id, { force: true }).catch(() => undefined),
       this.#s.unmountRootfs(c),
-      r.o.network.teardown(c.id).catch((e) => log("warn", "network teardown failed", { id: c.id, err: e })),
+      network.teardown(c.id).catch((e) => log("warn", "network teardown failed", { id: c.id, err: e })),
     ]);
     this.#s.unmountVolumes(c);
-    r.execs.forget(c.id);
-    if (exit.oomKilled) r.emit(c, "oom");
-    r.emit(c, "die", { exitCode: String(exit.exitCode) });
-    r.resolveExitWaiters(c, { code: exit.exitCode });
+    this.#d.execs.forget(c.id);
+    if (exit.oomKilled) this.#r.emit(c, "oom");
+    this.#r.emit(c, "die", { exitCode: String(exit.exitCode) });
+    // Waiters hear of the exit once the run's mounts and network are gone, so a `wait` then `rm` is clean.
+    st.notifyExit({ code: exit.exitCode });
     const restart = shouldRestart(c.record.HostConfig.RestartPolicy, {
       exitCode: exit.exitCode,
-      restartCount: c.state.RestartCount,
-      manuallyStopped: !!c.state.ManuallyStopped,
-      removing: c.removing,
+      restartCount: st.restartCount,
+      manuallyStopped: st.manuallyStopped,
+      removing: st.removing,
     });
     if (restart) {
       this.#scheduleRestart(c);
       return;
     }
-    if (c.record.HostConfig.AutoRemove && !c.removing) {
+    if (c.record.HostConfig.AutoRemove && !st.removing) {
       await this.remove(c.id, { force: true }).catch((e) =>
         log("warn", "auto-remove failed", { id: c.id, err: e }),
       );
@@ -229,34 +225,31 @@ export class Lifecycle {
 
   /** Restarts after Docker's backoff; meanwhile the container shows as "restarting". */
   #scheduleRestart(c: Container): void {
-    const st = c.state.State;
-    const ranFor = Number(parseRfc3339Ns(st.FinishedAt) - parseRfc3339Ns(st.StartedAt)) / 1e6;
-    const delay = nextDelay(c.state.RestartDelayMs ?? 0, ranFor);
-    c.state.RestartDelayMs = delay;
-    Object.assign(st, { Status: "restarting", Running: true, Restarting: true });
-    void this.#r.saveState(c);
+    const st = c.state;
+    const ranFor = Number(parseRfc3339Ns(st.finishedAt) - parseRfc3339Ns(st.startedAt)) / 1e6;
+    const delay = nextDelay(st.restartDelayMs, ranFor);
+    void st.setRestarting(delay);
     c.restartTimer = setTimeout(() => {
       c.restartTimer = undefined;
       void c
         .serial(async () => {
-          if (!st.Restarting || c.removing) return;
-          c.state.RestartCount++;
+          if (!st.restarting || st.removing) return;
+          st.countRestart();
           await this.#start(c);
         })
         .catch((e) => {
           log("warn", "restart failed", { id: c.id, err: e });
-          Object.assign(st, { Status: "exited", Running: false, Restarting: false });
-          void this.#r.saveState(c);
+          void st.setRestartCancelled();
         });
     }, delay);
   }
 
   /** Cancels a pending restart; true when there was one (the container is then simply stopped). */
-  #cancelRestart(c: Container): boolean {
+  async #cancelRestart(c: Container): Promise<boolean> {
     if (!c.restartTimer) return false;
     clearTimeout(c.restartTimer);
     c.restartTimer = undefined;
-    Object.assign(c.state.State, { Status: "exited", Running: false, Restarting: false });
+    await c.state.setRestartCancelled();
     return true;
   }
 
@@ -264,13 +257,12 @@ export class Lifecycle {
   stop(ref: string, opts: { timeout?: number; signal?: string }): Promise<void> {
     const c = this.#r.get(ref);
     return c.serial(async () => {
-      c.state.ManuallyStopped = true;
-      if (this.#cancelRestart(c)) {
-        await this.#r.saveState(c);
+      c.state.setManuallyStopped(true);
+      if (await this.#cancelRestart(c)) {
         this.#r.emit(c, "stop");
         return;
       }
-      if (!c.state.State.Running) throw new NotModifiedError("container already stopped");
+      if (!c.state.running) throw new NotModifiedError("container already stopped");
       await this.#stop(c, opts);
       this.#r.emit(c, "stop");
     });
@@ -283,7 +275,7 @@ export class Lifecycle {
     try {
       await this.#kill(c, signal);
     } catch (e) {
-      if (!c.state.State.Running) return;
+      if (!c.state.running) return;
       log("warn", "stop signal failed, killing", { id: c.id, err: e });
     }
     if (timeout >= 0) {
@@ -295,19 +287,19 @@ export class Lifecycle {
         }),
       ]);
       clearTimeout(timer);
-      if (timedOut && c.state.State.Running) await this.#kill(c, "SIGKILL").catch(() => undefined);
+      if (timedOut && c.state.running) await this.#kill(c, "SIGKILL").catch(() => undefined);
     }
     await ended;
   }
 
   async #kill(c: Container, signal: string | number): Promise<void> {
-    const st = c.state.State;
-    await this.#r.o.runtime.kill(c.id, signal);
+    const st = c.state;
+    await this.#d.runtime.kill(c.id, signal);
     this.#r.emit(c, "kill", { signal: String(signalNumber(signal)) });
     // A frozen process cannot act on a signal: Docker thaws a paused container after signalling it.
-    if (st.Paused && st.Running) {
-      if (signalNumber(signal) !== 9) await this.#r.o.runtime.unpause(c.id).catch(() => undefined);
-      Object.assign(st, { Paused: false, Status: "running" });
+    if (st.paused && st.running) {
+      if (signalNumber(signal) !== 9) await this.#d.runtime.unpause(c.id).catch(() => undefined);
+      await st.setUnpaused();
       this.#r.emit(c, "unpause");
     }
   }
@@ -317,27 +309,24 @@ export class Lifecycle {
     const c = this.#r.get(ref);
     const sig = signal || "SIGKILL";
     if (signalNumber(sig) < 0) throw new InvalidParameterError(`Invalid signal: ${sig}`);
-    if (!c.state.State.Running)
+    if (!c.state.running)
       throw new ConflictError(`Cannot kill container: ${ref}: Container ${c.id} is not running`);
     // A fatal signal disables the restart policy until the next start; USR1 and friends leave it in place.
     const n = signalNumber(sig);
     const stopSig = signalNumber(c.record.Config.StopSignal || "SIGTERM");
     if ([9, 15, 2, 3].includes(n) || n === stopSig) {
-      c.state.ManuallyStopped = true;
-      if (this.#cancelRestart(c)) {
-        await this.#r.saveState(c);
-        return;
-      }
+      c.state.setManuallyStopped(true);
+      if (await this.#cancelRestart(c)) return;
     }
     await this.#kill(c, sig);
-    if (signalNumber(sig) === 9) await c.running;
+    if (n === 9) await c.running;
   }
 
   /** POST /containers/{id}/restart */
   restart(ref: string, opts: { timeout?: number; signal?: string }): Promise<void> {
     const c = this.#r.get(ref);
     return c.serial(async () => {
-      if (c.state.State.Running) await this.#stop(c, opts);
+      if (c.state.running) await this.#stop(c, opts);
       await this.#start(c);
       this.#r.emit(c, "restart");
     });
@@ -345,15 +334,14 @@ export class Lifecycle {
 
   /** DELETE /containers/{id} */
   remove(ref: string, opts: { force?: boolean; volumes?: boolean }): Promise<void> {
-    const r = this.#r;
-    const c = r.get(ref);
-    if (c.removing && !c.state.State.Running) {
-      return new Promise((resolve) => c.removeWaiters.add(() => resolve()));
-    }
+    const c = this.#r.get(ref);
+    const st = c.state;
+    // A second remove of a stopped container joins the first.
+    if (st.removing && !st.running) return st.wait("removed").then(() => undefined);
     return c.serial(async () => {
-      if (c.removed) return;
-      if (c.state.State.Running) {
-        if (c.state.State.Paused && !opts.force)
+      if (st.removed) return;
+      if (st.running) {
+        if (st.paused && !opts.force)
           throw new ConflictError(
             `You cannot remove a paused container ${c.id}. Unpause and then stop the container before attempting removal or force remove`,
           );
@@ -361,31 +349,36 @@ export class Lifecycle {
           throw new ConflictError(
             `You cannot remove a running container ${c.id}. Stop the container before attempting removal or force remove`,
           );
-        c.removing = true;
-        await this.#kill(c, "SIGKILL").catch(() => undefined);
-        await c.running;
+        st.setRemovalInProgress();
+        if (await this.#cancelRestart(c)) {
+          // Between runs: nothing to kill.
+        } else {
+          await this.#kill(c, "SIGKILL").catch(() => undefined);
+          await c.running;
+        }
       }
-      c.removing = true;
-      c.state.State.Status = "removing";
-      await r.o.runtime.delete(c.id, { force: true }).catch(() => undefined);
+      st.setRemovalInProgress();
+      await this.#d.runtime.delete(c.id, { force: true }).catch(() => undefined);
       await this.#s.unmountRootfs(c);
-      c.removed = true;
       await this.#s.releaseVolumes(c.id, {
         removeAnonymous: !!opts.volumes || !!c.record.HostConfig.AutoRemove,
         mounts: c.record.MountPoints,
       });
-      await r.store.remove(c.id);
-      await r.o.network.forget(c.id).catch((e) => log("warn", "network forget failed", { id: c.id, err: e }));
-      r.index.delete(c.id, c.record.Name);
-      r.execs.forget(c.id);
-      r.o.images.release(c.record.Image);
-      for (const a of c.pendingAttach) a(new Error("container removed"));
-      c.pendingAttach.clear();
-      r.emit(c, "destroy");
-      const code = c.state.State.ExitCode;
-      for (const w of c.removeWaiters) w({ code });
-      c.removeWaiters.clear();
-      r.resolveExitWaiters(c, { code });
+      try {
+        await this.#r.store.remove(c.id);
+      } catch (e) {
+        await st.setDead();
+        throw e;
+      }
+      await this.#d.network
+        .forget(c.id)
+        .catch((e) => log("warn", "network forget failed", { id: c.id, err: e }));
+      this.#r.index.delete(c.id, c.record.Name);
+      this.#d.execs.forget(c.id);
+      this.#d.images.release(c.record.Image);
+      c.failPendingAttach(new Error("container removed"));
+      this.#r.emit(c, "destroy");
+      st.setRemoved();
     });
   }
 
@@ -398,7 +391,7 @@ export class Lifecycle {
     const untilNs = filters.until?.length ? untilToNs(filters.until[0]) : undefined;
     const deleted: string[] = [];
     for (const c of [...this.#r.index.values()]) {
-      if (c.state.State.Running || c.removing) continue;
+      if (c.state.running || c.state.removing) continue;
       if (untilNs !== undefined && parseRfc3339Ns(c.record.Created) >= untilNs) continue;
       const labels = c.record.Config.Labels ?? {};
       if (filters.label?.length && !labelsMatch(labels, filters.label)) continue;
@@ -406,11 +399,7 @@ export class Lifecycle {
       await this.remove(c.id, {});
       deleted.push(c.id);
     }
-    this.#r.o.events({
-      Type: "container",
-      Action: "prune",
-      Actor: { ID: "", Attributes: { reclaimed: "0" } },
-    });
+    this.#r.emitGlobal("prune", { reclaimed: "0" });
     return { ContainersDeleted: deleted, SpaceReclaimed: 0 };
   }
 }

@@ -1,9 +1,9 @@
 import { type FSWatcher, watch } from "node:fs";
 import { rename, rm, stat } from "node:fs/promises";
 import { log } from "../util/index.ts";
-import type { LogEntry } from "./deps.ts";
+import type { Container } from "./container.ts";
+import type { LogEntry, LogReader, RuntimeBackend } from "./deps.ts";
 import { logRotation } from "./logconfig.ts";
-import type { Container, Registry } from "./registry.ts";
 
 interface Watch {
   watcher: FSWatcher | undefined;
@@ -19,11 +19,13 @@ interface Watch {
  * path, so nothing it writes is lost. `logs` reads the rotated files, oldest first, then the live one.
  */
 export class LogRotator {
-  readonly #r: Registry;
+  readonly #runtime: Pick<RuntimeBackend, "reopenLog">;
+  readonly #readLog: LogReader;
   readonly #watches = new Map<string, Watch>();
 
-  constructor(registry: Registry) {
-    this.#r = registry;
+  constructor(deps: { runtime: Pick<RuntimeBackend, "reopenLog">; readLog: LogReader }) {
+    this.#runtime = deps.runtime;
+    this.#readLog = deps.readLog;
   }
 
   /** Starts watching a running container's log when it has a size limit. */
@@ -84,7 +86,7 @@ export class LogRotator {
     for (let i = maxFile - 2; i >= 1; i--)
       await rename(`${path}.${i}`, `${path}.${i + 1}`).catch(() => undefined);
     await rename(path, `${path}.1`);
-    await this.#r.o.runtime.reopenLog(c.id);
+    await this.#runtime.reopenLog(c.id);
     if (maxFile <= 1) await rm(`${path}.1`, { force: true });
     // conmon creates the new file when it reads the message: wait for it before watching it.
     for (let i = 0; i < 200; i++) {
@@ -105,7 +107,7 @@ export class LogRotator {
     opts: { since?: bigint; until?: bigint; tail?: number; follow?: Promise<unknown> },
   ): AsyncGenerator<LogEntry> {
     const path = c.record.LogPath;
-    const readLog = this.#r.o.readLog;
+    const readLog = this.#readLog;
     const { maxFile } = logRotation(c.record.HostConfig.LogConfig);
     const rotated: string[] = [];
     for (let i = maxFile - 1; i >= 1; i--)

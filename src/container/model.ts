@@ -1,5 +1,4 @@
 import type { ContainerConfig, ContainerState, HostConfig } from "../api/types.ts";
-import { ZERO_TIME } from "../util/index.ts";
 import type { StoredMount } from "./mounts.ts";
 
 /** What never changes after create: persisted as `container.json`. */
@@ -35,25 +34,4 @@ export interface ContainerStateDoc {
   ManuallyStopped?: boolean;
   /** The restart manager's last backoff delay. */
   RestartDelayMs?: number;
-}
-
-/** The state of a container that was never started. */
-export function initialState(): ContainerStateDoc {
-  return {
-    State: {
-      Status: "created",
-      Running: false,
-      Paused: false,
-      Restarting: false,
-      OOMKilled: false,
-      Dead: false,
-      Pid: 0,
-      ExitCode: 0,
-      Error: "",
-      StartedAt: ZERO_TIME,
-      FinishedAt: ZERO_TIME,
-    },
-    RestartCount: 0,
-    HasBeenStarted: false,
-  };
 }

@@ -1,72 +1,44 @@
 import { join } from "node:path";
 import { InvalidParameterError } from "../errdefs/index.ts";
 import { RecordStore } from "../store/index.ts";
+import type { EventSink } from "../system/index.ts";
 import { log } from "../util/index.ts";
-import type { AttachedStdio, ContainerServiceOptions } from "./deps.ts";
-import { ExecManager, type ExecTarget } from "./exec.ts";
+import { Container } from "./container.ts";
+import type { NetworkBackend } from "./deps.ts";
 import type { ContainerRecord, ContainerStateDoc } from "./model.ts";
 import { ContainerIndex, normalizeName } from "./names.ts";
-
-/** Resolves one wait on a container's exit or removal. */
-export type Waiter = (exit: { code: number; error?: string }) => void;
-
-/** One container in memory: its record, its state, and who is waiting on it. */
-export class Container {
-  record: ContainerRecord;
-  state: ContainerStateDoc;
-  /** Attach requests that arrived before start; start connects them before the process runs. */
-  pendingAttach = new Set<(stdio: AttachedStdio | Error) => void>();
-  exitWaiters = new Set<Waiter>();
-  removeWaiters = new Set<Waiter>();
-  /** Serialises lifecycle operations on this container. */
-  lock: Promise<unknown> = Promise.resolve();
-  /** Resolves when the current run ends. */
-  running?: Promise<void>;
-  removing = false;
-  removed = false;
-  mounted = false;
-  /** A pending restart under the container's restart policy. */
-  restartTimer?: NodeJS.Timeout;
-
-  constructor(record: ContainerRecord, state: ContainerStateDoc) {
-    this.record = record;
-    this.state = state;
-  }
-
-  get id(): string {
-    return this.record.Id;
-  }
-
-  /** The name without Docker's leading slash. */
-  get shortName(): string {
-    return this.record.Name.slice(1);
-  }
-
-  /** Runs `fn` after every earlier operation on this container. */
-  serial<T>(fn: () => Promise<T>): Promise<T> {
-    const next = this.lock.then(fn, fn);
-    this.lock = next.catch(() => undefined);
-    return next;
-  }
-}
+import { State } from "./state.ts";
 
 /**
- * The containers in memory and on disk, and what every part of the service shares: lookup by ID, name
- * or prefix, the record store, the exec sessions, events and state persistence.
+ * The containers in memory and on disk: lookup by ID, name or prefix, the record store, state persistence
+ * and container events. Of the other services it knows only the network's rename hook: each part takes
+ * what it uses beside it.
  */
 export class Registry {
-  readonly o: ContainerServiceOptions;
   readonly store: RecordStore<ContainerRecord>;
   readonly index = new ContainerIndex<Container>();
-  readonly execs: ExecManager;
+  readonly #events: EventSink;
+  /** Told of renames: a container's DNS names follow its name. */
+  readonly #network: Pick<NetworkBackend, "rename">;
 
-  constructor(opts: ContainerServiceOptions) {
-    this.o = opts;
-    this.execs = new ExecManager({ runtime: opts.runtime, events: opts.events });
+  constructor(opts: {
+    root: string;
+    tmpDir: string;
+    events: EventSink;
+    network: Pick<NetworkBackend, "rename">;
+  }) {
+    this.#events = opts.events;
+    this.#network = opts.network;
     this.store = new RecordStore<ContainerRecord>(opts.root, {
       document: "container.json",
       tmpDir: opts.tmpDir,
     });
+  }
+
+  /** A container for a record and its state document (fresh when absent), saving its state to `state.json`. */
+  materialize(record: ContainerRecord, doc: ContainerStateDoc | undefined): Container {
+    const id = record.Id;
+    return new Container(record, new State(doc, (d) => this.store.putDoc(id, "state.json", d)));
   }
 
   /** The container for an ID, name or unique ID prefix; NotFoundError `No such container: x` otherwise. */
@@ -101,38 +73,16 @@ export class Registry {
 
   /** Publishes a container event. */
   emit(c: Container, action: string, extra?: Record<string, string>): void {
-    this.o.events({
+    this.#events({
       Type: "container",
       Action: action,
       Actor: { ID: c.id, Attributes: this.attrs(c, extra) },
     });
   }
 
-  /** Persists the container's state document (not after removal). */
-  async saveState(c: Container): Promise<void> {
-    if (c.removed) return;
-    await this.store.putDoc(c.id, "state.json", c.state);
-  }
-
-  /** Answers every wait on the container's current run. */
-  resolveExitWaiters(c: Container, exit: { code: number; error?: string }): void {
-    const waiters = [...c.exitWaiters];
-    c.exitWaiters.clear();
-    for (const w of waiters) w(exit);
-  }
-
-  /** What exec needs to know of a container. */
-  execTarget(c: Container): ExecTarget {
-    const st = c.state.State;
-    return {
-      id: c.id,
-      name: c.record.Name,
-      running: st.Running && !st.Restarting,
-      paused: st.Paused,
-      rootfs: this.rootfsPath(c.id),
-      user: c.record.Config.User ?? "",
-      attrs: this.attrs(c),
-    };
+  /** Publishes an event about containers in general (prune). */
+  emitGlobal(action: string, attributes: Record<string, string>): void {
+    this.#events({ Type: "container", Action: action, Actor: { ID: "", Attributes: attributes } });
   }
 
   /** POST /containers/{id}/rename */
@@ -153,7 +103,7 @@ export class Registry {
       throw e;
     }
     this.index.releaseName(old);
-    await this.o.network
+    await this.#network
       .rename(c.id, name)
       .catch((e) => log("warn", "network rename failed", { id: c.id, err: e }));
     this.emit(c, "rename", { oldName: old });

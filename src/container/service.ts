@@ -2,43 +2,69 @@ import type { Readable } from "node:stream";
 import type { ContainerCreateRequest, ContainerInspectResponse, ContainerSummary } from "../api/types.ts";
 import type { PathStat } from "./archive.ts";
 import type { FilesystemChange } from "./changes.ts";
-import { createContainer } from "./create.ts";
-import type { AttachedStdio, ContainerServiceOptions, LogEntry } from "./deps.ts";
-import type { ExecCreateRequest, ExecInspect } from "./exec.ts";
-import { ContainerFiles } from "./files.ts";
-import { HealthMonitor } from "./health.ts";
-import { ContainerIO } from "./io.ts";
-import { Lifecycle } from "./lifecycle.ts";
-import { LogRotator } from "./logrotate.ts";
-import { countContainers, imageUse, inspectContainer, listContainers } from "./queries.ts";
-import { Registry } from "./registry.ts";
+import type { Container } from "./container.ts";
+import type { AttachedStdio, LogEntry } from "./deps.ts";
+import type { ExecCreateRequest, ExecInspect, ExecManager, ExecTarget } from "./exec.ts";
+import type { ContainerFiles } from "./files.ts";
+import type { ContainerIO } from "./io.ts";
+import type { Lifecycle } from "./lifecycle.ts";
+import type { Queries } from "./queries.ts";
+import type { Registry } from "./registry.ts";
 import type { UpdateRequest } from "./resources.ts";
 import type { StatsJson } from "./statsjson.ts";
-import { Storage } from "./storage.ts";
-import { Supervisor } from "./supervise.ts";
+import type { Supervisor } from "./supervise.ts";
+
+/** The parts of the container service, each built with the narrow dependencies it uses (see daemon/). */
+export interface ContainerParts {
+  registry: Registry;
+  create: (
+    req: ContainerCreateRequest,
+    opts: { name?: string },
+  ) => Promise<{ Id: string; Warnings: string[] }>;
+  lifecycle: Lifecycle;
+  io: ContainerIO;
+  files: ContainerFiles;
+  supervisor: Supervisor;
+  queries: Queries;
+  execs: ExecManager;
+}
 
 /**
- * The container service the API and daemon use: a facade over the registry (lookup, records, events),
- * lifecycle (start/stop/kill/remove, exits, restart policies), I/O (attach, logs, wait), files (cp) and
- * queries (list, inspect), supervision (stats, top, pause, update) and healthchecks.
+ * The container service the API and daemon use: one entry point over its parts: the registry (lookup,
+ * records, events), lifecycle (start/stop/kill/remove, exits, restart policies), I/O (attach, logs, wait),
+ * files (cp), queries (list, inspect), supervision (stats, top, pause, update) and exec sessions.
  */
 export class ContainerService {
   readonly #r: Registry;
-  readonly #storage: Storage;
+  readonly #create: ContainerParts["create"];
   readonly #life: Lifecycle;
   readonly #io: ContainerIO;
   readonly #files: ContainerFiles;
   readonly #sup: Supervisor;
+  readonly #q: Queries;
+  readonly #execs: ExecManager;
 
-  constructor(opts: ContainerServiceOptions) {
-    this.#r = new Registry(opts);
-    this.#storage = new Storage(this.#r);
-    const deps = { registry: this.#r, storage: this.#storage };
-    const logs = new LogRotator(this.#r);
-    this.#life = new Lifecycle({ ...deps, health: new HealthMonitor(this.#r), logs });
-    this.#io = new ContainerIO({ registry: this.#r, logs });
-    this.#files = new ContainerFiles(deps);
-    this.#sup = new Supervisor(this.#r, { limits: opts.hostLimits });
+  constructor(parts: ContainerParts) {
+    this.#r = parts.registry;
+    this.#create = parts.create;
+    this.#life = parts.lifecycle;
+    this.#io = parts.io;
+    this.#files = parts.files;
+    this.#sup = parts.supervisor;
+    this.#q = parts.queries;
+    this.#execs = parts.execs;
+  }
+
+  #execTarget(c: Container): ExecTarget {
+    return {
+      id: c.id,
+      name: c.record.Name,
+      running: c.state.live,
+      paused: c.state.paused,
+      rootfs: this.#r.rootfsPath(c.id),
+      user: c.record.Config.User ?? "",
+      attrs: this.#r.attrs(c),
+    };
   }
 
   /** Loads every container, drops half-created ones, and reconnects to those whose conmon still runs. */
@@ -58,16 +84,12 @@ export class ContainerService {
 
   /** Whether some container uses this image, and whether one of those runs (for rmi's conflict rules). */
   imageUse(imageId: string): { running: boolean; containerId: string } | undefined {
-    return imageUse(this.#r, imageId);
+    return this.#q.imageUse(imageId);
   }
 
   /** POST /containers/create */
   create(req: ContainerCreateRequest, opts: { name?: string }): Promise<{ Id: string; Warnings: string[] }> {
-    return createContainer(
-      { registry: this.#r, storage: this.#storage, limits: this.#r.o.hostLimits },
-      req,
-      opts,
-    );
+    return this.#create(req, opts);
   }
 
   /** POST /containers/{id}/start */
@@ -110,7 +132,7 @@ export class ContainerService {
 
   /** POST /containers/{id}/exec */
   execCreate(ref: string, req: ExecCreateRequest): { Id: string } {
-    return this.#r.execs.create(this.#r.execTarget(this.#r.get(ref)), req);
+    return this.#execs.create(this.#execTarget(this.#r.get(ref)), req);
   }
 
   /** POST /exec/{id}/start */
@@ -118,23 +140,23 @@ export class ContainerService {
     execId: string,
     opts: { detach: boolean; tty?: boolean; consoleSize?: [number, number] | null },
   ): Promise<{ stdio?: AttachedStdio; exit: Promise<number> }> {
-    const c = this.#r.get(this.#r.execs.containerOf(execId));
-    return this.#r.execs.start(this.#r.execTarget(c), execId, opts);
+    const c = this.#r.get(this.#execs.containerOf(execId));
+    return this.#execs.start(this.#execTarget(c), execId, opts);
   }
 
   /** Framing of an exec's stream. */
   execStreamInfo(execId: string, opts: { tty?: boolean }): { tty: boolean; stdin: boolean } {
-    return this.#r.execs.streamInfo(execId, opts);
+    return this.#execs.streamInfo(execId, opts);
   }
 
   /** GET /exec/{id}/json */
   execInspect(execId: string): ExecInspect {
-    return this.#r.execs.inspect(execId);
+    return this.#execs.inspect(execId);
   }
 
   /** POST /exec/{id}/resize */
   execResize(execId: string, size: { height: number; width: number }): Promise<void> {
-    return this.#r.execs.resize(execId, size);
+    return this.#execs.resize(execId, size);
   }
 
   /** HEAD /containers/{id}/archive */
@@ -182,17 +204,17 @@ export class ContainerService {
 
   /** GET /containers/{id}/json */
   inspect(ref: string): ContainerInspectResponse {
-    return inspectContainer(this.#r, ref);
+    return this.#q.inspect(ref);
   }
 
   /** GET /containers/json */
   list(opts: { all?: boolean; limit?: number; filters?: Record<string, string[]> }): ContainerSummary[] {
-    return listContainers(this.#r, opts);
+    return this.#q.list(opts);
   }
 
   /** Number of containers by state, for /info. */
   counts(): { total: number; running: number; paused: number; stopped: number } {
-    return countContainers(this.#r);
+    return this.#q.counts();
   }
 
   /** GET /containers/{id}/stats */

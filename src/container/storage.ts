@@ -2,18 +2,35 @@ import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { ContainerCreateRequest } from "../api/types.ts";
 import { log, shortId } from "../util/index.ts";
-import type { NetworkSetup, RunMount } from "./deps.ts";
+import type { Container } from "./container.ts";
+import type { NetworkSetup, RootfsBackend, RunMount, VolumeBackend } from "./deps.ts";
 import { hostsFile, resolvConf } from "./etcfiles.ts";
 import { collectMounts, parseVolumesFrom, type StoredMount } from "./mounts.ts";
-import type { Container, Registry } from "./registry.ts";
+import type { Registry } from "./registry.ts";
 import { copyUpIfEmpty, prepareBindSource } from "./volumes.ts";
 
 /** A container's filesystem around a run: the overlay rootfs, its volumes and binds, the engine's /etc files. */
 export class Storage {
   readonly #r: Registry;
+  readonly #rootfs: RootfsBackend;
+  readonly #volumes: VolumeBackend;
+  /** Containers whose overlay rootfs is mounted now. */
+  readonly #mounted = new Set<string>();
 
-  constructor(registry: Registry) {
-    this.#r = registry;
+  constructor(deps: { registry: Registry; rootfs: RootfsBackend; volumes: VolumeBackend }) {
+    this.#r = deps.registry;
+    this.#rootfs = deps.rootfs;
+    this.#volumes = deps.volumes;
+  }
+
+  /** Whether the container's rootfs is mounted. */
+  isMounted(c: Container): boolean {
+    return this.#mounted.has(c.id);
+  }
+
+  /** Records a rootfs that is mounted already: a running container found again at daemon start. */
+  adoptMounted(c: Container): void {
+    this.#mounted.add(c.id);
   }
 
   /** Parses the mounts of a new container and creates the volumes they name (Docker creates them at create). */
@@ -29,7 +46,7 @@ export class Storage {
         inherited.push({ ...m, RW: mode ? mode === "rw" : m.RW, CopyUp: false });
     }
     const mounts = collectMounts(cfg, hc, inherited);
-    const volumes = this.#r.o.volumes;
+    const volumes = this.#volumes;
     for (const m of mounts) {
       if (m.Type === "bind" && !m.CreateHostPath) await prepareBindSource(m);
       if (m.Type !== "volume") continue;
@@ -43,7 +60,7 @@ export class Storage {
 
   /** Drops a container's claim on its volumes, removing its anonymous ones when asked. */
   async releaseVolumes(id: string, opts: { removeAnonymous: boolean; mounts: StoredMount[] }): Promise<void> {
-    const volumes = this.#r.o.volumes;
+    const volumes = this.#volumes;
     for (const m of opts.mounts) {
       if (m.Type !== "volume" || !m.Name) continue;
       volumes.release(m.Name, id);
@@ -71,7 +88,7 @@ export class Storage {
       }
       let source = m.Source;
       if (m.Type === "volume" && m.Name) {
-        source = await this.#r.o.volumes.mountpoint(m.Name);
+        source = await this.#volumes.mountpoint(m.Name);
         if (m.CopyUp) await copyUpIfEmpty({ rootfs, destination: m.Destination, volume: source });
       } else if (m.CreateHostPath) await prepareBindSource(m, { create: true });
       out.push({ source, destination: m.Destination, readonly: !m.RW, propagation });
@@ -83,34 +100,39 @@ export class Storage {
   async prepareRootfs(c: Container): Promise<string> {
     const dir = this.#r.dir(c.id);
     const rootfs = join(dir, "merged");
-    if (!c.mounted) {
+    if (!this.#mounted.has(c.id)) {
       await Promise.all(["upper", "work", "merged"].map((d) => mkdir(join(dir, d), { recursive: true })));
-      await this.#r.o.images.mountRootfs({
+      await this.#rootfs.mountRootfs({
         imageId: c.record.Image,
         upperDir: join(dir, "upper"),
         workDir: join(dir, "work"),
         target: rootfs,
       });
-      c.mounted = true;
+      this.#mounted.add(c.id);
     }
     return rootfs;
   }
 
   /** Unmounts the overlay rootfs; failures are logged, not thrown. */
   async unmountRootfs(c: Container): Promise<void> {
-    if (!c.mounted) return;
+    if (!this.#mounted.has(c.id)) return;
     try {
-      await this.#r.o.images.unmountRootfs(join(this.#r.dir(c.id), "merged"));
+      await this.#rootfs.unmountRootfs(join(this.#r.dir(c.id), "merged"));
     } catch (e) {
       log("warn", "unmount failed", { id: c.id, err: e });
     }
-    c.mounted = false;
+    this.#mounted.delete(c.id);
+  }
+
+  /** Claims again the volumes of a container loaded at daemon start. */
+  reclaimVolumes(c: Container): void {
+    for (const m of c.record.MountPoints)
+      if (m.Type === "volume" && m.Name && this.#volumes.has(m.Name)) this.#volumes.use(m.Name, c.id);
   }
 
   /** Lets device-backed volumes go once the run ends. */
   unmountVolumes(c: Container): void {
-    for (const m of c.record.MountPoints)
-      if (m.Type === "volume" && m.Name) this.#r.o.volumes.unmount(m.Name);
+    for (const m of c.record.MountPoints) if (m.Type === "volume" && m.Name) this.#volumes.unmount(m.Name);
   }
 
   /** Writes /etc/hostname, /etc/hosts and /etc/resolv.conf for a run and returns their bind mounts. */

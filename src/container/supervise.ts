@@ -1,7 +1,9 @@
 import type { ContainerTopResponse } from "../api/types.ts";
 import { ConflictError } from "../errdefs/index.ts";
 import type { RuntimeStats } from "../runtime/index.ts";
-import type { Container, Registry } from "./registry.ts";
+import type { Container } from "./container.ts";
+import type { SupervisorRuntime } from "./deps.ts";
+import type { Registry } from "./registry.ts";
 import { checkResources, type HostLimits, mergeUpdate, type UpdateRequest } from "./resources.ts";
 import { type StatsJson, statsFrame } from "./statsjson.ts";
 
@@ -11,17 +13,18 @@ const STATS_INTERVAL_MS = 1000;
 /** A running container's supervision: stats, top, pause/unpause, update. */
 export class Supervisor {
   readonly #r: Registry;
+  readonly #runtime: SupervisorRuntime;
   readonly #limits?: HostLimits;
 
-  constructor(registry: Registry, opts: { limits?: HostLimits } = {}) {
-    this.#r = registry;
-    this.#limits = opts.limits;
+  constructor(deps: { registry: Registry; runtime: SupervisorRuntime; limits?: HostLimits }) {
+    this.#r = deps.registry;
+    this.#runtime = deps.runtime;
+    this.#limits = deps.limits;
   }
 
   async #sample(c: Container): Promise<RuntimeStats | undefined> {
-    const st = c.state.State;
-    if (!st.Running || st.Restarting) return undefined;
-    return this.#r.o.runtime.stats(c.id).catch(() => undefined);
+    if (!c.state.live) return undefined;
+    return this.#runtime.stats(c.id).catch(() => undefined);
   }
 
   #frame(c: Container, cur: RuntimeStats | undefined, prev: RuntimeStats | undefined): StatsJson {
@@ -56,14 +59,14 @@ export class Supervisor {
       });
     let prev: RuntimeStats | undefined;
     if (!opts.stream) {
-      if (!opts.oneShot && c.state.State.Running) {
+      if (!opts.oneShot && c.state.running) {
         prev = await this.#sample(c);
         await wait(STATS_INTERVAL_MS);
       }
       yield this.#frame(c, await this.#sample(c), prev);
       return;
     }
-    while (!c.removed && !opts.signal?.aborted) {
+    while (!c.state.removed && !opts.signal?.aborted) {
       const cur = await this.#sample(c);
       yield this.#frame(c, cur, prev);
       prev = cur;
@@ -74,9 +77,8 @@ export class Supervisor {
   /** GET /containers/{id}/top */
   async top(ref: string, psArgs?: string): Promise<ContainerTopResponse> {
     const c = this.#r.get(ref);
-    const st = c.state.State;
-    if (!st.Running || st.Restarting) throw new ConflictError(`Container ${c.id} is not running`);
-    const t = await this.#r.o.runtime.top(c.id, psArgs || undefined);
+    if (!c.state.live) throw new ConflictError(`Container ${c.id} is not running`);
+    const t = await this.#runtime.top(c.id, psArgs || undefined);
     return { Titles: t.titles, Processes: t.processes };
   }
 
@@ -84,12 +86,11 @@ export class Supervisor {
   pause(ref: string): Promise<void> {
     const c = this.#r.get(ref);
     return c.serial(async () => {
-      const st = c.state.State;
-      if (!st.Running || st.Restarting) throw new ConflictError(`Container ${c.id} is not running`);
-      if (st.Paused) throw new ConflictError(`Container ${c.id} is already paused`);
-      await this.#r.o.runtime.pause(c.id);
-      Object.assign(st, { Paused: true, Status: "paused" });
-      await this.#r.saveState(c);
+      const st = c.state;
+      if (!st.live) throw new ConflictError(`Container ${c.id} is not running`);
+      if (st.paused) throw new ConflictError(`Container ${c.id} is already paused`);
+      await this.#runtime.pause(c.id);
+      await st.setPaused();
       this.#r.emit(c, "pause");
     });
   }
@@ -102,11 +103,9 @@ export class Supervisor {
 
   /** Thaws a paused container (already inside its lock: stop and kill use this). */
   async unpauseNow(c: Container): Promise<void> {
-    const st = c.state.State;
-    if (!st.Paused) throw new ConflictError(`Container ${c.id} is not paused`);
-    await this.#r.o.runtime.unpause(c.id);
-    Object.assign(st, { Paused: false, Status: st.Running ? "running" : st.Status });
-    await this.#r.saveState(c);
+    if (!c.state.paused) throw new ConflictError(`Container ${c.id} is not paused`);
+    await this.#runtime.unpause(c.id);
+    await c.state.setUnpaused();
     this.#r.emit(c, "unpause");
   }
 
@@ -114,15 +113,14 @@ export class Supervisor {
   update(ref: string, req: UpdateRequest): Promise<{ Warnings: string[] }> {
     const c = this.#r.get(ref);
     return c.serial(async () => {
-      if (c.removing || c.state.State.Status === "removing")
+      if (c.state.removing)
         throw new ConflictError(`Container ${c.id} is marked for removal and cannot be "update"`);
       const warnings = checkResources({ ...req }, { limits: this.#limits });
       const { hostConfig, changed } = mergeUpdate(c.record.HostConfig, req);
       checkResources({ ...hostConfig }, { limits: this.#limits });
-      const st = c.state.State;
-      if (st.Running && !st.Restarting && Object.values(changed).some((v) => v !== undefined)) {
+      if (c.state.live && Object.values(changed).some((v) => v !== undefined)) {
         try {
-          await this.#r.o.runtime.update(c.id, changed);
+          await this.#runtime.update(c.id, changed);
         } catch (e) {
           const msg = e instanceof Error ? e.message : String(e);
           throw new ConflictError(`Cannot update container ${c.id}: ${msg}`, { cause: e });

@@ -1,35 +1,36 @@
 import { join } from "node:path";
 import type { ContainerInspectResponse, ContainerSummary, NetworkSettings } from "../api/types.ts";
 import { humanDuration, parseRfc3339Ns } from "../util/index.ts";
-import type { ContainerRecord, ContainerStateDoc } from "./model.ts";
+import type { Container } from "./container.ts";
+import type { NetworkViews } from "./deps.ts";
 import { toMountPoint } from "./mounts.ts";
+import type { State } from "./state.ts";
 
-/** The body of GET /containers/{id}/json. */
+/** The body of GET /containers/{id}/json: a view of the container, built afresh on every call. */
 export function toInspect(
-  rec: ContainerRecord,
-  st: ContainerStateDoc,
-  opts: { dir: string; lowerDirs: string[]; networkSettings: NetworkSettings },
+  c: Container,
+  opts: { dir: string; lowerDirs: string[]; networkSettings: NetworkSettings; execIds: string[] },
 ): ContainerInspectResponse {
-  const { StartedAtNs: _s, HasBeenStarted: _h, ...rest } = st;
+  const rec = c.record;
   return {
     Id: rec.Id,
     Created: rec.Created,
     Path: rec.Path,
     Args: rec.Args,
-    State: { ...rest.State },
+    State: c.state.view(),
     Image: rec.Image,
     ResolvConfPath: rec.ResolvConfPath,
     HostnamePath: rec.HostnamePath,
     HostsPath: rec.HostsPath,
     LogPath: rec.LogPath,
     Name: rec.Name,
-    RestartCount: st.RestartCount,
+    RestartCount: c.state.restartCount,
     Driver: "overlay2",
     Platform: "linux",
     MountLabel: "",
     ProcessLabel: "",
     AppArmorProfile: "",
-    ExecIDs: null,
+    ExecIDs: opts.execIds.length ? opts.execIds : null,
     HostConfig: rec.HostConfig,
     GraphDriver: {
       Name: "overlay2",
@@ -47,19 +48,20 @@ export function toInspect(
 }
 
 /** Docker's one-line status: "Up 5 seconds", "Exited (0) 2 minutes ago", "Created". */
-export function statusText(st: ContainerStateDoc, nowMs = Date.now()): string {
-  const s = st.State;
+export function statusText(s: State, nowMs = Date.now()): string {
   const since = (t: string) => humanDuration(nowMs - Number(parseRfc3339Ns(t) / 1_000_000n));
-  if (s.Running) {
-    if (s.Paused) return `Up ${since(s.StartedAt)} (Paused)`;
-    if (s.Restarting) return `Restarting (${s.ExitCode}) ${since(s.FinishedAt)} ago`;
-    const health = s.Health?.Status && s.Health.Status !== "none" ? ` (${healthWord(s.Health.Status)})` : "";
-    return `Up ${since(s.StartedAt)}${health}`;
+  const status = s.status;
+  if (s.running) {
+    if (s.paused) return `Up ${since(s.startedAt)} (Paused)`;
+    if (s.restarting) return `Restarting (${s.exitCode}) ${since(s.finishedAt)} ago`;
+    const h = s.health?.Status;
+    const health = h && h !== "none" ? ` (${healthWord(h)})` : "";
+    return `Up ${since(s.startedAt)}${health}`;
   }
-  if (s.Status === "removing") return "Removal In Progress";
-  if (s.Dead) return "Dead";
-  if (s.Status === "created" || s.FinishedAt.startsWith("0001-")) return "Created";
-  return `Exited (${s.ExitCode}) ${since(s.FinishedAt)} ago`;
+  if (status === "removing") return "Removal In Progress";
+  if (status === "dead") return "Dead";
+  if (status === "created" || s.finishedAt.startsWith("0001-")) return "Created";
+  return `Exited (${s.exitCode}) ${since(s.finishedAt)} ago`;
 }
 
 function healthWord(h: string): string {
@@ -73,7 +75,8 @@ export function commandLine(path: string, args: string[]): string {
 }
 
 /** One entry of GET /containers/json. */
-export function toSummary(rec: ContainerRecord, st: ContainerStateDoc): ContainerSummary {
+export function toSummary(c: Container, net: ReturnType<NetworkViews["summary"]>): ContainerSummary {
+  const rec = c.record;
   return {
     Id: rec.Id,
     Names: [rec.Name],
@@ -81,12 +84,12 @@ export function toSummary(rec: ContainerRecord, st: ContainerStateDoc): Containe
     ImageID: rec.Image,
     Command: commandLine(rec.Path, rec.Args),
     Created: Number(parseRfc3339Ns(rec.Created) / 1_000_000_000n),
-    Ports: [],
+    Ports: net.ports,
     Labels: rec.Config.Labels ?? {},
-    State: st.State.Status,
-    Status: statusText(st),
+    State: c.state.status,
+    Status: statusText(c.state),
     HostConfig: { NetworkMode: rec.HostConfig.NetworkMode ?? "bridge" },
-    NetworkSettings: { Networks: {} },
+    NetworkSettings: { Networks: net.networks },
     Mounts: (rec.MountPoints ?? []).map(toMountPoint),
   };
 }

@@ -15,26 +15,16 @@ import { superviseRoutes } from "../api/routes/supervise.ts";
 import { systemRoutes } from "../api/routes/system.ts";
 import { volumeRoutes } from "../api/routes/volumes.ts";
 import { ApiServer } from "../api/server.ts";
-import { ContainerService, type SpecFactory, specResources } from "../container/index.ts";
 import { decodeAuthHeader } from "../distribution/index.ts";
 import { createImageService } from "../image/index.ts";
 import { type ContainerLookup, NetworkService } from "../network/index.ts";
-import {
-  buildSpec,
-  cgroupFeatures,
-  createRuntime,
-  daemonRlimits,
-  ensureWorkdir,
-  findInitBinary,
-  readLog,
-  resolveUser,
-  type SpecResources,
-} from "../runtime/index.ts";
+import { cgroupFeatures, createRuntime, readLog } from "../runtime/index.ts";
 import { EventBus, systemInfo, versionInfo } from "../system/index.ts";
 import { log, setLogLevel, writeFileAtomic } from "../util/index.ts";
 import { VolumeService } from "../volume/index.ts";
 import { buildBackend } from "./build.ts";
 import type { DaemonConfig } from "./config.ts";
+import { wireContainers } from "./containers.ts";
 
 const run = promisify(execFile);
 
@@ -114,58 +104,6 @@ function cgroupVersion(): "1" | "2" {
   return existsSync("/sys/fs/cgroup/cgroup.controllers") ? "2" : "1";
 }
 
-/** Maps a container's HostConfig to the OCI spec through runtime/'s builders. */
-function specFactory(cfg: DaemonConfig): SpecFactory {
-  const rlimits = daemonRlimits();
-  return async ({ record, rootfs, mounts, network }) => {
-    const c = record.Config;
-    const hc = record.HostConfig;
-    const user = await resolveUser(rootfs, c.User ?? "", { groupAdd: hc.GroupAdd });
-    const cwd = c.WorkingDir || "/";
-    // Docker creates a missing working dir owned by root, whatever the user.
-    await ensureWorkdir(rootfs, cwd, { uid: 0, gid: 0 });
-    const resources: SpecResources = specResources(hc);
-    let init: { path: string } | undefined;
-    if (hc.Init) {
-      const path = findInitBinary();
-      if (!path)
-        throw new Error("docker-init binary not found in the daemon's PATH: install tini or catatonit");
-      init = { path };
-    }
-    return buildSpec({
-      id: record.Id,
-      rootfs,
-      readonlyRootfs: hc.ReadonlyRootfs,
-      args: [record.Path, ...record.Args],
-      env: c.Env,
-      cwd,
-      terminal: c.Tty,
-      consoleSize: hc.ConsoleSize?.[0] ? { height: hc.ConsoleSize[0], width: hc.ConsoleSize[1] } : undefined,
-      user: { uid: user.uid, gid: user.gid, additionalGids: user.additionalGids },
-      hostname: c.Hostname,
-      labels: c.Labels,
-      capAdd: hc.CapAdd ?? undefined,
-      capDrop: hc.CapDrop ?? undefined,
-      privileged: hc.Privileged,
-      mounts,
-      shmSize: hc.ShmSize,
-      defaultRlimits: rlimits,
-      rlimits: hc.Ulimits?.map((u) => ({
-        type: `RLIMIT_${(u.Name ?? "").toUpperCase()}`,
-        soft: u.Soft ?? 0,
-        hard: u.Hard ?? 0,
-      })),
-      oomScoreAdj: hc.OomScoreAdj || undefined,
-      cgroupParent: hc.CgroupParent || cfg.cgroupParent,
-      resources,
-      sysctls: hc.Sysctls,
-      init,
-      namespacePaths: network?.netnsPath ? { network: network.netnsPath } : undefined,
-      hostNamespaces: network?.host ? ["network"] : undefined,
-    });
-  };
-}
-
 /** Builds every part, restores state, and starts serving. */
 export async function startDaemon(cfg: DaemonConfig): Promise<Daemon> {
   setLogLevel(cfg.logLevel);
@@ -195,15 +133,15 @@ export async function startDaemon(cfg: DaemonConfig): Promise<Daemon> {
     bip: cfg.bip,
     events: events.emit,
   });
-  const containers = new ContainerService({
-    root: join(cfg.dataRoot, "containers"),
-    execRoot: join(cfg.execRoot, "bundles"),
+  const containers = wireContainers({
+    dataRoot: cfg.dataRoot,
+    execRoot: cfg.execRoot,
     tmpDir,
+    cgroupParent: cfg.cgroupParent,
     images,
     runtime,
     volumes,
     network: networks,
-    buildSpec: specFactory(cfg),
     readLog,
     events: events.emit,
     hostLimits: cgroupFeatures(),

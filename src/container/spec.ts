@@ -1,0 +1,79 @@
+import {
+  buildSpec,
+  daemonRlimits,
+  ensureWorkdir,
+  findInitBinary,
+  type OciSpec,
+  resolveUser,
+  type SpecMount,
+} from "../runtime/index.ts";
+import type { ContainerRecord } from "./model.ts";
+import { specResources } from "./resources.ts";
+
+/** What a run adds to a container's record to make its OCI spec. */
+export interface SpecRequest {
+  record: ContainerRecord;
+  /** The mounted overlay rootfs. */
+  rootfs: string;
+  /** Mounts the engine adds: /etc/hosts, /etc/hostname, /etc/resolv.conf, then volumes, binds and tmpfs. */
+  mounts: SpecMount[];
+  /** The network namespace to join, or the host's. */
+  network?: { netnsPath?: string; host?: boolean };
+}
+
+/** Turns a container about to start into its OCI runtime spec. */
+export type SpecBuilder = (req: SpecRequest) => Promise<OciSpec>;
+
+/**
+ * The spec builder of this daemon: the container's config and HostConfig mapped onto runtime/'s builder,
+ * under the daemon's cgroup parent and with the daemon's own rlimits as defaults (as dockerd passes its own).
+ */
+export function specBuilder(opts: { cgroupParent: string }): SpecBuilder {
+  const rlimits = daemonRlimits();
+  return async ({ record, rootfs, mounts, network }) => {
+    const c = record.Config;
+    const hc = record.HostConfig;
+    const user = await resolveUser(rootfs, c.User ?? "", { groupAdd: hc.GroupAdd });
+    const cwd = c.WorkingDir || "/";
+    // Docker creates a missing working dir owned by root, whatever the user.
+    await ensureWorkdir(rootfs, cwd, { uid: 0, gid: 0 });
+    let init: { path: string } | undefined;
+    if (hc.Init) {
+      const path = findInitBinary();
+      if (!path)
+        throw new Error("docker-init binary not found in the daemon's PATH: install tini or catatonit");
+      init = { path };
+    }
+    return buildSpec({
+      id: record.Id,
+      rootfs,
+      readonlyRootfs: hc.ReadonlyRootfs,
+      args: [record.Path, ...record.Args],
+      env: c.Env,
+      cwd,
+      terminal: c.Tty,
+      consoleSize: hc.ConsoleSize?.[0] ? { height: hc.ConsoleSize[0], width: hc.ConsoleSize[1] } : undefined,
+      user: { uid: user.uid, gid: user.gid, additionalGids: user.additionalGids },
+      hostname: c.Hostname,
+      labels: c.Labels,
+      capAdd: hc.CapAdd ?? undefined,
+      capDrop: hc.CapDrop ?? undefined,
+      privileged: hc.Privileged,
+      mounts,
+      shmSize: hc.ShmSize,
+      defaultRlimits: rlimits,
+      rlimits: hc.Ulimits?.map((u) => ({
+        type: `RLIMIT_${(u.Name ?? "").toUpperCase()}`,
+        soft: u.Soft ?? 0,
+        hard: u.Hard ?? 0,
+      })),
+      oomScoreAdj: hc.OomScoreAdj || undefined,
+      cgroupParent: hc.CgroupParent || opts.cgroupParent,
+      resources: specResources(hc),
+      sysctls: hc.Sysctls,
+      init,
+      namespacePaths: network?.netnsPath ? { network: network.netnsPath } : undefined,
+      hostNamespaces: network?.host ? ["network"] : undefined,
+    });
+  };
+}

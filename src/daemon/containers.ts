@@ -1,0 +1,70 @@
+import { join } from "node:path";
+import {
+  ContainerFiles,
+  ContainerIO,
+  ContainerService,
+  createContainer,
+  ExecManager,
+  HealthMonitor,
+  type HostLimits,
+  type ImageBackend,
+  Lifecycle,
+  type LogReader,
+  LogRotator,
+  type NetworkBackend,
+  Queries,
+  Registry,
+  type RuntimeBackend,
+  Storage,
+  Supervisor,
+  specBuilder,
+  type VolumeBackend,
+} from "../container/index.ts";
+import type { EventSink } from "../system/index.ts";
+
+/**
+ * Builds the container service from its parts, handing each only the dependencies it uses: the spec
+ * builder and storage to the lifecycle, the runtime's stdio to I/O, its cgroup operations to the supervisor.
+ */
+export function wireContainers(o: {
+  dataRoot: string;
+  execRoot: string;
+  tmpDir: string;
+  cgroupParent: string;
+  images: ImageBackend;
+  runtime: RuntimeBackend;
+  volumes: VolumeBackend;
+  network: NetworkBackend;
+  readLog: LogReader;
+  events: EventSink;
+  hostLimits?: HostLimits;
+}): ContainerService {
+  const { images, runtime, network, events } = o;
+  const registry = new Registry({ root: join(o.dataRoot, "containers"), tmpDir: o.tmpDir, events, network });
+  const storage = new Storage({ registry, rootfs: images, volumes: o.volumes });
+  const execs = new ExecManager({ runtime, events });
+  const logs = new LogRotator({ runtime, readLog: o.readLog });
+  const lifecycle = new Lifecycle({
+    registry,
+    storage,
+    health: new HealthMonitor({ registry, runtime }),
+    logs,
+    runtime,
+    network,
+    images,
+    spec: specBuilder({ cgroupParent: o.cgroupParent }),
+    execs,
+    bundleRoot: join(o.execRoot, "bundles"),
+  });
+  return new ContainerService({
+    registry,
+    create: (req, opts) =>
+      createContainer({ registry, storage, images, network, limits: o.hostLimits }, req, opts),
+    lifecycle,
+    io: new ContainerIO({ registry, runtime, logs }),
+    files: new ContainerFiles({ registry, storage, images }),
+    supervisor: new Supervisor({ registry, runtime, limits: o.hostLimits }),
+    queries: new Queries({ registry, network, execIds: (id) => execs.idsOf(id) }),
+    execs,
+  });
+}

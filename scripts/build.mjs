@@ -1,6 +1,7 @@
-// Builds the native addon (only when its source changed) and bundles src/main.ts into dist/wharf.mjs.
+// Builds the native addon (only when its source changed), bundles src/main.ts into dist/wharf.mjs and
+// the dashboard's front end (src/ui/web) into static files in dist/ui, which `wharf ui` serves.
 import { execFileSync } from "node:child_process";
-import { existsSync, statSync } from "node:fs";
+import { copyFileSync, existsSync, mkdirSync, rmSync, statSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import * as esbuild from "esbuild";
@@ -29,3 +30,22 @@ await esbuild.build({
   // Bundled CommonJS dependencies call require(); give the ESM bundle one.
   banner: { js: "import { createRequire as __wharfRequire } from 'node:module'; const require = __wharfRequire(import.meta.url);" },
 });
+
+// The dashboard runs in a browser with no internet: everything it needs is in these files.
+const ui = join(root, "dist/ui");
+rmSync(ui, { recursive: true, force: true });
+mkdirSync(ui, { recursive: true });
+await esbuild.build({
+  entryPoints: { app: join(root, "src/ui/web/main.tsx") },
+  outdir: ui,
+  bundle: true,
+  platform: "browser",
+  format: "esm",
+  target: "es2022",
+  minify: true,
+  sourcemap: "linked",
+  jsx: "automatic",
+  jsxImportSource: "preact",
+  logLevel: "warning",
+});
+copyFileSync(join(root, "src/ui/web/index.html"), join(ui, "index.html"));

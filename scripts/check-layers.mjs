@@ -10,7 +10,7 @@ const engine = ["content", "layer", "distribution", "runtime", "netdrv", "store"
 const base = ["util", "errdefs", "host"];
 /** folder → folders it may import (itself always allowed). */
 const allowed = {
-  main: ["cli", "daemon", "registry", "compose", ...base],
+  main: ["cli", "daemon", "registry", "compose", "ui", ...base],
   cli: ["client", ...base],
   client: [...base],
   api: [...services, ...base],
@@ -23,6 +23,7 @@ const allowed = {
   store: [...base],
   registry: ["content", ...base],
   compose: ["client", ...base],
+  ui: ["client", ...base],
   daemon: ["api", ...services, ...engine, ...base],
   errdefs: [],
   host: ["errdefs", "util"],

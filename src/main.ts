@@ -11,6 +11,7 @@ async function main(argv: string[]): Promise<number> {
     return runDaemon(argv.slice(1));
   }
   if (cmd === "registry") return (await import("./registry/index.ts")).runRegistry(argv.slice(1));
+  if (cmd === "ui") return (await import("./ui/index.ts")).runUi(argv.slice(1));
   if (cmd === "compose") return (await import("./compose/index.ts")).runCompose(argv.slice(1));
   const { runCli } = await import("./cli/index.ts");
   return runCli(argv);

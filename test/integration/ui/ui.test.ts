@@ -1,0 +1,316 @@
+// `wharf ui` in a real browser (Debian's chromium driven by playwright-core): the pages show what the real
+// docker CLI did, act on the daemon, stream logs, stats, a terminal and pull progress; the guard refuses
+// requests without the token and from other origins. One browser, one daemon, one dashboard for the file.
+import assert from "node:assert/strict";
+import { type ChildProcess, spawn } from "node:child_process";
+import { mkdirSync } from "node:fs";
+import { request } from "node:http";
+import { join } from "node:path";
+import { after, before, describe, test } from "node:test";
+import { type Browser, type BrowserContext, chromium, type Page } from "playwright-core";
+import { docker, importBusybox, ROOT, startDaemon, type TestDaemon, WHARF } from "../../helpers/daemon.ts";
+import { startWharfRegistry, type TestRegistry } from "../distribution/registries.ts";
+
+const ARTIFACTS = process.env.WHARF_UI_ARTIFACTS ?? join(ROOT, "test-artifacts/ui");
+const TIMEOUT = 20_000;
+
+let d: TestDaemon;
+let reg: TestRegistry;
+let ui: ChildProcess;
+let url: string;
+let base: string;
+let browser: Browser;
+let ctx: BrowserContext;
+let page: Page;
+
+async function startUi(): Promise<void> {
+  ui = spawn(WHARF, ["ui", "--addr", "127.0.0.1:0", "-H", d.host], { stdio: ["ignore", "pipe", "pipe"] });
+  let err = "";
+  ui.stderr?.on("data", (c: Buffer) => {
+    err += c.toString();
+  });
+  url = await new Promise<string>((resolve, reject) => {
+    let out = "";
+    ui.stdout?.on("data", (c: Buffer) => {
+      out += c.toString();
+      const m = /(http:\/\/\S+\?token=\w+)/.exec(out);
+      if (m) resolve(m[1]);
+    });
+    ui.once("exit", (code) => reject(new Error(`wharf ui exited with ${code}: ${err}`)));
+  });
+  base = new URL(url).origin;
+}
+
+async function ok(args: string[]): Promise<string> {
+  const r = await docker(d, args);
+  assert.equal(r.code, 0, `docker ${args.join(" ")}: ${r.stderr}`);
+  return r.stdout.trim();
+}
+
+/** A raw request to the dashboard with chosen headers (browsers will not forge Host or Origin for us). */
+function raw(
+  path: string,
+  headers: Record<string, string>,
+): Promise<{ status: number; body: string; headers: Record<string, unknown> }> {
+  const u = new URL(base);
+  return new Promise((resolve, reject) => {
+    const req = request({ host: u.hostname, port: u.port, path, headers }, (res) => {
+      let body = "";
+      res.on("data", (c: Buffer) => {
+        body += c.toString();
+      });
+      res.on("end", () => resolve({ status: res.statusCode ?? 0, body, headers: res.headers }));
+    });
+    req.on("error", reject);
+    req.end();
+  });
+}
+
+async function shoot(name: string): Promise<void> {
+  await page.screenshot({ path: join(ARTIFACTS, `${name}-1280x800.png`) });
+}
+
+before(async () => {
+  mkdirSync(ARTIFACTS, { recursive: true });
+  d = await startDaemon({ name: "ui" });
+  [reg] = await Promise.all([startWharfRegistry(), importBusybox(d)]);
+  await startUi();
+  browser = await chromium.launch({ executablePath: "/usr/bin/chromium", args: ["--no-sandbox"] });
+  ctx = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+  page = await ctx.newPage();
+  page.setDefaultTimeout(TIMEOUT);
+});
+
+after(async () => {
+  await browser?.close();
+  if (ui && ui.exitCode === null) {
+    const exited = new Promise((r) => ui.once("exit", r));
+    ui.kill("SIGTERM");
+    await exited;
+  }
+  await reg?.stop();
+  await d?.stop();
+});
+
+describe("guard", () => {
+  test("401 without the token, a cookie after the first visit", async () => {
+    const none = await fetch(`${base}/`);
+    assert.equal(none.status, 401);
+    assert.equal((await fetch(`${base}/api/containers/json`)).status, 401);
+    const first = await fetch(url, { redirect: "manual" });
+    assert.equal(first.status, 303);
+    const cookie = (first.headers.get("set-cookie") ?? "").split(";")[0];
+    assert.match(cookie, /^wharf_ui_token=/);
+    assert.equal(first.headers.get("location"), "/");
+    const again = await fetch(`${base}/api/_ping`, { headers: { cookie } });
+    assert.equal(again.status, 200);
+  });
+
+  test("a foreign Origin, a cross-site fetch and a rebound Host are refused", async () => {
+    const token = new URL(url).searchParams.get("token") ?? "";
+    const cookie = `wharf_ui_token=${token}`;
+    const host = new URL(base).host;
+    const evil = await raw("/api/containers/json", { host, cookie, origin: "http://evil.example" });
+    assert.equal(evil.status, 403);
+    const site = await raw("/api/containers/json", { host, cookie, "sec-fetch-site": "cross-site" });
+    assert.equal(site.status, 403);
+    const rebound = await raw("/api/containers/json", { host: `evil.example:${new URL(base).port}`, cookie });
+    assert.equal(rebound.status, 403);
+    const ws = await raw("/api/ui/terminal?container=x", {
+      host,
+      cookie,
+      origin: "http://evil.example",
+      connection: "Upgrade",
+      upgrade: "websocket",
+      "sec-websocket-version": "13",
+      "sec-websocket-key": "dGhlIHNhbXBsZSBub25jZQ==",
+    });
+    assert.equal(ws.status, 403);
+    const same = await raw("/api/_ping", { host, cookie, origin: base });
+    assert.equal(same.status, 200);
+  });
+
+  test("a non-loopback --addr without TLS is refused", async () => {
+    const p = spawn(WHARF, ["ui", "--addr", "0.0.0.0:0", "-H", d.host], {
+      stdio: ["ignore", "ignore", "pipe"],
+    });
+    let err = "";
+    p.stderr?.on("data", (c: Buffer) => {
+      err += c.toString();
+    });
+    const code = await new Promise((r) => p.once("exit", r));
+    assert.notEqual(code, 0);
+    assert.match(err, /without TLS/);
+  });
+});
+
+describe("pages", () => {
+  test("containers made by the docker CLI show up, grouped by compose project", async () => {
+    await ok([
+      "run",
+      "-d",
+      "--name",
+      "web",
+      "--stop-timeout",
+      "1",
+      "-p",
+      "127.0.0.1::80",
+      "busybox",
+      "sleep",
+      "1000",
+    ]);
+    await ok(["create", "--name", "idle", "busybox", "true"]);
+    await ok([
+      "run",
+      "-d",
+      "--name",
+      "shop-db-1",
+      "--label",
+      "com.docker.compose.project=shop",
+      "busybox",
+      "sleep",
+      "1000",
+    ]);
+    await page.goto(url);
+    await page.locator('tr[data-name="web"][data-state="running"]').waitFor();
+    await page.locator('tr[data-name="idle"][data-state="created"]').waitFor();
+    await page.getByRole("heading", { name: /Project shop/ }).waitFor();
+    // Usage comes from the stats stream of the running ones.
+    await page.locator('tr[data-name="web"] td.num', { hasText: "%" }).waitFor();
+    // Live: a container created after the page loaded appears without a reload.
+    await ok(["run", "-d", "--name", "late", "busybox", "sleep", "1000"]);
+    await page.locator('tr[data-name="late"][data-state="running"]').waitFor();
+    await shoot("containers");
+  });
+
+  test("stop and start from the page; the CLI sees it", async () => {
+    await page.getByRole("button", { name: "stop web", exact: true }).click();
+    await page.locator('tr[data-name="web"][data-state="exited"]').waitFor();
+    assert.equal(await ok(["inspect", "-f", "{{.State.Running}}", "web"]), "false");
+    await page.getByRole("button", { name: "start web", exact: true }).click();
+    await page.locator('tr[data-name="web"][data-state="running"]').waitFor();
+    assert.equal(await ok(["inspect", "-f", "{{.State.Running}}", "web"]), "true");
+  });
+
+  test("remove asks first", async () => {
+    await page.getByRole("button", { name: "remove idle", exact: true }).click();
+    await page.getByRole("dialog").getByRole("button", { name: "Remove" }).click();
+    await page.locator('tr[data-name="idle"]').waitFor({ state: "detached" });
+    const r = await docker(d, ["inspect", "idle"]);
+    assert.notEqual(r.code, 0);
+  });
+
+  test("run a container from the form", async () => {
+    await page.getByRole("button", { name: "Run a container" }).click();
+    await page.getByLabel("Image", { exact: true }).fill("busybox");
+    await page.getByLabel("Name", { exact: true }).fill("formed");
+    await page.getByLabel("Command").fill("sh -c 'echo from-form; sleep 1000'");
+    await page.getByLabel("Environment").fill("GREETING=hi");
+    await page.getByRole("button", { name: "Create and start" }).click();
+    await page.locator('tr[data-name="formed"][data-state="running"]').waitFor();
+    assert.match(await ok(["inspect", "-f", "{{json .Config.Env}}", "formed"]), /GREETING=hi/);
+  });
+
+  test("logs follow, with timestamps and search", async () => {
+    const id = await ok([
+      "run",
+      "-d",
+      "--name",
+      "logger",
+      "busybox",
+      "sh",
+      "-c",
+      "echo first-line; sleep 1000",
+    ]);
+    await page.goto(`${base}/#/containers/${id}/logs`);
+    await page.locator(".logs .line", { hasText: "first-line" }).waitFor();
+    await ok(["exec", "logger", "sh", "-c", "echo followed-line > /proc/1/fd/1"]);
+    await page.locator(".logs .line", { hasText: "followed-line" }).waitFor();
+    assert.match((await page.locator(".logs .line time").first().textContent()) ?? "", /^\d{4}-\d\d-\d\d \d/);
+    await page.getByLabel("Search logs").fill("followed");
+    await page.locator(".logs .line", { hasText: "first-line" }).waitFor({ state: "detached" });
+    await shoot("logs");
+  });
+
+  test("a terminal into the container", async () => {
+    const id = await ok(["inspect", "-f", "{{.Id}}", "logger"]);
+    await page.goto(`${base}/#/containers/${id}/terminal`);
+    await page.locator('[data-terminal-state="connected"]').waitFor();
+    await page.locator(".terminal .xterm").click();
+    await page.keyboard.type("echo $((6*7))zz\n");
+    await page.locator(".terminal .xterm-rows", { hasText: "42zz" }).waitFor();
+    await shoot("terminal");
+  });
+
+  test("live charts from the stats stream", async () => {
+    const id = await ok(["inspect", "-f", "{{.Id}}", "logger"]);
+    await page.goto(`${base}/#/containers/${id}/stats`);
+    await page.locator('figure.chart[data-points="yes"]').first().waitFor();
+    await shoot("stats");
+    await page.goto(`${base}/#/containers/${id}/overview`);
+    await page.getByRole("heading", { name: "Configuration" }).waitFor();
+    await shoot("container");
+  });
+
+  test("pull an image with per-layer progress", async () => {
+    const ref = `${reg.host}/ui/bb:1`;
+    await ok(["tag", "busybox:latest", ref]);
+    const push = await docker(d, ["push", ref], { timeoutMs: 60_000 });
+    assert.equal(push.code, 0, push.stderr);
+    await ok(["rmi", ref]);
+    await page.goto(`${base}/#/images`);
+    await page.getByLabel("Image to pull").fill(ref);
+    await page.getByRole("button", { name: "Pull", exact: true }).click();
+    await page.locator("[data-pull-status]", { hasText: "Pull complete" }).waitFor();
+    assert.ok((await page.locator(".layers li[data-layer]").count()) > 0, "a layer line was shown");
+    await page.locator(`tr[data-image~="${ref}"]`).waitFor();
+    await ok(["image", "inspect", ref]);
+    await shoot("images");
+  });
+
+  test("volumes, networks and system pages", async () => {
+    await ok(["volume", "create", "uidata"]);
+    await ok(["network", "create", "uinet"]);
+    await page.goto(`${base}/#/volumes`);
+    await page.locator('tr[data-volume="uidata"]').waitFor();
+    await shoot("volumes");
+    await page.goto(`${base}/#/networks`);
+    await page.locator('tr[data-network="uinet"]').waitFor();
+    await shoot("networks");
+    await page.goto(`${base}/#/system`);
+    await page.getByRole("heading", { name: "Disk usage" }).waitFor();
+    await page.locator("table tr", { hasText: "Images" }).first().waitFor();
+    await shoot("system");
+  });
+
+  test("every page on a phone", async () => {
+    const phone = await browser.newContext({
+      viewport: { width: 390, height: 844 },
+      isMobile: true,
+      hasTouch: true,
+    });
+    try {
+      const p = await phone.newPage();
+      p.setDefaultTimeout(TIMEOUT);
+      await p.goto(url);
+      await p.locator('tr[data-name="web"]').waitFor();
+      const id = await ok(["inspect", "-f", "{{.Id}}", "logger"]);
+      for (const [name, hash, ready] of [
+        ["containers", "#/containers", 'tr[data-name="web"]'],
+        ["container", `#/containers/${id}/overview`, "dl"],
+        ["logs", `#/containers/${id}/logs`, ".logs .line"],
+        ["stats", `#/containers/${id}/stats`, 'figure.chart[data-points="yes"]'],
+        ["images", "#/images", "tr[data-image]"],
+        ["volumes", "#/volumes", "tr[data-volume]"],
+        ["networks", "#/networks", "tr[data-network]"],
+        ["system", "#/system", "dl"],
+      ]) {
+        await p.goto(`${base}/${hash}`);
+        await p.locator(ready).first().waitFor();
+        await p.screenshot({ path: join(ARTIFACTS, `${name}-390x844.png`) });
+      }
+    } finally {
+      await phone.close();
+    }
+  });
+});

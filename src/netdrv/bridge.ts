@@ -31,15 +31,19 @@ export interface VethSpec {
 export class BridgeDriver {
   readonly tag: string;
   readonly netnsDir: string;
-  #host: Netlink | undefined;
+  #host: Promise<Netlink> | undefined;
 
   constructor(opts: { tag: string; netnsDir: string }) {
     this.tag = opts.tag;
     this.netnsDir = opts.netnsDir;
   }
 
-  get #nl(): Netlink {
-    this.#host ??= Netlink.open();
+  /** The socket in the daemon's own netns, opened once. */
+  #nl(): Promise<Netlink> {
+    this.#host ??= Netlink.open().catch((e) => {
+      this.#host = undefined;
+      throw e;
+    });
     return this.#host;
   }
 
@@ -54,41 +58,43 @@ export class BridgeDriver {
   }
 
   /** Every link, for clean-up passes. */
-  links(): LinkInfo[] {
-    return this.#nl.links();
+  async links(): Promise<LinkInfo[]> {
+    return (await this.#nl()).links();
   }
 
   /** The IPv4 address of an existing link, if any. */
-  linkAddress(name: string): { address: string; prefixLen: number } | undefined {
-    const index = this.#nl.linkIndex(name);
+  async linkAddress(name: string): Promise<{ address: string; prefixLen: number } | undefined> {
+    const nl = await this.#nl();
+    const index = await nl.linkIndex(name);
     if (index === undefined) return undefined;
-    return this.#nl.addresses(index)[0];
+    return (await nl.addresses(index))[0];
   }
 
   /** Creates the bridge when missing, gives it the gateway address when it lacks it, tags it and sets it up. */
-  ensureBridge(opts: { name: string; gateway: string; prefixLen: number }): void {
-    const nl = this.#nl;
-    const index = nl.linkIndex(opts.name) ?? nl.addBridge(opts.name);
-    if (!nl.addresses(index).some((a) => a.address === opts.gateway && a.prefixLen === opts.prefixLen))
-      nl.addAddress(index, opts.gateway, opts.prefixLen);
-    nl.setLink(index, { up: true, alias: this.bridgeAlias });
+  async ensureBridge(opts: { name: string; gateway: string; prefixLen: number }): Promise<void> {
+    const nl = await this.#nl();
+    const index = (await nl.linkIndex(opts.name)) ?? (await nl.addBridge(opts.name));
+    const addrs = await nl.addresses(index);
+    if (!addrs.some((a) => a.address === opts.gateway && a.prefixLen === opts.prefixLen))
+      await nl.addAddress(index, opts.gateway, opts.prefixLen);
+    await nl.setLink(index, { up: true, alias: this.bridgeAlias });
   }
 
   /** Deletes a link by name; a missing one is fine. */
-  deleteLink(name: string): void {
-    const index = this.#nl.linkIndex(name);
+  async deleteLink(name: string): Promise<void> {
+    const nl = await this.#nl();
+    const index = await nl.linkIndex(name);
     if (index === undefined) return;
     try {
-      this.#nl.deleteLink(index);
+      await nl.deleteLink(index);
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== "ENODEV") throw e;
     }
   }
 
   /** Destinations of the host's IPv4 routes, so new subnets avoid them. */
-  hostRoutes(): Cidr[] {
-    return this.#nl
-      .routes()
+  async hostRoutes(): Promise<Cidr[]> {
+    return (await (await this.#nl()).routes())
       .filter((r) => r.prefixLen > 0 && r.prefixLen < 32)
       .map((r) => ({ base: parseIp(r.dst) as number, prefixLen: r.prefixLen }));
   }
@@ -114,21 +120,22 @@ export class BridgeDriver {
   }
 
   /** Sets the loopback of a netns up (containers with no network but `lo`). */
-  loopbackUp(nsPath: string): void {
-    const c = Netlink.open(nsPath);
+  async loopbackUp(nsPath: string): Promise<void> {
+    const c = await Netlink.open(nsPath);
     try {
-      c.setLink(1, { up: true });
+      await c.setLink(1, { up: true });
     } finally {
       c.close();
     }
   }
 
   /** Creates a veth pair into the container's netns and configures its end: address, up, default route. */
-  attach(v: VethSpec): void {
-    const index = this.#nl.linkIndex(v.bridge);
+  async attach(v: VethSpec): Promise<void> {
+    const nl = await this.#nl();
+    const index = await nl.linkIndex(v.bridge);
     if (index === undefined) throw new Error(`bridge ${v.bridge} not found`);
-    this.deleteLink(v.hostName);
-    this.#nl.addVeth({
+    await this.deleteLink(v.hostName);
+    await nl.addVeth({
       hostName: v.hostName,
       master: index,
       peerName: v.ifname,
@@ -136,14 +143,14 @@ export class BridgeDriver {
       peerNs: v.nsPath,
       alias: v.owner,
     });
-    const c = Netlink.open(v.nsPath);
+    const c = await Netlink.open(v.nsPath);
     try {
-      const eth = c.linkIndex(v.ifname);
+      const eth = await c.linkIndex(v.ifname);
       if (eth === undefined) throw new Error(`${v.ifname} missing in ${v.nsPath}`);
-      c.addAddress(eth, v.ip, v.prefixLen);
-      c.setLink(eth, { up: true });
-      c.setLink(1, { up: true });
-      if (v.gateway) c.addDefaultRoute(v.gateway, eth);
+      await c.addAddress(eth, v.ip, v.prefixLen);
+      await c.setLink(eth, { up: true });
+      await c.setLink(1, { up: true });
+      if (v.gateway) await c.addDefaultRoute(v.gateway, eth);
     } finally {
       c.close();
     }

@@ -132,33 +132,44 @@ export interface RouteInfo {
   oif?: number;
 }
 
+/** A route netlink socket: one framed request in, its reply messages out. */
+export interface RouteSocket {
+  transact(request: Buffer): Promise<Buffer>;
+  close(): void;
+}
+
 /** A netlink socket in one network namespace. */
 export class Netlink {
-  readonly #fd: number;
+  readonly #sock: RouteSocket;
   #seq = Math.floor(Math.random() * 1e6);
 
-  private constructor(fd: number) {
-    this.#fd = fd;
+  /** Wraps an open route socket. */
+  constructor(sock: RouteSocket) {
+    this.#sock = sock;
   }
 
   /** A socket in the netns at `nsPath`, or in the daemon's own when omitted. */
-  static open(nsPath = "/proc/self/ns/net"): Netlink {
-    return new Netlink(native().nsSocket(nsPath, AF_NETLINK, SOCK_RAW, NETLINK_ROUTE));
+  static async open(nsPath = "/proc/self/ns/net"): Promise<Netlink> {
+    const fd = native().nsSocket(nsPath, AF_NETLINK, SOCK_RAW, NETLINK_ROUTE);
+    return new Netlink({
+      transact: async (req) => native().netlinkTransact(fd, req),
+      close: () => closeSync(fd),
+    });
   }
 
   /** Closes the socket. */
   close(): void {
-    closeSync(this.#fd);
+    this.#sock.close();
   }
 
-  #request(type: number, flags: number, body: Buffer): Buffer {
+  #request(type: number, flags: number, body: Buffer): Promise<Buffer> {
     const seq = ++this.#seq;
     const head = Buffer.alloc(16);
     head.writeUInt32LE(16 + body.length, 0);
     head.writeUInt16LE(type, 4);
     head.writeUInt16LE(F_REQUEST | flags, 6);
     head.writeUInt32LE(seq, 8);
-    return native().netlinkTransact(this.#fd, Buffer.concat([head, body]));
+    return this.#sock.transact(Buffer.concat([head, body]));
   }
 
   /** Splits a reply into messages: [type, payload]. */
@@ -175,8 +186,8 @@ export class Netlink {
   }
 
   /** Every link in the namespace. */
-  links(): LinkInfo[] {
-    const reply = this.#request(RTM_GETLINK, F_DUMP, Buffer.concat([ifinfomsg(), Buffer.alloc(0)]));
+  async links(): Promise<LinkInfo[]> {
+    const reply = await this.#request(RTM_GETLINK, F_DUMP, Buffer.concat([ifinfomsg(), Buffer.alloc(0)]));
     return this.#messages(reply)
       .filter(([t]) => t === RTM_NEWLINK)
       .map(([, m]) => {
@@ -194,9 +205,9 @@ export class Netlink {
   }
 
   /** The index of a link by name; undefined when there is none. */
-  linkIndex(name: string): number | undefined {
+  async linkIndex(name: string): Promise<number | undefined> {
     try {
-      const reply = this.#request(
+      const reply = await this.#request(
         RTM_GETLINK,
         F_ACK,
         Buffer.concat([ifinfomsg(), encodeAttrs([[IFLA_IFNAME, name]])]),
@@ -210,36 +221,44 @@ export class Netlink {
   }
 
   /** Creates a bridge (down, no address). */
-  addBridge(name: string, opts: { mtu?: number } = {}): number {
+  async addBridge(name: string, opts: { mtu?: number } = {}): Promise<number> {
     const attrs: Attr[] = [
       [IFLA_IFNAME, name],
       [IFLA_LINKINFO, [[IFLA_INFO_KIND, "bridge"]]],
     ];
     if (opts.mtu) attrs.push([IFLA_MTU, opts.mtu]);
-    this.#request(RTM_NEWLINK, F_CREATE | F_EXCL | F_ACK, Buffer.concat([ifinfomsg(), encodeAttrs(attrs)]));
-    const index = this.linkIndex(name);
+    await this.#request(
+      RTM_NEWLINK,
+      F_CREATE | F_EXCL | F_ACK,
+      Buffer.concat([ifinfomsg(), encodeAttrs(attrs)]),
+    );
+    const index = await this.linkIndex(name);
     if (index === undefined) throw new Error(`bridge ${name} vanished after creation`);
     return index;
   }
 
   /** Sets a link up (or down) and, when given, its alias (the tag that marks it as this daemon's). */
-  setLink(index: number, opts: { up?: boolean; alias?: string }): void {
+  async setLink(index: number, opts: { up?: boolean; alias?: string }): Promise<void> {
     const attrs: Attr[] = [];
     if (opts.alias !== undefined) attrs.push([IFLA_IFALIAS, Buffer.from(opts.alias)]);
     const flags = opts.up === undefined ? {} : { flags: opts.up ? IFF_UP : 0, change: IFF_UP };
-    this.#request(RTM_NEWLINK, F_ACK, Buffer.concat([ifinfomsg({ index, ...flags }), encodeAttrs(attrs)]));
+    await this.#request(
+      RTM_NEWLINK,
+      F_ACK,
+      Buffer.concat([ifinfomsg({ index, ...flags }), encodeAttrs(attrs)]),
+    );
   }
 
   /** Deletes a link (for a veth, both ends go). */
-  deleteLink(index: number): void {
-    this.#request(RTM_DELLINK, F_ACK, ifinfomsg({ index }));
+  async deleteLink(index: number): Promise<void> {
+    await this.#request(RTM_DELLINK, F_ACK, ifinfomsg({ index }));
   }
 
   /**
    * Creates a veth pair: `hostName` stays here, enslaved to `master` and up; the peer is created inside the
    * netns at `peerNs` as `peerName` with `peerMac` (down: the caller sets it up there).
    */
-  addVeth(opts: {
+  async addVeth(opts: {
     hostName: string;
     master: number;
     peerName: string;
@@ -247,7 +266,7 @@ export class Netlink {
     peerNs: string;
     alias?: string;
     mtu?: number;
-  }): void {
+  }): Promise<void> {
     const nsfd = openSync(opts.peerNs, "r");
     try {
       const peerAttrs: Attr[] = [
@@ -269,17 +288,21 @@ export class Netlink {
         ],
       ];
       if (opts.mtu) attrs.push([IFLA_MTU, opts.mtu]);
-      this.#request(RTM_NEWLINK, F_CREATE | F_EXCL | F_ACK, Buffer.concat([ifinfomsg(), encodeAttrs(attrs)]));
+      await this.#request(
+        RTM_NEWLINK,
+        F_CREATE | F_EXCL | F_ACK,
+        Buffer.concat([ifinfomsg(), encodeAttrs(attrs)]),
+      );
       // Up only once both ends exist: veth refuses to open while its peer is still being set up.
-      const index = this.linkIndex(opts.hostName);
-      if (index !== undefined) this.setLink(index, { up: true, alias: opts.alias });
+      const index = await this.linkIndex(opts.hostName);
+      if (index !== undefined) await this.setLink(index, { up: true, alias: opts.alias });
     } finally {
       closeSync(nsfd);
     }
   }
 
   /** Adds an IPv4 address with its prefix to a link. */
-  addAddress(index: number, addr: string, prefixLen: number): void {
+  async addAddress(index: number, addr: string, prefixLen: number): Promise<void> {
     const msg = Buffer.alloc(8);
     msg.writeUInt8(AF_INET, 0);
     msg.writeUInt8(prefixLen, 1);
@@ -289,14 +312,14 @@ export class Netlink {
       [IFA_ADDRESS, ipv4(addr)],
     ];
     if (prefixLen < 31) attrs.push([IFA_BROADCAST, ipv4(broadcastOf(addr, prefixLen))]);
-    this.#request(RTM_NEWADDR, F_CREATE | F_EXCL | F_ACK, Buffer.concat([msg, encodeAttrs(attrs)]));
+    await this.#request(RTM_NEWADDR, F_CREATE | F_EXCL | F_ACK, Buffer.concat([msg, encodeAttrs(attrs)]));
   }
 
   /** IPv4 addresses of a link (or of every link): [index, address, prefixLen]. */
-  addresses(index?: number): { index: number; address: string; prefixLen: number }[] {
+  async addresses(index?: number): Promise<{ index: number; address: string; prefixLen: number }[]> {
     const msg = Buffer.alloc(8);
     msg.writeUInt8(AF_INET, 0);
-    return this.#messages(this.#request(RTM_GETADDR, F_DUMP, msg))
+    return this.#messages(await this.#request(RTM_GETADDR, F_DUMP, msg))
       .map(([, m]) => {
         const a = decodeAttrs(m.subarray(8));
         const raw = a.get(IFA_LOCAL) ?? a.get(IFA_ADDRESS);
@@ -310,7 +333,7 @@ export class Netlink {
   }
 
   /** Adds a default route via `gateway`. */
-  addDefaultRoute(gateway: string, oif: number): void {
+  async addDefaultRoute(gateway: string, oif: number): Promise<void> {
     const msg = Buffer.alloc(12);
     msg.writeUInt8(AF_INET, 0);
     msg.writeUInt8(254, 4); // main table
@@ -321,14 +344,14 @@ export class Netlink {
       [RTA_GATEWAY, ipv4(gateway)],
       [RTA_OIF, oif],
     ];
-    this.#request(RTM_NEWROUTE, F_CREATE | F_EXCL | F_ACK, Buffer.concat([msg, encodeAttrs(attrs)]));
+    await this.#request(RTM_NEWROUTE, F_CREATE | F_EXCL | F_ACK, Buffer.concat([msg, encodeAttrs(attrs)]));
   }
 
   /** IPv4 routes of every table, as destinations with prefix lengths. */
-  routes(): RouteInfo[] {
+  async routes(): Promise<RouteInfo[]> {
     const msg = Buffer.alloc(12);
     msg.writeUInt8(AF_INET, 0);
-    return this.#messages(this.#request(RTM_GETROUTE, F_DUMP, msg))
+    return this.#messages(await this.#request(RTM_GETROUTE, F_DUMP, msg))
       .filter(([t]) => t === RTM_NEWROUTE)
       .map(([, m]) => {
         const a = decodeAttrs(m.subarray(12));

@@ -33,16 +33,16 @@ class FakeDriver implements EndpointDriver, RegistryDriver {
     this.netns.delete(path);
     for (const [name, v] of this.veths) if (v.nsPath === path) this.veths.delete(name);
   }
-  loopbackUp(): void {}
-  attach(v: VethSpec): void {
+  async loopbackUp(): Promise<void> {}
+  async attach(v: VethSpec): Promise<void> {
     if (this.failAttach) throw new Error("netlink: File exists");
     this.veths.set(v.hostName, v);
   }
-  deleteLink(name: string): void {
+  async deleteLink(name: string): Promise<void> {
     this.deleted.push(name);
     this.veths.delete(name);
   }
-  links(): LinkInfo[] {
+  async links(): Promise<LinkInfo[]> {
     let i = 10;
     return [
       ...[...this.veths.values()].map((v) => ({
@@ -58,10 +58,10 @@ class FakeDriver implements EndpointDriver, RegistryDriver {
   vethAlias(id: string): string {
     return `wharf:${this.tag}:${id.slice(0, 12)}`;
   }
-  linkAddress(): undefined {
+  async linkAddress(): Promise<undefined> {
     return undefined;
   }
-  hostRoutes() {
+  async hostRoutes() {
     return [];
   }
 }
@@ -134,7 +134,11 @@ async function world() {
   };
   let { nets, eps } = await make();
   const userNet = async (name: string, subnet: string, more: { internal?: boolean } = {}) => {
-    const n = nets.build({ Name: name, IPAM: { Config: [{ Subnet: subnet }] }, Internal: more.internal });
+    const n = await nets.build({
+      Name: name,
+      IPAM: { Config: [{ Subnet: subnet }] },
+      Internal: more.internal,
+    });
     await nets.save(n);
     return n;
   };

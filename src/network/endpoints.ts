@@ -181,11 +181,11 @@ export class Endpoints {
     doc.Runtime = { NsPath: nsPath, SandboxID: newId(), Eps: [], Ports: [] };
     try {
       if (doc.Mode === "none") {
-        this.#driver.loopbackUp(nsPath);
+        await this.#driver.loopbackUp(nsPath);
         await this.#save(doc);
         return { netnsPath: nsPath };
       }
-      for (const cfg of doc.Endpoints) this.#attach(doc, cfg);
+      for (const cfg of doc.Endpoints) await this.#attach(doc, cfg);
       await this.#publish(doc);
       await this.#save(doc);
     } catch (e) {
@@ -238,7 +238,7 @@ export class Endpoints {
   }
 
   /** Allocates an address, creates the veth and configures it inside the container's netns. */
-  #attach(doc: SandboxDoc, cfg: EndpointConfig): RuntimeEndpoint {
+  async #attach(doc: SandboxDoc, cfg: EndpointConfig): Promise<RuntimeEndpoint> {
     const rt = doc.Runtime;
     if (!rt?.NsPath) throw new Error("container has no network namespace");
     const n = this.#nets.get(cfg.NetworkID);
@@ -257,7 +257,7 @@ export class Endpoints {
     };
     rt.Eps.push(ep);
     this.#index(doc, ep, cfg);
-    this.#driver.attach({
+    await this.#driver.attach({
       nsPath: rt.NsPath,
       bridge: n.Bridge,
       hostName: ep.Veth,
@@ -326,10 +326,10 @@ export class Endpoints {
     }
     const owned = new Set([...this.#docs.values()].flatMap((d) => d.Runtime?.Eps.map((e) => e.Veth) ?? []));
     const prefix = `wharf:${this.#driver.tag}:`;
-    for (const l of this.#driver.links()) {
+    for (const l of await this.#driver.links()) {
       if (l.kind === "veth" && l.alias?.startsWith(prefix) && !owned.has(l.name)) {
         log("info", "removing stale veth", { veth: l.name });
-        this.#driver.deleteLink(l.name);
+        await this.#driver.deleteLink(l.name);
       }
     }
   }
@@ -364,7 +364,7 @@ export class Endpoints {
       throw new ForbiddenError(`endpoint with name ${doc.Name} already exists in network ${n.Name}`);
     const cfg = endpointConfig(n, s);
     if (doc.Runtime) {
-      const ep = this.#attach(doc, cfg);
+      const ep = await this.#attach(doc, cfg);
       if (!doc.Runtime.Eps[1] && doc.Runtime.Eps[0] === ep) await this.#publish(doc);
     }
     doc.Endpoints.push(cfg);
@@ -387,7 +387,7 @@ export class Endpoints {
     if (rt && j >= 0) {
       const [ep] = rt.Eps.splice(j, 1);
       this.#release(doc, ep);
-      this.#driver.deleteLink(ep.Veth);
+      await this.#driver.deleteLink(ep.Veth);
       if (j === 0 && this.#ports.has(id)) {
         await this.#ports.unpublish(id);
         rt.Ports = [];

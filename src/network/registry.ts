@@ -93,7 +93,7 @@ export class NetworkRegistry {
       if (!this.byName(name)) await this.save(builtin(name, driver));
     }
     let def = this.byName("bridge");
-    const config = this.#defaultBridgeConfig(opts, def);
+    const config = await this.#defaultBridgeConfig(opts, def);
     if (!def) def = builtin("bridge", "bridge");
     def.Default = true;
     def.Bridge = opts.bridge;
@@ -110,26 +110,29 @@ export class NetworkRegistry {
   }
 
   /** --bip, else the bridge device's current address, else the first free private /16 (as dockerd chooses). */
-  #defaultBridgeConfig(opts: { bridge: string; bip?: string }, prev?: NetworkRecord): IpamConfig {
+  async #defaultBridgeConfig(
+    opts: { bridge: string; bip?: string },
+    prev?: NetworkRecord,
+  ): Promise<IpamConfig> {
     if (opts.bip) {
       const c = parseCidr(opts.bip);
       if (!c) throw new InvalidParameterError(`invalid --bip: ${opts.bip}`);
       return { Subnet: formatCidr(c), Gateway: formatIp(c.address === c.base ? firstHost(c) : c.address) };
     }
-    const existing = this.#driver.linkAddress(opts.bridge);
+    const existing = await this.#driver.linkAddress(opts.bridge);
     if (existing) {
       const c = parseCidr(`${existing.address}/${existing.prefixLen}`) as Cidr;
       return { Subnet: formatCidr(c), Gateway: existing.address };
     }
     const others = [...this.#byId.values()].filter((n) => n !== prev);
-    const c = this.pickFree(others);
+    const c = await this.pickFree(others);
     return { Subnet: formatCidr(c), Gateway: formatIp(firstHost(c)) };
   }
 
   /** A pool subnet overlapping no host route and no network of ours (other than `except`). */
-  pickFree(networks = [...this.#byId.values()]): Cidr {
+  async pickFree(networks = [...this.#byId.values()]): Promise<Cidr> {
     const taken = [
-      ...this.#driver.hostRoutes(),
+      ...(await this.#driver.hostRoutes()),
       ...networks.flatMap((n) => {
         const a = addressing(n);
         return a ? [a.subnet] : [];
@@ -182,7 +185,7 @@ export class NetworkRegistry {
   }
 
   /** Validates a create request and builds its record (not yet saved, no bridge yet). */
-  build(req: NetworkCreateRequest): NetworkRecord {
+  async build(req: NetworkCreateRequest): Promise<NetworkRecord> {
     const name = req.Name;
     if (!name) throw new InvalidParameterError("network name is required");
     if (!/^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/.test(name))
@@ -231,7 +234,7 @@ export class NetworkRegistry {
       } else out.Gateway = formatIp(firstHost(subnet));
     } else {
       if (cfg.IPRange || cfg.Gateway) throw new InvalidParameterError("ip-range and gateway need a subnet");
-      const c = this.pickFree();
+      const c = await this.pickFree();
       out = { Subnet: formatCidr(c), Gateway: formatIp(firstHost(c)) };
     }
     const options = { ...(req.Options ?? {}) };
@@ -263,10 +266,9 @@ export class NetworkRegistry {
   }
 
   /** Bridges with this daemon's alias that no network owns (left by a crash between two steps). */
-  staleBridges(): string[] {
+  async staleBridges(): Promise<string[]> {
     const ours = new Set(this.all().flatMap((n) => (n.Bridge ? [n.Bridge] : [])));
-    return this.#driver
-      .links()
+    return (await this.#driver.links())
       .filter((l) => l.kind === "bridge" && l.alias === this.#driver.bridgeAlias && !ours.has(l.name))
       .map((l) => l.name);
   }

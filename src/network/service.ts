@@ -61,9 +61,9 @@ export class NetworkService {
     this.#eps.setContainers(containers);
     await this.#nets.init({ bridge: this.#o.bridge, bip: this.#o.bip });
     await this.#eps.init();
-    for (const b of this.#nets.staleBridges()) {
+    for (const b of await this.#nets.staleBridges()) {
       log("info", "removing stale bridge", { bridge: b });
-      this.#driver.deleteLink(b);
+      await this.#driver.deleteLink(b);
     }
     for (const n of this.#nets.all()) if (n.Driver === "bridge") await this.#bringUp(n);
     // Containers reach the outside and published ports are reached from outside through forwarding.
@@ -81,7 +81,11 @@ export class NetworkService {
   async #bringUp(n: NetworkRecord): Promise<void> {
     const a = addressing(n);
     if (!a || !n.Bridge) return;
-    this.#driver.ensureBridge({ name: n.Bridge, gateway: formatGateway(n), prefixLen: a.subnet.prefixLen });
+    await this.#driver.ensureBridge({
+      name: n.Bridge,
+      gateway: formatGateway(n),
+      prefixLen: a.subnet.prefixLen,
+    });
     this.#iptables.setNetwork(n.Id, {
       bridge: n.Bridge,
       subnet: n.IPAM.Config[0].Subnet ?? "",
@@ -110,7 +114,7 @@ export class NetworkService {
   /** POST /networks/create */
   async create(req: NetworkCreateRequest): Promise<{ Id: string; Warning: string }> {
     if (!req || typeof req !== "object") throw new InvalidParameterError("invalid network config");
-    const n = this.#nets.build(req);
+    const n = await this.#nets.build(req);
     await this.#nets.save(n);
     try {
       await this.#bringUp(n);
@@ -127,7 +131,7 @@ export class NetworkService {
     this.#iptables.deleteNetwork(n.Id);
     if (n.Bridge) {
       this.#dns.unlisten(formatGateway(n));
-      this.#driver.deleteLink(n.Bridge);
+      await this.#driver.deleteLink(n.Bridge);
     }
     await this.#nets.delete(n.Id);
     await this.#iptables.sync();

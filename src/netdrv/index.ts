@@ -13,6 +13,13 @@ export {
   parseIp,
   pickSubnet,
 } from "./ipam.ts";
-export { chainNames, Iptables, type RulePort, removeDaemonRules } from "./iptables.ts";
+export {
+  chainNames,
+  hostIptables,
+  Iptables,
+  type IptablesRunner,
+  type RulePort,
+  removeDaemonRules,
+} from "./iptables.ts";
 export { type LinkInfo, Netlink } from "./netlink.ts";
 export { type PortProxy, tcpProxy, udpProxy } from "./proxy.ts";

@@ -45,8 +45,16 @@ function jumps(tag: string): { table: "nat" | "filter"; chain: string; rule: str
   ];
 }
 
+/** How rules reach the kernel: iptables-restore and iptables-save, one run per batch. */
+export interface IptablesRunner {
+  /** Applies a restore script (`--noflush` unless noflush is false); rejects with iptables' stderr. */
+  restore(script: string, opts?: { noflush?: boolean }): Promise<void>;
+  /** The current rules of one table, as iptables-save prints them. */
+  save(table: string): Promise<string>;
+}
+
 /** Runs iptables-restore with a script; rejects with its stderr. */
-export function iptablesRestore(script: string, opts: { noflush?: boolean } = {}): Promise<void> {
+function iptablesRestore(script: string, opts: { noflush?: boolean } = {}): Promise<void> {
   return new Promise((resolve, reject) => {
     const p = spawn("iptables-restore", opts.noflush === false ? [] : ["--noflush"], {
       stdio: ["pipe", "ignore", "pipe"],
@@ -66,7 +74,7 @@ export function iptablesRestore(script: string, opts: { noflush?: boolean } = {}
 }
 
 /** The current rules of a table, as iptables-save prints them. */
-export function iptablesSave(table: string): Promise<string> {
+function iptablesSave(table: string): Promise<string> {
   return new Promise((resolve, reject) => {
     const p = spawn("iptables-save", ["-t", table], { stdio: ["ignore", "pipe", "pipe"] });
     let out = "";
@@ -79,6 +87,9 @@ export function iptablesSave(table: string): Promise<string> {
     );
   });
 }
+
+/** The iptables programs of the host. */
+export const hostIptables: IptablesRunner = { restore: iptablesRestore, save: iptablesSave };
 
 /** Lines of `-D` for every rule in a builtin chain that jumps to one of `chains`. */
 function staleJumps(saved: string, chains: Set<string>): string[] {
@@ -93,7 +104,7 @@ function staleJumps(saved: string, chains: Set<string>): string[] {
 }
 
 /** Removes every rule and chain of the daemon tagged `tag` (tests, and `wharf` uninstall-style cleanups). */
-export async function removeDaemonRules(tag: string): Promise<void> {
+export async function removeDaemonRules(tag: string, run: IptablesRunner = hostIptables): Promise<void> {
   const c = chainNames(tag);
   const names = new Set(Object.values(c));
   const parts: string[] = [];
@@ -101,27 +112,29 @@ export async function removeDaemonRules(tag: string): Promise<void> {
     ["nat", [c.dnat, c.post]],
     ["filter", [c.fwd, c.iso, c.iso2]],
   ] as const) {
-    const saved = await iptablesSave(table);
+    const saved = await run.save(table);
     const present = chains.filter((ch) => saved.includes(`:${ch} `));
     parts.push(`*${table}`, ...staleJumps(saved, names));
     for (const ch of present) parts.push(`-F ${ch}`);
     for (const ch of present) parts.push(`-X ${ch}`);
     parts.push("COMMIT");
   }
-  await iptablesRestore(`${parts.join("\n")}\n`);
+  await run.restore(`${parts.join("\n")}\n`);
 }
 
 /** The daemon's iptables state: networks and published ports, synced to the kernel as a whole. */
 export class Iptables {
   readonly #tag: string;
+  readonly #run: IptablesRunner;
   readonly #networks = new Map<string, RuleNetwork>();
   readonly #ports = new Map<string, RulePort[]>();
   #initialised = false;
   #running: Promise<void> | undefined;
   #again: Promise<void> | undefined;
 
-  constructor(tag: string) {
+  constructor(tag: string, run: IptablesRunner = hostIptables) {
     this.#tag = tag;
+    this.#run = run;
   }
 
   /** Adds or replaces a network's rules (not yet synced). */
@@ -172,7 +185,7 @@ export class Iptables {
     if (!this.#initialised) {
       // First sync of this process: drop whatever jumps an earlier run left, then hook the chains in once.
       const names = new Set(Object.values(c));
-      const [savedNat, savedFilter] = await Promise.all([iptablesSave("nat"), iptablesSave("filter")]);
+      const [savedNat, savedFilter] = await Promise.all([this.#run.save("nat"), this.#run.save("filter")]);
       nat.push(...staleJumps(savedNat, names));
       filter.push(...staleJumps(savedFilter, names));
       for (const j of jumps(this.#tag)) (j.table === "nat" ? nat : filter).push(`-I ${j.chain} ${j.rule}`);
@@ -214,7 +227,7 @@ export class Iptables {
     }
     nat.push("COMMIT");
     filter.push("COMMIT");
-    await iptablesRestore(`${[...nat, ...filter].join("\n")}\n`);
+    await this.#run.restore(`${[...nat, ...filter].join("\n")}\n`);
     this.#initialised = true;
   }
 }

@@ -11,7 +11,7 @@ export class Container {
   /** Serialises lifecycle operations on this container. */
   #lock: Promise<unknown> = Promise.resolve();
   /** Resolves when the current run has ended and its exit is handled. */
-  running?: Promise<void>;
+  exitHandled?: Promise<void>;
   /** A pending restart under the container's restart policy. */
   restartTimer?: NodeJS.Timeout;
 

@@ -82,10 +82,13 @@ export class ExecManager {
   readonly #execs = new Map<string, ExecEntry>();
   readonly #runtime: ExecRuntime;
   readonly #events: EventSink;
+  readonly #target: (ref: string) => ExecTarget;
 
-  constructor(opts: { runtime: ExecRuntime; events: EventSink }) {
+  /** `target` looks a container up by ref (NotFoundError when missing) and says what exec needs of it. */
+  constructor(opts: { runtime: ExecRuntime; events: EventSink; target: (ref: string) => ExecTarget }) {
     this.#runtime = opts.runtime;
     this.#events = opts.events;
+    this.#target = opts.target;
   }
 
   #get(id: string): ExecEntry {
@@ -95,7 +98,8 @@ export class ExecManager {
   }
 
   /** POST /containers/{id}/exec */
-  create(target: ExecTarget, req: ExecCreateRequest): { Id: string } {
+  create(ref: string, req: ExecCreateRequest): { Id: string } {
+    const target = this.#target(ref);
     if (!req.Cmd?.length) throw new InvalidParameterError("No exec command specified");
     if (!target.running) throw new ConflictError(`Container ${target.id} is not running`);
     if (target.paused)
@@ -144,11 +148,11 @@ export class ExecManager {
    * once the process runs; `exit` resolves with the exit code after it has been recorded for inspect.
    */
   async start(
-    target: ExecTarget,
     execId: string,
     opts: { detach: boolean; tty?: boolean; consoleSize?: [number, number] | null },
   ): Promise<{ stdio?: AttachedStdio; exit: Promise<number> }> {
     const e = this.#get(execId);
+    const target = this.#target(e.containerId);
     if (e.started) throw new ConflictError(`Error: Exec command ${execId} has already run`);
     if (!target.running) throw new ConflictError(`Container ${target.id} is not running`);
     if (target.paused)

@@ -232,7 +232,7 @@ export class FakeEngine {
       volumes: noVolumes,
     });
     const logs = new LogRotator({ runtime, readLog: async function* () {} });
-    const execs = new ExecManager({ runtime, events });
+    const execs = new ExecManager({ runtime, events, target: (ref) => registry.execTarget(ref) });
     this.lifecycle = new Lifecycle({
       registry,
       storage: this.storage,

@@ -32,7 +32,7 @@ export type { ContainerRecord, ContainerStateDoc } from "./model.ts";
 export { Queries } from "./queries.ts";
 export { Registry } from "./registry.ts";
 export { type HostLimits, specResources, type UpdateRequest } from "./resources.ts";
-export { type ContainerParts, ContainerService } from "./service.ts";
+export { type ContainerParts, type ContainerService, containerService } from "./service.ts";
 export { signalNumber } from "./signals.ts";
 export { type SpecBuilder, type SpecRequest, specBuilder } from "./spec.ts";
 export { State, type StateStatus, type WaitCondition, type WaitResult } from "./state.ts";

@@ -82,7 +82,7 @@ export class ContainerIO {
     const c = this.#r.get(ref);
     if (!c.record.LogPath)
       throw new NotImplementedError("configured logging driver does not support reading");
-    const follow = opts.follow && c.state.running ? (c.running ?? Promise.resolve()) : undefined;
+    const follow = opts.follow && c.state.running ? (c.exitHandled ?? Promise.resolve()) : undefined;
     return {
       tty: !!c.record.Config.Tty,
       entries: this.#logs.read(c, {

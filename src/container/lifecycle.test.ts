@@ -67,7 +67,7 @@ test("stop during the restart back-off cancels the restart and leaves the contai
     const c = await e.createContainer({ RestartPolicy: { Name: "always" } });
     await e.lifecycle.start(c.id);
     e.runtime.exit(c.id, 3);
-    await c.running;
+    await c.exitHandled;
     assert.equal(c.state.status, "restarting");
     assert.equal(c.state.view().Running, true);
     await e.lifecycle.stop(c.id, {});
@@ -89,7 +89,7 @@ test("the restart back-off restarts after its delay, and remove -f during it nee
     const c = await e.createContainer({ RestartPolicy: { Name: "on-failure" } });
     await e.lifecycle.start(c.id);
     e.runtime.exit(c.id, 1);
-    await c.running;
+    await c.exitHandled;
     assert.equal(c.state.restartDelayMs, 100);
     const restarted = e.nextEvent(c.id, "start");
     t.mock.timers.tick(100);
@@ -97,7 +97,7 @@ test("the restart back-off restarts after its delay, and remove -f during it nee
     assert.equal(c.state.status, "running");
     assert.equal(c.state.restartCount, 1);
     e.runtime.exit(c.id, 1);
-    await c.running;
+    await c.exitHandled;
     assert.equal(c.state.status, "restarting");
     assert.equal(c.state.restartDelayMs, 200, "the delay doubles after a short run");
     const kills = e.runtime.calls.filter((x) => x.startsWith("kill")).length;
@@ -162,7 +162,7 @@ test("kill of a paused container thaws it after the signal, except for SIGKILL",
     await e.supervisor.pause(c.id);
     await e.lifecycle.kill(c.id, "SIGTERM");
     assert.equal(c.state.paused, false);
-    await c.running;
+    await c.exitHandled;
     assert.equal(c.state.status, "exited");
     assert.equal(c.state.exitCode, 143);
     // SIGKILL needs no thaw; kill resolves once the exit is handled.

@@ -183,7 +183,7 @@ export class Lifecycle {
   }
 
   #watchExit(c: Container): void {
-    c.running = this.#d.runtime.waitExit(c.id).then(
+    c.exitHandled = this.#d.runtime.waitExit(c.id).then(
       (exit) => this.#onExit(c, exit),
       (e) => log("error", "waiting for container exit failed", { id: c.id, err: e }),
     );
@@ -271,7 +271,7 @@ export class Lifecycle {
   async #stop(c: Container, opts: { timeout?: number; signal?: string }): Promise<void> {
     const signal = opts.signal || c.record.Config.StopSignal || "SIGTERM";
     const timeout = opts.timeout ?? c.record.Config.StopTimeout ?? 10;
-    const ended = c.running ?? Promise.resolve();
+    const ended = c.exitHandled ?? Promise.resolve();
     try {
       await this.#kill(c, signal);
     } catch (e) {
@@ -319,7 +319,7 @@ export class Lifecycle {
       if (await this.#cancelRestart(c)) return;
     }
     await this.#kill(c, sig);
-    if (n === 9) await c.running;
+    if (n === 9) await c.exitHandled;
   }
 
   /** POST /containers/{id}/restart */
@@ -354,7 +354,7 @@ export class Lifecycle {
           // Between runs: nothing to kill.
         } else {
           await this.#kill(c, "SIGKILL").catch(() => undefined);
-          await c.running;
+          await c.exitHandled;
         }
       }
       st.setRemovalInProgress();

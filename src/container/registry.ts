@@ -5,6 +5,7 @@ import type { EventSink } from "../system/index.ts";
 import { log } from "../util/index.ts";
 import { Container } from "./container.ts";
 import type { NetworkBackend } from "./deps.ts";
+import type { ExecTarget } from "./exec.ts";
 import type { ContainerRecord, ContainerStateDoc } from "./model.ts";
 import { ContainerIndex, normalizeName } from "./names.ts";
 import { State } from "./state.ts";
@@ -49,6 +50,25 @@ export class Registry {
   /** True when a container with that ref exists. */
   exists(ref: string): boolean {
     return this.index.find(ref) !== undefined;
+  }
+
+  /** The ID of a container ref. */
+  resolveId(ref: string): string {
+    return this.get(ref).id;
+  }
+
+  /** What exec needs to know of a container. */
+  execTarget(ref: string): ExecTarget {
+    const c = this.get(ref);
+    return {
+      id: c.id,
+      name: c.record.Name,
+      running: c.state.live,
+      paused: c.state.paused,
+      rootfs: this.rootfsPath(c.id),
+      user: c.record.Config.User ?? "",
+      attrs: this.attrs(c),
+    };
   }
 
   /** The container's directory under the data root. */

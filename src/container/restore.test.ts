@@ -33,7 +33,7 @@ test("daemon restart restores each state", async () => {
     // Exits under their policies: "always" and "unless-stopped" go into their back-off...
     for (const c of [exitedAlways, exitedUnless, restarting]) {
       e.runtime.exit(c.id, 1);
-      await c.running;
+      await c.exitHandled;
       assert.equal(c.state.status, "restarting");
     }
     // ...and two of them end it as a manual stop would not: leave them "exited" by a stop mid-back-off.
@@ -70,7 +70,7 @@ test("daemon restart restores each state", async () => {
 
     // The restored containers are watched again: exits, stops and removal work as before the restart.
     e.runtime.exit(running.id, 0);
-    await get(running).running;
+    await get(running).exitHandled;
     assert.equal(get(running).state.status, "exited");
     await e.lifecycle.kill(paused.id, "SIGKILL");
     assert.equal(get(paused).state.status, "exited");
@@ -87,7 +87,7 @@ test("a restart policy's back-off survives a daemon restart as the same restart 
     const c = await e.createContainer({ RestartPolicy: { Name: "on-failure", MaximumRetryCount: 5 } });
     await e.lifecycle.start(c.id);
     e.runtime.exit(c.id, 2);
-    await c.running;
+    await c.exitHandled;
     await e.restart();
     const r = e.registry.get(c.id);
     // Back from 255 (no exit file for a container between runs) into the policy: one more try.

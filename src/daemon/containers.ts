@@ -2,7 +2,8 @@ import { join } from "node:path";
 import {
   ContainerFiles,
   ContainerIO,
-  ContainerService,
+  type ContainerService,
+  containerService,
   createContainer,
   ExecManager,
   HealthMonitor,
@@ -42,7 +43,7 @@ export function wireContainers(o: {
   const { images, runtime, network, events } = o;
   const registry = new Registry({ root: join(o.dataRoot, "containers"), tmpDir: o.tmpDir, events, network });
   const storage = new Storage({ registry, rootfs: images, volumes: o.volumes });
-  const execs = new ExecManager({ runtime, events });
+  const execs = new ExecManager({ runtime, events, target: (ref) => registry.execTarget(ref) });
   const logs = new LogRotator({ runtime, readLog: o.readLog });
   const lifecycle = new Lifecycle({
     registry,
@@ -56,7 +57,7 @@ export function wireContainers(o: {
     execs,
     bundleRoot: join(o.execRoot, "bundles"),
   });
-  return new ContainerService({
+  return containerService({
     registry,
     create: (req, opts) =>
       createContainer({ registry, storage, images, network, limits: o.hostLimits }, req, opts),

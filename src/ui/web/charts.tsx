@@ -13,12 +13,15 @@ type Series = { label: string; color: string };
 /** One chart: a time axis and a few series, fed a row of values per sample. */
 function Chart(props: {
   title: string;
+  /** The y axis shows at least 0..floor, so an idle container's chart is not all noise. */
+  floor: number;
   series: Series[];
   fmt: (v: number) => string;
   feed: (fn: (t: number, v: number[]) => void) => () => void;
 }) {
   const host = useRef<HTMLDivElement>(null);
   const [last, setLast] = useState<number[] | undefined>(undefined);
+  const [samples, setSamples] = useState(0);
   useEffect(() => {
     const el = host.current;
     if (!el) return;
@@ -28,7 +31,11 @@ function Chart(props: {
         width: el.clientWidth || 300,
         height: 160,
         legend: { show: false },
-        scales: { x: { time: true }, y: { range: (_u, _min, max) => [0, Math.max(max, 1e-9) * 1.1] } },
+        scales: {
+          // A fixed two-minute window: one sample alone must not stretch the axis over years.
+          x: { time: true, range: (_u, _min, max) => [max - (POINTS - 1), max] },
+          y: { range: (_u, _min, max) => [0, Math.max(max * 1.1, props.floor)] },
+        },
         axes: [
           { stroke: "#555" },
           { stroke: "#555", size: 70, values: (_u, ticks) => ticks.map((v) => props.fmt(v)) },
@@ -44,6 +51,7 @@ function Chart(props: {
       if (data[0].length > POINTS) for (const d of data) d.shift();
       plot.setData(data as uPlot.AlignedData);
       setLast(v);
+      setSamples((n) => n + 1);
     });
     const obs = new ResizeObserver(() => plot.setSize({ width: el.clientWidth || 300, height: 160 }));
     obs.observe(el);
@@ -54,7 +62,7 @@ function Chart(props: {
     };
   }, []);
   return (
-    <figure class="card chart" data-points={last ? "yes" : "no"}>
+    <figure class="card chart" data-samples={samples}>
       <figcaption>
         <strong>{props.title}</strong>{" "}
         {props.series.map((s, i) => (
@@ -91,18 +99,21 @@ export function Charts(props: { id: string; running: boolean }) {
     <div class="charts">
       <Chart
         title="CPU"
-        series={[{ label: "CPU", color: "#1f6feb" }]}
+        floor={1}
+        series={[{ label: "usage", color: "#1f6feb" }]}
         fmt={pct}
         feed={feed((s) => [s.cpu])}
       />
       <Chart
         title="Memory"
+        floor={1e6}
         series={[{ label: "used", color: "#8250df" }]}
         fmt={bytes}
         feed={feed((s) => [s.mem])}
       />
       <Chart
         title="Network"
+        floor={1e3}
         series={[
           { label: "rx", color: "#1a7f37" },
           { label: "tx", color: "#bc4c00" },
@@ -112,6 +123,7 @@ export function Charts(props: { id: string; running: boolean }) {
       />
       <Chart
         title="Block IO"
+        floor={1e3}
         series={[
           { label: "read", color: "#0969da" },
           { label: "write", color: "#cf222e" },

@@ -15,14 +15,18 @@ function Usage(props: { id: string; running: boolean }) {
   useEffect(() => (props.running ? stats.subscribe(props.id, setS) : undefined), [props.id, props.running]);
   if (!props.running)
     return (
-      <td colSpan={2} class="muted num">
+      <td colSpan={2} class="muted num" data-label="Usage">
         —
       </td>
     );
   return (
     <>
-      <td class="num">{s ? pct(s.cpu) : "…"}</td>
-      <td class="num">{s ? bytes(s.mem) : "…"}</td>
+      <td class="num" data-label="CPU">
+        {s ? pct(s.cpu) : "…"}
+      </td>
+      <td class="num" data-label="Memory">
+        {s ? bytes(s.mem) : "…"}
+      </td>
     </>
   );
 }
@@ -119,17 +123,17 @@ function Row(props: { c: ContainerSummary }) {
           <small class="muted"> {c.Labels["com.docker.compose.service"]}</small>
         )}
       </th>
-      <td class="ellipsis" title={c.Image}>
+      <td class="ellipsis" title={c.Image} data-label="Image">
         {c.Image}
       </td>
-      <td>
+      <td data-label="State">
         <span class={`state ${c.State}`}>{c.State}</span> <small class="muted">{c.Status}</small>
       </td>
-      <td>
+      <td data-label="Ports">
         <Ports c={c} />
       </td>
       <Usage id={c.Id} running={running} />
-      <td>
+      <td data-label="Actions">
         <Actions c={{ Id: c.Id, name, State: c.State }} />
       </td>
     </tr>
@@ -144,7 +148,7 @@ function Group(props: { title: string; list: ContainerSummary[] }) {
         {props.title} <small class="muted">{`${running}/${props.list.length} running`}</small>
       </h3>
       <div class="scroll">
-        <table class="list">
+        <table class="list cards-on-phone">
           <thead>
             <tr>
               <th scope="col">Name</th>

@@ -9,6 +9,8 @@ import { attempt, confirmAction, Field, Header, Status, useLive } from "./ui.tsx
 interface Layer {
   id: string;
   status: string;
+  /** Whether byte progress was ever reported (downloads and extractions report it). */
+  progressed: boolean;
   current?: number;
   total?: number;
 }
@@ -53,6 +55,7 @@ function Pull() {
             by.set(l.id, {
               id: l.id,
               status: l.status,
+              progressed: !!by.get(l.id)?.progressed || !!l.progressDetail?.total,
               current: l.progressDetail?.current,
               total: l.progressDetail?.total,
             });
@@ -85,7 +88,7 @@ function Pull() {
       {layers.length > 0 && (
         <ul class="layers" aria-label="Layers">
           {layers.map((l) => (
-            <li key={l.id} data-layer={l.id}>
+            <li key={l.id} data-layer={l.id} data-progressed={l.progressed ? "yes" : "no"}>
               <code>{l.id}</code> <span>{l.status}</span>
               {l.total ? (
                 <progress max={l.total} value={l.current ?? 0} aria-label={`Layer ${l.id} progress`}>
@@ -135,14 +138,35 @@ function History(props: { id: string }) {
   );
 }
 
-async function tag(img: ImageSummary): Promise<void> {
-  const target = prompt(`New tag for ${img.RepoTags?.[0] ?? shortId(img.Id)} (name:tag)`);
-  if (!target) return;
-  const { repo, tag: t } = splitRef(target);
-  await attempt(
-    "Tag",
-    () => api("POST", `/images/${img.Id}/tag`, { query: { repo, tag: t } }),
-    `Tagged ${target}`,
+function TagForm(props: { img: ImageSummary; onDone: () => void }) {
+  const [target, setTarget] = useState("");
+  const name = props.img.RepoTags?.[0] ?? shortId(props.img.Id);
+  const submit = async (e: Event) => {
+    e.preventDefault();
+    const { repo, tag } = splitRef(target);
+    const ok = await attempt(
+      "Tag",
+      () => api("POST", `/images/${props.img.Id}/tag`, { query: { repo, tag } }),
+      `Tagged ${target}`,
+    );
+    if (ok) props.onDone();
+  };
+  return (
+    <form class="card row wrap" aria-label={`Tag ${name}`} onSubmit={(e) => void submit(e)}>
+      <Field
+        label={`New tag for ${name}`}
+        value={target}
+        onInput={setTarget}
+        required
+        placeholder="name:tag"
+      />
+      <button type="submit" class="primary">
+        Tag
+      </button>
+      <button type="button" onClick={props.onDone}>
+        Cancel
+      </button>
+    </form>
   );
 }
 
@@ -179,7 +203,9 @@ export function ImagesPage(props: { focus?: string }) {
     for (const c of ctrs.data ?? []) m.set(c.ImageID, [...(m.get(c.ImageID) ?? []), ctrName(c.Names)]);
     return m;
   }, [ctrs.data]);
+  const [tagging, setTagging] = useState<string | undefined>(undefined);
   const list = [...(imgs.data ?? [])].sort((a, b) => b.Created - a.Created);
+  const tagged = list.find((i) => i.Id === tagging);
   return (
     <>
       <Header title="Images">
@@ -188,9 +214,10 @@ export function ImagesPage(props: { focus?: string }) {
         </button>
       </Header>
       <Pull />
+      {tagged && <TagForm img={tagged} onDone={() => setTagging(undefined)} />}
       <Status error={imgs.error} loading={!imgs.data} />
       <div class="scroll">
-        <table class="list">
+        <table class="list cards-on-phone">
           <thead>
             <tr>
               <th scope="col">Tags</th>
@@ -217,21 +244,23 @@ export function ImagesPage(props: { focus?: string }) {
                       <span class="muted">&lt;none&gt;</span>
                     )}
                   </th>
-                  <td>
+                  <td data-label="ID">
                     <a href={`#/images/${img.Id}`} aria-label={`History of ${ref}`}>
                       <code>{shortId(img.Id)}</code>
                     </a>
                   </td>
-                  <td>{ago(img.Created)}</td>
-                  <td class="num">{bytes(img.Size)}</td>
-                  <td>{u.length ? u.join(", ") : <span class="muted">—</span>}</td>
-                  <td>
+                  <td data-label="Created">{ago(img.Created)}</td>
+                  <td class="num" data-label="Size">
+                    {bytes(img.Size)}
+                  </td>
+                  <td data-label="Used by">{u.length ? u.join(", ") : <span class="muted">—</span>}</td>
+                  <td data-label="Actions">
                     <div class="actions">
                       <button
                         type="button"
                         class="small"
                         aria-label={`Tag ${ref}`}
-                        onClick={() => void tag(img)}
+                        onClick={() => setTagging(img.Id)}
                       >
                         tag
                       </button>

@@ -98,7 +98,7 @@ export function VolumesPage(props: { focus?: string }) {
       />
       <Status error={vols.error} loading={!vols.data} />
       <div class="scroll">
-        <table class="list">
+        <table class="list cards-on-phone">
           <thead>
             <tr>
               <th scope="col">Name</th>
@@ -206,7 +206,7 @@ export function NetworksPage(props: { focus?: string }) {
       />
       <Status error={nets.error} loading={!nets.data} />
       <div class="scroll">
-        <table class="list">
+        <table class="list cards-on-phone">
           <thead>
             <tr>
               <th scope="col">Name</th>

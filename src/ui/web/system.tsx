@@ -119,7 +119,7 @@ function EventLog() {
           <tbody>
             {list.map((e, i) => (
               <tr key={`${e.timeNano}-${i}`}>
-                <td>{new Date(e.time * 1000).toLocaleTimeString()}</td>
+                <td class="nowrap">{new Date(e.time * 1000).toLocaleTimeString()}</td>
                 <td>{e.Type}</td>
                 <td>{e.Action}</td>
                 <td class="wrap-any">{e.Actor?.Attributes?.name ?? e.Actor?.ID?.slice(0, 12)}</td>
@@ -184,36 +184,38 @@ export function SystemPage() {
           <h3>Disk usage</h3>
           <Status error={df.error} loading={!df.data} />
           {df.data && (
-            <table class="list">
-              <thead>
-                <tr>
-                  <th scope="col">Type</th>
-                  <th scope="col" class="num">
-                    Total
-                  </th>
-                  <th scope="col" class="num">
-                    Active
-                  </th>
-                  <th scope="col" class="num">
-                    Size
-                  </th>
-                  <th scope="col" class="num">
-                    Reclaimable
-                  </th>
-                </tr>
-              </thead>
-              <tbody>
-                {df.data.rows.map((r) => (
-                  <tr key={r.type}>
-                    <th scope="row">{r.type}</th>
-                    <td class="num">{r.total}</td>
-                    <td class="num">{r.active}</td>
-                    <td class="num">{bytes(r.size)}</td>
-                    <td class="num">{bytes(r.reclaimable)}</td>
+            <div class="scroll">
+              <table class="list">
+                <thead>
+                  <tr>
+                    <th scope="col">Type</th>
+                    <th scope="col" class="num">
+                      Total
+                    </th>
+                    <th scope="col" class="num">
+                      Active
+                    </th>
+                    <th scope="col" class="num">
+                      Size
+                    </th>
+                    <th scope="col" class="num">
+                      Reclaimable
+                    </th>
                   </tr>
-                ))}
-              </tbody>
-            </table>
+                </thead>
+                <tbody>
+                  {df.data.rows.map((r) => (
+                    <tr key={r.type}>
+                      <th scope="row">{r.type}</th>
+                      <td class="num">{r.total}</td>
+                      <td class="num">{r.active}</td>
+                      <td class="num">{bytes(r.size)}</td>
+                      <td class="num">{bytes(r.reclaimable)}</td>
+                    </tr>
+                  ))}
+                </tbody>
+              </table>
+            </div>
           )}
           {df.data?.computed && (
             <p class="muted">The daemon has no /system/df; computed from the object lists.</p>

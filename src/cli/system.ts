@@ -155,7 +155,15 @@ function infoText(i: SystemInfo): string {
   kv(1, "init version", i.InitCommit?.ID);
   if (i.SecurityOptions?.length) {
     L.push(" Security Options:");
-    for (const o of i.SecurityOptions) L.push(`  ${o.replace(/^name=/, "").split(",")[0]}`);
+    for (const o of i.SecurityOptions) {
+      // "name=seccomp,profile=builtin" prints as the name, then one "Key: value" line per other field.
+      const [name, ...rest] = o.split(",");
+      L.push(`  ${(name ?? "").replace(/^name=/, "")}`);
+      for (const kvp of rest) {
+        const [k = "", v = ""] = kvp.split("=", 2);
+        L.push(`   ${k.charAt(0).toUpperCase()}${k.slice(1)}: ${v}`);
+      }
+    }
   }
   kv(1, "Kernel Version", i.KernelVersion);
   kv(1, "Operating System", i.OperatingSystem);

@@ -2,6 +2,7 @@ import { mkdir } from "node:fs/promises";
 import { join } from "node:path";
 import type { ContainerCreateRequest } from "../api/types.ts";
 import { InvalidParameterError } from "../errdefs/index.ts";
+import { parseSecurityOpts } from "../runtime/index.ts";
 import { newId, nowRfc3339, shortId } from "../util/index.ts";
 import { commandOf, mergeImageConfig, validateHostConfig } from "./config.ts";
 import type { CreateNetwork, ImageBackend } from "./deps.ts";
@@ -32,6 +33,8 @@ export async function createContainer(
   if (!req.Image) throw new InvalidParameterError("No command specified");
   const hostConfig = { ...(req.HostConfig ?? {}) };
   validateHostConfig(hostConfig);
+  // Refused here with Docker's texts, rather than when the container first starts.
+  parseSecurityOpts(hostConfig.SecurityOpt);
   const resourceWarnings = checkResources(hostConfig, { limits: deps.limits });
   resourceDefaults(hostConfig, { limits: deps.limits });
   checkLogConfig(hostConfig.LogConfig);

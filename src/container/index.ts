@@ -34,7 +34,7 @@ export { Registry } from "./registry.ts";
 export { type HostLimits, specResources, type UpdateRequest } from "./resources.ts";
 export { type ContainerParts, type ContainerService, containerService } from "./service.ts";
 export { signalNumber } from "./signals.ts";
-export { type SpecBuilder, type SpecRequest, specBuilder } from "./spec.ts";
+export { type SpecBuilder, type SpecDefaults, type SpecRequest, specBuilder } from "./spec.ts";
 export { State, type StateStatus, type WaitCondition, type WaitResult } from "./state.ts";
 export type { StatsJson } from "./statsjson.ts";
 export { Storage } from "./storage.ts";

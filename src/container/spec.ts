@@ -3,8 +3,11 @@ import {
   daemonRlimits,
   ensureWorkdir,
   findInitBinary,
+  type OciRlimit,
   type OciSpec,
+  parseSecurityOpts,
   resolveUser,
+  type SeccompChoice,
   type SpecMount,
 } from "../runtime/index.ts";
 import type { ContainerRecord } from "./model.ts";
@@ -24,12 +27,23 @@ export interface SpecRequest {
 /** Turns a container about to start into its OCI runtime spec. */
 export type SpecBuilder = (req: SpecRequest) => Promise<OciSpec>;
 
+/** The daemon's defaults for every container (`--seccomp-profile`, `--no-new-privileges`, ...). */
+export interface SpecDefaults {
+  /** The profile of containers that ask for none; wharf's built-in one when absent. */
+  seccomp?: SeccompChoice;
+  noNewPrivileges?: boolean;
+  /** Pids limit of containers that set none; 0 or absent = unlimited. */
+  defaultPidsLimit?: number;
+  /** `--default-ulimit`s: over the daemon's own limits, under a container's `--ulimit`s. */
+  defaultUlimits?: OciRlimit[];
+}
+
 /**
  * The spec builder of this daemon: the container's config and HostConfig mapped onto runtime/'s builder,
  * under the daemon's cgroup parent and with the daemon's own rlimits as defaults (as dockerd passes its own).
  */
-export function specBuilder(opts: { cgroupParent: string }): SpecBuilder {
-  const rlimits = daemonRlimits();
+export function specBuilder(opts: { cgroupParent: string } & SpecDefaults): SpecBuilder {
+  const rlimits = [...daemonRlimits(), ...(opts.defaultUlimits ?? [])];
   return async ({ record, rootfs, mounts, network }) => {
     const c = record.Config;
     const hc = record.HostConfig;
@@ -44,6 +58,10 @@ export function specBuilder(opts: { cgroupParent: string }): SpecBuilder {
         throw new Error("docker-init binary not found in the daemon's PATH: install tini or catatonit");
       init = { path };
     }
+    const resources = specResources(hc);
+    if (!resources.pidsLimit && opts.defaultPidsLimit && hc.PidsLimit == null)
+      resources.pidsLimit = opts.defaultPidsLimit;
+    const sec = parseSecurityOpts(hc.SecurityOpt);
     return buildSpec({
       id: record.Id,
       rootfs,
@@ -69,9 +87,11 @@ export function specBuilder(opts: { cgroupParent: string }): SpecBuilder {
       })),
       oomScoreAdj: hc.OomScoreAdj || undefined,
       cgroupParent: hc.CgroupParent || opts.cgroupParent,
-      resources: specResources(hc),
+      resources,
       sysctls: hc.Sysctls,
       init,
+      noNewPrivileges: sec.noNewPrivileges ?? opts.noNewPrivileges,
+      seccomp: sec.seccomp ?? opts.seccomp,
       namespacePaths: network?.netnsPath ? { network: network.netnsPath } : undefined,
       hostNamespaces: network?.host ? ["network"] : undefined,
     });

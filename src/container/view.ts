@@ -29,7 +29,12 @@ export function toInspect(
     Platform: "linux",
     MountLabel: "",
     ProcessLabel: "",
-    AppArmorProfile: "",
+    // The profile asked for is reported even though this host has no AppArmor to load it, as dockerd does.
+    AppArmorProfile:
+      (rec.HostConfig.SecurityOpt ?? [])
+        .filter((o) => /^apparmor[=:]/.test(o))
+        .pop()
+        ?.slice("apparmor=".length) ?? "",
     ExecIDs: opts.execIds.length ? opts.execIds : null,
     HostConfig: rec.HostConfig,
     GraphDriver: {

@@ -1,5 +1,6 @@
 import { parseArgs } from "node:util";
 import { InvalidParameterError } from "../errdefs/index.ts";
+import type { OciRlimit } from "../runtime/index.ts";
 import type { LogLevel } from "../util/index.ts";
 
 /** The daemon's settings, from its flags. */
@@ -21,6 +22,20 @@ export interface DaemonConfig {
   insecureRegistries: string[];
   /** Mirrors for names without a registry host. */
   registryMirrors: string[];
+  /** `--tls=false` / `--tlsverify=false` given: plain TCP is then accepted (with a warning), else refused. */
+  tlsExplicitlyOff: boolean;
+  /** `--tls` given explicitly: server-only TLS (no client verification) is then accepted, as in Docker. */
+  tlsExplicitlyOn: boolean;
+  /** Group of the unix socket (`--group`); "docker" by default, used only when that group exists. */
+  socketGroup: string;
+  /** `--seccomp-profile`: a Docker-format profile file, "unconfined" or "builtin" (default). */
+  seccompProfile: string;
+  /** `--no-new-privileges`: every container gets no_new_privs. */
+  noNewPrivileges: boolean;
+  /** `--default-pids-limit`: pids limit of containers that set none; 0 = unlimited. */
+  defaultPidsLimit: number;
+  /** `--default-ulimit`s: every container's rlimits unless it sets its own. */
+  defaultUlimits: OciRlimit[];
 }
 
 /** Usage text of `wharf daemon`. */
@@ -42,15 +57,59 @@ Options:
       --tlscert string       Path to TLS certificate file
       --tlskey string        Path to TLS key file
       --tlscacert string     Trust certs signed only by this CA
+      --tls                  Use TLS; implied by --tlsverify (--tls=false allows plain TCP)
       --tlsverify            Use TLS and verify the remote
+  -G, --group string         Group for the unix socket (default "docker")
+      --seccomp-profile string  Path to seccomp profile; "unconfined" to turn seccomp off (default "builtin")
+      --no-new-privileges    Set no-new-privileges by default for new containers
+      --default-pids-limit int  Default max processes per container (0 = unlimited)
+      --default-ulimit list  Default ulimits for containers (e.g. nofile=1024:2048)
       --insecure-registry list  Registries (host[:port] or CIDR) reached over plain HTTP
       --registry-mirror list    Registry URLs that serve names given without a registry host
 `;
 
+/** Boolean flags that also take `=true|false`, as Go's flag package allows and Docker's docs use. */
+const BOOL_FLAGS = ["tls", "tlsverify", "no-new-privileges", "debug"];
+
+/**
+ * Pulls `--flag=value` spellings of boolean flags out of argv (node's parseArgs refuses them) and
+ * remembers which were given explicitly and with what value.
+ */
+function explicitBools(argv: string[]): { rest: string[]; given: Map<string, boolean> } {
+  const given = new Map<string, boolean>();
+  const rest: string[] = [];
+  for (const a of argv) {
+    const m = /^--([a-z-]+)(?:=(.*))?$/.exec(a);
+    if (!m || !BOOL_FLAGS.includes(m[1] ?? "")) {
+      rest.push(a);
+      continue;
+    }
+    const v = m[2] === undefined ? "true" : m[2];
+    if (!/^(1|0|t|f|true|false|TRUE|FALSE|True|False)$/.test(v))
+      throw new InvalidParameterError(`invalid boolean value "${v}" for --${m[1]}`);
+    given.set(m[1] ?? "", /^(1|t|true)$/i.test(v));
+  }
+  return { rest, given };
+}
+
+/** `name=soft[:hard]` as `--ulimit` takes it. */
+export function parseUlimit(s: string): OciRlimit {
+  const m = /^([a-z]+)=(-?\d+)(?::(-?\d+))?$/.exec(s);
+  if (!m) throw new InvalidParameterError(`invalid ulimit argument: ${s}`);
+  const soft = Number(m[2]);
+  const hard = m[3] === undefined ? soft : Number(m[3]);
+  if (soft > hard)
+    throw new InvalidParameterError(
+      `ulimit soft limit must be less than or equal to hard limit: ${soft} > ${hard}`,
+    );
+  return { type: `RLIMIT_${(m[1] ?? "").toUpperCase()}`, soft, hard };
+}
+
 /** Parses `wharf daemon` flags; bad values are InvalidParameterErrors so start-up fails fast. */
 export function parseDaemonFlags(argv: string[]): DaemonConfig | "help" {
+  const { rest, given } = explicitBools(argv);
   const { values } = parseArgs({
-    args: argv,
+    args: rest,
     allowPositionals: false,
     options: {
       "data-root": { type: "string" },
@@ -67,7 +126,10 @@ export function parseDaemonFlags(argv: string[]): DaemonConfig | "help" {
       tlscert: { type: "string" },
       tlskey: { type: "string" },
       tlscacert: { type: "string" },
-      tlsverify: { type: "boolean" },
+      group: { type: "string", short: "G" },
+      "seccomp-profile": { type: "string" },
+      "default-pids-limit": { type: "string" },
+      "default-ulimit": { type: "string", multiple: true },
       "insecure-registry": { type: "string", multiple: true },
       "registry-mirror": { type: "string", multiple: true },
       help: { type: "boolean", short: "h" },
@@ -75,7 +137,7 @@ export function parseDaemonFlags(argv: string[]): DaemonConfig | "help" {
   });
   if (values.help) return "help";
   const execRoot = values["exec-root"] ?? "/run/wharf";
-  const level = (values.debug ? "debug" : (values["log-level"] ?? "info")) as LogLevel;
+  const level = (given.get("debug") || values.debug ? "debug" : (values["log-level"] ?? "info")) as LogLevel;
   if (!["debug", "info", "warn", "error", "fatal"].includes(level))
     throw new InvalidParameterError(`invalid log level: ${level}`);
   const hosts = values.host?.length ? values.host : [`unix://${execRoot}/wharf.sock`];
@@ -92,10 +154,15 @@ export function parseDaemonFlags(argv: string[]): DaemonConfig | "help" {
     (execRoot === "/run/wharf"
       ? "/wharf"
       : `/wharf-${execRoot.replace(/[^a-zA-Z0-9]+/g, "_").replace(/^_|_$/g, "")}`);
+  const verify = given.get("tlsverify") === true;
+  // --tlsverify implies --tls; either set to false is the explicit opt-out Docker asks for.
+  const tlsOn = given.get("tls") ?? (verify || undefined);
   const tls =
-    values.tlscert && values.tlskey
-      ? { cert: values.tlscert, key: values.tlskey, ca: values.tlscacert, verify: values.tlsverify ?? false }
+    tlsOn !== false && values.tlscert && values.tlskey
+      ? { cert: values.tlscert, key: values.tlskey, ca: values.tlscacert, verify }
       : undefined;
+  const pids = values["default-pids-limit"] ?? "0";
+  if (!/^-?\d+$/.test(pids)) throw new InvalidParameterError(`invalid --default-pids-limit: ${pids}`);
   return {
     dataRoot: values["data-root"] ?? "/var/lib/wharf",
     execRoot,
@@ -108,6 +175,13 @@ export function parseDaemonFlags(argv: string[]): DaemonConfig | "help" {
     conmon: values.conmon ?? "conmon",
     cgroupParent,
     tls,
+    tlsExplicitlyOff: given.get("tls") === false || given.get("tlsverify") === false,
+    tlsExplicitlyOn: given.get("tls") === true,
+    socketGroup: values.group ?? "docker",
+    seccompProfile: values["seccomp-profile"] || "builtin",
+    noNewPrivileges: given.get("no-new-privileges") === true,
+    defaultPidsLimit: Math.max(0, Number(pids)),
+    defaultUlimits: (values["default-ulimit"] ?? []).map(parseUlimit),
     insecureRegistries: values["insecure-registry"] ?? [],
     registryMirrors: (values["registry-mirror"] ?? []).map((m) => {
       if (!/^https?:\/\/[^/]+\/?$/.test(m)) throw new InvalidParameterError(`invalid mirror URL: ${m}`);

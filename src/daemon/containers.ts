@@ -16,6 +16,7 @@ import {
   Queries,
   Registry,
   type RuntimeBackend,
+  type SpecDefaults,
   Storage,
   Supervisor,
   specBuilder,
@@ -39,6 +40,8 @@ export function wireContainers(o: {
   readLog: LogReader;
   events: EventSink;
   hostLimits?: HostLimits;
+  /** The daemon's confinement defaults for every container (seccomp profile, no-new-privileges, limits). */
+  security?: SpecDefaults;
 }): ContainerService {
   const { images, runtime, network, events } = o;
   const registry = new Registry({ root: join(o.dataRoot, "containers"), tmpDir: o.tmpDir, events, network });
@@ -53,7 +56,7 @@ export function wireContainers(o: {
     runtime,
     network,
     images,
-    spec: specBuilder({ cgroupParent: o.cgroupParent }),
+    spec: specBuilder({ cgroupParent: o.cgroupParent, ...o.security }),
     execs,
     bundleRoot: join(o.execRoot, "bundles"),
   });

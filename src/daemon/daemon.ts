@@ -1,7 +1,7 @@
 import { execFile } from "node:child_process";
 import { randomUUID } from "node:crypto";
 import { existsSync } from "node:fs";
-import { mkdir, readdir, readFile, rm, rmdir, unlink, writeFile } from "node:fs/promises";
+import { chown, mkdir, readdir, readFile, rm, rmdir, unlink, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { API_VERSION, MIN_API_VERSION, Router } from "../api/router.ts";
@@ -18,7 +18,13 @@ import { ApiServer } from "../api/server.ts";
 import { decodeAuthHeader } from "../distribution/index.ts";
 import { createImageService } from "../image/index.ts";
 import { type ContainerLookup, NetworkService } from "../network/index.ts";
-import { cgroupFeatures, createRuntime, readLog } from "../runtime/index.ts";
+import {
+  cgroupFeatures,
+  createRuntime,
+  readLog,
+  type SeccompChoice,
+  seccompChoice,
+} from "../runtime/index.ts";
 import { EventBus, systemInfo, versionInfo } from "../system/index.ts";
 import { log, setLogLevel, writeFileAtomic } from "../util/index.ts";
 import { VolumeService } from "../volume/index.ts";
@@ -104,8 +110,73 @@ function cgroupVersion(): "1" | "2" {
   return existsSync("/sys/fs/cgroup/cgroup.controllers") ? "2" : "1";
 }
 
+/** The daemon's `--seccomp-profile`, read once so a bad file stops start-up rather than every container. */
+async function daemonSeccomp(profile: string): Promise<SeccompChoice> {
+  if (profile === "builtin" || profile === "unconfined") return seccompChoice(profile);
+  let json: string;
+  try {
+    json = await readFile(profile, "utf8");
+  } catch (e) {
+    throw new Error(`opening seccomp profile (${profile}) failed: ${(e as Error).message}`);
+  }
+  return seccompChoice(json);
+}
+
+/** The gid of a group named in /etc/group (or given as a number); undefined when there is none. */
+async function groupId(name: string): Promise<number | undefined> {
+  if (/^\d+$/.test(name)) return Number(name);
+  const lines = await readFile("/etc/group", "utf8").catch(() => "");
+  for (const line of lines.split("\n")) {
+    const [n, , gid] = line.split(":");
+    if (n === name && gid && /^\d+$/.test(gid)) return Number(gid);
+  }
+  return undefined;
+}
+
+/**
+ * The gid the unix socket gets: it stays 0660 root:<group>, as dockerd leaves it, so members of the group
+ * (default "docker") may use it; without that group only root can. A group given explicitly must exist.
+ */
+async function socketGid(group: string): Promise<number | undefined> {
+  const gid = await groupId(group);
+  if (gid === undefined && group !== "docker")
+    throw new Error(`can't create unix socket: group ${group} not found`);
+  if (gid === undefined)
+    log("warn", `could not change group of the unix socket to ${group}: group ${group} not found`);
+  return gid;
+}
+
+/** The SecurityOptions and warnings `docker info` shows for this configuration, in dockerd's order. */
+function securityInfo(cfg: DaemonConfig): { securityOptions: string[]; warnings: string[] } {
+  const securityOptions = [`name=seccomp,profile=${cfg.seccompProfile}`, "name=cgroupns"];
+  if (cfg.noNewPrivileges) securityOptions.push("name=no-new-privileges");
+  const warnings =
+    cfg.seccompProfile === "builtin" ? [] : ["WARNING: daemon is not using the default seccomp profile"];
+  return { securityOptions, warnings };
+}
+
+/**
+ * Anyone reaching an unauthenticated TCP socket is root here: without client verification a TCP host is
+ * refused unless the operator opted out explicitly (`--tls=false`/`--tlsverify=false`, or `--tls` for
+ * server-only TLS), as dockerd does since 27.0.
+ */
+function checkTcpHosts(cfg: DaemonConfig): void {
+  const verified = cfg.tls?.verify === true && !!cfg.tls.ca;
+  if (cfg.tls?.verify && !cfg.tls.ca)
+    throw new Error("--tlsverify needs --tlscacert to verify clients against");
+  for (const h of cfg.hosts) {
+    if (!h.startsWith("tcp://") || verified || cfg.tlsExplicitlyOff || (cfg.tls && cfg.tlsExplicitlyOn))
+      continue;
+    throw new Error(
+      `refusing to listen on ${h} without TLS client verification: give --tlsverify with --tlscacert, --tlscert and --tlskey, or --tls=false to accept unauthenticated root access over the network`,
+    );
+  }
+}
+
 /** Builds every part, restores state, and starts serving. */
 export async function startDaemon(cfg: DaemonConfig): Promise<Daemon> {
+  checkTcpHosts(cfg);
+  const gid = await socketGid(cfg.socketGroup);
   setLogLevel(cfg.logLevel);
   cfg = { ...cfg, runtime: lookPath(cfg.runtime), conmon: lookPath(cfg.conmon) };
   const tmpDir = join(cfg.dataRoot, "tmp");
@@ -116,6 +187,7 @@ export async function startDaemon(cfg: DaemonConfig): Promise<Daemon> {
   await rm(tmpDir, { recursive: true, force: true });
   await mkdir(tmpDir, { recursive: true });
 
+  const seccomp = await daemonSeccomp(cfg.seccompProfile);
   const events = new EventBus();
   const images = createImageService({
     dataRoot: cfg.dataRoot,
@@ -142,6 +214,12 @@ export async function startDaemon(cfg: DaemonConfig): Promise<Daemon> {
     runtime,
     volumes,
     network: networks,
+    security: {
+      seccomp,
+      noNewPrivileges: cfg.noNewPrivileges,
+      defaultPidsLimit: cfg.defaultPidsLimit,
+      defaultUlimits: cfg.defaultUlimits,
+    },
     readLog,
     events: events.emit,
     hostLimits: cgroupFeatures(),
@@ -173,6 +251,7 @@ export async function startDaemon(cfg: DaemonConfig): Promise<Daemon> {
           debug: cfg.logLevel === "debug",
           eventListeners: listeners,
           cgroupVersion: cgroupVersion(),
+          ...securityInfo(cfg),
         }),
       eventHistory: (since) => events.history(since),
       subscribe: (fn) => {
@@ -226,7 +305,9 @@ export async function startDaemon(cfg: DaemonConfig): Promise<Daemon> {
   const server = new ApiServer(router);
   for (const h of cfg.hosts) {
     if (h.startsWith("unix://")) {
-      await server.listenUnix(h.slice("unix://".length));
+      const path = h.slice("unix://".length);
+      await server.listenUnix(path);
+      if (gid !== undefined) await chown(path, 0, gid);
       continue;
     }
     const u = new URL(h);
@@ -238,10 +319,12 @@ export async function startDaemon(cfg: DaemonConfig): Promise<Daemon> {
           verify: cfg.tls.verify,
         }
       : undefined;
-    if (!tls)
-      log("warn", "listening on TCP without TLS: anyone who can reach it is root on this host", { host: h });
-    if (tls && !tls.verify)
-      log("warn", "TLS without --tlsverify: clients are not authenticated", { host: h });
+    if (!tls?.verify)
+      log(
+        "warn",
+        "Binding to IP address without --tlsverify is insecure and gives root access on this machine to everyone who has access to your network.",
+        { host: h },
+      );
     await server.listenTcp({
       host: u.hostname.replace(/^\[|\]$/g, ""),
       port: Number(u.port || (tls ? 2376 : 2375)),

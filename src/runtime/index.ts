@@ -21,6 +21,14 @@ export { type LogLine, parseLogLine, type ReadLogOptions, readLog } from "./logf
 export type * from "./oci.ts";
 export { daemonRlimits } from "./rlimits.ts";
 export { resolveInRoot } from "./rootpath.ts";
+export {
+  type DockerSeccompProfile,
+  parseSeccompProfile,
+  type SeccompChoice,
+  seccompToOci,
+} from "./seccomp.ts";
+export { builtinSeccompProfile } from "./seccomp-default.ts";
+export { parseSecurityOpts, type SecurityOptions, seccompChoice } from "./secopts.ts";
 export { normalizeSignal } from "./signals.ts";
 export {
   ALL_CAPS,

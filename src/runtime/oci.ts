@@ -96,6 +96,33 @@ export interface OciResources {
   blockIO?: { weight?: number };
 }
 
+/** A condition on one syscall argument (libseccomp's: for MASKED_EQ, `value` is the mask). */
+export interface OciSeccompArg {
+  index: number;
+  value: number;
+  valueTwo?: number;
+  op: string;
+}
+
+/** One syscall rule of linux.seccomp. */
+export interface OciSeccompRule {
+  names: string[];
+  action: string;
+  errnoRet?: number;
+  args?: OciSeccompArg[];
+}
+
+/** The seccomp filter runc installs before the container's process runs. */
+export interface OciSeccomp {
+  defaultAction: string;
+  defaultErrnoRet?: number;
+  architectures?: string[];
+  flags?: string[];
+  listenerPath?: string;
+  listenerMetadata?: string;
+  syscalls?: OciSeccompRule[];
+}
+
 /** The Linux-specific part of the spec. */
 export interface OciLinux {
   namespaces?: OciNamespace[];
@@ -106,7 +133,7 @@ export interface OciLinux {
   maskedPaths?: string[];
   readonlyPaths?: string[];
   rootfsPropagation?: string;
-  seccomp?: unknown;
+  seccomp?: OciSeccomp;
   mountLabel?: string;
 }
 

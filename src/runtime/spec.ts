@@ -15,6 +15,8 @@ import type {
   OciRlimit,
   OciSpec,
 } from "./oci.ts";
+import { type SeccompChoice, seccompToOci } from "./seccomp.ts";
+import { builtinSeccompProfile } from "./seccomp-default.ts";
 
 export { ALL_CAPS };
 
@@ -59,6 +61,8 @@ export const DEFAULT_READONLY_PATHS: readonly string[] = [
   "/proc/sys",
   "/proc/sysrq-trigger",
 ];
+
+const BUILTIN_SECCOMP = builtinSeccompProfile();
 
 /** Docker's default PATH inside a container. */
 export const DEFAULT_PATH_ENV = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
@@ -172,6 +176,8 @@ export interface SpecInput {
   maskedPaths?: string[];
   readonlyPaths?: string[];
   noNewPrivileges?: boolean;
+  /** The seccomp filter; wharf's built-in profile when absent. Privileged containers never get one. */
+  seccomp?: SeccompChoice;
   /**
    * `--init`: host path of a statically linked init (tini-static or catatonit, see findInitBinary),
    * bind-mounted read-only at DOCKER_INIT_PATH and run as pid 1 with `-- <args>`.
@@ -227,9 +233,14 @@ export function buildSpec(input: SpecInput): OciSpec {
       resources: buildResources(input, privileged),
       maskedPaths: privileged ? [] : [...(input.maskedPaths ?? DEFAULT_MASKED_PATHS)],
       readonlyPaths: privileged ? [] : [...(input.readonlyPaths ?? DEFAULT_READONLY_PATHS)],
-      // TODO: apply Docker's default seccomp profile (and AppArmor docker-default); none for now.
     },
   };
+  const seccomp = input.seccomp ?? { kind: "builtin" };
+  // As in dockerd: privileged means no filter at all; other rules depend on the capabilities granted.
+  if (!privileged && seccomp.kind !== "unconfined") {
+    const profile = seccomp.kind === "profile" ? seccomp.profile : BUILTIN_SECCOMP;
+    spec.linux.seccomp = seccompToOci(profile, { caps });
+  }
   if (input.consoleSize) spec.process.consoleSize = { ...input.consoleSize };
   const rlimits = mergeRlimits(input.defaultRlimits ?? [], input.rlimits ?? []);
   if (rlimits.length) spec.process.rlimits = rlimits;

@@ -61,6 +61,10 @@ export interface InfoInput {
   debug: boolean;
   eventListeners: number;
   cgroupVersion: "1" | "2";
+  /** Docker's `name=...` entries (seccomp profile, no-new-privileges, ...); cgroupns alone when absent. */
+  securityOptions?: string[];
+  /** Daemon configuration warnings `docker info` prints. */
+  warnings?: string[];
 }
 
 /** GET /info. */
@@ -155,8 +159,8 @@ export function systemInfo(i: InfoInput): SystemInfo {
     ContainerdCommit: { ID: "" },
     RuncCommit: { ID: "" },
     InitCommit: { ID: "" },
-    SecurityOptions: ["name=cgroupns"],
+    SecurityOptions: i.securityOptions ?? ["name=cgroupns"],
     DefaultAddressPools: [],
-    Warnings: [],
+    Warnings: i.warnings ?? [],
   };
 }

@@ -1,0 +1,53 @@
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { parseDaemonFlags, parseUlimit } from "./config.ts";
+
+function cfg(argv: string[]) {
+  const c = parseDaemonFlags(argv);
+  assert.notEqual(c, "help");
+  return c as Exclude<typeof c, "help">;
+}
+
+test("security flags: seccomp profile, no-new-privileges, pids and ulimit defaults, socket group", () => {
+  const d = cfg([]);
+  assert.equal(d.seccompProfile, "builtin");
+  assert.equal(d.noNewPrivileges, false);
+  assert.equal(d.defaultPidsLimit, 0);
+  assert.deepEqual(d.defaultUlimits, []);
+  assert.equal(d.socketGroup, "docker");
+  const c = cfg([
+    "--seccomp-profile",
+    "unconfined",
+    "--no-new-privileges",
+    "--default-pids-limit",
+    "100",
+    "--default-ulimit",
+    "nofile=1024:2048",
+    "--default-ulimit=nproc=50",
+    "-G",
+    "wheel",
+  ]);
+  assert.equal(c.seccompProfile, "unconfined");
+  assert.equal(c.noNewPrivileges, true);
+  assert.equal(c.defaultPidsLimit, 100);
+  assert.deepEqual(c.defaultUlimits, [
+    { type: "RLIMIT_NOFILE", soft: 1024, hard: 2048 },
+    { type: "RLIMIT_NPROC", soft: 50, hard: 50 },
+  ]);
+  assert.equal(c.socketGroup, "wheel");
+  assert.equal(cfg(["--no-new-privileges=false"]).noNewPrivileges, false);
+  assert.throws(() => parseUlimit("nofile=10:5"), /soft limit must be less than or equal to hard limit/);
+  assert.throws(() => parseUlimit("nofile"), /invalid ulimit argument/);
+});
+
+test("TLS flags: --tls=false and --tlsverify=false are remembered as an explicit opt-out", () => {
+  assert.equal(cfg(["-H", "tcp://127.0.0.1:1"]).tlsExplicitlyOff, false);
+  assert.equal(cfg(["-H", "tcp://127.0.0.1:1", "--tls=false"]).tlsExplicitlyOff, true);
+  assert.equal(cfg(["--tlsverify=false"]).tlsExplicitlyOff, true);
+  const v = cfg(["--tlsverify", "--tlscacert", "ca", "--tlscert", "c", "--tlskey", "k"]);
+  assert.deepEqual(v.tls, { cert: "c", key: "k", ca: "ca", verify: true });
+  assert.equal(cfg(["--tls", "--tlscert", "c", "--tlskey", "k"]).tlsExplicitlyOn, true);
+  assert.throws(() => cfg(["--tls=maybe"]), /invalid boolean value/);
+  assert.equal(cfg(["--debug"]).logLevel, "debug");
+  assert.equal(cfg(["-D"]).logLevel, "debug");
+});

@@ -1,0 +1,17 @@
+/** What every case of the suite is handed. */
+import type { Engine } from "../lib/engines.ts";
+
+/** The suite's shared state: the engines, run counts and files made once. */
+export interface Ctx {
+  engines: Engine[];
+  /** Samples per figure. */
+  runs: number;
+  /** Samples for the slow figures (100 parallel starts, 500 containers present). */
+  parallelRuns: number;
+  /** The suite's temp dir. */
+  tmp: string;
+  /** busybox rootfs tar (scripts/make-busybox-image.sh --tar). */
+  busyboxTar: string;
+  /** Each engine's idle PSS (MiB), measured before anything runs. */
+  idlePss: Map<string, number>;
+}

@@ -1,0 +1,134 @@
+/**
+ * The benchmark suite: wharf, dockerd and podman side by side in one run, interleaved, each on its own
+ * temporary roots; writes bench/RESULTS.md. Installs docker.io and podman from Debian when they are missing.
+ *   node_modules/.bin/node bench/suite.ts [--runs N] [--parallel-runs N] [--only a,b] [--no-install] [--out FILE]
+ * Cases: start (run --rm), parallel20, parallel100 (with memory), build, distribution, ports, scale.
+ */
+import { execFileSync } from "node:child_process";
+import { existsSync } from "node:fs";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { parseArgs } from "node:util";
+import { builds } from "./cases/build.ts";
+import type { Ctx } from "./cases/ctx.ts";
+import { distribution } from "./cases/distribution.ts";
+import { ports, scale } from "./cases/scale.ts";
+import { parallel, runRm } from "./cases/start.ts";
+import {
+  type Engine,
+  importBusybox,
+  ROOT,
+  sh,
+  startDockerd,
+  startPodman,
+  startWharf,
+  unmountUnder,
+} from "./lib/engines.ts";
+import { type Figure, pidsNaming, sumMiB } from "./lib/measure.ts";
+import { environment, render } from "./lib/report.ts";
+
+const { values } = parseArgs({
+  options: {
+    runs: { type: "string", default: "15" },
+    "parallel-runs": { type: "string", default: "15" },
+    only: { type: "string" },
+    "no-install": { type: "boolean", default: false },
+    out: { type: "string", default: join(ROOT, "bench/RESULTS.md") },
+  },
+});
+
+const CASES: Record<string, (ctx: Ctx) => Promise<Figure[]>> = {
+  start: runRm,
+  parallel20: (ctx) => parallel(ctx, 20),
+  parallel100: (ctx) => parallel(ctx, 100),
+  build: builds,
+  distribution,
+  ports,
+  scale: (ctx) => scale(ctx, 500),
+};
+
+function installMissing(): void {
+  const want = [
+    ["dockerd", "docker.io"],
+    ["podman", "podman"],
+  ].filter(([bin]) => !existsSync(`/usr/bin/${bin}`) && !existsSync(`/usr/sbin/${bin}`));
+  if (!want.length) return;
+  const pkgs = want.map(([, p]) => p);
+  console.error(`bench: installing ${pkgs.join(" ")}`);
+  execFileSync("apt-get", ["update", "-qq"], { stdio: "inherit" });
+  execFileSync("apt-get", ["install", "-y", "-qq", "--no-install-recommends", ...pkgs], {
+    stdio: "inherit",
+    env: { ...process.env, DEBIAN_FRONTEND: "noninteractive" },
+  });
+}
+
+async function main(): Promise<void> {
+  if (!values["no-install"]) installMissing();
+  const only = values.only?.split(",") ?? Object.keys(CASES);
+  const unknown = only.filter((c) => !CASES[c]);
+  if (unknown.length)
+    throw new Error(`unknown case ${unknown.join(", ")}; cases: ${Object.keys(CASES).join(", ")}`);
+  const tmp = await mkdtemp(join(tmpdir(), "wharf-suite-"));
+  const engines: Engine[] = [];
+  // Once only: a Ctrl-C stops the engines while the case in progress fails and main's finally runs too.
+  let stopping: Promise<void> | undefined;
+  const stopAll = () => {
+    stopping ??= (async () => {
+      for (const e of [...engines].reverse())
+        await e.stop().catch((err) => console.error(`bench: stopping ${e.name}:`, err));
+      await unmountUnder(tmp);
+      await rm(tmp, { recursive: true, force: true });
+    })();
+    return stopping;
+  };
+  process.once("SIGINT", () => void stopAll().then(() => process.exit(130)));
+  try {
+    const busyboxTar = join(tmp, "busybox.tar");
+    await sh([join(ROOT, "scripts/make-busybox-image.sh"), "--tar", busyboxTar]);
+    engines.push(await startWharf(tmp));
+    for (const start of [startDockerd, startPodman]) {
+      const e = await start(tmp).catch((err: Error) => {
+        console.error(`bench: ${err.message}`);
+        return undefined;
+      });
+      if (e) engines.push(e);
+    }
+    for (const e of engines) await importBusybox(e, busyboxTar);
+    const idlePss = new Map<string, number>();
+    const idle: Figure = {
+      name: "engine memory, idle (RSS of daemon, + containerd)",
+      unit: "MiB",
+      series: [],
+    };
+    for (const e of engines) {
+      const pids = await pidsNaming(e.dir);
+      idlePss.set(e.name, await sumMiB(pids, "Pss"));
+      if (e.daemonPid) idle.series.push({ engine: e.name, samples: [await sumMiB(pids, "Rss")] });
+    }
+    idle.target = "≤ 0.5 of dockerd + containerd";
+    if (!engines.some((e) => e.name === "podman")) idle.note = "podman not installed";
+    else idle.note = "podman runs no daemon";
+    const ctx: Ctx = {
+      engines,
+      runs: Number(values.runs),
+      parallelRuns: Number(values["parallel-runs"]),
+      tmp,
+      busyboxTar,
+      idlePss,
+    };
+    const figs: Figure[] = [idle];
+    for (const name of only) {
+      console.error(`bench: ${name} …`);
+      const got = await CASES[name](ctx);
+      figs.push(...got);
+      // Written after each case, so a long run that is stopped still leaves what it measured.
+      await writeFile(values.out, render(figs, await environment(), ctx));
+    }
+    console.log(render(figs, await environment(), ctx));
+  } finally {
+    await stopAll();
+  }
+}
+
+await main();

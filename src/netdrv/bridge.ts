@@ -5,9 +5,19 @@
  */
 import { mkdir, unlink, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { native, UmountFlags } from "../host/index.ts";
 import { type Cidr, parseIp } from "./ipam.ts";
-import { type LinkInfo, Netlink } from "./netlink.ts";
+import { type LinkInfo, Netlink, nativeNetlinkHost, type RouteSocket } from "./netlink.ts";
+
+/** What the driver asks of the host: route netlink sockets and network namespaces. */
+export interface BridgeHost {
+  netlink: { open(nsPath?: string): Promise<RouteSocket> };
+  netns: {
+    /** A new network namespace kept alive by a bind mount on `path` (an existing empty file). */
+    createNetns(path: string): Promise<void>;
+    /** Unbinds a namespace file; a no-op when it is not mounted. */
+    removeNetns(path: string): Promise<void>;
+  };
+}
 
 /** One container interface to set up. */
 export interface VethSpec {
@@ -31,16 +41,22 @@ export interface VethSpec {
 export class BridgeDriver {
   readonly tag: string;
   readonly netnsDir: string;
+  readonly #hostApi: BridgeHost;
   #host: Promise<Netlink> | undefined;
 
-  constructor(opts: { tag: string; netnsDir: string }) {
+  constructor(opts: { tag: string; netnsDir: string; host?: BridgeHost }) {
     this.tag = opts.tag;
     this.netnsDir = opts.netnsDir;
+    this.#hostApi = opts.host ?? nativeNetlinkHost;
+  }
+
+  async #open(nsPath?: string): Promise<Netlink> {
+    return new Netlink(await this.#hostApi.netlink.open(nsPath));
   }
 
   /** The socket in the daemon's own netns, opened once. */
   #nl(): Promise<Netlink> {
-    this.#host ??= Netlink.open().catch((e) => {
+    this.#host ??= this.#open().catch((e) => {
       this.#host = undefined;
       throw e;
     });
@@ -105,23 +121,19 @@ export class BridgeDriver {
     await mkdir(this.netnsDir, { recursive: true });
     await this.removeNetns(path);
     await writeFile(path, "");
-    native().netnsCreate(path);
+    await this.#hostApi.netns.createNetns(path);
     return path;
   }
 
   /** Unbinds and removes a netns file; the namespace goes when its last process does. */
   async removeNetns(path: string): Promise<void> {
-    try {
-      native().umount2(path, UmountFlags.DETACH);
-    } catch {
-      /* not mounted */
-    }
+    await this.#hostApi.netns.removeNetns(path).catch(() => undefined);
     await unlink(path).catch(() => undefined);
   }
 
   /** Sets the loopback of a netns up (containers with no network but `lo`). */
   async loopbackUp(nsPath: string): Promise<void> {
-    const c = await Netlink.open(nsPath);
+    const c = await this.#open(nsPath);
     try {
       await c.setLink(1, { up: true });
     } finally {
@@ -143,7 +155,7 @@ export class BridgeDriver {
       peerNs: v.nsPath,
       alias: v.owner,
     });
-    const c = await Netlink.open(v.nsPath);
+    const c = await this.#open(v.nsPath);
     try {
       const eth = await c.linkIndex(v.ifname);
       if (eth === undefined) throw new Error(`${v.ifname} missing in ${v.nsPath}`);

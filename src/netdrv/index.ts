@@ -1,4 +1,4 @@
-export { BridgeDriver, type VethSpec } from "./bridge.ts";
+export { BridgeDriver, type BridgeHost, type VethSpec } from "./bridge.ts";
 export { type DnsLookup, DnsServer } from "./dns.ts";
 export {
   type Cidr,
@@ -21,5 +21,5 @@ export {
   type RulePort,
   removeDaemonRules,
 } from "./iptables.ts";
-export { type LinkInfo, Netlink } from "./netlink.ts";
+export { type LinkInfo, Netlink, type RouteSocket } from "./netlink.ts";
 export { type PortProxy, tcpProxy, udpProxy } from "./proxy.ts";

@@ -4,7 +4,7 @@
  * so setting up a container's network costs a handful of syscalls and no spawned process.
  */
 import { closeSync, openSync } from "node:fs";
-import { native } from "../host/index.ts";
+import { native, UmountFlags } from "../host/index.ts";
 
 const AF_NETLINK = 16;
 const AF_INET = 2;
@@ -138,6 +138,31 @@ export interface RouteSocket {
   close(): void;
 }
 
+/** Netlink sockets and namespaces straight from the addon (synchronous calls behind promises). */
+export const nativeNetlinkHost = {
+  netlink: {
+    async open(nsPath = "/proc/self/ns/net"): Promise<RouteSocket> {
+      const fd = native().nsSocket(nsPath, AF_NETLINK, SOCK_RAW, NETLINK_ROUTE);
+      return {
+        transact: async (req) => native().netlinkTransact(fd, req),
+        close: () => closeSync(fd),
+      };
+    },
+  },
+  netns: {
+    async createNetns(path: string): Promise<void> {
+      native().netnsCreate(path);
+    },
+    async removeNetns(path: string): Promise<void> {
+      try {
+        native().umount2(path, UmountFlags.DETACH);
+      } catch {
+        /* not mounted */
+      }
+    },
+  },
+};
+
 /** A netlink socket in one network namespace. */
 export class Netlink {
   readonly #sock: RouteSocket;
@@ -146,15 +171,6 @@ export class Netlink {
   /** Wraps an open route socket. */
   constructor(sock: RouteSocket) {
     this.#sock = sock;
-  }
-
-  /** A socket in the netns at `nsPath`, or in the daemon's own when omitted. */
-  static async open(nsPath = "/proc/self/ns/net"): Promise<Netlink> {
-    const fd = native().nsSocket(nsPath, AF_NETLINK, SOCK_RAW, NETLINK_ROUTE);
-    return new Netlink({
-      transact: async (req) => native().netlinkTransact(fd, req),
-      close: () => closeSync(fd),
-    });
   }
 
   /** Closes the socket. */

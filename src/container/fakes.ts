@@ -12,6 +12,7 @@ import { HealthMonitor } from "./health.ts";
 import { ContainerIO } from "./io.ts";
 import { Lifecycle } from "./lifecycle.ts";
 import { LogRotator } from "./logrotate.ts";
+import { Queries } from "./queries.ts";
 import { Registry } from "./registry.ts";
 import { Storage } from "./storage.ts";
 import { Supervisor } from "./supervise.ts";
@@ -161,8 +162,8 @@ export class FakeNetwork implements RunNetwork {
   }): Promise<{ hostname: string; warnings: string[] }> {
     return { hostname: c.hostname || c.id.slice(0, 12), warnings: [] };
   }
-  settings(): never {
-    throw new Error("not faked");
+  settings(): { Networks: Record<string, never>; Ports: Record<string, never> } {
+    return { Networks: {}, Ports: {} };
   }
   summary(): { ports: never[]; networks: Record<string, never> } {
     return { ports: [], networks: {} };
@@ -193,6 +194,7 @@ export class FakeEngine {
   lifecycle!: Lifecycle;
   io!: ContainerIO;
   supervisor!: Supervisor;
+  queries!: Queries;
   storage!: Storage;
 
   private constructor(root: string, runtime: FakeRuntime) {
@@ -248,6 +250,7 @@ export class FakeEngine {
     });
     this.io = new ContainerIO({ registry, runtime, logs });
     this.supervisor = new Supervisor({ registry, runtime });
+    this.queries = new Queries({ registry, network: this.network, execIds: (id) => execs.idsOf(id) });
   }
 
   /**

@@ -21,5 +21,5 @@ export {
   type RulePort,
   removeDaemonRules,
 } from "./iptables.ts";
-export { type LinkInfo, Netlink, type RouteSocket } from "./netlink.ts";
+export { type LinkInfo, Netlink, nativeNetlinkHost, type RouteSocket } from "./netlink.ts";
 export { type PortProxy, tcpProxy, udpProxy } from "./proxy.ts";

@@ -127,6 +127,12 @@ async function world() {
       iptables,
       events: (e) => events.push(e),
       proxy,
+      files: {
+        read: async (p) => {
+          if (p !== "/etc/resolv.conf") throw new Error(`ENOENT: ${p}`);
+          return "# host\nnameserver 192.0.2.53\nnameserver ::1\n";
+        },
+      },
     });
     await eps.init();
     eps.setContainers(containers);
@@ -269,7 +275,7 @@ test("the resolver follows start, connect, disconnect, rename, stop and remove",
   await w.start(3);
   const from = w.ip(2, "app") as string;
   assert.deepEqual(w.eps.lookup(from, "web"), { addresses: [w.ip(1, "app")] });
-  assert.ok("forward" in w.eps.lookup(from, "db"), "db is on a network cli is not on");
+  assert.deepEqual(w.eps.lookup(from, "db"), { forward: ["192.0.2.53"] }, "db is on a network cli is not on");
 
   await w.eps.connect(id(2), back, { Aliases: ["client"] });
   assert.equal(w.driver.veths.size, 4);

@@ -3,7 +3,7 @@
  * restart, and clean-up of what a crash left behind. Create-time checks live in config.ts, addresses in
  * ipam.ts, published ports in ports.ts, DNS names in resolver.ts and the JSON in inspect.ts.
  */
-import { mkdir, readFile } from "node:fs/promises";
+import { mkdir } from "node:fs/promises";
 import type { EndpointSettings, NetworkSettings, Port } from "../api/types.ts";
 import { ConflictError, ForbiddenError, NotFoundError } from "../errdefs/index.ts";
 import { type BridgeDriver, formatIp, type Iptables, macFor, parseIp } from "../netdrv/index.ts";
@@ -62,6 +62,7 @@ export class Endpoints {
   readonly #nets: NetworkRegistry;
   readonly #driver: EndpointDriver;
   readonly #events: EventSink;
+  readonly #files: { read(path: string): Promise<string> } | undefined;
   #containers: ContainerLookup | undefined;
 
   constructor(opts: {
@@ -73,7 +74,10 @@ export class Endpoints {
     events: EventSink;
     /** Starts a port proxy; netdrv's TCP/UDP proxies unless a test passes its own. */
     proxy?: ProxyFactory;
+    /** Where the host's /etc/resolv.conf is read from; none: no host resolvers. */
+    files?: { read(path: string): Promise<string> };
   }) {
+    this.#files = opts.files;
     this.#store = new RecordStore(opts.root, { document: "sandbox.json", tmpDir: opts.tmpDir });
     this.#nets = opts.networks;
     this.#driver = opts.driver;
@@ -94,7 +98,7 @@ export class Endpoints {
       this.#docs.set(d.Id, d);
       for (const ep of d.Runtime?.Eps ?? []) this.#index(d, ep);
     }
-    const conf = await readFile("/etc/resolv.conf", "utf8").catch(() => "");
+    const conf = (await this.#files?.read("/etc/resolv.conf").catch(() => "")) ?? "";
     this.#names.setHostResolvers(
       conf.split("\n").flatMap((l) => /^\s*nameserver\s+(\d+\.\d+\.\d+\.\d+)/.exec(l)?.[1] ?? []),
     );

@@ -2,11 +2,19 @@
  * The network service: Docker's network API (create, list, inspect, remove, prune, connect, disconnect) and
  * container networking for the container service (set up before start, torn down at exit).
  */
-import { writeFile } from "node:fs/promises";
+import { readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { EndpointSettings, HostConfig, NetworkingConfig, NetworkSettings, Port } from "../api/types.ts";
 import { ForbiddenError, InvalidParameterError } from "../errdefs/index.ts";
-import { BridgeDriver, DnsServer, Iptables } from "../netdrv/index.ts";
+import {
+  BridgeDriver,
+  type BridgeHost,
+  DnsServer,
+  hostIptables,
+  Iptables,
+  type IptablesRunner,
+  nativeNetlinkHost,
+} from "../netdrv/index.ts";
 import type { EventSink } from "../system/index.ts";
 import { log, parseRfc3339Ns } from "../util/index.ts";
 import { type ContainerLookup, Endpoints, type NetworkSetup } from "./endpoints.ts";
@@ -23,13 +31,28 @@ export interface NetworkServiceOptions {
   /** --bip */
   bip?: string;
   events: EventSink;
+  /** The kernel side; the real host unless a test passes a fake. */
+  host?: NetworkHost;
 }
+
+/** What networking does to the host: netlink and namespaces, iptables, and a few files (/proc/sys, resolv.conf). */
+export type NetworkHost = BridgeHost & {
+  iptables: IptablesRunner;
+  files: { read(path: string): Promise<string>; write(path: string, data: string): Promise<void> };
+};
+
+const defaultHost: NetworkHost = {
+  ...nativeNetlinkHost,
+  iptables: hostIptables,
+  files: { read: (p) => readFile(p, "utf8"), write: (p, d) => writeFile(p, d) },
+};
 
 const FILTERS = new Set(["driver", "id", "label", "name", "scope", "type", "dangling"]);
 
 /** Docker's networks on the kernel's bridges. */
 export class NetworkService {
   readonly #o: NetworkServiceOptions;
+  readonly #host: NetworkHost;
   readonly #driver: BridgeDriver;
   readonly #iptables: Iptables;
   readonly #nets: NetworkRegistry;
@@ -38,8 +61,13 @@ export class NetworkService {
 
   constructor(opts: NetworkServiceOptions) {
     this.#o = opts;
-    this.#driver = new BridgeDriver({ tag: opts.bridge, netnsDir: join(opts.execRoot, "netns") });
-    this.#iptables = new Iptables(opts.bridge);
+    this.#host = opts.host ?? defaultHost;
+    this.#driver = new BridgeDriver({
+      tag: opts.bridge,
+      netnsDir: join(opts.execRoot, "netns"),
+      host: this.#host,
+    });
+    this.#iptables = new Iptables(opts.bridge, this.#host.iptables);
     this.#nets = new NetworkRegistry({
       root: join(opts.dataRoot, "networks"),
       tmpDir: opts.tmpDir,
@@ -52,6 +80,7 @@ export class NetworkService {
       driver: this.#driver,
       iptables: this.#iptables,
       events: opts.events,
+      files: this.#host.files,
     });
     this.#dns = new DnsServer(({ source, name }) => this.#eps.lookup(source, name));
   }
@@ -67,9 +96,9 @@ export class NetworkService {
     }
     for (const n of this.#nets.all()) if (n.Driver === "bridge") await this.#bringUp(n);
     // Containers reach the outside and published ports are reached from outside through forwarding.
-    await writeFile("/proc/sys/net/ipv4/ip_forward", "1").catch((e) =>
-      log("warn", "could not enable IP forwarding", { err: e }),
-    );
+    await this.#host.files
+      .write("/proc/sys/net/ipv4/ip_forward", "1")
+      .catch((e) => log("warn", "could not enable IP forwarding", { err: e }));
   }
 
   /** After the container service reconnected to running containers: rules in, leftovers out. */

@@ -25,6 +25,28 @@ import {
 const run = promisify(execFile);
 let d: TestDaemon;
 let bip: string;
+// Host ports taken at run time, not fixed: other test runs on this machine may hold any fixed one.
+let P: number;
+let P2: number;
+let P3: number;
+let R0: number;
+
+/** The first of `n` consecutive host ports that are free right now. */
+async function freeRange(n: number): Promise<number> {
+  const { createServer } = await import("node:net");
+  const free = (port: number) =>
+    new Promise<boolean>((resolve) => {
+      const s = createServer();
+      s.once("error", () => resolve(false));
+      s.listen(port, "0.0.0.0", () => s.close(() => resolve(true)));
+    });
+  for (;;) {
+    const base = 20000 + Math.floor(Math.random() * 9000);
+    let all = true;
+    for (let i = 0; i < n && all; i++) all = await free(base + i);
+    if (all) return base;
+  }
+}
 
 /** The host's first non-loopback IPv4 address that is not one of our bridges. */
 function hostAddress(): string {
@@ -109,6 +131,8 @@ before(async () => {
   bip = (await freeSubnet()).replace(/\.0\/24$/, ".1/24");
   d = await startDaemon({ name: "net", bip });
   await importBusybox(d);
+  // Below the ephemeral range, where the daemon picks ports for -P and ip::port.
+  [P, P2, P3, R0] = [await freeRange(1), await freeRange(1), await freeRange(1), await freeRange(10)];
 });
 after(async () => {
   await d?.stop();
@@ -346,43 +370,47 @@ describe("published ports", () => {
     const host = hostAddress();
     await webServer("pweb", [
       "-p",
-      "18481:80",
+      `${P}:80`,
       "-p",
       "127.0.0.1::80",
       "-P",
       "--expose",
       "81",
       "-p",
-      "18490-18499:82",
+      `${R0}-${R0 + 9}:82`,
     ]);
     const port = await ok(["port", "pweb"]);
     const lo = /80\/tcp -> 127\.0\.0\.1:(\d+)/.exec(port)?.[1];
     const exposed = /81\/tcp -> 0\.0\.0\.0:(\d+)/.exec(port)?.[1];
-    assert.match(port, /80\/tcp -> 0\.0\.0\.0:18481/);
-    assert.match(port, /82\/tcp -> 0\.0\.0\.0:1849\d/);
+    assert.match(port, new RegExp(`80/tcp -> 0\\.0\\.0\\.0:${P}\\b`));
+    const ranged = Number(/82\/tcp -> 0\.0\.0\.0:(\d+)/.exec(port)?.[1]);
+    assert.ok(ranged >= R0 && ranged <= R0 + 9, port);
     assert.ok(lo && Number(lo) >= 32768, port);
     assert.ok(exposed && Number(exposed) >= 32768, port);
-    assert.equal((await ok(["port", "pweb", "80/tcp"])).split("\n")[0], "0.0.0.0:18481");
+    assert.equal((await ok(["port", "pweb", "80/tcp"])).split("\n")[0], `0.0.0.0:${P}`);
     const ins = await api<{ NetworkSettings: { Ports: Record<string, unknown> } }>(
       d,
       "GET",
       "/containers/pweb/json",
     );
     assert.deepEqual(ins.NetworkSettings.Ports["80/tcp"], [
-      { HostIp: "0.0.0.0", HostPort: "18481" },
+      { HostIp: "0.0.0.0", HostPort: String(P) },
       { HostIp: "127.0.0.1", HostPort: lo },
     ]);
     assert.deepEqual(ins.NetworkSettings.Ports["81/tcp"], [{ HostIp: "0.0.0.0", HostPort: exposed }]);
-    assert.equal((await httpGet("http://127.0.0.1:18481/")).body, "pweb\n");
-    assert.equal((await httpGet(`http://${host}:18481/`)).body, "pweb\n");
+    assert.equal((await httpGet(`http://127.0.0.1:${P}/`)).body, "pweb\n");
+    assert.equal((await httpGet(`http://${host}:${P}/`)).body, "pweb\n");
     assert.equal((await httpGet(`http://127.0.0.1:${lo}/`)).body, "pweb\n");
-    assert.match((await fetchFrom([], host, 18481)).out, /pweb/, "from a container via the host address");
-    await eventually(async () => /--dport 18481 -j DNAT/.test(await iptablesNat()), "DNAT rule installed");
+    assert.match((await fetchFrom([], host, P)).out, /pweb/, "from a container via the host address");
+    await eventually(
+      async () => new RegExp(`--dport ${P} -j DNAT`).test(await iptablesNat()),
+      "DNAT rule installed",
+    );
     const ps = await ok(["ps", "--format", "{{.Ports}}", "--filter", "name=pweb"]);
-    assert.match(ps, /0\.0\.0\.0:18481->80\/tcp/);
-    const busy = await docker(d, ["run", "-d", "-p", "18481:80", "busybox", "sleep", "1"]);
+    assert.match(ps, new RegExp(`0\\.0\\.0\\.0:${P}->80/tcp`));
+    const busy = await docker(d, ["run", "-d", "-p", `${P}:80`, "busybox", "sleep", "1"]);
     assert.notEqual(busy.code, 0);
-    assert.match(busy.stderr, /Bind for 0\.0\.0\.0:18481 failed: port is already allocated/);
+    assert.match(busy.stderr, new RegExp(`Bind for 0\\.0\\.0\\.0:${P} failed: port is already allocated`));
   });
 
   test("rm -f removes veths, DNAT rules, the netns and frees the port", async () => {
@@ -396,10 +424,10 @@ describe("published ports", () => {
     assert.ok(existsSync(c.NetworkSettings.SandboxKey));
     await ok(["rm", "-f", "pweb"]);
     await eventually(async () => !existsSync(`/sys/class/net/${veth}`), "veth removed with the netns");
-    await eventually(async () => !/--dport 18481 /.test(await iptablesNat()), "DNAT rule removed");
+    await eventually(async () => !new RegExp(`--dport ${P} `).test(await iptablesNat()), "DNAT rule removed");
     assert.ok(!existsSync(c.NetworkSettings.SandboxKey));
-    await assert.rejects(httpGet("http://127.0.0.1:18481/"));
-    await ok(["run", "-d", "--name", "reuse", "-p", "18481:80", "busybox", "sleep", "600"]);
+    await assert.rejects(httpGet(`http://127.0.0.1:${P}/`));
+    await ok(["run", "-d", "--name", "reuse", "-p", `${P}:80`, "busybox", "sleep", "600"]);
     await ok(["rm", "-f", "reuse"]);
   });
 });
@@ -463,7 +491,7 @@ describe("events and recovery", () => {
   });
 
   test("after SIGKILL of the daemon: published ports come back, leftovers of ended containers go", async () => {
-    await webServer("survivor", ["-p", "18581:80"]);
+    await webServer("survivor", ["-p", `${P2}:80`]);
     await ok(["run", "-d", "--name", "ender", "busybox", "sleep", "600"]);
     const enderVeth = (
       await api<{ NetworkSettings: { SandboxKey: string } }>(d, "GET", "/containers/ender/json")
@@ -473,15 +501,18 @@ describe("events and recovery", () => {
     // ender dies while no daemon watches it: its netns and veth must be cleaned at the next start-up.
     process.kill(Number(enderPid), "SIGKILL");
     await d.restart({ kill: true });
-    assert.equal((await httpGet("http://127.0.0.1:18581/")).body, "survivor\n");
-    await eventually(async () => /--dport 18581 -j DNAT/.test(await iptablesNat()), "DNAT rule restored");
+    assert.equal((await httpGet(`http://127.0.0.1:${P2}/`)).body, "survivor\n");
+    await eventually(
+      async () => new RegExp(`--dport ${P2} -j DNAT`).test(await iptablesNat()),
+      "DNAT rule restored",
+    );
     assert.match(
       (await ok(["ps", "-a", "--filter", "name=ender", "--format", "{{.State}}"])).trim(),
       /exited/,
     );
     assert.ok(!existsSync(enderVeth), "netns of the ended container removed");
     await ok(["rm", "-f", "survivor", "ender"]);
-    await assert.rejects(httpGet("http://127.0.0.1:18581/"));
+    await assert.rejects(httpGet(`http://127.0.0.1:${P2}/`));
     assert.equal(readdirSync(join(d.execRoot, "netns")).length, 0);
   });
 
@@ -495,19 +526,22 @@ describe("events and recovery", () => {
         "--name",
         "other",
         "-p",
-        "18681:80",
+        `${P3}:80`,
         "busybox",
         "sh",
         "-c",
         "mkdir /www && echo other > /www/index.html && exec httpd -f -p 80 -h /www",
       ]);
       assert.equal(r.code, 0, r.stderr);
-      await eventually(async () => /--dport 18681 -j DNAT/.test(await iptablesNat()), "second daemon's rule");
+      await eventually(
+        async () => new RegExp(`--dport ${P3} -j DNAT`).test(await iptablesNat()),
+        "second daemon's rule",
+      );
       await d.restart({ kill: true });
       assert.ok(existsSync(`/sys/class/net/${d2.bridge}`));
-      assert.match(await iptablesNat(), /--dport 18681 -j DNAT/);
+      assert.match(await iptablesNat(), new RegExp(`--dport ${P3} -j DNAT`));
       assert.match(await iptablesNat(), new RegExp(`-j WHARF-${d2.bridge}\\b`));
-      assert.equal((await httpGet(`http://${hostAddress()}:18681/`)).body, "other\n");
+      assert.equal((await httpGet(`http://${hostAddress()}:${P3}/`)).body, "other\n");
     } finally {
       await d2.stop();
     }

@@ -14,6 +14,8 @@ export class Container {
   exitHandled?: Promise<void>;
   /** A pending restart under the container's restart policy. */
   restartTimer?: NodeJS.Timeout;
+  /** Bumped whenever a pending restart is scheduled or overtaken, so a stale one never runs. */
+  restartSeq = 0;
 
   constructor(record: ContainerRecord, state: State) {
     this.record = record;

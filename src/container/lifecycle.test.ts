@@ -176,3 +176,42 @@ test("kill of a paused container thaws it after the signal, except for SIGKILL",
     assert.equal(c.state.paused, false);
     assert.deepEqual(e.actions(c.id).slice(-4), ["pause", "kill", "unpause", "die"]);
   }));
+
+test("a manual start or restart during the back-off overtakes the pending restart: one run, not two", (t) =>
+  withEngine(async (e) => {
+    t.mock.timers.enable({ apis: ["setTimeout"] });
+    const c = await e.createContainer({ RestartPolicy: { Name: "always" } });
+    const creates = () => e.runtime.calls.filter((x) => x.startsWith("create")).length;
+    await e.lifecycle.start(c.id);
+    e.runtime.exit(c.id, 1);
+    await c.exitHandled;
+    assert.equal(c.state.status, "restarting");
+    await e.lifecycle.start(c.id);
+    assert.equal(c.state.status, "running");
+    assert.equal(creates(), 2);
+    // It fails again at once: a new back-off (200 ms) while the overtaken one (100 ms) would still fire.
+    e.runtime.exit(c.id, 1);
+    await c.exitHandled;
+    assert.equal(c.state.restartDelayMs, 200);
+    t.mock.timers.tick(100);
+    await c.serial(async () => undefined);
+    assert.equal(creates(), 2, "the overtaken back-off does not start it");
+    const restarted = e.nextEvent(c.id, "start");
+    t.mock.timers.tick(100);
+    await restarted;
+    assert.equal(creates(), 3);
+    t.mock.timers.tick(120_000);
+    await c.serial(async () => undefined);
+    assert.equal(creates(), 3, "one run per back-off");
+    assert.equal(c.state.status, "running");
+    e.runtime.exit(c.id, 1);
+    await c.exitHandled;
+    await e.lifecycle.restart(c.id, {});
+    assert.equal(c.state.status, "running");
+    assert.equal(creates(), 4);
+    t.mock.timers.tick(120_000);
+    await c.serial(async () => undefined);
+    assert.equal(creates(), 4);
+    assert.equal(c.state.status, "running");
+    assert.ok(!e.runtime.calls.some((x) => x.startsWith("kill")), "nothing to kill between runs");
+  }));

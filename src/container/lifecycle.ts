@@ -101,6 +101,7 @@ export class Lifecycle {
     const c = this.#r.get(ref);
     return c.serial(async () => {
       c.state.setManuallyStopped(false);
+      this.#dropRestart(c);
       await this.#start(c);
     });
   }
@@ -229,11 +230,14 @@ export class Lifecycle {
     const ranFor = Number(parseRfc3339Ns(st.finishedAt) - parseRfc3339Ns(st.startedAt)) / 1e6;
     const delay = nextDelay(st.restartDelayMs, ranFor);
     void st.setRestarting(delay);
+    this.#dropRestart(c);
+    const seq = c.restartSeq;
     c.restartTimer = setTimeout(() => {
       c.restartTimer = undefined;
       void c
         .serial(async () => {
-          if (!st.restarting || st.removing) return;
+          // A start, restart or stop got in first (while this waited for the lock, or the timer).
+          if (seq !== c.restartSeq || !st.restarting || st.removing) return;
           st.countRestart();
           await this.#start(c);
         })
@@ -244,11 +248,17 @@ export class Lifecycle {
     }, delay);
   }
 
+  /** Forgets a pending restart (a manual start or restart overtakes it); the state is the caller's to set. */
+  #dropRestart(c: Container): void {
+    c.restartSeq++;
+    clearTimeout(c.restartTimer);
+    c.restartTimer = undefined;
+  }
+
   /** Cancels a pending restart; true when there was one (the container is then simply stopped). */
   async #cancelRestart(c: Container): Promise<boolean> {
     if (!c.restartTimer) return false;
-    clearTimeout(c.restartTimer);
-    c.restartTimer = undefined;
+    this.#dropRestart(c);
     await c.state.setRestartCancelled();
     return true;
   }
@@ -326,7 +336,9 @@ export class Lifecycle {
   restart(ref: string, opts: { timeout?: number; signal?: string }): Promise<void> {
     const c = this.#r.get(ref);
     return c.serial(async () => {
-      if (c.state.running) await this.#stop(c, opts);
+      if (await this.#cancelRestart(c)) {
+        // Between runs of its restart policy: nothing to stop.
+      } else if (c.state.running) await this.#stop(c, opts);
       await this.#start(c);
       this.#r.emit(c, "restart");
     });

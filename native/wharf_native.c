@@ -60,7 +60,8 @@ static const char *errno_name(int e) {
   }
 }
 
-static napi_value throw_errno(napi_env env, const char *syscall, const char *path, int e) {
+/* A Node-style errno error (`code`, `errno`, `syscall`, `path`), for throwing or rejecting a promise with. */
+static napi_value errno_error(napi_env env, const char *syscall, const char *path, int e) {
   char msg[PATH_BUF + 128];
   snprintf(msg, sizeof msg, "%s: %s, %s%s%s", errno_name(e), strerror(e), syscall, path ? " '" : "",
            path ? path : "");
@@ -79,7 +80,11 @@ static napi_value throw_errno(napi_env env, const char *syscall, const char *pat
     napi_create_string_utf8(env, path, NAPI_AUTO_LENGTH, &pathv);
     napi_set_named_property(env, err, "path", pathv);
   }
-  napi_throw(env, err);
+  return err;
+}
+
+static napi_value throw_errno(napi_env env, const char *syscall, const char *path, int e) {
+  napi_throw(env, errno_error(env, syscall, path, e));
   return NULL;
 }
 
@@ -302,30 +307,37 @@ static void *relay_main(void *arg) {
   return NULL;
 }
 
-/* attachRelay(socketPath) -> fd of a SOCK_STREAM socket relaying to the SOCK_SEQPACKET socket at socketPath */
-static napi_value js_attach_relay(napi_env env, napi_callback_info info) {
-  size_t argc = 1;
-  napi_value argv[1];
-  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
-  char path[PATH_BUF];
-  if (argc < 1 || !get_str(env, argv[0], path, sizeof path, NULL)) return throw_type(env, "attachRelay(path)");
+/* Connects to the SOCK_SEQPACKET socket at path and starts the relay thread: 0 and *fd_out, or an errno. */
+static int attach_connect(const char *path, int *fd_out, const char **syscall) {
   struct sockaddr_un addr = {.sun_family = AF_UNIX};
-  if (strlen(path) >= sizeof addr.sun_path) return throw_errno(env, "connect", path, ENAMETOOLONG);
+  *syscall = "connect";
+  if (strlen(path) >= sizeof addr.sun_path) return ENAMETOOLONG;
   strcpy(addr.sun_path, path);
   int seq = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
-  if (seq < 0) return throw_errno(env, "socket", NULL, errno);
+  if (seq < 0) {
+    *syscall = "socket";
+    return errno;
+  }
   if (connect(seq, (struct sockaddr *)&addr, sizeof addr) != 0) {
     int e = errno;
     close(seq);
-    return throw_errno(env, "connect", path, e);
+    return e;
   }
   int sp[2];
   if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp) != 0) {
     int e = errno;
     close(seq);
-    return throw_errno(env, "socketpair", NULL, e);
+    *syscall = "socketpair";
+    return e;
   }
   struct relay *r = malloc(sizeof *r);
+  if (!r) {
+    close(seq);
+    close(sp[0]);
+    close(sp[1]);
+    *syscall = "malloc";
+    return ENOMEM;
+  }
   r->seq = seq;
   r->stream = sp[1];
   pthread_t t;
@@ -340,18 +352,34 @@ static napi_value js_attach_relay(napi_env env, napi_callback_info info) {
     close(sp[0]);
     close(sp[1]);
     free(r);
-    return throw_errno(env, "pthread_create", NULL, pe);
+    *syscall = "pthread_create";
+    return pe;
   }
+  *fd_out = sp[0];
+  return 0;
+}
+
+/* attachRelay(socketPath) -> fd of a SOCK_STREAM socket relaying to the SOCK_SEQPACKET socket at socketPath */
+static napi_value js_attach_relay(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  char path[PATH_BUF];
+  if (argc < 1 || !get_str(env, argv[0], path, sizeof path, NULL)) return throw_type(env, "attachRelay(path)");
+  int fd = -1;
+  const char *sc = "connect";
+  int e = attach_connect(path, &fd, &sc);
+  if (e) return throw_errno(env, sc, strcmp(sc, "connect") == 0 ? path : NULL, e);
   napi_value out;
-  napi_create_int32(env, sp[0], &out);
+  napi_create_int32(env, fd, &out);
   return out;
 }
 
 
 /*
  * Network namespaces. Each job runs on a short-lived thread that joins or creates the namespace, so the
- * daemon's own threads never leave the host's network namespace. The caller waits for the thread: these
- * are a few syscalls each.
+ * daemon's own threads never leave the host's network namespace. The synchronous calls wait for that
+ * thread on the event loop; the *Async ones (below) wait on a pool thread.
  */
 #include <sched.h>
 #include <linux/netlink.h>
@@ -448,31 +476,25 @@ static napi_value js_ns_socket(napi_env env, napi_callback_info info) {
  * and reads until its ACK or NLMSG_DONE. Returns every reply message except the final ACK/DONE; a negative
  * ACK is thrown as an errno error. Synchronous: a netlink round trip is a few microseconds.
  */
-static napi_value js_netlink_transact(napi_env env, napi_callback_info info) {
-  size_t argc = 2;
-  napi_value argv[2];
-  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
-  int32_t fd;
-  void *req;
-  size_t reqlen;
-  bool isbuf = false;
-  if (argc >= 2) napi_is_buffer(env, argv[1], &isbuf);
-  if (argc < 2 || napi_get_value_int32(env, argv[0], &fd) != napi_ok || !isbuf ||
-      napi_get_buffer_info(env, argv[1], &req, &reqlen) != napi_ok || reqlen < sizeof(struct nlmsghdr))
-    return throw_type(env, "netlinkTransact(fd, request)");
-  uint32_t seq = ((struct nlmsghdr *)req)->nlmsg_seq;
+/* One netlink exchange (see netlinkTransact): 0 and the replies in *out (malloc'd), or an errno. */
+static int netlink_do(int fd, const void *req, size_t reqlen, char **outp, size_t *outlen, const char **syscall) {
+  uint32_t seq = ((const struct nlmsghdr *)req)->nlmsg_seq;
   struct sockaddr_nl kernel = {.nl_family = AF_NETLINK};
   ssize_t sent;
   do sent = sendto(fd, req, reqlen, 0, (struct sockaddr *)&kernel, sizeof kernel);
   while (sent < 0 && errno == EINTR);
-  if (sent < 0) return throw_errno(env, "sendto", NULL, errno);
+  if (sent < 0) {
+    *syscall = "sendto";
+    return errno;
+  }
+  *syscall = "netlink";
   size_t cap = 65536, len = 0;
   char *out = malloc(cap);
   char *buf = malloc(65536);
   if (!out || !buf) {
     free(out);
     free(buf);
-    return throw_errno(env, "netlink", NULL, ENOMEM);
+    return ENOMEM;
   }
   int done = 0, err = 0;
   while (!done) {
@@ -513,13 +535,277 @@ static napi_value js_netlink_transact(napi_env env, napi_callback_info info) {
   free(buf);
   if (err) {
     free(out);
-    return throw_errno(env, "netlink", NULL, err);
+    return err;
   }
+  *outp = out;
+  *outlen = len;
+  return 0;
+}
+
+/*
+ * netlinkTransact(fd, request) -> Buffer: sends one netlink request (already framed, NLM_F_ACK or NLM_F_DUMP set)
+ * and reads until its ACK or NLMSG_DONE. Returns every reply message except the final ACK/DONE; a negative
+ * ACK is thrown as an errno error.
+ */
+static napi_value js_netlink_transact(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value argv[2];
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  int32_t fd;
+  void *req;
+  size_t reqlen;
+  bool isbuf = false;
+  if (argc >= 2) napi_is_buffer(env, argv[1], &isbuf);
+  if (argc < 2 || napi_get_value_int32(env, argv[0], &fd) != napi_ok || !isbuf ||
+      napi_get_buffer_info(env, argv[1], &req, &reqlen) != napi_ok || reqlen < sizeof(struct nlmsghdr))
+    return throw_type(env, "netlinkTransact(fd, request)");
+  char *out = NULL;
+  size_t len = 0;
+  const char *sc = "netlink";
+  int err = netlink_do(fd, req, reqlen, &out, &len, &sc);
+  if (err) return throw_errno(env, sc, NULL, err);
   napi_value result;
   void *dst;
   napi_create_buffer_copy(env, len, out, &dst, &result);
   free(out);
   return result;
+}
+
+/*
+ * Promise-returning variants. The syscalls run on a libuv pool thread, so the event loop never waits on the
+ * kernel (an overlay mount or a new network namespace can take milliseconds). Work that changes per-thread
+ * state (the network namespace, the cwd) runs on a short-lived thread of its own, started and joined from
+ * the pool thread: pool threads are shared with node:fs and must stay in the host's namespaces and cwd.
+ */
+enum { OP_MOUNT, OP_UMOUNT, OP_NETNS, OP_NETLINK, OP_ATTACH };
+
+struct async_job {
+  napi_async_work work;
+  napi_deferred deferred;
+  int op;
+  struct ns_job ns;
+  char src[PATH_BUF], tgt[PATH_BUF], fstype[256], cwd[PATH_BUF];
+  char *data;
+  int has_src, has_fs, has_data, has_cwd;
+  uint32_t flags;
+  int fd;
+  char *req, *out;
+  size_t reqlen, outlen;
+  int result, err;
+  const char *syscall;
+  const char *errpath;
+};
+
+/* A thread with its own cwd (unshare(CLONE_FS)), so relative overlay lower dirs resolve without a process chdir. */
+static void *mount_in_dir_main(void *arg) {
+  struct async_job *j = arg;
+  if (unshare(CLONE_FS) != 0) {
+    j->err = errno;
+    j->syscall = "unshare";
+    return NULL;
+  }
+  if (chdir(j->cwd) != 0) {
+    j->err = errno;
+    j->syscall = "chdir";
+    j->errpath = j->cwd;
+    return NULL;
+  }
+  if (mount(j->has_src ? j->src : NULL, j->tgt, j->has_fs ? j->fstype : NULL, j->flags,
+            j->has_data ? j->data : NULL) != 0) {
+    j->err = errno;
+    j->syscall = "mount";
+    j->errpath = j->tgt;
+  }
+  return NULL;
+}
+
+static void async_execute(napi_env env, void *data) {
+  struct async_job *j = data;
+  switch (j->op) {
+    case OP_MOUNT:
+      if (j->has_cwd) {
+        pthread_t t;
+        int pe = pthread_create(&t, NULL, mount_in_dir_main, j);
+        if (pe != 0) {
+          j->err = pe;
+          j->syscall = "pthread_create";
+        } else
+          pthread_join(t, NULL);
+      } else if (mount(j->has_src ? j->src : NULL, j->tgt, j->has_fs ? j->fstype : NULL, j->flags,
+                       j->has_data ? j->data : NULL) != 0) {
+        j->err = errno;
+        j->syscall = "mount";
+        j->errpath = j->tgt;
+      }
+      break;
+    case OP_UMOUNT:
+      if (umount2(j->tgt, (int)j->flags) != 0) {
+        j->err = errno;
+        j->syscall = "umount2";
+        j->errpath = j->tgt;
+      }
+      break;
+    case OP_NETNS: {
+      pthread_t t;
+      int pe = pthread_create(&t, NULL, ns_job_main, &j->ns);
+      if (pe != 0) {
+        j->err = pe;
+        j->syscall = "pthread_create";
+        break;
+      }
+      pthread_join(t, NULL);
+      if (j->ns.result < 0) {
+        j->err = j->ns.err;
+        j->syscall = j->ns.syscall;
+        j->errpath = j->ns.path;
+      } else
+        j->result = j->ns.result;
+      break;
+    }
+    case OP_NETLINK:
+      j->err = netlink_do(j->fd, j->req, j->reqlen, &j->out, &j->outlen, &j->syscall);
+      break;
+    case OP_ATTACH:
+      j->err = attach_connect(j->tgt, &j->result, &j->syscall);
+      if (j->err && strcmp(j->syscall, "connect") == 0) j->errpath = j->tgt;
+      break;
+  }
+}
+
+static void async_complete(napi_env env, napi_status status, void *data) {
+  struct async_job *j = data;
+  napi_value v;
+  if (status != napi_ok) {
+    napi_value msg;
+    napi_create_string_utf8(env, "native work cancelled", NAPI_AUTO_LENGTH, &msg);
+    napi_create_error(env, NULL, msg, &v);
+    napi_reject_deferred(env, j->deferred, v);
+  } else if (j->err) {
+    napi_reject_deferred(env, j->deferred, errno_error(env, j->syscall, j->errpath, j->err));
+  } else {
+    if (j->op == OP_NETLINK) {
+      void *dst;
+      napi_create_buffer_copy(env, j->outlen, j->out, &dst, &v);
+    } else if (j->op == OP_ATTACH || (j->op == OP_NETNS && j->ns.op == 1))
+      napi_create_int32(env, j->result, &v);
+    else
+      napi_get_undefined(env, &v);
+    napi_resolve_deferred(env, j->deferred, v);
+  }
+  napi_delete_async_work(env, j->work);
+  free(j->data);
+  free(j->req);
+  free(j->out);
+  free(j);
+}
+
+static struct async_job *new_job(int op) {
+  struct async_job *j = calloc(1, sizeof *j);
+  if (j) j->op = op;
+  return j;
+}
+
+/* Queues j and returns its promise; on a bad argument (ok == 0) frees j and throws `usage` instead. */
+static napi_value queue_job(napi_env env, struct async_job *j, int ok, const char *usage) {
+  if (!j) return throw_errno(env, "malloc", NULL, ENOMEM);
+  if (!ok) {
+    free(j->data);
+    free(j->req);
+    free(j);
+    return throw_type(env, usage);
+  }
+  napi_value promise, name;
+  napi_create_promise(env, &j->deferred, &promise);
+  napi_create_string_utf8(env, "wharf_native", NAPI_AUTO_LENGTH, &name);
+  napi_create_async_work(env, NULL, name, async_execute, async_complete, j, &j->work);
+  napi_queue_async_work(env, j->work);
+  return promise;
+}
+
+/* mountAsync(source, target, fstype, flags, data, cwd?) -> Promise<void>; cwd: where relative paths in data resolve */
+static napi_value js_mount_async(napi_env env, napi_callback_info info) {
+  size_t argc = 6;
+  napi_value argv[6];
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  struct async_job *j = new_job(OP_MOUNT);
+  if (j) j->data = malloc(65536);
+  int ok = j && j->data && argc >= 5 && get_str(env, argv[0], j->src, sizeof j->src, &j->has_src) &&
+           get_str(env, argv[1], j->tgt, sizeof j->tgt, NULL) &&
+           get_str(env, argv[2], j->fstype, sizeof j->fstype, &j->has_fs) &&
+           napi_get_value_uint32(env, argv[3], &j->flags) == napi_ok &&
+           get_str(env, argv[4], j->data, 65536, &j->has_data) &&
+           (argc < 6 || get_str(env, argv[5], j->cwd, sizeof j->cwd, &j->has_cwd));
+  return queue_job(env, j, ok, "mountAsync(source, target, fstype, flags, data, cwd?)");
+}
+
+/* umount2Async(target, flags) -> Promise<void> */
+static napi_value js_umount2_async(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value argv[2];
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  struct async_job *j = new_job(OP_UMOUNT);
+  int ok = j && argc >= 2 && get_str(env, argv[0], j->tgt, sizeof j->tgt, NULL) &&
+           napi_get_value_uint32(env, argv[1], &j->flags) == napi_ok;
+  return queue_job(env, j, ok, "umount2Async(target, flags)");
+}
+
+/* netnsCreateAsync(path) -> Promise<void> */
+static napi_value js_netns_create_async(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  struct async_job *j = new_job(OP_NETNS);
+  if (j) j->ns.op = 0;
+  int ok = j && argc >= 1 && get_str(env, argv[0], j->ns.path, sizeof j->ns.path, NULL);
+  return queue_job(env, j, ok, "netnsCreateAsync(path)");
+}
+
+/* nsSocketAsync(nsPath, domain, type, protocol) -> Promise<fd> */
+static napi_value js_ns_socket_async(napi_env env, napi_callback_info info) {
+  size_t argc = 4;
+  napi_value argv[4];
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  struct async_job *j = new_job(OP_NETNS);
+  if (j) j->ns.op = 1;
+  int ok = j && argc >= 4 && get_str(env, argv[0], j->ns.path, sizeof j->ns.path, NULL) &&
+           napi_get_value_int32(env, argv[1], &j->ns.domain) == napi_ok &&
+           napi_get_value_int32(env, argv[2], &j->ns.type) == napi_ok &&
+           napi_get_value_int32(env, argv[3], &j->ns.protocol) == napi_ok;
+  return queue_job(env, j, ok, "nsSocketAsync(nsPath, domain, type, protocol)");
+}
+
+/* netlinkTransactAsync(fd, request) -> Promise<Buffer>; the caller keeps one exchange per socket at a time */
+static napi_value js_netlink_transact_async(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value argv[2];
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  struct async_job *j = new_job(OP_NETLINK);
+  bool isbuf = false;
+  void *req = NULL;
+  size_t reqlen = 0;
+  if (argc >= 2) napi_is_buffer(env, argv[1], &isbuf);
+  int ok = j && argc >= 2 && napi_get_value_int32(env, argv[0], &j->fd) == napi_ok && isbuf &&
+           napi_get_buffer_info(env, argv[1], &req, &reqlen) == napi_ok && reqlen >= sizeof(struct nlmsghdr);
+  /* The request is copied: the JS buffer may move or be reused before the pool thread reads it. */
+  if (ok) {
+    j->req = malloc(reqlen);
+    if (!j->req) ok = 0;
+    else {
+      memcpy(j->req, req, reqlen);
+      j->reqlen = reqlen;
+    }
+  }
+  return queue_job(env, j, ok, "netlinkTransactAsync(fd, request)");
+}
+
+/* attachRelayAsync(socketPath) -> Promise<fd>, as attachRelay */
+static napi_value js_attach_relay_async(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  struct async_job *j = new_job(OP_ATTACH);
+  int ok = j && argc >= 1 && get_str(env, argv[0], j->tgt, sizeof j->tgt, NULL);
+  return queue_job(env, j, ok, "attachRelayAsync(path)");
 }
 
 #define EXPORT(name, fn)                                         \
@@ -540,6 +826,12 @@ static napi_value init(napi_env env, napi_value exports) {
   EXPORT("netnsCreate", js_netns_create);
   EXPORT("nsSocket", js_ns_socket);
   EXPORT("netlinkTransact", js_netlink_transact);
+  EXPORT("mountAsync", js_mount_async);
+  EXPORT("umount2Async", js_umount2_async);
+  EXPORT("netnsCreateAsync", js_netns_create_async);
+  EXPORT("nsSocketAsync", js_ns_socket_async);
+  EXPORT("netlinkTransactAsync", js_netlink_transact_async);
+  EXPORT("attachRelayAsync", js_attach_relay_async);
   return exports;
 }
 

@@ -16,6 +16,9 @@ export class Storage {
   readonly #volumes: VolumeBackend;
   /** Containers whose overlay rootfs is mounted now. */
   readonly #mounted = new Set<string>();
+  // Unmounts run off the event loop; a mount of the same container waits for its pending unmount, or the
+  // late unmount would take the new mount away.
+  readonly #unmounting = new Map<string, Promise<void>>();
 
   constructor(deps: { registry: Registry; rootfs: RootfsBackend; volumes: VolumeBackend }) {
     this.#r = deps.registry;
@@ -100,6 +103,7 @@ export class Storage {
   async prepareRootfs(c: Container): Promise<string> {
     const dir = this.#r.dir(c.id);
     const rootfs = join(dir, "merged");
+    await this.#unmounting.get(c.id);
     if (!this.#mounted.has(c.id)) {
       await Promise.all(["upper", "work", "merged"].map((d) => mkdir(join(dir, d), { recursive: true })));
       await this.#rootfs.mountRootfs({
@@ -115,13 +119,16 @@ export class Storage {
 
   /** Unmounts the overlay rootfs; failures are logged, not thrown. */
   async unmountRootfs(c: Container): Promise<void> {
-    if (!this.#mounted.has(c.id)) return;
-    try {
-      await this.#rootfs.unmountRootfs(join(this.#r.dir(c.id), "merged"));
-    } catch (e) {
-      log("warn", "unmount failed", { id: c.id, err: e });
-    }
+    if (!this.#mounted.has(c.id)) return this.#unmounting.get(c.id);
     this.#mounted.delete(c.id);
+    const done: Promise<void> = this.#rootfs
+      .unmountRootfs(join(this.#r.dir(c.id), "merged"))
+      .catch((e) => log("warn", "unmount failed", { id: c.id, err: e }))
+      .finally(() => {
+        if (this.#unmounting.get(c.id) === done) this.#unmounting.delete(c.id);
+      });
+    this.#unmounting.set(c.id, done);
+    return done;
   }
 
   /** Claims again the volumes of a container loaded at daemon start. */

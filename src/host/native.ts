@@ -2,7 +2,10 @@ import { existsSync } from "node:fs";
 import { createRequire } from "node:module";
 import { fileURLToPath } from "node:url";
 
-/** The syscalls of native/wharf_native.c; each throws a Node-style errno error (`code`, `errno`, `syscall`). */
+/**
+ * The syscalls of native/wharf_native.c; each throws (the *Async ones reject with) a Node-style errno error
+ * (`code`, `errno`, `syscall`). Only host/ calls these; everything else goes through the Host interfaces.
+ */
 export interface NativeBindings {
   mount(
     source: string | null,
@@ -25,6 +28,21 @@ export interface NativeBindings {
   nsSocket(nsPath: string, domain: number, type: number, protocol: number): number;
   /** One netlink request/reply exchange on `fd`: the reply messages, without the final ACK or DONE. */
   netlinkTransact(fd: number, request: Buffer): Buffer;
+  /** mount on a pool thread; with `cwd`, on a thread of its own whose cwd is `cwd` (relative overlay lower dirs). */
+  mountAsync(
+    source: string | null,
+    target: string,
+    fstype: string | null,
+    flags: number,
+    data: string | null,
+    cwd: string | null,
+  ): Promise<void>;
+  umount2Async(target: string, flags: number): Promise<void>;
+  netnsCreateAsync(path: string): Promise<void>;
+  nsSocketAsync(nsPath: string, domain: number, type: number, protocol: number): Promise<number>;
+  /** As netlinkTransact, on a pool thread: the caller must not run two at once on one fd. */
+  netlinkTransactAsync(fd: number, request: Buffer): Promise<Buffer>;
+  attachRelayAsync(socketPath: string): Promise<number>;
 }
 
 /** mount(2) flags used by wharf. */

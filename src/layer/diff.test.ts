@@ -37,9 +37,9 @@ test("an upper dir becomes a layer tar with whiteouts, opaque dirs, links and ow
   await writeFile(join(upper, "etc/app.conf"), "x=1\n", { mode: 0o640 });
   await link(join(upper, "etc/app.conf"), join(upper, "etc/hard"));
   await symlink("app.conf", join(upper, "etc/soft"));
-  hostSys.mknod(join(upper, "etc/gone"), 0o020000, 0, 0);
-  hostSys.lsetxattr(join(upper, "etc/sub"), OVERLAY_OPAQUE_XATTR, Buffer.from("y"));
-  hostSys.lsetxattr(join(upper, "etc/app.conf"), "user.note", Buffer.from("hello"));
+  hostSys.attrs.mknod(join(upper, "etc/gone"), 0o020000, { major: 0, minor: 0 });
+  hostSys.attrs.lsetxattr(join(upper, "etc/sub"), OVERLAY_OPAQUE_XATTR, Buffer.from("y"));
+  hostSys.attrs.lsetxattr(join(upper, "etc/app.conf"), "user.note", Buffer.from("hello"));
   await import("node:fs/promises").then((f) => f.lchown(join(upper, "etc/app.conf"), 1000, 1001));
   await utimes(join(upper, "etc/app.conf"), 1_600_000_000, 1_600_000_000);
 
@@ -67,7 +67,7 @@ test("an upper dir becomes a layer tar with whiteouts, opaque dirs, links and ow
   await extractLayer(diff.tar(), out, { sys: hostSys });
   assert.equal(await readFile(join(out, "etc/app.conf"), "utf8"), "x=1\n");
   assert.equal((await lstat(join(out, "etc/gone"))).isCharacterDevice(), true);
-  assert.equal(hostSys.lgetxattr(join(out, "etc/sub"), OVERLAY_OPAQUE_XATTR)?.toString(), "y");
+  assert.equal(hostSys.attrs.lgetxattr(join(out, "etc/sub"), OVERLAY_OPAQUE_XATTR)?.toString(), "y");
   assert.equal(await readlink(join(out, "etc/soft")), "app.conf");
   assert.equal((await lstat(join(out, "etc/hard"))).ino, (await lstat(join(out, "etc/app.conf"))).ino);
 });
@@ -96,8 +96,8 @@ test("binary xattrs (security.capability-like values) survive the diff byte for 
   for (const f of files) {
     await mkdir(join(upper, f, ".."), { recursive: true });
     await writeFile(join(upper, f), "elf");
-    hostSys.lsetxattr(join(upper, f), "user.cap", value);
-    hostSys.lsetxattr(join(upper, f), "user.note", Buffer.from("héllo"));
+    hostSys.attrs.lsetxattr(join(upper, f), "user.cap", value);
+    hostSys.attrs.lsetxattr(join(upper, f), "user.note", Buffer.from("héllo"));
   }
   const diff = await scanUpperDir(upper, { sys: hostSys });
   const out = join(base, "out");
@@ -105,8 +105,8 @@ test("binary xattrs (security.capability-like values) survive the diff byte for 
   await extractLayer(diff.tar(), out, { sys: hostSys });
   for (const f of files) {
     assert.equal(await readFile(join(out, f), "utf8"), "elf");
-    assert.deepEqual(hostSys.lgetxattr(join(out, f), "user.cap"), value, f);
-    assert.equal(hostSys.lgetxattr(join(out, f), "user.note")?.toString("utf8"), "héllo");
+    assert.deepEqual(hostSys.attrs.lgetxattr(join(out, f), "user.cap"), value, f);
+    assert.equal(hostSys.attrs.lgetxattr(join(out, f), "user.note")?.toString("utf8"), "héllo");
   }
   const names = (await entriesOf(diff.tar())).map((h) => h.name);
   assert.ok(names.includes(`${deep}/tool`), "the PAX path names the long entry");

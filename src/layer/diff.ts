@@ -29,7 +29,7 @@ export interface DiffEntry {
 
 /** Options of `scanUpperDir`. */
 export interface DiffOptions {
-  sys: Pick<LayerSys, "lgetxattr" | "llistxattr">;
+  sys: { attrs: Pick<LayerSys["attrs"], "lgetxattr" | "llistxattr"> };
   /** Leaves an entry (and, for a directory, everything below it) out of the diff. */
   exclude?: (e: DiffEntry) => boolean;
 }
@@ -90,7 +90,7 @@ function kindOf(st: Stats): DiffKind | undefined {
 
 function isOpaque(abs: string, sys: DiffOptions["sys"]): boolean {
   try {
-    return sys.lgetxattr(abs, OVERLAY_OPAQUE_XATTR)?.toString() === "y";
+    return sys.attrs.lgetxattr(abs, OVERLAY_OPAQUE_XATTR)?.toString() === "y";
   } catch {
     return false;
   }
@@ -100,7 +100,7 @@ function readXattrs(abs: string, sys: DiffOptions["sys"]): Record<string, string
   const out: Record<string, string> = {};
   let names: string[];
   try {
-    names = sys.llistxattr(abs);
+    names = sys.attrs.llistxattr(abs);
   } catch {
     return out;
   }
@@ -109,7 +109,7 @@ function readXattrs(abs: string, sys: DiffOptions["sys"]): Record<string, string
     if (name.startsWith("trusted.overlay.")) continue;
     let v: Buffer | undefined;
     try {
-      v = sys.lgetxattr(abs, name);
+      v = sys.attrs.lgetxattr(abs, name);
     } catch {
       continue;
     }

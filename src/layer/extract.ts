@@ -117,7 +117,7 @@ class Extractor {
     const parent = await this.resolveDir(posix.dirname(rel), true);
 
     if (base === WHITEOUT_OPAQUE) {
-      this.sys.lsetxattr(parent, OVERLAY_OPAQUE_XATTR, Buffer.from("y"));
+      this.sys.attrs.lsetxattr(parent, OVERLAY_OPAQUE_XATTR, Buffer.from("y"));
       return drain(body);
     }
     if (base.startsWith(WHITEOUT_PREFIX)) {
@@ -127,7 +127,7 @@ class Extractor {
         throw new InvalidParameterError(`invalid whiteout entry ${JSON.stringify(hdr.name)}`);
       const target = join(parent, hidden);
       await this.clear(target);
-      this.sys.mknod(target, S_IFMT.CHR, 0, 0);
+      this.sys.attrs.mknod(target, S_IFMT.CHR, { major: 0, minor: 0 });
       await lchown(target, hdr.uid ?? 0, hdr.gid ?? 0);
       return drain(body);
     }
@@ -158,7 +158,10 @@ class Extractor {
       case "block-device":
       case "fifo": {
         const kind = type === "fifo" ? S_IFMT.FIFO : type === "block-device" ? S_IFMT.BLK : S_IFMT.CHR;
-        this.sys.mknod(target, kind | ((hdr.mode ?? 0o600) & 0o777), hdr.devmajor ?? 0, hdr.devminor ?? 0);
+        this.sys.attrs.mknod(target, kind | ((hdr.mode ?? 0o600) & 0o777), {
+          major: hdr.devmajor ?? 0,
+          minor: hdr.devminor ?? 0,
+        });
         break;
       }
       default:
@@ -188,7 +191,7 @@ class Extractor {
       // overlay's own attributes would let an archive forge whiteouts or redirects; those only come from .wh. names.
       if (name.startsWith("trusted.overlay.")) continue;
       try {
-        this.sys.lsetxattr(target, name, Buffer.from(value, "latin1"));
+        this.sys.attrs.lsetxattr(target, name, Buffer.from(value, "latin1"));
       } catch (e) {
         if (!isErrno(e, "ENOTSUP") && !isErrno(e, "EOPNOTSUPP")) throw e;
         log("warn", "layer: filesystem does not support xattr", { name: hdr.name, xattr: name });

@@ -25,31 +25,29 @@ export function overlayData(spec: Pick<OverlaySpec, "lowerDirs" | "upperDir" | "
   return `lowerdir=${spec.lowerDirs.join(":")},upperdir=${spec.upperDir},workdir=${spec.workDir}`;
 }
 
-/** Mounts an overlay; with `cwd`, relative lower dirs keep the option string short (the one-page limit). */
-export function mountOverlay(spec: OverlaySpec, sys: LayerSys): void {
+/**
+ * Mounts an overlay; with `cwd`, relative lower dirs keep the option string short (the one-page limit).
+ * mount(2) resolves them against the calling thread's cwd: the host mounts from a thread of its own
+ * with that cwd, so the daemon's cwd never changes.
+ */
+export async function mountOverlay(spec: OverlaySpec, sys: Pick<LayerSys, "mounts">): Promise<void> {
   const data = overlayData(spec);
   if (data.length > MAX_MOUNT_DATA) {
     throw new InvalidParameterError(`overlay: too many layers to mount (${spec.lowerDirs.length})`);
   }
-  if (!spec.cwd) {
-    sys.mount("overlay", spec.target, "overlay", 0, data);
-    return;
-  }
-  // mount(2) resolves relative lowerdirs against the caller's cwd. chdir, mount and chdir back run in one
-  // synchronous stretch, so no other JavaScript can observe the changed cwd (wharf uses absolute paths only).
-  const prev = process.cwd();
-  process.chdir(spec.cwd);
-  try {
-    sys.mount("overlay", spec.target, "overlay", 0, data);
-  } finally {
-    process.chdir(prev);
-  }
+  await sys.mounts.mount({
+    source: "overlay",
+    target: spec.target,
+    fstype: "overlay",
+    data,
+    ...(spec.cwd ? { cwd: spec.cwd } : {}),
+  });
 }
 
 /** Unmounts an overlay (lazily, so a process still holding a file does not make it fail); a no-op when not mounted. */
-export function unmountOverlay(target: string, sys: LayerSys): void {
+export async function unmountOverlay(target: string, sys: Pick<LayerSys, "mounts">): Promise<void> {
   try {
-    sys.umount2(target, UmountFlags.DETACH);
+    await sys.mounts.unmount(target, UmountFlags.DETACH);
   } catch (e) {
     if (isErrno(e, "EINVAL") || isErrno(e, "ENOENT")) return;
     throw e;

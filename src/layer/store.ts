@@ -189,15 +189,15 @@ export class FsLayerStore implements LayerStore {
     const base = { upperDir: opts.upperDir, workDir: opts.workDir, target: opts.target };
     const absolute = shorts.length ? shorts.map((s) => join(this.linkDir, s)) : [this.emptyDir];
     if (overlayData({ ...base, lowerDirs: absolute }).length <= MAX_MOUNT_DATA) {
-      mountOverlay({ ...base, lowerDirs: absolute }, this.sys);
+      await mountOverlay({ ...base, lowerDirs: absolute }, this.sys);
       return;
     }
     // Too long for one page: name the lower dirs relative to layers/ (as Docker's overlay2 does).
-    mountOverlay({ ...base, lowerDirs: shorts.map((s) => `l/${s}`), cwd: this.layersDir }, this.sys);
+    await mountOverlay({ ...base, lowerDirs: shorts.map((s) => `l/${s}`), cwd: this.layersDir }, this.sys);
   }
 
   async unmount(target: string): Promise<void> {
-    unmountOverlay(target, this.sys);
+    await unmountOverlay(target, this.sys);
   }
 
   private async commit(

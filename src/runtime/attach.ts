@@ -1,8 +1,8 @@
-import { closeSync, openSync } from "node:fs";
+import { open } from "node:fs/promises";
 import { Socket } from "node:net";
 import { PassThrough, type Readable, Writable } from "node:stream";
 import { ConflictError, isErrno } from "../errdefs/index.ts";
-import { native } from "../host/index.ts";
+import type { Sockets } from "../host/index.ts";
 
 /** The container's stdio, live, through conmon's attach socket. */
 export interface AttachStreams {
@@ -21,8 +21,8 @@ const STDERR_PIPE = 3;
 const SUN_PATH_MAX = 107;
 
 /** Connects to `<dir>/attach` (conmon's SOCK_SEQPACKET socket) and splits its packets into stdout/stderr. */
-export function attachSocket(dir: string): AttachStreams {
-  const fd = connect(dir);
+export async function attachSocket(dir: string, o: { sockets: Sockets }): Promise<AttachStreams> {
+  const fd = await connect(dir, o.sockets);
   const sock = new Socket({ fd, readable: true, writable: true });
   const stdout = new PassThrough();
   const stderr = new PassThrough();
@@ -69,16 +69,16 @@ export function attachSocket(dir: string): AttachStreams {
   };
 }
 
-function connect(dir: string): number {
+async function connect(dir: string, sockets: Sockets): Promise<number> {
   const direct = `${dir}/attach`;
   try {
-    if (Buffer.byteLength(direct) <= SUN_PATH_MAX) return native().attachRelay(direct);
+    if (Buffer.byteLength(direct) <= SUN_PATH_MAX) return await sockets.attachRelay(direct);
     // Too long for sockaddr_un: reach the socket through our own fd for its directory, as conmon binds it.
-    const dfd = openSync(dir, "r");
+    const dh = await open(dir, "r");
     try {
-      return native().attachRelay(`/proc/self/fd/${dfd}/attach`);
+      return await sockets.attachRelay(`/proc/self/fd/${dh.fd}/attach`);
     } finally {
-      closeSync(dfd);
+      await dh.close();
     }
   } catch (e) {
     if (isErrno(e, "ENOENT") || isErrno(e, "ECONNREFUSED")) {

@@ -19,14 +19,15 @@
  * Stats, pause/unpause, pids and top read and write the container's cgroup v1 files directly (cgroups.ts,
  * stats.ts, top.ts); only update goes through `runc update`, which orders memory and swap writes.
  */
-import { spawn } from "node:child_process";
 import { mkdirSync } from "node:fs";
 import { mkdir, readFile, readlink, rm, rmdir, symlink, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { Readable, Writable } from "node:stream";
 import { ConflictError, isConflict, isErrno, NotFoundError, SystemError } from "../errdefs/index.ts";
+import { type Host, realHost } from "../host/index.ts";
 import { attachSocket } from "./attach.ts";
 import { cgroupPids, freezerState, setFreezer } from "./cgroups.ts";
+import { conmonArgs, conmonEnv } from "./conmonargs.ts";
 import { CtlWriter, reopenLogCtl } from "./ctl.ts";
 import { OciRuntimeError, parseRuncStderr } from "./errors.ts";
 import { startExec } from "./exec.ts";
@@ -123,7 +124,12 @@ export interface RuntimeOptions {
   conmonLogLevel?: "error" | "warning" | "info" | "debug";
   /** How long to wait for conmon to report the container pid. */
   createTimeoutMs?: number;
+  /** The processes, kernel files and sockets it uses; realHost()'s when absent. */
+  host?: RuntimeHost;
 }
+
+/** The parts of the Host the runtime uses. */
+export type RuntimeHost = Pick<Host, "processes" | "files" | "sockets">;
 
 interface Known {
   pid: number;
@@ -151,10 +157,14 @@ class ConmonRuntime implements ContainerRuntime {
   // cgroupsPath of each container seen, for stats, pause and top without reading config.json each time.
   readonly #cgroups = new Map<string, string>();
   readonly #cgroupParent: string;
+  readonly #host: RuntimeHost;
 
   constructor(opts: RuntimeOptions) {
     const root = opts.execRoot;
-    this.#runc = new Runc(opts.runtimePath ?? "/usr/sbin/runc", join(root, "runc"));
+    this.#host = opts.host ?? realHost();
+    this.#runc = new Runc(opts.runtimePath ?? "/usr/sbin/runc", join(root, "runc"), {
+      processes: this.#host.processes,
+    });
     this.#conmon = opts.conmonPath ?? "/usr/bin/conmon";
     this.#exitDir = join(root, "exits");
     this.#ctrDir = join(root, "containers");
@@ -178,42 +188,22 @@ class ConmonRuntime implements ContainerRuntime {
     ]);
     await mkdir(dir, { mode: 0o700 });
     await symlink(o.bundleDir, join(dir, "bundle"));
-    const args = [
-      "--api-version",
-      "1",
-      "-c",
-      id,
-      "-u",
-      id,
-      "-r",
-      this.#runc.path,
-      "-b",
-      o.bundleDir,
-      "-p",
-      join(dir, "pid"),
-      "-n",
-      o.name ?? id,
-      "--exit-dir",
-      this.#exitDir,
-      "--persist-dir",
-      dir,
-      "--full-attach",
-      "-l",
-      `k8s-file:${o.logPath}`,
-      "--log-level",
-      this.#logLevel,
-      "--syslog",
-      "--conmon-pidfile",
-      join(dir, "conmon.pid"),
-      "--runtime-arg",
-      `--root=${this.#runc.root}`,
-    ];
-    if (o.tty) args.push("-t");
-    if (o.openStdin) {
-      args.push("-i");
-      if (!o.stdinOnce) args.push("--leave-stdin-open");
-    }
-    if (o.logSizeMax && o.logSizeMax > 0) args.push("--log-size-max", String(o.logSizeMax));
+    const args = conmonArgs({
+      containerId: id,
+      sessionId: id,
+      runtimePath: this.#runc.path,
+      runtimeRoot: this.#runc.root,
+      bundleDir: o.bundleDir,
+      persistDir: dir,
+      name: o.name ?? id,
+      logLevel: this.#logLevel,
+      log: `k8s-file:${o.logPath}`,
+      exitDir: this.#exitDir,
+      tty: o.tty,
+      stdin: o.openStdin,
+      leaveStdinOpen: !o.stdinOnce,
+      ...(o.logSizeMax !== undefined ? { logSizeMax: o.logSizeMax } : {}),
+    });
     let pid: number;
     try {
       pid = await this.#spawnConmon(id, args, dir);
@@ -232,7 +222,7 @@ class ConmonRuntime implements ContainerRuntime {
     const st = pid ? await procStat(pid) : undefined;
     if (pid && st?.comm === "conmon" && st.state !== "Z") {
       try {
-        process.kill(pid, "SIGKILL");
+        this.#host.processes.kill(pid, "SIGKILL");
       } catch {}
       await this.#runc.run("delete", ["delete", "--force", id]).catch(() => {});
     }
@@ -242,10 +232,9 @@ class ConmonRuntime implements ContainerRuntime {
   /** Spawns conmon with a sync pipe on fd 3 and resolves with the container pid it reports there. */
   #spawnConmon(id: string, args: string[], cwd: string): Promise<number> {
     return new Promise((resolve, reject) => {
-      const child = spawn(this.#conmon, args, {
+      const child = this.#host.processes.spawn(this.#conmon, args, {
         cwd,
-        // conmon reads the pipe's fd number from the environment; nothing else of ours should leak in.
-        env: { PATH: process.env.PATH ?? "/usr/sbin:/usr/bin:/sbin:/bin", _OCI_SYNCPIPE: "3" },
+        env: conmonEnv({ sync: 3 }),
         stdio: ["ignore", "ignore", "pipe", "pipe"],
         detached: true,
       });
@@ -312,7 +301,7 @@ class ConmonRuntime implements ContainerRuntime {
       // A start-time match proves the pid is still the container's init, so one kill(2) replaces `runc kill`.
       if (known && (await isSameLiveProcess(known.pid, known.startTime))) {
         try {
-          process.kill(known.pid, sig);
+          this.#host.processes.kill(known.pid, sig);
           if (sig === SIGKILL) await this.#thaw(id);
           return;
         } catch (e) {
@@ -418,7 +407,7 @@ class ConmonRuntime implements ContainerRuntime {
 
   async attach(id: string): Promise<{ stdout: Readable; stderr: Readable; stdin: Writable; close(): void }> {
     checkId(id);
-    return attachSocket(join(this.#ctrDir, id, "bundle"));
+    return attachSocket(join(this.#ctrDir, id, "bundle"), { sockets: this.#host.sockets });
   }
 
   async resize(id: string, size: { height: number; width: number }): Promise<void> {
@@ -448,7 +437,7 @@ class ConmonRuntime implements ContainerRuntime {
     const st = await procStat(pid);
     if (!st || st.state === "Z" || st.comm !== "conmon") return false;
     // The same pid may now be another container's conmon; its command line names the container.
-    const cmdline = await readFile(`/proc/${pid}/cmdline`, "utf8").catch(() => "");
+    const cmdline = await this.#host.files.read(`/proc/${pid}/cmdline`).catch(() => "");
     return cmdline.split("\0").includes(id);
   }
 
@@ -471,6 +460,7 @@ class ConmonRuntime implements ContainerRuntime {
       timeoutMs: this.#timeoutMs,
       ctrDir: join(this.#ctrDir, id),
       ctl: this.#ctl,
+      host: this.#host,
     };
     return startExec(ctx, id, execId, opts);
   }
@@ -513,7 +503,7 @@ class ConmonRuntime implements ContainerRuntime {
 
   async top(id: string, psArgs?: string): Promise<TopResult> {
     checkId(id);
-    return runTop(await this.pids(id), psArgs);
+    return runTop(await this.pids(id), psArgs ?? "", { processes: this.#host.processes });
   }
 
   /** The container's cgroupsPath, from memory or (after a daemon restart) from its config.json. */

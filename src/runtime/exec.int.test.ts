@@ -31,9 +31,11 @@ describe("exec sessions", { skip: runtimeSkip, timeout: 60_000 }, () => {
     assert.equal(out, "out exec 1 2\n");
     assert.equal(err, "err\n");
     assert.deepEqual(exit, { exitCode: 5 });
-    // The session's files go once it has ended; the container runs on.
-    await new Promise((r) => setTimeout(r, 20));
-    assert.ok(!existsSync(join(h.execRoot, "containers", c.id, "exec", "e1")));
+    // The session's files go once it has ended (just after exit resolves); the container runs on.
+    const sessionDir = join(h.execRoot, "containers", c.id, "exec", "e1");
+    for (const deadline = Date.now() + 5000; existsSync(sessionDir) && Date.now() < deadline; )
+      await new Promise((r) => setImmediate(r));
+    assert.ok(!existsSync(sessionDir));
     assert.equal((await h.rt.state(c.id))?.status, "running");
   });
 

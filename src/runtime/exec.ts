@@ -14,13 +14,14 @@
  * A session lives in `<exec root>/containers/<id>/exec/<exec id>/` (process.json, pid files, attach socket,
  * ctl fifo), which is removed when the process has exited and with the container.
  */
-import { spawn } from "node:child_process";
 import { mkdir, readFile, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { Readable, Writable } from "node:stream";
 import { ConflictError, isErrno, SystemError } from "../errdefs/index.ts";
+import type { Host } from "../host/index.ts";
 import { type AttachStreams, attachSocket } from "./attach.ts";
 import { hostCaps } from "./caps.ts";
+import { conmonArgs, conmonEnv } from "./conmonargs.ts";
 import type { CtlWriter } from "./ctl.ts";
 import { OciRuntimeError, parseRuncStderr } from "./errors.ts";
 import type { ExecExit, ExecOptions, ExecSession } from "./exectypes.ts";
@@ -37,6 +38,7 @@ export interface ExecContext {
   /** conmon's persist dir of the container (`<exec root>/containers/<id>`); its `bundle` links to the bundle. */
   ctrDir: string;
   ctl: CtlWriter;
+  host: Pick<Host, "processes" | "sockets">;
 }
 
 /** Starts an exec session in container `id` (see the file comment). */
@@ -59,52 +61,27 @@ export async function startExec(
   await mkdir(dir, { recursive: true, mode: 0o700 });
   const specPath = join(dir, "process.json");
   await writeFile(specPath, JSON.stringify(execProcess(spec.process, opts)));
-  const args = [
-    "--api-version",
-    "1",
-    "-c",
-    id,
-    "-u",
-    execId,
-    "-r",
-    ctx.runcPath,
-    "-b",
-    dir,
-    "-p",
-    join(dir, "pid"),
-    "-n",
-    id,
-    "--persist-dir",
-    dir,
-    "--full-attach",
-    "-l",
-    "none",
-    "--log-level",
-    ctx.logLevel,
-    "--syslog",
-    "--conmon-pidfile",
-    join(dir, "conmon.pid"),
-    "--runtime-arg",
-    `--root=${ctx.runcRoot}`,
-    "-e",
-    "--exec-attach",
-    "--exec-process-spec",
-    specPath,
-  ];
-  if (opts.tty) args.push("-t");
-  if (opts.stdin) args.push("-i");
-  const child = spawn(ctx.conmon, args, {
+  const args = conmonArgs({
+    containerId: id,
+    sessionId: execId,
+    runtimePath: ctx.runcPath,
+    runtimeRoot: ctx.runcRoot,
+    bundleDir: dir,
+    persistDir: dir,
+    name: id,
+    logLevel: ctx.logLevel,
+    log: "none",
+    tty: opts.tty === true,
+    stdin: opts.stdin === true,
+    execProcessSpec: specPath,
+  });
+  const child = ctx.host.processes.spawn(ctx.conmon, args, {
     cwd: dir,
-    env: {
-      PATH: process.env.PATH ?? "/usr/sbin:/usr/bin:/sbin:/bin",
-      _OCI_SYNCPIPE: "3",
-      _OCI_STARTPIPE: "4",
-      _OCI_ATTACHPIPE: "5",
-    },
+    env: conmonEnv({ sync: 3, start: 4, attach: 5 }),
     stdio: ["ignore", "ignore", "pipe", "pipe", "pipe", "pipe"],
     detached: true,
   });
-  const pipes = child.stdio as unknown as (Readable | Writable | null)[];
+  const pipes = child.stdio;
   const sync = new MessageReader(pipes[3] as Readable);
   const start = pipes[4] as Writable;
   const attachPipe = new MessageReader(pipes[5] as Readable);
@@ -134,7 +111,7 @@ export async function startExec(
     const ready = await attachPipe.next();
     if (ready?.data !== 0) throw conmonFailed();
     attachPipe.close();
-    if (opts.attach) streams = attachSocket(dir);
+    if (opts.attach) streams = await attachSocket(dir, { sockets: ctx.host.sockets });
     // Only now, after the first byte was consumed, may the second be sent: both in one read would leave
     // conmon's child waiting for a start message forever.
     start.end(Buffer.from([0]));
@@ -151,7 +128,7 @@ export async function startExec(
     sync.close();
     attachPipe.close();
     start.destroy();
-    await killConmon(dir);
+    await killConmon(dir, ctx.host);
     await rm(dir, { recursive: true, force: true }).catch(() => {});
     throw e;
   }
@@ -190,7 +167,7 @@ export async function startExec(
         return s;
       }
       if (ended) throw new ConflictError(`exec ${execId} has exited`);
-      return attachSocket(dir);
+      return attachSocket(dir, { sockets: ctx.host.sockets });
     },
     async resize(size) {
       if (ended) throw new ConflictError(`exec ${execId} has exited`);
@@ -200,7 +177,7 @@ export async function startExec(
       const sig = normalizeSignal(signal);
       if (ended || pid <= 0) throw new ConflictError(`exec ${execId} is not running`);
       try {
-        process.kill(pid, sig);
+        ctx.host.processes.kill(pid, sig);
       } catch (e) {
         if (!isErrno(e, "ESRCH")) throw e;
       }
@@ -277,10 +254,10 @@ async function readExitFile(dir: string): Promise<number> {
   }
 }
 
-async function killConmon(dir: string): Promise<void> {
+async function killConmon(dir: string, host: Pick<Host, "processes">): Promise<void> {
   try {
     const pid = Number.parseInt((await readFile(join(dir, "conmon.pid"), "utf8")).trim(), 10);
-    if (pid > 0) process.kill(pid, "SIGKILL");
+    if (pid > 0) host.processes.kill(pid, "SIGKILL");
   } catch {}
 }
 

@@ -1,37 +1,32 @@
-import { execFile } from "node:child_process";
 import { ConflictError, NotFoundError } from "../errdefs/index.ts";
+import { ProcessError, type Processes } from "../host/index.ts";
 import { OciRuntimeError, parseRuncStderr } from "./errors.ts";
 
 /** The runc command line for one state root (`--root`), so two daemons never see each other's containers. */
 export class Runc {
   readonly path: string;
   readonly root: string;
-  constructor(path: string, root: string) {
+  readonly #processes: Processes;
+  constructor(path: string, root: string, o: { processes: Processes }) {
     this.path = path;
     this.root = root;
+    this.#processes = o.processes;
   }
 
   /**
    * Runs `runc --root R <args>` (with `input` on its stdin); a failure becomes NotFound/Conflict/
    * OciRuntimeError with runc's message.
    */
-  run(op: string, args: string[], opts: { input?: string } = {}): Promise<string> {
-    return new Promise((resolve, reject) => {
-      const child = execFile(
-        this.path,
-        ["--root", this.root, ...args],
-        {
-          encoding: "utf8",
-          maxBuffer: 16 * 1024 * 1024,
-          env: { PATH: process.env.PATH ?? "/usr/sbin:/usr/bin:/sbin:/bin" },
-        },
-        (err, stdout, stderr) => {
-          if (!err) return resolve(stdout);
-          reject(runcError(op, parseRuncStderr(stderr) || err.message, err));
-        },
-      );
-      if (opts.input !== undefined) child.stdin?.end(opts.input);
-    });
+  async run(op: string, args: string[], opts: { input?: string } = {}): Promise<string> {
+    try {
+      return await this.#processes.run(this.path, ["--root", this.root, ...args], {
+        env: { PATH: process.env.PATH ?? "/usr/sbin:/usr/bin:/sbin:/bin" },
+        ...(opts.input !== undefined ? { input: opts.input } : {}),
+      });
+    } catch (err) {
+      const stderr = err instanceof ProcessError ? err.stderr : "";
+      throw runcError(op, parseRuncStderr(stderr) || (err as Error).message, err);
+    }
   }
 }
 

@@ -5,12 +5,16 @@
  * with `-L`/`m`) belong to the process row above them. With a custom format (`-o`, `o`, `--format`) a
  * hidden PID column is put first, so `docker top c -o comm` works.
  */
-import { execFile } from "node:child_process";
 import { SystemError } from "../errdefs/index.ts";
+import { ProcessError, type Processes } from "../host/index.ts";
 import type { TopResult } from "./statstypes.ts";
 
 /** Runs `ps` with `psArgs` (Docker's default "-ef" when empty) and keeps the rows of `pids`. */
-export async function runTop(pids: readonly number[], psArgs = ""): Promise<TopResult> {
+export async function runTop(
+  pids: readonly number[],
+  psArgs: string,
+  o: { processes: Processes },
+): Promise<TopResult> {
   const custom = psArgs.trim() !== "";
   let args = custom ? psArgs.split(" ") : ["-ef"];
   const extraPid = custom && hasCustomFormat(args);
@@ -18,26 +22,23 @@ export async function runTop(pids: readonly number[], psArgs = ""): Promise<TopR
   let out: string;
   try {
     // Asking ps for the pids alone is cheapest; some options (f, -C) refuse -q, so retry listing all.
-    out = await ps([...args, `-q${pids.join(",")}`]);
+    out = await ps(o.processes, [...args, `-q${pids.join(",")}`]);
   } catch {
-    out = await ps(args);
+    out = await ps(o.processes, args);
   }
   return parsePsOutput(out, pids, extraPid);
 }
 
-function ps(args: string[]): Promise<string> {
-  return new Promise((resolve, reject) => {
-    execFile(
-      "ps",
-      args,
-      { encoding: "utf8", maxBuffer: 64 * 1024 * 1024, env: { PATH: process.env.PATH ?? "/usr/bin:/bin" } },
-      (err, stdout, stderr) => {
-        if (!err) return resolve(stdout);
-        const first = stderr.split("\n")[0]?.trim();
-        reject(new SystemError(`ps: ${first || err.message}`, { cause: err }));
-      },
-    );
-  });
+async function ps(processes: Processes, args: string[]): Promise<string> {
+  try {
+    return await processes.run("ps", args, {
+      maxBuffer: 64 * 1024 * 1024,
+      env: { PATH: process.env.PATH ?? "/usr/bin:/bin" },
+    });
+  } catch (err) {
+    const first = (err instanceof ProcessError ? err.stderr : "").split("\n")[0]?.trim();
+    throw new SystemError(`ps: ${first || (err as Error).message}`, { cause: err });
+  }
 }
 
 /**

@@ -1,0 +1,101 @@
+import { closeSync, existsSync } from "node:fs";
+import { readdir, readFile, rmdir, writeFile } from "node:fs/promises";
+import { native, UmountFlags } from "./native.ts";
+import { ProcessError, realProcesses } from "./process.ts";
+import type { Host, Iptables, NetlinkSocket } from "./types.ts";
+
+const AF_NETLINK = 16;
+const SOCK_RAW = 3;
+const NETLINK_ROUTE = 0;
+
+/** One exchange at a time per socket: replies are matched by reading, so two readers would steal each other's. */
+class RealNetlinkSocket implements NetlinkSocket {
+  readonly #fd: number;
+  #tail: Promise<unknown> = Promise.resolve();
+  #closed = false;
+  constructor(fd: number) {
+    this.#fd = fd;
+  }
+  transact(request: Buffer): Promise<Buffer> {
+    const next = this.#tail.then(() => native().netlinkTransactAsync(this.#fd, request));
+    this.#tail = next.catch(() => undefined);
+    return next;
+  }
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    // Closing under a pending exchange would let a new socket reuse the fd mid-exchange.
+    void this.#tail.then(() => closeSync(this.#fd));
+  }
+}
+
+const iptables: Iptables = {
+  async restore(script, opts = {}) {
+    try {
+      await realProcesses.run("iptables-restore", opts.noflush === false ? [] : ["--noflush"], {
+        input: script,
+      });
+    } catch (e) {
+      const code = e instanceof ProcessError ? e.exitCode : undefined;
+      const stderr = e instanceof ProcessError ? e.stderr.trim() : String(e);
+      throw new ProcessError(`iptables-restore failed (${code}): ${stderr}\n${script}`, {
+        exitCode: code,
+        stderr,
+        cause: e,
+      });
+    }
+  },
+  async save(table) {
+    try {
+      return await realProcesses.run("iptables-save", ["-t", table]);
+    } catch (e) {
+      throw new ProcessError(`iptables-save -t ${table} failed`, { cause: e });
+    }
+  },
+};
+
+let host: Host | undefined;
+
+/** The host wharf runs on: the native addon (loaded on first use), node:child_process and node:fs. */
+export function realHost(): Host {
+  host ??= {
+    mounts: {
+      mount: (m) =>
+        native().mountAsync(m.source, m.target, m.fstype, m.flags ?? 0, m.data ?? null, m.cwd ?? null),
+      unmount: (target, flags = 0) => native().umount2Async(target, flags),
+    },
+    attrs: {
+      mknod: (path, mode, dev) => native().mknod(path, mode, dev.major, dev.minor),
+      lsetxattr: (path, name, value) => native().lsetxattr(path, name, value),
+      lgetxattr: (path, name) => native().lgetxattr(path, name),
+      llistxattr: (path) => native().llistxattr(path),
+    },
+    netns: {
+      createNetns: (path) => native().netnsCreateAsync(path),
+      async removeNetns(path) {
+        await native()
+          .umount2Async(path, UmountFlags.DETACH)
+          .catch(() => undefined);
+      },
+      socketIn: (nsPath, o) => native().nsSocketAsync(nsPath, o.domain, o.type, o.protocol),
+    },
+    netlink: {
+      async open(nsPath = "/proc/self/ns/net") {
+        return new RealNetlinkSocket(
+          await native().nsSocketAsync(nsPath, AF_NETLINK, SOCK_RAW, NETLINK_ROUTE),
+        );
+      },
+    },
+    iptables,
+    processes: realProcesses,
+    files: {
+      read: (path) => readFile(path, "utf8"),
+      write: (path, data) => writeFile(path, data),
+      readdir: (path) => readdir(path),
+      rmdir: (path) => rmdir(path),
+      exists: (path) => existsSync(path),
+    },
+    sockets: { attachRelay: (path) => native().attachRelayAsync(path) },
+  };
+  return host;
+}

@@ -2,9 +2,11 @@ import type { Duplex, Readable } from "node:stream";
 import { InvalidParameterError } from "../../errdefs/index.ts";
 import { MUX_STREAM, muxError, pumpStdio, RAW_STREAM, type Stdio } from "../pump.ts";
 import { qBool, qFilters, qInt, qTimeNs } from "../query.ts";
+import { containerCreateShape } from "../requests.ts";
 import type { RequestContext, Route } from "../router.ts";
 import { outputWriter, StreamType } from "../stream.ts";
 import type { ContainerCreateRequest, ContainerInspectResponse, ContainerSummary } from "../types.ts";
+import { validateBody } from "../validate.ts";
 
 /** One log line. */
 export interface LogLine {
@@ -140,6 +142,7 @@ export function containerRoutes(b: ContainerBackend): Route[] {
       path: "/containers/create",
       handler: async (ctx) => {
         const body = await ctx.jsonBody<ContainerCreateRequest>();
+        validateBody(containerCreateShape, body, "CreateRequest");
         if (!body) throw new InvalidParameterError("config cannot be empty in order to create a container");
         ctx.sendJson(201, await b.create(body, { name: ctx.query.get("name") ?? undefined }));
       },

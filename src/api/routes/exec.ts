@@ -2,8 +2,10 @@ import type { ExecCreateRequest, ExecInspect } from "../../container/index.ts";
 import { InvalidParameterError } from "../../errdefs/index.ts";
 import { MUX_STREAM, muxError, pumpStdio, RAW_STREAM, type Stdio } from "../pump.ts";
 import { qInt } from "../query.ts";
+import { execCreateShape } from "../requests.ts";
 import type { Route } from "../router.ts";
 import { muxFrame, StreamType } from "../stream.ts";
+import { validateBody } from "../validate.ts";
 
 /** What the exec routes need from the container service. */
 export interface ExecBackend {
@@ -31,6 +33,7 @@ export function execRoutes(b: ExecBackend): Route[] {
       path: "/containers/{id}/exec",
       handler: async (ctx) => {
         const body = await ctx.jsonBody<ExecCreateRequest>();
+        validateBody(execCreateShape, body, "ExecOptions");
         if (!body) throw new InvalidParameterError("config cannot be empty in order to create an exec");
         ctx.sendJson(201, b.execCreate(ctx.params.id, body));
       },

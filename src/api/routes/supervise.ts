@@ -1,8 +1,10 @@
 import type { Readable } from "node:stream";
 import type { FilesystemChange, StatsJson, UpdateRequest } from "../../container/index.ts";
 import { qBool } from "../query.ts";
+import { containerUpdateShape } from "../requests.ts";
 import type { Route } from "../router.ts";
 import type { ContainerTopResponse } from "../types.ts";
+import { validateBody } from "../validate.ts";
 
 /** What the stats, top, pause, update, changes and export routes need from the container service. */
 export interface SuperviseBackend {
@@ -71,6 +73,7 @@ export function superviseRoutes(b: SuperviseBackend): Route[] {
       path: "/containers/{id}/update",
       handler: async (ctx) => {
         const body = (await ctx.jsonBody<UpdateRequest>()) ?? {};
+        validateBody(containerUpdateShape, body, "UpdateConfig");
         ctx.sendJson(200, await b.update(ctx.params.id, body));
       },
     },

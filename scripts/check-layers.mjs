@@ -14,6 +14,8 @@ const allowed = {
   cli: ["client", ...base],
   client: [...base],
   api: [...services, ...base],
+  // BuildKit's gRPC front end sits beside api/ and drives the same services.
+  buildkit: [...services, ...base],
   ...Object.fromEntries(services.map((s) => [s, [...engine, ...services, ...base]])),
   content: [...base],
   layer: ["content", ...base],
@@ -24,7 +26,7 @@ const allowed = {
   registry: ["content", ...base],
   compose: ["client", ...base],
   ui: ["client", ...base],
-  daemon: ["api", ...services, ...engine, ...base],
+  daemon: ["api", "buildkit", ...services, ...engine, ...base],
   errdefs: [],
   host: ["errdefs", "util"],
   util: [],

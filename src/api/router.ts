@@ -34,8 +34,9 @@ export interface RequestContext {
   /**
    * Takes over the connection for attach/exec: answers `101 UPGRADED` when the client asked to upgrade,
    * else `200` with a raw stream, and hands back the socket. Bytes the client sends after are stdin.
+   * `upgrade` names another protocol (`h2c` for BuildKit's gRPC), answered `101 Switching Protocols`.
    */
-  hijack(contentType: string): Duplex;
+  hijack(contentType: string, opts?: { upgrade?: string }): Duplex;
   /** When the client's connection was opened (ns since the epoch): a wait sent before a start counts from here. */
   readonly connectedAtNs: bigint;
   /** Resolves when the client goes away, so long operations can stop. */

@@ -154,7 +154,17 @@ function makeContext(
       res.flushHeaders();
       return res;
     },
-    hijack(contentType) {
+    hijack(contentType, opts = {}) {
+      if (opts.upgrade) {
+        if (t.kind !== "upgrade")
+          throw new InvalidParameterError(`this endpoint needs Upgrade: ${opts.upgrade}`);
+        t.socket.write(
+          `HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: ${opts.upgrade}\r\n` +
+            `Api-Version: ${API_VERSION}\r\nServer: ${SERVER_HEADER}\r\n\r\n`,
+        );
+        if (!upgradeBody && t.head.length) t.socket.unshift(t.head);
+        return t.socket;
+      }
       if (t.kind === "upgrade") {
         t.socket.write(
           `HTTP/1.1 101 UPGRADED\r\nContent-Type: ${contentType}\r\nConnection: Upgrade\r\nUpgrade: tcp\r\n` +

@@ -68,7 +68,10 @@ export class Builder {
     checkPlatform(opts.platform);
     const work = join(this.o.dir, "work", randomBytes(8).toString("hex"));
     try {
-      const ctx = await unpackContext(body, join(work, "context"), { dockerfile: opts.dockerfile });
+      const ctx = await unpackContext(body, join(work, "context"), {
+        dockerfile: opts.dockerfile,
+        dockerfileText: opts.dockerfileText,
+      });
       const df = parseDockerfile(ctx.dockerfile);
       const { globals, stages } = splitStages(df.instructions);
       if (Object.keys(opts.labels).length) {

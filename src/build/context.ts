@@ -152,7 +152,11 @@ export function contextPath(p: string): string {
 export async function unpackContext(
   body: Readable,
   dir: string,
-  opts: { dockerfile: string },
+  opts: {
+    dockerfile: string;
+    /** The Dockerfile when it came apart from the context (BuildKit's session), which is then filtered already. */
+    dockerfileText?: string;
+  },
 ): Promise<BuildContext> {
   const wanted = contextPath(opts.dockerfile || "Dockerfile");
   await mkdir(dir, { recursive: true, mode: 0o700 });
@@ -224,6 +228,14 @@ export async function unpackContext(
     ex.destroy();
     throw e;
   }
+  if (opts.dockerfileText !== undefined)
+    return new BuildContext({
+      dir,
+      dockerfile: opts.dockerfileText,
+      dockerfilePath: wanted,
+      entries,
+      tarFile,
+    });
   let dockerfilePath = wanted;
   let text = entries.get(wanted)?.type === "file" ? texts.get(wanted) : undefined;
   if (text === undefined && !opts.dockerfile && entries.get("dockerfile")?.type === "file") {

@@ -55,6 +55,8 @@ export interface BuildOptions {
   cpusetCpus?: string;
   platform?: string;
   cacheFrom: string[];
+  /** BuildKit's clients send the Dockerfile apart from the context, and the context already filtered. */
+  dockerfileText?: string;
 }
 
 /** Where a build's progress goes: Docker's JSON-lines messages. */

@@ -1,17 +1,21 @@
 import { join } from "node:path";
 import type { BuildBackend } from "../api/routes/build.ts";
 import { Builder, commitContainer } from "../build/index.ts";
+import type { BuildkitBackend } from "../buildkit/index.ts";
 import type { ContainerService } from "../container/index.ts";
 import { InvalidParameterError } from "../errdefs/index.ts";
 import { familiarString, type LocalImageService, parseNamed } from "../image/index.ts";
 
-/** Wires the builder to the image and container services; the build cache loads from `<dataRoot>/build`. */
+/**
+ * Wires the builder to the image and container services; the build cache loads from `<dataRoot>/build`. The
+ * classic `POST /build` and BuildKit's front end get the same builder.
+ */
 export async function buildBackend(o: {
   dataRoot: string;
   tmpDir: string;
   images: LocalImageService;
   containers: ContainerService;
-}): Promise<BuildBackend> {
+}): Promise<BuildBackend & { buildkit: BuildkitBackend }> {
   const { images, containers } = o;
   const checkRef = (ref: string) => {
     const r = parseNamed(ref);
@@ -47,7 +51,26 @@ export async function buildBackend(o: {
     },
   });
   await builder.init();
+  const tag = async (id: string, ref: string) => {
+    const r = checkRef(ref);
+    await images.tag(id, familiarString({ ...r, tag: undefined }), r.tag);
+  };
+  const buildkit: BuildkitBackend = {
+    prepare: (body, req) => builder.prepare(body, req),
+    tag,
+    prune: (opts) => builder.prune(opts),
+    cacheRecords: async () => {
+      const out: { key: string; imageId: string; size: number; created: number }[] = [];
+      for (const [key, imageId] of builder.cache.list()) {
+        const img = await images.inspect(imageId).catch(() => undefined);
+        if (!img) continue;
+        out.push({ key, imageId, size: img.Size ?? 0, created: Date.parse(img.Created ?? "") || 0 });
+      }
+      return out;
+    },
+  };
   return {
+    buildkit,
     prepare: (body, req) => builder.prepare(body, req),
     commit: (req) =>
       commitContainer(

@@ -6,6 +6,7 @@ import { join } from "node:path";
 import { promisify } from "node:util";
 import { API_VERSION, MIN_API_VERSION, Router } from "../api/router.ts";
 import { buildRoutes } from "../api/routes/build.ts";
+import { buildkitRoutes } from "../api/routes/buildkit.ts";
 import { containerRoutes } from "../api/routes/containers.ts";
 import { distributionRoutes } from "../api/routes/distribution.ts";
 import { execRoutes } from "../api/routes/exec.ts";
@@ -15,6 +16,7 @@ import { superviseRoutes } from "../api/routes/supervise.ts";
 import { systemRoutes } from "../api/routes/system.ts";
 import { volumeRoutes } from "../api/routes/volumes.ts";
 import { ApiServer } from "../api/server.ts";
+import { BuildkitService } from "../buildkit/index.ts";
 import { decodeAuthHeader } from "../distribution/index.ts";
 import { createImageService } from "../image/index.ts";
 import { type ContainerLookup, NetworkService } from "../network/index.ts";
@@ -278,7 +280,10 @@ export async function startDaemon(cfg: DaemonConfig): Promise<Daemon> {
     }),
   );
   router.add(volumeRoutes(volumes));
-  router.add(buildRoutes(await buildBackend({ dataRoot: cfg.dataRoot, tmpDir, images, containers })));
+  const builds = await buildBackend({ dataRoot: cfg.dataRoot, tmpDir, images, containers });
+  router.add(buildRoutes(builds));
+  const buildkit = new BuildkitService(builds.buildkit);
+  router.add(buildkitRoutes(buildkit));
   router.add(execRoutes(containers));
   router.add(
     imageRoutes({
@@ -337,6 +342,7 @@ export async function startDaemon(cfg: DaemonConfig): Promise<Daemon> {
   return {
     async shutdown() {
       log("info", "wharf daemon stopping; containers keep running");
+      buildkit.close();
       await server.close();
       runtime.close();
       networks.close();

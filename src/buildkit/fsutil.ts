@@ -1,0 +1,252 @@
+/**
+ * fsutil's DiffCopy as the receiving side: the sender lists every path (STAT packets, then an empty one), we ask
+ * for each regular file's content by its index (REQ), DATA packets carry it (an empty one ends a file), FIN ends
+ * the exchange both ways. File modes are Go's os.FileMode bits.
+ */
+import { PassThrough, type Readable } from "node:stream";
+import tar from "tar-stream";
+import type { ClientCall } from "./grpc.ts";
+import { ProtoReader, ProtoWriter } from "./proto.ts";
+
+const PACKET_STAT = 0;
+const PACKET_REQ = 1;
+const PACKET_DATA = 2;
+const PACKET_FIN = 3;
+const PACKET_ERR = 4;
+
+/** Go os.FileMode type and permission bits. */
+export const GoMode = {
+  dir: 2 ** 31,
+  symlink: 2 ** 27,
+  device: 2 ** 26,
+  namedPipe: 2 ** 25,
+  socket: 2 ** 24,
+  setuid: 2 ** 23,
+  setgid: 2 ** 22,
+  charDevice: 2 ** 21,
+  sticky: 2 ** 20,
+  irregular: 2 ** 19,
+} as const;
+
+const TYPE_BITS =
+  GoMode.dir |
+  GoMode.symlink |
+  GoMode.namedPipe |
+  GoMode.socket |
+  GoMode.device |
+  GoMode.charDevice |
+  GoMode.irregular;
+
+/** One path as fsutil's Stat describes it. */
+export interface FsStat {
+  path: string;
+  /** Go os.FileMode. */
+  mode: number;
+  uid: number;
+  gid: number;
+  size: number;
+  /** Nanoseconds since the epoch. */
+  modTime: bigint;
+  linkname: string;
+  devmajor: number;
+  devminor: number;
+}
+
+/** Decodes an fsutil.types.Stat. */
+export function decodeStat(r: ProtoReader): FsStat {
+  const mt = r.fields.filter((f) => f.no === 6).pop();
+  return {
+    path: r.string(1),
+    mode: r.int(2) >>> 0,
+    uid: r.int(3),
+    gid: r.int(4),
+    size: r.int(5),
+    modTime: mt ? BigInt.asIntN(64, mt.int) : 0n,
+    linkname: r.string(7),
+    devmajor: r.int(8),
+    devminor: r.int(9),
+  };
+}
+
+/** Encodes an fsutil.types.Stat. */
+export function encodeStat(s: FsStat): ProtoWriter {
+  return new ProtoWriter()
+    .string(1, s.path)
+    .int(2, s.mode)
+    .int(3, s.uid)
+    .int(4, s.gid)
+    .int(5, s.size)
+    .int(6, s.modTime)
+    .string(7, s.linkname)
+    .int(8, s.devmajor)
+    .int(9, s.devminor);
+}
+
+/** Whether the sender holds content for this path: regular files that are not hard links. */
+function hasData(s: FsStat): boolean {
+  return (s.mode & TYPE_BITS) === 0 && !s.linkname;
+}
+
+/** POSIX permission bits (with setuid/setgid/sticky) of a Go FileMode. */
+export function posixMode(goMode: number): number {
+  let m = goMode & 0o777;
+  if (goMode & GoMode.setuid) m |= 0o4000;
+  if (goMode & GoMode.setgid) m |= 0o2000;
+  if (goMode & GoMode.sticky) m |= 0o1000;
+  return m;
+}
+
+/** A Go FileMode for POSIX `st_mode` bits. */
+export function goMode(st: number): number {
+  const fmt = st & 0o170000;
+  let m = st & 0o777;
+  if (st & 0o4000) m |= GoMode.setuid;
+  if (st & 0o2000) m |= GoMode.setgid;
+  if (st & 0o1000) m |= GoMode.sticky;
+  if (fmt === 0o040000) m |= GoMode.dir;
+  else if (fmt === 0o120000) m |= GoMode.symlink;
+  else if (fmt === 0o010000) m |= GoMode.namedPipe;
+  else if (fmt === 0o140000) m |= GoMode.socket;
+  else if (fmt === 0o020000) m |= GoMode.device | GoMode.charDevice;
+  else if (fmt === 0o060000) m |= GoMode.device;
+  return m;
+}
+
+function packet(type: number, o: { id?: number; data?: Buffer; stat?: ProtoWriter } = {}): Buffer {
+  return new ProtoWriter().int(1, type).message(2, o.stat).int(3, o.id).bytes(4, o.data).finish();
+}
+
+interface Packet {
+  type: number;
+  stat?: FsStat;
+  id: number;
+  data: Buffer;
+}
+
+function decodePacket(b: Buffer): Packet {
+  const r = new ProtoReader(b);
+  const st = r.message(2);
+  return { type: r.int(1), stat: st ? decodeStat(st) : undefined, id: r.int(3), data: r.bytes(4) };
+}
+
+/** Thrown when the sender reports an error or breaks the protocol. */
+export class DiffCopyError extends Error {}
+
+/**
+ * Receives a directory over a DiffCopy call, handing each path (with its content for regular files) to
+ * `onEntry` in the sender's order. Files are requested one at a time so content arrives in order.
+ */
+export async function receiveDiffCopy(
+  call: ClientCall,
+  onEntry: (s: FsStat, data: AsyncIterable<Buffer> | undefined) => Promise<void>,
+): Promise<{ files: number; bytes: number }> {
+  const it = call.messages();
+  const next = async (): Promise<Packet> => {
+    const n = await it.next();
+    if (n.done) throw new DiffCopyError("the client closed the file transfer early");
+    const p = decodePacket(n.value);
+    if (p.type === PACKET_ERR) throw new DiffCopyError(`error from sender: ${p.data.toString("utf8")}`);
+    return p;
+  };
+  const stats: FsStat[] = [];
+  for (;;) {
+    const p = await next();
+    if (p.type !== PACKET_STAT) throw new DiffCopyError(`unexpected packet type ${p.type} while listing`);
+    if (!p.stat) break;
+    stats.push(p.stat);
+  }
+  let bytes = 0;
+  for (let i = 0; i < stats.length; i++) {
+    const s = stats[i];
+    if (!hasData(s)) {
+      await onEntry(s, undefined);
+      continue;
+    }
+    await call.send(packet(PACKET_REQ, { id: i }));
+    const chunks = async function* (): AsyncGenerator<Buffer> {
+      for (;;) {
+        const p = await next();
+        if (p.type !== PACKET_DATA || p.id !== i)
+          throw new DiffCopyError(`unexpected packet type ${p.type} for file ${i}`);
+        if (p.data.length === 0) return;
+        bytes += p.data.length;
+        yield p.data;
+      }
+    };
+    const gen = chunks();
+    await onEntry(s, gen);
+    // Drain what the consumer left, so the next file's packets line up.
+    for await (const _ of gen);
+  }
+  await call.send(packet(PACKET_FIN));
+  for (;;) {
+    const n = await it.next();
+    if (n.done || decodePacket(n.value).type === PACKET_FIN) break;
+  }
+  call.end();
+  await call.done.catch(() => undefined);
+  return { files: stats.length, bytes };
+}
+
+/** Receives a directory into memory (the Dockerfile and its .dockerignore: a few small files). */
+export async function receiveFiles(call: ClientCall): Promise<Map<string, Buffer>> {
+  const out = new Map<string, Buffer>();
+  await receiveDiffCopy(call, async (s, data) => {
+    if (!data) return;
+    const parts: Buffer[] = [];
+    for await (const c of data) parts.push(c);
+    out.set(s.path, Buffer.concat(parts));
+  });
+  return out;
+}
+
+/** Receives a directory as a tar stream (the build context, as the classic builder takes it). */
+export function receiveAsTar(call: ClientCall): {
+  tar: Readable;
+  done: Promise<{ files: number; bytes: number }>;
+} {
+  const pack = tar.pack();
+  const out = new PassThrough();
+  pack.pipe(out);
+  const done = receiveDiffCopy(call, async (s, data) => {
+    const header: Partial<tar.Header> & { name: string } = {
+      name: s.path,
+      mode: posixMode(s.mode),
+      uid: s.uid,
+      gid: s.gid,
+      mtime: new Date(Number(s.modTime / 1_000_000n)),
+    };
+    if (s.mode & GoMode.dir) return void pack.entry({ ...header, type: "directory" });
+    if (s.mode & GoMode.symlink) return void pack.entry({ ...header, type: "symlink", linkname: s.linkname });
+    if (s.mode & GoMode.namedPipe) return void pack.entry({ ...header, type: "fifo" });
+    if (s.mode & TYPE_BITS) return;
+    if (s.linkname) return void pack.entry({ ...header, type: "link", linkname: s.linkname });
+    await new Promise<void>((resolve, reject) => {
+      const entry = pack.entry({ ...header, type: "file", size: s.size }, (err) =>
+        err ? reject(err) : resolve(),
+      );
+      void (async () => {
+        try {
+          for await (const c of data ?? [])
+            if (!entry.write(c)) await new Promise<void>((r) => entry.once("drain", () => r()));
+          entry.end(undefined as unknown as Buffer);
+        } catch (e) {
+          entry.destroy(e as Error);
+          reject(e);
+        }
+      })();
+    });
+  }).then(
+    (r) => {
+      pack.finalize();
+      return r;
+    },
+    (e: unknown) => {
+      out.destroy(e as Error);
+      pack.destroy();
+      throw e;
+    },
+  );
+  done.catch(() => undefined);
+  return { tar: out, done };
+}

@@ -1,0 +1,1 @@
+export { BUILDKIT_VERSION, type BuildkitBackend, BuildkitService } from "./control.ts";

@@ -1,0 +1,105 @@
+/**
+ * Client sessions (`POST /session`): the CLI serves its attachables (file sync, secrets, auth) over gRPC on the
+ * upgraded socket, and the daemon calls into them while it builds. Sessions are found by the UUID the CLI sends
+ * and names in Control.Solve.
+ */
+import type { IncomingHttpHeaders } from "node:http";
+import type { Duplex } from "node:stream";
+import { type GrpcClient as Client, Code, GrpcClient, GrpcError } from "./grpc.ts";
+import { ProtoReader, ProtoWriter } from "./proto.ts";
+
+/** One connected session. */
+export interface Session {
+  readonly id: string;
+  readonly name: string;
+  readonly sharedKey: string;
+  /** The gRPC methods the CLI serves on it. */
+  readonly methods: Set<string>;
+  readonly client: Client;
+}
+
+/** Method names of the attachables wharf calls. */
+export const SessionMethod = {
+  diffCopy: "/moby.filesync.v1.FileSync/DiffCopy",
+  fileSend: "/moby.filesync.v1.FileSend/DiffCopy",
+  getSecret: "/moby.buildkit.secrets.v1.Secrets/GetSecret",
+  health: "/grpc.health.v1.Health/Check",
+} as const;
+
+function header(h: IncomingHttpHeaders, name: string): string[] {
+  const v = h[name];
+  if (v === undefined) return [];
+  return (Array.isArray(v) ? v : [v])
+    .flatMap((x) => x.split(","))
+    .map((x) => x.trim())
+    .filter(Boolean);
+}
+
+/** The sessions clients hold open, and waiters for ones not connected yet. */
+export class SessionManager {
+  readonly #sessions = new Map<string, Session>();
+  readonly #waiters = new Map<string, ((s: Session) => void)[]>();
+
+  /** Takes over an upgraded `/session` socket. */
+  attach(socket: Duplex, headers: IncomingHttpHeaders): Session {
+    const id = header(headers, "x-docker-expose-session-uuid")[0];
+    if (!id) throw new GrpcError(Code.INVALID_ARGUMENT, "no session id");
+    const client = new GrpcClient(socket);
+    const s: Session = {
+      id,
+      name: header(headers, "x-docker-expose-session-name")[0] ?? "",
+      sharedKey: header(headers, "x-docker-expose-session-sharedkey")[0] ?? "",
+      methods: new Set(header(headers, "x-docker-expose-session-grpc-method")),
+      client,
+    };
+    this.#sessions.set(id, s);
+    void client.closed.then(() => {
+      if (this.#sessions.get(id) === s) this.#sessions.delete(id);
+    });
+    for (const w of this.#waiters.get(id) ?? []) w(s);
+    this.#waiters.delete(id);
+    return s;
+  }
+
+  /** The session with this id, waiting a while for the CLI to connect it. */
+  get(id: string, opts: { timeoutMs?: number; signal?: AbortSignal } = {}): Promise<Session> {
+    const s = this.#sessions.get(id);
+    if (s) return Promise.resolve(s);
+    return new Promise((resolve, reject) => {
+      const list = this.#waiters.get(id) ?? [];
+      const done = (x: Session) => {
+        clearTimeout(timer);
+        resolve(x);
+      };
+      const timer = setTimeout(() => {
+        const l = this.#waiters.get(id);
+        if (l)
+          this.#waiters.set(
+            id,
+            l.filter((w) => w !== done),
+          );
+        reject(new GrpcError(Code.NOT_FOUND, `no active session for ${id}: context deadline exceeded`));
+      }, opts.timeoutMs ?? 10_000);
+      opts.signal?.addEventListener("abort", () => {
+        clearTimeout(timer);
+        reject(new GrpcError(Code.CANCELLED, "context canceled"));
+      });
+      list.push(done);
+      this.#waiters.set(id, list);
+    });
+  }
+
+  /** Closes every session (daemon shut-down). */
+  closeAll(): void {
+    for (const s of this.#sessions.values()) s.client.close();
+    this.#sessions.clear();
+  }
+}
+
+/** Asks the session for a secret (`--secret id=...`); NotFound when the CLI has none by that id. */
+export async function getSecret(s: Session, id: string): Promise<Buffer> {
+  if (!s.methods.has(SessionMethod.getSecret))
+    throw new GrpcError(Code.NOT_FOUND, `secret ${id} not found: the client offers no secrets`);
+  const resp = await s.client.unary(SessionMethod.getSecret, new ProtoWriter().string(1, id).finish());
+  return new ProtoReader(resp).bytes(1);
+}

@@ -3,6 +3,8 @@
  * for each regular file's content by its index (REQ), DATA packets carry it (an empty one ends a file), FIN ends
  * the exchange both ways. File modes are Go's os.FileMode bits.
  */
+import { lstat, open, readdir, readlink } from "node:fs/promises";
+import { join } from "node:path";
 import { PassThrough, type Readable } from "node:stream";
 import tar from "tar-stream";
 import type { ClientCall } from "./grpc.ts";
@@ -249,4 +251,73 @@ export function receiveAsTar(call: ClientCall): {
   );
   done.catch(() => undefined);
   return { tar: out, done };
+}
+
+/** Either end of a gRPC stream carrying packets. */
+export interface PacketStream {
+  send(msg: Buffer): Promise<void>;
+  messages(): AsyncGenerator<Buffer>;
+}
+
+/**
+ * Sends a directory over DiffCopy as fsutil's sender does: every path in walk order (names sorted, a directory
+ * before what it holds), then the content of each file the receiver asks for, until it sends FIN.
+ * `filter` decides which paths go (relative, slash-separated).
+ */
+export async function sendDiffCopy(
+  stream: PacketStream,
+  root: string,
+  opts: { filter?: (rel: string, isDir: boolean) => boolean } = {},
+): Promise<void> {
+  const files = new Map<number, string>();
+  let index = 0;
+  const walk = async (dir: string, prefix: string): Promise<void> => {
+    for (const name of (await readdir(dir)).sort()) {
+      const abs = join(dir, name);
+      const rel = prefix ? `${prefix}/${name}` : name;
+      const st = await lstat(abs, { bigint: true });
+      const isDir = st.isDirectory();
+      if (opts.filter && !opts.filter(rel, isDir)) continue;
+      const s: FsStat = {
+        path: rel,
+        mode: goMode(Number(st.mode)),
+        uid: Number(st.uid),
+        gid: Number(st.gid),
+        size: st.isFile() ? Number(st.size) : 0,
+        modTime: st.mtimeNs,
+        linkname: st.isSymbolicLink() ? await readlink(abs) : "",
+        devmajor: 0,
+        devminor: 0,
+      };
+      if (st.isFile()) files.set(index, abs);
+      index++;
+      await stream.send(packet(PACKET_STAT, { stat: encodeStat(s) }));
+      if (isDir) await walk(abs, rel);
+    }
+  };
+  await walk(root, "");
+  await stream.send(packet(PACKET_STAT));
+  for await (const m of stream.messages()) {
+    const p = decodePacket(m);
+    if (p.type === PACKET_FIN) {
+      await stream.send(packet(PACKET_FIN));
+      return;
+    }
+    if (p.type === PACKET_ERR) throw new DiffCopyError(`error from receiver: ${p.data.toString("utf8")}`);
+    if (p.type !== PACKET_REQ) continue;
+    const abs = files.get(p.id);
+    if (!abs) throw new DiffCopyError(`invalid file id ${p.id}`);
+    const fh = await open(abs, "r");
+    try {
+      const buf = Buffer.alloc(32 << 10);
+      for (;;) {
+        const { bytesRead } = await fh.read(buf, 0, buf.length, null);
+        if (bytesRead === 0) break;
+        await stream.send(packet(PACKET_DATA, { id: p.id, data: Buffer.from(buf.subarray(0, bytesRead)) }));
+      }
+    } finally {
+      await fh.close();
+    }
+    await stream.send(packet(PACKET_DATA, { id: p.id }));
+  }
 }

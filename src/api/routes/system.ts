@@ -34,7 +34,8 @@ function matchesEventFilters(e: WireEvent, f: Record<string, string[]>): boolean
 export function systemRoutes(b: SystemBackend): Route[] {
   const ping: Route["handler"] = (ctx) =>
     ctx.sendText(200, "OK", {
-      "Builder-Version": "1",
+      // BuildKit answers on /grpc, so clients with buildx build through it, as with dockerd.
+      "Builder-Version": "2",
       "Cache-Control": "no-cache, no-store, must-revalidate",
       Pragma: "no-cache",
       Swarm: "inactive",

@@ -1,0 +1,178 @@
+import assert from "node:assert/strict";
+import { randomBytes } from "node:crypto";
+import { chmod, mkdir, mkdtemp, rm, symlink, writeFile } from "node:fs/promises";
+import { request } from "node:http";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, before, test } from "node:test";
+import { ProtoReader } from "../../../src/buildkit/proto.ts";
+import { api, docker, importBusybox, startDaemon, type TestDaemon } from "../../helpers/daemon.ts";
+import { buildkitBuild, controlClient, controlSolve, startSession } from "./buildkit-client.ts";
+
+let d: TestDaemon;
+let root: string;
+
+before(async () => {
+  d = await startDaemon({ name: "buildkit" });
+  await importBusybox(d);
+  root = await mkdtemp(join(tmpdir(), "wharf-bk-"));
+});
+after(async () => {
+  await d?.stop();
+  if (root) await rm(root, { recursive: true, force: true });
+});
+
+async function dir(files: Record<string, string>): Promise<string> {
+  const p = join(root, randomBytes(4).toString("hex"));
+  for (const [k, v] of Object.entries(files)) {
+    await mkdir(join(p, k, ".."), { recursive: true });
+    await writeFile(join(p, k), v);
+  }
+  return p;
+}
+
+function fetchPing(socketPath: string): Promise<string | undefined> {
+  return new Promise((resolve, reject) => {
+    const req = request({ socketPath, method: "HEAD", path: "/_ping" }, (res) => {
+      res.resume();
+      const v = res.headers["builder-version"];
+      resolve(Array.isArray(v) ? v[0] : v);
+    });
+    req.on("error", reject);
+    req.end();
+  });
+}
+
+async function run(image: string, cmd: string): Promise<string> {
+  const r = await docker(d, ["run", "--rm", image, "sh", "-c", cmd]);
+  assert.equal(r.code, 0, r.stderr);
+  return r.stdout;
+}
+
+test("_ping announces BuildKit", async () => {
+  const r = await fetchPing(d.socket);
+  assert.equal(r, "2");
+});
+
+test("ListWorkers and Info answer over /grpc", async () => {
+  const c = await controlClient(d.socket);
+  try {
+    const w = new ProtoReader(await c.unary("/moby.buildkit.v1.Control/ListWorkers", Buffer.alloc(0)));
+    const rec = w.messages(1)[0];
+    assert.ok(rec.string(1));
+    const plat = rec.messages(3)[0];
+    assert.equal(plat.string(2), "linux");
+    const info = new ProtoReader(await c.unary("/moby.buildkit.v1.Control/Info", Buffer.alloc(0)));
+    assert.match(info.message(1)?.string(2) ?? "", /^v0\./);
+    await assert.rejects(c.unary("/moby.buildkit.v1.Control/NoSuch", Buffer.alloc(0)), /unknown method/);
+  } finally {
+    c.close();
+  }
+});
+
+test("a build through the gateway: context over DiffCopy, steps as vertices, the image tagged", async () => {
+  const ctx = await dir({
+    Dockerfile:
+      'FROM busybox\nARG MSG=none\nRUN echo "built $MSG" > /msg && echo step-output\nCOPY . /ctx/\n',
+    "a.txt": "alpha\n",
+    "sub/b.txt": "beta\n",
+    "skip.log": "ignored\n",
+    ".dockerignore": "*.log\n",
+  });
+  await symlink("a.txt", join(ctx, "link"));
+  await writeFile(join(ctx, "suid"), "x");
+  await chmod(join(ctx, "suid"), 0o4755);
+  const r = await buildkitBuild(d.socket, {
+    context: ctx,
+    names: "bk-one:v1,bk-one:v2",
+    frontendOpt: { "build-arg:MSG": "hello" },
+  });
+  assert.equal(r.error, undefined);
+  assert.match(r.exporterResponse["containerimage.digest"] ?? "", /^sha256:[0-9a-f]{64}$/);
+  const names = r.status.vertexes.map((v) => v.name);
+  assert.ok(names.includes("[internal] load build context"), names.join("\n"));
+  assert.ok(
+    names.some((n) => n.includes("RUN echo")),
+    names.join("\n"),
+  );
+  assert.ok(r.status.logs.some((l) => l.msg.includes("step-output")));
+  assert.equal(await run("bk-one:v1", "cat /msg"), "built hello\n");
+  const listing = await run(
+    "bk-one:v2",
+    "cd /ctx && ls -A | sort | tr '\\n' ' '; readlink link; stat -c %a suid",
+  );
+  assert.equal(listing, ".dockerignore Dockerfile a.txt link sub suid a.txt\n4755\n");
+
+  const again = await buildkitBuild(d.socket, {
+    context: ctx,
+    names: "bk-one:v3",
+    frontendOpt: { "build-arg:MSG": "hello" },
+  });
+  assert.equal(again.exporterResponse["containerimage.digest"], r.exporterResponse["containerimage.digest"]);
+  const run1 = again.status.vertexes.filter((v) => v.name.includes("RUN echo") && v.completed);
+  assert.ok(run1.length && run1.every((v) => v.cached), "second build uses the cache");
+});
+
+test("a failing step fails the solve with its exit code, tags nothing and leaves no container", async () => {
+  const ctx = await dir({ Dockerfile: "FROM busybox\nRUN echo bad; exit 7\n" });
+  const r = await buildkitBuild(d.socket, { context: ctx, names: "bk-fail" });
+  assert.match(r.error ?? "", /did not complete successfully: exit code: 7/);
+  const failed = r.status.vertexes.find((v) => v.error);
+  assert.ok(failed?.name.includes("RUN echo bad"));
+  await assert.rejects(api(d, "GET", "/images/bk-fail/json"), { status: 404 });
+  assert.deepEqual(await api(d, "GET", "/containers/json?all=1"), []);
+});
+
+test("a Dockerfile elsewhere with its own .dockerignore", async () => {
+  const ctx = await dir({ "keep.txt": "k", "drop.txt": "d", ".dockerignore": "keep.txt\n" });
+  const dfDir = await dir({
+    Dockerfile: "FROM busybox\nCOPY . /c/\n",
+    "Dockerfile.dockerignore": "drop.txt\n",
+  });
+  const r = await buildkitBuild(d.socket, { context: ctx, dockerfileDir: dfDir, names: "bk-df" });
+  assert.equal(r.error, undefined);
+  assert.equal(await run("bk-df", "ls -A /c | sort | tr '\\n' ' '"), ".dockerignore keep.txt ");
+});
+
+test("an unknown # syntax frontend and other exporters answer clear errors", async () => {
+  const ctx = await dir({ Dockerfile: "# syntax=example.com/my/frontend:1\nFROM busybox\n" });
+  const r = await buildkitBuild(d.socket, { context: ctx, names: "bk-syntax" });
+  assert.match(r.error ?? "", /syntax=example\.com\/my\/frontend:1 frontend is not supported/);
+  const ok = await dir({ Dockerfile: "# syntax=docker/dockerfile:1.4\nFROM busybox\nRUN true\n" });
+  assert.equal((await buildkitBuild(d.socket, { context: ok, names: "bk-syntax-ok" })).error, undefined);
+
+  const c = await controlClient(d.socket);
+  try {
+    const req = controlSolve({ ref: "r-oci", session: "none", exporter: "oci" });
+    await assert.rejects(c.unary("/moby.buildkit.v1.Control/Solve", req), /exporter "oci" is not supported/);
+  } finally {
+    c.close();
+  }
+});
+
+test("Control.Solve with the dockerfile frontend runs it itself (buildctl's way)", async () => {
+  const ctx = await dir({ Dockerfile: "FROM busybox\nRUN echo direct > /d\n" });
+  const s = await startSession(d.socket, { context: ctx, dockerfileDir: ctx });
+  const c = await controlClient(d.socket);
+  try {
+    const resp = await c.unary(
+      "/moby.buildkit.v1.Control/Solve",
+      controlSolve({ ref: "direct1", session: s.id, names: "bk-direct", frontend: "dockerfile.v0" }),
+    );
+    assert.match(new ProtoReader(resp).map(1)["containerimage.digest"] ?? "", /^sha256:/);
+  } finally {
+    c.close();
+    s.close();
+  }
+  assert.equal(await run("bk-direct", "cat /d"), "direct\n");
+});
+
+test("DiskUsage lists the build cache", async () => {
+  const c = await controlClient(d.socket);
+  try {
+    const du = new ProtoReader(await c.unary("/moby.buildkit.v1.Control/DiskUsage", Buffer.alloc(0)));
+    assert.ok(du.messages(1).length > 0);
+  } finally {
+    c.close();
+  }
+});

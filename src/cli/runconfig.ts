@@ -349,7 +349,7 @@ export function buildCreateRequest(p: Parsed, image: string, cmd: string[]): Con
     Privileged: bool(p, "privileged"),
     PublishAllPorts: bool(p, "publish-all"),
     ReadonlyRootfs: bool(p, "read-only"),
-    SecurityOpt: list(p, "security-opt").length ? list(p, "security-opt") : undefined,
+    SecurityOpt: list(p, "security-opt").length ? list(p, "security-opt").map(securityOpt) : undefined,
     StorageOpt: list(p, "storage-opt").length ? labelsFrom(list(p, "storage-opt")) : undefined,
     Tmpfs: Object.keys(tmpfs).length ? tmpfs : undefined,
     UTSMode: str(p, "uts"),
@@ -414,4 +414,25 @@ export function buildCreateRequest(p: Parsed, image: string, cmd: string[]): Con
   if (hc) req.Healthcheck = hc;
   if (Object.keys(endpoints).length) req.NetworkingConfig = { EndpointsConfig: endpoints };
   return req;
+}
+
+/**
+ * As the docker CLI does, `seccomp=<file>` is sent as `seccomp=<the file's JSON, compacted>`: the daemon
+ * never reads client paths.
+ */
+function securityOpt(opt: string): string {
+  const m = /^seccomp[=:](.*)$/s.exec(opt);
+  const v = m?.[1];
+  if (v === undefined || v === "unconfined" || v === "builtin" || v.trimStart().startsWith("{")) return opt;
+  let text: string;
+  try {
+    text = readFileSync(v, "utf8");
+  } catch (e) {
+    throw new StatusError(125, `opening seccomp profile (${v}) failed: ${(e as Error).message}`);
+  }
+  try {
+    return `seccomp=${JSON.stringify(JSON.parse(text))}`;
+  } catch (e) {
+    throw new StatusError(125, `compacting json for seccomp profile (${v}) failed: ${(e as Error).message}`);
+  }
 }

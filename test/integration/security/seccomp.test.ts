@@ -8,7 +8,7 @@ import { chmod, mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
-import { docker, exec, importBusybox, startDaemon, type TestDaemon } from "../../helpers/daemon.ts";
+import { docker, exec, importBusybox, startDaemon, type TestDaemon, wharf } from "../../helpers/daemon.ts";
 
 let d: TestDaemon;
 let flags: TestDaemon | undefined;
@@ -101,6 +101,10 @@ test("a custom profile file given to the docker CLI is applied", async () => {
   assert.notEqual(r.code, 0);
   assert.match(r.out, /Seccomp:\s+2/);
   assert.match(r.out, /Operation not permitted/);
+  // The wharf CLI reads the file and sends its content too, as the docker CLI does.
+  const w = await wharf(d, ["run", "--rm", "--security-opt", `seccomp=${profile}`, "busybox", "mkdir", "/x"]);
+  assert.notEqual(w.code, 0);
+  assert.match(w.stdout + w.stderr, /Operation not permitted/);
   const badFile = join(dir, "bad.json");
   await writeFile(badFile, '{"defaultAction": 1}');
   const bad = await docker(d, ["create", "--security-opt", `seccomp=${badFile}`, "busybox"]);

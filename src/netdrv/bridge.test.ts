@@ -4,7 +4,8 @@ import { mkdtemp, rm, stat } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, test } from "node:test";
-import { BridgeDriver, type BridgeHost } from "./bridge.ts";
+import { FakeHost } from "../host/index.ts";
+import { BridgeDriver } from "./bridge.ts";
 import { parseIp } from "./ipam.ts";
 
 const HOST_NS = "/proc/self/ns/net";
@@ -63,13 +64,12 @@ const cstr = (b: Buffer | undefined) => b?.toString().replace(/\0.*$/s, "");
 const ip4 = (b: Buffer | undefined) => (b ? [...b].join(".") : "");
 
 /** A small rtnetlink: links, addresses and routes per namespace, enough for what the bridge driver sends. */
-class FakeKernel implements BridgeHost {
+class FakeKernel {
   readonly ns = new Map<
     string,
     { links: FakeLink[]; routes: { dst: string; prefixLen: number; gateway?: string; oif?: number }[] }
   >();
   #next = 2;
-  readonly netnsLog: string[] = [];
 
   constructor() {
     this.#space(HOST_NS);
@@ -88,24 +88,6 @@ class FakeKernel implements BridgeHost {
     return this.ns.get(ns)?.links.find((l) => l.name === name);
   }
 
-  readonly netns = {
-    createNetns: async (path: string) => {
-      this.netnsLog.push(`create ${path}`);
-      this.#space(path);
-    },
-    removeNetns: async (path: string) => {
-      this.netnsLog.push(`remove ${path}`);
-      this.ns.delete(path);
-    },
-  };
-
-  readonly netlink = {
-    open: async (nsPath = HOST_NS) => {
-      if (!this.ns.has(nsPath)) throw errno("ENOENT");
-      return { transact: async (req: Buffer) => this.#handle(nsPath, req), close: () => undefined };
-    },
-  };
-
   #linkMsg(l: FakeLink): Buffer {
     const info = Buffer.alloc(16);
     info.writeInt32LE(l.index, 4);
@@ -117,7 +99,8 @@ class FakeKernel implements BridgeHost {
     return message(16, Buffer.concat([info, ...a]));
   }
 
-  #handle(ns: string, req: Buffer): Buffer {
+  /** One request on a socket in `ns`: the reply messages, or a thrown errno error. */
+  handle(ns: string, req: Buffer): Buffer {
     const space = this.#space(ns);
     const type = req.readUInt16LE(4);
     const flags = req.readUInt16LE(6);
@@ -240,7 +223,9 @@ async function driver() {
   const dir = await mkdtemp(join(tmpdir(), "wharf-bridge-"));
   dirs.push(dir);
   const k = new FakeKernel();
-  return { k, d: new BridgeDriver({ tag: "wt9", netnsDir: join(dir, "netns"), host: k }) };
+  const host = new FakeHost();
+  host.onNetlink = (ns, req) => k.handle(ns, req);
+  return { k, host, d: new BridgeDriver({ tag: "wt9", netnsDir: join(dir, "netns"), host }) };
 }
 
 test("ensureBridge creates, addresses, tags and raises the bridge once", async () => {
@@ -261,7 +246,7 @@ test("ensureBridge creates, addresses, tags and raises the bridge once", async (
 });
 
 test("attach puts a veth pair between the bridge and the container's netns, configured inside", async () => {
-  const { k, d } = await driver();
+  const { k, host, d } = await driver();
   await d.ensureBridge({ name: "br-t", gateway: "10.44.0.1", prefixLen: 24 });
   const ns = await d.createNetns("c1");
   assert.ok((await stat(ns)).isFile());
@@ -276,10 +261,10 @@ test("attach puts a veth pair between the bridge and the container's netns, conf
     owner: d.vethAlias("c1".padEnd(64, "0")),
   };
   await d.attach({ ...spec, gateway: "10.44.0.1" });
-  const host = k.link(HOST_NS, "vethabc");
-  assert.ok(host?.up);
-  assert.equal(host.master, k.link(HOST_NS, "br-t")?.index);
-  assert.equal(host.alias, "wharf:wt9:c10000000000");
+  const hostEnd = k.link(HOST_NS, "vethabc");
+  assert.ok(hostEnd?.up);
+  assert.equal(hostEnd.master, k.link(HOST_NS, "br-t")?.index);
+  assert.equal(hostEnd.alias, "wharf:wt9:c10000000000");
   const eth = k.link(ns, "eth0");
   assert.ok(eth?.up);
   assert.equal(eth.mac, "02:42:0a:2c:00:02");
@@ -304,9 +289,10 @@ test("attach puts a veth pair between the bridge and the container's netns, conf
   await d.removeNetns(ns);
   await assert.rejects(stat(ns), /ENOENT/);
   assert.deepEqual(
-    k.netnsLog.filter((l) => l.startsWith("create")),
+    host.log("netns").filter((l) => l.startsWith("create")),
     [`create ${ns}`],
   );
+  assert.ok(!host.netnsPaths.has(ns), "the namespace is unbound");
 });
 
 test("a none-mode netns gets only its loopback up; host routes skip default and host routes", async () => {

@@ -5,19 +5,12 @@
  */
 import { mkdir, unlink, writeFile } from "node:fs/promises";
 import { join } from "node:path";
+import { type Host, realHost } from "../host/index.ts";
 import { type Cidr, parseIp } from "./ipam.ts";
-import { type LinkInfo, Netlink, nativeNetlinkHost, type RouteSocket } from "./netlink.ts";
+import { type LinkInfo, Netlink } from "./netlink.ts";
 
 /** What the driver asks of the host: route netlink sockets and network namespaces. */
-export interface BridgeHost {
-  netlink: { open(nsPath?: string): Promise<RouteSocket> };
-  netns: {
-    /** A new network namespace kept alive by a bind mount on `path` (an existing empty file). */
-    createNetns(path: string): Promise<void>;
-    /** Unbinds a namespace file; a no-op when it is not mounted. */
-    removeNetns(path: string): Promise<void>;
-  };
-}
+export type BridgeHost = Pick<Host, "netlink" | "netns">;
 
 /** One container interface to set up. */
 export interface VethSpec {
@@ -47,7 +40,7 @@ export class BridgeDriver {
   constructor(opts: { tag: string; netnsDir: string; host?: BridgeHost }) {
     this.tag = opts.tag;
     this.netnsDir = opts.netnsDir;
-    this.#hostApi = opts.host ?? nativeNetlinkHost;
+    this.#hostApi = opts.host ?? realHost();
   }
 
   async #open(nsPath?: string): Promise<Netlink> {

@@ -15,11 +15,9 @@ export {
 } from "./ipam.ts";
 export {
   chainNames,
-  hostIptables,
   Iptables,
-  type IptablesRunner,
   type RulePort,
   removeDaemonRules,
 } from "./iptables.ts";
-export { type LinkInfo, Netlink, nativeNetlinkHost, type RouteSocket } from "./netlink.ts";
+export { type LinkInfo, Netlink } from "./netlink.ts";
 export { type PortProxy, tcpProxy, udpProxy } from "./proxy.ts";

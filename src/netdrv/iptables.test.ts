@@ -1,12 +1,13 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { chainNames, Iptables, type IptablesRunner, removeDaemonRules } from "./iptables.ts";
+import type { Iptables as HostIptables } from "../host/index.ts";
+import { chainNames, Iptables, removeDaemonRules } from "./iptables.ts";
 
 /** Records scripts; `saved` is what iptables-save prints per table. */
 function fakeRunner(saved: Record<string, string> = {}) {
   const scripts: string[] = [];
   let gate: Promise<void> = Promise.resolve();
-  const run: IptablesRunner & { scripts: string[]; hold(p: Promise<void>): void } = {
+  const run: HostIptables & { scripts: string[]; hold(p: Promise<void>): void } = {
     scripts,
     hold(p) {
       gate = p;

@@ -4,7 +4,7 @@
  * in-memory state by one `iptables-restore --noflush` run: declaring a chain flushes it, so every sync (and the
  * first one after a crash) leaves exactly the rules the current state needs.
  */
-import { spawn } from "node:child_process";
+import { type Iptables as HostIptables, realHost } from "../host/index.ts";
 
 /** One network's bridge as the rules see it. */
 export interface RuleNetwork {
@@ -45,52 +45,6 @@ function jumps(tag: string): { table: "nat" | "filter"; chain: string; rule: str
   ];
 }
 
-/** How rules reach the kernel: iptables-restore and iptables-save, one run per batch. */
-export interface IptablesRunner {
-  /** Applies a restore script (`--noflush` unless noflush is false); rejects with iptables' stderr. */
-  restore(script: string, opts?: { noflush?: boolean }): Promise<void>;
-  /** The current rules of one table, as iptables-save prints them. */
-  save(table: string): Promise<string>;
-}
-
-/** Runs iptables-restore with a script; rejects with its stderr. */
-function iptablesRestore(script: string, opts: { noflush?: boolean } = {}): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const p = spawn("iptables-restore", opts.noflush === false ? [] : ["--noflush"], {
-      stdio: ["pipe", "ignore", "pipe"],
-    });
-    let err = "";
-    p.stderr.on("data", (c: Buffer) => {
-      err += c.toString();
-    });
-    p.on("error", reject);
-    p.on("close", (code) =>
-      code === 0
-        ? resolve()
-        : reject(new Error(`iptables-restore failed (${code}): ${err.trim()}\n${script}`)),
-    );
-    p.stdin.end(script);
-  });
-}
-
-/** The current rules of a table, as iptables-save prints them. */
-function iptablesSave(table: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const p = spawn("iptables-save", ["-t", table], { stdio: ["ignore", "pipe", "pipe"] });
-    let out = "";
-    p.stdout.on("data", (c: Buffer) => {
-      out += c.toString();
-    });
-    p.on("error", reject);
-    p.on("close", (code) =>
-      code === 0 ? resolve(out) : reject(new Error(`iptables-save -t ${table} failed`)),
-    );
-  });
-}
-
-/** The iptables programs of the host. */
-export const hostIptables: IptablesRunner = { restore: iptablesRestore, save: iptablesSave };
-
 /** Lines of `-D` for every rule in a builtin chain that jumps to one of `chains`. */
 function staleJumps(saved: string, chains: Set<string>): string[] {
   const out: string[] = [];
@@ -104,7 +58,7 @@ function staleJumps(saved: string, chains: Set<string>): string[] {
 }
 
 /** Removes every rule and chain of the daemon tagged `tag` (tests, and `wharf` uninstall-style cleanups). */
-export async function removeDaemonRules(tag: string, run: IptablesRunner = hostIptables): Promise<void> {
+export async function removeDaemonRules(tag: string, run: HostIptables = realHost().iptables): Promise<void> {
   const c = chainNames(tag);
   const names = new Set(Object.values(c));
   const parts: string[] = [];
@@ -125,14 +79,14 @@ export async function removeDaemonRules(tag: string, run: IptablesRunner = hostI
 /** The daemon's iptables state: networks and published ports, synced to the kernel as a whole. */
 export class Iptables {
   readonly #tag: string;
-  readonly #run: IptablesRunner;
+  readonly #run: HostIptables;
   readonly #networks = new Map<string, RuleNetwork>();
   readonly #ports = new Map<string, RulePort[]>();
   #initialised = false;
   #running: Promise<void> | undefined;
   #again: Promise<void> | undefined;
 
-  constructor(tag: string, run: IptablesRunner = hostIptables) {
+  constructor(tag: string, run: HostIptables = realHost().iptables) {
     this.#tag = tag;
     this.#run = run;
   }

@@ -1,15 +1,13 @@
 /**
  * A small rtnetlink client: links (bridge, veth), IPv4 addresses and routes, in the host's network namespace
- * or inside a container's. Messages are framed here; the addon only sends one request and collects its replies,
- * so setting up a container's network costs a handful of syscalls and no spawned process.
+ * or inside a container's. Messages are framed here; the host's socket only sends one request and collects its
+ * replies (off the event loop), so setting up a container's network costs a handful of syscalls and no spawned
+ * process.
  */
 import { closeSync, openSync } from "node:fs";
-import { native, UmountFlags } from "../host/index.ts";
+import type { NetlinkSocket } from "../host/index.ts";
 
-const AF_NETLINK = 16;
 const AF_INET = 2;
-const SOCK_RAW = 3;
-const NETLINK_ROUTE = 0;
 
 const RTM_NEWLINK = 16;
 const RTM_DELLINK = 17;
@@ -132,44 +130,13 @@ export interface RouteInfo {
   oif?: number;
 }
 
-/** A route netlink socket: one framed request in, its reply messages out. */
-export interface RouteSocket {
-  transact(request: Buffer): Promise<Buffer>;
-  close(): void;
-}
-
-/** Netlink sockets and namespaces straight from the addon (synchronous calls behind promises). */
-export const nativeNetlinkHost = {
-  netlink: {
-    async open(nsPath = "/proc/self/ns/net"): Promise<RouteSocket> {
-      const fd = native().nsSocket(nsPath, AF_NETLINK, SOCK_RAW, NETLINK_ROUTE);
-      return {
-        transact: async (req) => native().netlinkTransact(fd, req),
-        close: () => closeSync(fd),
-      };
-    },
-  },
-  netns: {
-    async createNetns(path: string): Promise<void> {
-      native().netnsCreate(path);
-    },
-    async removeNetns(path: string): Promise<void> {
-      try {
-        native().umount2(path, UmountFlags.DETACH);
-      } catch {
-        /* not mounted */
-      }
-    },
-  },
-};
-
 /** A netlink socket in one network namespace. */
 export class Netlink {
-  readonly #sock: RouteSocket;
+  readonly #sock: NetlinkSocket;
   #seq = Math.floor(Math.random() * 1e6);
 
   /** Wraps an open route socket. */
-  constructor(sock: RouteSocket) {
+  constructor(sock: NetlinkSocket) {
     this.#sock = sock;
   }
 

@@ -2,19 +2,11 @@
  * The network service: Docker's network API (create, list, inspect, remove, prune, connect, disconnect) and
  * container networking for the container service (set up before start, torn down at exit).
  */
-import { readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { EndpointSettings, HostConfig, NetworkingConfig, NetworkSettings, Port } from "../api/types.ts";
 import { ForbiddenError, InvalidParameterError } from "../errdefs/index.ts";
-import {
-  BridgeDriver,
-  type BridgeHost,
-  DnsServer,
-  hostIptables,
-  Iptables,
-  type IptablesRunner,
-  nativeNetlinkHost,
-} from "../netdrv/index.ts";
+import { type Host, realHost } from "../host/index.ts";
+import { BridgeDriver, DnsServer, Iptables } from "../netdrv/index.ts";
 import type { EventSink } from "../system/index.ts";
 import { log, parseRfc3339Ns } from "../util/index.ts";
 import { type ContainerLookup, Endpoints, type NetworkSetup } from "./endpoints.ts";
@@ -36,16 +28,7 @@ export interface NetworkServiceOptions {
 }
 
 /** What networking does to the host: netlink and namespaces, iptables, and a few files (/proc/sys, resolv.conf). */
-export type NetworkHost = BridgeHost & {
-  iptables: IptablesRunner;
-  files: { read(path: string): Promise<string>; write(path: string, data: string): Promise<void> };
-};
-
-const defaultHost: NetworkHost = {
-  ...nativeNetlinkHost,
-  iptables: hostIptables,
-  files: { read: (p) => readFile(p, "utf8"), write: (p, d) => writeFile(p, d) },
-};
+export type NetworkHost = Pick<Host, "netlink" | "netns" | "iptables" | "files">;
 
 const FILTERS = new Set(["driver", "id", "label", "name", "scope", "type", "dangling"]);
 
@@ -61,7 +44,7 @@ export class NetworkService {
 
   constructor(opts: NetworkServiceOptions) {
     this.#o = opts;
-    this.#host = opts.host ?? defaultHost;
+    this.#host = opts.host ?? realHost();
     this.#driver = new BridgeDriver({
       tag: opts.bridge,
       netnsDir: join(opts.execRoot, "netns"),

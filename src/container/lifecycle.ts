@@ -82,18 +82,18 @@ export class Lifecycle {
       this.#d.logs.start(c);
       return;
     }
-    // The container ended while the daemon was down: conmon left its exit code behind.
-    try {
-      const exit = await Promise.race([
-        runtime.waitExit(c.id),
-        new Promise<never>((_, rej) =>
-          setTimeout(() => rej(new Error("no exit file")), this.#d.exitFileGraceMs ?? 2000),
-        ),
-      ]);
-      await this.#onExit(c, exit);
-    } catch {
-      await this.#onExit(c, { exitCode: 255, exitedAt: nowRfc3339(), oomKilled: false });
-    }
+    // The container ended while the daemon was down: conmon left its exit code behind. One that was between
+    // runs of its restart policy had no process, so no file is coming: start-up does not wait for one.
+    const grace = c.state.restarting ? 0 : (this.#d.exitFileGraceMs ?? 2000);
+    let timer: NodeJS.Timeout | undefined;
+    const exit = await Promise.race([
+      runtime.waitExit(c.id).catch(() => undefined),
+      new Promise<undefined>((resolve) => {
+        timer = setTimeout(() => resolve(undefined), grace);
+      }),
+    ]);
+    clearTimeout(timer);
+    await this.#onExit(c, exit ?? { exitCode: 255, exitedAt: nowRfc3339(), oomKilled: false });
   }
 
   /** POST /containers/{id}/start */

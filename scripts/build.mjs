@@ -39,6 +39,9 @@ await esbuild.build({
   entryPoints: { app: join(root, "src/ui/web/main.tsx") },
   outdir: ui,
   bundle: true,
+  // The terminal and the charts are split off and loaded when their tab opens.
+  splitting: true,
+  chunkNames: "chunks/[name]-[hash]",
   platform: "browser",
   format: "esm",
   target: "es2022",

@@ -73,11 +73,15 @@ export function findStaticDir(): string {
   throw new Error("the dashboard's front end is not built (run npm run build)");
 }
 
-function loadStatic(dir: string): Map<string, { body: Buffer; type: string }> {
+function loadStatic(dir: string, prefix = ""): Map<string, { body: Buffer; type: string }> {
   const files = new Map<string, { body: Buffer; type: string }>();
-  for (const name of readdirSync(dir)) {
-    const type = TYPES[extname(name)];
-    if (type) files.set(`/${name}`, { body: readFileSync(join(dir, name)), type });
+  for (const e of readdirSync(dir, { withFileTypes: true })) {
+    if (e.isDirectory()) {
+      for (const [k, v] of loadStatic(join(dir, e.name), `${prefix}/${e.name}`)) files.set(k, v);
+      continue;
+    }
+    const type = TYPES[extname(e.name)];
+    if (type) files.set(`${prefix}/${e.name}`, { body: readFileSync(join(dir, e.name)), type });
   }
   return files;
 }

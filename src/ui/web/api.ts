@@ -167,10 +167,14 @@ class EventFeed {
 /** The app's one event stream. */
 export const events = new EventFeed();
 
+const HISTORY = 120;
+
 /** Live stats of a set of containers over one stream; subscribers get every sample of their id. */
 class StatsFeed {
   readonly #subs = new Map<string, Set<Listener<Sample>>>();
   readonly latest = new Map<string, Sample>();
+  /** The last two minutes of each container seen, so a chart opened later starts with history. */
+  readonly history = new Map<string, Sample[]>();
   #ctl: AbortController | undefined;
   #key = "";
   #timer: ReturnType<typeof setTimeout> | undefined;
@@ -213,6 +217,10 @@ class StatsFeed {
       signal: ctl.signal,
       onLine: (s) => {
         this.latest.set(s.id, s);
+        const h = this.history.get(s.id) ?? [];
+        h.push(s);
+        if (h.length > HISTORY) h.shift();
+        this.history.set(s.id, h);
         for (const fn of this.#subs.get(s.id) ?? []) fn(s);
       },
     }).catch(() => {});

@@ -1,5 +1,4 @@
 // Live CPU, memory, network and block IO charts of one container, from the shared stats stream.
-import "uplot/dist/uPlot.min.css";
 import { useEffect, useRef, useState } from "preact/hooks";
 import uPlot from "uplot";
 import { stats } from "./api.ts";
@@ -89,6 +88,10 @@ export function Charts(props: { id: string; running: boolean }) {
   const feed =
     (pick: (s: Sample, prev: Sample | undefined) => number[]) => (fn: (t: number, v: number[]) => void) => {
       let prev: Sample | undefined;
+      for (const s of stats.history.get(props.id) ?? []) {
+        fn(s.t, pick(s, prev));
+        prev = s;
+      }
       return stats.subscribe(props.id, (s) => {
         fn(s.t, pick(s, prev));
         prev = s;

@@ -1,13 +1,37 @@
 // One container: its inspect data as readable sections and raw JSON, logs, a terminal, live charts, its
 // processes and its changed files.
+import type { ComponentType } from "preact";
+import { useEffect, useState } from "preact/hooks";
 import { api } from "./api.ts";
-import { Charts } from "./charts.tsx";
 import { Actions } from "./containers.tsx";
 import { bytes, shortId } from "./format.ts";
 import { Logs } from "./logs.tsx";
-import { Terminal } from "./terminal.tsx";
 import type { ContainerInspectResponse, ContainerTopResponse, FilesystemChange } from "./types.ts";
 import { Facts, Header, Json, Status, Tabs, useLive } from "./ui.tsx";
+
+type PanelProps = { id: string; running: boolean };
+
+/**
+ * Loads the terminal (xterm) and the charts (uPlot) only when their tab opens: they are most of the
+ * bundle, and the first page load should not wait for them.
+ */
+function lazy(load: () => Promise<ComponentType<PanelProps>>) {
+  let cached: ComponentType<PanelProps> | undefined;
+  return function Lazy(props: PanelProps) {
+    const [C, setC] = useState<ComponentType<PanelProps> | undefined>(() => cached);
+    useEffect(() => {
+      if (!cached)
+        load().then((c) => {
+          cached = c;
+          setC(() => c);
+        });
+    }, []);
+    return C ? <C {...props} /> : <p class="muted">Loading…</p>;
+  };
+}
+
+const Terminal = lazy(async () => (await import("./terminal.tsx")).Terminal);
+const Charts = lazy(async () => (await import("./charts.tsx")).Charts);
 
 const TABS: [string, string][] = [
   ["overview", "Overview"],

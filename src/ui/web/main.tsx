@@ -1,4 +1,7 @@
 // The dashboard's shell: navigation, the hash router and the live-connection indicator.
+// The styles of the lazily loaded terminal and charts ride in app.css: split chunks' CSS is not loaded by itself.
+import "@xterm/xterm/css/xterm.css";
+import "uplot/dist/uPlot.min.css";
 import "./style.css";
 import { render } from "preact";
 import { useEffect, useState } from "preact/hooks";

@@ -1,6 +1,5 @@
 // A shell in the container: @xterm/xterm in the page, a WebSocket to the server, which bridges it to an
 // exec with a TTY; the exec is resized whenever the panel is.
-import "@xterm/xterm/css/xterm.css";
 import { FitAddon } from "@xterm/addon-fit";
 import { Terminal as XTerm } from "@xterm/xterm";
 import { useEffect, useRef, useState } from "preact/hooks";

@@ -1,5 +1,5 @@
-// Enforces ARCHITECTURE.md's import rules: which src/ folder may import which. Type-only imports of
-// api/types.ts are allowed everywhere (they vanish at run time and carry Docker's JSON shapes).
+// Enforces ARCHITECTURE.md's import rules: which src/ folder may import which. Type-only imports count
+// like any other: the shared shapes live in the leaves apitypes/ (Engine API) and oci/ (OCI specs).
 import { readdirSync, readFileSync, statSync } from "node:fs";
 import { dirname, join, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -8,25 +8,29 @@ const src = resolve(dirname(fileURLToPath(import.meta.url)), "../src");
 const services = ["container", "image", "build", "network", "volume", "system"];
 const engine = ["content", "layer", "distribution", "runtime", "netdrv", "store"];
 const base = ["util", "errdefs", "host"];
+/** Leaf folders of shared shapes (types only). */
+const shapes = ["apitypes", "oci"];
 /** folder → folders it may import (itself always allowed). */
 const allowed = {
   main: ["cli", "daemon", "registry", "compose", "ui", ...base],
-  cli: ["client", ...base],
-  client: [...base],
-  api: [...services, ...base],
+  cli: ["client", "apitypes", ...base],
+  client: ["apitypes", ...base],
+  api: [...services, ...shapes, ...base],
   // BuildKit's gRPC front end sits beside api/ and drives the same services.
-  buildkit: [...services, ...base],
-  ...Object.fromEntries(services.map((s) => [s, [...engine, ...services, ...base]])),
+  buildkit: [...services, ...shapes, ...base],
+  ...Object.fromEntries(services.map((s) => [s, [...engine, ...services, ...shapes, ...base]])),
   content: [...base],
   layer: ["content", ...base],
-  distribution: ["content", ...base],
-  runtime: [...base],
+  distribution: ["content", "oci", ...base],
+  runtime: ["oci", ...base],
   netdrv: [...base],
   store: [...base],
   registry: ["content", ...base],
-  compose: ["client", ...base],
-  ui: ["client", ...base],
-  daemon: ["api", "buildkit", ...services, ...engine, ...base],
+  compose: ["client", "apitypes", ...base],
+  ui: ["client", "apitypes", ...base],
+  daemon: ["api", "buildkit", ...services, ...engine, ...shapes, ...base],
+  apitypes: [],
+  oci: ["apitypes"],
   errdefs: [],
   host: ["errdefs", "util"],
   util: [],
@@ -52,7 +56,6 @@ for (const file of files(src)) {
     if (target.startsWith("..")) continue;
     const to = target.includes("/") ? target.split("/")[0] : "main";
     if (to === from) continue;
-    if (target === "api/types.ts" && (m[2] || /^\s*import\s+type/.test(m[0]))) continue;
     if (!(allowed[from] ?? []).includes(to)) problems.push(`${rel}: ${from}/ may not import ${target}`);
     else if (!target.endsWith("/index.ts") && !["api"].includes(to))
       problems.push(`${rel}: import ${to}/ through its index.ts, not ${target}`);

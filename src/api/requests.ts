@@ -3,17 +3,19 @@
  * field's Go type as dockerd decodes it, and the value rules Docker applies before any work starts (resource
  * ranges, restart policies, port and mount specs), with Docker's messages.
  */
-import type { ExecCreateRequest, UpdateRequest } from "../container/index.ts";
+
 import type {
   ContainerConfig,
   ContainerCreateRequest,
+  ExecCreateRequest,
   HealthConfig,
   HostConfig,
   Mount,
   PortBinding,
   Resources,
   RestartPolicy,
-} from "./types.ts";
+} from "../apitypes/index.ts";
+import type { UpdateRequest } from "../container/index.ts";
 import { any, array, bool, type Fields, int, map, type Shape, str, struct, tuple } from "./validate.ts";
 
 const strings = array(str());

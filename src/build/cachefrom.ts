@@ -7,7 +7,8 @@
  * after a miss the sources are dropped for the rest of the stage, as Docker does (a later step cannot continue a
  * history that an earlier step left).
  */
-import type { LayerRef, OciHistory, OciImageConfig } from "../image/index.ts";
+import type { LayerRef } from "../image/index.ts";
+import type { OciHistory, OciImageConfig } from "../oci/index.ts";
 
 /** One `--cache-from` image. */
 export interface CacheSource {

@@ -1,6 +1,7 @@
 /** `POST /commit`: a container's changes (its upper dir) as a new image on top of its image. */
-import type { ContainerConfig, ContainerInspectResponse } from "../api/types.ts";
-import { applyChanges, type OciImageConfig, type OciRunConfig } from "../image/index.ts";
+import type { ContainerConfig, ContainerInspectResponse } from "../apitypes/index.ts";
+import { applyChanges } from "../image/index.ts";
+import type { OciImageConfig, OciRunConfig } from "../oci/index.ts";
 import { nowNs, rfc3339Nano } from "../util/index.ts";
 import type { Builder } from "./builder.ts";
 

@@ -1,7 +1,8 @@
 /** What each Dockerfile instruction does to a stage: its config, its filesystem, the cache key, the output. */
 import { posix } from "node:path";
 import { InvalidParameterError } from "../errdefs/index.ts";
-import type { LayerRef, OciImageConfig, OciRunConfig } from "../image/index.ts";
+import type { LayerRef } from "../image/index.ts";
+import type { OciImageConfig, OciRunConfig } from "../oci/index.ts";
 import type { Builder } from "./builder.ts";
 import { BuildCache } from "./cache.ts";
 import type { CacheFrom } from "./cachefrom.ts";

@@ -1,9 +1,10 @@
 import type { Readable } from "node:stream";
-import type { ContainerCreateRequest } from "../api/types.ts";
+import type { ContainerCreateRequest } from "../apitypes/index.ts";
 import type { AttachedStdio } from "../container/index.ts";
 import type { ContentStore } from "../content/index.ts";
-import type { LayerRef, OciImageConfig, ResolvedImage } from "../image/index.ts";
+import type { LayerRef, ResolvedImage } from "../image/index.ts";
 import type { LayerStore } from "../layer/index.ts";
+import type { OciImageConfig } from "../oci/index.ts";
 
 /** What the builder needs from the image service (and the stores beneath it). */
 export interface BuildImageBackend {

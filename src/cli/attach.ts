@@ -1,7 +1,7 @@
 // The foreground flow shared by `run` and `start -a`: attach (hijacked) and register the wait before
 // starting, so no output and no exit is missed; then stream, proxy signals, and return the exit code.
 import type { Duplex, Readable } from "node:stream";
-import type { WaitCondition } from "../api/types.ts";
+import type { WaitCondition } from "../apitypes/index.ts";
 import { copyOutput } from "../client/index.ts";
 import type { Cli } from "./common.ts";
 

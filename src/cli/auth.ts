@@ -3,7 +3,7 @@
 import { mkdir, readFile, rename, writeFile } from "node:fs/promises";
 import { homedir } from "node:os";
 import { join } from "node:path";
-import type { AuthConfig } from "../api/types.ts";
+import type { AuthConfig } from "../apitypes/index.ts";
 
 /** Docker Hub's key in the credentials file. */
 export const DEFAULT_INDEX = "https://index.docker.io/v1/";

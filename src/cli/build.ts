@@ -5,7 +5,7 @@ import { lstat, readdir, readFile, realpath, stat, writeFile } from "node:fs/pro
 import { isAbsolute, join, relative, resolve, sep } from "node:path";
 import { PassThrough, Readable } from "node:stream";
 import tar from "tar-stream";
-import type { BuildQuery } from "../client/index.ts";
+import type { BuildQuery } from "../apitypes/index.ts";
 import { type IgnoreMatcher, parseDockerignore } from "../util/index.ts";
 import type { FlagSpec, Parsed } from "./args.ts";
 import { bool, type Cli, type CommandDef, int, kvMap, list, StatusError, str, write } from "./common.ts";

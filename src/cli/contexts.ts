@@ -1,5 +1,5 @@
 // Docker's formatter contexts for `ps` and `images`: the fields `--format` templates see.
-import type { ContainerSummary, ImageSummary, Port } from "../api/types.ts";
+import type { ContainerSummary, ImageSummary, Port } from "../apitypes/index.ts";
 import { ellipsis, goTimeString, humanDuration, humanSize, shortId } from "./units.ts";
 
 /** Header text of each `ps` field, for `table` formats. */

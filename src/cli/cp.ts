@@ -2,7 +2,8 @@
 // where things land (into an existing directory, onto a file, or as a new name).
 import { lstat, readdir, stat } from "node:fs/promises";
 import { basename, dirname, isAbsolute, resolve } from "node:path";
-import { isApiError, type PathStat } from "../client/index.ts";
+import type { PathStat } from "../apitypes/index.ts";
+import { isApiError } from "../client/index.ts";
 import { bool, type Cli, type CommandDef, StatusError, write } from "./common.ts";
 import { extractTo, packPath } from "./tarfs.ts";
 import { humanSize } from "./units.ts";

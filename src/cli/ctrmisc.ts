@@ -1,7 +1,7 @@
 // Container odds and ends: top, pause, unpause, update, rename, port, diff, export, commit, prune.
 import { createWriteStream } from "node:fs";
 import { pipeline } from "node:stream/promises";
-import type { ContainerUpdateRequest } from "../client/index.ts";
+import type { ContainerUpdateRequest } from "../apitypes/index.ts";
 import type { FlagSpec } from "./args.ts";
 import {
   type CommandDef,

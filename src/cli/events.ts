@@ -1,5 +1,5 @@
 // `events` / `system events`: the daemon's event stream, printed as docker prints it.
-import type { EventMessage } from "../api/types.ts";
+import type { EventMessage } from "../apitypes/index.ts";
 import { jsonLines } from "../client/index.ts";
 import { type CommandDef, filterFlag, filtersFrom, list, StatusError, str, write } from "./common.ts";
 import { escapeHtmlJson } from "./format/funcs.ts";

@@ -1,6 +1,6 @@
 // `exec` and `attach`: hijacked streams into a running container, docker's exit-status rules.
 
-import type { ExecCreateRequest } from "../client/index.ts";
+import type { ExecCreateRequest } from "../apitypes/index.ts";
 import { isApiError } from "../client/index.ts";
 import { monitorTtySize, proxySignals, pumpStreams } from "./attach.ts";
 import { bool, type CommandDef, list, StatusError, str } from "./common.ts";

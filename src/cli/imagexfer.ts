@@ -3,7 +3,7 @@ import { createReadStream, createWriteStream } from "node:fs";
 import { rename, rm } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
 import { pipeline } from "node:stream/promises";
-import type { ImageHistoryResponseItem } from "../api/types.ts";
+import type { ImageHistoryResponseItem } from "../apitypes/index.ts";
 import { bool, type CommandDef, FORMAT_FLAG_DESC, list, StatusError, str, write } from "./common.ts";
 import { renderList } from "./format/index.ts";
 import { listFormat, pruneCommand } from "./listing.ts";

@@ -1,5 +1,5 @@
 // `network create/ls/rm/prune/connect/disconnect` (inspect lives in inspect.ts), as docker has them.
-import type { IPAM, Network, NetworkCreateRequest } from "../client/index.ts";
+import type { IpamConfig, NetworkCreateRequest, NetworkResource } from "../apitypes/index.ts";
 import {
   bool,
   type CommandDef,
@@ -50,7 +50,7 @@ export function consolidateIpam(
   ranges: string[],
   gateways: string[],
   aux: Record<string, string>,
-): NonNullable<IPAM["Config"]> {
+): IpamConfig[] {
   if (subnets.length < ranges.length || subnets.length < gateways.length)
     throw new StatusError(1, "every ip-range or gateway must have a corresponding subnet");
   const cfgs: {
@@ -182,9 +182,9 @@ export const NETWORK_HEADERS: Record<string, string> = {
 
 /** One `network ls` row. */
 export class NetworkContext {
-  readonly #n: Network;
+  readonly #n: NetworkResource;
   readonly #trunc: boolean;
-  constructor(n: Network, trunc: boolean) {
+  constructor(n: NetworkResource, trunc: boolean) {
     this.#n = n;
     this.#trunc = trunc;
   }

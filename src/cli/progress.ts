@@ -1,7 +1,7 @@
 // Docker's jsonmessage display: pull/push/load/build progress streams. On a terminal each layer keeps
 // its own line, redrawn in place with a progress bar; elsewhere only the status changes are printed.
 import type { Writable } from "node:stream";
-import type { JSONMessage } from "../api/types.ts";
+import type { JSONMessage } from "../apitypes/index.ts";
 import { ApiError, jsonLines } from "../client/index.ts";
 import { write } from "./common.ts";
 import { humanSize } from "./units.ts";

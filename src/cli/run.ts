@@ -1,7 +1,7 @@
 // `run` and `create`: build the request, create (pulling a missing image), then either print the ID
 // (`-d`, `create`) or run in the foreground with docker's attach-before-start flow.
 import { writeFileSync } from "node:fs";
-import type { ContainerCreateRequest } from "../api/types.ts";
+import type { ContainerCreateRequest } from "../apitypes/index.ts";
 import { isApiError } from "../client/index.ts";
 import { type CommandSpec, type Parsed, UsageError } from "./args.ts";
 import { runForeground, StartFailed, startErrorCode } from "./attach.ts";

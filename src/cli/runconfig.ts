@@ -8,7 +8,7 @@ import type {
   Mount,
   PortBinding,
   RestartPolicy,
-} from "../api/types.ts";
+} from "../apitypes/index.ts";
 import { type Parsed, UsageError } from "./args.ts";
 import { bool, int, list, StatusError, str } from "./common.ts";
 import { parseGoDuration, parseRamBytes } from "./units.ts";

@@ -1,7 +1,7 @@
 // `stats`: per-container usage computed from each frame the way docker's CLI does it, redrawn twice a
 // second while streaming, or printed once with --no-stream.
-import type { EventMessage } from "../api/types.ts";
-import { jsonLines, type StatsFrame } from "../client/index.ts";
+import type { EventMessage, StatsFrame } from "../apitypes/index.ts";
+import { jsonLines } from "../client/index.ts";
 import { bool, type Cli, type CommandDef, errorText, FORMAT_FLAG_DESC, str, write } from "./common.ts";
 import { parseFormat, renderList } from "./format/index.ts";
 import { formatG, humanSize, shortId } from "./units.ts";

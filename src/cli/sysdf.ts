@@ -1,5 +1,6 @@
 // `system df` and `system prune`.
-import type { DiskUsage } from "../client/index.ts";
+
+import type { DiskUsage } from "../apitypes/index.ts";
 import { bool, type CommandDef, confirm, filtersFrom, list, pruneReport, str, write } from "./common.ts";
 import { parseFormat, renderList } from "./format/index.ts";
 import { imagePruneText } from "./imagexfer.ts";

@@ -1,5 +1,5 @@
 // `version` and `info`, laid out like docker's.
-import type { SystemInfo, SystemVersion } from "../api/types.ts";
+import type { SystemInfo, SystemVersion } from "../apitypes/index.ts";
 import { type CommandDef, StatusError, str, write } from "./common.ts";
 import { compileTemplate, TemplateError } from "./format/index.ts";
 

@@ -1,5 +1,6 @@
 // `volume create/ls/inspect/rm/prune`, with docker's flags, columns and messages.
-import type { Volume } from "../client/index.ts";
+
+import type { Volume } from "../apitypes/index.ts";
 import {
   bool,
   type CommandDef,

@@ -1,5 +1,5 @@
 // The request helpers every typed client method builds on.
-import type { SystemInfo, SystemVersion } from "../api/types.ts";
+import type { SystemInfo, SystemVersion } from "../apitypes/index.ts";
 import {
   type ClientResponse,
   type RequestOptions,

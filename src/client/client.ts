@@ -8,26 +8,24 @@ import type {
   ContainerInspectResponse,
   ContainerListQuery,
   ContainerLogsQuery,
+  ContainerPruneResponse,
   ContainerRemoveQuery,
   ContainerStopQuery,
   ContainerSummary,
   ContainerTopResponse,
-  ContainerWaitResponse,
-  FiltersParam,
-  IdResponse,
-  WaitCondition,
-} from "../api/types.ts";
-import { seg as id, type Query } from "./base.ts";
-import { ResourceClient } from "./resources.ts";
-import { type ClientResponse, readBody } from "./transport.ts";
-import type {
-  ContainerPruneResponse,
   ContainerUpdateRequest,
+  ContainerWaitResponse,
   ExecCreateRequest,
   ExecInspect,
   FilesystemChange,
+  FiltersParam,
+  IdResponse,
   PathStat,
-} from "./types.ts";
+  WaitCondition,
+} from "../apitypes/index.ts";
+import { seg as id, type Query } from "./base.ts";
+import { ResourceClient } from "./resources.ts";
+import { type ClientResponse, readBody } from "./transport.ts";
 
 export type { ClientOptions } from "./base.ts";
 

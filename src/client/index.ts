@@ -22,4 +22,3 @@ export {
   Transport,
   type TransportOptions,
 } from "./transport.ts";
-export type * from "./types.ts";

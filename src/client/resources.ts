@@ -3,36 +3,34 @@
 import type { Readable } from "node:stream";
 import type {
   AuthConfig,
-  EventsQuery,
-  FiltersParam,
-  HistoryResponseItem,
-  IdResponse,
-  ImageCreateQuery,
-  ImageDeleteQuery,
-  ImageDeleteResponseItem,
-  ImageInspect,
-  ImageListQuery,
-  ImageSummary,
-} from "../api/types.ts";
-import { BaseClient, type Query, seg } from "./base.ts";
-import type { ClientResponse } from "./transport.ts";
-import type {
   AuthResponse,
   BuildCachePruneResponse,
   BuildQuery,
   CommitConfig,
   CommitQuery,
   DiskUsage,
+  EventsQuery,
+  FiltersParam,
+  IdResponse,
+  ImageCreateQuery,
+  ImageDeleteQuery,
+  ImageDeleteResponseItem,
+  ImageHistoryResponseItem,
+  ImageInspect,
+  ImageListQuery,
   ImagePruneResponse,
-  Network,
+  ImageSummary,
   NetworkConnectRequest,
   NetworkCreateRequest,
   NetworkPruneResponse,
+  NetworkResource,
   Volume,
   VolumeCreateRequest,
   VolumeListResponse,
   VolumePruneResponse,
-} from "./types.ts";
+} from "../apitypes/index.ts";
+import { BaseClient, type Query, seg } from "./base.ts";
+import type { ClientResponse } from "./transport.ts";
 
 /** Options of calls that may need registry credentials. */
 export interface AuthOptions {
@@ -64,7 +62,7 @@ export class ResourceClient extends BaseClient {
   }
 
   /** `GET /images/{name}/history`. */
-  imageHistory(ref: string): Promise<HistoryResponseItem[]> {
+  imageHistory(ref: string): Promise<ImageHistoryResponseItem[]> {
     return this.json("GET", `/images/${ref}/history`);
   }
 
@@ -192,7 +190,7 @@ export class ResourceClient extends BaseClient {
   }
 
   /** `GET /networks`. */
-  networkList(filters?: FiltersParam): Promise<Network[]> {
+  networkList(filters?: FiltersParam): Promise<NetworkResource[]> {
     return this.json("GET", "/networks", { query: { filters } });
   }
 
@@ -202,7 +200,7 @@ export class ResourceClient extends BaseClient {
   }
 
   /** `GET /networks/{id}`. */
-  networkInspect(ref: string, opts: { verbose?: boolean; scope?: string } = {}): Promise<Network> {
+  networkInspect(ref: string, opts: { verbose?: boolean; scope?: string } = {}): Promise<NetworkResource> {
     return this.json("GET", `/networks/${seg(ref)}`, {
       query: { verbose: opts.verbose || undefined, scope: opts.scope },
     });

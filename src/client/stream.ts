@@ -1,5 +1,5 @@
 import type { Readable, Writable } from "node:stream";
-import type { StdStreamType } from "../api/types.ts";
+import type { StdStreamType } from "../apitypes/index.ts";
 
 /** One frame of a multiplexed stream: which stream (0 stdin, 1 stdout, 2 stderr) and its bytes. */
 export interface StreamFrame {

@@ -1,5 +1,11 @@
 /** From a service of the model to the Engine API's container create body, as docker compose builds it. */
-import type { ContainerCreateRequest, EndpointSettings, HostConfig, Mount, PortMap } from "../api/types.ts";
+import type {
+  ContainerCreateRequest,
+  EndpointSettings,
+  HostConfig,
+  Mount,
+  PortMap,
+} from "../apitypes/index.ts";
 import { parseDuration } from "./load/index.ts";
 import { containerLabels, imageName, networkName, volumeName } from "./model.ts";
 import type { Project, ServiceConfig, VolumeMountConfig } from "./types.ts";

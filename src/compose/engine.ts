@@ -3,7 +3,7 @@
  * made through its generic JSON methods so compose works with whatever the client offers today.
  */
 import type { Duplex, Readable } from "node:stream";
-import type { ContainerSummary, EndpointSettings } from "../api/types.ts";
+import type { ContainerSummary, EndpointSettings } from "../apitypes/index.ts";
 import { type ClientResponse, type EngineClient, isApiError, jsonLines } from "../client/index.ts";
 import { LABELS } from "./model.ts";
 import type { EngineResource } from "./plan.ts";

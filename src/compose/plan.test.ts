@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import type { ContainerSummary } from "../api/types.ts";
+import type { ContainerSummary } from "../apitypes/index.ts";
 import { type ContainerAction, type EngineState, planDown, planUp, type UpPlan } from "./plan.ts";
 import { testContainer, testProject } from "./testing.ts";
 

@@ -3,7 +3,7 @@
  * return it — pure functions, so every decision (create, recreate, start, keep, scale, orphans) is testable
  * without a daemon. Commands carry the plans out through the client.
  */
-import type { ContainerSummary } from "../api/types.ts";
+import type { ContainerSummary } from "../apitypes/index.ts";
 import {
   configHash,
   containerName,

@@ -1,5 +1,5 @@
 /** Builders of synthetic projects and engine states for the compose unit tests. */
-import type { ContainerSummary } from "../api/types.ts";
+import type { ContainerSummary } from "../apitypes/index.ts";
 import { configHash, LABELS } from "./model.ts";
 import type { Project, ServiceConfig } from "./types.ts";
 

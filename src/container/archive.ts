@@ -19,6 +19,7 @@ import {
 import { basename, posix } from "node:path";
 import { Readable } from "node:stream";
 import tar from "tar-stream";
+import type { PathStat } from "../apitypes/index.ts";
 import { ForbiddenError, InvalidParameterError, isErrno, NotFoundError } from "../errdefs/index.ts";
 import { decompressStream, feedTar } from "../layer/index.ts";
 import { resolveInRoot } from "../runtime/index.ts";
@@ -51,15 +52,6 @@ export function locate(fs: ContainerFs, path: string): PathRoot {
   }
   if (best) return { root: best.source, rel: clean.slice(best.destination.length) || "/", writable: best.rw };
   return { root: fs.rootfs, rel: clean, writable: !fs.readonlyRootfs };
-}
-
-/** Docker's path stat (the X-Docker-Container-Path-Stat header), with Go's os.FileMode bits. */
-export interface PathStat {
-  name: string;
-  size: number;
-  mode: number;
-  mtime: string;
-  linkTarget: string;
 }
 
 // Go's os.FileMode type bits, which the docker CLI decodes.

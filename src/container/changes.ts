@@ -3,13 +3,8 @@ import { lstat, open, readdir, readlink } from "node:fs/promises";
 import { join } from "node:path";
 import { Readable } from "node:stream";
 import tar from "tar-stream";
+import type { FilesystemChange } from "../apitypes/index.ts";
 import { isErrno } from "../errdefs/index.ts";
-
-/** One entry of GET /containers/{id}/changes: Kind 0 modified, 1 added, 2 deleted. */
-export interface FilesystemChange {
-  Path: string;
-  Kind: 0 | 1 | 2;
-}
 
 function devParts(rdev: number): { major: number; minor: number } {
   return { major: (rdev >> 8) & 0xfff, minor: (rdev & 0xff) | ((rdev >> 12) & 0xfff00) };

@@ -1,4 +1,4 @@
-import type { ContainerConfig, HostConfig } from "../api/types.ts";
+import type { ContainerConfig, HostConfig } from "../apitypes/index.ts";
 import { InvalidParameterError } from "../errdefs/index.ts";
 
 /** The run-time part of an image's config (OCI `config` object, Docker's field names). */

@@ -1,6 +1,6 @@
 import { mkdir } from "node:fs/promises";
 import { join } from "node:path";
-import type { ContainerCreateRequest } from "../api/types.ts";
+import type { ContainerCreateRequest } from "../apitypes/index.ts";
 import { InvalidParameterError } from "../errdefs/index.ts";
 import { parseSecurityOpts } from "../runtime/index.ts";
 import { newId, nowRfc3339, shortId } from "../util/index.ts";

@@ -1,7 +1,14 @@
 import type { Readable, Writable } from "node:stream";
-import type { EndpointSettings, HostConfig, NetworkingConfig, NetworkSettings, Port } from "../api/types.ts";
+import type {
+  EndpointSettings,
+  HostConfig,
+  NetworkingConfig,
+  NetworkSettings,
+  Port,
+} from "../apitypes/index.ts";
 import type { NetworkSetup } from "../network/index.ts";
-import type { OciSpec, RuntimeStats, SpecMount, SpecResources, TopResult } from "../runtime/index.ts";
+import type { OciSpec } from "../oci/index.ts";
+import type { RuntimeStats, SpecMount, SpecResources, TopResult } from "../runtime/index.ts";
 import type { ImageRunConfig } from "./config.ts";
 import type { ExecRuntime } from "./exec.ts";
 

@@ -1,39 +1,10 @@
 import { PassThrough } from "node:stream";
+import type { ExecCreateRequest, ExecInspect } from "../apitypes/index.ts";
 import { ConflictError, InvalidParameterError, NotFoundError } from "../errdefs/index.ts";
 import { type ExecSession, resolveUser } from "../runtime/index.ts";
 import type { EventSink } from "../system/index.ts";
 import { newId } from "../util/index.ts";
 import type { AttachedStdio } from "./deps.ts";
-
-/** Body of POST /containers/{id}/exec. */
-export interface ExecCreateRequest {
-  AttachStdin?: boolean;
-  AttachStdout?: boolean;
-  AttachStderr?: boolean;
-  DetachKeys?: string;
-  Tty?: boolean;
-  ConsoleSize?: [number, number] | null;
-  Env?: string[] | null;
-  Cmd?: string[] | null;
-  Privileged?: boolean;
-  User?: string;
-  WorkingDir?: string;
-}
-
-/** Body of GET /exec/{id}/json. */
-export interface ExecInspect {
-  CanRemove: boolean;
-  ContainerID: string;
-  DetachKeys: string;
-  ExitCode: number | null;
-  ID: string;
-  OpenStderr: boolean;
-  OpenStdin: boolean;
-  OpenStdout: boolean;
-  ProcessConfig: { arguments: string[]; entrypoint: string; privileged: boolean; tty: boolean; user: string };
-  Running: boolean;
-  Pid: number;
-}
 
 /** What exec needs to know of its container. */
 export interface ExecTarget {

@@ -2,7 +2,7 @@ import { mkdir, mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { PassThrough } from "node:stream";
-import type { OciSpec } from "../runtime/index.ts";
+import type { OciSpec } from "../oci/index.ts";
 import type { EventInput } from "../system/index.ts";
 import type { Container } from "./container.ts";
 import { createContainer } from "./create.ts";

@@ -1,8 +1,9 @@
 import { join } from "node:path";
 import type { Readable } from "node:stream";
 import { finished } from "node:stream/promises";
-import { type ContainerFs, type PathStat, readArchive, statPath, writeArchive } from "./archive.ts";
-import { exportRootfs, type FilesystemChange, upperChanges } from "./changes.ts";
+import type { FilesystemChange, PathStat } from "../apitypes/index.ts";
+import { type ContainerFs, readArchive, statPath, writeArchive } from "./archive.ts";
+import { exportRootfs, upperChanges } from "./changes.ts";
 import type { Container } from "./container.ts";
 import type { ImageBackend } from "./deps.ts";
 import type { Registry } from "./registry.ts";

@@ -1,4 +1,4 @@
-import type { HealthConfig, HealthcheckResult } from "../api/types.ts";
+import type { HealthConfig, HealthcheckResult } from "../apitypes/index.ts";
 import { log, newId, nowRfc3339 } from "../util/index.ts";
 import type { Container } from "./container.ts";
 import type { ExecRuntime } from "./exec.ts";

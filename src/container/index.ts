@@ -1,4 +1,3 @@
-export type { FilesystemChange } from "./changes.ts";
 export type { ImageRunConfig } from "./config.ts";
 export { Container } from "./container.ts";
 export { createContainer } from "./create.ts";
@@ -22,7 +21,7 @@ export type {
   SupervisorRuntime,
   VolumeBackend,
 } from "./deps.ts";
-export { type ExecCreateRequest, type ExecInspect, ExecManager } from "./exec.ts";
+export { ExecManager } from "./exec.ts";
 export { ContainerFiles } from "./files.ts";
 export { HealthMonitor } from "./health.ts";
 export { ContainerIO } from "./io.ts";
@@ -36,6 +35,5 @@ export { type ContainerParts, type ContainerService, containerService } from "./
 export { signalNumber } from "./signals.ts";
 export { type SpecBuilder, type SpecDefaults, type SpecRequest, specBuilder } from "./spec.ts";
 export { State, type StateStatus, type WaitCondition, type WaitResult } from "./state.ts";
-export type { StatsJson } from "./statsjson.ts";
 export { Storage } from "./storage.ts";
 export { Supervisor } from "./supervise.ts";

@@ -1,4 +1,4 @@
-import type { HostConfig } from "../api/types.ts";
+import type { HostConfig } from "../apitypes/index.ts";
 import { InvalidParameterError } from "../errdefs/index.ts";
 
 /** Log drivers wharf accepts: all write conmon's k8s-file log except `none`, which keeps nothing. */

@@ -1,4 +1,4 @@
-import type { ContainerConfig, ContainerState, HostConfig } from "../api/types.ts";
+import type { ContainerConfig, ContainerState, HostConfig } from "../apitypes/index.ts";
 import type { StoredMount } from "./mounts.ts";
 
 /** What never changes after create: persisted as `container.json`. */

@@ -1,5 +1,5 @@
 import { posix } from "node:path";
-import type { ContainerConfig, HostConfig, MountPoint } from "../api/types.ts";
+import type { ContainerConfig, HostConfig, MountPoint } from "../apitypes/index.ts";
 import { InvalidParameterError } from "../errdefs/index.ts";
 
 /** A mount as a container record keeps it: what inspect shows plus what start needs. */

@@ -1,4 +1,4 @@
-import type { ContainerInspectResponse, ContainerSummary } from "../api/types.ts";
+import type { ContainerInspectResponse, ContainerSummary } from "../apitypes/index.ts";
 import { InvalidParameterError, isNotFound } from "../errdefs/index.ts";
 import { parseRfc3339Ns } from "../util/index.ts";
 import type { NetworkViews } from "./deps.ts";

@@ -1,5 +1,5 @@
 import { availableParallelism } from "node:os";
-import type { HostConfig, Resources, RestartPolicy } from "../api/types.ts";
+import type { HostConfig, Resources, RestartPolicy } from "../apitypes/index.ts";
 import { InvalidParameterError } from "../errdefs/index.ts";
 import type { SpecResources } from "../runtime/index.ts";
 

@@ -1,4 +1,4 @@
-import type { RestartPolicy } from "../api/types.ts";
+import type { RestartPolicy } from "../apitypes/index.ts";
 
 /** Docker's restart manager: the first delay, its doubling cap, and how long a run must last to reset it. */
 const FIRST_DELAY_MS = 100;

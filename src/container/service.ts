@@ -1,4 +1,4 @@
-import type { ContainerCreateRequest } from "../api/types.ts";
+import type { ContainerCreateRequest } from "../apitypes/index.ts";
 import type { ExecManager } from "./exec.ts";
 import type { ContainerFiles } from "./files.ts";
 import type { ContainerIO } from "./io.ts";

@@ -1,10 +1,9 @@
+import type { OciRlimit, OciSpec } from "../oci/index.ts";
 import {
   buildSpec,
   daemonRlimits,
   ensureWorkdir,
   findInitBinary,
-  type OciRlimit,
-  type OciSpec,
   parseSecurityOpts,
   resolveUser,
   type SeccompChoice,

@@ -1,4 +1,4 @@
-import type { ContainerState, Health } from "../api/types.ts";
+import type { ContainerState, Health } from "../apitypes/index.ts";
 import { log, ZERO_TIME } from "../util/index.ts";
 import type { ContainerStateDoc } from "./model.ts";
 

@@ -1,47 +1,6 @@
+import type { BlkioStatEntry, CpuStats, NetworkStats, StatsFrame } from "../apitypes/index.ts";
 import type { RuntimeStats } from "../runtime/index.ts";
 import { ZERO_TIME } from "../util/index.ts";
-
-/** Docker's CPU numbers of one frame (`cpu_stats` and `precpu_stats`). */
-export interface CpuStatsJson {
-  cpu_usage: {
-    total_usage: number;
-    percpu_usage?: number[];
-    usage_in_kernelmode: number;
-    usage_in_usermode: number;
-  };
-  system_cpu_usage?: number;
-  online_cpus?: number;
-  throttling_data: { periods: number; throttled_periods: number; throttled_time: number };
-}
-
-interface BlkioJson {
-  major: number;
-  minor: number;
-  op: string;
-  value: number;
-}
-
-/** One frame of GET /containers/{id}/stats, as dockerd sends it on cgroup v1. */
-export interface StatsJson {
-  read: string;
-  preread: string;
-  pids_stats: { current?: number; limit?: number };
-  blkio_stats: Record<string, BlkioJson[] | null>;
-  num_procs: number;
-  storage_stats: Record<string, never>;
-  cpu_stats: CpuStatsJson;
-  precpu_stats: CpuStatsJson;
-  memory_stats: {
-    usage?: number;
-    max_usage?: number;
-    stats?: Record<string, number>;
-    failcnt?: number;
-    limit?: number;
-  };
-  name: string;
-  id: string;
-  networks?: Record<string, Record<string, number>>;
-}
 
 const BLKIO_KEYS = [
   "io_service_bytes_recursive",
@@ -54,14 +13,14 @@ const BLKIO_KEYS = [
   "sectors_recursive",
 ] as const;
 
-function zeroCpu(): CpuStatsJson {
+function zeroCpu(): CpuStats {
   return {
     cpu_usage: { total_usage: 0, usage_in_kernelmode: 0, usage_in_usermode: 0 },
     throttling_data: { periods: 0, throttled_periods: 0, throttled_time: 0 },
   };
 }
 
-function cpuJson(s: RuntimeStats): CpuStatsJson {
+function cpuJson(s: RuntimeStats): CpuStats {
   const c = s.cpu;
   return {
     cpu_usage: {
@@ -88,10 +47,10 @@ function cpuJson(s: RuntimeStats): CpuStatsJson {
 export function statsFrame(
   cur: RuntimeStats | undefined,
   opts: { prev?: RuntimeStats; name: string; id: string; withNetworks: boolean },
-): StatsJson {
-  const blkio: Record<string, BlkioJson[] | null> = {};
+): StatsFrame {
+  const blkio: Record<string, BlkioStatEntry[] | null> = {};
   for (const k of BLKIO_KEYS) blkio[k] = null;
-  const frame: StatsJson = {
+  const frame: StatsFrame = {
     read: cur?.read ?? ZERO_TIME,
     preread: opts.prev?.read ?? ZERO_TIME,
     pids_stats: {},
@@ -117,7 +76,7 @@ export function statsFrame(
     limit: cur.memory.limit,
   };
   if (opts.withNetworks) {
-    const nets: Record<string, Record<string, number>> = {};
+    const nets: Record<string, NetworkStats> = {};
     for (const [name, n] of Object.entries(cur.networks))
       nets[name] = {
         rx_bytes: n.rxBytes,

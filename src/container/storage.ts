@@ -1,6 +1,6 @@
 import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import type { ContainerCreateRequest } from "../api/types.ts";
+import type { ContainerCreateRequest } from "../apitypes/index.ts";
 import { log, shortId } from "../util/index.ts";
 import type { Container } from "./container.ts";
 import type { NetworkSetup, RootfsBackend, RunMount, VolumeBackend } from "./deps.ts";

@@ -1,11 +1,11 @@
-import type { ContainerTopResponse } from "../api/types.ts";
+import type { ContainerTopResponse, StatsFrame } from "../apitypes/index.ts";
 import { ConflictError } from "../errdefs/index.ts";
 import type { RuntimeStats } from "../runtime/index.ts";
 import type { Container } from "./container.ts";
 import type { SupervisorRuntime } from "./deps.ts";
 import type { Registry } from "./registry.ts";
 import { checkResources, type HostLimits, mergeUpdate, type UpdateRequest } from "./resources.ts";
-import { type StatsJson, statsFrame } from "./statsjson.ts";
+import { statsFrame } from "./statsjson.ts";
 
 /** dockerd's collector interval: one stats frame a second. */
 const STATS_INTERVAL_MS = 1000;
@@ -27,7 +27,7 @@ export class Supervisor {
     return this.#runtime.stats(c.id).catch(() => undefined);
   }
 
-  #frame(c: Container, cur: RuntimeStats | undefined, prev: RuntimeStats | undefined): StatsJson {
+  #frame(c: Container, cur: RuntimeStats | undefined, prev: RuntimeStats | undefined): StatsFrame {
     const mode = c.record.HostConfig.NetworkMode ?? "";
     return statsFrame(cur, {
       prev,
@@ -45,7 +45,7 @@ export class Supervisor {
   async *stats(
     ref: string,
     opts: { stream: boolean; oneShot?: boolean; signal?: AbortSignal },
-  ): AsyncGenerator<StatsJson> {
+  ): AsyncGenerator<StatsFrame> {
     const c = this.#r.get(ref);
     const wait = (ms: number) =>
       new Promise<void>((resolve) => {

@@ -1,5 +1,5 @@
 import { join } from "node:path";
-import type { ContainerInspectResponse, ContainerSummary, NetworkSettings } from "../api/types.ts";
+import type { ContainerInspectResponse, ContainerSummary, NetworkSettings } from "../apitypes/index.ts";
 import { humanDuration, parseRfc3339Ns } from "../util/index.ts";
 import type { Container } from "./container.ts";
 import type { NetworkViews } from "./deps.ts";

@@ -1,6 +1,6 @@
 import { parseArgs } from "node:util";
 import { InvalidParameterError } from "../errdefs/index.ts";
-import type { OciRlimit } from "../runtime/index.ts";
+import type { OciRlimit } from "../oci/index.ts";
 import type { LogLevel } from "../util/index.ts";
 
 /** The daemon's settings, from its flags. */

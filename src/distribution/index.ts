@@ -12,8 +12,6 @@ export {
 export {
   formatPlatform,
   hostPlatform,
-  type IndexEntry,
-  type Platform,
   parsePlatform,
   selectPlatform,
 } from "./platform.ts";

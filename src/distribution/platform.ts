@@ -1,25 +1,10 @@
 import { InvalidParameterError, NotFoundError } from "../errdefs/index.ts";
-
-/** An OCI platform. */
-export interface Platform {
-  os: string;
-  architecture: string;
-  variant?: string;
-}
-
-/** A descriptor of an index or manifest list. */
-export interface IndexEntry {
-  mediaType?: string;
-  digest: string;
-  size: number;
-  platform?: Platform & { "os.version"?: string };
-  annotations?: Record<string, string>;
-}
+import type { OciDescriptor, OciPlatform } from "../oci/index.ts";
 
 const ARCH_ALIASES: Record<string, string> = { x86_64: "amd64", x64: "amd64", aarch64: "arm64", ia32: "386" };
 
 /** This host's platform in OCI words. */
-export function hostPlatform(): Platform {
+export function hostPlatform(): OciPlatform {
   const architecture = ARCH_ALIASES[process.arch] ?? process.arch;
   return architecture === "arm64"
     ? { os: "linux", architecture, variant: "v8" }
@@ -27,23 +12,26 @@ export function hostPlatform(): Platform {
 }
 
 /** Parses `os[/arch[/variant]]` (the `platform` query parameter); empty means this host. */
-export function parsePlatform(s: string | undefined): Platform {
+export function parsePlatform(s: string | undefined): OciPlatform {
   if (!s) return hostPlatform();
   const [os, arch, variant] = s.toLowerCase().split("/");
   if (!os) throw new InvalidParameterError(`invalid platform: ${s}`);
-  const p: Platform = { os, architecture: arch ? (ARCH_ALIASES[arch] ?? arch) : hostPlatform().architecture };
+  const p: OciPlatform = {
+    os,
+    architecture: arch ? (ARCH_ALIASES[arch] ?? arch) : hostPlatform().architecture,
+  };
   if (variant) p.variant = variant;
   return p;
 }
 
 /** `linux/amd64`, `linux/arm/v7`. */
-export function formatPlatform(p: Platform): string {
+export function formatPlatform(p: OciPlatform): string {
   return [p.os, p.architecture, p.variant].filter(Boolean).join("/");
 }
 
 /** Picks the entry of an index for `want` (an arm64 entry without variant counts as v8), as containerd does. */
-export function selectPlatform(entries: IndexEntry[], want: Platform): IndexEntry {
-  const norm = (p: Platform) => ({
+export function selectPlatform(entries: OciDescriptor[], want: OciPlatform): OciDescriptor {
+  const norm = (p: OciPlatform) => ({
     os: p.os,
     architecture: p.architecture,
     variant: p.variant ?? (p.architecture === "arm64" ? "v8" : undefined),

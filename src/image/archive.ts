@@ -6,13 +6,13 @@ import { PassThrough, type Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import tar from "tar-stream";
 import { type ContentStore, sha256Digest } from "../content/index.ts";
-import { hostPlatform, type IndexEntry, selectPlatform } from "../distribution/index.ts";
+import { hostPlatform, selectPlatform } from "../distribution/index.ts";
 import { InvalidParameterError } from "../errdefs/index.ts";
 import { detectCompression, type LayerInfo, type LayerStore } from "../layer/index.ts";
+import type { OciDescriptor, OciImageConfig, OciIndex } from "../oci/index.ts";
 import type { ImageRecord, LayerRef } from "./records.ts";
 import { familiarString, parseNamed, type Reference } from "./reference.ts";
 import { MediaTypes } from "./service.ts";
-import type { OciImageConfig } from "./types.ts";
 
 /** What save and load need from the image service. */
 export interface ArchiveHost {
@@ -133,13 +133,13 @@ export async function loadImages(h: ArchiveHost, src: Readable): Promise<string[
       for (const e of mj) items.push({ config: e.Config, layers: e.Layers, tags: e.RepoTags ?? [] });
     } else if (await hasFile("index.json")) {
       const blob = (d: string) => `blobs/${d.replace(":", "/")}`;
-      const walk = async (entries: IndexEntry[], name?: string): Promise<void> => {
+      const walk = async (entries: OciDescriptor[], name?: string): Promise<void> => {
         for (const e of entries) {
           const annName =
             e.annotations?.["io.containerd.image.name"] ??
             refName(e.annotations?.["org.opencontainers.image.ref.name"]);
           const m = JSON.parse((await read(blob(e.digest))).toString("utf8")) as {
-            manifests?: IndexEntry[];
+            manifests?: OciDescriptor[];
             config?: { digest: string };
             layers?: { digest: string }[];
           };
@@ -156,7 +156,7 @@ export async function loadImages(h: ArchiveHost, src: Readable): Promise<string[
           });
         }
       };
-      const idx = JSON.parse((await read("index.json")).toString("utf8")) as { manifests?: IndexEntry[] };
+      const idx = JSON.parse((await read("index.json")).toString("utf8")) as OciIndex;
       await walk(idx.manifests ?? []);
     } else {
       throw new InvalidParameterError("unrecognized image archive: neither manifest.json nor index.json");

@@ -1,6 +1,7 @@
 import { posix } from "node:path";
+import type { HealthConfig } from "../apitypes/index.ts";
 import { InvalidParameterError } from "../errdefs/index.ts";
-import type { HealthConfig, OciRunConfig } from "./types.ts";
+import type { OciRunConfig } from "../oci/index.ts";
 
 /** The Dockerfile instructions `docker import --change` and `docker commit --change` accept (as Docker's). */
 const VALID = new Set([

@@ -1,7 +1,6 @@
 import type { ContentStore } from "../content/index.ts";
 import {
   type Credentials,
-  type IndexEntry,
   MANIFEST_MEDIA_TYPES,
   parsePlatform,
   RegistryClient,
@@ -11,10 +10,10 @@ import {
 } from "../distribution/index.ts";
 import { InvalidParameterError, isUnauthorized, NotFoundError } from "../errdefs/index.ts";
 import { chainIds, type LayerInfo, type LayerStore } from "../layer/index.ts";
+import type { OciImageConfig, OciIndex, OciManifest } from "../oci/index.ts";
 import type { LayerRef } from "./records.ts";
 import { DEFAULT_DOMAIN, familiarString, parseNamed, type Reference, withTag } from "./reference.ts";
 import { type ProgressSink, parallel, throttled, verifiedCopy } from "./transfer.ts";
-import type { OciImageConfig } from "./types.ts";
 
 /** What a pull needs from the image service. */
 export interface PullHost {
@@ -111,17 +110,14 @@ async function pullOnce(h: PullHost, fromImage: string, opts: PullOptions): Prom
   });
   const repoDigest = top.digest;
   if (top.mediaType === MANIFEST_MEDIA_TYPES.dockerList || top.mediaType === MANIFEST_MEDIA_TYPES.ociIndex) {
-    const index = JSON.parse(top.bytes.toString("utf8")) as { manifests?: IndexEntry[] };
+    const index = JSON.parse(top.bytes.toString("utf8")) as OciIndex;
     const entry = selectPlatform(index.manifests ?? [], want);
     top = await client.getManifest(entry.digest);
   }
   if (top.mediaType !== MANIFEST_MEDIA_TYPES.dockerV2 && top.mediaType !== MANIFEST_MEDIA_TYPES.ociManifest) {
     throw new InvalidParameterError(`unsupported manifest media type ${top.mediaType || "(none)"}`);
   }
-  const manifest = JSON.parse(top.bytes.toString("utf8")) as {
-    config: { digest: string; size: number };
-    layers: { digest: string; size: number; mediaType: string; urls?: string[] }[];
-  };
+  const manifest = JSON.parse(top.bytes.toString("utf8")) as OciManifest;
   const { stream: cfgStream } = await client.getBlob(manifest.config.digest);
   const cfgChunks: Buffer[] = [];
   for await (const c of cfgStream as AsyncIterable<Buffer>) cfgChunks.push(c);

@@ -1,8 +1,9 @@
+import type { ImageDeleteResponseItem } from "../apitypes/index.ts";
 import { ConflictError } from "../errdefs/index.ts";
 import { shortId } from "../util/index.ts";
 import type { ImageRecord } from "./records.ts";
 import { familiarString, parseNamed, type Reference, withDefaultTag } from "./reference.ts";
-import type { ImageDeleteResponseItem, ImageUse } from "./types.ts";
+import type { ImageUse } from "./types.ts";
 
 /** What the delete algorithm needs from the image service. */
 export interface RemoveHost {

@@ -1,6 +1,12 @@
 import { join } from "node:path";
 import type { Readable } from "node:stream";
 import zlib from "node:zlib";
+import type {
+  ImageDeleteResponseItem,
+  ImageHistoryResponseItem,
+  ImageInspect,
+  ImageSummary,
+} from "../apitypes/index.ts";
 import { type ContentStore, FsContentStore } from "../content/index.ts";
 import {
   type Credentials,
@@ -10,6 +16,7 @@ import {
 } from "../distribution/index.ts";
 import { InvalidParameterError, NotFoundError } from "../errdefs/index.ts";
 import { FsLayerStore, type LayerStore, sniffCompression } from "../layer/index.ts";
+import type { OciHistory, OciImageConfig } from "../oci/index.ts";
 import { log, nowNs, nowRfc3339, rfc3339Nano, stripDigestAlgo } from "../util/index.ts";
 import { type ArchiveHost, loadImages, saveImages } from "./archive.ts";
 import { applyChanges } from "./changes.ts";
@@ -27,16 +34,10 @@ import {
 } from "./reference.ts";
 import { removeImage } from "./remove.ts";
 import type {
-  HistoryResponseItem,
-  ImageDeleteResponseItem,
   ImageEventSink,
-  ImageInspect,
   ImageService,
-  ImageSummary,
   ImportOptions,
   ListOptions,
-  OciHistory,
-  OciImageConfig,
   RemoveOptions,
   ResolvedImage,
 } from "./types.ts";
@@ -273,10 +274,10 @@ export class LocalImageService implements ImageService {
     });
   }
 
-  async history(nameOrId: string): Promise<HistoryResponseItem[]> {
+  async history(nameOrId: string): Promise<ImageHistoryResponseItem[]> {
     const rec = this.find(nameOrId);
     const config = this.config(rec.id);
-    const items: HistoryResponseItem[] = [];
+    const items: ImageHistoryResponseItem[] = [];
     const history: OciHistory[] = config.history?.length
       ? config.history
       : config.rootfs.diff_ids.map(() => ({ created: config.created }));

@@ -1,65 +1,11 @@
 import type { Readable } from "node:stream";
 import type {
-  HealthConfig,
-  HistoryResponseItem,
-  ImageConfig,
   ImageDeleteResponseItem,
+  ImageHistoryResponseItem,
   ImageInspect,
   ImageSummary,
-} from "../api/types.ts";
-
-// The Engine API JSON shapes have one definition, in api/types.ts (type-only imports of it are allowed here).
-export type {
-  HealthConfig,
-  HistoryResponseItem,
-  ImageConfig,
-  ImageDeleteResponseItem,
-  ImageInspect,
-  ImageSummary,
-};
-
-/** The `config` object of an OCI image config, with Docker's extensions (Healthcheck, OnBuild, Shell, ...). */
-export interface OciRunConfig {
-  User?: string;
-  ExposedPorts?: Record<string, object>;
-  Env?: string[];
-  Entrypoint?: string[] | null;
-  Cmd?: string[] | null;
-  Volumes?: Record<string, object>;
-  WorkingDir?: string;
-  Labels?: Record<string, string>;
-  StopSignal?: string;
-  Healthcheck?: HealthConfig;
-  OnBuild?: string[] | null;
-  Shell?: string[];
-  ArgsEscaped?: boolean;
-}
-
-/** One history entry of an OCI image config. */
-export interface OciHistory {
-  created?: string;
-  created_by?: string;
-  author?: string;
-  comment?: string;
-  empty_layer?: boolean;
-}
-
-/** An OCI image config (application/vnd.oci.image.config.v1+json); its sha256 is the image ID. */
-export interface OciImageConfig {
-  created?: string;
-  author?: string;
-  architecture: string;
-  variant?: string;
-  os: string;
-  "os.version"?: string;
-  config?: OciRunConfig;
-  rootfs: { type: "layers"; diff_ids: string[] };
-  history?: OciHistory[];
-  /** Docker's extensions, kept when present. */
-  comment?: string;
-  docker_version?: string;
-  parent?: string;
-}
+} from "../apitypes/index.ts";
+import type { OciImageConfig, OciRunConfig } from "../oci/index.ts";
 
 /** What a container is created from. */
 export interface ResolvedImage {
@@ -120,7 +66,7 @@ export interface ImageService {
   resolve(nameOrId: string): Promise<ResolvedImage>;
   tag(source: string, repo: string, tag?: string): Promise<void>;
   remove(nameOrId: string, opts: RemoveOptions): Promise<ImageDeleteResponseItem[]>;
-  history(nameOrId: string): Promise<HistoryResponseItem[]>;
+  history(nameOrId: string): Promise<ImageHistoryResponseItem[]>;
   /** Mounts a container's rootfs: the image's layers under `upperDir`, at `target`. */
   mountRootfs(opts: { imageId: string; upperDir: string; workDir: string; target: string }): Promise<void>;
   unmountRootfs(target: string): Promise<void>;

@@ -1,8 +1,9 @@
+import type { ImageConfig, ImageInspect, ImageSummary } from "../apitypes/index.ts";
 import { InvalidParameterError } from "../errdefs/index.ts";
+import type { OciImageConfig, OciRunConfig } from "../oci/index.ts";
 import { parseRfc3339Ns, ZERO_TIME } from "../util/index.ts";
 import type { ImageRecord } from "./records.ts";
 import { familiarString, type Reference } from "./reference.ts";
-import type { ImageConfig, ImageInspect, ImageSummary, OciImageConfig, OciRunConfig } from "./types.ts";
 
 /** An image with everything the views need, gathered by the service. */
 export interface ImageView {

@@ -1,6 +1,6 @@
 /** What a container asks of networking at create: Docker's checks of the mode, ports, --ip and aliases. */
 import { hostname } from "node:os";
-import type { EndpointSettings, HostConfig, NetworkingConfig } from "../api/types.ts";
+import type { EndpointSettings, HostConfig, NetworkingConfig } from "../apitypes/index.ts";
 import { InvalidParameterError } from "../errdefs/index.ts";
 import { contains, parseIp } from "../netdrv/index.ts";
 import { newId, shortId } from "../util/index.ts";

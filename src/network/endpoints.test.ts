@@ -3,7 +3,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, test } from "node:test";
-import type { HostConfig } from "../api/types.ts";
+import type { HostConfig } from "../apitypes/index.ts";
 import type { LinkInfo, RulePort, VethSpec } from "../netdrv/index.ts";
 import type { EventInput } from "../system/index.ts";
 import { type ContainerLookup, type EndpointDriver, Endpoints } from "./endpoints.ts";

@@ -4,7 +4,7 @@
  * ipam.ts, published ports in ports.ts, DNS names in resolver.ts and the JSON in inspect.ts.
  */
 import { mkdir } from "node:fs/promises";
-import type { EndpointSettings, NetworkSettings, Port } from "../api/types.ts";
+import type { EndpointSettings, NetworkSettings, Port } from "../apitypes/index.ts";
 import { ConflictError, ForbiddenError, NotFoundError } from "../errdefs/index.ts";
 import { type BridgeDriver, formatIp, type Iptables, macFor, parseIp } from "../netdrv/index.ts";
 import { RecordStore } from "../store/index.ts";

@@ -1,5 +1,5 @@
 /** A container's networking as Docker's JSON shows it: inspect's NetworkSettings and a list entry's fields. */
-import type { EndpointSettings, NetworkSettings, Port } from "../api/types.ts";
+import type { EndpointSettings, NetworkSettings, Port } from "../apitypes/index.ts";
 import { shortId } from "../util/index.ts";
 import { portList, portMap } from "./ports.ts";
 import type { NetworkRecord } from "./registry.ts";

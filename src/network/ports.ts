@@ -2,7 +2,7 @@
  * Published ports: from a container's config to the bindings to set up, the proxies and DNAT rules that put
  * them in effect, and back to Docker's JSON.
  */
-import type { Port, PortMap } from "../api/types.ts";
+import type { Port, PortMap } from "../apitypes/index.ts";
 import { ConflictError, InvalidParameterError } from "../errdefs/index.ts";
 import { type Iptables, type PortProxy, tcpProxy, udpProxy } from "../netdrv/index.ts";
 import { log } from "../util/index.ts";

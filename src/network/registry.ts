@@ -1,4 +1,5 @@
 import { mkdir } from "node:fs/promises";
+import type { Ipam, IpamConfig, NetworkCreateRequest } from "../apitypes/index.ts";
 /** Network records: the built-in bridge/host/none and user-defined bridges, persisted one directory each. */
 import { ConflictError, ForbiddenError, InvalidParameterError, NotFoundError } from "../errdefs/index.ts";
 import {
@@ -15,7 +16,6 @@ import {
 } from "../netdrv/index.ts";
 import { RecordStore } from "../store/index.ts";
 import { log, newId, nowRfc3339 } from "../util/index.ts";
-import type { Ipam, IpamConfig, NetworkCreateRequest } from "./types.ts";
 
 /** What is persisted for a network. */
 export interface NetworkRecord {

@@ -1,6 +1,6 @@
 /** A container's networking as the network service keeps it: wanted endpoints, and what a run set up. */
 import { createHash } from "node:crypto";
-import type { PortMap } from "../api/types.ts";
+import type { PortMap } from "../apitypes/index.ts";
 import type { ActiveBinding } from "./ports.ts";
 
 /** One network a container is (to be) attached to. */

@@ -3,7 +3,16 @@
  * container networking for the container service (set up before start, torn down at exit).
  */
 import { join } from "node:path";
-import type { EndpointSettings, HostConfig, NetworkingConfig, NetworkSettings, Port } from "../api/types.ts";
+import type {
+  EndpointSettings,
+  HostConfig,
+  NetworkConnectRequest,
+  NetworkCreateRequest,
+  NetworkingConfig,
+  NetworkResource,
+  NetworkSettings,
+  Port,
+} from "../apitypes/index.ts";
 import { ForbiddenError, InvalidParameterError } from "../errdefs/index.ts";
 import { type Host, realHost } from "../host/index.ts";
 import { BridgeDriver, DnsServer, Iptables } from "../netdrv/index.ts";
@@ -11,7 +20,6 @@ import type { EventSink } from "../system/index.ts";
 import { log, parseRfc3339Ns } from "../util/index.ts";
 import { type ContainerLookup, Endpoints, type NetworkSetup } from "./endpoints.ts";
 import { addressing, type NetworkRecord, NetworkRegistry } from "./registry.ts";
-import type { NetworkConnectRequest, NetworkCreateRequest, NetworkResource } from "./types.ts";
 
 /** The network service's settings and collaborators. */
 export interface NetworkServiceOptions {

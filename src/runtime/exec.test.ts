@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
+import type { OciProcess } from "../oci/index.ts";
 import { hostCaps } from "./caps.ts";
 import { execProcess } from "./exec.ts";
-import type { OciProcess } from "./oci.ts";
 
 const base: OciProcess = {
   terminal: true,

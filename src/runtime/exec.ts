@@ -19,13 +19,13 @@ import { join } from "node:path";
 import type { Readable, Writable } from "node:stream";
 import { ConflictError, isErrno, SystemError } from "../errdefs/index.ts";
 import type { Host } from "../host/index.ts";
+import type { OciProcess, OciSpec } from "../oci/index.ts";
 import { type AttachStreams, attachSocket } from "./attach.ts";
 import { hostCaps } from "./caps.ts";
 import { conmonArgs, conmonEnv } from "./conmonargs.ts";
 import type { CtlWriter } from "./ctl.ts";
 import { OciRuntimeError, parseRuncStderr } from "./errors.ts";
 import type { ExecExit, ExecOptions, ExecSession } from "./exectypes.ts";
-import type { OciProcess, OciSpec } from "./oci.ts";
 import { normalizeSignal } from "./signals.ts";
 
 /** What startExec needs from the runtime. */

@@ -18,7 +18,6 @@ export type { ExecExit, ExecOptions, ExecSession } from "./exectypes.ts";
 export type { ExitStatus } from "./exitwatch.ts";
 export { findInitBinary } from "./init.ts";
 export { type LogLine, parseLogLine, type ReadLogOptions, readLog } from "./logfile.ts";
-export type * from "./oci.ts";
 export { daemonRlimits } from "./rlimits.ts";
 export { resolveInRoot } from "./rootpath.ts";
 export {

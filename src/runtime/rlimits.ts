@@ -1,5 +1,5 @@
 import { readFileSync } from "node:fs";
-import type { OciRlimit } from "./oci.ts";
+import type { OciRlimit } from "../oci/index.ts";
 
 const NAMES: Record<string, string> = {
   "Max open files": "RLIMIT_NOFILE",

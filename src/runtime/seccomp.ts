@@ -5,7 +5,7 @@
  */
 import { release } from "node:os";
 import { InvalidParameterError } from "../errdefs/index.ts";
-import type { OciSeccomp, OciSeccompArg, OciSeccompRule } from "./oci.ts";
+import type { OciSeccomp, OciSeccompArg, OciSeccompRule } from "../oci/index.ts";
 
 /** A condition on one argument of a call. */
 export interface DockerSeccompArg {

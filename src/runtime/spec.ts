@@ -4,7 +4,6 @@
  * the environment they see under dockerd.
  */
 import { InvalidParameterError } from "../errdefs/index.ts";
-import { ALL_CAPS, hostCaps } from "./caps.ts";
 import type {
   OciDevice,
   OciDeviceCgroup,
@@ -14,7 +13,8 @@ import type {
   OciResources,
   OciRlimit,
   OciSpec,
-} from "./oci.ts";
+} from "../oci/index.ts";
+import { ALL_CAPS, hostCaps } from "./caps.ts";
 import { type SeccompChoice, seccompToOci } from "./seccomp.ts";
 import { builtinSeccompProfile } from "./seccomp-default.ts";
 

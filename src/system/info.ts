@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs";
 import { cpus, hostname, release, totalmem } from "node:os";
-import type { SystemInfo, SystemVersion } from "../api/types.ts";
+import type { SystemInfo, SystemVersion } from "../apitypes/index.ts";
 
 /** The Docker Engine version wharf reports: clients compare it, so it has Docker's shape; Platform says wharf. */
 export const ENGINE_VERSION = "27.5.1";

@@ -1,7 +1,8 @@
 // Live usage of many containers over one response: a browser holds only six connections per host, so a
 // stats stream per container row would starve every other request of the page.
 import type { ServerResponse } from "node:http";
-import { type EngineClient, jsonLines, type StatsFrame } from "../client/index.ts";
+import type { StatsFrame } from "../apitypes/index.ts";
+import { type EngineClient, jsonLines } from "../client/index.ts";
 import type { Sample } from "./sample.ts";
 
 export type { Sample } from "./sample.ts";

@@ -1,1 +1,1 @@
-export { type Volume, type VolumeCreateOptions, VolumeService } from "./service.ts";
+export { VolumeService } from "./service.ts";

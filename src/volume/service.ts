@@ -1,31 +1,11 @@
 import { mkdir, readdir, stat } from "node:fs/promises";
 import { join } from "node:path";
+import type { Volume, VolumeCreateRequest } from "../apitypes/index.ts";
 import { ConflictError, InvalidParameterError, isErrno, NotFoundError } from "../errdefs/index.ts";
 import { native } from "../host/index.ts";
 import { RecordStore } from "../store/index.ts";
 import type { EventSink } from "../system/index.ts";
 import { log, newId, nowRfc3339 } from "../util/index.ts";
-
-/** A volume as GET /volumes/{name} shows it. */
-export interface Volume {
-  Name: string;
-  Driver: string;
-  Mountpoint: string;
-  CreatedAt: string;
-  Labels: Record<string, string>;
-  Scope: "local";
-  Options: Record<string, string>;
-  Status?: Record<string, unknown>;
-  UsageData?: { Size: number; RefCount: number } | null;
-}
-
-/** Body of POST /volumes/create. */
-export interface VolumeCreateOptions {
-  Name?: string;
-  Driver?: string;
-  DriverOpts?: Record<string, string>;
-  Labels?: Record<string, string>;
-}
 
 const NAME_RE = /^[a-zA-Z0-9][a-zA-Z0-9_.-]+$/;
 const LABEL_ANON = "com.docker.volume.anonymous";
@@ -67,7 +47,7 @@ export class VolumeService {
   }
 
   /** POST /volumes/create: an existing volume of that name is returned as is, as Docker does. */
-  async create(opts: VolumeCreateOptions): Promise<{ volume: Volume; created: boolean }> {
+  async create(opts: VolumeCreateRequest): Promise<{ volume: Volume; created: boolean }> {
     const driver = opts.Driver || "local";
     if (driver !== "local")
       throw new NotFoundError(`error looking up volume plugin ${driver}: plugin "${driver}" not found`);

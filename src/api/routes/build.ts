@@ -1,9 +1,9 @@
 import type { Readable } from "node:stream";
+import type { ContainerConfig } from "../../apitypes/index.ts";
 import type { BuildOptions, CommitOptions } from "../../build/index.ts";
 import { InvalidParameterError } from "../../errdefs/index.ts";
 import { qBool, qInt } from "../query.ts";
 import type { Route } from "../router.ts";
-import type { ContainerConfig } from "../types.ts";
 
 /** What the build routes need: a build checked up front (errors become statuses), then run as a stream. */
 export interface BuildBackend {

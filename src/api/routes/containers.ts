@@ -1,11 +1,15 @@
 import type { Duplex, Readable } from "node:stream";
+import type {
+  ContainerCreateRequest,
+  ContainerInspectResponse,
+  ContainerSummary,
+} from "../../apitypes/index.ts";
 import { InvalidParameterError } from "../../errdefs/index.ts";
 import { MUX_STREAM, muxError, pumpStdio, RAW_STREAM, type Stdio } from "../pump.ts";
 import { qBool, qFilters, qInt, qTimeNs } from "../query.ts";
 import { containerCreateShape } from "../requests.ts";
 import type { RequestContext, Route } from "../router.ts";
 import { outputWriter, StreamType } from "../stream.ts";
-import type { ContainerCreateRequest, ContainerInspectResponse, ContainerSummary } from "../types.ts";
 import { validateBody } from "../validate.ts";
 
 /** One log line. */

@@ -1,7 +1,7 @@
 import type { Readable } from "node:stream";
+import type { AuthConfig, ImageDeleteResponseItem } from "../../apitypes/index.ts";
 import { qFilters } from "../query.ts";
 import type { RequestContext, Route } from "../router.ts";
-import type { AuthConfig, ImageDeleteResponseItem } from "../types.ts";
 
 /** One progress line of pull/push, as Docker streams them. */
 export interface ProgressLine {

@@ -1,4 +1,4 @@
-import type { ExecCreateRequest, ExecInspect } from "../../container/index.ts";
+import type { ExecCreateRequest, ExecInspect } from "../../apitypes/index.ts";
 import { InvalidParameterError } from "../../errdefs/index.ts";
 import { MUX_STREAM, muxError, pumpStdio, RAW_STREAM, type Stdio } from "../pump.ts";
 import { qInt } from "../query.ts";

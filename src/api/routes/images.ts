@@ -1,8 +1,13 @@
 import type { Readable } from "node:stream";
+import type {
+  ImageDeleteResponseItem,
+  ImageHistoryResponseItem,
+  ImageInspect,
+  ImageSummary,
+} from "../../apitypes/index.ts";
 import { InvalidParameterError, NotFoundError } from "../../errdefs/index.ts";
 import { qBool, qFilters } from "../query.ts";
 import type { Route } from "../router.ts";
-import type { HistoryResponseItem, ImageDeleteResponseItem, ImageInspect, ImageSummary } from "../types.ts";
 import { type DistributionBackend, progressStream } from "./distribution.ts";
 
 /** What the image routes need from the image service. */
@@ -19,7 +24,7 @@ export interface ImageBackend {
   inspect(ref: string): Promise<ImageInspect>;
   tag(source: string, repo: string, tag?: string): Promise<void>;
   remove(ref: string, opts: { force?: boolean; noprune?: boolean }): Promise<ImageDeleteResponseItem[]>;
-  history(ref: string): Promise<HistoryResponseItem[]>;
+  history(ref: string): Promise<ImageHistoryResponseItem[]>;
   /** Registry pulls (`fromImage`); without it they are refused. */
   pull?: DistributionBackend["pull"];
 }

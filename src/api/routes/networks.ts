@@ -1,10 +1,10 @@
-import { InvalidParameterError } from "../../errdefs/index.ts";
 import type {
   NetworkConnectRequest,
   NetworkCreateRequest,
   NetworkDisconnectRequest,
   NetworkResource,
-} from "../../network/index.ts";
+} from "../../apitypes/index.ts";
+import { InvalidParameterError } from "../../errdefs/index.ts";
 import { qFilters } from "../query.ts";
 import type { Route } from "../router.ts";
 

@@ -1,9 +1,9 @@
 import type { Readable } from "node:stream";
-import type { FilesystemChange, StatsJson, UpdateRequest } from "../../container/index.ts";
+import type { ContainerTopResponse, FilesystemChange, StatsFrame } from "../../apitypes/index.ts";
+import type { UpdateRequest } from "../../container/index.ts";
 import { qBool } from "../query.ts";
 import { containerUpdateShape } from "../requests.ts";
 import type { Route } from "../router.ts";
-import type { ContainerTopResponse } from "../types.ts";
 import { validateBody } from "../validate.ts";
 
 /** What the stats, top, pause, update, changes and export routes need from the container service. */
@@ -11,7 +11,7 @@ export interface SuperviseBackend {
   stats(
     ref: string,
     opts: { stream: boolean; oneShot?: boolean; signal?: AbortSignal },
-  ): AsyncGenerator<StatsJson>;
+  ): AsyncGenerator<StatsFrame>;
   top(ref: string, psArgs?: string): Promise<ContainerTopResponse>;
   pause(ref: string): Promise<void>;
   unpause(ref: string): Promise<void>;

@@ -1,7 +1,7 @@
+import type { SystemInfo, SystemVersion } from "../../apitypes/index.ts";
 import type { WireEvent } from "../../system/index.ts";
 import { qFilters, qTimeNs } from "../query.ts";
 import type { Route } from "../router.ts";
-import type { SystemInfo, SystemVersion } from "../types.ts";
 
 /** What the system routes need. */
 export interface SystemBackend {

@@ -1,10 +1,10 @@
-import type { Volume, VolumeCreateOptions } from "../../volume/index.ts";
+import type { Volume, VolumeCreateRequest } from "../../apitypes/index.ts";
 import { qBool, qFilters } from "../query.ts";
 import type { Route } from "../router.ts";
 
 /** What the volume routes need. */
 export interface VolumeBackend {
-  create(opts: VolumeCreateOptions): Promise<{ volume: Volume }>;
+  create(opts: VolumeCreateRequest): Promise<{ volume: Volume }>;
   inspect(name: string): Volume;
   list(filters: Record<string, string[]>): Volume[];
   remove(name: string, opts: { force?: boolean }): Promise<void>;
@@ -23,7 +23,7 @@ export function volumeRoutes(b: VolumeBackend): Route[] {
       method: "POST",
       path: "/volumes/create",
       handler: async (ctx) => {
-        const body = (await ctx.jsonBody<VolumeCreateOptions>()) ?? {};
+        const body = (await ctx.jsonBody<VolumeCreateRequest>()) ?? {};
         ctx.sendJson(201, (await b.create(body)).volume);
       },
     },

@@ -2,7 +2,7 @@
  * Carrying plans out on the engine: images, networks, volumes, then services level by level, each
  * waiting for its dependencies' conditions. Shared by up, create, start, restart and run.
  */
-import type { ContainerInspectResponse } from "../../api/types.ts";
+import type { ContainerInspectResponse } from "../../apitypes/index.ts";
 import { createBody } from "../convert.ts";
 import { isNotFound } from "../engine.ts";
 import { containerName, imageName, LABELS, resourceLabels } from "../model.ts";

@@ -1,6 +1,6 @@
 /** `compose logs`, `compose events`, and the prefixed log printer `up` shares. */
 
-import type { EventMessage } from "../../api/types.ts";
+import type { EventMessage } from "../../apitypes/index.ts";
 import { demuxFrames, jsonLines } from "../../client/index.ts";
 import { LABELS } from "../model.ts";
 import { projectRefs } from "./apply.ts";

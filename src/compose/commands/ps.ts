@@ -1,5 +1,5 @@
 /** `compose ps`, `ls`, `top`, `images`, `port`, `version`: read-only views of a project. */
-import type { ContainerSummary, Port } from "../../api/types.ts";
+import type { ContainerSummary, Port } from "../../apitypes/index.ts";
 import { humanDuration } from "../../util/index.ts";
 import { COMPOSE_VERSION, LABELS } from "../model.ts";
 import { bool, type Flag, int, list, parseFlags, str } from "./args.ts";

@@ -3,7 +3,7 @@
 import { useMemo, useState } from "preact/hooks";
 import { api, apiUrl, streamLines } from "./api.ts";
 import { ago, bytes, ctrName, shortId } from "./format.ts";
-import type { ContainerSummary, HistoryResponseItem, ImageSummary } from "./types.ts";
+import type { ContainerSummary, ImageHistoryResponseItem, ImageSummary } from "./types.ts";
 import { attempt, confirmAction, Field, Header, Status, useLive } from "./ui.tsx";
 
 interface Layer {
@@ -105,7 +105,7 @@ function Pull() {
 }
 
 function History(props: { id: string }) {
-  const h = useLive(() => api<HistoryResponseItem[]>("GET", `/images/${props.id}/history`), {
+  const h = useLive(() => api<ImageHistoryResponseItem[]>("GET", `/images/${props.id}/history`), {
     deps: [props.id],
   });
   return (

@@ -4,11 +4,14 @@ export type {
   ContainerSummary,
   ContainerTopResponse,
   EventMessage,
-  HistoryResponseItem,
+  FilesystemChange,
+  ImageHistoryResponseItem,
   ImageInspect,
   ImageSummary,
+  NetworkResource as Network,
   SystemInfo,
   SystemVersion,
-} from "../../api/types.ts";
-export type { FilesystemChange, Network, Volume, VolumeListResponse } from "../../client/index.ts";
+  Volume,
+  VolumeListResponse,
+} from "../../apitypes/index.ts";
 export type { Sample } from "../sample.ts";

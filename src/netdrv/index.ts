@@ -1,5 +1,6 @@
 export { BridgeDriver, type BridgeHost, type VethSpec } from "./bridge.ts";
 export { type DnsLookup, DnsServer } from "./dns.ts";
+export { FakeKernel, type FakeLink, HOST_NS } from "./fake.ts";
 export {
   type Cidr,
   contains,

@@ -384,10 +384,14 @@ export class Builder {
   async layerFromUpper(
     state: { layers: LayerRef[] },
     upper: string,
+    opts: { mountPoints?: string[] } = {},
   ): Promise<{ ref: LayerRef; release(): Promise<void> } | undefined> {
+    const points = new Set(opts.mountPoints ?? []);
     const diff = await scanUpperDir(upper, {
       sys: hostSys,
-      exclude: (e) => ENGINE_FILES.has(e.rel) && e.kind === "file" && e.st.size === 0,
+      exclude: (e) =>
+        (ENGINE_FILES.has(e.rel) && e.kind === "file" && e.st.size === 0) ||
+        (points.has(e.rel) && (e.kind === "dir" || (e.kind === "file" && e.st.size === 0))),
     });
     if (diff.entries.length === 0) return undefined;
     const { content, layers } = this.o.images;

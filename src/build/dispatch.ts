@@ -1,5 +1,5 @@
 /** What each Dockerfile instruction does to a stage: its config, its filesystem, the cache key, the output. */
-import { posix } from "node:path";
+import { join, posix } from "node:path";
 import { InvalidParameterError } from "../errdefs/index.ts";
 import type { LayerRef } from "../image/index.ts";
 import type { OciImageConfig, OciRunConfig } from "../oci/index.ts";
@@ -20,6 +20,7 @@ import {
   type Source,
   writeHeredocFile,
 } from "./fsops.ts";
+import { prepareMounts, type RunMounts } from "./mounts.ts";
 import type { Instruction } from "./parser.ts";
 import { expandWord } from "./shell.ts";
 import type { BuildOptions, BuildOutput } from "./types.ts";
@@ -293,8 +294,39 @@ async function run(ins: Instruction, st: StageState, c: DispatchContext): Promis
   const key = BuildCache.key(parent, createdBy);
   if (await tryCache(st, c, key)) return;
   if (await tryCacheFrom(st, c, { createdBy, key })) return;
+  const o = c.opts;
+  const mounts = await prepareMounts(ins.flagList?.mount ?? [], {
+    dir: c.builder.o.dir,
+    work: join(c.builder.o.dir, "work"),
+    context: c.context,
+    secret: o.secret,
+    workdir: rc.WorkingDir || "/",
+  });
+  try {
+    await runContainer(st, c, { parent, argv, argEnv, createdBy, key, mounts, network: ins.flags.network });
+  } finally {
+    await mounts.cleanup();
+  }
+}
+
+async function runContainer(
+  st: StageState,
+  c: DispatchContext,
+  r: {
+    parent: string;
+    argv: string[];
+    argEnv: string[];
+    createdBy: string;
+    key: string;
+    mounts: RunMounts;
+    network?: string;
+  },
+): Promise<void> {
+  const { parent, argv, argEnv, createdBy, key, mounts } = r;
+  const rc = st.config.config ?? {};
   const containers = c.builder.o.containers;
   const o = c.opts;
+  const net = r.network && r.network !== "default" ? r.network : o.networkMode;
   const { Id: cid } = await containers.create(
     {
       Image: parent,
@@ -306,7 +338,9 @@ async function run(ins: Instruction, st: StageState, c: DispatchContext): Promis
       AttachStdout: true,
       AttachStderr: true,
       HostConfig: {
-        NetworkMode: !o.networkMode || o.networkMode === "default" ? "bridge" : o.networkMode,
+        NetworkMode: !net || net === "default" ? "bridge" : net,
+        Binds: mounts.binds.length ? mounts.binds : undefined,
+        Tmpfs: Object.keys(mounts.tmpfs).length ? mounts.tmpfs : undefined,
         ExtraHosts: o.extraHosts.length ? o.extraHosts : undefined,
         ShmSize: o.shmSize || undefined,
         Memory: o.memory || undefined,
@@ -345,7 +379,9 @@ async function run(ins: Instruction, st: StageState, c: DispatchContext): Promis
     } finally {
       c.out.signal.removeEventListener("abort", onAbort);
     }
-    const layer = await c.builder.layerFromUpper(st, containers.upperDir(cid));
+    const layer = await c.builder.layerFromUpper(st, containers.upperDir(cid), {
+      mountPoints: mounts.targets,
+    });
     const id = await c.builder.commitStep(st, { createdBy, layer, cacheKey: key });
     ok = true;
     if (o.rm || o.forceRm) {

@@ -24,6 +24,8 @@ export interface Instruction {
   line: number;
   /** `--name=value` flags, by name; a flag given without a value maps to "". */
   flags: Record<string, string>;
+  /** Every value of each flag, for flags that may repeat (`RUN --mount`). */
+  flagList?: Record<string, string[]>;
   /** The arguments: JSON elements, shell words (quotes kept), or [text] for shell-form commands. */
   args: string[];
   /** Whether the arguments were in JSON (exec) form. */
@@ -152,11 +154,13 @@ function parseLine(line: string, lineNo: number, esc: string): Instruction {
   if (!KNOWN.has(cmd)) throw parseError(lineNo, `unknown instruction: ${m[1]}`);
   let rest = m[2] ?? "";
   const flags: Record<string, string> = {};
+  const flagList: Record<string, string[]> = {};
   for (;;) {
     const f = /^--([A-Za-z][A-Za-z0-9-]*)(?:=(\S*))?(?:[ \t]+|$)/.exec(rest);
     if (!f || cmd === "onbuild") break;
     if (!(FLAGS[cmd] ?? []).includes(f[1])) throw parseError(lineNo, `unknown flag: ${f[1]}`);
     flags[f[1]] = unquote(f[2] ?? "");
+    flagList[f[1]] = [...(flagList[f[1]] ?? []), flags[f[1]]];
     rest = rest.slice(f[0].length);
   }
   rest = rest.trim();
@@ -165,6 +169,7 @@ function parseLine(line: string, lineNo: number, esc: string): Instruction {
     original: line.trim(),
     line: lineNo,
     flags,
+    flagList,
     args: [],
     json: false,
     heredocs: [],

@@ -58,6 +58,8 @@ export interface BuildOptions {
   cacheFrom: string[];
   /** BuildKit's clients send the Dockerfile apart from the context, and the context already filtered. */
   dockerfileText?: string;
+  /** `RUN --mount=type=secret`: the client's secret by id (BuildKit sessions), undefined when it has none. */
+  secret?: (id: string) => Promise<Buffer | undefined>;
 }
 
 /** Where a build's progress goes: Docker's JSON-lines messages. */

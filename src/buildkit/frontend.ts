@@ -8,7 +8,7 @@ import { receiveAsTar, receiveFiles } from "./fsutil.ts";
 import { Code, GrpcError } from "./grpc.ts";
 import type { Progress } from "./progress.ts";
 import { stepOutput } from "./progress.ts";
-import { type Session, SessionMethod } from "./session.ts";
+import { getSecret, type Session, SessionMethod } from "./session.ts";
 
 /** What the frontend needs of the builder: the classic build's two phases. */
 export interface FrontendBuilder {
@@ -152,7 +152,9 @@ export async function solveDockerfile(
   o.signal.addEventListener("abort", onAbort);
   let build: Awaited<ReturnType<FrontendBuilder["prepare"]>>;
   try {
-    build = await builder.prepare(recv.tar, { ...opts, dockerfileText });
+    // A secret the client lacks is simply absent (the step fails only when it says required=true).
+    const secret = (id: string) => getSecret(session, id).catch(() => undefined);
+    build = await builder.prepare(recv.tar, { ...opts, dockerfileText, secret });
     const got = await recv.done;
     ctxV.status({ id: `transferring context: ${humanBytes(got.bytes)}`, current: got.bytes, done: true });
     ctxV.complete();

@@ -176,3 +176,32 @@ test("DiskUsage lists the build cache", async () => {
     c.close();
   }
 });
+
+test("RUN --mount: cache persists across builds, secrets come from the session, tmpfs and binds; none in the layer", async () => {
+  const ctx = await dir({
+    Dockerfile:
+      "FROM busybox\n" +
+      "RUN --mount=type=cache,target=/cache echo x >> /cache/n && wc -l < /cache/n\n" +
+      "RUN --mount=type=secret,id=tok cp /run/secrets/tok /copied\n" +
+      "RUN --mount=type=tmpfs,target=/t --mount=type=bind,source=sub,target=/ctx cat /ctx/f && touch /t/x\n",
+    "sub/f": "bound\n",
+  });
+  const first = await buildkitBuild(d.socket, { context: ctx, names: "bk-mnt", secrets: { tok: "s3cret" } });
+  assert.equal(first.error, undefined);
+  assert.ok(first.status.logs.some((l) => l.msg.includes("bound")));
+  assert.equal(
+    await run("bk-mnt", "cat /copied; ls -d /cache /t /ctx /run/secrets/tok 2>/dev/null; true"),
+    "s3cret",
+  );
+  const again = await buildkitBuild(d.socket, {
+    context: ctx,
+    names: "bk-mnt",
+    secrets: { tok: "s3cret" },
+    frontendOpt: { "no-cache": "" },
+  });
+  assert.equal(again.error, undefined);
+  assert.ok(
+    again.status.logs.some((l) => l.msg.trim() === "2"),
+    "the cache mount kept the first build's file",
+  );
+});

@@ -116,12 +116,14 @@ export function VolumesPage(props: { focus?: string }) {
                     {v.Name.length > 40 ? shortId(v.Name) : v.Name}
                   </a>
                 </th>
-                <td>{v.Driver}</td>
-                <td class="mono wrap-any">{v.Mountpoint}</td>
-                <td>
+                <td data-label="Driver">{v.Driver}</td>
+                <td class="mono wrap-any" data-label="Mountpoint">
+                  {v.Mountpoint}
+                </td>
+                <td data-label="Used by">
                   <Users names={users.get(v.Name) ?? []} />
                 </td>
-                <td>
+                <td data-label="Actions">
                   <button
                     type="button"
                     class="small danger"
@@ -223,15 +225,15 @@ export function NetworksPage(props: { focus?: string }) {
                 <th scope="row">
                   <a href={`#/networks/${n.Id}`}>{n.Name}</a>
                 </th>
-                <td>
+                <td data-label="ID">
                   <code>{shortId(n.Id)}</code>
                 </td>
-                <td>{n.Driver}</td>
-                <td>{(n.IPAM?.Config ?? []).map((c) => c.Subnet).join(", ")}</td>
-                <td>
+                <td data-label="Driver">{n.Driver}</td>
+                <td data-label="Subnet">{(n.IPAM?.Config ?? []).map((c) => c.Subnet).join(", ")}</td>
+                <td data-label="Used by">
                   <Users names={users.get(n.Id) ?? users.get(n.Name) ?? []} />
                 </td>
-                <td>
+                <td data-label="Actions">
                   {!BUILTIN.has(n.Name) && (
                     <button
                       type="button"

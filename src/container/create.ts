@@ -1,3 +1,4 @@
+import { existsSync } from "node:fs";
 import { mkdir } from "node:fs/promises";
 import { join } from "node:path";
 import type { ContainerCreateRequest } from "../apitypes/index.ts";
@@ -118,5 +119,9 @@ function withHostDefaults(
     AutoRemove: hc.AutoRemove ?? false,
     Privileged: hc.Privileged ?? false,
     ReadonlyRootfs: hc.ReadonlyRootfs ?? false,
+    IpcMode: hc.IpcMode || "private",
+    // dockerd's default: a cgroup namespace of its own only where the unified hierarchy makes it safe.
+    CgroupnsMode: hc.CgroupnsMode || (existsSync("/sys/fs/cgroup/cgroup.controllers") ? "private" : "host"),
+    Runtime: hc.Runtime || "runc",
   };
 }

@@ -95,7 +95,8 @@ export function parseBind(spec: string): StoredMount {
     Source: "",
     Destination: checkDest(dst, spec, "volume"),
     Driver: "local",
-    Mode: mode,
+    // dockerd reports a named volume given without a mode as relabelled shared ("z").
+    Mode: mode || "z",
     RW: rw,
     Propagation: "",
     CopyUp: !nocopy,
@@ -136,7 +137,7 @@ export function parseMount(m: ApiMount): StoredMount {
       Source: "",
       Destination: checkDest(m.Target, spec, "volume"),
       Driver: m.VolumeOptions?.DriverConfig?.Name || "local",
-      Mode: "",
+      Mode: "z",
       RW: !m.ReadOnly,
       Propagation: "",
       CopyUp: !m.VolumeOptions?.NoCopy,

@@ -1,0 +1,60 @@
+/** Issue 18: what dockerd 20.10 shows through the docker CLI, checked against a wharf daemon (values taken from dockerd on this machine). */
+import assert from "node:assert/strict";
+import { existsSync } from "node:fs";
+import { after, before, describe, test } from "node:test";
+import { DOCKER, docker, importBusybox, startDaemon, type TestDaemon } from "../../helpers/daemon.ts";
+
+let d: TestDaemon;
+
+before(async () => {
+  d = await startDaemon({ name: "parity" });
+  await importBusybox(d);
+});
+after(async () => {
+  await d?.stop();
+});
+
+async function ok(args: string[], input?: string): Promise<string> {
+  const r = await docker(d, args, { input });
+  assert.equal(r.code, 0, `docker ${args.join(" ")}: ${r.stderr}`);
+  return r.stdout;
+}
+
+describe("docker CLI parity (issue 18)", { skip: !existsSync(DOCKER) }, () => {
+  test("inspect fills Docker's defaults for IpcMode, CgroupnsMode, Runtime and a named volume's Mode", async () => {
+    await ok([
+      "create",
+      "--name",
+      "defaults",
+      "-v",
+      "pv1:/data",
+      "-v",
+      "pv1:/ro:ro",
+      "-v",
+      "/anon",
+      "busybox",
+    ]);
+    const cgns = existsSync("/sys/fs/cgroup/cgroup.controllers") ? "private" : "host";
+    assert.equal(
+      await ok([
+        "inspect",
+        "-f",
+        "{{.HostConfig.IpcMode}} {{.HostConfig.CgroupnsMode}} {{.HostConfig.Runtime}}",
+        "defaults",
+      ]),
+      `private ${cgns} runc\n`,
+    );
+    const modes = await ok([
+      "inspect",
+      "-f",
+      "{{range .Mounts}}{{.Destination}}={{.Mode}};{{end}}",
+      "defaults",
+    ]);
+    assert.deepEqual(modes.trim().split(";").filter(Boolean).sort(), ["/anon=", "/data=z", "/ro=ro"]);
+    await ok(["create", "--name", "mnt", "--mount", "type=volume,src=pv2,dst=/m", "busybox"]);
+    assert.equal(await ok(["inspect", "-f", "{{range .Mounts}}{{.Mode}}{{end}}", "mnt"]), "z\n");
+    await ok(["create", "--name", "chosen", "--ipc", "shareable", "busybox"]);
+    assert.equal(await ok(["inspect", "-f", "{{.HostConfig.IpcMode}}", "chosen"]), "shareable\n");
+    await ok(["rm", "defaults", "mnt", "chosen"]);
+  });
+});

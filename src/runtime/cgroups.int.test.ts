@@ -24,7 +24,7 @@ describe("cgroups: stats, pause, update, top", { skip: runtimeSkip, timeout: 60_
   const cgFile = (path: string, ctl: string, file: string): string =>
     readFileSync(`${cgroupDir(ctl, path)}/${file}`, "utf8").trim();
 
-  it("reads stats: CPU, memory and pids limits, host CPU time; cheaply", async () => {
+  it("reads stats: CPU, memory and pids limits, host CPU time", async () => {
     const c = await h.make(
       { args: ["sh", "-c", "i=0; while [ $i -lt 20000 ]; do i=$((i+1)); done; echo busy-done; sleep 1000"] },
       {},
@@ -60,12 +60,8 @@ describe("cgroups: stats, pause, update, top", { skip: runtimeSkip, timeout: 60_
     // pids counts tasks: just after start, runc's init may still be a multi-threaded Go process.
     assert.ok((l?.pids.current ?? 0) >= 1);
 
-    // docker stats polls every container each second: a frame must cost well under a millisecond or two.
-    const n = 200;
-    const t0 = process.hrtime.bigint();
-    for (let i = 0; i < n; i++) await h.rt.stats(c.id);
-    const perFrameMs = Number(process.hrtime.bigint() - t0) / 1e6 / n;
-    assert.ok(perFrameMs < 5, `stats took ${perFrameMs.toFixed(3)} ms per frame`);
+    // Many frames in a row stay consistent (the cost of a frame is measured by the benchmarks, not here).
+    for (let i = 0; i < 20; i++) assert.ok((await h.rt.stats(c.id))?.cpu.totalUsage !== undefined);
 
     await h.rt.delete(c.id, { force: true });
     assert.equal(await h.rt.stats(c.id), undefined);

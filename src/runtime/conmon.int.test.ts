@@ -312,7 +312,8 @@ describe("conmon/runc runtime", { skip: usable ? false : "needs root, runc, conm
       id,
       rootfs,
       cgroupParent: CGROUP_PARENT,
-      args: ["sh", "-c", "sleep 0.5; exit 7"],
+      // Ends with 7 when told (TERM), not after a pause: a loaded machine can take longer than any pause.
+      args: ["sh", "-c", "trap 'exit 7' TERM; sleep 100000 & wait"],
     });
     created.push(id);
     const child = spawn(
@@ -347,6 +348,7 @@ describe("conmon/runc runtime", { skip: usable ? false : "needs root, runc, conm
     // A fresh runtime, as after a daemon restart, still learns the exit.
     const rt2 = createRuntime({ execRoot });
     try {
+      await rt2.kill(id, "SIGTERM");
       const exit = await rt2.waitExit(id);
       assert.equal(exit.exitCode, 7);
     } finally {

@@ -86,10 +86,21 @@ describe("container commands", { skip: !existsSync(DOCKER) }, () => {
       "busybox",
       "sh",
       "-c",
-      "sleep 1; echo late; exit 4",
+      "while [ ! -e /tmp/go ]; do sleep 0.05; done; echo late; exit 4",
     ]);
     assert.equal(run.code, 0, run.stderr);
-    const a = await wharf(d, ["attach", "att"]);
+    // The output comes once the attach is in place (its event seen), not after a pause that load can outlast.
+    const since = (Date.now() / 1000 - 5).toFixed(3);
+    const attached = wharf(d, ["attach", "att"]);
+    const filters = encodeURIComponent(JSON.stringify({ event: ["attach"], container: ["att"] }));
+    for (let seen = false; !seen; ) {
+      const q = `since=${since}&until=${(Date.now() / 1000).toFixed(3)}&filters=${filters}`;
+      const ev = await exec("curl", ["-sf", "--unix-socket", d.socket, `http://x/events?${q}`]);
+      seen = ev.stdout.includes('"attach"');
+      if (!seen) await new Promise((r) => setTimeout(r, 50));
+    }
+    assert.equal((await docker(d, ["exec", "att", "touch", "/tmp/go"])).code, 0);
+    const a = await attached;
     assert.equal(a.stdout, "late\n");
     assert.equal(a.code, 4);
   });

@@ -10,6 +10,7 @@ import { PassThrough, type Readable } from "node:stream";
 import tar from "tar-stream";
 import { InvalidParameterError } from "../errdefs/index.ts";
 import { cleanEntryPath, decompressStream, feedTar } from "../layer/index.ts";
+import { resolveInRoot } from "../runtime/index.ts";
 import { globToRegExp, ignoreMatcher, readIgnorePatterns } from "./dockerignore.ts";
 import type { Source } from "./fsops.ts";
 
@@ -268,11 +269,13 @@ async function extractTar(body: Readable, dir: string, keep: (rel: string) => bo
     for await (const entry of ex) {
       const h = entry.header;
       const rel = cleanEntryPath(h.name);
-      const target = join(dir, rel);
       if (rel === "" || !keep(rel)) {
         entry.resume();
         continue;
       }
+      // A symlink the tar made earlier may sit on the way: parents resolve inside the context, as if it were
+      // "/", so `link -> /etc` then `link/x` lands in <context>/etc/x, never on the host.
+      const target = join(await resolveInRoot(dir, posix.dirname(rel)), posix.basename(rel));
       await parentOf(target);
       // Only a path the tar named before can be in the way; a directory named again merges.
       if (seen.has(rel) && h.type !== "directory")
@@ -309,7 +312,7 @@ async function extractTar(body: Readable, dir: string, keep: (rel: string) => bo
         default:
           // Hardlinks are copied, devices and fifos have no place in a context.
           if (h.type === "link" && h.linkname) {
-            const src = join(dir, cleanEntryPath(h.linkname));
+            const src = await resolveInRoot(dir, cleanEntryPath(h.linkname));
             const data = await readFile(src).catch(() => undefined);
             if (data) {
               const fh = await open(target, fsc.O_WRONLY | fsc.O_CREAT | fsc.O_EXCL, mode);

@@ -8,7 +8,7 @@ import { newId, nowRfc3339, shortId } from "../util/index.ts";
 import { commandOf, mergeImageConfig, validateHostConfig } from "./config.ts";
 import type { CreateNetwork, ImageBackend } from "./deps.ts";
 import { mergeHealthcheck } from "./health.ts";
-import { checkLogConfig } from "./logconfig.ts";
+import { checkLogConfig, DEFAULT_LOG_DRIVER } from "./logconfig.ts";
 import type { ContainerRecord } from "./model.ts";
 import type { StoredMount } from "./mounts.ts";
 import { normalizeName } from "./names.ts";
@@ -114,7 +114,9 @@ function withHostDefaults(
     ...hc,
     NetworkMode: hc.NetworkMode || "bridge",
     RestartPolicy: hc.RestartPolicy ?? { Name: "no", MaximumRetryCount: 0 },
-    LogConfig: hc.LogConfig?.Type ? hc.LogConfig : { Type: "k8s-file", Config: hc.LogConfig?.Config ?? {} },
+    LogConfig: hc.LogConfig?.Type
+      ? hc.LogConfig
+      : { Type: DEFAULT_LOG_DRIVER, Config: hc.LogConfig?.Config ?? {} },
     ShmSize: hc.ShmSize || 64 * 1024 * 1024,
     AutoRemove: hc.AutoRemove ?? false,
     Privileged: hc.Privileged ?? false,

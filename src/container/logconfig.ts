@@ -1,6 +1,8 @@
 import type { HostConfig } from "../apitypes/index.ts";
 import { InvalidParameterError } from "../errdefs/index.ts";
 
+/** The driver name reported for the daemon's default log: Docker's, which clients (docker-py) check for. */
+export const DEFAULT_LOG_DRIVER = "json-file";
 /** Log drivers wharf accepts: all write conmon's k8s-file log except `none`, which keeps nothing. */
 const DRIVERS = new Set(["", "json-file", "k8s-file", "local", "none"]);
 const FILE_OPTS = new Set([
@@ -45,8 +47,10 @@ export function checkLogConfig(lc: HostConfig["LogConfig"]): void {
   for (const k of Object.keys(cfg))
     if (!FILE_OPTS.has(k))
       throw new InvalidParameterError(`unknown log opt '${k}' for ${type || "json-file"} log driver`);
-  const { maxSize, maxFile } = logRotation(lc);
+  const { maxFile } = logRotation(lc);
+  if (cfg["max-size"] !== undefined && parseLogSize(cfg["max-size"]) <= 0)
+    throw new InvalidParameterError("max-size must be a positive number");
+  // Docker's json-file accepts max-file without max-size (nothing is then rotated): only its range is checked.
   if (cfg["max-file"] !== undefined && (!Number.isInteger(maxFile) || maxFile < 1))
     throw new InvalidParameterError("max-file cannot be less than 1");
-  if (maxFile > 1 && maxSize <= 0) throw new InvalidParameterError("max-file can only be used with max-size");
 }

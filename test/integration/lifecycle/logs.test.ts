@@ -79,7 +79,10 @@ describe("log rotation", () => {
     assert.equal(seen[0], 0);
     assert.ok(contiguous(seen), "follow saw every line across rotations");
     assert.equal(seen.at(-1), all.at(-1));
-    const bad = await ok(d, ["create", "--log-opt", "max-file=2", "busybox"]).catch((e: Error) => e.message);
-    assert.match(String(bad), /max-file can only be used with max-size/);
+    // Docker's json-file accepts max-file without max-size (nothing rotates then) and refuses max-file < 1.
+    const lone = await ok(d, ["create", "--log-opt", "max-file=2", "busybox"]);
+    await ok(d, ["rm", lone]);
+    const bad = await ok(d, ["create", "--log-opt", "max-file=0", "busybox"]).catch((e: Error) => e.message);
+    assert.match(String(bad), /max-file cannot be less than 1/);
   });
 });

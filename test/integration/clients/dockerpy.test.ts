@@ -1,0 +1,62 @@
+/**
+ * What docker-py (Debian's python3-docker) relies on, run through docker-py itself against a test daemon:
+ * each test is a short Python script whose printed JSON the test checks.
+ */
+import assert from "node:assert/strict";
+import { after, before, describe, test } from "node:test";
+import { docker, exec, importBusybox, startDaemon, type TestDaemon } from "../../helpers/daemon.ts";
+
+let d: TestDaemon;
+
+before(async () => {
+  d = await startDaemon({ name: "dockerpy" });
+  await importBusybox(d);
+});
+after(async () => {
+  await d?.stop();
+});
+
+/** Runs `body` with `c = docker.DockerClient(...)` and `api = c.api` bound; returns what it printed as JSON. */
+async function py<T>(body: string): Promise<T> {
+  const script = [
+    "import docker, json, sys, base64",
+    `c = docker.DockerClient(base_url=${JSON.stringify(d.host)}, timeout=60)`,
+    "api = c.api",
+    body,
+  ].join("\n");
+  const r = await exec("python3", ["-c", script], { timeoutMs: 90_000 });
+  assert.equal(r.code, 0, `python failed:\n${r.stderr}\ndaemon:\n${d.output().slice(-2000)}`);
+  const last = r.stdout.trim().split("\n").at(-1) ?? "null";
+  return JSON.parse(last) as T;
+}
+
+describe("docker-py: log driver", () => {
+  test("containers.run returns the output, LogConfig reports json-file", async () => {
+    const out = await py<{ out: string; type: string; driver: string }>(`
+out = c.containers.run("busybox", "echo hi", name="pyrun")
+cont = c.containers.get("pyrun")
+print(json.dumps({"out": out.decode(), "type": cont.attrs["HostConfig"]["LogConfig"]["Type"], "driver": c.info()["LoggingDriver"]}))
+cont.remove()`);
+    assert.deepEqual(out, { out: "hi\n", type: "json-file", driver: "json-file" });
+    const info = await docker(d, ["info", "--format", "{{.LoggingDriver}}"]);
+    assert.equal(info.stdout.trim(), "json-file");
+  });
+
+  test("max-file without max-size is accepted, an empty Type is the default driver", async () => {
+    const out = await py<{ a: unknown; b: unknown }>(`
+a = api.create_container("busybox", "true", host_config=api.create_host_config(log_config={"Type": "json-file", "Config": {"max-file": "3"}}))
+b = api.create_container("busybox", "true", host_config=api.create_host_config(log_config={"Type": "", "Config": {}}))
+ra = api.inspect_container(a["Id"])["HostConfig"]["LogConfig"]
+rb = api.inspect_container(b["Id"])["HostConfig"]["LogConfig"]
+api.remove_container(a["Id"]); api.remove_container(b["Id"])
+print(json.dumps({"a": ra, "b": rb}))`);
+    assert.deepEqual(out.a, { Type: "json-file", Config: { "max-file": "3" } });
+    assert.deepEqual(out.b, { Type: "json-file", Config: {} });
+  });
+
+  test("max-size 0 is refused with Docker's text", async () => {
+    const r = await docker(d, ["create", "--log-opt", "max-size=0", "busybox"]);
+    assert.notEqual(r.code, 0);
+    assert.match(r.stderr, /max-size must be a positive number/);
+  });
+});

@@ -93,16 +93,14 @@ async function logs(b: ContainerBackend, ctx: RequestContext): Promise<void> {
   const wantErr = qBool(q, "stderr");
   if (!wantOut && !wantErr)
     throw new InvalidParameterError("Bad parameters: you must choose at least one stream");
-  const tailRaw = q.get("tail");
-  const tail = !tailRaw || tailRaw === "all" ? undefined : Number(tailRaw);
-  if (tail !== undefined && (!Number.isInteger(tail) || tail < 0)) {
-    if (tailRaw && Number(tailRaw) < 0) throw new InvalidParameterError(`invalid tail: ${tailRaw}`);
-  }
+  // As dockerd: a tail that is not a whole number of lines ("all", "-1" from testcontainers) means all lines.
+  const tailRaw = q.get("tail") ?? "";
+  const tail = /^\d+$/.test(tailRaw) ? Number(tailRaw) : undefined;
   const timestamps = qBool(q, "timestamps");
   const { tty, entries } = b.logs(ctx.params.id, {
     since: qTimeNs(q, "since"),
     until: qTimeNs(q, "until"),
-    tail: tail !== undefined && tail >= 0 ? tail : undefined,
+    tail,
     follow: qBool(q, "follow"),
   });
   const out = ctx.startStream(tty ? RAW_STREAM : MUX_STREAM);

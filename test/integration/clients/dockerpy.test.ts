@@ -60,3 +60,46 @@ print(json.dumps({"a": ra, "b": rb}))`);
     assert.match(r.stderr, /max-size must be a positive number/);
   });
 });
+
+/** The payloads of a multiplexed stream (8-byte headers: stream, 3 zero bytes, big-endian length). */
+function frames(body: string): string[] {
+  const b = Buffer.from(body, "latin1");
+  const out: string[] = [];
+  for (let i = 0; i + 8 <= b.length; ) {
+    const n = b.readUInt32BE(i + 4);
+    out.push(b.subarray(i + 8, i + 8 + n).toString());
+    i += 8 + n;
+  }
+  return out;
+}
+
+describe("testcontainers' log wait request", () => {
+  test("logs?follow=1&tail=-1&since=<seconds.fraction> gives every line", async () => {
+    const since = (Date.now() / 1000 - 60).toFixed(3);
+    const run = await docker(d, ["run", "-d", "busybox", "sh", "-c", "echo one; echo two; echo ready"]);
+    assert.equal(run.code, 0, run.stderr);
+    const id = run.stdout.trim();
+    await docker(d, ["wait", id]);
+    const q = `follow=1&stdout=1&stderr=1&tail=-1&since=${since}`;
+    const r = await exec("curl", [
+      "-sS",
+      "-f",
+      "--max-time",
+      "20",
+      "--unix-socket",
+      d.socket,
+      `http://x/containers/${id}/logs?${q}`,
+    ]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.deepEqual(frames(r.stdout), ["one\n", "two\n", "ready\n"]);
+    const odd = await exec("curl", [
+      "-sS",
+      "-f",
+      "--unix-socket",
+      d.socket,
+      `http://x/containers/${id}/logs?stdout=1&tail=x`,
+    ]);
+    assert.equal(odd.code, 0, "a tail that is not a number is all lines, as with dockerd");
+    await docker(d, ["rm", id]);
+  });
+});

@@ -247,6 +247,9 @@ export class ApiServer {
   #wire(server: Server): Server {
     server.requestTimeout = 0;
     server.headersTimeout = 60_000;
+    // dockerd never closes an idle keep-alive connection; Node's 5 s default did, and a pooled client
+    // (docker-compose through docker-py) that reused one at that moment got "Connection reset by peer".
+    server.keepAliveTimeout = 0;
     server.on("request", (req: IncomingMessage, res: ServerResponse) => {
       void this.#dispatch({ kind: "http", req, res });
     });
@@ -301,7 +304,6 @@ export class ApiServer {
     await listen(server, { host: opts.host, port: opts.port });
   }
 
-  /** Stops accepting connections and closes idle ones. */
   /**
    * Stops accepting connections. Idle ones close at once; streams still open (logs -f, events, attach) get a
    * moment to finish and are then cut, so a graceful stop never waits on a client that follows forever.

@@ -16,7 +16,14 @@ import type { ExecRuntime } from "./exec.ts";
 export interface ImageBackend {
   /** The image a container is created from; NotFoundError `No such image: x` when missing. */
   resolve(ref: string): Promise<{ id: string; config: ImageRunConfig; lowerDirs?: string[] }>;
-  mountRootfs(opts: { imageId: string; upperDir: string; workDir: string; target: string }): Promise<void>;
+  /** `initDir` is stacked over the image's layers: files every container has that are not its changes. */
+  mountRootfs(opts: {
+    imageId: string;
+    upperDir: string;
+    workDir: string;
+    target: string;
+    initDir?: string;
+  }): Promise<void>;
   unmountRootfs(target: string): Promise<void>;
   retain(imageId: string): void;
   release(imageId: string): void;

@@ -1,6 +1,7 @@
-import { mkdir, readFile, writeFile } from "node:fs/promises";
+import { mkdir, readFile, symlink, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { ContainerCreateRequest } from "../apitypes/index.ts";
+import { isErrno } from "../errdefs/index.ts";
 import { log, shortId } from "../util/index.ts";
 import type { Container } from "./container.ts";
 import type { NetworkSetup, RootfsBackend, RunMount, VolumeBackend } from "./deps.ts";
@@ -106,11 +107,13 @@ export class Storage {
     await this.#unmounting.get(c.id);
     if (!this.#mounted.has(c.id)) {
       await Promise.all(["upper", "work", "merged"].map((d) => mkdir(join(dir, d), { recursive: true })));
+      await makeInitDir(join(dir, "init"));
       await this.#rootfs.mountRootfs({
         imageId: c.record.Image,
         upperDir: join(dir, "upper"),
         workDir: join(dir, "work"),
         target: rootfs,
+        initDir: join(dir, "init"),
       });
       this.#mounted.add(c.id);
     }
@@ -166,4 +169,20 @@ export class Storage {
       { source: r.HostsPath, destination: "/etc/hosts" },
     ];
   }
+}
+
+/**
+ * Docker's init layer: /.dockerenv (tools detect containers by it), /etc/mtab -> /proc/mounts and the mount
+ * points of the engine's /etc files, below the upper dir so that neither `docker diff` nor commit shows them.
+ */
+async function makeInitDir(init: string): Promise<void> {
+  await Promise.all(
+    ["etc", "proc", "sys", "dev/pts", "dev/shm"].map((d) => mkdir(join(init, d), { recursive: true })),
+  );
+  await writeFile(join(init, ".dockerenv"), "", { mode: 0o755 });
+  for (const f of ["hosts", "hostname", "resolv.conf"])
+    await writeFile(join(init, "etc", f), "", { flag: "a" });
+  await symlink("/proc/mounts", join(init, "etc/mtab")).catch((e: unknown) => {
+    if (!isErrno(e, "EEXIST")) throw e;
+  });
 }

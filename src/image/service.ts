@@ -318,6 +318,7 @@ export class LocalImageService implements ImageService {
     upperDir: string;
     workDir: string;
     target: string;
+    initDir?: string;
   }): Promise<void> {
     const rec = this.records.get(opts.imageId);
     if (!rec) throw new NotFoundError(`No such image: ${opts.imageId}`);
@@ -325,6 +326,7 @@ export class LocalImageService implements ImageService {
       upperDir: opts.upperDir,
       workDir: opts.workDir,
       target: opts.target,
+      initDir: opts.initDir,
     });
   }
 

@@ -68,7 +68,13 @@ export interface ImageService {
   remove(nameOrId: string, opts: RemoveOptions): Promise<ImageDeleteResponseItem[]>;
   history(nameOrId: string): Promise<ImageHistoryResponseItem[]>;
   /** Mounts a container's rootfs: the image's layers under `upperDir`, at `target`. */
-  mountRootfs(opts: { imageId: string; upperDir: string; workDir: string; target: string }): Promise<void>;
+  mountRootfs(opts: {
+    imageId: string;
+    upperDir: string;
+    workDir: string;
+    target: string;
+    initDir?: string;
+  }): Promise<void>;
   unmountRootfs(target: string): Promise<void>;
   /** A container holds its image (in memory: containers re-retain when the daemon restores them). */
   retain(imageId: string): void;

@@ -30,6 +30,8 @@ export interface MountOptions {
   upperDir: string;
   workDir: string;
   target: string;
+  /** An absolute dir stacked over the image's layers, under the upper dir (Docker's "-init" layer). */
+  initDir?: string;
 }
 
 /** Layers unpacked once and shared, with overlay mounts of their chains (containerd's Snapshotter, trimmed). */
@@ -187,13 +189,15 @@ export class FsLayerStore implements LayerStore {
   async mount(top: string | null, opts: MountOptions): Promise<void> {
     const shorts = this.chain(top).map((e) => e.shortId);
     const base = { upperDir: opts.upperDir, workDir: opts.workDir, target: opts.target };
+    const init = opts.initDir ? [opts.initDir] : [];
     const absolute = shorts.length ? shorts.map((s) => join(this.linkDir, s)) : [this.emptyDir];
-    if (overlayData({ ...base, lowerDirs: absolute }).length <= MAX_MOUNT_DATA) {
-      await mountOverlay({ ...base, lowerDirs: absolute }, this.sys);
+    if (overlayData({ ...base, lowerDirs: [...init, ...absolute] }).length <= MAX_MOUNT_DATA) {
+      await mountOverlay({ ...base, lowerDirs: [...init, ...absolute] }, this.sys);
       return;
     }
     // Too long for one page: name the lower dirs relative to layers/ (as Docker's overlay2 does).
-    await mountOverlay({ ...base, lowerDirs: shorts.map((s) => `l/${s}`), cwd: this.layersDir }, this.sys);
+    const relative = [...init, ...shorts.map((s) => `l/${s}`)];
+    await mountOverlay({ ...base, lowerDirs: relative, cwd: this.layersDir }, this.sys);
   }
 
   async unmount(target: string): Promise<void> {

@@ -58,3 +58,36 @@ describe("docker CLI parity (issue 18)", { skip: !existsSync(DOCKER) }, () => {
     await ok(["rm", "defaults", "mnt", "chosen"]);
   });
 });
+
+describe("container filesystem parity (issue 18)", { skip: !existsSync(DOCKER) }, () => {
+  test("/.dockerenv and /etc/mtab exist in every container, outside docker diff and commit, inside export", async () => {
+    await ok([
+      "run",
+      "--name",
+      "env",
+      "busybox",
+      "sh",
+      "-c",
+      "ls -l /.dockerenv; readlink /etc/mtab; touch /new",
+    ]).then((out) => {
+      assert.match(out, /^-rwxr-xr-x .* 0 .*\/\.dockerenv\n\/proc\/mounts\n$/);
+    });
+    assert.equal(await ok(["diff", "env"]), "A /new\n");
+    const tar = await docker(d, ["export", "env"]);
+    assert.equal(tar.code, 0);
+    assert.match(tar.stdout, /\.dockerenv/);
+    await ok(["commit", "env", "envimg"]);
+    const fromImage = await ok([
+      "run",
+      "--rm",
+      "--entrypoint",
+      "",
+      "envimg",
+      "sh",
+      "-c",
+      "ls /new && ls -a / | grep -c dockerenv",
+    ]);
+    assert.equal(fromImage, "/new\n1\n");
+    await ok(["rm", "env"]);
+  });
+});

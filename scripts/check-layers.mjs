@@ -4,7 +4,8 @@ import { readdirSync, readFileSync, statSync } from "node:fs";
 import { dirname, join, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 
-const src = resolve(dirname(fileURLToPath(import.meta.url)), "../src");
+// The tree to check: src/ beside this script, or the folder given as the first argument (the test uses a temp tree).
+const src = resolve(process.argv[2] ?? join(dirname(fileURLToPath(import.meta.url)), "../src"));
 const services = ["container", "image", "build", "network", "volume", "system"];
 const engine = ["content", "layer", "distribution", "runtime", "netdrv", "store"];
 const base = ["util", "errdefs", "host"];
@@ -18,7 +19,7 @@ const allowed = {
   api: [...services, ...shapes, ...base],
   // BuildKit's gRPC front end sits beside api/ and drives the same services.
   buildkit: [...services, ...shapes, ...base],
-  ...Object.fromEntries(services.map((s) => [s, [...engine, ...services, ...shapes, ...base]])),
+  ...Object.fromEntries(services.map((s) => [s, [...engine, ...shapes, ...base]])),
   content: [...base],
   layer: ["content", ...base],
   distribution: ["content", "oci", ...base],
@@ -35,6 +36,36 @@ const allowed = {
   host: ["errdefs", "util"],
   util: [],
 };
+
+/**
+ * The service → service imports that remain, each with its reason. Services otherwise reach each other only
+ * through interfaces daemon/ passes in. A `types` entry admits type-only imports; a `file` entry one file.
+ */
+const serviceExceptions = [
+  { from: "build", to: "image", types: true, why: "the image backend build declares names image's LayerRef and ResolvedImage" },
+  { from: "build", to: "image", file: "build/commit.ts", why: "commit applies --change with image's applyChanges, as import does" },
+  { from: "build", to: "container", types: true, why: "the container backend build declares names container's AttachedStdio" },
+  { from: "container", to: "network", types: true, why: "the network backend container declares names network's NetworkSetup" },
+];
+
+/** Whether an import/export statement brings only types (`import type {..}` or every name marked `type`). */
+function typeOnly(statement, typeKeyword) {
+  if (typeKeyword) return true;
+  const names = statement.match(/\{([^}]*)\}/)?.[1];
+  if (!names) return false;
+  const list = names.split(",").map((n) => n.trim()).filter(Boolean);
+  return list.length > 0 && list.every((n) => n.startsWith("type "));
+}
+
+function excepted(rel, from, to, statement, typeKeyword) {
+  return serviceExceptions.some(
+    (e) =>
+      e.from === from &&
+      e.to === to &&
+      (e.file ? e.file === rel : true) &&
+      (e.types ? typeOnly(statement, typeKeyword) : true),
+  );
+}
 
 function* files(dir) {
   for (const name of readdirSync(dir)) {
@@ -56,8 +87,9 @@ for (const file of files(src)) {
     if (target.startsWith("..")) continue;
     const to = target.includes("/") ? target.split("/")[0] : "main";
     if (to === from) continue;
-    if (!(allowed[from] ?? []).includes(to)) problems.push(`${rel}: ${from}/ may not import ${target}`);
-    else if (!target.endsWith("/index.ts") && !["api"].includes(to))
+    const ok = (allowed[from] ?? []).includes(to) || excepted(rel, from, to, m[0], m[2]);
+    if (!ok) problems.push(`${rel}: ${from}/ may not import ${target}`);
+    else if (!target.endsWith("/index.ts"))
       problems.push(`${rel}: import ${to}/ through its index.ts, not ${target}`);
   }
 }

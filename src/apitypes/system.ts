@@ -209,6 +209,16 @@ export interface EventMessage {
   timeNano: number;
 }
 
+/** An event as a service reports it: the bus adds the time and scope. */
+export interface EventInput {
+  Type: "container" | "image" | "network" | "volume" | "daemon" | "builder";
+  Action: string;
+  Actor: { ID: string; Attributes?: Record<string, string> };
+}
+
+/** Anything that reports events: services take this, not the bus (daemon/ passes the bus's emit in). */
+export type EventSink = (e: EventInput) => void;
+
 /** Actor describes something that generates events, like a container, network, */
 export interface EventActor {
   ID: string;

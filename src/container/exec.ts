@@ -1,8 +1,7 @@
 import { PassThrough } from "node:stream";
-import type { ExecCreateRequest, ExecInspect } from "../apitypes/index.ts";
+import type { EventSink, ExecCreateRequest, ExecInspect } from "../apitypes/index.ts";
 import { ConflictError, InvalidParameterError, NotFoundError } from "../errdefs/index.ts";
 import { type ExecSession, resolveUser } from "../runtime/index.ts";
-import type { EventSink } from "../system/index.ts";
 import { newId } from "../util/index.ts";
 import type { AttachedStdio } from "./deps.ts";
 

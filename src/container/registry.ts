@@ -1,7 +1,7 @@
 import { join } from "node:path";
+import type { EventSink } from "../apitypes/index.ts";
 import { InvalidParameterError } from "../errdefs/index.ts";
 import { RecordStore } from "../store/index.ts";
-import type { EventSink } from "../system/index.ts";
 import { log } from "../util/index.ts";
 import { Container } from "./container.ts";
 import type { NetworkBackend } from "./deps.ts";

@@ -1,5 +1,5 @@
 import { join } from "node:path";
-import type { BuildBackend } from "../api/routes/build.ts";
+import type { BuildBackend } from "../api/index.ts";
 import { Builder, commitContainer } from "../build/index.ts";
 import type { BuildkitBackend } from "../buildkit/index.ts";
 import type { ContainerService } from "../container/index.ts";

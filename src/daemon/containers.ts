@@ -1,4 +1,5 @@
 import { join } from "node:path";
+import type { EventSink } from "../apitypes/index.ts";
 import {
   ContainerFiles,
   ContainerIO,
@@ -22,7 +23,6 @@ import {
   specBuilder,
   type VolumeBackend,
 } from "../container/index.ts";
-import type { EventSink } from "../system/index.ts";
 
 /**
  * Builds the container service from its parts, handing each only the dependencies it uses: the spec

@@ -4,18 +4,22 @@ import { existsSync } from "node:fs";
 import { chown, mkdir, readdir, readFile, rm, rmdir, unlink, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { promisify } from "node:util";
-import { API_VERSION, MIN_API_VERSION, Router } from "../api/router.ts";
-import { buildRoutes } from "../api/routes/build.ts";
-import { buildkitRoutes } from "../api/routes/buildkit.ts";
-import { containerRoutes } from "../api/routes/containers.ts";
-import { distributionRoutes } from "../api/routes/distribution.ts";
-import { execRoutes } from "../api/routes/exec.ts";
-import { imageRoutes } from "../api/routes/images.ts";
-import { networkRoutes } from "../api/routes/networks.ts";
-import { superviseRoutes } from "../api/routes/supervise.ts";
-import { systemRoutes } from "../api/routes/system.ts";
-import { volumeRoutes } from "../api/routes/volumes.ts";
-import { ApiServer } from "../api/server.ts";
+import {
+  API_VERSION,
+  ApiServer,
+  buildkitRoutes,
+  buildRoutes,
+  containerRoutes,
+  distributionRoutes,
+  execRoutes,
+  imageRoutes,
+  MIN_API_VERSION,
+  networkRoutes,
+  Router,
+  superviseRoutes,
+  systemRoutes,
+  volumeRoutes,
+} from "../api/index.ts";
 import { BuildkitService } from "../buildkit/index.ts";
 import { decodeAuthHeader } from "../distribution/index.ts";
 import { createImageService } from "../image/index.ts";

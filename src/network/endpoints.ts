@@ -4,11 +4,10 @@
  * ipam.ts, published ports in ports.ts, DNS names in resolver.ts and the JSON in inspect.ts.
  */
 import { mkdir } from "node:fs/promises";
-import type { EndpointSettings, NetworkSettings, Port } from "../apitypes/index.ts";
+import type { EndpointSettings, EventSink, NetworkSettings, Port } from "../apitypes/index.ts";
 import { ConflictError, ForbiddenError, NotFoundError } from "../errdefs/index.ts";
 import { type BridgeDriver, formatIp, type Iptables, macFor, parseIp } from "../netdrv/index.ts";
 import { RecordStore } from "../store/index.ts";
-import type { EventSink } from "../system/index.ts";
 import { log, newId, shortId } from "../util/index.ts";
 import { type ContainerNetworkRequest, endpointConfig, sandboxFor } from "./config.ts";
 import { listSummary, networkSettings } from "./inspect.ts";

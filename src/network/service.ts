@@ -5,6 +5,7 @@
 import { join } from "node:path";
 import type {
   EndpointSettings,
+  EventSink,
   HostConfig,
   NetworkConnectRequest,
   NetworkCreateRequest,
@@ -16,7 +17,6 @@ import type {
 import { ForbiddenError, InvalidParameterError } from "../errdefs/index.ts";
 import { type Host, realHost } from "../host/index.ts";
 import { BridgeDriver, DnsServer, Iptables } from "../netdrv/index.ts";
-import type { EventSink } from "../system/index.ts";
 import { log, parseRfc3339Ns } from "../util/index.ts";
 import { type ContainerLookup, Endpoints, type NetworkSetup } from "./endpoints.ts";
 import { addressing, type NetworkRecord, NetworkRegistry } from "./registry.ts";

@@ -1,18 +1,8 @@
-import type { EventMessage } from "../apitypes/index.ts";
+import type { EventInput, EventMessage, EventSink } from "../apitypes/index.ts";
 import { nowNs } from "../util/index.ts";
 
 /** An event as sent on /events: v1.47's fields plus the deprecated status/id/from that docker-py still reads. */
 export type WireEvent = EventMessage & { status?: string; id?: string; from?: string };
-
-/** What a service reports; the bus adds the time. */
-export interface EventInput {
-  Type: "container" | "image" | "network" | "volume" | "daemon" | "builder";
-  Action: string;
-  Actor: { ID: string; Attributes?: Record<string, string> };
-}
-
-/** Anything that reports events: services take this, not the bus. */
-export type EventSink = (e: EventInput) => void;
 
 /**
  * Keeps the recent events for `since` replays and fans new ones out to subscribers (the /events stream).

@@ -1,2 +1,2 @@
-export { EventBus, type EventInput, type EventSink, type WireEvent } from "./events.ts";
+export { EventBus, type WireEvent } from "./events.ts";
 export { ENGINE_VERSION, type InfoInput, systemInfo, versionInfo, WHARF_VERSION } from "./info.ts";

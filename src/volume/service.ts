@@ -1,10 +1,9 @@
 import { mkdir, readdir, stat } from "node:fs/promises";
 import { join } from "node:path";
-import type { Volume, VolumeCreateRequest } from "../apitypes/index.ts";
+import type { EventSink, Volume, VolumeCreateRequest } from "../apitypes/index.ts";
 import { ConflictError, InvalidParameterError, isErrno, NotFoundError } from "../errdefs/index.ts";
 import { native } from "../host/index.ts";
 import { RecordStore } from "../store/index.ts";
-import type { EventSink } from "../system/index.ts";
 import { log, newId, nowRfc3339 } from "../util/index.ts";
 
 const NAME_RE = /^[a-zA-Z0-9][a-zA-Z0-9_.-]+$/;

@@ -1,0 +1,90 @@
+// check-layers.mjs must fail on the imports ARCHITECTURE.md forbids: fed a temp tree with one wrong import
+// at a time, it exits non-zero and names the file; the clean tree passes.
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+import { after, describe, it } from "node:test";
+import { fileURLToPath } from "node:url";
+
+const script = join(dirname(fileURLToPath(import.meta.url)), "../../scripts/check-layers.mjs");
+const roots: string[] = [];
+after(() => {
+  for (const r of roots) rmSync(r, { recursive: true, force: true });
+});
+
+/** A src/ tree of the given files (path → text), checked by the script. */
+function check(tree: Record<string, string>): { status: number | null; stderr: string } {
+  const root = mkdtempSync(join(tmpdir(), "wharf-layers-"));
+  roots.push(root);
+  for (const [path, text] of Object.entries(tree)) {
+    mkdirSync(dirname(join(root, path)), { recursive: true });
+    writeFileSync(join(root, path), text);
+  }
+  const r = spawnSync(process.execPath, [script, root], { encoding: "utf8" });
+  return { status: r.status, stderr: r.stderr };
+}
+
+const clean: Record<string, string> = {
+  "apitypes/index.ts": "export interface Volume { Name: string }\n",
+  "util/index.ts": "export const x = 1;\n",
+  "volume/index.ts":
+    'import type { Volume } from "../apitypes/index.ts";\nimport { x } from "../util/index.ts";\nexport const v: Volume = { Name: String(x) };\n',
+  "network/index.ts": 'export { n } from "./service.ts";\n',
+  "network/service.ts": "export const n = 1;\n",
+  "api/index.ts": 'export { r } from "./routes/volumes.ts";\n',
+  "api/routes/volumes.ts": 'import { v } from "../../volume/index.ts";\nexport const r = v;\n',
+  "daemon/index.ts": 'import { r } from "../api/index.ts";\nexport const d = r;\n',
+};
+
+describe("check-layers.mjs", () => {
+  it("passes a tree that keeps the rules", () => {
+    const r = check(clean);
+    assert.equal(r.status, 0, r.stderr);
+  });
+
+  it("fails on a service importing another service, even for types only", () => {
+    const r = check({
+      ...clean,
+      "volume/uses.ts": 'import type { n } from "../network/index.ts";\nexport type N = typeof n;\n',
+    });
+    assert.equal(r.status, 1);
+    assert.match(r.stderr, /volume\/uses\.ts: volume\/ may not import network\/index\.ts/);
+  });
+
+  it("fails on a lower layer importing a higher one", () => {
+    const r = check({
+      ...clean,
+      "util/bad.ts": 'import { v } from "../volume/index.ts";\nexport const b = v;\n',
+    });
+    assert.equal(r.status, 1);
+    assert.match(r.stderr, /util\/bad\.ts: util\/ may not import volume\/index\.ts/);
+  });
+
+  it("fails on reaching past a folder's index.ts, api/ included", () => {
+    const inner = check({
+      ...clean,
+      "volume/deep.ts": 'import { n } from "../network/service.ts";\nexport const d = n;\n',
+    });
+    assert.equal(inner.status, 1);
+    const api = check({
+      ...clean,
+      "daemon/wire.ts": 'import { r } from "../api/routes/volumes.ts";\nexport const w = r;\n',
+    });
+    assert.equal(api.status, 1);
+    assert.match(
+      api.stderr,
+      /daemon\/wire\.ts: import api\/ through its index\.ts, not api\/routes\/volumes\.ts/,
+    );
+  });
+
+  it("keeps the shape leaves free of imports of ours", () => {
+    const r = check({
+      ...clean,
+      "apitypes/bad.ts": 'import type { x } from "../util/index.ts";\nexport type X = typeof x;\n',
+    });
+    assert.equal(r.status, 1);
+    assert.match(r.stderr, /apitypes\/bad\.ts: apitypes\/ may not import util\/index\.ts/);
+  });
+});

@@ -3,9 +3,9 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, test } from "node:test";
+import type { EventInput } from "../apitypes/index.ts";
 import { FakeHost } from "../host/index.ts";
 import { FakeKernel, HOST_NS } from "../netdrv/index.ts";
-import type { EventInput } from "../system/index.ts";
 import type { ContainerLookup } from "./endpoints.ts";
 import { NetworkService } from "./service.ts";
 

@@ -5,8 +5,9 @@
  */
 import { randomBytes } from "node:crypto";
 import { hostname } from "node:os";
-import type { Duplex } from "node:stream";
+import type { Duplex, Readable } from "node:stream";
 import { checkFrontend, type FrontendBuilder, solveDockerfile } from "./frontend.ts";
+import { sendDiffCopy } from "./fsutil.ts";
 import { Code, GrpcError, GrpcServer, type MethodHandler, type ServerCall, unary } from "./grpc.ts";
 import {
   type ControlSolveRequest,
@@ -29,7 +30,7 @@ import {
 } from "./messages.ts";
 import { Progress } from "./progress.ts";
 import { ProtoReader, ProtoWriter } from "./proto.ts";
-import { SessionManager } from "./session.ts";
+import { SessionManager, SessionMethod } from "./session.ts";
 
 /** What the BuildKit front end needs of the daemon: the builder, its cache, and tagging. */
 export interface BuildkitBackend extends FrontendBuilder {
@@ -38,6 +39,10 @@ export interface BuildkitBackend extends FrontendBuilder {
   /** The build cache's records: key and image. */
   cacheRecords(): Promise<{ key: string; imageId: string; size: number; created: number }[]>;
   prune(opts: { all: boolean }): Promise<{ CachesDeleted: string[]; SpaceReclaimed: number }>;
+  /** Runs `fn` on the image's root filesystem, mounted read-only (the local and tar exporters). */
+  withRootfs<T>(imageId: string, fn: (dir: string) => Promise<T>): Promise<T>;
+  /** A tar of a directory tree, owners and modes kept. */
+  tarDir(dir: string): Promise<Readable>;
 }
 
 /** The BuildKit version wharf reports (the protocol level it speaks). */
@@ -247,10 +252,10 @@ export class BuildkitService {
     call.signal.addEventListener("abort", onAbort);
     try {
       const exporter = req.exporter || "";
-      if (exporter && exporter !== "moby" && exporter !== "image")
+      if (exporter && !["moby", "image", "local", "tar"].includes(exporter))
         throw new GrpcError(
           Code.INVALID_ARGUMENT,
-          `exporter "${exporter}" is not supported by wharf (use --load)`,
+          `exporter "${exporter}" is not supported by wharf (use --load, -o type=local or -o type=tar)`,
         );
       if (exporter === "image" && req.exporterAttrs.push === "true")
         throw new GrpcError(
@@ -275,6 +280,10 @@ export class BuildkitService {
         }
       }
       const resp: Record<string, string> = {};
+      if (imageId && (exporter === "local" || exporter === "tar")) {
+        await this.#exportFiles(rec, { imageId, exporter, session: req.session });
+        return encodeControlSolveResponse(resp);
+      }
       if (imageId) {
         const names = (req.exporterAttrs.name ?? "")
           .split(",")
@@ -303,6 +312,36 @@ export class BuildkitService {
       setTimeout(() => {
         if (this.#builds.get(req.ref) === rec) this.#builds.delete(req.ref);
       }, 60_000).unref();
+    }
+  }
+
+  /** `-o type=local|tar`: the image's files go back to the client over its FileSend attachable. */
+  async #exportFiles(
+    rec: BuildRecord,
+    o: { imageId: string; exporter: string; session: string },
+  ): Promise<void> {
+    const session = await this.sessions.get(o.session, { signal: rec.abort.signal });
+    if (!session.methods.has(SessionMethod.fileSend))
+      throw new GrpcError(Code.INVALID_ARGUMENT, "the client's session takes no exported files");
+    const v = rec.progress.vertex(
+      o.exporter === "tar" ? "exporting to client tarball" : "exporting to client directory",
+    );
+    try {
+      await this.#backend.withRootfs(o.imageId, async (dir) => {
+        const call = session.client.call(SessionMethod.fileSend);
+        if (o.exporter === "local") await sendDiffCopy(call, dir);
+        else {
+          for await (const chunk of await this.#backend.tarDir(dir))
+            await call.send(new ProtoWriter().bytes(1, chunk as Buffer).finish());
+          call.end();
+          for await (const _ of call.messages());
+        }
+        await call.done;
+      });
+      v.complete();
+    } catch (e) {
+      v.complete(e instanceof Error ? e.message : String(e));
+      throw e;
     }
   }
 

@@ -139,7 +139,7 @@ export class DiffCopyError extends Error {}
  * `onEntry` in the sender's order. Files are requested one at a time so content arrives in order.
  */
 export async function receiveDiffCopy(
-  call: ClientCall,
+  call: PacketStream & { done?: Promise<void> },
   onEntry: (s: FsStat, data: AsyncIterable<Buffer> | undefined) => Promise<void>,
 ): Promise<{ files: number; bytes: number }> {
   const it = call.messages();
@@ -185,13 +185,15 @@ export async function receiveDiffCopy(
     const n = await it.next();
     if (n.done || decodePacket(n.value).type === PACKET_FIN) break;
   }
-  call.end();
-  await call.done.catch(() => undefined);
+  call.end?.();
+  await call.done?.catch(() => undefined);
   return { files: stats.length, bytes };
 }
 
 /** Receives a directory into memory (the Dockerfile and its .dockerignore: a few small files). */
-export async function receiveFiles(call: ClientCall): Promise<Map<string, Buffer>> {
+export async function receiveFiles(
+  call: PacketStream & { done?: Promise<void> },
+): Promise<Map<string, Buffer>> {
   const out = new Map<string, Buffer>();
   await receiveDiffCopy(call, async (s, data) => {
     if (!data) return;
@@ -253,10 +255,11 @@ export function receiveAsTar(call: ClientCall): {
   return { tar: out, done };
 }
 
-/** Either end of a gRPC stream carrying packets. */
+/** Either end of a gRPC stream carrying packets; `end` is the client side's half-close. */
 export interface PacketStream {
   send(msg: Buffer): Promise<void>;
   messages(): AsyncGenerator<Buffer>;
+  end?(): void;
 }
 
 /**
@@ -270,6 +273,8 @@ export async function sendDiffCopy(
   opts: { filter?: (rel: string, isDir: boolean) => boolean } = {},
 ): Promise<void> {
   const files = new Map<number, string>();
+  /** Hard links go as a link to the first path of their inode, as fsutil sends them. */
+  const inodes = new Map<string, string>();
   let index = 0;
   const walk = async (dir: string, prefix: string): Promise<void> => {
     for (const name of (await readdir(dir)).sort()) {
@@ -289,7 +294,15 @@ export async function sendDiffCopy(
         devmajor: 0,
         devminor: 0,
       };
-      if (st.isFile()) files.set(index, abs);
+      if (st.isFile() && st.nlink > 1n) {
+        const ino = `${st.dev}:${st.ino}`;
+        const first = inodes.get(ino);
+        if (first) {
+          s.linkname = first;
+          s.size = 0;
+        } else inodes.set(ino, rel);
+      }
+      if (st.isFile() && !s.linkname) files.set(index, abs);
       index++;
       await stream.send(packet(PACKET_STAT, { stat: encodeStat(s) }));
       if (isDir) await walk(abs, rel);
@@ -297,10 +310,16 @@ export async function sendDiffCopy(
   };
   await walk(root, "");
   await stream.send(packet(PACKET_STAT));
-  for await (const m of stream.messages()) {
-    const p = decodePacket(m);
+  // One iterator, never returned early: leaving a for-await would destroy the stream before its status.
+  const it = stream.messages();
+  for (;;) {
+    const n = await it.next();
+    if (n.done) throw new DiffCopyError("the receiver closed the transfer early");
+    const p = decodePacket(n.value);
     if (p.type === PACKET_FIN) {
       await stream.send(packet(PACKET_FIN));
+      stream.end?.();
+      while (!(await it.next()).done);
       return;
     }
     if (p.type === PACKET_ERR) throw new DiffCopyError(`error from receiver: ${p.data.toString("utf8")}`);

@@ -5,6 +5,7 @@ import type { BuildkitBackend } from "../buildkit/index.ts";
 import type { ContainerService } from "../container/index.ts";
 import { InvalidParameterError } from "../errdefs/index.ts";
 import { familiarString, type LocalImageService, parseNamed } from "../image/index.ts";
+import { hostSys, scanUpperDir } from "../layer/index.ts";
 
 /**
  * Wires the builder to the image and container services; the build cache loads from `<dataRoot>/build`. The
@@ -57,6 +58,8 @@ export async function buildBackend(o: {
   };
   const buildkit: BuildkitBackend = {
     prepare: (body, req) => builder.prepare(body, req),
+    withRootfs: (imageId, fn) => builder.withImageRootfs(imageId, fn),
+    tarDir: async (dir) => (await scanUpperDir(dir, { sys: hostSys })).tar(),
     tag,
     prune: (opts) => builder.prune(opts),
     cacheRecords: async () => {

@@ -6,7 +6,7 @@
 import { randomBytes } from "node:crypto";
 import { connect } from "node:net";
 import type { Duplex } from "node:stream";
-import { sendDiffCopy } from "../../../src/buildkit/fsutil.ts";
+import { receiveFiles, sendDiffCopy } from "../../../src/buildkit/fsutil.ts";
 import { GrpcClient, GrpcServer, unary } from "../../../src/buildkit/grpc.ts";
 import { ProtoReader, ProtoWriter } from "../../../src/buildkit/proto.ts";
 import { ignoreMatcher } from "../../../src/util/index.ts";
@@ -95,11 +95,35 @@ function metaList(h: Record<string, string | string[] | undefined>, k: string): 
 export async function startSession(
   socketPath: string,
   o: { context: string; dockerfileDir: string; secrets?: Record<string, string> },
-): Promise<{ id: string; close(): void; requests: Record<string, string[]>[] }> {
+): Promise<{
+  id: string;
+  close(): void;
+  requests: Record<string, string[]>[];
+  /** What the daemon exported: files by path (`local`), or the raw bytes (`tar`). */
+  exported: { files?: Map<string, Buffer>; bytes?: Buffer };
+}> {
   const id = randomBytes(12).toString("hex");
   const server = new GrpcServer();
   const requests: Record<string, string[]>[] = [];
+  const exported: { files?: Map<string, Buffer>; bytes?: Buffer } = {};
   server.add({
+    "/moby.filesync.v1.FileSend/DiffCopy": async (call) => {
+      const msgs = call.messages();
+      const first = await msgs.next();
+      // A local export starts with a STAT packet (type 0, field 2), a tar one with raw bytes (field 1).
+      const head = first.done ? undefined : new ProtoReader(first.value);
+      if (head?.has(2)) {
+        const replay = (async function* () {
+          yield first.value as Buffer;
+          yield* msgs;
+        })();
+        exported.files = await receiveFiles({ send: (m) => call.send(m), messages: () => replay });
+        return;
+      }
+      const parts: Buffer[] = head ? [head.bytes(1)] : [];
+      for await (const m of msgs) parts.push(new ProtoReader(m).bytes(1));
+      exported.bytes = Buffer.concat(parts);
+    },
     "/moby.filesync.v1.FileSync/DiffCopy": async (call) => {
       const dirName = metaList(call.headers, "dir-name")[0];
       const include = metaList(call.headers, "include-patterns");
@@ -122,7 +146,11 @@ export async function startSession(
       return new ProtoWriter().bytes(1, Buffer.from(v)).finish();
     }),
   });
-  const methods = ["/moby.filesync.v1.FileSync/DiffCopy", "/moby.buildkit.secrets.v1.Secrets/GetSecret"];
+  const methods = [
+    "/moby.filesync.v1.FileSync/DiffCopy",
+    "/moby.filesync.v1.FileSend/DiffCopy",
+    "/moby.buildkit.secrets.v1.Secrets/GetSecret",
+  ];
   const sock = await upgrade(socketPath, "/session", {
     "X-Docker-Expose-Session-Uuid": id,
     "X-Docker-Expose-Session-Name": "test",
@@ -130,7 +158,7 @@ export async function startSession(
     "X-Docker-Expose-Session-Grpc-Method": methods,
   });
   server.serve(sock);
-  return { id, close: () => sock.destroy(), requests };
+  return { id, close: () => sock.destroy(), requests, exported };
 }
 
 /** Control.Solve as buildx sends it: no frontend (the client's gateway drives it), exporter moby. */
@@ -179,8 +207,14 @@ export async function buildkitBuild(
     names?: string;
     frontendOpt?: Record<string, string>;
     secrets?: Record<string, string>;
+    exporter?: string;
   },
-): Promise<{ exporterResponse: Record<string, string>; status: StatusEvents; error?: string }> {
+): Promise<{
+  exporterResponse: Record<string, string>;
+  status: StatusEvents;
+  error?: string;
+  exported: { files?: Map<string, Buffer>; bytes?: Buffer };
+}> {
   const c = await controlClient(socketPath);
   const s = await startSession(socketPath, {
     context: o.context,
@@ -192,7 +226,7 @@ export async function buildkitBuild(
     const status = readStatus(c, ref);
     const solve = c.unary(
       "/moby.buildkit.v1.Control/Solve",
-      controlSolve({ ref, session: s.id, names: o.names }),
+      controlSolve({ ref, session: s.id, names: o.names, exporter: o.exporter }),
     );
     solve.catch(() => undefined);
     const md = { "buildkit-controlapi-buildid": ref };
@@ -212,9 +246,14 @@ export async function buildkitBuild(
     try {
       const resp = await solve;
       const exporterResponse = new ProtoReader(resp).map(1);
-      return { exporterResponse, status: await status };
+      return { exporterResponse, status: await status, exported: s.exported };
     } catch (e) {
-      return { exporterResponse: {}, status: await status, error: (e as Error).message };
+      return {
+        exporterResponse: {},
+        status: await status,
+        error: (e as Error).message,
+        exported: s.exported,
+      };
     }
   } finally {
     s.close();

@@ -205,3 +205,15 @@ test("RUN --mount: cache persists across builds, secrets come from the session, 
     "the cache mount kept the first build's file",
   );
 });
+
+test("-o type=local and type=tar send the image's files back over the session", async () => {
+  const ctx = await dir({ Dockerfile: "FROM busybox\nRUN echo exported > /out.txt\n" });
+  const local = await buildkitBuild(d.socket, { context: ctx, exporter: "local" });
+  assert.equal(local.error, undefined);
+  assert.equal(local.exported.files?.get("out.txt")?.toString(), "exported\n");
+  const tarred = await buildkitBuild(d.socket, { context: ctx, exporter: "tar" });
+  assert.equal(tarred.error, undefined);
+  const bytes = tarred.exported.bytes ?? Buffer.alloc(0);
+  assert.ok(bytes.length > 1024);
+  assert.ok(bytes.includes(Buffer.from("exported\n")));
+});

@@ -56,6 +56,35 @@ export async function upperChanges(upper: string, lowerDirs: string[]): Promise<
   return out.sort((a, b) => (a.Path < b.Path ? -1 : a.Path > b.Path ? 1 : 0));
 }
 
+/** Bytes of the files in a directory tree (directories count nothing; hard links once), as Docker's directory.Size. */
+export async function upperSize(dir: string): Promise<number> {
+  const seen = new Set<string>();
+  const walk = async (d: string): Promise<number> => {
+    let names: string[];
+    try {
+      names = await readdir(d);
+    } catch (e) {
+      if (isErrno(e, "ENOENT") || isErrno(e, "ENOTDIR")) return 0;
+      throw e;
+    }
+    let total = 0;
+    for (const n of names) {
+      const st = await lstat(join(d, n)).catch(() => undefined);
+      if (!st) continue;
+      if (st.isDirectory()) {
+        total += await walk(join(d, n));
+        continue;
+      }
+      const key = `${st.dev}:${st.ino}`;
+      if (st.nlink > 1 && seen.has(key)) continue;
+      seen.add(key);
+      total += st.size;
+    }
+    return total;
+  };
+  return walk(dir);
+}
+
 /** GET /containers/{id}/export: the merged root filesystem as a tar, entries named without a leading slash. */
 export function exportRootfs(rootfs: string): Readable {
   const pack = tar.pack();

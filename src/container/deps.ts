@@ -15,7 +15,7 @@ import type { ExecRuntime } from "./exec.ts";
 /** What the container service needs from the image service. */
 export interface ImageBackend {
   /** The image a container is created from; NotFoundError `No such image: x` when missing. */
-  resolve(ref: string): Promise<{ id: string; config: ImageRunConfig; lowerDirs?: string[] }>;
+  resolve(ref: string): Promise<{ id: string; config: ImageRunConfig; lowerDirs?: string[]; size?: number }>;
   /** `initDir` is stacked over the image's layers: files every container has that are not its changes. */
   mountRootfs(opts: {
     imageId: string;

@@ -3,7 +3,7 @@ import type { Readable } from "node:stream";
 import { finished } from "node:stream/promises";
 import type { FilesystemChange, PathStat } from "../apitypes/index.ts";
 import { type ContainerFs, readArchive, statPath, writeArchive } from "./archive.ts";
-import { exportRootfs, upperChanges } from "./changes.ts";
+import { exportRootfs, upperChanges, upperSize } from "./changes.ts";
 import type { Container } from "./container.ts";
 import type { ImageBackend } from "./deps.ts";
 import type { Registry } from "./registry.ts";
@@ -92,6 +92,14 @@ export class ContainerFiles {
     const c = this.#r.get(ref);
     const image = await this.#images.resolve(c.record.Image);
     return upperChanges(join(this.#r.dir(c.id), "upper"), image.lowerDirs ?? []);
+  }
+
+  /** `size=1` of list and inspect: the upper dir's bytes, and the image's plus those (dockerd's SizeRw/SizeRootFs). */
+  async sizes(ref: string): Promise<{ SizeRw: number; SizeRootFs: number }> {
+    const c = this.#r.get(ref);
+    const rw = await upperSize(join(this.#r.dir(c.id), "upper"));
+    const image = await this.#images.resolve(c.record.Image).catch(() => undefined);
+    return { SizeRw: rw, SizeRootFs: (image?.size ?? 0) + rw };
   }
 
   /** GET /containers/{id}/export */

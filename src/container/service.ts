@@ -44,7 +44,7 @@ export function containerService(p: ContainerParts) {
     ...bound(p.registry, ["exists", "resolveId", "rename"]),
     ...bound(p.lifecycle, ["init", "start", "stop", "kill", "restart", "remove", "prune"]),
     ...bound(p.io, ["wait", "attach", "resize", "logs"]),
-    ...bound(p.files, ["archiveStat", "archiveGet", "archivePut", "changes", "export"]),
+    ...bound(p.files, ["archiveStat", "archiveGet", "archivePut", "changes", "export", "sizes"]),
     ...bound(p.supervisor, ["stats", "top", "pause", "unpause", "update"]),
     ...bound(p.queries, ["inspect", "list", "counts", "imageUse"]),
     execCreate: p.execs.create.bind(p.execs),

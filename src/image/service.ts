@@ -239,6 +239,7 @@ export class LocalImageService implements ImageService {
       image: structuredClone(image),
       chainIds: rec.layers.map((l) => l.chainId),
       lowerDirs: top ? this.layers.lowerDirs(top) : [],
+      size: this.view(rec).size,
     };
   }
 

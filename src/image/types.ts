@@ -19,6 +19,8 @@ export interface ResolvedImage {
   chainIds: string[];
   /** Layer diff directories, top first, as overlay's lowerdir lists them. */
   lowerDirs: string[];
+  /** Uncompressed size of the layers, as `docker images` shows it. */
+  size: number;
 }
 
 /** Whether a container uses an image, and whether it runs (rmi's conflict rules). */

@@ -50,6 +50,7 @@ export interface ContainerBackend {
   ): Promise<void>;
   prune(filters: Record<string, string[]>): Promise<{ ContainersDeleted: string[]; SpaceReclaimed: number }>;
   list(opts: { all?: boolean; limit?: number; filters?: Record<string, string[]> }): ContainerSummary[];
+  sizes(ref: string): Promise<{ SizeRw: number; SizeRootFs: number }>;
 }
 
 function stopOpts(ctx: RequestContext): { timeout?: number; signal?: string } {
@@ -152,15 +153,16 @@ export function containerRoutes(b: ContainerBackend): Route[] {
     {
       method: "GET",
       path: "/containers/json",
-      handler: (ctx) => {
-        ctx.sendJson(
-          200,
-          b.list({
-            all: qBool(ctx.query, "all"),
-            limit: qInt(ctx.query, "limit"),
-            filters: qFilters(ctx.query),
-          }),
-        );
+      handler: async (ctx) => {
+        const list = b.list({
+          all: qBool(ctx.query, "all"),
+          limit: qInt(ctx.query, "limit"),
+          filters: qFilters(ctx.query),
+        });
+        if (qBool(ctx.query, "size")) {
+          for (const c of list) Object.assign(c, await b.sizes(c.Id).catch(() => ({})));
+        }
+        ctx.sendJson(200, list);
       },
     },
     {
@@ -208,7 +210,11 @@ export function containerRoutes(b: ContainerBackend): Route[] {
     {
       method: "GET",
       path: "/containers/{id}/json",
-      handler: (ctx) => ctx.sendJson(200, b.inspect(ctx.params.id)),
+      handler: async (ctx) => {
+        const c = b.inspect(ctx.params.id);
+        if (qBool(ctx.query, "size")) Object.assign(c, await b.sizes(ctx.params.id));
+        ctx.sendJson(200, c);
+      },
     },
     {
       method: "POST",

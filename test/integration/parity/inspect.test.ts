@@ -91,3 +91,21 @@ describe("container filesystem parity (issue 18)", { skip: !existsSync(DOCKER) }
     await ok(["rm", "env"]);
   });
 });
+
+describe("container sizes (issue 18)", { skip: !existsSync(DOCKER) }, () => {
+  test("ps --size shows (virtual …) and inspect -s has SizeRw and SizeRootFs", async () => {
+    await ok(["run", "--name", "sized", "busybox", "sh", "-c", "head -c 1000 /dev/zero > /tmp/f"]);
+    const imageSize = Number(await ok(["image", "inspect", "-f", "{{.Size}}", "busybox"]));
+    assert.equal(
+      await ok(["inspect", "-s", "-f", "{{.SizeRw}} {{.SizeRootFs}}", "sized"]),
+      `1000 ${imageSize + 1000}\n`,
+    );
+    assert.match(
+      await ok(["ps", "-a", "--size", "--filter", "name=sized", "--format", "{{.Size}}"]),
+      /^1kB \(virtual [\d.]+MB\)\n$/,
+    );
+    // Without the size flag dockerd sends both as null.
+    assert.equal(await ok(["inspect", "-f", "{{.SizeRw}}", "sized"]), "<nil>\n");
+    await ok(["rm", "sized"]);
+  });
+});

@@ -808,6 +808,19 @@ static napi_value js_attach_relay_async(napi_env env, napi_callback_info info) {
   return queue_job(env, j, ok, "attachRelayAsync(path)");
 }
 
+/* socketPair() -> [fd, fd]: a close-on-exec AF_UNIX stream pair, what node's spawn uses for a "pipe" */
+static napi_value js_socket_pair(napi_env env, napi_callback_info info) {
+  int sp[2];
+  if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp) != 0) return throw_errno(env, "socketpair", NULL, errno);
+  napi_value arr, a, b;
+  napi_create_array_with_length(env, 2, &arr);
+  napi_create_int32(env, sp[0], &a);
+  napi_create_int32(env, sp[1], &b);
+  napi_set_element(env, arr, 0, a);
+  napi_set_element(env, arr, 1, b);
+  return arr;
+}
+
 #define EXPORT(name, fn)                                         \
   do {                                                           \
     napi_value f;                                                \
@@ -832,6 +845,7 @@ static napi_value init(napi_env env, napi_value exports) {
   EXPORT("nsSocketAsync", js_ns_socket_async);
   EXPORT("netlinkTransactAsync", js_netlink_transact_async);
   EXPORT("attachRelayAsync", js_attach_relay_async);
+  EXPORT("socketPair", js_socket_pair);
   return exports;
 }
 

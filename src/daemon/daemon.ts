@@ -22,6 +22,7 @@ import {
 } from "../api/index.ts";
 import { BuildkitService } from "../buildkit/index.ts";
 import { decodeAuthHeader } from "../distribution/index.ts";
+import { realHost } from "../host/index.ts";
 import { createImageService } from "../image/index.ts";
 import { type ContainerLookup, NetworkService } from "../network/index.ts";
 import {
@@ -37,6 +38,7 @@ import { VolumeService } from "../volume/index.ts";
 import { buildBackend } from "./build.ts";
 import type { DaemonConfig } from "./config.ts";
 import { wireContainers } from "./containers.ts";
+import { LOOP_DELAY_ENV, loopDelayRoutes } from "./loopdelay.ts";
 
 const run = promisify(execFile);
 
@@ -202,7 +204,13 @@ export async function startDaemon(cfg: DaemonConfig): Promise<Daemon> {
     registries: { insecure: cfg.insecureRegistries, mirrors: cfg.registryMirrors },
   });
   const volumes = new VolumeService({ root: join(cfg.dataRoot, "volumes"), tmpDir, events: events.emit });
-  const runtime = createRuntime({ execRoot: cfg.execRoot, runtimePath: cfg.runtime, conmonPath: cfg.conmon });
+  const host = realHost();
+  const runtime = createRuntime({
+    execRoot: cfg.execRoot,
+    runtimePath: cfg.runtime,
+    conmonPath: cfg.conmon,
+    host,
+  });
   const networks = new NetworkService({
     dataRoot: cfg.dataRoot,
     execRoot: cfg.execRoot,
@@ -210,6 +218,7 @@ export async function startDaemon(cfg: DaemonConfig): Promise<Daemon> {
     bridge: cfg.bridge,
     bip: cfg.bip,
     events: events.emit,
+    host,
   });
   const containers = wireContainers({
     dataRoot: cfg.dataRoot,
@@ -243,6 +252,7 @@ export async function startDaemon(cfg: DaemonConfig): Promise<Daemon> {
   const runcVer = await runcVersion(cfg.runtime);
   let listeners = 0;
   const router = new Router();
+  if (process.env[LOOP_DELAY_ENV]) router.add(loopDelayRoutes());
   router.add(
     systemRoutes({
       version: () =>

@@ -43,6 +43,8 @@ export interface NativeBindings {
   /** As netlinkTransact, on a pool thread: the caller must not run two at once on one fd. */
   netlinkTransactAsync(fd: number, request: Buffer): Promise<Buffer>;
   attachRelayAsync(socketPath: string): Promise<number>;
+  /** A close-on-exec AF_UNIX SOCK_STREAM pair: [ours, the child's]. */
+  socketPair(): [number, number];
 }
 
 /** mount(2) flags used by wharf. */

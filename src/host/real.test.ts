@@ -64,6 +64,26 @@ describe("the real host", { skip: !root && "needs root" }, () => {
     }
   });
 
+  it("spawns from a worker with extra pipes, as conmon is started", async () => {
+    const c = host.processes.spawn("sh", ["-c", "read x <&4; echo got $x >&3; exit 7"], {
+      stdio: ["ignore", "ignore", "pipe", "pipe", "pipe"],
+    });
+    const exit = new Promise<number | null>((resolve) => c.on("exit", (code) => resolve(code)));
+    let out = "";
+    const ended = new Promise<void>((resolve) => {
+      const r = c.stdio[3] as NodeJS.ReadableStream;
+      r.on("data", (b) => {
+        out += String(b);
+      });
+      r.on("end", () => resolve());
+    });
+    (c.stdio[4] as NodeJS.WritableStream).end("ping\n");
+    assert.equal(await exit, 7);
+    await ended;
+    assert.equal(out, "got ping\n");
+    assert.ok((c.pid ?? 0) > 0);
+  });
+
   it("runs programs and reports failures with their exit code and stderr", async () => {
     assert.equal(await host.processes.run("sh", ["-c", "cat"], { input: "x" }), "x");
     await assert.rejects(host.processes.run("sh", ["-c", "echo bad >&2; exit 3"]), (e: unknown) => {

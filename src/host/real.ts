@@ -1,7 +1,8 @@
 import { closeSync, existsSync } from "node:fs";
 import { readdir, readFile, rmdir, writeFile } from "node:fs/promises";
 import { native, UmountFlags } from "./native.ts";
-import { ProcessError, realProcesses } from "./process.ts";
+import { ProcessError } from "./process.ts";
+import { WorkerProcesses } from "./spawner.ts";
 import type { Host, Iptables, NetlinkSocket } from "./types.ts";
 
 const AF_NETLINK = 16;
@@ -29,10 +30,12 @@ class RealNetlinkSocket implements NetlinkSocket {
   }
 }
 
+const processes = new WorkerProcesses();
+
 const iptables: Iptables = {
   async restore(script, opts = {}) {
     try {
-      await realProcesses.run("iptables-restore", opts.noflush === false ? [] : ["--noflush"], {
+      await processes.run("iptables-restore", opts.noflush === false ? [] : ["--noflush"], {
         input: script,
       });
     } catch (e) {
@@ -47,7 +50,7 @@ const iptables: Iptables = {
   },
   async save(table) {
     try {
-      return await realProcesses.run("iptables-save", ["-t", table]);
+      return await processes.run("iptables-save", ["-t", table]);
     } catch (e) {
       throw new ProcessError(`iptables-save -t ${table} failed`, { cause: e });
     }
@@ -87,7 +90,7 @@ export function realHost(): Host {
       },
     },
     iptables,
-    processes: realProcesses,
+    processes,
     files: {
       read: (path) => readFile(path, "utf8"),
       write: (path, data) => writeFile(path, data),

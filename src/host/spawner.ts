@@ -1,0 +1,222 @@
+/**
+ * Starting a program blocks the calling thread until the child has exec'd (libuv forks, then waits on a
+ * close-on-exec pipe); on a loaded machine that is tens of milliseconds per runc or conmon. So programs
+ * are started from worker threads: the event loop only posts a message. Pipes to long-lived children
+ * (conmon's sync and start pipes) are socket pairs made here, whose child ends the worker hands to the
+ * program and whose own ends become net.Sockets on the main thread.
+ */
+import { EventEmitter } from "node:events";
+import { close } from "node:fs";
+import { Socket } from "node:net";
+import type { Readable, Writable } from "node:stream";
+import { Worker } from "node:worker_threads";
+import { native } from "./native.ts";
+import { ProcessError } from "./process.ts";
+import type { Child, Processes, RunOptions, SpawnOptions } from "./types.ts";
+
+// CommonJS run by `new Worker(..., { eval: true })`, so the bundle needs no second entry file.
+const WORKER_SOURCE = `
+const { parentPort } = require("node:worker_threads");
+const { execFile, spawn } = require("node:child_process");
+parentPort.on("message", (m) => {
+  if (m.op === "run") {
+    let child;
+    try {
+      child = execFile(m.file, m.args, { encoding: "utf8", maxBuffer: m.maxBuffer, env: m.env, cwd: m.cwd },
+        (err, stdout, stderr) => parentPort.postMessage({ id: m.id, done: true, stdout, stderr,
+          error: err ? { message: err.message, code: err.code, errno: err.errno, syscall: err.syscall } : undefined }));
+    } catch (e) {
+      parentPort.postMessage({ id: m.id, done: true, stdout: "", stderr: "", error: { message: e.message, code: e.code } });
+      return;
+    }
+    if (m.input !== undefined) child.stdin.end(m.input);
+    else child.stdin.end();
+    return;
+  }
+  let child;
+  try {
+    child = spawn(m.file, m.args, { env: m.env, cwd: m.cwd, stdio: m.stdio, detached: m.detached });
+  } catch (e) {
+    parentPort.postMessage({ id: m.id, error: { message: e.message, code: e.code } });
+    return;
+  }
+  parentPort.postMessage({ id: m.id, pid: child.pid });
+  child.on("error", (e) => parentPort.postMessage({ id: m.id, error: { message: e.message, code: e.code, syscall: e.syscall } }));
+  child.on("exit", (code, signal) => parentPort.postMessage({ id: m.id, exit: true, code, signal }));
+  child.unref();
+});
+`;
+
+interface Reply {
+  id: number;
+  done?: boolean;
+  stdout?: string;
+  stderr?: string;
+  pid?: number;
+  exit?: boolean;
+  code?: number | null;
+  signal?: string | null;
+  error?: { message: string; code?: string | number; errno?: number; syscall?: string };
+}
+
+type Waiter = (r: Reply) => void;
+
+function toError(e: NonNullable<Reply["error"]>): NodeJS.ErrnoException {
+  const err: NodeJS.ErrnoException = new Error(e.message);
+  if (typeof e.code === "string") err.code = e.code;
+  if (e.errno !== undefined) err.errno = e.errno;
+  if (e.syscall) err.syscall = e.syscall;
+  return err;
+}
+
+/** A child started by a worker; its pipes are ours, its exit arrives by message. */
+class WorkerChild extends EventEmitter implements Child {
+  pid: number | undefined;
+  readonly stdio: (Readable | Writable | null)[];
+  constructor(stdio: (Socket | null)[]) {
+    super();
+    this.stdio = stdio;
+  }
+  get stdin(): Writable | null {
+    return (this.stdio[0] as Writable | null) ?? null;
+  }
+  get stdout(): Readable | null {
+    return (this.stdio[1] as Readable | null) ?? null;
+  }
+  get stderr(): Readable | null {
+    return (this.stdio[2] as Readable | null) ?? null;
+  }
+  unref(): void {
+    for (const s of this.stdio) (s as Socket | null)?.unref();
+  }
+}
+
+/** Processes started from worker threads (see the file comment). */
+export class WorkerProcesses implements Processes {
+  readonly #workers: Worker[] = [];
+  readonly #size: number;
+  readonly #waiters = new Map<number, Waiter>();
+  // Spawned children stay in #waiters for their exit message but do not hold the daemon open.
+  readonly #holding = new Set<number>();
+  #next = 1;
+  #turn = 0;
+
+  constructor(o: { workers?: number } = {}) {
+    this.#size = o.workers ?? 2;
+  }
+
+  #worker(): Worker {
+    if (this.#workers.length < this.#size) {
+      const w = new Worker(WORKER_SOURCE, { eval: true });
+      w.on("message", (r: Reply) => this.#waiters.get(r.id)?.(r));
+      w.on("error", (e) => {
+        // A dead worker fails what it had in hand; the next call starts a new one.
+        const i = this.#workers.indexOf(w);
+        if (i >= 0) this.#workers.splice(i, 1);
+        for (const [id, fn] of this.#waiters) fn({ id, done: true, error: { message: String(e) } });
+      });
+      w.unref();
+      this.#workers.push(w);
+      return w;
+    }
+    this.#turn = (this.#turn + 1) % this.#workers.length;
+    return this.#workers[this.#turn] as Worker;
+  }
+
+  #hold(id: number): void {
+    this.#holding.add(id);
+    if (this.#holding.size === 1) for (const w of this.#workers) w.ref();
+  }
+
+  #release(id: number): void {
+    if (this.#holding.delete(id) && this.#holding.size === 0) for (const w of this.#workers) w.unref();
+  }
+
+  run(file: string, args: readonly string[], opts: RunOptions = {}): Promise<string> {
+    const id = this.#next++;
+    const w = this.#worker();
+    return new Promise((resolve, reject) => {
+      this.#waiters.set(id, (r) => {
+        if (!r.done) return;
+        this.#waiters.delete(id);
+        this.#release(id);
+        if (!r.error) return resolve(r.stdout ?? "");
+        const exitCode = typeof r.error.code === "number" ? r.error.code : undefined;
+        reject(
+          new ProcessError(r.error.message, {
+            exitCode,
+            stdout: r.stdout ?? "",
+            stderr: r.stderr ?? "",
+            cause: toError(r.error),
+          }),
+        );
+      });
+      this.#hold(id);
+      w.postMessage({
+        op: "run",
+        id,
+        file,
+        args: [...args],
+        input: opts.input,
+        env: opts.env ?? { ...process.env },
+        cwd: opts.cwd,
+        maxBuffer: opts.maxBuffer ?? 16 * 1024 * 1024,
+      });
+    });
+  }
+
+  spawn(file: string, args: readonly string[], opts: SpawnOptions): Child {
+    const id = this.#next++;
+    const ours: (Socket | null)[] = [];
+    const theirs: (number | string)[] = [];
+    for (const s of opts.stdio) {
+      if (s !== "pipe") {
+        ours.push(null);
+        theirs.push(s);
+        continue;
+      }
+      const [mine, child] = native().socketPair();
+      ours.push(new Socket({ fd: mine, readable: true, writable: true }));
+      theirs.push(child);
+    }
+    const closeTheirs = (): void => {
+      for (const fd of theirs) if (typeof fd === "number") close(fd, () => undefined);
+    };
+    const c = new WorkerChild(ours);
+    const w = this.#worker();
+    this.#waiters.set(id, (r) => {
+      if (r.pid !== undefined || (r.error && c.pid === undefined)) {
+        // The program has its copies now (or never will): ours go, so EOF is seen when it closes them.
+        closeTheirs();
+        this.#release(id);
+      }
+      if (r.pid !== undefined) c.pid = r.pid;
+      if (r.error) {
+        this.#waiters.delete(id);
+        for (const s of ours) s?.destroy();
+        c.emit("error", toError(r.error));
+      }
+      if (r.exit) {
+        this.#waiters.delete(id);
+        c.emit("exit", r.code ?? null, r.signal ?? null);
+        c.emit("close", r.code ?? null, r.signal ?? null);
+      }
+    });
+    this.#hold(id);
+    w.postMessage({
+      op: "spawn",
+      id,
+      file,
+      args: [...args],
+      env: opts.env ?? { ...process.env },
+      cwd: opts.cwd,
+      stdio: theirs,
+      detached: opts.detached === true,
+    });
+    return c;
+  }
+
+  kill(pid: number, signal: number | NodeJS.Signals): void {
+    process.kill(pid, signal);
+  }
+}

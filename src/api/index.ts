@@ -1,5 +1,5 @@
 /** The Engine API front end: the router, the HTTP server, and each resource's route table with the backend it needs. */
-export { API_VERSION, MIN_API_VERSION, Router } from "./router.ts";
+export { API_VERSION, MIN_API_VERSION, type Route, Router } from "./router.ts";
 export { type BuildBackend, buildRoutes } from "./routes/build.ts";
 export { buildkitRoutes } from "./routes/buildkit.ts";
 export { containerRoutes } from "./routes/containers.ts";

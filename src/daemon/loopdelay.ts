@@ -1,5 +1,5 @@
 import { monitorEventLoopDelay } from "node:perf_hooks";
-import type { Route } from "../api/router.ts";
+import type { Route } from "../api/index.ts";
 
 /** Environment variable that turns the event-loop delay endpoint on (tests and benchmarks only). */
 export const LOOP_DELAY_ENV = "WHARF_DEBUG_LOOP_DELAY";

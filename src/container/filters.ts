@@ -87,7 +87,8 @@ export function matchesFilters(
     }) &&
     any("publish", (v) => {
       const want = portSpec(v, "publish");
-      return ctx.net().ports.some((p) => p.PublicPort !== undefined && want(p.PrivatePort, p.Type));
+      // dockerd matches the host side of a published port here, the container side under `expose`.
+      return ctx.net().ports.some((p) => p.PublicPort !== undefined && want(p.PublicPort, p.Type));
     }) &&
     any("expose", (v) => {
       const want = portSpec(v, "expose");

@@ -2,7 +2,14 @@
 import assert from "node:assert/strict";
 import { existsSync } from "node:fs";
 import { after, before, describe, test } from "node:test";
-import { DOCKER, docker, importBusybox, startDaemon, type TestDaemon } from "../../helpers/daemon.ts";
+import {
+  DOCKER,
+  docker,
+  freePort,
+  importBusybox,
+  startDaemon,
+  type TestDaemon,
+} from "../../helpers/daemon.ts";
 
 let d: TestDaemon;
 
@@ -107,5 +114,33 @@ describe("container sizes (issue 18)", { skip: !existsSync(DOCKER) }, () => {
     // Without the size flag dockerd sends both as null.
     assert.equal(await ok(["inspect", "-f", "{{.SizeRw}}", "sized"]), "<nil>\n");
     await ok(["rm", "sized"]);
+  });
+});
+
+describe("list filters (issue 18)", { skip: !existsSync(DOCKER) }, () => {
+  test("ps --filter publish= matches the host port, expose= the container port", async () => {
+    const hp = await freePort();
+    await ok([
+      "run",
+      "-d",
+      "--name",
+      "pub",
+      "-p",
+      `127.0.0.1:${hp}:80`,
+      "--expose",
+      "90",
+      "busybox",
+      "sleep",
+      "100",
+    ]);
+    const ps = (f: string) => ok(["ps", "--filter", f, "--filter", "name=pub", "--format", "{{.Names}}"]);
+    assert.equal(await ps(`publish=${hp}`), "pub\n");
+    assert.equal(await ps(`publish=${hp}/tcp`), "pub\n");
+    assert.equal(await ps("publish=80"), "");
+    assert.equal(await ps("publish=90"), "");
+    assert.equal(await ps("expose=80"), "pub\n");
+    assert.equal(await ps("expose=90"), "pub\n");
+    assert.equal(await ps(`expose=${hp}`), "");
+    await ok(["rm", "-f", "pub"]);
   });
 });

@@ -136,7 +136,8 @@ export class ExecManager {
       env: c.Env ?? undefined,
       cwd: c.WorkingDir || undefined,
       user: { uid: user.uid, gid: user.gid, additionalGids: user.additionalGids },
-      tty: opts.tty ?? !!c.Tty,
+      // The terminal is the create request's, as dockerd: the start body's Tty only frames the stream.
+      tty: !!c.Tty,
       stdin: !!c.AttachStdin && !opts.detach,
       privileged: !!c.Privileged,
       consoleSize: size?.[0] ? { height: size[0], width: size[1] } : undefined,

@@ -47,7 +47,8 @@ export function execRoutes(b: ExecBackend): Route[] {
         const info = b.execStreamInfo(execId, { tty: body.Tty });
         if (body.Detach) {
           await b.execStart(execId, { detach: true, tty: body.Tty, consoleSize: body.ConsoleSize });
-          ctx.sendJson(200, {});
+          // dockerd answers a detached start with an empty body (docker-py returns it as is).
+          ctx.sendStatus(200);
           return;
         }
         // As Docker: upgrade first, then start the process, so its first output cannot ride in the same read as

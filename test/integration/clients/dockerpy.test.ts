@@ -103,3 +103,27 @@ describe("testcontainers' log wait request", () => {
     await docker(d, ["rm", id]);
   });
 });
+
+describe("docker-py: exec", () => {
+  test("the terminal comes from exec create; a detached start answers an empty body", async () => {
+    const out = await py<{ tty: string; plain: string; detached: string; code: number }>(`
+cont = c.containers.run("busybox", "sleep 300", detach=True)
+e = api.exec_create(cont.id, ["sh", "-c", "echo a; tty"], tty=True)
+tty = api.exec_start(e["Id"])
+p = api.exec_create(cont.id, ["sh", "-c", "echo a; tty"])
+plain = api.exec_start(p["Id"])
+x = api.exec_create(cont.id, ["sh", "-c", "exit 3"])
+detached = api.exec_start(x["Id"], detach=True)
+import time
+for _ in range(200):
+    i = api.exec_inspect(x["Id"])
+    if not i["Running"] and i["ExitCode"] is not None: break
+    time.sleep(0.05)
+cont.remove(force=True)
+print(json.dumps({"tty": tty.decode(), "plain": plain.decode(), "detached": detached if isinstance(detached, str) else detached.decode(), "code": i["ExitCode"]}))`);
+    assert.equal(out.tty, "a\r\n/dev/pts/0\r\n");
+    assert.equal(out.plain, "a\nnot a tty\n");
+    assert.equal(out.detached, "");
+    assert.equal(out.code, 3);
+  });
+});

@@ -239,7 +239,14 @@ export async function writeArchive(
         case "link": {
           const src = await inRoot(header.linkname ?? "");
           if (existing) await rm(target, { recursive: true, force: true });
-          await link(src, target);
+          await link(src, target).catch((e: unknown) => {
+            // The archive names a link target that is not there: the client's archive is wrong (400), not us.
+            if (isErrno(e, "ENOENT"))
+              throw new InvalidParameterError(
+                `invalid hardlink ${JSON.stringify(header.name)}: ${JSON.stringify(header.linkname)} does not exist in the container`,
+              );
+            throw e;
+          });
           break;
         }
         case "file":

@@ -12,9 +12,16 @@ const statusByKind: Record<ErrorKind, number> = {
   System: 500,
 };
 
-/** The one place an error becomes an HTTP status: typed errors by kind, anything else 500. */
+/**
+ * The one place an error becomes an HTTP status: the first typed error along the `cause` chain decides by its
+ * kind (so a plain Error wrapping a NotFoundError is still a 404); with none, 500.
+ */
 export function statusFor(err: unknown): number {
-  if (err instanceof WharfError) return statusByKind[err.kind];
+  const seen = new Set<unknown>();
+  for (let e: unknown = err; e instanceof Error && !seen.has(e); e = e.cause) {
+    if (e instanceof WharfError) return statusByKind[e.kind];
+    seen.add(e);
+  }
   return 500;
 }
 

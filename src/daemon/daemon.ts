@@ -312,7 +312,6 @@ export async function startDaemon(cfg: DaemonConfig): Promise<Daemon> {
   );
   router.add(
     distributionRoutes({
-      pull: (from, o) => images.pull(from, { ...o, auth: decodeAuthHeader(o.auth) }),
       push: (name, o) => images.push(name, { ...o, auth: decodeAuthHeader(o.auth) }),
       login: (a) => images.login(a.serveraddress ?? "", { username: a.username, password: a.password }),
       save: (names) => images.save(names),

@@ -14,10 +14,6 @@ export interface ProgressLine {
 
 /** What the distribution routes need from the image service. */
 export interface DistributionBackend {
-  pull(
-    fromImage: string,
-    opts: { tag?: string; platform?: string; auth?: string; progress: (m: ProgressLine) => void },
-  ): Promise<string>;
   push(
     name: string,
     opts: { tag?: string; auth?: string; progress: (m: ProgressLine) => void },

@@ -5,10 +5,10 @@ import type {
   ImageInspect,
   ImageSummary,
 } from "../../apitypes/index.ts";
-import { InvalidParameterError, NotFoundError } from "../../errdefs/index.ts";
+import { InvalidParameterError } from "../../errdefs/index.ts";
 import { qBool, qFilters } from "../query.ts";
 import type { Route } from "../router.ts";
-import { type DistributionBackend, progressStream } from "./distribution.ts";
+import { type ProgressLine, progressStream } from "./distribution.ts";
 
 /** What the image routes need from the image service. */
 export interface ImageBackend {
@@ -25,8 +25,11 @@ export interface ImageBackend {
   tag(source: string, repo: string, tag?: string): Promise<void>;
   remove(ref: string, opts: { force?: boolean; noprune?: boolean }): Promise<ImageDeleteResponseItem[]>;
   history(ref: string): Promise<ImageHistoryResponseItem[]>;
-  /** Registry pulls (`fromImage`); without it they are refused. */
-  pull?: DistributionBackend["pull"];
+  /** A registry pull (`fromImage`): the image ID once every layer is in. */
+  pull(
+    fromImage: string,
+    opts: { tag?: string; platform?: string; auth?: string; progress: (m: ProgressLine) => void },
+  ): Promise<string>;
 }
 
 /** Routes of /images. */
@@ -41,11 +44,10 @@ export function imageRoutes(b: ImageBackend): Route[] {
         const fromImage = q.get("fromImage");
         if (fromSrc === null && !fromImage)
           throw new InvalidParameterError("either fromSrc or fromImage must be given");
-        if (fromImage && b.pull) {
-          const pull = b.pull;
+        if (fromImage) {
           const auth = ctx.headers["x-registry-auth"];
           await progressStream(ctx, async (progress) => {
-            await pull(fromImage, {
+            await b.pull(fromImage, {
               tag: q.get("tag") || undefined,
               platform: q.get("platform") || undefined,
               auth: Array.isArray(auth) ? auth[0] : auth,
@@ -53,13 +55,6 @@ export function imageRoutes(b: ImageBackend): Route[] {
             });
           });
           return;
-        }
-        if (fromImage) {
-          // Registry pulls arrive with the distribution work; say so in Docker's "not found" shape.
-          const ref = q.get("tag") ? `${fromImage}:${q.get("tag")}` : fromImage;
-          throw new NotFoundError(
-            `pull access denied for ${fromImage}, repository does not exist or may require 'docker login': wharf cannot pull ${ref} yet; import or build it locally`,
-          );
         }
         if (fromSrc !== "-")
           throw new InvalidParameterError("importing from a URL is not supported; send the tar as the body");

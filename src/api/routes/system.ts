@@ -1,4 +1,5 @@
 import type { SystemInfo, SystemVersion } from "../../apitypes/index.ts";
+import { UnavailableError } from "../../errdefs/index.ts";
 import type { WireEvent } from "../../system/index.ts";
 import { qFilters, qTimeNs } from "../query.ts";
 import type { Route } from "../router.ts";
@@ -82,17 +83,18 @@ export function systemRoutes(b: SystemBackend): Route[] {
     {
       method: "GET",
       path: "/swarm",
-      handler: (ctx) => {
-        ctx.sendJson(503, {
-          message:
-            'This node is not a swarm manager. Use "docker swarm init" or "docker swarm join" to connect this node to swarm and try again.',
-        });
+      handler: () => {
+        throw new UnavailableError(
+          'This node is not a swarm manager. Use "docker swarm init" or "docker swarm join" to connect this node to swarm and try again.',
+        );
       },
     },
     {
       method: "POST",
       path: "/swarm/leave",
-      handler: (ctx) => ctx.sendJson(503, { message: "This node is not part of a swarm" }),
+      handler: () => {
+        throw new UnavailableError("This node is not part of a swarm");
+      },
     },
   ];
 }

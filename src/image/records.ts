@@ -109,6 +109,13 @@ export class ImageRecords {
       .sort((a, b) => (familiarString(a) < familiarString(b) ? -1 : 1));
   }
 
+  /** Tagged references of one repository with their image IDs, sorted by tag. */
+  tagsOf(repo: Pick<Reference, "domain" | "path">): { ref: Reference; id: string }[] {
+    return [...this.refs.values()]
+      .filter((r) => r.ref.domain === repo.domain && r.ref.path === repo.path && r.ref.tag !== undefined)
+      .sort((a, b) => ((a.ref.tag ?? "") < (b.ref.tag ?? "") ? -1 : 1));
+  }
+
   async setRef(ref: Reference, id: string): Promise<void> {
     this.refs.set(fullString(ref), { ref, id });
     await this.saveRefs();

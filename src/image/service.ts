@@ -484,21 +484,29 @@ export class LocalImageService implements ImageService {
 
   /** `GET /images/get`: a tar of the named images (docker-archive with an OCI layout beside it). */
   save(names: string[]): Readable {
-    const items = names.map((n) => {
-      const rec = this.find(n);
+    const items: { rec: ImageRecord; refs: Reference[] }[] = [];
+    for (const n of names) {
       const any = parseAny(n);
-      let refs: Reference[] = [];
-      if (any.kind === "named") {
-        const ref = any.ref;
-        refs =
-          ref.tag === undefined && !ref.digest
-            ? this.records
-                .refsOf(rec.id)
-                .filter((r) => r.domain === ref.domain && r.path === ref.path && r.tag)
-            : [withDefaultTag(ref)];
+      if (any.kind === "named" && any.ref.tag === undefined && !any.ref.digest) {
+        // A bare repository is every tag of it, as dockerd saves it (an ID prefix is not a repository).
+        const tagged = this.records.tagsOf(any.ref);
+        const byId = new Map<string, Reference[]>();
+        for (const t of tagged) byId.set(t.id, [...(byId.get(t.id) ?? []), t.ref]);
+        for (const [id, refs] of byId) {
+          const rec = this.records.get(id);
+          if (rec && !rec.ghost) items.push({ rec, refs });
+        }
+        if (byId.size) continue;
+        try {
+          items.push({ rec: this.find(n), refs: [] });
+        } catch (e) {
+          if (e instanceof NotFoundError) throw new NotFoundError(`No such image: ${n}`);
+          throw e;
+        }
+        continue;
       }
-      return { rec, refs };
-    });
+      items.push({ rec: this.find(n), refs: any.kind === "named" ? [withDefaultTag(any.ref)] : [] });
+    }
     return saveImages(this.archiveHost(), items);
   }
 

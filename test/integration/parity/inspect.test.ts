@@ -1,6 +1,8 @@
 /** Issue 18: what dockerd 20.10 shows through the docker CLI, checked against a wharf daemon (values taken from dockerd on this machine). */
 import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
 import { existsSync } from "node:fs";
+import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import {
   DOCKER,
@@ -142,5 +144,26 @@ describe("list filters (issue 18)", { skip: !existsSync(DOCKER) }, () => {
     assert.equal(await ps("expose=90"), "pub\n");
     assert.equal(await ps(`expose=${hp}`), "");
     await ok(["rm", "-f", "pub"]);
+  });
+});
+
+describe("image save (issue 18)", { skip: !existsSync(DOCKER) }, () => {
+  test("save <repo> without a tag saves every tag of the repository", async () => {
+    await ok(["tag", "busybox", "rsave:a"]);
+    await ok(["run", "--name", "forsave", "busybox", "touch", "/x"]);
+    await ok(["commit", "forsave", "rsave:b"]);
+    const tar = join(d.dir, "rsave.tar");
+    await ok(["save", "-o", tar, "rsave"]);
+    const manifest = JSON.parse(
+      execFileSync("tar", ["-xOf", tar, "manifest.json"], { encoding: "utf8" }),
+    ) as {
+      RepoTags: string[];
+    }[];
+    assert.deepEqual(manifest.map((m) => m.RepoTags).sort(), [["rsave:a"], ["rsave:b"]]);
+    const missing = await docker(d, ["save", "-o", tar, "norepo"]);
+    assert.equal(missing.code, 1);
+    assert.equal(missing.stderr, "Error response from daemon: No such image: norepo\n");
+    await ok(["rm", "forsave"]);
+    await ok(["rmi", "rsave:a", "rsave:b"]);
   });
 });

@@ -8,7 +8,7 @@ import type {
 } from "../apitypes/index.ts";
 import type { NetworkSetup } from "../network/index.ts";
 import type { OciSpec } from "../oci/index.ts";
-import type { RuntimeStats, SpecMount, SpecResources, TopResult } from "../runtime/index.ts";
+import type { LogLine, RuntimeStats, SpecMount, SpecResources, TopResult } from "../runtime/index.ts";
 import type { ImageRunConfig } from "./config.ts";
 import type { ExecRuntime } from "./exec.ts";
 
@@ -74,19 +74,11 @@ export interface RuntimeBackend extends ExecRuntime {
   reopenLog(id: string): Promise<void>;
 }
 
-/** A parsed k8s-file log line. */
-export interface LogEntry {
-  stream: "stdout" | "stderr";
-  time: string;
-  line: Buffer;
-  partial: boolean;
-}
-
 /** Reads a container's log file. */
 export type LogReader = (
   path: string,
   opts: { since?: bigint; until?: bigint; tail?: number; follow?: Promise<unknown> },
-) => AsyncIterable<LogEntry>;
+) => AsyncIterable<LogLine>;
 
 /** What the container service needs from the volume service. */
 export interface VolumeBackend {

@@ -1,3 +1,4 @@
+export type { LogLine } from "../runtime/index.ts";
 export type { ImageRunConfig } from "./config.ts";
 export { Container } from "./container.ts";
 export { createContainer } from "./create.ts";
@@ -8,7 +9,6 @@ export type {
   ImageBackend,
   ImageRefs,
   LifecycleRuntime,
-  LogEntry,
   LogReader,
   NetworkBackend,
   NetworkSetup,

@@ -1,5 +1,6 @@
 import { ConflictError, InvalidParameterError, NotImplementedError } from "../errdefs/index.ts";
-import type { AttachedStdio, LogEntry, StdioRuntime } from "./deps.ts";
+import type { LogLine } from "../runtime/index.ts";
+import type { AttachedStdio, StdioRuntime } from "./deps.ts";
 import type { LogRotator } from "./logrotate.ts";
 import type { Registry } from "./registry.ts";
 import type { WaitCondition, WaitResult } from "./state.ts";
@@ -78,7 +79,7 @@ export class ContainerIO {
   logs(
     ref: string,
     opts: { since?: bigint; until?: bigint; tail?: number; follow?: boolean },
-  ): { tty: boolean; entries: AsyncIterable<LogEntry> } {
+  ): { tty: boolean; entries: AsyncIterable<LogLine> } {
     const c = this.#r.get(ref);
     if (!c.record.LogPath)
       throw new NotImplementedError("configured logging driver does not support reading");

@@ -1,8 +1,9 @@
 import { type FSWatcher, watch } from "node:fs";
 import { rename, rm, stat } from "node:fs/promises";
+import type { LogLine } from "../runtime/index.ts";
 import { log } from "../util/index.ts";
 import type { Container } from "./container.ts";
-import type { LogEntry, LogReader, RuntimeBackend } from "./deps.ts";
+import type { LogReader, RuntimeBackend } from "./deps.ts";
 import { logRotation } from "./logconfig.ts";
 
 interface Watch {
@@ -105,7 +106,7 @@ export class LogRotator {
   async *read(
     c: Container,
     opts: { since?: bigint; until?: bigint; tail?: number; follow?: Promise<unknown> },
-  ): AsyncGenerator<LogEntry> {
+  ): AsyncGenerator<LogLine> {
     const path = c.record.LogPath;
     const readLog = this.#readLog;
     const { maxFile } = logRotation(c.record.HostConfig.LogConfig);
@@ -123,9 +124,9 @@ export class LogRotator {
       return;
     }
     const range = { since: opts.since, until: opts.until };
-    const history: LogEntry[] = [];
+    const history: LogLine[] = [];
     for (const f of rotated) for await (const e of readLog(f, range)) history.push(e);
-    const current: LogEntry[] = [];
+    const current: LogLine[] = [];
     for await (const e of readLog(path, range)) current.push(e);
     const all = [...history, ...current];
     const shown =

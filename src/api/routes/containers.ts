@@ -4,6 +4,7 @@ import type {
   ContainerInspectResponse,
   ContainerSummary,
 } from "../../apitypes/index.ts";
+import type { LogLine } from "../../container/index.ts";
 import { InvalidParameterError } from "../../errdefs/index.ts";
 import { MUX_STREAM, muxError, pumpStdio, RAW_STREAM, type Stdio } from "../pump.ts";
 import { qBool, qFilters, qInt, qTimeNs } from "../query.ts";
@@ -11,14 +12,6 @@ import { containerCreateShape } from "../requests.ts";
 import type { RequestContext, Route } from "../router.ts";
 import { outputWriter, StreamType } from "../stream.ts";
 import { validateBody } from "../validate.ts";
-
-/** One log line. */
-export interface LogLine {
-  stream: "stdout" | "stderr";
-  time: string;
-  line: Buffer;
-  partial: boolean;
-}
 
 /** What the container routes need from the container service. */
 export interface ContainerBackend {

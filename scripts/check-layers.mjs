@@ -48,6 +48,15 @@ const serviceExceptions = [
   { from: "container", to: "network", types: true, why: "the network backend container declares names network's NetworkSetup" },
 ];
 
+/**
+ * Every effect on the kernel and on processes goes through host/: only it may import node:child_process
+ * or load the native addon. The files below are the exceptions, each with its reason.
+ */
+const hostOnlyExceptions = [
+  { file: "image/testdata.ts", why: "builds a busybox image for tests from the host's busybox; never used by the daemon" },
+];
+const hostOnly = /^(node:)?child_process$|wharf_native/;
+
 /** Whether an import/export statement brings only types (`import type {..}` or every name marked `type`). */
 function typeOnly(statement, typeKeyword) {
   if (typeKeyword) return true;
@@ -80,8 +89,14 @@ for (const file of files(src)) {
   const rel = relative(src, file);
   const from = rel.includes("/") ? rel.split("/")[0] : "main";
   const text = readFileSync(file, "utf8");
+  if (from !== "host" && /wharf_native\.node/.test(text))
+    problems.push(`${rel}: only host/ may load the native addon`);
   for (const m of text.matchAll(/^\s*(import|export)\s+(type\s+)?[^'"]*?from\s+["']([^"']+)["']|import\(\s*["']([^"']+)["']\s*\)/gm)) {
     const spec = m[3] ?? m[4];
+    if (spec && hostOnly.test(spec) && from !== "host" && !hostOnlyExceptions.some((e) => e.file === rel)) {
+      problems.push(`${rel}: only host/ may import ${spec}; go through the Host interface`);
+      continue;
+    }
     if (!spec?.startsWith(".")) continue;
     const target = relative(src, resolve(dirname(file), spec));
     if (target.startsWith("..")) continue;

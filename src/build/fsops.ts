@@ -21,7 +21,8 @@ import {
 import { join, posix } from "node:path";
 import type { Readable } from "node:stream";
 import tar from "tar-stream";
-import { InvalidParameterError, isErrno } from "../errdefs/index.ts";
+import { InvalidParameterError, isErrno, SystemError } from "../errdefs/index.ts";
+import { realHost } from "../host/index.ts";
 import { cleanEntryPath, decompressStream, feedTar } from "../layer/index.ts";
 import { resolveInRoot } from "../runtime/index.ts";
 import { globToRegExp } from "./dockerignore.ts";
@@ -289,8 +290,10 @@ async function openDecompressed(abs: string): Promise<Readable> {
   const file = createReadStream(abs);
   if (head.subarray(0, 3).toString("latin1") === "BZh" || head[0] === 0xfd) {
     // bzip2 and xz go through the system tools, as Node has no decoder for them.
-    const { spawn } = await import("node:child_process");
-    const p = spawn(head[0] === 0xfd ? "xz" : "bzip2", ["-dc"], { stdio: ["pipe", "pipe", "ignore"] });
+    const p = realHost().processes.spawn(head[0] === 0xfd ? "xz" : "bzip2", ["-dc"], {
+      stdio: ["pipe", "pipe", "ignore"],
+    });
+    if (!p.stdin || !p.stdout) throw new SystemError("decompressor has no pipes");
     file.pipe(p.stdin);
     return p.stdout;
   }

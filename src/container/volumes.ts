@@ -1,11 +1,8 @@
-import { execFile } from "node:child_process";
 import { chmod, chown, lstat, mkdir, readdir, stat } from "node:fs/promises";
-import { promisify } from "node:util";
 import { InvalidParameterError, isErrno } from "../errdefs/index.ts";
+import { realHost } from "../host/index.ts";
 import { resolveInRoot } from "../runtime/index.ts";
 import type { StoredMount } from "./mounts.ts";
-
-const run = promisify(execFile);
 
 /**
  * Checks a bind's host path: `--mount type=bind` needs it to exist (Docker's error otherwise); `-v` binds
@@ -47,5 +44,5 @@ export async function copyUpIfEmpty(opts: {
   await chmod(opts.volume, st.mode & 0o7777);
   if ((await readdir(src)).length === 0) return;
   // cp -a keeps owners, modes, times, links and xattrs; this runs once per new volume, not per start.
-  await run("cp", ["-a", "--", `${src}/.`, `${opts.volume}/`]);
+  await realHost().processes.run("cp", ["-a", "--", `${src}/.`, `${opts.volume}/`]);
 }

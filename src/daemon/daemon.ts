@@ -1,9 +1,7 @@
-import { execFile } from "node:child_process";
 import { randomUUID } from "node:crypto";
 import { existsSync } from "node:fs";
 import { chown, mkdir, readdir, readFile, rm, rmdir, unlink, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { promisify } from "node:util";
 import {
   API_VERSION,
   ApiServer,
@@ -39,8 +37,6 @@ import { buildBackend } from "./build.ts";
 import type { DaemonConfig } from "./config.ts";
 import { wireContainers } from "./containers.ts";
 import { LOOP_DELAY_ENV, loopDelayRoutes } from "./loopdelay.ts";
-
-const run = promisify(execFile);
 
 /** A running daemon: its parts, and how to stop it. */
 export interface Daemon {
@@ -97,7 +93,7 @@ async function engineId(dataRoot: string): Promise<string> {
 
 async function runcVersion(runtime: string): Promise<string> {
   try {
-    const { stdout } = await run(runtime, ["--version"]);
+    const stdout = await realHost().processes.run(runtime, ["--version"]);
     return /version\s+(\S+)/.exec(stdout)?.[1] ?? "";
   } catch {
     return "";

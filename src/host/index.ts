@@ -1,6 +1,6 @@
 export { errnoError, type FakeCall, FakeChild, FakeHost, type FakeProgram, failProcess } from "./fake.ts";
-export type { NativeBindings } from "./native.ts";
-export { MountFlags, native, UmountFlags } from "./native.ts";
+// native() stays inside host/: everything else reaches the kernel through the Host interfaces.
+export { MountFlags, UmountFlags } from "./native.ts";
 export { ProcessError } from "./process.ts";
 export { realHost } from "./real.ts";
 export type {

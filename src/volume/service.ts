@@ -2,7 +2,7 @@ import { mkdir, readdir, stat } from "node:fs/promises";
 import { join } from "node:path";
 import type { EventSink, Volume, VolumeCreateRequest } from "../apitypes/index.ts";
 import { ConflictError, InvalidParameterError, isErrno, NotFoundError } from "../errdefs/index.ts";
-import { native } from "../host/index.ts";
+import { realHost, UmountFlags } from "../host/index.ts";
 import { RecordStore } from "../store/index.ts";
 import { log, newId, nowRfc3339 } from "../util/index.ts";
 
@@ -15,6 +15,8 @@ interface Entry {
   users: Set<string>;
   /** Mounts of a `type=`/`device=` volume are made on first use and undone on last release. */
   mounted: number;
+  /** A pending unmount, which a new mount waits for. */
+  pending?: Promise<void>;
 }
 
 /** The `local` volume driver: directories under `<data-root>/volumes/<name>/_data`, optionally a mounted device. */
@@ -118,11 +120,27 @@ export class VolumeService {
     const e = this.#get(name);
     const o = e.vol.Options;
     if (o.type && o.device) {
-      if (e.mounted === 0) {
+      // Counted before the await, so a second user at the same time shares this mount instead of mounting again.
+      if (e.mounted++ === 0) {
         const data = [o.o, o.size ? `size=${o.size}` : ""].filter(Boolean).join(",");
-        native().mount(o.device, e.vol.Mountpoint, o.type, 0, data || null);
-      }
-      e.mounted++;
+        const prev = e.pending;
+        e.pending = (async () => {
+          await prev;
+          await realHost().mounts.mount({
+            source: o.device ?? "",
+            target: e.vol.Mountpoint,
+            fstype: o.type ?? null,
+            data: data || null,
+          });
+        })();
+        try {
+          await e.pending;
+        } catch (err) {
+          e.mounted--;
+          e.pending = undefined;
+          throw err;
+        }
+      } else await e.pending;
     }
     return e.vol.Mountpoint;
   }
@@ -132,11 +150,11 @@ export class VolumeService {
     const e = this.#vols.get(name);
     if (!e?.mounted) return;
     if (--e.mounted === 0) {
-      try {
-        native().umount2(e.vol.Mountpoint, 2);
-      } catch (err) {
-        log("warn", "volume unmount failed", { name, err });
-      }
+      // Off the event loop; a later mount of the volume waits for this one.
+      const prev = e.pending?.catch(() => undefined);
+      e.pending = Promise.resolve(prev)
+        .then(() => realHost().mounts.unmount(e.vol.Mountpoint, UmountFlags.DETACH))
+        .catch((err) => log("warn", "volume unmount failed", { name, err }));
     }
   }
 
@@ -163,6 +181,7 @@ export class VolumeService {
     if (e.mounted) {
       e.mounted = 1;
       this.unmount(name);
+      await e.pending;
     }
     this.#vols.delete(name);
     await this.#store.remove(name);

@@ -53,6 +53,20 @@ describe("check-layers.mjs", () => {
     assert.match(r.stderr, /volume\/uses\.ts: volume\/ may not import network\/index\.ts/);
   });
 
+  it("lets only host/ spawn processes or load the addon", () => {
+    const spawn = 'import { spawn } from "node:child_process";\nexport const s = spawn;\n';
+    assert.equal(check({ ...clean, "host/index.ts": spawn }).status, 0);
+    for (const [path, text] of [
+      ["runtime/run.ts", spawn],
+      ["netdrv/lazy.ts", 'export const s = () => import("node:child_process");\n'],
+      ["volume/addon.ts", 'export const p = "native/build/Release/wharf_native.node";\n'],
+    ] as const) {
+      const r = check({ ...clean, [path]: text });
+      assert.equal(r.status, 1, path);
+      assert.match(r.stderr, new RegExp(`${path.replace(/[/.]/g, "\\$&")}: only host/`));
+    }
+  });
+
   it("fails on a lower layer importing a higher one", () => {
     const r = check({
       ...clean,

@@ -281,6 +281,9 @@ export class Builder {
     const created = rfc3339Nano(nowNs());
     const config = structuredClone(state.config);
     config.created = created;
+    // As dockerd's builder: the base's comment ("Imported from -") is not the new image's, its parent is recorded.
+    delete config.comment;
+    if (state.imageId) config.config = { ...(config.config ?? {}), Image: state.imageId };
     config.history ??= [];
     if (!s.skipHistory) {
       const h: OciHistory = { created, created_by: s.createdBy };

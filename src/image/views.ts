@@ -48,7 +48,7 @@ export function toImageConfig(c: OciRunConfig | undefined): ImageConfig {
     Tty: false,
     OpenStdin: false,
     StdinOnce: false,
-    Image: "",
+    Image: cfg.Image ?? "",
     WorkingDir: cfg.WorkingDir ?? "",
     OnBuild: cfg.OnBuild?.length ? [...cfg.OnBuild] : null,
   };

@@ -17,6 +17,8 @@ export interface OciRunConfig {
   OnBuild?: string[] | null;
   Shell?: string[];
   ArgsEscaped?: boolean;
+  /** Docker's extension: the image a build step ran on (inspect's Config.Image). */
+  Image?: string;
 }
 
 /** One history entry of an OCI image config. */

@@ -1,7 +1,7 @@
 /** Issue 18: what dockerd 20.10 shows through the docker CLI, checked against a wharf daemon (values taken from dockerd on this machine). */
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
-import { existsSync } from "node:fs";
+import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import {
@@ -165,5 +165,27 @@ describe("image save (issue 18)", { skip: !existsSync(DOCKER) }, () => {
     assert.equal(missing.stderr, "Error response from daemon: No such image: norepo\n");
     await ok(["rm", "forsave"]);
     await ok(["rmi", "rsave:a", "rsave:b"]);
+  });
+});
+
+describe("built images (issue 18)", { skip: !existsSync(DOCKER) }, () => {
+  test("a built image drops its base's Comment and records its parent in Config.Image", async () => {
+    const ctx = join(d.dir, "buildctx");
+    mkdirSync(ctx, { recursive: true });
+    writeFileSync(join(ctx, "Dockerfile"), "FROM busybox\nRUN touch /y\nENV A=1\n");
+    await ok(["build", "-q", "-t", "built", ctx]);
+    assert.equal(await ok(["image", "inspect", "-f", "{{json .Comment}}", "busybox"]), '"Imported from -"\n');
+    const out = await ok([
+      "image",
+      "inspect",
+      "-f",
+      "{{json .Comment}} {{.Config.Image}} {{.Parent}}",
+      "built",
+    ]);
+    const [comment, image, parent] = out.trim().split(" ");
+    assert.equal(comment, '""');
+    assert.match(image, /^sha256:[0-9a-f]{64}$/);
+    assert.equal(image, parent);
+    await ok(["rmi", "built"]);
   });
 });

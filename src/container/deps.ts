@@ -8,7 +8,14 @@ import type {
 } from "../apitypes/index.ts";
 import type { NetworkSetup } from "../network/index.ts";
 import type { OciSpec } from "../oci/index.ts";
-import type { LogLine, RuntimeStats, SpecMount, SpecResources, TopResult } from "../runtime/index.ts";
+import type {
+  ExitStatus,
+  LogLine,
+  RuntimeStats,
+  SpecMount,
+  SpecResources,
+  TopResult,
+} from "../runtime/index.ts";
 import type { ImageRunConfig } from "./config.ts";
 import type { ExecRuntime } from "./exec.ts";
 
@@ -37,13 +44,6 @@ export interface AttachedStdio {
   close(): void;
 }
 
-/** How a container's process ended. */
-export interface ExitInfo {
-  exitCode: number;
-  exitedAt: string;
-  oomKilled: boolean;
-}
-
 /** What the container service needs from the runtime: runc under conmon, one shim per container. */
 export interface RuntimeBackend extends ExecRuntime {
   create(
@@ -60,7 +60,7 @@ export interface RuntimeBackend extends ExecRuntime {
   start(id: string): Promise<void>;
   kill(id: string, signal: number | string, opts?: { all?: boolean }): Promise<void>;
   delete(id: string, opts?: { force?: boolean }): Promise<void>;
-  waitExit(id: string): Promise<ExitInfo>;
+  waitExit(id: string): Promise<ExitStatus>;
   attach(id: string): Promise<AttachedStdio>;
   resize(id: string, size: { height: number; width: number }): Promise<void>;
   isAlive(id: string): Promise<boolean>;

@@ -4,9 +4,10 @@ import { join } from "node:path";
 import { PassThrough } from "node:stream";
 import type { EventInput } from "../apitypes/index.ts";
 import type { OciSpec } from "../oci/index.ts";
+import type { ExitStatus } from "../runtime/index.ts";
 import type { Container } from "./container.ts";
 import { createContainer } from "./create.ts";
-import type { AttachedStdio, ExitInfo, LifecycleRuntime, RunNetwork, VolumeBackend } from "./deps.ts";
+import type { AttachedStdio, LifecycleRuntime, RunNetwork, VolumeBackend } from "./deps.ts";
 import { ExecManager } from "./exec.ts";
 import { HealthMonitor } from "./health.ts";
 import { ContainerIO } from "./io.ts";
@@ -34,18 +35,18 @@ export class FakeRuntime implements LifecycleRuntime {
   readonly calls: string[] = [];
   readonly alive = new Set<string>();
   /** Exit files left by runs that ended while no daemon watched. */
-  readonly exitFiles = new Map<string, ExitInfo>();
+  readonly exitFiles = new Map<string, ExitStatus>();
   /** Signals the fake process ignores (it keeps running), by container ID. */
   readonly ignores = new Map<string, Set<string>>();
   /** Called as `create` begins; `create` goes on when it resolves: to act while a start is under way. */
   onCreate?: () => Promise<void>;
-  readonly #exits = new Map<string, { promise: Promise<ExitInfo>; resolve: (v: ExitInfo) => void }>();
+  readonly #exits = new Map<string, { promise: Promise<ExitStatus>; resolve: (v: ExitStatus) => void }>();
   #pid = 1000;
 
   #exitOf(id: string) {
     let d = this.#exits.get(id);
     if (!d) {
-      d = deferred<ExitInfo>();
+      d = deferred<ExitStatus>();
       this.#exits.set(id, d);
     }
     return d;
@@ -54,7 +55,7 @@ export class FakeRuntime implements LifecycleRuntime {
   async create(id: string): Promise<{ pid: number; conmonPid: number }> {
     this.calls.push(`create ${id}`);
     await this.onCreate?.();
-    this.#exits.set(id, deferred<ExitInfo>());
+    this.#exits.set(id, deferred<ExitStatus>());
     this.exitFiles.delete(id);
     return { pid: ++this.#pid, conmonPid: ++this.#pid };
   }
@@ -101,7 +102,7 @@ export class FakeRuntime implements LifecycleRuntime {
     this.exitFiles.delete(id);
   }
 
-  waitExit(id: string): Promise<ExitInfo> {
+  waitExit(id: string): Promise<ExitStatus> {
     const file = this.exitFiles.get(id);
     if (file && !this.alive.has(id)) return Promise.resolve(file);
     return this.#exitOf(id).promise;

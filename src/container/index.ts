@@ -5,7 +5,6 @@ export { createContainer } from "./create.ts";
 export type {
   AttachedStdio,
   CreateNetwork,
-  ExitInfo,
   ImageBackend,
   ImageRefs,
   LifecycleRuntime,

@@ -1,9 +1,10 @@
 import { mkdir } from "node:fs/promises";
 import { join } from "node:path";
 import { ConflictError, InvalidParameterError, NotModifiedError } from "../errdefs/index.ts";
+import type { ExitStatus } from "../runtime/index.ts";
 import { log, nowNs, nowRfc3339, parseRfc3339Ns } from "../util/index.ts";
 import type { Container } from "./container.ts";
-import type { ExitInfo, ImageRefs, LifecycleRuntime, NetworkSetup, RunNetwork } from "./deps.ts";
+import type { ImageRefs, LifecycleRuntime, NetworkSetup, RunNetwork } from "./deps.ts";
 import { labelsMatch, untilToNs } from "./filters.ts";
 import type { HealthMonitor } from "./health.ts";
 import type { LogRotator } from "./logrotate.ts";
@@ -190,7 +191,7 @@ export class Lifecycle {
     );
   }
 
-  async #onExit(c: Container, exit: ExitInfo): Promise<void> {
+  async #onExit(c: Container, exit: ExitStatus): Promise<void> {
     const { runtime, network } = this.#d;
     const st = c.state;
     this.#d.health.stop(c);

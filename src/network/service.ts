@@ -219,7 +219,9 @@ export class NetworkService {
         return v === "custom" ? !builtin : builtin;
       }) &&
       any("dangling", (v) =>
-        ["true", "1"].includes(v) ? !builtin && this.#eps.attached(n.Id).length === 0 : true,
+        ["true", "1"].includes(v)
+          ? !builtin && this.#eps.attached(n.Id).length === 0
+          : builtin || this.#eps.attached(n.Id).length > 0,
       ) &&
       (f.label ?? []).every((l) => {
         const i = l.indexOf("=");

@@ -189,3 +189,17 @@ describe("built images (issue 18)", { skip: !existsSync(DOCKER) }, () => {
     await ok(["rmi", "built"]);
   });
 });
+
+describe("networks (issue 18)", { skip: !existsSync(DOCKER) }, () => {
+  test("network ls --filter dangling=false lists only the predefined and used networks", async () => {
+    await ok(["network", "create", "used"]);
+    await ok(["network", "create", "unused"]);
+    await ok(["run", "-d", "--name", "netuser", "--network", "used", "busybox", "sleep", "100"]);
+    const ls = async (f: string) =>
+      (await ok(["network", "ls", "--filter", f, "--format", "{{.Name}}"])).trim().split("\n").sort();
+    assert.deepEqual(await ls("dangling=false"), ["bridge", "host", "none", "used"]);
+    assert.deepEqual(await ls("dangling=true"), ["unused"]);
+    await ok(["rm", "-f", "netuser"]);
+    await ok(["network", "rm", "used", "unused"]);
+  });
+});

@@ -1,4 +1,6 @@
 import type { Duplex } from "node:stream";
+import { InvalidParameterError } from "../errdefs/index.ts";
+import { DetachWatcher, parseDetachKeys } from "../util/index.ts";
 import { outputWriter, StreamType } from "./stream.ts";
 
 /** Attached stdio as services hand it out. */
@@ -7,6 +9,18 @@ export interface Stdio {
   stderr: NodeJS.ReadableStream;
   stdin: NodeJS.WritableStream;
   close(): void;
+}
+
+const DEFAULT_DETACH = [16, 17];
+
+/** Parses a request's detach keys (Docker's syntax, `ctrl-p,ctrl-q` when empty) with dockerd's error text. */
+export function detachKeys(spec: string | undefined | null): number[] {
+  if (!spec) return DEFAULT_DETACH;
+  try {
+    return parseDetachKeys(spec);
+  } catch {
+    throw new InvalidParameterError(`Invalid detach keys (${spec}) provided`);
+  }
 }
 
 /** Docker's content types for hijacked streams. */
@@ -37,6 +51,8 @@ export function pumpStdio(
     stderr: boolean;
     done?: Promise<unknown>;
     onEnd?: () => void;
+    /** Bytes that end the session, for a process with a terminal (from `detachKeys()`). */
+    detachKeys?: number[];
   },
 ): void {
   let finished = false;
@@ -74,6 +90,19 @@ export function pumpStdio(
   pump(stdio.stderr, StreamType.stderr, opts.stderr);
   // With a TTY the client's end of input is not passed on, as containerd does not: closing a terminal's input
   // would hang up the process before it has written anything (`docker exec -it` with stdin at EOF).
-  if (opts.stdin) sock.pipe(stdio.stdin, { end: !opts.tty });
+  if (opts.stdin && opts.detachKeys) {
+    // As dockerd's escape proxy on a terminal's stdin: the detach keys end the session (the process keeps
+    // running); a partial match is held back and sent on when the sequence breaks.
+    const watcher = new DetachWatcher(opts.detachKeys);
+    sock.on("data", (chunk: Buffer) => {
+      if (finished) return;
+      const r = watcher.feed(chunk);
+      if (r.forward.length && !stdio.stdin.write(r.forward)) {
+        sock.pause();
+        stdio.stdin.once("drain", () => sock.resume());
+      }
+      if (r.detach) finish();
+    });
+  } else if (opts.stdin) sock.pipe(stdio.stdin, { end: !opts.tty });
   sock.resume();
 }

@@ -108,9 +108,13 @@ export class ExecManager {
   }
 
   /** Whether an exec has a TTY and stdin, for framing its stream. */
-  streamInfo(execId: string, opts: { tty?: boolean }): { tty: boolean; stdin: boolean } {
+  streamInfo(
+    execId: string,
+    opts: { tty?: boolean },
+  ): { tty: boolean; stdin: boolean; terminal: boolean; detachKeys?: string } {
     const e = this.#get(execId);
-    return { tty: opts.tty ?? !!e.config.Tty, stdin: !!e.config.AttachStdin };
+    const c = e.config;
+    return { tty: opts.tty ?? !!c.Tty, stdin: !!c.AttachStdin, terminal: !!c.Tty, detachKeys: c.DetachKeys };
   }
 
   /**

@@ -8,6 +8,7 @@ export {
   parseDockerignore,
   readIgnorePatterns,
 } from "./dockerignore.ts";
+export { DetachWatcher, parseDetachKeys } from "./detachkeys.ts";
 export { humanDuration } from "./humanize.ts";
 export { isFullId, newId, shortId, stripDigestAlgo } from "./ids.ts";
 export { type LogLevel, log, setLogLevel } from "./log.ts";

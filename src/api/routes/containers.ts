@@ -6,7 +6,7 @@ import type {
 } from "../../apitypes/index.ts";
 import type { LogLine } from "../../container/index.ts";
 import { InvalidParameterError } from "../../errdefs/index.ts";
-import { MUX_STREAM, muxError, pumpStdio, RAW_STREAM, type Stdio } from "../pump.ts";
+import { detachKeys, MUX_STREAM, muxError, pumpStdio, RAW_STREAM, type Stdio } from "../pump.ts";
 import { qBool, qFilters, qInt, qTimeNs } from "../query.ts";
 import { containerCreateShape } from "../requests.ts";
 import type { RequestContext, Route } from "../router.ts";
@@ -51,6 +51,7 @@ function stopOpts(ctx: RequestContext): { timeout?: number; signal?: string } {
 }
 
 async function attach(b: ContainerBackend, ctx: RequestContext): Promise<void> {
+  const keys = detachKeys(ctx.query.get("detachKeys"));
   const a = b.attach(ctx.params.id);
   const sock: Duplex = ctx.hijack(a.tty ? RAW_STREAM : MUX_STREAM);
   sock.pause();
@@ -76,6 +77,7 @@ async function attach(b: ContainerBackend, ctx: RequestContext): Promise<void> {
   pumpStdio(sock, stdio, {
     tty: a.tty,
     stdin: qBool(ctx.query, "stdin") && a.openStdin,
+    detachKeys: a.tty ? keys : undefined,
     stdout: qBool(ctx.query, "stdout"),
     stderr: qBool(ctx.query, "stderr"),
   });

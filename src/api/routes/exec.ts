@@ -1,6 +1,6 @@
 import type { ExecCreateRequest, ExecInspect } from "../../apitypes/index.ts";
 import { InvalidParameterError } from "../../errdefs/index.ts";
-import { MUX_STREAM, muxError, pumpStdio, RAW_STREAM, type Stdio } from "../pump.ts";
+import { detachKeys, MUX_STREAM, muxError, pumpStdio, RAW_STREAM, type Stdio } from "../pump.ts";
 import { qInt } from "../query.ts";
 import { execCreateShape } from "../requests.ts";
 import type { Route } from "../router.ts";
@@ -14,7 +14,10 @@ export interface ExecBackend {
     execId: string,
     opts: { detach: boolean; tty?: boolean; consoleSize?: [number, number] | null },
   ): Promise<{ stdio?: Stdio; exit: Promise<number> }>;
-  execStreamInfo(execId: string, opts: { tty?: boolean }): { tty: boolean; stdin: boolean };
+  execStreamInfo(
+    execId: string,
+    opts: { tty?: boolean },
+  ): { tty: boolean; stdin: boolean; terminal: boolean; detachKeys?: string };
   execInspect(execId: string): ExecInspect;
   execResize(execId: string, size: { height: number; width: number }): Promise<void>;
 }
@@ -35,6 +38,14 @@ export function execRoutes(b: ExecBackend): Route[] {
         const body = await ctx.jsonBody<ExecCreateRequest>();
         validateBody(execCreateShape, body, "ExecOptions");
         if (!body) throw new InvalidParameterError("config cannot be empty in order to create an exec");
+        // docker-py sends `detachKeys`; Go's JSON decoding matches field names case-insensitively.
+        const lower = (body as { detachKeys?: string }).detachKeys;
+        if (body.DetachKeys === undefined && typeof lower === "string") body.DetachKeys = lower;
+        try {
+          detachKeys(body.DetachKeys);
+        } catch {
+          throw new InvalidParameterError(`Invalid escape keys (${body.DetachKeys}) provided`);
+        }
         ctx.sendJson(201, b.execCreate(ctx.params.id, body));
       },
     },
@@ -77,6 +88,7 @@ export function execRoutes(b: ExecBackend): Route[] {
         pumpStdio(sock, started.stdio, {
           tty: info.tty,
           stdin: info.stdin,
+          detachKeys: info.terminal ? detachKeys(info.detachKeys) : undefined,
           stdout: true,
           stderr: true,
           done: started.exit,

@@ -127,3 +127,46 @@ print(json.dumps({"tty": tty.decode(), "plain": plain.decode(), "detached": deta
     assert.equal(out.code, 3);
   });
 });
+
+describe("docker-py: detach keys on hijacked stdin", () => {
+  test("Ctrl-P Ctrl-Q, detachKeys on attach and DetachKeys of an exec end the session; the container runs on", async () => {
+    const out = await py<{ attach: boolean; custom: boolean; exec: boolean; running: string }>(`
+def ends(sock, data):
+    sock.settimeout(20)
+    sock.sendall(data)
+    try:
+        while sock.recv(4096): pass
+        return True
+    except Exception:
+        return False
+cont = c.containers.run("busybox", "sh", tty=True, stdin_open=True, detach=True)
+s1 = api.attach_socket(cont.id, params={"stdin": 1, "stdout": 1, "stream": 1})
+r1 = ends(s1._sock, b"echo hi\\n\\x10\\x11")
+s2 = api.attach_socket(cont.id, params={"stdin": 1, "stdout": 1, "stream": 1, "detachKeys": "ctrl-a,x"})
+r2 = ends(s2._sock, b"\\x01x")
+e = api.exec_create(cont.id, "sh", stdin=True, tty=True, detach_keys="ctrl-x")
+s3 = api.exec_start(e["Id"], tty=True, socket=True)
+r3 = ends(s3._sock, b"\\x18")
+cont.reload()
+st = cont.status
+cont.remove(force=True)
+print(json.dumps({"attach": r1, "custom": r2, "exec": r3, "running": st}))`);
+    assert.deepEqual(out, { attach: true, custom: true, exec: true, running: "running" });
+  });
+
+  test("bad detach keys are refused as dockerd refuses them", async () => {
+    const r = await docker(d, ["run", "-d", "-t", "-i", "busybox", "sh"]);
+    assert.equal(r.code, 0, r.stderr);
+    const id = r.stdout.trim();
+    const bad = await exec("curl", [
+      "-sS",
+      "-X",
+      "POST",
+      "--unix-socket",
+      d.socket,
+      `http://x/containers/${id}/attach?stdin=1&stream=1&detachKeys=ctrl-pp`,
+    ]);
+    assert.match(bad.stdout, /Invalid detach keys \(ctrl-pp\) provided/);
+    await docker(d, ["rm", "-f", id]);
+  });
+});

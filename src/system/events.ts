@@ -1,4 +1,4 @@
-import type { EventInput, EventMessage, EventSink } from "../apitypes/index.ts";
+import type { EventMessage, EventSink } from "../apitypes/index.ts";
 import { nowNs } from "../util/index.ts";
 
 /** An event as sent on /events: v1.47's fields plus the deprecated status/id/from that docker-py still reads. */

@@ -265,7 +265,9 @@ export class NetworkService {
     };
     if (!(f.label ?? []).every(has)) return false;
     if ((f["label!"] ?? []).some(has)) return false;
-    return true;
+    // until: only networks created before that time go, so one made seconds ago survives `until=1h`.
+    const created = parseRfc3339Ns(n.Created);
+    return (f.until ?? []).every((u) => created < untilNs(u));
   }
 
   /** POST /networks/{id}/connect */
@@ -340,4 +342,18 @@ export class NetworkService {
 
 function formatGateway(n: NetworkRecord): string {
   return n.IPAM.Config[0]?.Gateway ?? "";
+}
+
+/** A prune `until` as Docker takes it: Unix seconds, a Go duration back from now ("1h", "30m10s"), or a date. */
+function untilNs(v: string): bigint {
+  if (/^\d+(\.\d+)?$/.test(v)) return BigInt(Math.round(Number(v) * 1e3)) * 1_000_000n;
+  const units: Record<string, number> = { ms: 1, s: 1e3, m: 60e3, h: 3600e3 };
+  if (/^(\d+(\.\d+)?(ms|s|m|h))+$/.test(v)) {
+    let ms = 0;
+    for (const m of v.matchAll(/(\d+(?:\.\d+)?)(ms|s|m|h)/g)) ms += Number(m[1]) * units[m[2]];
+    return BigInt(Math.round(Date.now() - ms)) * 1_000_000n;
+  }
+  const t = Date.parse(v);
+  if (Number.isNaN(t)) throw new InvalidParameterError(`failed to parse value as time or duration: "${v}"`);
+  return BigInt(t) * 1_000_000n;
 }

@@ -203,3 +203,18 @@ describe("networks (issue 18)", { skip: !existsSync(DOCKER) }, () => {
     await ok(["network", "rm", "used", "unused"]);
   });
 });
+
+describe("network prune (issue 18)", { skip: !existsSync(DOCKER) }, () => {
+  test("network prune --filter until=1h keeps a network created seconds ago", async () => {
+    await ok(["network", "create", "fresh"]);
+    assert.equal(await ok(["network", "prune", "-f", "--filter", "until=1h"]), "");
+    assert.equal(
+      await ok(["network", "ls", "-q", "--filter", "name=fresh", "--format", "{{.Name}}"]),
+      "fresh\n",
+    );
+    assert.equal(
+      await ok(["network", "prune", "-f", "--filter", `until=${Math.ceil(Date.now() / 1000) + 5}`]),
+      "Deleted Networks:\nfresh\n\n",
+    );
+  });
+});

@@ -1,4 +1,5 @@
 export { ensureDir, fsyncDir, writeFileAtomic, writeJsonAtomic } from "./atomic.ts";
+export { DetachWatcher, parseDetachKeys } from "./detachkeys.ts";
 export {
   cleanPath,
   globToRegExp,
@@ -8,7 +9,6 @@ export {
   parseDockerignore,
   readIgnorePatterns,
 } from "./dockerignore.ts";
-export { DetachWatcher, parseDetachKeys } from "./detachkeys.ts";
 export { humanDuration } from "./humanize.ts";
 export { isFullId, newId, shortId, stripDigestAlgo } from "./ids.ts";
 export { type LogLevel, log, setLogLevel } from "./log.ts";

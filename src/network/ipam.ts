@@ -35,7 +35,9 @@ export class Ipam {
     const a = addressing(n);
     if (!a) throw new Error(`network ${n.Name} has no subnet`);
     const used = this.#set(n.Id);
-    const taken = { has: (ip: number) => ip === a.gateway || used.has(ip) };
+    // Auxiliary addresses (--aux-address) belong to hosts outside Docker: never handed to a container.
+    const aux = new Set(Object.values(n.IPAM.Config[0]?.AuxiliaryAddresses ?? {}).map((ip) => parseIp(ip)));
+    const taken = { has: (ip: number) => ip === a.gateway || used.has(ip) || aux.has(ip) };
     let ip: number | undefined;
     if (wanted) {
       ip = parseIp(wanted);

@@ -232,8 +232,18 @@ export class NetworkRegistry {
           throw new InvalidParameterError(`invalid gateway ${cfg.Gateway}: it must be inside ${out.Subnet}`);
         out.Gateway = cfg.Gateway;
       } else out.Gateway = formatIp(firstHost(subnet));
+      const aux = Object.entries(cfg.AuxiliaryAddresses ?? {});
+      for (const [k, ip] of aux) {
+        const v = parseIp(ip);
+        if (v === undefined || !contains(subnet, v))
+          throw new InvalidParameterError(
+            `invalid auxiliary address ${k}=${ip}: it must be inside ${out.Subnet}`,
+          );
+      }
+      if (aux.length) out.AuxiliaryAddresses = Object.fromEntries(aux);
     } else {
-      if (cfg.IPRange || cfg.Gateway) throw new InvalidParameterError("ip-range and gateway need a subnet");
+      if (cfg.IPRange || cfg.Gateway || Object.keys(cfg.AuxiliaryAddresses ?? {}).length)
+        throw new InvalidParameterError("ip-range and gateway need a subnet");
       const c = await this.pickFree();
       out = { Subnet: formatCidr(c), Gateway: formatIp(firstHost(c)) };
     }

@@ -8,6 +8,7 @@ import {
   DOCKER,
   docker,
   freePort,
+  freeSubnet,
   importBusybox,
   startDaemon,
   type TestDaemon,
@@ -216,5 +217,34 @@ describe("network prune (issue 18)", { skip: !existsSync(DOCKER) }, () => {
       await ok(["network", "prune", "-f", "--filter", `until=${Math.ceil(Date.now() / 1000) + 5}`]),
       "Deleted Networks:\nfresh\n\n",
     );
+  });
+});
+
+describe("network IPAM (issue 18)", { skip: !existsSync(DOCKER) }, () => {
+  test("network create --aux-address is kept in the IPAM config", async () => {
+    const subnet = await freeSubnet();
+    const aux = subnet.replace(/\.0\/24$/, ".2");
+    await ok(["network", "create", "--subnet", subnet, "--aux-address", `host1=${aux}`, "auxnet"]);
+    assert.equal(
+      await ok([
+        "network",
+        "inspect",
+        "-f",
+        "{{range .IPAM.Config}}{{json .AuxiliaryAddresses}}{{end}}",
+        "auxnet",
+      ]),
+      `{"host1":"${aux}"}\n`,
+    );
+    // The first free address after the gateway would be .2: it is the auxiliary host's, so the container gets .3.
+    await ok(["run", "-d", "--name", "auxuser", "--network", "auxnet", "busybox", "sleep", "100"]);
+    const ip = await ok([
+      "inspect",
+      "-f",
+      "{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}",
+      "auxuser",
+    ]);
+    assert.notEqual(ip.trim(), aux);
+    await ok(["rm", "-f", "auxuser"]);
+    await ok(["network", "rm", "auxnet"]);
   });
 });

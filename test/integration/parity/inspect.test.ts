@@ -248,3 +248,17 @@ describe("network IPAM (issue 18)", { skip: !existsSync(DOCKER) }, () => {
     await ok(["network", "rm", "auxnet"]);
   });
 });
+
+describe("network inspect after rename (issue 18)", { skip: !existsSync(DOCKER) }, () => {
+  test("network inspect's Containers shows the new name after docker rename", async () => {
+    await ok(["network", "create", "rnnet"]);
+    await ok(["run", "-d", "--name", "before", "--network", "rnnet", "busybox", "sleep", "100"]);
+    await ok(["rename", "before", "after"]);
+    assert.equal(
+      await ok(["network", "inspect", "-f", "{{range .Containers}}{{.Name}}{{end}}", "rnnet"]),
+      "after\n",
+    );
+    await ok(["rm", "-f", "after"]);
+    await ok(["network", "rm", "rnnet"]);
+  });
+});

@@ -3,6 +3,7 @@ import { join, posix } from "node:path";
 import { InvalidParameterError } from "../errdefs/index.ts";
 import type { LayerRef } from "../image/index.ts";
 import type { OciImageConfig, OciRunConfig } from "../oci/index.ts";
+import { parseGoDuration } from "../util/index.ts";
 import type { Builder } from "./builder.ts";
 import { BuildCache } from "./cache.ts";
 import type { CacheFrom } from "./cachefrom.ts";
@@ -526,22 +527,13 @@ function healthcheck(ins: Instruction, rc: OciRunConfig): NonNullable<OciRunConf
   return hc;
 }
 
-/** Go's time.ParseDuration, in nanoseconds. */
+/** Go's time.ParseDuration, in nanoseconds, as a build error. */
 export function parseDuration(s: string): number {
-  if (s === "0") return 0;
-  const units: Record<string, number> = { ns: 1, us: 1e3, µs: 1e3, ms: 1e6, s: 1e9, m: 60e9, h: 3600e9 };
-  const re = /(\d+(?:\.\d*)?|\.\d+)(ns|us|µs|ms|s|m|h)/y;
-  let total = 0;
-  let pos = 0;
-  while (pos < s.length) {
-    re.lastIndex = pos;
-    const m = re.exec(s);
-    if (!m) throw new BuildError(`time: invalid duration "${s}"`);
-    total += Number(m[1]) * units[m[2]];
-    pos = re.lastIndex;
+  try {
+    return parseGoDuration(s);
+  } catch (e) {
+    throw new BuildError((e as Error).message);
   }
-  if (!s) throw new BuildError(`time: invalid duration ""`);
-  return Math.round(total);
 }
 
 /** EXPOSE's `80`, `80/udp`, `8000-8002/tcp` as the ExposedPorts keys. */

@@ -1,4 +1,5 @@
 // Docker's human-readable units (go-units) and time formats, so tables read the same as docker's.
+import { parseGoDuration as goDurationNs } from "../util/index.ts";
 
 const DECIMAL = ["B", "kB", "MB", "GB", "TB", "PB", "EB", "ZB", "YB"];
 
@@ -102,34 +103,9 @@ export function parseRamBytes(s: string): number {
   return Math.trunc(Number(m[1]) * (RAM_UNITS[unit] ?? 1));
 }
 
-const DUR_UNITS: Record<string, number> = {
-  ns: 1e-6,
-  us: 1e-3,
-  µs: 1e-3,
-  ms: 1,
-  s: 1000,
-  m: 60000,
-  h: 3600000,
-};
-
 /** Go's time.ParseDuration, in milliseconds: `10s`, `1m30s`, `1.5h`, `300ms`. */
 export function parseGoDuration(s: string): number {
-  if (s === "0") return 0;
-  const re = /(\d+(?:\.\d*)?|\.\d+)(ns|us|µs|ms|s|m|h)/gy;
-  let total = 0;
-  let sign = 1;
-  let rest = s;
-  if (rest.startsWith("-") || rest.startsWith("+")) {
-    sign = rest.startsWith("-") ? -1 : 1;
-    rest = rest.slice(1);
-  }
-  let pos = 0;
-  for (let m = re.exec(rest); m; m = re.exec(rest)) {
-    total += Number(m[1]) * DUR_UNITS[m[2]];
-    pos = re.lastIndex;
-  }
-  if (pos !== rest.length || rest.length === 0) throw new Error(`time: invalid duration "${s}"`);
-  return sign * total;
+  return goDurationNs(s) / 1e6;
 }
 
 /**

@@ -2,6 +2,7 @@ import { posix } from "node:path";
 import type { HealthConfig } from "../apitypes/index.ts";
 import { InvalidParameterError } from "../errdefs/index.ts";
 import type { OciRunConfig } from "../oci/index.ts";
+import { parseGoDuration } from "../util/index.ts";
 
 /** The Dockerfile instructions `docker import --change` and `docker commit --change` accept (as Docker's). */
 const VALID = new Set([
@@ -216,29 +217,13 @@ function parsePorts(spec: string): string[] {
   return out;
 }
 
-const DURATION_UNITS: Record<string, number> = {
-  ns: 1,
-  us: 1e3,
-  µs: 1e3,
-  ms: 1e6,
-  s: 1e9,
-  m: 60e9,
-  h: 3600e9,
-};
-
 /** A Go duration ("30s", "1m30s", "500ms") in nanoseconds. */
 function parseDuration(flag: string, v: string): number {
-  const re = /(\d+(?:\.\d+)?)(ns|us|µs|ms|s|m|h)/gy;
-  let total = 0;
-  let consumed = 0;
-  for (let m = re.exec(v); m; m = re.exec(v)) {
-    total += Number(m[1]) * DURATION_UNITS[m[2]];
-    consumed = re.lastIndex;
-  }
-  if (v === "0") return 0;
-  if (consumed !== v.length || v === "")
+  try {
+    return parseGoDuration(v);
+  } catch {
     throw new InvalidParameterError(`invalid duration for --${flag}: ${v}`);
-  return Math.round(total);
+  }
 }
 
 function healthcheck(rest: string): HealthConfig {

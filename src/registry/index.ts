@@ -1,5 +1,5 @@
 import { parseArgs } from "node:util";
-import { log, setLogLevel } from "../util/index.ts";
+import { log, parseGoDuration, setLogLevel } from "../util/index.ts";
 import { collectGarbage } from "./gc.ts";
 import { Htpasswd } from "./htpasswd.ts";
 import { readTls, serveRegistry } from "./server.ts";
@@ -106,10 +106,8 @@ async function gc(argv: string[]): Promise<number> {
   return 0;
 }
 
-/** `90s`, `10m`, `1h`, `0`. */
+/** `90s`, `10m`, `1h`, `0`, or a bare number of seconds, in milliseconds. */
 function parseDuration(s: string): number {
-  const m = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(s);
-  if (!m) throw new Error(`invalid duration ${s}`);
-  const unit = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[(m[2] ?? "s") as "ms" | "s" | "m" | "h"];
-  return Number(m[1]) * unit;
+  if (/^\d+(\.\d+)?$/.test(s)) return Number(s) * 1000;
+  return parseGoDuration(s) / 1e6;
 }

@@ -9,6 +9,7 @@ export {
   parseDockerignore,
   readIgnorePatterns,
 } from "./dockerignore.ts";
+export { parseGoDuration } from "./duration.ts";
 export { humanDuration } from "./humanize.ts";
 export { isFullId, newId, shortId, stripDigestAlgo } from "./ids.ts";
 export { type LogLevel, log, setLogLevel } from "./log.ts";

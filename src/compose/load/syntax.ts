@@ -1,4 +1,6 @@
 /** Parsers for the Compose short syntaxes: ports, volumes, durations, byte sizes, shell words. */
+
+import { parseGoDuration } from "../../util/index.ts";
 import { LoadError } from "./errors.ts";
 
 /** A port in long syntax, as the merged model holds it. */
@@ -130,37 +132,16 @@ export function parseVolumeShort(spec: string): VolumeLong {
   return v;
 }
 
-const DURATION_UNITS: Record<string, number> = {
-  ns: 1,
-  us: 1e3,
-  µs: 1e3,
-  ms: 1e6,
-  s: 1e9,
-  m: 60e9,
-  h: 3600e9,
-};
-
 /** Parses a Go duration (`1m30s`, `1.5s`, `100ms`; a bare number means seconds, as compose-go reads it) into ns. */
 export function parseDuration(v: string | number): number {
   if (typeof v === "number") return Math.round(v * 1e9);
   const s = v.trim();
   if (/^-?\d+(\.\d+)?$/.test(s)) return Math.round(Number(s) * 1e9);
-  const re = /(\d+(?:\.\d*)?|\.\d+)(ns|us|µs|ms|s|m|h)/gy;
-  let total = 0;
-  let sign = 1;
-  let body = s;
-  if (body.startsWith("-")) {
-    sign = -1;
-    body = body.slice(1);
+  try {
+    return parseGoDuration(s);
+  } catch {
+    throw new LoadError(`invalid duration ${JSON.stringify(v)}`);
   }
-  re.lastIndex = 0;
-  let pos = 0;
-  for (let m = re.exec(body); m; m = re.exec(body)) {
-    total += Number(m[1]) * DURATION_UNITS[m[2]];
-    pos = re.lastIndex;
-  }
-  if (pos !== body.length || body === "") throw new LoadError(`invalid duration ${JSON.stringify(v)}`);
-  return sign * Math.round(total);
 }
 
 /** Formats ns as Go's Duration.String does (`1m30s`, `1.5s`, `100ms`, `0s`). */

@@ -10,9 +10,9 @@ import { hostPlatform, selectPlatform } from "../distribution/index.ts";
 import { InvalidParameterError } from "../errdefs/index.ts";
 import { detectCompression, type LayerInfo, type LayerStore } from "../layer/index.ts";
 import type { OciDescriptor, OciImageConfig, OciIndex } from "../oci/index.ts";
+import { MediaTypes } from "./mediatypes.ts";
 import type { ImageRecord, LayerRef } from "./records.ts";
 import { familiarString, parseNamed, type Reference } from "./reference.ts";
-import { MediaTypes } from "./service.ts";
 
 /** What save and load need from the image service. */
 export interface ArchiveHost {

@@ -1,6 +1,5 @@
 import { join } from "node:path";
 import type { Readable } from "node:stream";
-import zlib from "node:zlib";
 import type {
   ImageDeleteResponseItem,
   ImageHistoryResponseItem,
@@ -15,23 +14,17 @@ import {
   registryBase,
 } from "../distribution/index.ts";
 import { InvalidParameterError, NotFoundError } from "../errdefs/index.ts";
-import { FsLayerStore, type LayerStore, sniffCompression } from "../layer/index.ts";
-import type { OciHistory, OciImageConfig } from "../oci/index.ts";
-import { log, nowNs, nowRfc3339, rfc3339Nano, stripDigestAlgo } from "../util/index.ts";
+import { FsLayerStore, type LayerStore } from "../layer/index.ts";
+import type { OciImageConfig } from "../oci/index.ts";
+import { log, nowNs, nowRfc3339, stripDigestAlgo } from "../util/index.ts";
 import { type ArchiveHost, loadImages, saveImages } from "./archive.ts";
-import { applyChanges } from "./changes.ts";
+import { importImage, repoTagReference } from "./import.ts";
+import { imageHistory, type ListingSource, listImages } from "./listing.ts";
+import { MediaTypes } from "./mediatypes.ts";
 import { type PullOptions, pullImage } from "./pull.ts";
 import { type PushOptions, pushImage } from "./push.ts";
 import { type ImageRecord, ImageRecords, type LayerRef } from "./records.ts";
-import {
-  familiarMatch,
-  familiarString,
-  parseAny,
-  parseNamed,
-  type Reference,
-  withDefaultTag,
-  withTag,
-} from "./reference.ts";
+import { familiarString, parseAny, type Reference, withDefaultTag } from "./reference.ts";
 import { removeImage } from "./remove.ts";
 import type {
   ImageEventSink,
@@ -41,15 +34,9 @@ import type {
   RemoveOptions,
   ResolvedImage,
 } from "./types.ts";
-import { createdNs, type ImageView, matchLabels, parseFilterTime, toInspect, toSummary } from "./views.ts";
+import { createdNs, type ImageView, matchLabels, parseFilterTime, toInspect } from "./views.ts";
 
-/** OCI media types wharf writes. */
-export const MediaTypes = {
-  manifest: "application/vnd.oci.image.manifest.v1+json",
-  config: "application/vnd.oci.image.config.v1+json",
-  layerGzip: "application/vnd.oci.image.layer.v1.tar+gzip",
-  layerZstd: "application/vnd.oci.image.layer.v1.tar+zstd",
-} as const;
+export { MediaTypes } from "./mediatypes.ts";
 
 /** Options of `createImageService`; the stores may be passed in (shared with distribution/build). */
 export interface ImageServiceOptions {
@@ -66,8 +53,6 @@ export interface ImageServiceOptions {
 export function createImageService(opts: ImageServiceOptions): LocalImageService {
   return new LocalImageService(opts);
 }
-
-const LIST_FILTERS = new Set(["dangling", "label", "before", "since", "reference", "until"]);
 
 /** The image service: records and references in `images/`, blobs in the content store, layers in the layer store. */
 export class LocalImageService implements ImageService {
@@ -120,102 +105,22 @@ export class LocalImageService implements ImageService {
   }
 
   async importTar(tar: Readable, opts: ImportOptions): Promise<string> {
-    // Everything that can be refused is checked before a byte is read.
-    const ref = opts.repo ? repoTagReference(opts.repo, opts.tag) : undefined;
-    const platform = parsePlatform(opts.platform);
-    const runConfig = applyChanges({}, opts.changes ?? []);
-    const message = opts.message || "Imported from -";
-
-    const { compression, stream } = await sniffCompression(tar);
-    let blobSrc: Readable = stream;
-    let mediaType: string = MediaTypes.layerGzip;
-    if (compression === "none") blobSrc = stream.pipe(zlib.createGzip());
-    else if (compression === "zstd") mediaType = MediaTypes.layerZstd;
-    else if (compression !== "gzip") {
-      stream.destroy();
-      throw new InvalidParameterError(`unsupported compression format ${compression}`);
-    }
-    if (blobSrc !== stream) stream.once("error", (e) => blobSrc.destroy(e));
-    const blob = await this.content.ingest(blobSrc);
-    let layer: Awaited<ReturnType<LayerStore["applyTar"]>>;
-    try {
-      layer = await this.layers.applyTar(await this.content.readStream(blob.digest), null);
-    } catch (e) {
-      // Not a usable layer: drop the blob unless an existing image shares it.
-      if (!this.records.all().some((r) => r.layers.some((l) => l.digest === blob.digest))) {
-        await this.content.delete(blob.digest);
-      }
-      throw e;
-    }
-    try {
-      const created = rfc3339Nano(nowNs());
-      const config: OciImageConfig = {
-        architecture: platform.architecture,
-        ...(platform.variant ? { variant: platform.variant } : {}),
-        os: platform.os,
-        comment: message,
-        config: runConfig,
-        created,
-        history: [{ created, comment: message }],
-        rootfs: { type: "layers", diff_ids: [layer.diffId] },
-      };
-      const layers: LayerRef[] = [
-        { diffId: layer.diffId, chainId: layer.chainId, digest: blob.digest, mediaType, size: blob.size },
-      ];
-      const id = await this.commitImage(config, layers);
-      this.emit("import", id);
-      if (ref) await this.locked(() => this.setTag(ref, id));
-      return id;
-    } finally {
-      // commitImage took the image's own reference; this one was applyTar's for us.
-      await this.layers.release(layer.chainId);
-    }
+    return importImage(
+      {
+        content: this.content,
+        layers: this.layers,
+        blobInUse: (digest) => this.records.all().some((r) => r.layers.some((l) => l.digest === digest)),
+        commit: (config, layers) => this.commitImage(config, layers),
+        emit: (action, id) => this.emit(action, id),
+        tagAs: (ref, id) => this.locked(() => this.setTag(ref, id)),
+      },
+      tar,
+      opts,
+    );
   }
 
   async list(opts: ListOptions): Promise<ImageSummary[]> {
-    const filters = opts.filters ?? {};
-    for (const k of Object.keys(filters)) {
-      if (!LIST_FILTERS.has(k)) throw new InvalidParameterError(`invalid filter '${k}'`);
-    }
-    let dangling: boolean | undefined;
-    if (filters.dangling?.length) {
-      const v = filters.dangling.map((x) => x.toLowerCase());
-      if (v.every((x) => x === "true" || x === "1")) dangling = true;
-      else if (v.every((x) => x === "false" || x === "0")) dangling = false;
-      else throw new InvalidParameterError(`invalid filter 'dangling=${filters.dangling.join(",")}'`);
-    }
-    const bound = (key: "before" | "since") => {
-      const vals = filters[key] ?? [];
-      return vals.length ? createdNs(this.config(this.find(vals[vals.length - 1]).id)) : undefined;
-    };
-    const before = bound("before");
-    const since = bound("since");
-    const until = filters.until?.length ? parseFilterTime(filters.until[0], nowNs()) : undefined;
-    const labels = filters.label ?? [];
-    const patterns = filters.reference ?? [];
-
-    const visible = this.records.all().filter((r) => !r.ghost);
-    const parents = new Set(visible.map((r) => r.parent).filter((p): p is string => !!p));
-    const out: { ns: bigint; summary: ImageSummary }[] = [];
-    for (const rec of visible) {
-      const v = this.view(rec);
-      const created = createdNs(v.config);
-      if (before !== undefined && created >= before) continue;
-      if (since !== undefined && created <= since) continue;
-      if (until !== undefined && created > until) continue;
-      if (labels.length && !matchLabels(labels, v.config.config?.Labels)) continue;
-      let refs = v.refs;
-      if (patterns.length) refs = refs.filter((r) => patterns.some((p) => familiarMatch(p, r)));
-      const named = refs.some((r) => !r.digest && r.tag !== undefined);
-      if (dangling === true && (named || v.refs.length > 0)) continue;
-      if (refs.length === 0) {
-        // Nameless: an intermediate build image (hidden unless all), dangling, or filtered out by reference.
-        if ((!opts.all && parents.has(rec.id)) || dangling === false || patterns.length) continue;
-      }
-      out.push({ ns: created, summary: toSummary(v, refs) });
-    }
-    // Newest first, by the full-precision time: images made within one second keep their order.
-    return out.sort((a, b) => (a.ns === b.ns ? 0 : a.ns < b.ns ? 1 : -1)).map((x) => x.summary);
+    return listImages(this.listing(), opts);
   }
 
   async inspect(nameOrId: string): Promise<ImageInspect> {
@@ -276,42 +181,7 @@ export class LocalImageService implements ImageService {
   }
 
   async history(nameOrId: string): Promise<ImageHistoryResponseItem[]> {
-    const rec = this.find(nameOrId);
-    const config = this.config(rec.id);
-    const items: ImageHistoryResponseItem[] = [];
-    const history: OciHistory[] = config.history?.length
-      ? config.history
-      : config.rootfs.diff_ids.map(() => ({ created: config.created }));
-    let layerIndex = 0;
-    for (const h of history) {
-      let size = 0;
-      if (!h.empty_layer) {
-        const l = rec.layers[layerIndex++];
-        size = l ? (this.layers.get(l.chainId)?.size ?? 0) : 0;
-      }
-      items.unshift({
-        Id: "<missing>",
-        Created: h.created ? Number(createdNs({ ...config, created: h.created }) / 1_000_000_000n) : 0,
-        CreatedBy: h.created_by ?? "",
-        Tags: [],
-        Size: size,
-        Comment: h.comment ?? "",
-      });
-    }
-    // Entries that start a locally known image carry its ID and tags, walking up the parent chain.
-    let cur: ImageRecord | undefined = rec;
-    for (const item of items) {
-      if (!cur) break;
-      item.Id = cur.id;
-      const tags = this.records
-        .refsOf(cur.id)
-        .filter((r) => !r.digest)
-        .map(familiarString);
-      item.Tags = tags;
-      const parent: ImageRecord | undefined = cur.parent ? this.records.get(cur.parent) : undefined;
-      cur = parent && !parent.ghost ? parent : undefined;
-    }
-    return items;
+    return imageHistory(this.listing(), this.find(nameOrId));
   }
 
   async mountRootfs(opts: {
@@ -576,6 +446,19 @@ export class LocalImageService implements ImageService {
     return { bytes: Buffer.from(JSON.stringify(manifest)), mediaType: MediaTypes.manifest };
   }
 
+  /** What listing and history read of the store. */
+  private listing(): ListingSource {
+    return {
+      records: () => this.records.all(),
+      get: (id) => this.records.get(id),
+      refsOf: (id) => this.records.refsOf(id),
+      find: (ref) => this.find(ref),
+      config: (id) => this.config(id),
+      view: (rec) => this.view(rec),
+      layerSize: (chainId) => this.layers.get(chainId)?.size ?? 0,
+    };
+  }
+
   private archiveHost(): ArchiveHost {
     return {
       content: this.content,
@@ -686,27 +569,4 @@ export class LocalImageService implements ImageService {
 
 function topChain(rec: ImageRecord): string | null {
   return rec.layers.length ? rec.layers[rec.layers.length - 1].chainId : null;
-}
-
-/** The reference `repo[:tag]` names, as Docker's RepoTagReference (import and tag). */
-function repoTagReference(repo: string, tag: string | undefined): Reference {
-  const ref = parseNamed(repo);
-  if (ref.digest) throw new InvalidParameterError("cannot import digest reference");
-  return tag ? withTag(ref, tag) : withDefaultTag(ref);
-}
-
-const ARCH_ALIASES: Record<string, string> = { x86_64: "amd64", x64: "amd64", aarch64: "arm64", ia32: "386" };
-
-/** `os[/arch[/variant]]`, defaulting to this host's platform; only linux images can run here. */
-function parsePlatform(p: string | undefined): { os: string; architecture: string; variant?: string } {
-  const host = ARCH_ALIASES[process.arch] ?? process.arch;
-  if (!p) return { os: "linux", architecture: host };
-  const [os, arch, variant] = p.toLowerCase().split("/");
-  if (os !== "linux") throw new InvalidParameterError(`"${p}": operating system is not supported`);
-  const out: { os: string; architecture: string; variant?: string } = {
-    os,
-    architecture: arch ? (ARCH_ALIASES[arch] ?? arch) : host,
-  };
-  if (variant) out.variant = variant;
-  return out;
 }

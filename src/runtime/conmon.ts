@@ -11,10 +11,7 @@
  *   containers/<id>/exec/<e>/  one exec session: process.json, its conmon's files, attach socket, ctl fifo
  * conmon also creates `attach` (socket), `ctl` and `winsz` (fifos) in the bundle dir.
  *
- * Exec sessions (exec.ts) get a conmon each, run with `--exec`: it runs `runc exec --detach`, owns the
- * process's stdio and reports its pid and then its exit code over a sync pipe we keep open, so neither an
- * exit-dir watch nor polling is needed. An attached session connects to the attach socket before conmon
- * is allowed to start the process (podman's start/attach pipe handshake), so no output is lost.
+ * Exec sessions get a conmon each, run with `--exec` (see exec.ts).
  *
  * Stats, pause/unpause, pids and top read and write the container's cgroup v1 files directly (cgroups.ts,
  * stats.ts, top.ts); only update goes through `runc update`, which orders memory and swap writes.

@@ -253,7 +253,16 @@ function parseGlobals(argv: string[]): { g: Globals; rest: string[] } {
 
 function topHelp(): string {
   const rows = Object.entries(TOP).map(([k, v]) => `  ${k.padEnd(12)}${v[2]}`);
-  const groups = Object.entries(GROUPS).map(([k, v]) => `  ${k.padEnd(12)}${v.desc}`);
+  // Front ends main.ts dispatches before the client starts; listed as docker lists its plugins.
+  const frontEnds: [string, string][] = [
+    ["compose", "Define and run multi-container applications (Compose Specification)"],
+    ["daemon", "Run the wharf daemon"],
+    ["registry", "Serve an OCI Distribution registry"],
+    ["ui", "Open a web dashboard of the daemon's containers, images, volumes and networks"],
+  ];
+  const groups = [...Object.entries(GROUPS).map(([k, v]) => [k, v.desc] as const), ...frontEnds]
+    .sort(([a], [b]) => a.localeCompare(b))
+    .map(([k, desc]) => `  ${k.padEnd(12)}${desc}`);
   return (
     "\nUsage:  wharf [OPTIONS] COMMAND\n\nA Docker-compatible container engine\n\nCommands:\n" +
     `${rows.join("\n")}\n\nManagement Commands:\n${groups.join("\n")}\n\n` +

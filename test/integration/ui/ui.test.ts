@@ -3,12 +3,22 @@
 // requests without the token and from other origins. One browser, one daemon, one dashboard for the file.
 import assert from "node:assert/strict";
 import { type ChildProcess, spawn } from "node:child_process";
-import { mkdirSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { request } from "node:http";
+import { get as httpsGet } from "node:https";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { type Browser, type BrowserContext, chromium, type Page } from "playwright-core";
-import { docker, importBusybox, ROOT, startDaemon, type TestDaemon, WHARF } from "../../helpers/daemon.ts";
+import {
+  docker,
+  exec,
+  importBusybox,
+  ROOT,
+  startDaemon,
+  type TestDaemon,
+  WHARF,
+} from "../../helpers/daemon.ts";
 import { startWharfRegistry, type TestRegistry } from "../distribution/registries.ts";
 
 const ARTIFACTS = process.env.WHARF_UI_ARTIFACTS ?? join(ROOT, "test-artifacts/ui");
@@ -141,6 +151,61 @@ describe("guard", () => {
     const code = await new Promise((r) => p.once("exit", r));
     assert.notEqual(code, 0);
     assert.match(err, /without TLS/);
+  });
+
+  test("with --tls-cert/--tls-key it serves HTTPS on a non-loopback address, still behind the token", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "wui-tls-"));
+    const [cert, key] = [join(dir, "cert.pem"), join(dir, "key.pem")];
+    const gen = await exec("openssl", [
+      ...["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=127.0.0.1"],
+      ...["-addext", "subjectAltName=IP:127.0.0.1", "-keyout", key, "-out", cert],
+    ]);
+    assert.equal(gen.code, 0, gen.stderr);
+    const p = spawn(
+      WHARF,
+      ["ui", "--addr", "0.0.0.0:0", "--tls-cert", cert, "--tls-key", key, "-H", d.host],
+      {
+        stdio: ["ignore", "pipe", "pipe"],
+      },
+    );
+    try {
+      const printed = await new Promise<string>((resolve, reject) => {
+        let out = "";
+        p.stdout?.on("data", (c: Buffer) => {
+          out += c.toString();
+          const m = /(https:\/\/\S+\?token=\w+)/.exec(out);
+          if (m) resolve(m[1]);
+        });
+        p.once("exit", (code) => reject(new Error(`wharf ui exited with ${code}`)));
+      });
+      const u = new URL(printed);
+      const fetchTls = (path: string) =>
+        new Promise<{ status: number; cookie: string }>((resolve, reject) => {
+          const req = httpsGet(
+            {
+              host: "127.0.0.1",
+              port: u.port,
+              path,
+              headers: { host: `127.0.0.1:${u.port}` },
+              ca: [readFileSync(cert)],
+            },
+            (res) => {
+              res.resume();
+              resolve({ status: res.statusCode ?? 0, cookie: String(res.headers["set-cookie"] ?? "") });
+            },
+          );
+          req.on("error", reject);
+        });
+      assert.equal((await fetchTls("/")).status, 401);
+      const first = await fetchTls(`/${u.search}`);
+      assert.ok(first.status < 400, `status ${first.status}`);
+      assert.match(first.cookie, /Secure/);
+    } finally {
+      const exited = new Promise((r) => p.once("exit", r));
+      if (p.exitCode === null) p.kill("SIGTERM");
+      await exited;
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 

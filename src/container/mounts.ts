@@ -2,19 +2,12 @@ import { posix } from "node:path";
 import type { ContainerConfig, HostConfig, MountPoint } from "../apitypes/index.ts";
 import { InvalidParameterError } from "../errdefs/index.ts";
 
-/** A mount as a container record keeps it: what inspect shows plus what start needs. */
-export interface StoredMount {
+/**
+ * A mount as a container record keeps it: inspect's MountPoint (Source is the host path for binds; a
+ * volume's mountpoint is looked up at start) plus what start needs.
+ */
+export interface StoredMount extends Omit<MountPoint, "Type"> {
   Type: "bind" | "volume" | "tmpfs";
-  /** Volume name (volumes only). */
-  Name?: string;
-  /** Host path for binds; the volume's mountpoint is looked up at start. */
-  Source: string;
-  Destination: string;
-  Driver?: string;
-  /** The mode string as given (`ro`, `z`, ...), shown in inspect. */
-  Mode: string;
-  RW: boolean;
-  Propagation: string;
   /** Copy the image's content at the destination into the volume when it is empty (Docker's default). */
   CopyUp?: boolean;
   /** A `-v /host:/ctr` bind whose host path is created when missing (`--mount` binds must exist). */

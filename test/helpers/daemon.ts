@@ -311,10 +311,13 @@ export async function busyboxTar(): Promise<string> {
   return path;
 }
 
-/** Imports busybox:latest (CMD ["sh"]) into a test daemon through the API. */
-export async function importBusybox(d: TestDaemon): Promise<void> {
-  const tar = await busyboxTar();
-  const changes = encodeURIComponent('CMD ["sh"]');
+/** Imports a rootfs tar as `repo:tag` with one CMD into a test daemon through the API (docker import). */
+export async function importRootfsTar(
+  d: TestDaemon,
+  tar: string,
+  opts: { repo: string; tag: string; cmd: string },
+): Promise<void> {
+  const changes = encodeURIComponent(`CMD ["${opts.cmd}"]`);
   const { code, stderr } = await exec("curl", [
     "-sf",
     "--unix-socket",
@@ -325,7 +328,12 @@ export async function importBusybox(d: TestDaemon): Promise<void> {
     "Content-Type: application/x-tar",
     "--data-binary",
     `@${tar}`,
-    `http://docker/images/create?fromSrc=-&repo=busybox&tag=latest&changes=${changes}`,
+    `http://docker/images/create?fromSrc=-&repo=${opts.repo}&tag=${opts.tag}&changes=${changes}`,
   ]);
-  if (code !== 0) throw new Error(`import of busybox failed (${code}): ${stderr}`);
+  if (code !== 0) throw new Error(`import of ${opts.repo} failed (${code}): ${stderr}`);
+}
+
+/** Imports busybox:latest (CMD ["sh"]) into a test daemon through the API. */
+export async function importBusybox(d: TestDaemon): Promise<void> {
+  await importRootfsTar(d, await busyboxTar(), { repo: "busybox", tag: "latest", cmd: "sh" });
 }

@@ -8,7 +8,7 @@ import { mkdtemp, readdir, readFile, rename, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
-import { exec, type TestDaemon } from "./daemon.ts";
+import { importRootfsTar, type TestDaemon } from "./daemon.ts";
 
 const run = promisify(execFile);
 
@@ -54,18 +54,5 @@ export async function debianTar(): Promise<string | { skip: string }> {
 
 /** Imports the Debian tar as `debian:minbase` into a test daemon. */
 export async function importDebian(d: TestDaemon, tar: string): Promise<void> {
-  const changes = encodeURIComponent('CMD ["bash"]');
-  const { code, stderr } = await exec("curl", [
-    "-sf",
-    "--unix-socket",
-    d.socket,
-    "-X",
-    "POST",
-    "-H",
-    "Content-Type: application/x-tar",
-    "--data-binary",
-    `@${tar}`,
-    `http://docker/images/create?fromSrc=-&repo=debian&tag=minbase&changes=${changes}`,
-  ]);
-  if (code !== 0) throw new Error(`import of debian failed (${code}): ${stderr}`);
+  await importRootfsTar(d, tar, { repo: "debian", tag: "minbase", cmd: "bash" });
 }

@@ -105,6 +105,33 @@ export async function importBusybox(e: Engine, tar: string): Promise<void> {
   await sh([...e.cli, "import", "-c", 'CMD ["sh"]', tar, "busybox:latest"], { env: e.env });
 }
 
+/**
+ * An Engine API daemon driven by the docker CLI; stopping it removes its containers, ends it, unmounts what
+ * it left under its dir and deletes its bridge (then `more`, for what is particular to it).
+ */
+function apiEngine(
+  e: { name: string; dir: string; socket: string; proc: ChildProcess; bridge: string; killMs: number },
+  more?: () => Promise<void>,
+): Engine {
+  const cli = [DOCKER, "-H", `unix://${e.socket}`];
+  const env = { ...process.env, DOCKER_CONFIG: join(e.dir, "docker-config"), DOCKER_BUILDKIT: "0" };
+  return {
+    name: e.name,
+    dir: e.dir,
+    cli,
+    env,
+    socket: e.socket,
+    daemonPid: e.proc.pid,
+    async stop() {
+      await removeAll({ cli, env });
+      await killAndWait(e.proc, e.killMs);
+      await unmountUnder(e.dir);
+      await sh(["ip", "link", "del", e.bridge]).catch(() => "");
+      await more?.();
+    },
+  };
+}
+
 /** wharf's daemon on temp roots with its own bridge and subnet. */
 export async function startWharf(base: string): Promise<Engine> {
   const dir = join(base, "wharf");
@@ -131,24 +158,10 @@ export async function startWharf(base: string): Promise<Engine> {
     log,
   );
   await waitPing(socket, p, log);
-  const cli = [DOCKER, "-H", `unix://${socket}`];
-  const env = { ...process.env, DOCKER_CONFIG: join(dir, "docker-config"), DOCKER_BUILDKIT: "0" };
-  return {
-    name: "wharf",
-    dir,
-    cli,
-    env,
-    socket,
-    daemonPid: p.pid,
-    async stop() {
-      await removeAll({ cli, env });
-      await killAndWait(p);
-      await unmountUnder(dir);
-      await sh(["ip", "link", "del", bridge]).catch(() => "");
-      const { removeDaemonRules } = await import("../../src/netdrv/index.ts");
-      await removeDaemonRules(bridge).catch(() => undefined);
-    },
-  };
+  return apiEngine({ name: "wharf", dir, socket, proc: p, bridge, killMs: 15_000 }, async () => {
+    const { removeDaemonRules } = await import("../../src/netdrv/index.ts");
+    await removeDaemonRules(bridge).catch(() => undefined);
+  });
 }
 
 /**
@@ -189,22 +202,7 @@ export async function startDockerd(base: string): Promise<Engine | undefined> {
     log,
   );
   await waitPing(socket, p, log);
-  const cli = [DOCKER, "-H", `unix://${socket}`];
-  const env = { ...process.env, DOCKER_CONFIG: join(dir, "docker-config"), DOCKER_BUILDKIT: "0" };
-  return {
-    name: "dockerd",
-    dir,
-    cli,
-    env,
-    socket,
-    daemonPid: p.pid,
-    async stop() {
-      await removeAll({ cli, env });
-      await killAndWait(p, 30_000);
-      await unmountUnder(dir);
-      await sh(["ip", "link", "del", bridge]).catch(() => "");
-    },
-  };
+  return apiEngine({ name: "dockerd", dir, socket, proc: p, bridge, killMs: 30_000 });
 }
 
 /**

@@ -44,7 +44,6 @@ const allowed = {
 const serviceExceptions = [
   { from: "build", to: "image", types: true, why: "the image backend build declares names image's LayerRef and ResolvedImage" },
   { from: "build", to: "image", file: "build/commit.ts", why: "commit applies --change with image's applyChanges, as import does" },
-  { from: "build", to: "container", types: true, why: "the container backend build declares names container's AttachedStdio" },
   { from: "container", to: "network", types: true, why: "the network backend container declares names network's NetworkSetup" },
 ];
 

@@ -1,15 +1,8 @@
 import type { Duplex } from "node:stream";
+import type { AttachStreams } from "../container/index.ts";
 import { InvalidParameterError } from "../errdefs/index.ts";
 import { DetachWatcher, parseDetachKeys } from "../util/index.ts";
 import { outputWriter, StreamType } from "./stream.ts";
-
-/** Attached stdio as services hand it out. */
-export interface Stdio {
-  stdout: NodeJS.ReadableStream;
-  stderr: NodeJS.ReadableStream;
-  stdin: NodeJS.WritableStream;
-  close(): void;
-}
 
 const DEFAULT_DETACH = [16, 17];
 
@@ -43,7 +36,7 @@ export function muxError(e: unknown): Buffer {
  */
 export function pumpStdio(
   sock: Duplex,
-  stdio: Stdio,
+  stdio: AttachStreams,
   opts: {
     tty: boolean;
     stdin: boolean;

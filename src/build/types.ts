@@ -1,10 +1,10 @@
 import type { Readable } from "node:stream";
 import type { ContainerCreateRequest } from "../apitypes/index.ts";
-import type { AttachedStdio } from "../container/index.ts";
 import type { ContentStore } from "../content/index.ts";
 import type { LayerRef, ResolvedImage } from "../image/index.ts";
 import type { LayerStore } from "../layer/index.ts";
 import type { OciImageConfig } from "../oci/index.ts";
+import type { AttachStreams } from "../runtime/index.ts";
 
 /** What the builder needs from the image service (and the stores beneath it). */
 export interface BuildImageBackend {
@@ -24,7 +24,7 @@ export interface BuildImageBackend {
 /** What the builder needs from the container service: RUN steps run in real containers. */
 export interface BuildContainerBackend {
   create(req: ContainerCreateRequest, opts: { name?: string }): Promise<{ Id: string }>;
-  attach(ref: string): { stdio: Promise<AttachedStdio>; cancel(): void };
+  attach(ref: string): { stdio: Promise<AttachStreams>; cancel(): void };
   start(ref: string): Promise<void>;
   wait(ref: string, opts: { condition?: string }): { ready: Promise<{ StatusCode: number }> };
   kill(ref: string, signal?: string): Promise<void>;

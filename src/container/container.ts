@@ -1,4 +1,4 @@
-import type { AttachedStdio } from "./deps.ts";
+import type { AttachStreams } from "../runtime/index.ts";
 import type { ContainerRecord } from "./model.ts";
 import type { State } from "./state.ts";
 
@@ -7,7 +7,7 @@ export class Container {
   record: ContainerRecord;
   readonly state: State;
   /** Attach requests that arrived before start; start connects them before the process runs. */
-  readonly pendingAttach = new Set<(stdio: AttachedStdio | Error) => void>();
+  readonly pendingAttach = new Set<(stdio: AttachStreams | Error) => void>();
   /** Serialises lifecycle operations on this container. */
   #lock: Promise<unknown> = Promise.resolve();
   /** Resolves when the current run has ended and its exit is handled. */

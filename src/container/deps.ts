@@ -1,4 +1,3 @@
-import type { Readable, Writable } from "node:stream";
 import type {
   EndpointSettings,
   HostConfig,
@@ -9,6 +8,7 @@ import type {
 import type { NetworkSetup } from "../network/index.ts";
 import type { OciSpec } from "../oci/index.ts";
 import type {
+  AttachStreams,
   ExitStatus,
   LogLine,
   RuntimeStats,
@@ -36,14 +36,6 @@ export interface ImageBackend {
   release(imageId: string): void;
 }
 
-/** Attached stdio of a running container. */
-export interface AttachedStdio {
-  stdout: Readable;
-  stderr: Readable;
-  stdin: Writable;
-  close(): void;
-}
-
 /** What the container service needs from the runtime: runc under conmon, one shim per container. */
 export interface RuntimeBackend extends ExecRuntime {
   create(
@@ -61,7 +53,7 @@ export interface RuntimeBackend extends ExecRuntime {
   kill(id: string, signal: number | string, opts?: { all?: boolean }): Promise<void>;
   delete(id: string, opts?: { force?: boolean }): Promise<void>;
   waitExit(id: string): Promise<ExitStatus>;
-  attach(id: string): Promise<AttachedStdio>;
+  attach(id: string): Promise<AttachStreams>;
   resize(id: string, size: { height: number; width: number }): Promise<void>;
   isAlive(id: string): Promise<boolean>;
   /** One stats frame; undefined when the container has no cgroup (not created, or gone). */

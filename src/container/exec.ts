@@ -1,9 +1,9 @@
 import { PassThrough } from "node:stream";
 import type { EventSink, ExecCreateRequest, ExecInspect } from "../apitypes/index.ts";
 import { ConflictError, InvalidParameterError, NotFoundError } from "../errdefs/index.ts";
+import type { AttachStreams } from "../runtime/index.ts";
 import { type ExecSession, resolveUser } from "../runtime/index.ts";
 import { newId } from "../util/index.ts";
-import type { AttachedStdio } from "./deps.ts";
 
 /** What exec needs to know of its container. */
 export interface ExecTarget {
@@ -124,7 +124,7 @@ export class ExecManager {
   async start(
     execId: string,
     opts: { detach: boolean; tty?: boolean; consoleSize?: [number, number] | null },
-  ): Promise<{ stdio?: AttachedStdio; exit: Promise<number> }> {
+  ): Promise<{ stdio?: AttachStreams; exit: Promise<number> }> {
     const e = this.#get(execId);
     const target = this.#target(e.containerId);
     if (e.started) throw new ConflictError(`Error: Exec command ${execId} has already run`);
@@ -214,7 +214,7 @@ export class ExecManager {
 }
 
 /** Stdio of a process that never ran: one message on stdout, then end of stream. */
-function messageStdio(message: string): AttachedStdio {
+function messageStdio(message: string): AttachStreams {
   const stdout = new PassThrough();
   const stderr = new PassThrough();
   stdout.end(message);

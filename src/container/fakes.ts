@@ -4,10 +4,10 @@ import { join } from "node:path";
 import { PassThrough } from "node:stream";
 import type { EventInput } from "../apitypes/index.ts";
 import type { OciSpec } from "../oci/index.ts";
-import type { ExitStatus } from "../runtime/index.ts";
+import type { AttachStreams, ExitStatus } from "../runtime/index.ts";
 import type { Container } from "./container.ts";
 import { createContainer } from "./create.ts";
-import type { AttachedStdio, LifecycleRuntime, RunNetwork, VolumeBackend } from "./deps.ts";
+import type { LifecycleRuntime, RunNetwork, VolumeBackend } from "./deps.ts";
 import { ExecManager } from "./exec.ts";
 import { HealthMonitor } from "./health.ts";
 import { ContainerIO } from "./io.ts";
@@ -108,7 +108,7 @@ export class FakeRuntime implements LifecycleRuntime {
     return this.#exitOf(id).promise;
   }
 
-  async attach(): Promise<AttachedStdio> {
+  async attach(): Promise<AttachStreams> {
     return { stdout: new PassThrough(), stderr: new PassThrough(), stdin: new PassThrough(), close() {} };
   }
 

@@ -1,9 +1,8 @@
-export type { LogLine } from "../runtime/index.ts";
+export type { AttachStreams, LogLine } from "../runtime/index.ts";
 export type { ImageRunConfig } from "./config.ts";
 export { Container } from "./container.ts";
 export { createContainer } from "./create.ts";
 export type {
-  AttachedStdio,
   CreateNetwork,
   ImageBackend,
   ImageRefs,

@@ -1,6 +1,6 @@
 import { ConflictError, InvalidParameterError, NotImplementedError } from "../errdefs/index.ts";
-import type { LogLine } from "../runtime/index.ts";
-import type { AttachedStdio, StdioRuntime } from "./deps.ts";
+import type { AttachStreams, LogLine } from "../runtime/index.ts";
+import type { StdioRuntime } from "./deps.ts";
 import type { LogRotator } from "./logrotate.ts";
 import type { Registry } from "./registry.ts";
 import type { WaitCondition, WaitResult } from "./state.ts";
@@ -44,7 +44,7 @@ export class ContainerIO {
    * Attach to a container's stdio. A container not yet running hands out its stdio when it starts,
    * so `docker run` and `start -a` (attach, then start) see the first byte of output.
    */
-  attach(ref: string): { tty: boolean; openStdin: boolean; stdio: Promise<AttachedStdio>; cancel(): void } {
+  attach(ref: string): { tty: boolean; openStdin: boolean; stdio: Promise<AttachStreams>; cancel(): void } {
     const c = this.#r.get(ref);
     this.#r.emit(c, "attach");
     const tty = !!c.record.Config.Tty;
@@ -52,8 +52,8 @@ export class ContainerIO {
     if (c.state.running) {
       return { tty, openStdin, stdio: this.#runtime.attach(c.id), cancel: () => undefined };
     }
-    let resolver: ((s: AttachedStdio | Error) => void) | undefined;
-    const stdio = new Promise<AttachedStdio>((resolve, reject) => {
+    let resolver: ((s: AttachStreams | Error) => void) | undefined;
+    const stdio = new Promise<AttachStreams>((resolve, reject) => {
       resolver = (s) => (s instanceof Error ? reject(s) : resolve(s));
       c.pendingAttach.add(resolver);
     });

@@ -4,9 +4,9 @@ import type {
   ContainerInspectResponse,
   ContainerSummary,
 } from "../../apitypes/index.ts";
-import type { LogLine } from "../../container/index.ts";
+import type { AttachStreams, LogLine } from "../../container/index.ts";
 import { InvalidParameterError } from "../../errdefs/index.ts";
-import { detachKeys, MUX_STREAM, muxError, pumpStdio, RAW_STREAM, type Stdio } from "../pump.ts";
+import { detachKeys, MUX_STREAM, muxError, pumpStdio, RAW_STREAM } from "../pump.ts";
 import { qBool, qFilters, qInt, qTimeNs } from "../query.ts";
 import { containerCreateShape } from "../requests.ts";
 import type { RequestContext, Route } from "../router.ts";
@@ -25,7 +25,7 @@ export interface ContainerBackend {
     ref: string,
     opts: { condition?: string; requestedAtNs?: bigint },
   ): { ready: Promise<{ StatusCode: number; Error: { Message: string } | null }> };
-  attach(ref: string): { tty: boolean; openStdin: boolean; stdio: Promise<Stdio>; cancel(): void };
+  attach(ref: string): { tty: boolean; openStdin: boolean; stdio: Promise<AttachStreams>; cancel(): void };
   resize(ref: string, size: { height: number; width: number }): Promise<void>;
   logs(
     ref: string,
@@ -61,7 +61,7 @@ async function attach(b: ContainerBackend, ctx: RequestContext): Promise<void> {
     a.cancel();
   };
   sock.once("close", cancel);
-  let stdio: Stdio;
+  let stdio: AttachStreams;
   try {
     stdio = await a.stdio;
   } catch (e) {

@@ -1,6 +1,7 @@
 import type { ExecCreateRequest, ExecInspect } from "../../apitypes/index.ts";
+import type { AttachStreams } from "../../container/index.ts";
 import { InvalidParameterError } from "../../errdefs/index.ts";
-import { detachKeys, MUX_STREAM, muxError, pumpStdio, RAW_STREAM, type Stdio } from "../pump.ts";
+import { detachKeys, MUX_STREAM, muxError, pumpStdio, RAW_STREAM } from "../pump.ts";
 import { qInt } from "../query.ts";
 import { execCreateShape } from "../requests.ts";
 import type { Route } from "../router.ts";
@@ -13,7 +14,7 @@ export interface ExecBackend {
   execStart(
     execId: string,
     opts: { detach: boolean; tty?: boolean; consoleSize?: [number, number] | null },
-  ): Promise<{ stdio?: Stdio; exit: Promise<number> }>;
+  ): Promise<{ stdio?: AttachStreams; exit: Promise<number> }>;
   execStreamInfo(
     execId: string,
     opts: { tty?: boolean },

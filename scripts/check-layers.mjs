@@ -19,6 +19,8 @@ const allowed = {
   api: [...services, ...shapes, ...base],
   // BuildKit's gRPC front end sits beside api/ and drives the same services.
   buildkit: [...services, ...shapes, ...base],
+  // The Kubernetes CRI front end likewise sits beside api/ over the same services.
+  cri: [...services, ...shapes, ...base],
   ...Object.fromEntries(services.map((s) => [s, [...engine, ...shapes, ...base]])),
   content: [...base],
   layer: ["content", ...base],
@@ -29,7 +31,7 @@ const allowed = {
   registry: ["content", ...base],
   compose: ["client", "apitypes", ...base],
   ui: ["client", "apitypes", ...base],
-  daemon: ["api", "buildkit", ...services, ...engine, ...shapes, ...base],
+  daemon: ["api", "buildkit", "cri", ...services, ...engine, ...shapes, ...base],
   apitypes: [],
   oci: ["apitypes"],
   errdefs: [],

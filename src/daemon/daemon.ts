@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { existsSync } from "node:fs";
-import { chown, mkdir, readdir, readFile, rm, rmdir, unlink, writeFile } from "node:fs/promises";
+import { chown, mkdir, readFile, rm, unlink, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import {
   API_VERSION,
@@ -20,7 +20,7 @@ import {
 } from "../api/index.ts";
 import { BuildkitService } from "../buildkit/index.ts";
 import { decodeAuthHeader } from "../distribution/index.ts";
-import { realHost } from "../host/index.ts";
+import { type KernelFiles, realHost } from "../host/index.ts";
 import { createImageService } from "../image/index.ts";
 import { type ContainerLookup, NetworkService } from "../network/index.ts";
 import {
@@ -47,32 +47,32 @@ export interface Daemon {
  * runc creates this daemon's parent cgroup in every hierarchy; it outlives the containers. Removing the empty
  * ones at shutdown keeps test runs and short-lived daemons from piling them up (rmdir refuses busy ones).
  */
-async function removeEmptyCgroupParents(parent: string): Promise<void> {
+async function removeEmptyCgroupParents(parent: string, files: KernelFiles): Promise<void> {
   const root = "/sys/fs/cgroup";
   let controllers: string[];
   try {
-    controllers = await readdir(root);
+    controllers = await files.readdir(root);
   } catch {
     return;
   }
-  await Promise.all(controllers.map((c) => rmdir(join(root, c, parent)).catch(() => undefined)));
-  await rmdir(join(root, parent)).catch(() => undefined);
+  await Promise.all(controllers.map((c) => files.rmdir(join(root, c, parent)).catch(() => undefined)));
+  await files.rmdir(join(root, parent)).catch(() => undefined);
 }
 
 /** A killed daemon may linger as a zombie until its parent reaps it; that one is gone for our purposes. */
-async function isLiveProcess(pid: number): Promise<boolean> {
+async function isLiveProcess(pid: number, files: KernelFiles): Promise<boolean> {
   try {
-    const stat = await readFile(`/proc/${pid}/stat`, "utf8");
+    const stat = await files.read(`/proc/${pid}/stat`);
     return !/^\d+ \(.*\) [ZX] /s.test(stat);
   } catch {
     return false;
   }
 }
 
-async function claimPidfile(path: string): Promise<void> {
+async function claimPidfile(path: string, files: KernelFiles): Promise<void> {
   try {
     const pid = Number((await readFile(path, "utf8")).trim());
-    if (pid > 0 && pid !== process.pid && (await isLiveProcess(pid)))
+    if (pid > 0 && pid !== process.pid && (await isLiveProcess(pid, files)))
       throw new Error(`pid file found, ensure wharf is not running or delete ${path}`);
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code !== "ENOENT") throw e;
@@ -110,8 +110,8 @@ function lookPath(name: string): string {
   throw new Error(`${name}: executable file not found in $PATH`);
 }
 
-function cgroupVersion(): "1" | "2" {
-  return existsSync("/sys/fs/cgroup/cgroup.controllers") ? "2" : "1";
+function cgroupVersion(files: KernelFiles): "1" | "2" {
+  return files.exists("/sys/fs/cgroup/cgroup.controllers") ? "2" : "1";
 }
 
 /** The daemon's `--seccomp-profile`, read once so a bad file stops start-up rather than every container. */
@@ -186,7 +186,7 @@ export async function startDaemon(cfg: DaemonConfig): Promise<Daemon> {
   const tmpDir = join(cfg.dataRoot, "tmp");
   await mkdir(cfg.dataRoot, { recursive: true, mode: 0o711 });
   await mkdir(cfg.execRoot, { recursive: true, mode: 0o700 });
-  await claimPidfile(cfg.pidfile);
+  await claimPidfile(cfg.pidfile, realHost().files);
   // Whatever is in tmp/ was half-written when the last daemon stopped.
   await rm(tmpDir, { recursive: true, force: true });
   await mkdir(tmpDir, { recursive: true });
@@ -233,7 +233,7 @@ export async function startDaemon(cfg: DaemonConfig): Promise<Daemon> {
     },
     readLog,
     events: events.emit,
-    hostLimits: cgroupFeatures(),
+    hostLimits: cgroupFeatures({ files: host.files }),
   });
   const lookup: ContainerLookup = {
     resolve: (ref) => containers.resolveId(ref),
@@ -262,7 +262,8 @@ export async function startDaemon(cfg: DaemonConfig): Promise<Daemon> {
           runtimePath: cfg.runtime,
           debug: cfg.logLevel === "debug",
           eventListeners: listeners,
-          cgroupVersion: cgroupVersion(),
+          cgroupVersion: cgroupVersion(host.files),
+          files: host.files,
           ...securityInfo(cfg),
         }),
       eventHistory: (since) => events.history(since),
@@ -355,7 +356,7 @@ export async function startDaemon(cfg: DaemonConfig): Promise<Daemon> {
       await server.close();
       runtime.close();
       networks.close();
-      await removeEmptyCgroupParents(cfg.cgroupParent);
+      await removeEmptyCgroupParents(cfg.cgroupParent, host.files);
       for (const h of cfg.hosts)
         if (h.startsWith("unix://")) await unlink(h.slice("unix://".length)).catch(() => undefined);
       await unlink(cfg.pidfile).catch(() => undefined);

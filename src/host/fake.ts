@@ -211,7 +211,8 @@ export class FakeHost implements Host {
   };
 
   readonly files: KernelFiles = {
-    read: async (path) => {
+    read: async (path) => this.files.readSync(path),
+    readSync: (path) => {
       const v = this.fileData.get(path);
       if (v === undefined) throw errnoError("ENOENT", "open", path);
       return v;
@@ -227,6 +228,20 @@ export class FakeHost implements Host {
         if (p.startsWith(prefix)) names.add(p.slice(prefix.length).split("/")[0] ?? "");
       if (!names.size) throw errnoError("ENOENT", "scandir", path);
       return [...names];
+    },
+    subdirs: async (path) => {
+      // A directory is any name with a file below it; a file only is one with no deeper key.
+      const prefix = path.endsWith("/") ? path : `${path}/`;
+      const dirs = new Set<string>();
+      let any = false;
+      for (const p of this.fileData.keys()) {
+        if (!p.startsWith(prefix)) continue;
+        any = true;
+        const rest = p.slice(prefix.length).split("/");
+        if (rest.length > 1 && rest[0]) dirs.add(rest[0]);
+      }
+      if (!any) throw errnoError("ENOENT", "scandir", path);
+      return [...dirs];
     },
     rmdir: async (path) => {
       this.#record("files", "rmdir", path);

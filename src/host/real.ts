@@ -1,4 +1,4 @@
-import { closeSync, existsSync } from "node:fs";
+import { closeSync, existsSync, readFileSync } from "node:fs";
 import { readdir, readFile, rmdir, writeFile } from "node:fs/promises";
 import { native, UmountFlags } from "./native.ts";
 import { ProcessError } from "./process.ts";
@@ -93,8 +93,11 @@ export function realHost(): Host {
     processes,
     files: {
       read: (path) => readFile(path, "utf8"),
+      readSync: (path) => readFileSync(path, "utf8"),
       write: (path, data) => writeFile(path, data),
       readdir: (path) => readdir(path),
+      subdirs: async (path) =>
+        (await readdir(path, { withFileTypes: true })).filter((e) => e.isDirectory()).map((e) => e.name),
       rmdir: (path) => rmdir(path),
       exists: (path) => existsSync(path),
     },

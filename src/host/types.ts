@@ -122,8 +122,15 @@ export interface Processes {
 export interface KernelFiles {
   /** The file's text; rejects ENOENT like node:fs when it does not exist. */
   read(path: string): Promise<string>;
+  /**
+   * The file's text, read at once: for files the kernel generates on read (stats, /proc/self), which never
+   * wait on a disk and where a synchronous read costs a tenth of a promise's thread-pool hops.
+   */
+  readSync(path: string): string;
   write(path: string, data: string): Promise<void>;
   readdir(path: string): Promise<string[]>;
+  /** The names of the directories in `path` (sub-cgroups); rejects ENOENT when it does not exist. */
+  subdirs(path: string): Promise<string[]>;
   /** rmdir(2): how cgroup directories are removed. */
   rmdir(path: string): Promise<void>;
   exists(path: string): boolean;

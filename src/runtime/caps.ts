@@ -1,4 +1,4 @@
-import { readFileSync } from "node:fs";
+import { type KernelFiles, realHost } from "../host/index.ts";
 
 /** Every capability the kernel knows (as of Linux 5.9); names outside it are refused. See hostCaps for "all". */
 export const ALL_CAPS: readonly string[] = [
@@ -52,15 +52,16 @@ let cached: readonly string[] | undefined;
  * bounding set (read once from /proc/self/status). Asking runc for one the daemon lacks fails the whole
  * start with EPERM ("unable to apply caps"), as on hosts that drop e.g. CAP_SYS_RESOURCE for everyone.
  */
-export function hostCaps(): readonly string[] {
-  if (cached) return cached;
+export function hostCaps(o: { files?: KernelFiles } = {}): readonly string[] {
+  if (cached && !o.files) return cached;
   let mask: bigint | undefined;
   try {
-    const m = /^CapBnd:\s*([0-9a-f]+)$/m.exec(readFileSync("/proc/self/status", "utf8"));
+    const m = /^CapBnd:\s*([0-9a-f]+)$/m.exec((o.files ?? realHost().files).readSync("/proc/self/status"));
     if (m?.[1]) mask = BigInt(`0x${m[1]}`);
   } catch {}
-  cached = mask === undefined ? ALL_CAPS : ALL_CAPS.filter((c) => hasBit(mask, CAP_NUMBERS[c]));
-  return cached;
+  const caps = mask === undefined ? ALL_CAPS : ALL_CAPS.filter((c) => hasBit(mask, CAP_NUMBERS[c]));
+  if (!o.files) cached = caps;
+  return caps;
 }
 
 function hasBit(mask: bigint, n: number | undefined): boolean {

@@ -3,13 +3,23 @@
  * cgroupfs driver lays them out): the processes in it, the freezer, and what the host supports. Reading
  * and writing these files is a few syscalls, where `runc` would be a process spawn.
  */
-import { accessSync } from "node:fs";
-import { readdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { ConflictError, isErrno, SystemError } from "../errdefs/index.ts";
+import { type KernelFiles, realHost } from "../host/index.ts";
 
 /** Root of the cgroup v1 hierarchies. */
 export const CGROUP_ROOT = "/sys/fs/cgroup";
+
+/** Where the cgroup files are: the hierarchy root (tests use a fixture tree) and the host's kernel files. */
+export interface CgroupAccess {
+  root?: string;
+  /** realHost()'s when absent. */
+  files?: KernelFiles;
+}
+
+function access(o: CgroupAccess): { root: string; files: KernelFiles } {
+  return { root: o.root ?? CGROUP_ROOT, files: o.files ?? realHost().files };
+}
 
 /** The directory of `controller` for a container whose spec has `cgroupsPath`. */
 export function cgroupDir(controller: string, cgroupsPath: string, root = CGROUP_ROOT): string {
@@ -20,11 +30,12 @@ export function cgroupDir(controller: string, cgroupsPath: string, root = CGROUP
  * Host pids of every process in the cgroup and its sub-cgroups (containers running systemd make their own),
  * ascending. Undefined when the cgroup does not exist.
  */
-export async function cgroupPids(cgroupsPath: string, root = CGROUP_ROOT): Promise<number[] | undefined> {
+export async function cgroupPids(cgroupsPath: string, o: CgroupAccess = {}): Promise<number[] | undefined> {
+  const { root, files } = access(o);
   for (const ctl of ["pids", "memory", "cpu"]) {
     const pids: number[] = [];
     try {
-      await collectPids(cgroupDir(ctl, cgroupsPath, root), pids);
+      await collectPids(cgroupDir(ctl, cgroupsPath, root), { out: pids, files });
     } catch (e) {
       if (isErrno(e, "ENOENT")) continue;
       throw e;
@@ -34,24 +45,20 @@ export async function cgroupPids(cgroupsPath: string, root = CGROUP_ROOT): Promi
   return undefined;
 }
 
-async function collectPids(dir: string, out: number[]): Promise<void> {
-  const [procs, entries] = await Promise.all([
-    readFile(join(dir, "cgroup.procs"), "utf8"),
-    readdir(dir, { withFileTypes: true }),
-  ]);
+async function collectPids(dir: string, o: { out: number[]; files: KernelFiles }): Promise<void> {
+  const [procs, subdirs] = await Promise.all([o.files.read(join(dir, "cgroup.procs")), o.files.subdirs(dir)]);
   for (const line of procs.split("\n")) {
     const n = Number.parseInt(line, 10);
-    if (n > 0) out.push(n);
+    if (n > 0) o.out.push(n);
   }
-  await Promise.all(
-    entries.filter((e) => e.isDirectory()).map((e) => collectPids(join(dir, e.name), out).catch(() => {})),
-  );
+  await Promise.all(subdirs.map((name) => collectPids(join(dir, name), o).catch(() => {})));
 }
 
 /** The cgroup v1 freezer state: THAWED, FREEZING or FROZEN; undefined when the cgroup is gone. */
-export async function freezerState(cgroupsPath: string, root = CGROUP_ROOT): Promise<string | undefined> {
+export async function freezerState(cgroupsPath: string, o: CgroupAccess = {}): Promise<string | undefined> {
+  const { root, files } = access(o);
   try {
-    return (await readFile(join(cgroupDir("freezer", cgroupsPath, root), "freezer.state"), "utf8")).trim();
+    return (await files.read(join(cgroupDir("freezer", cgroupsPath, root), "freezer.state"))).trim();
   } catch (e) {
     if (isErrno(e, "ENOENT")) return undefined;
     throw e;
@@ -66,28 +73,29 @@ export async function freezerState(cgroupsPath: string, root = CGROUP_ROOT): Pro
 export async function setFreezer(
   cgroupsPath: string,
   state: "FROZEN" | "THAWED",
-  root = CGROUP_ROOT,
+  o: CgroupAccess = {},
 ): Promise<void> {
+  const { root, files } = access(o);
   const file = join(cgroupDir("freezer", cgroupsPath, root), "freezer.state");
   const deadline = Date.now() + 2000;
   for (let attempt = 0; ; attempt++) {
     try {
-      await writeFile(file, state);
+      await files.write(file, state);
     } catch (e) {
       if (isErrno(e, "ENOENT")) throw new ConflictError("container is not running", { cause: e });
       throw e;
     }
     // The kernel usually settles at once; when it does not, each retry waits a little longer.
     for (let i = 0; i < 10; i++) {
-      const now = (await readFile(file, "utf8")).trim();
+      const now = (await files.read(file)).trim();
       if (now === state) return;
       await new Promise((r) => setTimeout(r, Math.min(1 + attempt + i, 10)));
     }
     if (Date.now() > deadline) {
-      if (state === "FROZEN") await writeFile(file, "THAWED").catch(() => {});
+      if (state === "FROZEN") await files.write(file, "THAWED").catch(() => {});
       throw new SystemError(`cannot set the freezer to ${state}: the kernel still reports it in transition`);
     }
-    if (state === "FROZEN") await writeFile(file, "THAWED").catch(() => {});
+    if (state === "FROZEN") await files.write(file, "THAWED").catch(() => {});
   }
 }
 
@@ -109,16 +117,11 @@ export interface CgroupFeatures {
 let features: CgroupFeatures | undefined;
 
 /** The host's cgroup features, probed once from the root cgroup's files. */
-export function cgroupFeatures(root = CGROUP_ROOT): CgroupFeatures {
-  if (features && root === CGROUP_ROOT) return features;
-  const has = (p: string): boolean => {
-    try {
-      accessSync(join(root, p));
-      return true;
-    } catch {
-      return false;
-    }
-  };
+export function cgroupFeatures(o: CgroupAccess = {}): CgroupFeatures {
+  const cached = o.root === undefined && o.files === undefined;
+  if (features && cached) return features;
+  const { root, files } = access(o);
+  const has = (p: string): boolean => files.exists(join(root, p));
   const f: CgroupFeatures = {
     memoryLimit: has("memory/memory.limit_in_bytes"),
     swapLimit: has("memory/memory.memsw.limit_in_bytes"),
@@ -129,6 +132,6 @@ export function cgroupFeatures(root = CGROUP_ROOT): CgroupFeatures {
     blkioWeight: has("blkio/blkio.weight") || has("blkio/blkio.bfq.weight"),
     freezer: has("freezer"),
   };
-  if (root === CGROUP_ROOT) features = f;
+  if (cached) features = f;
   return f;
 }

@@ -21,7 +21,7 @@ import { mkdir, readFile, readlink, rm, rmdir, symlink, writeFile } from "node:f
 import { join } from "node:path";
 import type { Readable, Writable } from "node:stream";
 import { ConflictError, isConflict, isErrno, NotFoundError, SystemError } from "../errdefs/index.ts";
-import { type Host, realHost } from "../host/index.ts";
+import { type Host, type KernelFiles, realHost } from "../host/index.ts";
 import type { OciSpec } from "../oci/index.ts";
 import { attachSocket } from "./attach.ts";
 import { cgroupPids, freezerState, setFreezer } from "./cgroups.ts";
@@ -155,10 +155,13 @@ class ConmonRuntime implements ContainerRuntime {
   readonly #cgroups = new Map<string, string>();
   readonly #cgroupParent: string;
   readonly #host: RuntimeHost;
+  /** The kernel files cgroups.ts, procfs.ts and stats.ts read through. */
+  readonly #kernel: { files: KernelFiles };
 
   constructor(opts: RuntimeOptions) {
     const root = opts.execRoot;
     this.#host = opts.host ?? realHost();
+    this.#kernel = { files: this.#host.files };
     this.#runc = new Runc(opts.runtimePath ?? "/usr/sbin/runc", join(root, "runc"), {
       processes: this.#host.processes,
     });
@@ -208,7 +211,10 @@ class ConmonRuntime implements ContainerRuntime {
       await this.#cleanupFailedCreate(id, dir);
       throw e;
     }
-    const [conmonPid, st] = await Promise.all([readPid(join(dir, "conmon.pid")), procStat(pid)]);
+    const [conmonPid, st] = await Promise.all([
+      readPid(join(dir, "conmon.pid")),
+      procStat(pid, this.#kernel),
+    ]);
     this.#known.set(id, { pid, startTime: st?.startTime });
     return { pid, conmonPid: conmonPid ?? 0 };
   }
@@ -216,7 +222,7 @@ class ConmonRuntime implements ContainerRuntime {
   /** After a failed create: conmon usually exits by itself, but a timeout can leave it and runc behind. */
   async #cleanupFailedCreate(id: string, dir: string): Promise<void> {
     const pid = await readPid(join(dir, "conmon.pid")).catch(() => undefined);
-    const st = pid ? await procStat(pid) : undefined;
+    const st = pid ? await procStat(pid, this.#kernel) : undefined;
     if (pid && st?.comm === "conmon" && st.state !== "Z") {
       try {
         this.#host.processes.kill(pid, "SIGKILL");
@@ -296,7 +302,7 @@ class ConmonRuntime implements ContainerRuntime {
     if (!opts.all) {
       const known = await this.#lookup(id);
       // A start-time match proves the pid is still the container's init, so one kill(2) replaces `runc kill`.
-      if (known && (await isSameLiveProcess(known.pid, known.startTime))) {
+      if (known && (await isSameLiveProcess(known.pid, known.startTime, this.#kernel))) {
         try {
           this.#host.processes.kill(known.pid, sig);
           if (sig === SIGKILL) await this.#thaw(id);
@@ -317,7 +323,8 @@ class ConmonRuntime implements ContainerRuntime {
   /** A frozen process holds a SIGKILL until thawed, so killing a paused container thaws it. */
   async #thaw(id: string): Promise<void> {
     const path = await this.#cgroupPath(id);
-    if (path && (await freezerState(path)) === "FROZEN") await setFreezer(path, "THAWED").catch(() => {});
+    if (path && (await freezerState(path, this.#kernel)) === "FROZEN")
+      await setFreezer(path, "THAWED", this.#kernel).catch(() => {});
   }
 
   async delete(id: string, opts: { force?: boolean } = {}): Promise<void> {
@@ -431,7 +438,7 @@ class ConmonRuntime implements ContainerRuntime {
     checkId(id);
     const pid = await this.conmonPid(id);
     if (!pid) return false;
-    const st = await procStat(pid);
+    const st = await procStat(pid, this.#kernel);
     if (!st || st.state === "Z" || st.comm !== "conmon") return false;
     // The same pid may now be another container's conmon; its command line names the container.
     const cmdline = await this.#host.files.read(`/proc/${pid}/cmdline`).catch(() => "");
@@ -466,21 +473,23 @@ class ConmonRuntime implements ContainerRuntime {
     checkId(id);
     const path = await this.#cgroupPath(id);
     if (!path) return undefined;
-    return readStats(path, (await this.#lookup(id))?.pid);
+    return readStats(path, (await this.#lookup(id))?.pid, this.#kernel);
   }
 
   async pause(id: string): Promise<void> {
     checkId(id);
     const path = await this.#runningCgroup(id);
-    if ((await freezerState(path)) === "FROZEN") throw new ConflictError(`Container ${id} is already paused`);
-    await setFreezer(path, "FROZEN");
+    if ((await freezerState(path, this.#kernel)) === "FROZEN")
+      throw new ConflictError(`Container ${id} is already paused`);
+    await setFreezer(path, "FROZEN", this.#kernel);
   }
 
   async unpause(id: string): Promise<void> {
     checkId(id);
     const path = await this.#runningCgroup(id);
-    if ((await freezerState(path)) !== "FROZEN") throw new ConflictError(`Container ${id} is not paused`);
-    await setFreezer(path, "THAWED");
+    if ((await freezerState(path, this.#kernel)) !== "FROZEN")
+      throw new ConflictError(`Container ${id} is not paused`);
+    await setFreezer(path, "THAWED", this.#kernel);
   }
 
   async update(id: string, resources: SpecResources): Promise<void> {
@@ -495,7 +504,7 @@ class ConmonRuntime implements ContainerRuntime {
   async pids(id: string): Promise<number[]> {
     checkId(id);
     const path = await this.#cgroupPath(id);
-    return (path && (await cgroupPids(path))) || [];
+    return (path && (await cgroupPids(path, this.#kernel))) || [];
   }
 
   async top(id: string, psArgs?: string): Promise<TopResult> {
@@ -523,7 +532,7 @@ class ConmonRuntime implements ContainerRuntime {
   async #runningCgroup(id: string): Promise<string> {
     const path = await this.#cgroupPath(id);
     const known = await this.#lookup(id);
-    if (!path || !known || !(await isSameLiveProcess(known.pid, known.startTime))) {
+    if (!path || !known || !(await isSameLiveProcess(known.pid, known.startTime, this.#kernel))) {
       throw new ConflictError(`Container ${id} is not running`);
     }
     return path;

@@ -1,4 +1,4 @@
-import { readFile } from "node:fs/promises";
+import { type KernelFiles, realHost } from "../host/index.ts";
 
 /** What /proc/<pid>/stat says about a process: its command name, state letter and start time in clock ticks. */
 export interface ProcStat {
@@ -8,11 +8,11 @@ export interface ProcStat {
 }
 
 /** Reads /proc/<pid>/stat; undefined when the process does not exist. */
-export async function procStat(pid: number): Promise<ProcStat | undefined> {
+export async function procStat(pid: number, o: { files?: KernelFiles } = {}): Promise<ProcStat | undefined> {
   if (!Number.isInteger(pid) || pid <= 0) return undefined;
   let text: string;
   try {
-    text = await readFile(`/proc/${pid}/stat`, "utf8");
+    text = await (o.files ?? realHost().files).read(`/proc/${pid}/stat`);
   } catch {
     return undefined;
   }
@@ -35,8 +35,12 @@ export function parseProcStat(text: string): ProcStat | undefined {
 }
 
 /** True when `pid` is a live (not zombie) process whose start time matches, i.e. not a reused pid. */
-export async function isSameLiveProcess(pid: number, startTime?: number): Promise<boolean> {
-  const st = await procStat(pid);
+export async function isSameLiveProcess(
+  pid: number,
+  startTime?: number,
+  o: { files?: KernelFiles } = {},
+): Promise<boolean> {
+  const st = await procStat(pid, o);
   if (!st || st.state === "Z" || st.state === "X") return false;
   return startTime === undefined || st.startTime === startTime;
 }

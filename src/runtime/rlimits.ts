@@ -1,4 +1,4 @@
-import { readFileSync } from "node:fs";
+import { type KernelFiles, realHost } from "../host/index.ts";
 import type { OciRlimit } from "../oci/index.ts";
 
 const NAMES: Record<string, string> = {
@@ -10,8 +10,8 @@ const NAMES: Record<string, string> = {
  * The daemon's own NOFILE and NPROC limits, for SpecInput.defaultRlimits. Containers get what the daemon
  * has, because raising them past the host's hard limit fails with EPERM in runc.
  */
-export function daemonRlimits(limitsText?: string): OciRlimit[] {
-  const text = limitsText ?? readFileSync("/proc/self/limits", "utf8");
+export function daemonRlimits(o: { files?: KernelFiles } = {}): OciRlimit[] {
+  const text = (o.files ?? realHost().files).readSync("/proc/self/limits");
   const out: OciRlimit[] = [];
   for (const line of text.split("\n")) {
     for (const [label, type] of Object.entries(NAMES)) {

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { isInvalidParameter } from "../errdefs/index.ts";
+import { FakeHost } from "../host/index.ts";
 import { hostCaps } from "./caps.ts";
 import { daemonRlimits } from "./rlimits.ts";
 import { buildSpec, DEFAULT_CAPS, resolveCaps, type SpecInput } from "./spec.ts";
@@ -224,7 +225,11 @@ describe("daemonRlimits", () => {
       "Max processes             unlimited            unlimited            processes ",
       "Max open files            20000                20000                files     ",
     ].join("\n");
-    assert.deepEqual(daemonRlimits(text), [{ type: "RLIMIT_NOFILE", soft: 20000, hard: 20000 }]);
+    const fake = new FakeHost();
+    fake.fileData.set("/proc/self/limits", text);
+    assert.deepEqual(daemonRlimits({ files: fake.files }), [
+      { type: "RLIMIT_NOFILE", soft: 20000, hard: 20000 },
+    ]);
     assert.ok(daemonRlimits().some((r) => r.type === "RLIMIT_NOFILE"));
   });
 });

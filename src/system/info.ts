@@ -1,6 +1,7 @@
 import { readFileSync } from "node:fs";
 import { cpus, hostname, release, totalmem } from "node:os";
 import type { SystemInfo, SystemVersion } from "../apitypes/index.ts";
+import type { KernelFiles } from "../host/index.ts";
 
 /** The Docker Engine version wharf reports: clients compare it, so it has Docker's shape; Platform says wharf. */
 export const ENGINE_VERSION = "27.5.1";
@@ -61,6 +62,8 @@ export interface InfoInput {
   debug: boolean;
   eventListeners: number;
   cgroupVersion: "1" | "2";
+  /** Where the cgroup files are probed. */
+  files: KernelFiles;
   /** Docker's `name=...` entries (seccomp profile, no-new-privileges, ...); cgroupns alone when absent. */
   securityOptions?: string[];
   /** Daemon configuration warnings `docker info` prints. */
@@ -71,7 +74,7 @@ export interface InfoInput {
 export function systemInfo(i: InfoInput): SystemInfo {
   const has = (p: string) => {
     try {
-      readFileSync(p);
+      i.files.readSync(p);
       return true;
     } catch {
       return false;

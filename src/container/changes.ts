@@ -1,18 +1,14 @@
-import { constants as fsc, type Stats } from "node:fs";
+import { constants as fsc } from "node:fs";
 import { lstat, open, readdir, readlink } from "node:fs/promises";
 import { join } from "node:path";
 import { Readable } from "node:stream";
 import tar from "tar-stream";
 import type { FilesystemChange } from "../apitypes/index.ts";
 import { isErrno } from "../errdefs/index.ts";
+import { scanUpperDir } from "../layer/index.ts";
 
 function devParts(rdev: number): { major: number; minor: number } {
   return { major: (rdev >> 8) & 0xfff, minor: (rdev & 0xff) | ((rdev >> 12) & 0xfff00) };
-}
-
-/** Overlay marks a deleted lower file with a 0/0 character device in the upper dir. */
-function isWhiteout(st: Stats): boolean {
-  return st.isCharacterDevice() && Number(st.rdev) === 0;
 }
 
 async function existsIn(dirs: string[], rel: string): Promise<boolean> {
@@ -33,26 +29,11 @@ async function existsIn(dirs: string[], rel: string): Promise<boolean> {
  */
 export async function upperChanges(upper: string, lowerDirs: string[]): Promise<FilesystemChange[]> {
   const out: FilesystemChange[] = [];
-  const walk = async (rel: string): Promise<void> => {
-    let names: string[];
-    try {
-      names = (await readdir(join(upper, rel))).sort();
-    } catch (e) {
-      if (isErrno(e, "ENOENT")) return;
-      throw e;
-    }
-    for (const name of names) {
-      const r = rel ? `${rel}/${name}` : name;
-      const st = await lstat(join(upper, r));
-      if (isWhiteout(st)) {
-        out.push({ Path: `/${r}`, Kind: 2 });
-        continue;
-      }
-      out.push({ Path: `/${r}`, Kind: (await existsIn(lowerDirs, r)) ? 0 : 1 });
-      if (st.isDirectory()) await walk(r);
-    }
-  };
-  await walk("");
+  for (const e of (await scanUpperDir(upper, { sockets: true })).entries)
+    out.push({
+      Path: `/${e.rel}`,
+      Kind: e.kind === "whiteout" ? 2 : (await existsIn(lowerDirs, e.rel)) ? 0 : 1,
+    });
   return out.sort((a, b) => (a.Path < b.Path ? -1 : a.Path > b.Path ? 1 : 0));
 }
 

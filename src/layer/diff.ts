@@ -13,7 +13,7 @@ import { XATTR_PREFIX } from "./pax.ts";
 import { type LayerSys, OVERLAY_OPAQUE_XATTR } from "./sys.ts";
 
 /** What one entry of a diff is. */
-export type DiffKind = "dir" | "file" | "symlink" | "whiteout" | "fifo" | "chardev" | "blockdev";
+export type DiffKind = "dir" | "file" | "symlink" | "whiteout" | "fifo" | "chardev" | "blockdev" | "socket";
 
 /** One entry of an upper dir, as scanned. */
 export interface DiffEntry {
@@ -29,7 +29,10 @@ export interface DiffEntry {
 
 /** Options of `scanUpperDir`. */
 export interface DiffOptions {
-  sys: { attrs: Pick<LayerSys["attrs"], "lgetxattr" | "llistxattr"> };
+  /** Reads the opaque flag and xattrs; without it the walk reads neither (`docker diff` needs no attributes). */
+  sys?: { attrs: Pick<LayerSys["attrs"], "lgetxattr" | "llistxattr"> };
+  /** Keeps sockets as entries (`docker diff` lists them); a layer tar cannot hold them, so they are left out by default. */
+  sockets?: boolean;
   /** Leaves an entry (and, for a directory, everything below it) out of the diff. */
   exclude?: (e: DiffEntry) => boolean;
 }
@@ -41,7 +44,10 @@ export interface UpperDiff {
   tar(): Readable;
 }
 
-/** Walks an upper dir (parents before children, names sorted, so equal trees give equal tars). */
+/**
+ * Walks an upper dir (parents before children, names sorted, so equal trees give equal tars): the one walk
+ * behind both build commits and `docker diff`, so the two never disagree on what changed.
+ */
 export async function scanUpperDir(upper: string, opts: DiffOptions): Promise<UpperDiff> {
   const entries: DiffEntry[] = [];
   const walk = async (dir: string, relDir: string): Promise<void> => {
@@ -49,7 +55,8 @@ export async function scanUpperDir(upper: string, opts: DiffOptions): Promise<Up
     try {
       names = (await readdir(dir)).sort();
     } catch (e) {
-      if (isErrno(e, "ENOENT") && relDir === "") return;
+      // A directory a running container removed while it was walked has no changes left to report.
+      if (isErrno(e, "ENOENT")) return;
       throw e;
     }
     for (const name of names) {
@@ -57,16 +64,17 @@ export async function scanUpperDir(upper: string, opts: DiffOptions): Promise<Up
       const rel = relDir ? `${relDir}/${name}` : name;
       const st = await lstat(abs);
       const kind = kindOf(st);
-      if (!kind) {
+      if (kind === "socket" && !opts.sockets) {
         log("warn", "layer: diff skips a socket", { path: rel });
         continue;
       }
+      const sys = opts.sys;
       const e: DiffEntry = {
         rel,
         kind,
         st,
-        opaque: kind === "dir" && isOpaque(abs, opts.sys),
-        xattrs: kind === "whiteout" ? {} : readXattrs(abs, opts.sys),
+        opaque: kind === "dir" && sys !== undefined && isOpaque(abs, sys),
+        xattrs: kind === "whiteout" || !sys ? {} : readXattrs(abs, sys),
       };
       if (opts.exclude?.(e)) continue;
       entries.push(e);
@@ -77,7 +85,7 @@ export async function scanUpperDir(upper: string, opts: DiffOptions): Promise<Up
   return { entries, tar: () => packDiff(upper, entries) };
 }
 
-function kindOf(st: Stats): DiffKind | undefined {
+function kindOf(st: Stats): DiffKind {
   if (st.isDirectory()) return "dir";
   if (st.isFile()) return "file";
   if (st.isSymbolicLink()) return "symlink";
@@ -85,10 +93,10 @@ function kindOf(st: Stats): DiffKind | undefined {
   // overlayfs records a deletion as a 0/0 character device.
   if (st.isCharacterDevice()) return st.rdev === 0 ? "whiteout" : "chardev";
   if (st.isBlockDevice()) return "blockdev";
-  return undefined;
+  return "socket";
 }
 
-function isOpaque(abs: string, sys: DiffOptions["sys"]): boolean {
+function isOpaque(abs: string, sys: NonNullable<DiffOptions["sys"]>): boolean {
   try {
     return sys.attrs.lgetxattr(abs, OVERLAY_OPAQUE_XATTR)?.toString() === "y";
   } catch {
@@ -96,7 +104,7 @@ function isOpaque(abs: string, sys: DiffOptions["sys"]): boolean {
   }
 }
 
-function readXattrs(abs: string, sys: DiffOptions["sys"]): Record<string, string> {
+function readXattrs(abs: string, sys: NonNullable<DiffOptions["sys"]>): Record<string, string> {
   const out: Record<string, string> = {};
   let names: string[];
   try {
@@ -169,6 +177,9 @@ async function* diffEntry(upper: string, e: DiffEntry, inodes: Map<string, strin
         { ...base, name: e.rel, type: "2", linkname: await readlink(join(upper, e.rel)) },
         e.xattrs,
       );
+      return;
+    case "socket":
+      // A tar cannot hold a socket; only `docker diff` asks for them (DiffOptions.sockets).
       return;
     case "fifo":
       yield header({ ...base, name: e.rel, type: "6" }, e.xattrs);

@@ -3,26 +3,15 @@
  * (its mounts first, then its rootfs), with symlinks evaluated inside that root, so nothing reaches the host.
  */
 import { constants as fsc } from "node:fs";
-import {
-  chmod,
-  lchown,
-  link,
-  lstat,
-  lutimes,
-  mkdir,
-  open,
-  readdir,
-  readlink,
-  rm,
-  symlink,
-} from "node:fs/promises";
+import { chmod, lchown, link, lstat, lutimes, mkdir, open, readlink, rm, symlink } from "node:fs/promises";
 import { basename, posix } from "node:path";
-import { Readable } from "node:stream";
+import type { Readable } from "node:stream";
 import tar from "tar-stream";
 import type { PathStat } from "../apitypes/index.ts";
 import { ForbiddenError, InvalidParameterError, isErrno, NotFoundError } from "../errdefs/index.ts";
 import { decompressStream, feedTar } from "../layer/index.ts";
 import { resolveInRoot } from "../runtime/index.ts";
+import { packTree } from "./tarpack.ts";
 
 /** Where a container path lives on the host: a mount's source or the rootfs, and whether it may be written. */
 export interface PathRoot {
@@ -138,47 +127,9 @@ export async function readArchive(
 ): Promise<{ stat: PathStat; tar: Readable }> {
   const stat = await statPath(fs, path, containerName);
   const { host } = await hostPath(fs, path);
-  const pack = tar.pack();
   const top = path.endsWith("/.") ? "." : basename(host);
-  void (async () => {
-    try {
-      await addToPack(pack, host, top);
-      pack.finalize();
-    } catch (e) {
-      pack.destroy(e as Error);
-    }
-  })();
-  return { stat, tar: Readable.from(pack as AsyncIterable<Buffer>) };
-}
-
-async function addToPack(pack: tar.Pack, host: string, name: string): Promise<void> {
-  const st = await lstat(host);
-  const base = { name, mode: Number(st.mode) & 0o7777, uid: st.uid, gid: st.gid, mtime: st.mtime };
-  if (st.isDirectory()) {
-    pack.entry({ ...base, name: `${name}/`, type: "directory" });
-    for (const child of (await readdir(host)).sort())
-      await addToPack(pack, `${host}/${child}`, `${name}/${child}`);
-  } else if (st.isSymbolicLink()) {
-    pack.entry({ ...base, type: "symlink", linkname: await readlink(host) });
-  } else if (st.isFile()) {
-    const fh = await open(host, fsc.O_RDONLY | fsc.O_NOFOLLOW);
-    try {
-      // tar-stream's entries are streamx streams, which node:stream's pipeline does not drive; write by hand.
-      const entry = pack.entry({ ...base, type: "file", size: Number(st.size) });
-      for await (const chunk of fh.createReadStream({ autoClose: false })) {
-        if (!entry.write(chunk)) await new Promise<void>((resolve) => entry.once("drain", resolve));
-      }
-      await new Promise<void>((resolve, reject) => {
-        entry.once("error", reject);
-        entry.end(resolve);
-      });
-    } finally {
-      await fh.close();
-    }
-  } else if (st.isFIFO()) {
-    pack.entry({ ...base, type: "fifo" });
-  }
   // Sockets and devices are left out, as they are of little use copied out of a container.
+  return { stat, tar: packTree(host, { name: top }) };
 }
 
 /** PUT /containers/{id}/archive: extracts a tar (plain, gzip or zstd) into a directory of the container. */

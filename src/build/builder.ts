@@ -2,14 +2,14 @@
  * The classic builder: stages, steps, the cache, and Docker's output. Instruction semantics are in
  * dispatch.ts; this file runs them in order and commits each step as an image.
  */
-import { randomBytes } from "node:crypto";
+import { createHash, randomBytes } from "node:crypto";
 import { mkdir, rm } from "node:fs/promises";
 import { join } from "node:path";
-import type { Readable } from "node:stream";
+import { PassThrough, type Readable, Transform } from "node:stream";
 import zlib from "node:zlib";
 import { InvalidParameterError, isNotFound } from "../errdefs/index.ts";
 import type { LayerRef } from "../image/index.ts";
-import { hostSys, scanUpperDir } from "../layer/index.ts";
+import { type DiffEntry, hostSys, type LayerInfo, scanUpperDir } from "../layer/index.ts";
 import type { OciHistory, OciImageConfig, OciRunConfig } from "../oci/index.ts";
 import { log, nowNs, rfc3339Nano } from "../util/index.ts";
 import { BuildCache } from "./cache.ts";
@@ -383,24 +383,63 @@ export class Builder {
     return sources;
   }
 
-  /** Turns an upper dir into a layer on top of `state`'s; undefined when nothing changed. */
+  /**
+   * Turns an upper dir into a layer on top of `state`'s; undefined when nothing changed. With `adopt` (an
+   * unmounted upper dir nobody needs after) the dir itself becomes the layer, so only its tar is written.
+   */
   async layerFromUpper(
     state: { layers: LayerRef[] },
     upper: string,
-    opts: { mountPoints?: string[] } = {},
+    opts: { mountPoints?: string[]; adopt?: boolean } = {},
   ): Promise<{ ref: LayerRef; release(): Promise<void> } | undefined> {
     const points = new Set(opts.mountPoints ?? []);
+    let excluded = false;
     const diff = await scanUpperDir(upper, {
       sys: hostSys,
-      exclude: (e) =>
-        (ENGINE_FILES.has(e.rel) && e.kind === "file" && e.st.size === 0) ||
-        (points.has(e.rel) && (e.kind === "dir" || (e.kind === "file" && e.st.size === 0))),
+      exclude: (e) => {
+        const out =
+          (ENGINE_FILES.has(e.rel) && e.kind === "file" && e.st.size === 0) ||
+          (points.has(e.rel) && (e.kind === "dir" || (e.kind === "file" && e.st.size === 0)));
+        excluded ||= out;
+        return out;
+      },
     });
     if (diff.entries.length === 0) return undefined;
     const { content, layers } = this.o.images;
-    const blob = await content.ingest(diff.tar().pipe(zlib.createGzip({ level: 1 })));
     const parent = state.layers.length ? state.layers[state.layers.length - 1].chainId : null;
-    const info = await layers.applyTar(await content.readStream(blob.digest), parent);
+    const src = diff.tar();
+    const gz = zlib.createGzip({ level: 1, chunkSize: 256 << 10 });
+    let info: LayerInfo;
+    let blob: { digest: string; size: number };
+    if (opts.adopt && !excluded) {
+      const hash = createHash("sha256");
+      const hashing = new Transform({
+        transform(chunk: Buffer, _enc, cb) {
+          hash.update(chunk);
+          cb(null, chunk);
+        },
+      });
+      src.once("error", (e) => hashing.destroy(e));
+      hashing.once("error", (e) => gz.destroy(e));
+      blob = await content.ingest(src.pipe(hashing).pipe(gz));
+      const diffId = `sha256:${hash.digest("hex")}`;
+      info = await layers.adoptDir(upper, { diffId, parent, size: fileBytes(diff.entries) });
+    } else {
+      // One walk of the upper dir feeds both the compressed blob and the layer store: no second read, no gunzip.
+      const plain = new PassThrough();
+      src.once("error", (e) => {
+        gz.destroy(e);
+        plain.destroy(e);
+      });
+      src.pipe(gz);
+      src.pipe(plain);
+      [blob, info] = await Promise.all([content.ingest(gz), layers.applyTar(plain, parent)]).catch(
+        (e: unknown) => {
+          for (const st of [src, gz, plain]) st.destroy();
+          throw e;
+        },
+      );
+    }
     return {
       ref: {
         diffId: info.diffId,
@@ -432,7 +471,7 @@ export class Builder {
       } finally {
         await this.o.images.layers.unmount(target);
       }
-      return await this.layerFromUpper(state, upper);
+      return await this.layerFromUpper(state, upper, { adopt: true });
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
@@ -460,6 +499,20 @@ export class Builder {
       await rm(dir, { recursive: true, force: true });
     }
   }
+}
+
+/** Bytes of regular files in a diff, hard links counted once, as the layer store reports a layer's size. */
+function fileBytes(entries: DiffEntry[]): number {
+  const seen = new Set<string>();
+  let n = 0;
+  for (const e of entries) {
+    if (e.kind !== "file") continue;
+    const key = `${e.st.dev}:${e.st.ino}`;
+    if (e.st.nlink > 1 && seen.has(key)) continue;
+    seen.add(key);
+    n += Number(e.st.size);
+  }
+  return n;
 }
 
 /** Args Docker lets a build use without an ARG line. */

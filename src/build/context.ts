@@ -11,6 +11,7 @@ import tar from "tar-stream";
 import { InvalidParameterError } from "../errdefs/index.ts";
 import { cleanEntryPath, decompressStream, feedTar } from "../layer/index.ts";
 import { resolveInRoot } from "../runtime/index.ts";
+import { limiter } from "../util/index.ts";
 import { globToRegExp, ignoreMatcher, readIgnorePatterns } from "./dockerignore.ts";
 import type { Source } from "./fsops.ts";
 
@@ -265,8 +266,20 @@ async function extractTar(body: Readable, dir: string, keep: (rel: string) => bo
     await mkdir(parent, { recursive: true });
     made.add(parent);
   };
+  // Small files are written side by side (each is several thread-pool round trips); a path named again waits.
+  const limit = limiter(EXTRACT_CONCURRENCY);
+  const pending = new Map<string, Promise<void>>();
+  let failure: unknown;
+  const writeLater = (target: string, fn: () => Promise<void>) => {
+    const p = limit(fn).catch((e: unknown) => {
+      failure ??= e;
+    });
+    pending.set(target, p);
+  };
+  let linked = false;
   try {
     for await (const entry of ex) {
+      if (failure) throw failure;
       const h = entry.header;
       const rel = cleanEntryPath(h.name);
       if (rel === "" || !keep(rel)) {
@@ -274,12 +287,17 @@ async function extractTar(body: Readable, dir: string, keep: (rel: string) => bo
         continue;
       }
       // A symlink the tar made earlier may sit on the way: parents resolve inside the context, as if it were
-      // "/", so `link -> /etc` then `link/x` lands in <context>/etc/x, never on the host.
-      const target = join(await resolveInRoot(dir, posix.dirname(rel)), posix.basename(rel));
+      // "/", so `link -> /etc` then `link/x` lands in <context>/etc/x, never on the host. Until the tar has made
+      // a symlink there is none to resolve.
+      const target = linked
+        ? join(await resolveInRoot(dir, posix.dirname(rel)), posix.basename(rel))
+        : join(dir, rel);
       await parentOf(target);
       // Only a path the tar named before can be in the way; a directory named again merges.
-      if (seen.has(rel) && h.type !== "directory")
+      if (seen.has(rel) && h.type !== "directory") {
+        await pending.get(target);
         await rm(target, { recursive: true, force: true }).catch(() => undefined);
+      }
       seen.add(rel);
       const mode = (h.mode ?? 0o644) & 0o7777;
       switch (h.type) {
@@ -291,21 +309,30 @@ async function extractTar(body: Readable, dir: string, keep: (rel: string) => bo
           entry.resume();
           continue;
         case "symlink":
+          linked = true;
           await symlink(h.linkname ?? "", target);
           entry.resume();
           continue;
         case "file":
         case "contiguous-file": {
-          const fh = await open(target, fsc.O_WRONLY | fsc.O_CREAT | fsc.O_EXCL | fsc.O_NOFOLLOW, 0o600);
-          try {
-            for await (const chunk of entry as AsyncIterable<Buffer>) {
-              let off = 0;
-              while (off < chunk.byteLength) off += (await fh.write(chunk, off)).bytesWritten;
+          const write = async (chunks: AsyncIterable<Buffer> | Buffer[]) => {
+            const fh = await open(target, fsc.O_WRONLY | fsc.O_CREAT | fsc.O_EXCL | fsc.O_NOFOLLOW, 0o600);
+            try {
+              for await (const chunk of chunks) {
+                let off = 0;
+                while (off < chunk.byteLength) off += (await fh.write(chunk, off)).bytesWritten;
+              }
+              await fh.chmod(mode);
+              if (h.mtime) await fh.utimes(h.mtime, h.mtime);
+            } finally {
+              await fh.close();
             }
-            await fh.chmod(mode);
-            if (h.mtime) await fh.utimes(h.mtime, h.mtime);
-          } finally {
-            await fh.close();
+          };
+          if ((h.size ?? 0) > SMALL_FILE) await write(entry as AsyncIterable<Buffer>);
+          else {
+            const chunks: Buffer[] = [];
+            for await (const c of entry as AsyncIterable<Buffer>) chunks.push(c);
+            writeLater(target, () => write(chunks));
           }
           continue;
         }
@@ -313,6 +340,7 @@ async function extractTar(body: Readable, dir: string, keep: (rel: string) => bo
           // Hardlinks are copied, devices and fifos have no place in a context.
           if (h.type === "link" && h.linkname) {
             const src = await resolveInRoot(dir, cleanEntryPath(h.linkname));
+            await Promise.all(pending.values());
             const data = await readFile(src).catch(() => undefined);
             if (data) {
               const fh = await open(target, fsc.O_WRONLY | fsc.O_CREAT | fsc.O_EXCL, mode);
@@ -326,10 +354,17 @@ async function extractTar(body: Readable, dir: string, keep: (rel: string) => bo
     await feeding;
   } catch (e) {
     ex.destroy();
+    await Promise.all(pending.values());
     throw e;
   }
+  await Promise.all(pending.values());
+  if (failure) throw failure;
   for (const d of dirTimes.reverse()) await utimes(d.path, d.mtime, d.mtime).catch(() => undefined);
 }
+
+/** Files unpacked at once, and the size up to which a file is held in memory to be written alongside others. */
+const EXTRACT_CONCURRENCY = 16;
+const SMALL_FILE = 1 << 20;
 
 /** Drops what .dockerignore excludes from the index (the client usually did already; raw API clients may not). */
 function applyDockerignore(entries: Map<string, ContextEntry>, text: string, keep: string[]): void {

@@ -3,7 +3,7 @@
  * another stage's root), checksummed for the cache, copied with Docker's destination rules, owners and modes.
  */
 import { createHash } from "node:crypto";
-import { createReadStream } from "node:fs";
+import { createReadStream, type Stats } from "node:fs";
 import {
   chmod,
   copyFile,
@@ -25,6 +25,7 @@ import { InvalidParameterError, isErrno, SystemError } from "../errdefs/index.ts
 import { realHost } from "../host/index.ts";
 import { cleanEntryPath, decompressStream, feedTar } from "../layer/index.ts";
 import { resolveInRoot } from "../runtime/index.ts";
+import { limiter, settleAll } from "../util/index.ts";
 import { globToRegExp } from "./dockerignore.ts";
 
 /** One source of a COPY/ADD, found in its root. */
@@ -139,42 +140,60 @@ export async function copySources(
       `When using ${opts.what} with more than one source file, the destination must be a directory and end with a /`,
     );
   const owner = { uid: opts.uid, gid: opts.gid };
+  const o = { ...opts, limit: limiter(COPY_CONCURRENCY) };
   for (const s of sources) {
     if (s.isDir) {
       const target = await mkdirInRoot(root, dest, owner);
-      for (const n of (await readdir(s.abs)).sort()) await copyTree(join(s.abs, n), join(target, n), opts);
+      await settleAll((await readdir(s.abs)).map((n) => copyTree(join(s.abs, n), join(target, n), o)));
       continue;
     }
     const existing = await lstat(await resolveInRoot(root, dest)).catch(() => undefined);
     if (toDir || existing?.isDirectory()) {
       const dir = await mkdirInRoot(root, dest, owner);
-      await copyTree(s.abs, join(dir, posix.basename(s.rel)), opts);
+      await copyTree(s.abs, join(dir, posix.basename(s.rel)), o);
     } else {
       const dir = await mkdirInRoot(root, posix.dirname(dest), owner);
-      await copyTree(s.abs, join(dir, posix.basename(dest)), opts);
+      await copyTree(s.abs, join(dir, posix.basename(dest)), o);
     }
   }
 }
 
+/** Files copied at once: each costs several thread-pool round trips, which overlap well. */
+const COPY_CONCURRENCY = 16;
+
+/** Copies one path; a directory's entries go side by side, each file holding a slot of `limit`. */
 async function copyTree(
   src: string,
   dst: string,
-  opts: CopyOwner & { preserveOwner: boolean },
+  opts: CopyOwner & { preserveOwner: boolean; limit: ReturnType<typeof limiter>; fresh?: boolean },
 ): Promise<void> {
   const st = await lstat(src);
+  if (!st.isDirectory()) return opts.limit(() => copyLeaf(src, dst, { ...opts, st }));
   const uid = opts.uid ?? (opts.preserveOwner ? st.uid : 0);
   const gid = opts.gid ?? (opts.preserveOwner ? st.gid : 0);
   const mode = opts.mode ?? Number(st.mode) & 0o7777;
-  const existing = await lstat(dst).catch(() => undefined);
-  if (existing && !(existing.isDirectory() && st.isDirectory()))
-    await rm(dst, { recursive: true, force: true });
-  if (st.isDirectory()) {
-    if (!existing?.isDirectory()) await mkdir(dst);
-    for (const n of (await readdir(src)).sort()) await copyTree(join(src, n), join(dst, n), opts);
-    await lchown(dst, uid, gid);
-    await chmod(dst, mode);
-    await lutimes(dst, st.atime, st.mtime);
-  } else if (st.isSymbolicLink()) {
+  const existing = opts.fresh ? undefined : await lstat(dst).catch(() => undefined);
+  if (existing && !existing.isDirectory()) await rm(dst, { recursive: true, force: true });
+  if (!existing?.isDirectory()) await mkdir(dst);
+  // In a directory made just now nothing can be in the way.
+  const inner = { ...opts, fresh: !existing?.isDirectory() };
+  await settleAll((await readdir(src)).map((n) => copyTree(join(src, n), join(dst, n), inner)));
+  await lchown(dst, uid, gid);
+  await chmod(dst, mode);
+  await lutimes(dst, st.atime, st.mtime);
+}
+
+async function copyLeaf(
+  src: string,
+  dst: string,
+  opts: CopyOwner & { preserveOwner: boolean; st: Stats; fresh?: boolean },
+): Promise<void> {
+  const { st } = opts;
+  const uid = opts.uid ?? (opts.preserveOwner ? st.uid : 0);
+  const gid = opts.gid ?? (opts.preserveOwner ? st.gid : 0);
+  const mode = opts.mode ?? Number(st.mode) & 0o7777;
+  if (!opts.fresh) await rm(dst, { recursive: true, force: true });
+  if (st.isSymbolicLink()) {
     await symlink(await readlink(src), dst);
     await lchown(dst, uid, gid);
     await lutimes(dst, st.atime, st.mtime);

@@ -134,9 +134,14 @@ function decodePacket(b: Buffer): Packet {
 /** Thrown when the sender reports an error or breaks the protocol. */
 export class DiffCopyError extends Error {}
 
+/** How far ahead of the file being handed on the receiver asks for content: fsutil's sender reads several at once. */
+const AHEAD_BYTES = 16 << 20;
+const AHEAD_FILES = 256;
+
 /**
  * Receives a directory over a DiffCopy call, handing each path (with its content for regular files) to
- * `onEntry` in the sender's order. Files are requested one at a time so content arrives in order.
+ * `onEntry` in the sender's order. Files are requested ahead of the one being handed on (up to AHEAD_BYTES),
+ * so the sender's readers keep the stream full; their interleaved DATA packets wait per file until their turn.
  */
 export async function receiveDiffCopy(
   call: PacketStream & { done?: Promise<void> },
@@ -157,6 +162,35 @@ export async function receiveDiffCopy(
     if (!p.stat) break;
     stats.push(p.stat);
   }
+  const wanted = stats.flatMap((s, i) => (hasData(s) ? [i] : []));
+  /** Chunks of requested files not handed on yet; an empty buffer marks a file's end. */
+  const queues = new Map<number, Buffer[]>();
+  let requested = 0;
+  let aheadBytes = 0;
+  const requestAhead = async (): Promise<void> => {
+    while (requested < wanted.length && queues.size < AHEAD_FILES) {
+      const id = wanted[requested];
+      const size = stats[id].size;
+      if (queues.size > 0 && aheadBytes + size > AHEAD_BYTES) return;
+      queues.set(id, []);
+      aheadBytes += size;
+      requested++;
+      await call.send(packet(PACKET_REQ, { id }));
+    }
+  };
+  /** The next chunk of file `id`, reading the stream (and queueing other files' packets) until it comes. */
+  const chunkOf = async (id: number): Promise<Buffer> => {
+    const q = queues.get(id);
+    if (!q) throw new DiffCopyError(`file ${id} was never requested`);
+    for (;;) {
+      const c = q.shift();
+      if (c) return c;
+      const p = await next();
+      const into = p.type === PACKET_DATA ? queues.get(p.id) : undefined;
+      if (!into) throw new DiffCopyError(`unexpected packet type ${p.type} for file ${p.id}`);
+      into.push(p.data);
+    }
+  };
   let bytes = 0;
   for (let i = 0; i < stats.length; i++) {
     const s = stats[i];
@@ -164,21 +198,25 @@ export async function receiveDiffCopy(
       await onEntry(s, undefined);
       continue;
     }
-    await call.send(packet(PACKET_REQ, { id: i }));
+    await requestAhead();
+    let ended = false;
     const chunks = async function* (): AsyncGenerator<Buffer> {
       for (;;) {
-        const p = await next();
-        if (p.type !== PACKET_DATA || p.id !== i)
-          throw new DiffCopyError(`unexpected packet type ${p.type} for file ${i}`);
-        if (p.data.length === 0) return;
-        bytes += p.data.length;
-        yield p.data;
+        const c = await chunkOf(i);
+        if (c.length === 0) {
+          ended = true;
+          return;
+        }
+        bytes += c.length;
+        yield c;
       }
     };
     const gen = chunks();
     await onEntry(s, gen);
-    // Drain what the consumer left, so the next file's packets line up.
-    for await (const _ of gen);
+    // Read past what the consumer left (it may have stopped early), so the file's queue can go.
+    while (!ended) if ((await chunkOf(i)).length === 0) ended = true;
+    queues.delete(i);
+    aheadBytes -= s.size;
   }
   await call.send(packet(PACKET_FIN));
   for (;;) {

@@ -150,15 +150,66 @@ const BLOCK = 512;
  */
 function packDiff(upper: string, entries: DiffEntry[]): Readable {
   return Readable.from(
-    (async function* () {
-      const inodes = new Map<string, string>();
-      for (const e of entries) yield* diffEntry(upper, e, inodes);
-      yield Buffer.alloc(BLOCK * 2);
-    })(),
+    coalesce(
+      (async function* () {
+        const inodes = new Map<string, string>();
+        // Small files are read a few entries ahead: one at a time, the thread pool's round trips dominate.
+        const reads = new Map<number, Promise<Buffer>>();
+        let ahead = 0;
+        for (let i = 0; i < entries.length; i++) {
+          for (; ahead < entries.length && ahead < i + PREFETCH; ahead++) {
+            const e = entries[ahead];
+            if (e.kind !== "file" || Number(e.st.size) > PREFETCH_MAX) continue;
+            const p = readSmall(join(upper, e.rel));
+            p.catch(() => undefined);
+            reads.set(ahead, p);
+          }
+          const data = reads.get(i);
+          reads.delete(i);
+          yield* diffEntry(upper, entries[i], { inodes, data });
+        }
+        yield Buffer.alloc(BLOCK * 2);
+      })(),
+    ),
   );
 }
 
-async function* diffEntry(upper: string, e: DiffEntry, inodes: Map<string, string>): AsyncGenerator<Buffer> {
+/** Joins small pieces (headers, padding, small files) into chunks of about OUT_CHUNK for whoever reads the tar. */
+async function* coalesce(src: AsyncIterable<Buffer>): AsyncGenerator<Buffer> {
+  let parts: Buffer[] = [];
+  let size = 0;
+  for await (const b of src) {
+    parts.push(b);
+    size += b.length;
+    if (size >= OUT_CHUNK) {
+      yield parts.length === 1 ? parts[0] : Buffer.concat(parts, size);
+      parts = [];
+      size = 0;
+    }
+  }
+  if (size) yield Buffer.concat(parts, size);
+}
+
+const OUT_CHUNK = 256 << 10;
+
+const PREFETCH = 16;
+const PREFETCH_MAX = 256 << 10;
+
+async function readSmall(abs: string): Promise<Buffer> {
+  const fh = await open(abs, fsc.O_RDONLY | fsc.O_NOFOLLOW);
+  try {
+    return await fh.readFile();
+  } finally {
+    await fh.close();
+  }
+}
+
+async function* diffEntry(
+  upper: string,
+  e: DiffEntry,
+  o: { inodes: Map<string, string>; data?: Promise<Buffer> },
+): AsyncGenerator<Buffer> {
+  const { inodes } = o;
   const st = e.st;
   const base = { mode: Number(st.mode) & 0o7777, uid: st.uid, gid: st.gid, mtime: st.mtime, size: 0 };
   const slash = e.rel.lastIndexOf("/");
@@ -208,6 +259,14 @@ async function* diffEntry(upper: string, e: DiffEntry, inodes: Map<string, strin
         inodes.set(key, e.rel);
       }
       const size = Number(st.size);
+      if (o.data) {
+        const buf = await o.data;
+        if (buf.length < size) throw new Error(`layer: ${e.rel} shrank while it was being packed`);
+        yield header({ ...base, name: e.rel, type: "0", size }, e.xattrs);
+        if (size) yield buf.subarray(0, size);
+        if (size % BLOCK) yield Buffer.alloc(BLOCK - (size % BLOCK));
+        return;
+      }
       const fh = await open(join(upper, e.rel), fsc.O_RDONLY | fsc.O_NOFOLLOW);
       try {
         yield header({ ...base, name: e.rel, type: "0", size }, e.xattrs);

@@ -205,3 +205,25 @@ test("a chain of 70 layers mounts even with a long data root", async (t) => {
   assert.equal(await readFile(join(merged, "f69"), "utf8"), "69");
   assert.ok((await lstat(join(store.linkDir, store.get(top!)!.shortId))).isSymbolicLink());
 });
+
+test("adoptDir moves a diff dir in as a layer on its parent, and a second copy of the same layer only adds a reference", async (t) => {
+  const { store, root } = await newStore(t);
+  const base = await store.applyTar(Readable.from([layerTar([{ name: "a", content: "A" }])]), null);
+  const mk = async (name: string) => {
+    const dir = join(root, name);
+    await mkdir(dir);
+    await writeFile(join(dir, "b"), "BB");
+    return dir;
+  };
+  const dir = await mk("upper1");
+  const l = { diffId: sha(Buffer.from("a tar of b")), parent: base.chainId, size: 2 };
+  const info = await store.adoptDir(dir, l);
+  assert.equal(info.chainId, chainId(base.chainId, l.diffId));
+  assert.equal(info.size, 2);
+  assert.equal(await readFile(join(store.diffDir(info.chainId), "b"), "utf8"), "BB");
+  await assert.rejects(lstat(dir), (e: NodeJS.ErrnoException) => e.code === "ENOENT");
+  const again = await store.adoptDir(await mk("upper2"), l);
+  assert.equal(again.refcount, 2);
+  const merged = await mountChain(t, store, info.chainId, join(root, "m"));
+  assert.deepEqual((await readdir(merged)).sort(), ["a", "b"]);
+});

@@ -42,6 +42,11 @@ export interface LayerStore {
    * caller (release it when done; a child layer keeps its parent alive by itself).
    */
   applyTar(src: Readable, parent: string | null): Promise<LayerInfo>;
+  /**
+   * Moves `dir`, already a diff in overlay's format (an unmounted upper dir), in as the layer `diffId` on top of
+   * `parent`, without unpacking anything; the caller computed `diffId` from its tar. One reference is held.
+   */
+  adoptDir(dir: string, l: { diffId: string; parent: string | null; size: number }): Promise<LayerInfo>;
   get(chainId: string): LayerInfo | undefined;
   list(): LayerInfo[];
   /** The read-only diff directory of a layer. */
@@ -146,6 +151,22 @@ export class FsLayerStore implements LayerStore {
       const diffId = `sha256:${hash.digest("hex")}`;
       const chainId = computeChainId(parent, diffId);
       return await this.locked(() => this.commit(staging, { chainId, diffId, parent, size: stats.size }));
+    } finally {
+      await rm(staging, { recursive: true, force: true });
+    }
+  }
+
+  async adoptDir(
+    dir: string,
+    l: { diffId: string; parent: string | null; size: number },
+  ): Promise<LayerInfo> {
+    if (l.parent) this.mustGet(l.parent);
+    const staging = join(this.tmpDir, `${STAGING_PREFIX}${randomBytes(8).toString("hex")}`);
+    try {
+      await mkdir(staging, { mode: 0o755 });
+      await rename(dir, join(staging, "diff"));
+      const chainId = computeChainId(l.parent, l.diffId);
+      return await this.locked(() => this.commit(staging, { ...l, chainId }));
     } finally {
       await rm(staging, { recursive: true, force: true });
     }

@@ -245,5 +245,19 @@ export interface DiskUsage {
   Images?: ImageSummary[] | null;
   Containers?: ContainerSummary[] | null;
   Volumes?: Volume[] | null;
-  BuildCache?: { ID: string; Size: number; InUse: boolean; Shared: boolean; Type?: string }[] | null;
+  BuildCache?: BuildCacheRecord[] | null;
+}
+
+/** One build cache record of `GET /system/df`. */
+export interface BuildCacheRecord {
+  ID: string;
+  Parents?: string[] | null;
+  Type?: string;
+  Description?: string;
+  InUse: boolean;
+  Shared: boolean;
+  Size: number;
+  CreatedAt?: string;
+  LastUsedAt?: string | null;
+  UsageCount?: number;
 }

@@ -97,7 +97,8 @@ export function dfRows(du: DiskUsage): DfRow[] {
     new DfRow("Build Cache", {
       total: cache.length,
       active: cache.filter((c) => c.InUse).length,
-      size: cache.reduce((a, c) => a + c.Size, 0),
+      // The docker CLI leaves out records shared with images: their bytes are counted there.
+      size: cache.filter((c) => !c.Shared).reduce((a, c) => a + c.Size, 0),
       reclaimable: cache.filter((c) => !c.InUse && !c.Shared).reduce((a, c) => a + c.Size, 0),
       percent: false,
     }),

@@ -1,5 +1,6 @@
 import { join } from "node:path";
 import type { BuildBackend } from "../api/index.ts";
+import type { BuildCacheRecord, ImageInspect } from "../apitypes/index.ts";
 import { Builder, commitContainer } from "../build/index.ts";
 import type { BuildkitBackend } from "../buildkit/index.ts";
 import type { ContainerService } from "../container/index.ts";
@@ -16,7 +17,7 @@ export async function buildBackend(o: {
   tmpDir: string;
   images: LocalImageService;
   containers: ContainerService;
-}): Promise<BuildBackend & { buildkit: BuildkitBackend }> {
+}): Promise<BuildBackend & { buildkit: BuildkitBackend; cacheUsage(): Promise<BuildCacheRecord[]> }> {
   const { images, containers } = o;
   const checkRef = (ref: string) => {
     const r = parseNamed(ref);
@@ -74,6 +75,7 @@ export async function buildBackend(o: {
   };
   return {
     buildkit,
+    cacheUsage: () => buildCacheUsage(builder, images),
     prepare: (body, req) => builder.prepare(body, req),
     commit: (req) =>
       commitContainer(
@@ -87,4 +89,35 @@ export async function buildBackend(o: {
       ),
     prune: (opts) => builder.prune(opts),
   };
+}
+
+/**
+ * The build cache as `GET /system/df` shows it: one record per cached step, sized by the layer that step added.
+ * A step whose layers a listed image also has is Shared: its bytes are counted under Images already.
+ */
+async function buildCacheUsage(builder: Builder, images: LocalImageService): Promise<BuildCacheRecord[]> {
+  const inspect = (id: string) => images.inspect(id).catch(() => undefined);
+  const listed = await Promise.all((await images.list({ all: false })).map((i) => inspect(i.Id)));
+  const kept = listed.filter((i): i is ImageInspect => !!i).map((i) => i.RootFS.Layers ?? []);
+  const out: BuildCacheRecord[] = [];
+  for (const [key, imageId] of builder.cache.list()) {
+    const img = await inspect(imageId);
+    if (!img) continue;
+    const parent = img.Parent ? await inspect(img.Parent) : undefined;
+    const layers = img.RootFS.Layers ?? [];
+    const created = img.Created ?? undefined;
+    out.push({
+      ID: key.slice(0, 25),
+      Parents: null,
+      Type: "regular",
+      Description: (await images.history(imageId).catch(() => []))[0]?.CreatedBy ?? "",
+      InUse: false,
+      Shared: kept.some((k) => layers.length > 0 && layers.every((l, i) => k[i] === l)),
+      Size: Math.max(0, (img.Size ?? 0) - (parent?.Size ?? 0)),
+      CreatedAt: created,
+      LastUsedAt: created,
+      UsageCount: 1,
+    });
+  }
+  return out;
 }

@@ -30,7 +30,7 @@ import {
   type SeccompChoice,
   seccompChoice,
 } from "../runtime/index.ts";
-import { EventBus, systemInfo, versionInfo } from "../system/index.ts";
+import { dfTypes, diskUsage, EventBus, systemInfo, versionInfo } from "../system/index.ts";
 import { log, setLogLevel, writeFileAtomic } from "../util/index.ts";
 import { VolumeService } from "../volume/index.ts";
 import { buildBackend } from "./build.ts";
@@ -247,6 +247,7 @@ export async function startDaemon(cfg: DaemonConfig): Promise<Daemon> {
   const id = await engineId(cfg.dataRoot);
   const runcVer = await runcVersion(cfg.runtime);
   let listeners = 0;
+  const builds = await buildBackend({ dataRoot: cfg.dataRoot, tmpDir, images, containers });
   const router = new Router();
   if (process.env[LOOP_DELAY_ENV]) router.add(loopDelayRoutes());
   router.add(
@@ -266,6 +267,21 @@ export async function startDaemon(cfg: DaemonConfig): Promise<Daemon> {
           files: host.files,
           ...securityInfo(cfg),
         }),
+      diskUsage: (types) =>
+        diskUsage(
+          {
+            images: () => images.diskUsage(),
+            containers: () =>
+              Promise.all(
+                containers
+                  .list({ all: true })
+                  .map(async (c) => ({ ...c, ...(await containers.sizes(c.Id).catch(() => ({}))) })),
+              ),
+            volumes: () => volumes.diskUsage(),
+            buildCache: () => builds.cacheUsage(),
+          },
+          dfTypes(types),
+        ),
       eventHistory: (since) => events.history(since),
       subscribe: (fn) => {
         listeners++;
@@ -291,7 +307,6 @@ export async function startDaemon(cfg: DaemonConfig): Promise<Daemon> {
     }),
   );
   router.add(volumeRoutes(volumes));
-  const builds = await buildBackend({ dataRoot: cfg.dataRoot, tmpDir, images, containers });
   router.add(buildRoutes(builds));
   const buildkit = new BuildkitService(builds.buildkit);
   router.add(buildkitRoutes(buildkit));

@@ -69,6 +69,28 @@ export async function listImages(src: ListingSource, opts: ListOptions): Promise
   return out.sort((a, b) => (a.ns === b.ns ? 0 : a.ns < b.ns ? 1 : -1)).map((x) => x.summary);
 }
 
+/**
+ * The image part of `GET /system/df`: the images `docker images` lists, each with SharedSize (its layers that
+ * another listed image also has), and LayersSize, every stored layer counted once, intermediate ones too.
+ */
+export async function imageDiskUsage(
+  src: ListingSource,
+): Promise<{ LayersSize: number; Images: ImageSummary[] }> {
+  const images = await listImages(src, { all: false });
+  const chains = (id: string) => new Set((src.get(id)?.layers ?? []).map((l) => l.chainId));
+  const refs = new Map<string, number>();
+  for (const i of images) for (const c of chains(i.Id)) refs.set(c, (refs.get(c) ?? 0) + 1);
+  for (const i of images) {
+    let shared = 0;
+    for (const c of chains(i.Id)) if ((refs.get(c) ?? 0) > 1) shared += src.layerSize(c);
+    i.SharedSize = shared;
+  }
+  const all = new Set(src.records().flatMap((r) => r.layers.map((l) => l.chainId)));
+  let layersSize = 0;
+  for (const c of all) layersSize += src.layerSize(c);
+  return { LayersSize: layersSize, Images: images };
+}
+
 /** `GET /images/{name}/history`: newest entry first; entries that start a known image carry its ID and tags. */
 export function imageHistory(src: ListingSource, rec: ImageRecord): ImageHistoryResponseItem[] {
   const config = src.config(rec.id);

@@ -19,7 +19,7 @@ import type { OciImageConfig } from "../oci/index.ts";
 import { log, nowNs, nowRfc3339, stripDigestAlgo } from "../util/index.ts";
 import { type ArchiveHost, loadImages, saveImages } from "./archive.ts";
 import { importImage, repoTagReference } from "./import.ts";
-import { imageHistory, type ListingSource, listImages } from "./listing.ts";
+import { imageDiskUsage, imageHistory, type ListingSource, listImages } from "./listing.ts";
 import { MediaTypes } from "./mediatypes.ts";
 import { type PullOptions, pullImage } from "./pull.ts";
 import { type PushOptions, pushImage } from "./push.ts";
@@ -121,6 +121,11 @@ export class LocalImageService implements ImageService {
 
   async list(opts: ListOptions): Promise<ImageSummary[]> {
     return listImages(this.listing(), opts);
+  }
+
+  /** The image part of `GET /system/df`. */
+  diskUsage(): Promise<{ LayersSize: number; Images: ImageSummary[] }> {
+    return imageDiskUsage(this.listing());
   }
 
   async inspect(nameOrId: string): Promise<ImageInspect> {

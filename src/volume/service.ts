@@ -1,4 +1,4 @@
-import { mkdir, readdir, stat } from "node:fs/promises";
+import { lstat, mkdir, readdir } from "node:fs/promises";
 import { join } from "node:path";
 import type { EventSink, Volume, VolumeCreateRequest } from "../apitypes/index.ts";
 import { ConflictError, InvalidParameterError, isErrno, NotFoundError } from "../errdefs/index.ts";
@@ -169,6 +169,17 @@ export class VolumeService {
       .sort((a, b) => a.Name.localeCompare(b.Name));
   }
 
+  /** The volume part of `GET /system/df`: every volume with its bytes on disk and how many containers use it. */
+  async diskUsage(): Promise<Volume[]> {
+    const entries = [...this.#vols.values()].sort((a, b) => a.vol.Name.localeCompare(b.vol.Name));
+    return Promise.all(
+      entries.map(async (e) => ({
+        ...e.vol,
+        UsageData: { Size: await dirSize(e.vol.Mountpoint), RefCount: e.users.size },
+      })),
+    );
+  }
+
   /** DELETE /volumes/{name} */
   async remove(name: string, opts: { force?: boolean } = {}): Promise<void> {
     const e = this.#vols.get(name);
@@ -231,7 +242,8 @@ function matches(e: Entry, f: Record<string, string[]>): boolean {
   );
 }
 
-async function dirSize(dir: string): Promise<number> {
+/** Bytes under a directory, each inode once and symlinks not followed, as dockerd's directory.Size counts. */
+async function dirSize(dir: string, seen = new Set<string>()): Promise<number> {
   let total = 0;
   let names: string[];
   try {
@@ -242,9 +254,16 @@ async function dirSize(dir: string): Promise<number> {
   }
   for (const n of names) {
     const p = join(dir, n);
-    const st = await stat(p).catch(() => undefined);
+    const st = await lstat(p).catch(() => undefined);
     if (!st) continue;
-    total += st.isDirectory() ? await dirSize(p) : st.size;
+    if (st.isDirectory()) {
+      total += await dirSize(p, seen);
+      continue;
+    }
+    const ino = `${st.dev}:${st.ino}`;
+    if (seen.has(ino)) continue;
+    seen.add(ino);
+    total += st.size;
   }
   return total;
 }

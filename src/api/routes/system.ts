@@ -1,8 +1,8 @@
-import type { SystemInfo, SystemVersion } from "../../apitypes/index.ts";
+import type { DiskUsage, SystemInfo, SystemVersion } from "../../apitypes/index.ts";
 import { UnavailableError } from "../../errdefs/index.ts";
 import type { WireEvent } from "../../system/index.ts";
 import { qFilters, qTimeNs } from "../query.ts";
-import type { Route } from "../router.ts";
+import { compareVersions, type Route } from "../router.ts";
 
 /** What the system routes need. */
 export interface SystemBackend {
@@ -11,6 +11,8 @@ export interface SystemBackend {
   /** Past events since a time, and a subscription to new ones. */
   eventHistory(sinceNs: bigint): WireEvent[];
   subscribe(fn: (e: WireEvent) => void): () => void;
+  /** `GET /system/df` of the `type=` values asked for (none: all). */
+  diskUsage(types: string[]): Promise<DiskUsage>;
 }
 
 function matchesEventFilters(e: WireEvent, f: Record<string, string[]>): boolean {
@@ -31,7 +33,7 @@ function matchesEventFilters(e: WireEvent, f: Record<string, string[]>): boolean
   );
 }
 
-/** Routes of /_ping, /version, /info, /events and the swarm stubs clients probe. */
+/** Routes of /_ping, /version, /info, /system/df, /events and the swarm stubs clients probe. */
 export function systemRoutes(b: SystemBackend): Route[] {
   const ping: Route["handler"] = (ctx) =>
     ctx.sendText(200, "OK", {
@@ -46,6 +48,15 @@ export function systemRoutes(b: SystemBackend): Route[] {
     { method: "HEAD", path: "/_ping", handler: ping },
     { method: "GET", path: "/version", handler: (ctx) => ctx.sendJson(200, b.version()) },
     { method: "GET", path: "/info", handler: async (ctx) => ctx.sendJson(200, await b.info()) },
+    {
+      method: "GET",
+      path: "/system/df",
+      handler: async (ctx) => {
+        // `type=` came with API 1.42; older clients always get everything.
+        const types = compareVersions(ctx.version, "1.42") < 0 ? [] : ctx.query.getAll("type");
+        ctx.sendJson(200, await b.diskUsage(types));
+      },
+    },
     {
       method: "GET",
       path: "/events",

@@ -4,11 +4,11 @@ import { api, apiUrl, events, streamLines } from "./api.ts";
 import { bytes } from "./format.ts";
 import type {
   ContainerSummary,
+  DiskUsage,
   EventMessage,
-  ImageSummary,
   SystemInfo,
   SystemVersion,
-  VolumeListResponse,
+  Volume,
 } from "./types.ts";
 import { Facts, Header, Status, useLive } from "./ui.tsx";
 
@@ -22,64 +22,63 @@ export interface DfRow {
 }
 
 /**
- * Disk usage from the daemon's `GET /system/df`, or, when the daemon has none, from the lists (images'
- * sizes, containers' writable layers, volumes' usage where the daemon reports it).
+ * Disk usage from the daemon's `GET /system/df`, summed as `docker system df` sums it: images by the bytes of
+ * every layer once (reclaimable: what no container's image needs for itself), containers by their writable
+ * layers, volumes by their contents, build cache by its records not shared with images.
  */
-export async function diskUsage(): Promise<{ rows: DfRow[]; computed: boolean }> {
-  type Df = {
-    Images?: ImageSummary[];
-    Containers?: ContainerSummary[];
-    Volumes?: VolumeListResponse["Volumes"];
-  };
-  let df: Df;
-  let computed = false;
-  try {
-    df = await api<Df>("GET", "/system/df");
-  } catch {
-    computed = true;
-    const [Images, Containers, vols] = await Promise.all([
-      api<ImageSummary[]>("GET", "/images/json"),
-      api<ContainerSummary[]>("GET", "/containers/json", { query: { all: true, size: true } }),
-      api<VolumeListResponse>("GET", "/volumes"),
-    ]);
-    df = { Images, Containers, Volumes: vols.Volumes };
-  }
+export async function diskUsage(): Promise<DfRow[]> {
+  const df = await api<DiskUsage>("GET", "/system/df");
   const imgs = df.Images ?? [];
   const ctrs = df.Containers ?? [];
   const vols = df.Volumes ?? [];
-  const usedImages = new Set(ctrs.map((c) => c.ImageID));
-  const imgSize = imgs.reduce((a, i) => a + (i.Size ?? 0), 0);
-  const imgActive = imgs.filter((i) => usedImages.has(i.Id) || i.Containers > 0);
-  const ctrSize = ctrs.reduce((a, c) => a + (c.SizeRw ?? 0), 0);
-  const running = ctrs.filter((c) => c.State === "running");
-  const volSize = vols.reduce((a, v) => a + Math.max(0, v.UsageData?.Size ?? 0), 0);
-  const volActive = vols.filter((v) => (v.UsageData?.RefCount ?? 0) > 0);
-  return {
-    computed,
-    rows: [
-      {
-        type: "Images",
-        total: imgs.length,
-        active: imgActive.length,
-        size: imgSize,
-        reclaimable: imgSize - imgActive.reduce((a, i) => a + (i.Size ?? 0), 0),
-      },
-      {
-        type: "Containers",
-        total: ctrs.length,
-        active: running.length,
-        size: ctrSize,
-        reclaimable: ctrs.filter((c) => c.State !== "running").reduce((a, c) => a + (c.SizeRw ?? 0), 0),
-      },
-      {
-        type: "Local Volumes",
-        total: vols.length,
-        active: volActive.length,
-        size: volSize,
-        reclaimable: volSize - volActive.reduce((a, v) => a + Math.max(0, v.UsageData?.Size ?? 0), 0),
-      },
-    ],
-  };
+  const cache = df.BuildCache ?? [];
+  const layers = df.LayersSize ?? 0;
+  const usedByImages = imgs
+    .filter((i) => i.Containers > 0 && i.Size >= 0 && i.SharedSize >= 0)
+    .reduce((a, i) => a + i.Size - i.SharedSize, 0);
+  const active = (c: ContainerSummary) => c.State === "running" || c.State === "paused";
+  const sum = <T,>(xs: T[], f: (x: T) => number) => xs.reduce((a, x) => a + Math.max(0, f(x)), 0);
+  const volSize = (v: Volume) => v.UsageData?.Size ?? 0;
+  const unshared = cache.filter((c) => !c.Shared);
+  return [
+    {
+      type: "Images",
+      total: imgs.length,
+      active: imgs.filter((i) => i.Containers > 0).length,
+      size: layers,
+      reclaimable: Math.max(0, layers - usedByImages),
+    },
+    {
+      type: "Containers",
+      total: ctrs.length,
+      active: ctrs.filter(active).length,
+      size: sum(ctrs, (c) => c.SizeRw ?? 0),
+      reclaimable: sum(
+        ctrs.filter((c) => !active(c)),
+        (c) => c.SizeRw ?? 0,
+      ),
+    },
+    {
+      type: "Local Volumes",
+      total: vols.length,
+      active: vols.filter((v) => (v.UsageData?.RefCount ?? 0) > 0).length,
+      size: sum(vols, volSize),
+      reclaimable: sum(
+        vols.filter((v) => (v.UsageData?.RefCount ?? 0) === 0),
+        volSize,
+      ),
+    },
+    {
+      type: "Build Cache",
+      total: cache.length,
+      active: cache.filter((c) => c.InUse).length,
+      size: sum(unshared, (c) => c.Size),
+      reclaimable: sum(
+        unshared.filter((c) => !c.InUse),
+        (c) => c.Size,
+      ),
+    },
+  ];
 }
 
 const KEEP = 300;
@@ -141,7 +140,9 @@ export function SystemPage() {
   const ver = useLive(() => api<SystemVersion>("GET", "/version"), { deps: [] });
   const df = useLive(diskUsage, {
     deps: [],
-    when: (e) => ["image", "volume"].includes(e.Type) || ["create", "destroy", "die"].includes(e.Action),
+    when: (e) =>
+      ["image", "volume", "builder"].includes(e.Type) ||
+      ["create", "destroy", "die", "start"].includes(e.Action),
   });
   const i = info.data;
   const v = ver.data;
@@ -204,7 +205,7 @@ export function SystemPage() {
                   </tr>
                 </thead>
                 <tbody>
-                  {df.data.rows.map((r) => (
+                  {df.data.map((r) => (
                     <tr key={r.type}>
                       <th scope="row">{r.type}</th>
                       <td class="num">{r.total}</td>
@@ -216,9 +217,6 @@ export function SystemPage() {
                 </tbody>
               </table>
             </div>
-          )}
-          {df.data?.computed && (
-            <p class="muted">The daemon has no /system/df; computed from the object lists.</p>
           )}
         </section>
       </div>

@@ -3,6 +3,7 @@ export type {
   ContainerInspectResponse,
   ContainerSummary,
   ContainerTopResponse,
+  DiskUsage,
   EventMessage,
   FilesystemChange,
   ImageHistoryResponseItem,

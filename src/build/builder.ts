@@ -18,6 +18,7 @@ import { type BuildContext, unpackContext } from "./context.ts";
 import { dispatch, type StageState } from "./dispatch.ts";
 import { BuildError, splitArg } from "./errors.ts";
 import { type Instruction, parseDockerfile, parseError } from "./parser.ts";
+import { checkPlatform, platformArgs } from "./platform.ts";
 import { expandWord } from "./shell.ts";
 import type { BuildContainerBackend, BuildImageBackend, BuildOptions, BuildOutput } from "./types.ts";
 
@@ -125,11 +126,17 @@ export class Builder {
     const say = (s: string) => {
       if (!opts.quiet) out.stream(s);
     };
+    // A step's stderr: BuildKit's clients show it apart; the classic stream mixes it in as dockerd does.
+    const sayErr = (s: string) => {
+      if (!opts.quiet) (out.stderr ?? out.stream)(s);
+    };
     const total = b.needed.reduce((n, s) => n + 1 + s.body.length, 0) + b.globals.length;
     let step = 0;
     const consumed = new Set<string>();
     // ARGs before the first FROM: usable in FROM lines, and by stages that declare them again.
-    const globalArgs = new Map<string, string | undefined>();
+    const globalArgs = new Map<string, string | undefined>(
+      opts.platformArgs ? platformArgs(opts.platform) : [],
+    );
     for (const g of b.globals) {
       say(`Step ${++step}/${total} : ${g.original}\n`);
       for (const w of g.args) {
@@ -167,6 +174,7 @@ export class Builder {
           opts,
           out,
           say,
+          sayErr,
           consumed,
           context: b.context,
           stageImage: (ref) => this.stageImage(ref, b.stages, results),
@@ -602,16 +610,4 @@ function neededStages(stages: Stage[], target: Stage): Stage[] {
   };
   visit(target);
   return stages.filter((s) => need.has(s.index));
-}
-
-function checkPlatform(p: string | undefined): void {
-  if (!p) return;
-  const arch: Record<string, string> = { x64: "amd64", arm64: "arm64", ia32: "386" };
-  const [os, a] = p.toLowerCase().split("/");
-  if (os !== "linux") throw new InvalidParameterError(`"${p}": operating system is not supported`);
-  const host = arch[process.arch] ?? process.arch;
-  if (a && a !== host && !(a === "x86_64" && host === "amd64"))
-    throw new InvalidParameterError(
-      `image with reference for platform ${p} cannot be built on this ${host} host`,
-    );
 }

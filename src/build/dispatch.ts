@@ -47,6 +47,8 @@ export interface DispatchContext {
   opts: BuildOptions;
   out: BuildOutput;
   say(s: string): void;
+  /** A RUN step's stderr. */
+  sayErr(s: string): void;
   consumed: Set<string>;
   context: BuildContext;
   stageImage(ref: string): Promise<string>;
@@ -365,13 +367,13 @@ async function runContainer(
       const started = containers.start(cid);
       const stdio = await Promise.race([attach.stdio, started.then(() => attach.stdio)]);
       await started;
-      const pump = async (s: AsyncIterable<Buffer | string>) => {
-        for await (const chunk of s) c.say(chunk.toString());
+      const pump = async (s: AsyncIterable<Buffer | string>, say: (s: string) => void) => {
+        for await (const chunk of s) say(chunk.toString());
       };
       const [code] = await Promise.all([
         exit.then((r) => r.StatusCode),
-        pump(stdio.stdout),
-        pump(stdio.stderr),
+        pump(stdio.stdout, c.say),
+        pump(stdio.stderr, c.sayErr),
       ]);
       stdio.close();
       if (c.out.signal.aborted) throw new BuildError("build cancelled");

@@ -60,11 +60,15 @@ export interface BuildOptions {
   dockerfileText?: string;
   /** `RUN --mount=type=secret`: the client's secret by id (BuildKit sessions), undefined when it has none. */
   secret?: (id: string) => Promise<Buffer | undefined>;
+  /** BuildKit's predefined platform ARGs (TARGETPLATFORM, BUILDARCH, ...) are set, as BuildKit's frontend does. */
+  platformArgs?: boolean;
 }
 
 /** Where a build's progress goes: Docker's JSON-lines messages. */
 export interface BuildOutput {
   stream(text: string): void;
+  /** A RUN step's stderr, when the client tells it apart (BuildKit); otherwise it goes to stream. */
+  stderr?(text: string): void;
   aux(value: Record<string, unknown>): void;
   /** Aborted when the client went away: the build stops and removes its container. */
   signal: AbortSignal;

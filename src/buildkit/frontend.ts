@@ -80,6 +80,7 @@ export function buildOptions(opts: Record<string, string>): BuildOptions {
     shmSize: opts["shm-size"] ? Number(opts["shm-size"]) : undefined,
     platform: platform || undefined,
     cacheFrom: [],
+    platformArgs: true,
   };
 }
 

@@ -41,9 +41,9 @@ export class Progress {
       cached: () => {
         v.cached = true;
       },
-      log: (msg) => {
+      log: (msg, stream = 1) => {
         if (!done)
-          this.#emit({ logs: [{ vertex: digest, timestamp: now(), stream: 1, msg: Buffer.from(msg) }] });
+          this.#emit({ logs: [{ vertex: digest, timestamp: now(), stream, msg: Buffer.from(msg) }] });
       },
       status: (s) =>
         this.#emit({
@@ -94,7 +94,8 @@ export class Progress {
 export interface VertexHandle {
   readonly digest: string;
   cached(): void;
-  log(msg: string): void;
+  /** Logs to the vertex on stdout (1) or stderr (2). */
+  log(msg: string, stream?: 1 | 2): void;
   status(s: { id: string; current: number; done?: boolean }): void;
   complete(err?: string): void;
 }
@@ -130,6 +131,7 @@ export function stepOutput(
       if (/^Successfully (built|tagged) /.test(text)) return;
       cur?.log(text);
     },
+    stderr: (text) => cur?.log(text, 2),
   };
   return {
     out,

@@ -55,7 +55,7 @@ export async function controlClient(socketPath: string): Promise<GrpcClient> {
 /** Decoded Status stream messages. */
 export interface StatusEvents {
   vertexes: { digest: string; name: string; cached: boolean; completed: boolean; error: string }[];
-  logs: { vertex: string; msg: string }[];
+  logs: { vertex: string; stream: number; msg: string }[];
 }
 
 /** Reads a build's Status stream until it ends. */
@@ -74,7 +74,8 @@ export async function readStatus(c: GrpcClient, ref: string): Promise<StatusEven
         completed: v.has(6),
         error: v.string(7),
       });
-    for (const l of r.messages(3)) out.logs.push({ vertex: l.string(1), msg: l.bytes(4).toString("utf8") });
+    for (const l of r.messages(3))
+      out.logs.push({ vertex: l.string(1), stream: l.int(3), msg: l.bytes(4).toString("utf8") });
   }
   await call.done;
   return out;

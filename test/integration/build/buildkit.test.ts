@@ -217,3 +217,18 @@ test("-o type=local and type=tar send the image's files back over the session", 
   assert.ok(bytes.length > 1024);
   assert.ok(bytes.includes(Buffer.from("exported\n")));
 });
+
+test("a step's stderr is logged apart from its stdout; platform ARGs are predefined", async () => {
+  const ctx = await dir({
+    Dockerfile:
+      "FROM busybox\nARG TARGETARCH\nARG BUILDPLATFORM\n" +
+      'RUN echo "out-$TARGETARCH" && echo "err-$BUILDPLATFORM" >&2\n',
+  });
+  const r = await buildkitBuild(d.socket, { context: ctx, names: "bk-streams" });
+  assert.equal(r.error, undefined);
+  const arch = process.arch === "arm64" ? "arm64" : "amd64";
+  const out = r.status.logs.find((l) => l.msg.includes(`out-${arch}`));
+  const err = r.status.logs.find((l) => l.msg.includes(`err-linux/${arch}`));
+  assert.equal(out?.stream, 1);
+  assert.equal(err?.stream, 2);
+});

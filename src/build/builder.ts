@@ -18,7 +18,7 @@ import { type BuildContext, unpackContext } from "./context.ts";
 import { dispatch, type StageState } from "./dispatch.ts";
 import { BuildError, splitArg } from "./errors.ts";
 import { type Instruction, parseDockerfile, parseError } from "./parser.ts";
-import { checkPlatform, platformArgs } from "./platform.ts";
+import { checkPlatform, hostArch, platformArgs } from "./platform.ts";
 import { expandWord } from "./shell.ts";
 import type { BuildContainerBackend, BuildImageBackend, BuildOptions, BuildOutput } from "./types.ts";
 
@@ -551,9 +551,8 @@ function newState(imageId: string | undefined, config: OciImageConfig, layers: L
 }
 
 function emptyConfig(): OciImageConfig {
-  const arch: Record<string, string> = { x64: "amd64", arm64: "arm64", ia32: "386" };
   return {
-    architecture: arch[process.arch] ?? process.arch,
+    architecture: hostArch(),
     os: "linux",
     config: { Env: [DEFAULT_PATH] } as OciRunConfig,
     rootfs: { type: "layers", diff_ids: [] },

@@ -6,6 +6,7 @@
 import { randomBytes } from "node:crypto";
 import { hostname } from "node:os";
 import type { Duplex, Readable } from "node:stream";
+import { hostArch } from "../build/index.ts";
 import { checkFrontend, type FrontendBuilder, solveDockerfile } from "./frontend.ts";
 import { sendDiffCopy } from "./fsutil.ts";
 import { Code, GrpcError, GrpcServer, type MethodHandler, type ServerCall, unary } from "./grpc.ts";
@@ -188,7 +189,7 @@ export class BuildkitService {
         "org.mobyproject.buildkit.worker.network": "host",
         "org.mobyproject.buildkit.worker.snapshotter": "overlayfs",
       },
-      platforms: [{ os: "linux", architecture: process.arch === "arm64" ? "arm64" : "amd64" }],
+      platforms: [{ os: "linux", architecture: hostArch() }],
       version: BUILDKIT_VERSION,
     };
   }

@@ -11,14 +11,14 @@ import { InvalidParameterError, isNotFound } from "../errdefs/index.ts";
 import type { LayerRef } from "../image/index.ts";
 import { type DiffEntry, hostSys, type LayerInfo, scanUpperDir } from "../layer/index.ts";
 import type { OciHistory, OciImageConfig, OciRunConfig } from "../oci/index.ts";
-import { log, nowNs, rfc3339Nano } from "../util/index.ts";
+import { log, nowNs, ociArch, rfc3339Nano } from "../util/index.ts";
 import { BuildCache } from "./cache.ts";
 import { CacheFrom, type CacheFromHit, type CacheSource } from "./cachefrom.ts";
 import { type BuildContext, unpackContext } from "./context.ts";
 import { dispatch, type StageState } from "./dispatch.ts";
 import { BuildError, splitArg } from "./errors.ts";
 import { type Instruction, parseDockerfile, parseError } from "./parser.ts";
-import { checkPlatform, hostArch, platformArgs } from "./platform.ts";
+import { checkPlatform, platformArgs } from "./platform.ts";
 import { expandWord } from "./shell.ts";
 import type { BuildContainerBackend, BuildImageBackend, BuildOptions, BuildOutput } from "./types.ts";
 
@@ -552,7 +552,7 @@ function newState(imageId: string | undefined, config: OciImageConfig, layers: L
 
 function emptyConfig(): OciImageConfig {
   return {
-    architecture: hostArch(),
+    architecture: ociArch(),
     os: "linux",
     config: { Env: [DEFAULT_PATH] } as OciRunConfig,
     rootfs: { type: "layers", diff_ids: [] },

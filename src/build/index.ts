@@ -2,5 +2,4 @@ export { BuildError, Builder, type BuilderOptions } from "./builder.ts";
 export { type CommitDeps, type CommitOptions, commitContainer } from "./commit.ts";
 export { ignoreMatcher, readIgnorePatterns } from "./dockerignore.ts";
 export { parseDockerfile } from "./parser.ts";
-export { hostArch } from "./platform.ts";
 export type { BuildContainerBackend, BuildImageBackend, BuildOptions, BuildOutput } from "./types.ts";

@@ -3,20 +3,14 @@
  * (BUILDPLATFORM, TARGETARCH, ...) name it.
  */
 import { InvalidParameterError } from "../errdefs/index.ts";
-
-const NODE_ARCH: Record<string, string> = { x64: "amd64", arm64: "arm64", ia32: "386", arm: "arm" };
-
-/** The host's architecture in Go's (and OCI's) spelling. */
-export function hostArch(): string {
-  return NODE_ARCH[process.arch] ?? process.arch;
-}
+import { ociArch } from "../util/index.ts";
 
 /** Refuses a `--platform` other than the host's. */
 export function checkPlatform(p: string | undefined): void {
   if (!p) return;
   const [os, a] = p.toLowerCase().split("/");
   if (os !== "linux") throw new InvalidParameterError(`"${p}": operating system is not supported`);
-  const host = hostArch();
+  const host = ociArch();
   if (a && a !== host && !(a === "x86_64" && host === "amd64"))
     throw new InvalidParameterError(
       `image with reference for platform ${p} cannot be built on this ${host} host`,
@@ -28,7 +22,7 @@ export function checkPlatform(p: string | undefined): void {
  * them (`ARG TARGETARCH`) as any global ARG. The target is the build's platform, which checkPlatform allowed.
  */
 export function platformArgs(platform: string | undefined): Map<string, string> {
-  const build = { os: "linux", arch: hostArch(), variant: "" };
+  const build = { os: "linux", arch: ociArch(), variant: "" };
   const [os, arch, variant] = (platform || `${build.os}/${build.arch}`).toLowerCase().split("/");
   const target = { os, arch: arch === "x86_64" ? "amd64" : (arch ?? build.arch), variant: variant ?? "" };
   const fmt = (p: { os: string; arch: string; variant: string }) =>

@@ -6,7 +6,7 @@
 import { randomBytes } from "node:crypto";
 import { hostname } from "node:os";
 import type { Duplex, Readable } from "node:stream";
-import { hostArch } from "../build/index.ts";
+import { ociArch } from "../util/index.ts";
 import { checkFrontend, type FrontendBuilder, solveDockerfile } from "./frontend.ts";
 import { sendDiffCopy } from "./fsutil.ts";
 import { Code, GrpcError, GrpcServer, type MethodHandler, type ServerCall, unary } from "./grpc.ts";
@@ -189,7 +189,7 @@ export class BuildkitService {
         "org.mobyproject.buildkit.worker.network": "host",
         "org.mobyproject.buildkit.worker.snapshotter": "overlayfs",
       },
-      platforms: [{ os: "linux", architecture: hostArch() }],
+      platforms: [{ os: "linux", architecture: ociArch() }],
       version: BUILDKIT_VERSION,
     };
   }

@@ -1,5 +1,6 @@
 // `version` and `info`, laid out like docker's.
 import type { SystemInfo, SystemVersion } from "../apitypes/index.ts";
+import { ociArch } from "../util/index.ts";
 import { type CommandDef, StatusError, str, write } from "./common.ts";
 import { compileTemplate, TemplateError } from "./format/index.ts";
 
@@ -32,7 +33,7 @@ function clientInfo(): Record<string, unknown> {
     GitCommit: "",
     GoVersion: `node ${process.version}`,
     Os: process.platform,
-    Arch: process.arch === "x64" ? "amd64" : process.arch,
+    Arch: ociArch(),
     BuildTime: "",
     Context: "default",
   };

@@ -1,11 +1,10 @@
 import { InvalidParameterError, NotFoundError } from "../errdefs/index.ts";
 import type { OciDescriptor, OciPlatform } from "../oci/index.ts";
-
-const ARCH_ALIASES: Record<string, string> = { x86_64: "amd64", x64: "amd64", aarch64: "arm64", ia32: "386" };
+import { normalizeArch, ociArch } from "../util/index.ts";
 
 /** This host's platform in OCI words. */
 export function hostPlatform(): OciPlatform {
-  const architecture = ARCH_ALIASES[process.arch] ?? process.arch;
+  const architecture = ociArch();
   return architecture === "arm64"
     ? { os: "linux", architecture, variant: "v8" }
     : { os: "linux", architecture };
@@ -18,7 +17,7 @@ export function parsePlatform(s: string | undefined): OciPlatform {
   if (!os) throw new InvalidParameterError(`invalid platform: ${s}`);
   const p: OciPlatform = {
     os,
-    architecture: arch ? (ARCH_ALIASES[arch] ?? arch) : hostPlatform().architecture,
+    architecture: arch ? normalizeArch(arch) : hostPlatform().architecture,
   };
   if (variant) p.variant = variant;
   return p;

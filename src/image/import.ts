@@ -5,7 +5,7 @@ import type { ContentStore } from "../content/index.ts";
 import { InvalidParameterError } from "../errdefs/index.ts";
 import { type LayerStore, sniffCompression } from "../layer/index.ts";
 import type { OciImageConfig } from "../oci/index.ts";
-import { nowNs, rfc3339Nano } from "../util/index.ts";
+import { normalizeArch, nowNs, ociArch, rfc3339Nano } from "../util/index.ts";
 import { applyChanges } from "./changes.ts";
 import { MediaTypes } from "./mediatypes.ts";
 import type { LayerRef } from "./records.ts";
@@ -84,17 +84,15 @@ export function repoTagReference(repo: string, tag: string | undefined): Referen
   return tag ? withTag(ref, tag) : withDefaultTag(ref);
 }
 
-const ARCH_ALIASES: Record<string, string> = { x86_64: "amd64", x64: "amd64", aarch64: "arm64", ia32: "386" };
-
 /** `os[/arch[/variant]]`, defaulting to this host's platform; only linux images can run here. */
 function parsePlatform(p: string | undefined): { os: string; architecture: string; variant?: string } {
-  const host = ARCH_ALIASES[process.arch] ?? process.arch;
+  const host = ociArch();
   if (!p) return { os: "linux", architecture: host };
   const [os, arch, variant] = p.toLowerCase().split("/");
   if (os !== "linux") throw new InvalidParameterError(`"${p}": operating system is not supported`);
   const out: { os: string; architecture: string; variant?: string } = {
     os,
-    architecture: arch ? (ARCH_ALIASES[arch] ?? arch) : host,
+    architecture: arch ? normalizeArch(arch) : host,
   };
   if (variant) out.variant = variant;
   return out;

@@ -6,6 +6,7 @@
 import { release } from "node:os";
 import { InvalidParameterError } from "../errdefs/index.ts";
 import type { OciSeccomp, OciSeccompArg, OciSeccompRule } from "../oci/index.ts";
+import { ociArch } from "../util/index.ts";
 
 /** A condition on one argument of a call. */
 export interface DockerSeccompArg {
@@ -75,16 +76,8 @@ const OPS = new Set([
   "SCMP_CMP_MASKED_EQ",
 ]);
 
-/** Node's process.arch → the architecture names Docker profiles use in includes/excludes. */
-const NATIVE_ARCH: Record<string, string> = {
-  x64: "amd64",
-  ia32: "x86",
-  arm64: "arm64",
-  arm: "arm",
-  ppc64: "ppc64le",
-  s390x: "s390x",
-  riscv64: "riscv64",
-};
+/** OCI's architecture names that Docker profiles spell otherwise in includes/excludes. */
+const PROFILE_ARCH: Record<string, string> = { "386": "x86" };
 
 /** Docker's architecture names → libseccomp's, to pick the archMap entry of the host. */
 const SECCOMP_ARCH: Record<string, string> = {
@@ -236,7 +229,8 @@ export function seccompToOci(
   profile: DockerSeccompProfile,
   opts: { caps: readonly string[]; arch?: string; kernel?: string },
 ): OciSeccomp {
-  const arch = NATIVE_ARCH[opts.arch ?? process.arch] ?? opts.arch ?? process.arch;
+  const oci = ociArch(opts.arch);
+  const arch = PROFILE_ARCH[oci] ?? oci;
   const host = { caps: new Set(opts.caps), arch, kernel: kernelVersion(opts.kernel ?? release()) };
   const out: OciSeccomp = { defaultAction: profile.defaultAction };
   if (profile.defaultErrnoRet !== undefined) out.defaultErrnoRet = profile.defaultErrnoRet;

@@ -1,3 +1,4 @@
+export { normalizeArch, ociArch } from "./arch.ts";
 export { ensureDir, fsyncDir, writeFileAtomic, writeJsonAtomic } from "./atomic.ts";
 export { DetachWatcher, parseDetachKeys } from "./detachkeys.ts";
 export {

@@ -1,6 +1,7 @@
 // Docker's formatter contexts for `ps` and `images`: the fields `--format` templates see.
 import type { ContainerSummary, ImageSummary, Port } from "../apitypes/index.ts";
-import { ellipsis, goTimeString, humanDuration, humanSize, shortId } from "./units.ts";
+import { humanDuration } from "../util/index.ts";
+import { ellipsis, goTimeString, humanSize, shortId } from "./units.ts";
 
 /** Header text of each `ps` field, for `table` formats. */
 export const PS_HEADERS: Record<string, string> = {

@@ -4,11 +4,12 @@ import { rename, rm } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
 import { pipeline } from "node:stream/promises";
 import type { ImageHistoryResponseItem } from "../apitypes/index.ts";
+import { humanDuration } from "../util/index.ts";
 import { bool, type CommandDef, FORMAT_FLAG_DESC, list, StatusError, str, write } from "./common.ts";
 import { renderList } from "./format/index.ts";
 import { listFormat, pruneCommand } from "./listing.ts";
 import { displayJsonMessages } from "./progress.ts";
-import { ellipsis, humanDuration, humanSize, shortId } from "./units.ts";
+import { ellipsis, humanSize, shortId } from "./units.ts";
 
 const save: CommandDef = {
   spec: {

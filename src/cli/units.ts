@@ -34,24 +34,6 @@ export function humanSize(bytes: number, precision = 3): string {
   return `${formatG(size, precision)}${DECIMAL[i]}`;
 }
 
-/** go-units HumanDuration: "Less than a second", "About a minute", "3 hours", "2 weeks". */
-export function humanDuration(ms: number): string {
-  const seconds = Math.trunc(ms / 1000);
-  if (seconds < 1) return "Less than a second";
-  if (seconds === 1) return "1 second";
-  if (seconds < 60) return `${seconds} seconds`;
-  const minutes = Math.trunc(ms / 60000);
-  if (minutes === 1) return "About a minute";
-  if (minutes < 60) return `${minutes} minutes`;
-  const hours = Math.round(ms / 3600000);
-  if (hours === 1) return "About an hour";
-  if (hours < 48) return `${hours} hours`;
-  if (hours < 24 * 7 * 2) return `${Math.trunc(hours / 24)} days`;
-  if (hours < 24 * 30 * 2) return `${Math.trunc(hours / 24 / 7)} weeks`;
-  if (hours < 24 * 365 * 2) return `${Math.trunc(hours / 24 / 30)} months`;
-  return `${Math.trunc(ms / 3600000 / 24 / 365)} years`;
-}
-
 function tzAbbrev(d: Date): string {
   if (d.getTimezoneOffset() === 0 && (process.env.TZ ?? "UTC").match(/^(UTC|Etc\/UTC|)$/)) return "UTC";
   const parts = new Intl.DateTimeFormat("en-US", { timeZoneName: "short" }).formatToParts(d);

@@ -1,6 +1,6 @@
-import { randomBytes } from "node:crypto";
 import { mkdir, open, rename } from "node:fs/promises";
 import { dirname, join } from "node:path";
+import { randomHex } from "./random.ts";
 
 // The last write queued for each path: two writes of one file (a container's state saved on start and again
 // on an exit microseconds later) must land in call order, or the older rename can win and a restart reads it.
@@ -35,7 +35,7 @@ async function writeNow(
 ): Promise<void> {
   const dir = dirname(path);
   const tmpDir = opts.tmpDir ?? dir;
-  const tmp = join(tmpDir, `.tmp-${process.pid}-${randomBytes(6).toString("hex")}`);
+  const tmp = join(tmpDir, `.tmp-${process.pid}-${randomHex(6)}`);
   const fh = await open(tmp, "w", opts.mode ?? 0o644);
   try {
     await fh.writeFile(data);

@@ -1,10 +1,10 @@
-import { randomBytes } from "node:crypto";
+import { randomHex } from "./random.ts";
 
 /** A new 64-hex ID, as Docker uses for containers and exec instances. */
 export function newId(): string {
   // Docker avoids IDs that are all digits, since a short ID could then parse as a number.
   for (;;) {
-    const id = randomBytes(32).toString("hex");
+    const id = randomHex(32);
     if (!/^\d+$/.test(id.slice(0, 12))) return id;
   }
 }

@@ -6,7 +6,7 @@
 import { lstat, open, readdir, readlink } from "node:fs/promises";
 import { join } from "node:path";
 import { PassThrough, type Readable } from "node:stream";
-import tar from "tar-stream";
+import { addTarEntry, tarPack } from "../util/tar/index.ts";
 import type { ClientCall } from "./grpc.ts";
 import { ProtoReader, ProtoWriter } from "./proto.ts";
 
@@ -247,37 +247,24 @@ export function receiveAsTar(call: ClientCall): {
   tar: Readable;
   done: Promise<{ files: number; bytes: number }>;
 } {
-  const pack = tar.pack();
+  const pack = tarPack();
   const out = new PassThrough();
   pack.pipe(out);
   const done = receiveDiffCopy(call, async (s, data) => {
-    const header: Partial<tar.Header> & { name: string } = {
+    const header = {
       name: s.path,
       mode: posixMode(s.mode),
       uid: s.uid,
       gid: s.gid,
       mtime: new Date(Number(s.modTime / 1_000_000n)),
     };
-    if (s.mode & GoMode.dir) return void pack.entry({ ...header, type: "directory" });
-    if (s.mode & GoMode.symlink) return void pack.entry({ ...header, type: "symlink", linkname: s.linkname });
-    if (s.mode & GoMode.namedPipe) return void pack.entry({ ...header, type: "fifo" });
+    if (s.mode & GoMode.dir) return addTarEntry(pack, { ...header, type: "directory" });
+    if (s.mode & GoMode.symlink)
+      return addTarEntry(pack, { ...header, type: "symlink", linkname: s.linkname });
+    if (s.mode & GoMode.namedPipe) return addTarEntry(pack, { ...header, type: "fifo" });
     if (s.mode & TYPE_BITS) return;
-    if (s.linkname) return void pack.entry({ ...header, type: "link", linkname: s.linkname });
-    await new Promise<void>((resolve, reject) => {
-      const entry = pack.entry({ ...header, type: "file", size: s.size }, (err) =>
-        err ? reject(err) : resolve(),
-      );
-      void (async () => {
-        try {
-          for await (const c of data ?? [])
-            if (!entry.write(c)) await new Promise<void>((r) => entry.once("drain", () => r()));
-          entry.end(undefined as unknown as Buffer);
-        } catch (e) {
-          entry.destroy(e as Error);
-          reject(e);
-        }
-      })();
-    });
+    if (s.linkname) return addTarEntry(pack, { ...header, type: "link", linkname: s.linkname });
+    await addTarEntry(pack, { ...header, type: "file", size: s.size }, data);
   }).then(
     (r) => {
       pack.finalize();

@@ -4,13 +4,12 @@ import { randomBytes } from "node:crypto";
 import { lstat, readdir, readFile, realpath, stat, writeFile } from "node:fs/promises";
 import { isAbsolute, join, relative, resolve, sep } from "node:path";
 import { PassThrough, Readable } from "node:stream";
-import tar from "tar-stream";
 import type { BuildQuery } from "../apitypes/index.ts";
 import { type IgnoreMatcher, parseDockerignore } from "../util/index.ts";
+import { addTarEntry, addTree, type TarPack, tarPack } from "../util/tar/index.ts";
 import type { FlagSpec, Parsed } from "./args.ts";
 import { bool, type Cli, type CommandDef, int, kvMap, list, StatusError, str, write } from "./common.ts";
 import { displayJsonMessages, JsonStreamError } from "./progress.ts";
-import { addPath } from "./tarfs.ts";
 import { humanSize, parseRamBytes } from "./units.ts";
 
 const FLAGS: FlagSpec[] = [
@@ -146,19 +145,24 @@ async function contextFromDir(
   }
   const keep = new Set([".dockerignore", relDockerfile]);
   const walkExcluded = rules.hasExceptions;
-  const pack = tar.pack();
+  const pack = tarPack();
   const out = new PassThrough();
   (async () => {
-    await addTree(pack, ctx, "", { walkExcluded, rules, keep });
-    if (extra) pack.entry({ name: extra.name, mode: 0o600, uid: 0, gid: 0, mtime: new Date() }, extra.data);
+    await addContext(pack, ctx, "", { walkExcluded, rules, keep });
+    if (extra)
+      await addTarEntry(
+        pack,
+        { name: extra.name, mode: 0o600, uid: 0, gid: 0, mtime: new Date() },
+        extra.data,
+      );
     pack.finalize();
   })().catch((err: unknown) => pack.destroy(err as Error));
   Readable.from(pack as AsyncIterable<Buffer>).pipe(out);
   return { body: out, dockerfile: relDockerfile };
 }
 
-async function addTree(
-  pack: tar.Pack,
+async function addContext(
+  pack: TarPack,
   root: string,
   rel: string,
   o: { walkExcluded: boolean; rules: IgnoreMatcher; keep: Set<string | undefined> },
@@ -172,7 +176,7 @@ async function addTree(
     if (st.isDirectory()) {
       if (excluded && !walkExcluded && ![...keep].some((k) => k?.startsWith(`${r}/`))) continue;
       if (!excluded)
-        pack.entry({
+        await addTarEntry(pack, {
           name: `${r}/`,
           type: "directory",
           mode: st.mode & 0o7777,
@@ -180,11 +184,11 @@ async function addTree(
           uid: 0,
           gid: 0,
         });
-      await addTree(pack, root, r, o);
+      await addContext(pack, root, r, o);
       continue;
     }
     if (excluded) continue;
-    await addPath(pack, abs, { name: r, rel: r });
+    await addTree(pack, abs, { name: r });
   }
 }
 
@@ -231,7 +235,7 @@ async function makeContext(cli: Cli, p: Parsed): Promise<Context & { remote?: st
       throw new StatusError(1, "invalid argument: can't use stdin for both build context and dockerfile");
     const data = await readAll(process.stdin);
     if (looksLikeArchive(data)) return { body: Readable.from([data]), dockerfile: file || undefined };
-    const pack = tar.pack();
+    const pack = tarPack();
     pack.entry({ name: "Dockerfile", mode: 0o600, uid: 0, gid: 0, mtime: new Date() }, data);
     pack.finalize();
     return { body: Readable.from(pack as AsyncIterable<Buffer>), dockerfile: "Dockerfile" };

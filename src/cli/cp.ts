@@ -4,8 +4,9 @@ import { lstat, readdir, stat } from "node:fs/promises";
 import { basename, dirname, isAbsolute, resolve } from "node:path";
 import type { PathStat } from "../apitypes/index.ts";
 import { isApiError } from "../client/index.ts";
+import { packTree } from "../util/tar/index.ts";
 import { bool, type Cli, type CommandDef, StatusError, write } from "./common.ts";
-import { extractTo, packPath } from "./tarfs.ts";
+import { extractTo } from "./tarfs.ts";
 import { humanSize } from "./units.ts";
 
 const MODE_DIR = 0x80000000;
@@ -175,8 +176,9 @@ async function toContainer(
     throw new StatusError(1, `lstat ${srcPath}: not a directory`);
   const where = placement({ base, isDir }, dst);
   const name = where.to ?? base;
-  const tar = packPath(hostPath, {
-    name: base === "." && where.to === undefined ? "." : name,
+  const tar = packTree(hostPath, {
+    // The contents of a directory (`dir/.`) go with bare names.
+    name: base === "." && where.to === undefined ? "" : name,
     follow: o.follow,
   });
   await client.containerArchivePut(ctr, where.dir, tar, { copyUIDGID: o.archive });

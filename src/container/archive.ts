@@ -11,7 +11,7 @@ import type { PathStat } from "../apitypes/index.ts";
 import { ForbiddenError, InvalidParameterError, isErrno, NotFoundError } from "../errdefs/index.ts";
 import { decompressStream, feedTar } from "../layer/index.ts";
 import { resolveInRoot } from "../runtime/index.ts";
-import { packTree } from "./tarpack.ts";
+import { packTree } from "../util/tar/index.ts";
 
 /** Where a container path lives on the host: a mount's source or the rootfs, and whether it may be written. */
 export interface PathRoot {

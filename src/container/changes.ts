@@ -4,7 +4,7 @@ import type { Readable } from "node:stream";
 import type { FilesystemChange } from "../apitypes/index.ts";
 import { isErrno } from "../errdefs/index.ts";
 import { scanUpperDir } from "../layer/index.ts";
-import { packTree } from "./tarpack.ts";
+import { packTree } from "../util/tar/index.ts";
 
 async function existsIn(dirs: string[], rel: string): Promise<boolean> {
   for (const d of dirs) {

@@ -10,6 +10,7 @@ import { hostPlatform, selectPlatform } from "../distribution/index.ts";
 import { InvalidParameterError } from "../errdefs/index.ts";
 import { detectCompression, type LayerInfo, type LayerStore } from "../layer/index.ts";
 import type { OciDescriptor, OciImageConfig, OciIndex } from "../oci/index.ts";
+import { addTarEntry, tarPack } from "../util/tar/index.ts";
 import { MediaTypes } from "./mediatypes.ts";
 import type { ImageRecord, LayerRef } from "./records.ts";
 import { familiarString, parseNamed, type Reference } from "./reference.ts";
@@ -35,28 +36,18 @@ export interface SaveItem {
  * as Docker 25+ writes it. Blobs are written as stored (compressed layers included; load decompresses).
  */
 export function saveImages(h: ArchiveHost, items: SaveItem[]): Readable {
-  const pack = tar.pack();
+  const pack = tarPack();
   const out = new PassThrough();
   const written = new Set<string>();
   const entry = (name: string, data: Buffer) =>
-    new Promise<void>((resolve, reject) =>
-      pack.entry({ name, size: data.length, mode: 0o644, mtime: new Date(0) }, data, (e) =>
-        e ? reject(e) : resolve(),
-      ),
-    );
+    addTarEntry(pack, { name, size: data.length, mode: 0o644, mtime: new Date(0) }, data);
   const blobFile = async (digest: string) => {
     const name = `blobs/sha256/${digest.slice(7)}`;
     if (written.has(name)) return name;
     written.add(name);
     const { size } = await h.content.info(digest);
     const src = await h.content.readStream(digest);
-    await new Promise<void>((resolve, reject) => {
-      const w = pack.entry({ name, size, mode: 0o644, mtime: new Date(0) }, (e) =>
-        e ? reject(e) : resolve(),
-      );
-      src.on("error", reject);
-      src.pipe(w as unknown as NodeJS.WritableStream);
-    });
+    await addTarEntry(pack, { name, size, mode: 0o644, mtime: new Date(0) }, src);
     return name;
   };
   (async () => {

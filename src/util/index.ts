@@ -1,3 +1,4 @@
+// util/tar/ (the tar writer) is imported on its own, so that importing util/ does not load tar-stream.
 export { normalizeArch, ociArch } from "./arch.ts";
 export { ensureDir, fsyncDir, writeFileAtomic, writeJsonAtomic } from "./atomic.ts";
 export { DetachWatcher, parseDetachKeys } from "./detachkeys.ts";

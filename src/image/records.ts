@@ -37,6 +37,8 @@ export class ImageRecords {
   readonly tmpDir: string;
   private readonly records = new Map<string, ImageRecord>();
   private readonly refs = new Map<string, { ref: Reference; id: string }>();
+  /** How many records reference each blob: what blob GC asks instead of scanning every record. */
+  private readonly blobUsers = new Map<string, number>();
 
   constructor(imagesDir: string, tmpDir: string) {
     this.recordDir = join(imagesDir, "records");
@@ -49,6 +51,7 @@ export class ImageRecords {
     await ensureDir(this.recordDir, 0o700);
     this.records.clear();
     this.refs.clear();
+    this.blobUsers.clear();
     for (const name of await readdir(this.recordDir)) {
       if (!/^[a-f0-9]{64}\.json$/.test(name)) continue;
       try {
@@ -56,6 +59,7 @@ export class ImageRecords {
         if (rec.id !== `sha256:${name.slice(0, 64)}` || !Array.isArray(rec.layers))
           throw new Error("bad record");
         this.records.set(rec.id, rec);
+        this.count(rec, 1);
       } catch (e) {
         log("warn", "image: dropping unreadable image record", { file: name, err: e });
         await rm(join(this.recordDir, name), { force: true });
@@ -88,12 +92,30 @@ export class ImageRecords {
 
   async put(rec: ImageRecord): Promise<void> {
     await writeJsonAtomic(join(this.recordDir, `${rec.id.slice(7)}.json`), rec, { tmpDir: this.tmpDir });
+    const old = this.records.get(rec.id);
+    if (old) this.count(old, -1);
     this.records.set(rec.id, rec);
+    this.count(rec, 1);
   }
 
   async delete(id: string): Promise<void> {
     await rm(join(this.recordDir, `${id.slice(7)}.json`), { force: true });
+    const old = this.records.get(id);
+    if (old) this.count(old, -1);
     this.records.delete(id);
+  }
+
+  /** Whether any record (ghosts included) references a blob as its config, manifest or a layer. */
+  blobInUse(digest: string): boolean {
+    return this.blobUsers.has(digest);
+  }
+
+  private count(rec: ImageRecord, by: 1 | -1): void {
+    for (const d of blobsOf(rec)) {
+      const n = (this.blobUsers.get(d) ?? 0) + by;
+      if (n > 0) this.blobUsers.set(d, n);
+      else this.blobUsers.delete(d);
+    }
   }
 
   /** The image a full reference points at. */
@@ -146,4 +168,11 @@ export class ImageRecords {
     for (const [k, v] of this.refs) table[k] = v.id;
     return writeJsonAtomic(this.refsFile, { references: table }, { tmpDir: this.tmpDir });
   }
+}
+
+/** The blobs a record references, each once: its config (the ID), its manifest and its layers. */
+export function blobsOf(rec: ImageRecord): Set<string> {
+  const out = new Set([rec.id, ...rec.layers.map((l) => l.digest)]);
+  if (rec.manifestDigest) out.add(rec.manifestDigest);
+  return out;
 }

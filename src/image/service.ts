@@ -23,7 +23,7 @@ import { imageDiskUsage, imageHistory, type ListingSource, listImages } from "./
 import { MediaTypes } from "./mediatypes.ts";
 import { type PullOptions, pullImage } from "./pull.ts";
 import { type PushOptions, pushImage } from "./push.ts";
-import { type ImageRecord, ImageRecords, type LayerRef } from "./records.ts";
+import { blobsOf, type ImageRecord, ImageRecords, type LayerRef } from "./records.ts";
 import { familiarString, parseAny, type Reference, withDefaultTag } from "./reference.ts";
 import { removeImage } from "./remove.ts";
 import type {
@@ -109,7 +109,7 @@ export class LocalImageService implements ImageService {
       {
         content: this.content,
         layers: this.layers,
-        blobInUse: (digest) => this.records.all().some((r) => r.layers.some((l) => l.digest === digest)),
+        blobInUse: (digest) => this.records.blobInUse(digest),
         commit: (config, layers) => this.commitImage(config, layers),
         emit: (action, id) => this.emit(action, id),
         tagAs: (ref, id) => this.locked(() => this.setTag(ref, id)),
@@ -298,7 +298,7 @@ export class LocalImageService implements ImageService {
           }),
         setRef: (ref, imageId) => this.locked(() => this.setTag(ref, imageId)),
         lookup: (ref) => this.records.lookup(ref),
-        blobInUse: (d) => this.blobInUse(d),
+        blobInUse: (d) => this.records.blobInUse(d),
       },
       fromImage,
       opts,
@@ -475,14 +475,6 @@ export class LocalImageService implements ImageService {
     };
   }
 
-  private blobInUse(digest: string): boolean {
-    return this.records
-      .all()
-      .some(
-        (r) => r.id === digest || r.manifestDigest === digest || r.layers.some((l) => l.digest === digest),
-      );
-  }
-
   /** The image a name, reference, full ID or unique ID prefix designates (Docker's GetImage). */
   private find(nameOrId: string): ImageRecord {
     const any = parseAny(nameOrId);
@@ -545,15 +537,9 @@ export class LocalImageService implements ImageService {
     }
   }
 
+  /** Deletes the blobs of a deleted record that no other record references. */
   private async deleteUnusedBlobs(gone: ImageRecord): Promise<void> {
-    const used = new Set<string>();
-    for (const r of this.records.all()) {
-      used.add(r.id);
-      if (r.manifestDigest) used.add(r.manifestDigest);
-      for (const l of r.layers) used.add(l.digest);
-    }
-    const mine = [gone.id, gone.manifestDigest, ...gone.layers.map((l) => l.digest)];
-    for (const d of mine) if (d && !used.has(d)) await this.content.delete(d);
+    for (const d of blobsOf(gone)) if (!this.records.blobInUse(d)) await this.content.delete(d);
   }
 
   private emit(action: string, id: string, name?: string): void {

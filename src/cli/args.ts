@@ -1,6 +1,9 @@
-// A command-line parser with pflag's syntax, which docker uses: `-it`, `-e K=V`, `-eK=V`, `--name=x`,
-// `--name x`, repeated list flags, `--rm=false`, `--` to end flags, and (for run/create/exec) flags only
-// before the first positional argument.
+// The CLI's command specs, flag values typed and errors worded as docker's, over util's scanFlags (pflag's
+// syntax, which docker uses: `-it`, `-eK=V`, `--name=x`, `--rm=false`, `--`, and for run/create/exec flags
+// only before the first positional argument); usage errors and help in docker's layout.
+import { type FlagValues, scanFlags } from "../util/index.ts";
+
+export type { FlagValues };
 
 /** Kinds of flag values. */
 export type FlagType = "bool" | "string" | "int" | "list";
@@ -33,9 +36,6 @@ export interface CommandSpec {
   minArgs?: number;
   maxArgs?: number;
 }
-
-/** Parsed flag values by long name; lists are arrays; unset flags take their default. */
-export type FlagValues = Record<string, string | number | boolean | string[] | undefined>;
 
 /** Parse result. */
 export interface Parsed {
@@ -95,17 +95,9 @@ function parseIntFlag(v: string, f: FlagSpec, spec: CommandSpec): number {
 
 /** Parses `argv` (after the command name) against a spec. */
 export function parseArgs(spec: CommandSpec, argv: string[]): Parsed {
-  const byLong = new Map<string, FlagSpec>();
-  const byShort = new Map<string, FlagSpec>();
-  for (const f of spec.flags) {
-    byLong.set(f.name, f);
-    for (const a of f.aliases ?? []) byLong.set(a, f);
-    if (f.short) byShort.set(f.short, f);
-  }
   const flags: FlagValues = {};
   for (const f of spec.flags) flags[f.name] = f.type === "list" ? [] : f.default;
   const set = new Set<string>();
-  const args: string[] = [];
   const put = (f: FlagSpec, raw: string | undefined): void => {
     set.add(f.name);
     if (f.type === "bool") flags[f.name] = raw === undefined ? true : parseBool(raw, f, spec);
@@ -113,55 +105,13 @@ export function parseArgs(spec: CommandSpec, argv: string[]): Parsed {
     else if (f.type === "list") (flags[f.name] as string[]).push(raw ?? "");
     else flags[f.name] = raw ?? "";
   };
-  let i = 0;
-  for (; i < argv.length; i++) {
-    const a = argv[i];
-    if (a === "--") {
-      i++;
-      break;
-    }
-    if (a.startsWith("--") && a.length > 2) {
-      const eq = a.indexOf("=");
-      const name = eq < 0 ? a.slice(2) : a.slice(2, eq);
-      if (name === "help") throw new HelpRequested();
-      const f = byLong.get(name);
-      if (!f) throw new UsageError(`unknown flag: --${name}`, { code: 125, spec });
-      if (eq >= 0) put(f, a.slice(eq + 1));
-      else if (f.type === "bool") put(f, undefined);
-      else if (i + 1 < argv.length) put(f, argv[++i]);
-      else throw new UsageError(`flag needs an argument: --${name}`, { code: 125, spec });
-      continue;
-    }
-    if (a.startsWith("-") && a.length > 1) {
-      // A cluster of shorthand flags: -it, -p8080:80, -e=K=V.
-      for (let j = 1; j < a.length; j++) {
-        const c = a[j];
-        if (c === "h" && !byShort.has("h")) throw new HelpRequested();
-        const f = byShort.get(c);
-        if (!f) throw new UsageError(`unknown shorthand flag: '${c}' in ${a}`, { code: 125, spec });
-        const rest = a.slice(j + 1);
-        if (f.type === "bool") {
-          if (rest.startsWith("=")) {
-            put(f, rest.slice(1));
-            break;
-          }
-          put(f, undefined);
-          continue;
-        }
-        if (rest.length > 0) put(f, rest.startsWith("=") ? rest.slice(1) : rest);
-        else if (i + 1 < argv.length) put(f, argv[++i]);
-        else throw new UsageError(`flag needs an argument: '${c}' in ${a}`, { code: 125, spec });
-        break;
-      }
-      continue;
-    }
-    args.push(a);
-    if (spec.interspersed === false) {
-      i++;
-      break;
-    }
-  }
-  args.push(...argv.slice(i));
+  const fail = (message: string): never => {
+    throw new UsageError(message, { code: 125, spec });
+  };
+  const help = (): never => {
+    throw new HelpRequested();
+  };
+  const args = scanFlags(argv, spec.flags, { put, fail, help, interspersed: spec.interspersed !== false });
   checkArity(spec, args);
   return { flags, set, args };
 }

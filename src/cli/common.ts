@@ -1,5 +1,6 @@
 import type { Writable } from "node:stream";
 import type { EngineClient, TlsOptions } from "../client/index.ts";
+import { flagBool, flagInt, flagList } from "../util/index.ts";
 import type { CommandSpec, FlagSpec, Parsed } from "./args.ts";
 
 /** What every command gets: the streams, and a client made on first use. */
@@ -51,21 +52,11 @@ export function str(p: Parsed, name: string): string {
 }
 
 /** Reads a boolean flag. */
-export function bool(p: Parsed, name: string): boolean {
-  return p.flags[name] === true;
-}
-
+export const bool = flagBool;
 /** Reads a list flag. */
-export function list(p: Parsed, name: string): string[] {
-  const v = p.flags[name];
-  return Array.isArray(v) ? v : [];
-}
-
+export const list = flagList;
 /** Reads an int flag, or undefined when unset. */
-export function int(p: Parsed, name: string): number | undefined {
-  const v = p.flags[name];
-  return typeof v === "number" ? v : undefined;
-}
+export const int = flagInt;
 
 /** Docker's message for an API error: `Error response from daemon: <message>`; others as they are. */
 export function errorText(err: unknown): string {

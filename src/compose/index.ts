@@ -75,7 +75,7 @@ function usage(): string {
 /** Splits global flags (before the command) from the command and its arguments. */
 function splitArgv(argv: string[]): { global: string[]; command?: string; rest: string[] } {
   const withValue = new Set(
-    GLOBAL_FLAGS.filter((f) => f.kind !== "bool").flatMap((f) => [
+    GLOBAL_FLAGS.filter((f) => f.type !== "bool").flatMap((f) => [
       `--${f.name}`,
       ...(f.short ? [`-${f.short}`] : []),
     ]),

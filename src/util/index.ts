@@ -12,6 +12,15 @@ export {
   readIgnorePatterns,
 } from "./dockerignore.ts";
 export { parseGoDuration } from "./duration.ts";
+export {
+  type FlagShape,
+  type FlagValues,
+  flagBool,
+  flagInt,
+  flagList,
+  type ScanHooks,
+  scanFlags,
+} from "./flags.ts";
 export { humanDuration } from "./humanize.ts";
 export { isFullId, newId, shortId, stripDigestAlgo } from "./ids.ts";
 export { limiter, settleAll } from "./limit.ts";

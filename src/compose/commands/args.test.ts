@@ -4,11 +4,11 @@ import { parseDockerignore } from "../../util/index.ts";
 import { type Flag, parseFlags, UsageError } from "./args.ts";
 
 const FLAGS: Flag[] = [
-  { name: "detach", short: "d", kind: "bool", desc: "" },
-  { name: "tty", short: "t", kind: "bool", desc: "", default: true },
-  { name: "file", short: "f", kind: "list", desc: "" },
-  { name: "timeout", short: "T", kind: "int", desc: "" },
-  { name: "name", kind: "string", desc: "" },
+  { name: "detach", short: "d", type: "bool", desc: "" },
+  { name: "tty", short: "t", type: "bool", desc: "", default: true },
+  { name: "file", short: "f", type: "list", desc: "" },
+  { name: "timeout", short: "T", type: "int", desc: "" },
+  { name: "name", type: "string", desc: "" },
 ];
 
 describe("parseFlags", () => {

@@ -8,17 +8,17 @@ import type { ComposeContext } from "./context.ts";
 
 /** Flags of `config`. */
 export const CONFIG_FLAGS: Flag[] = [
-  { name: "services", kind: "bool", desc: "Print the service names, one per line" },
-  { name: "volumes", kind: "bool", desc: "Print the volume names, one per line" },
-  { name: "networks", kind: "bool", desc: "Print the network names, one per line" },
-  { name: "profiles", kind: "bool", desc: "Print the profile names, one per line" },
-  { name: "images", kind: "bool", desc: "Print the image names, one per line" },
-  { name: "hash", kind: "string", desc: 'Print the service config hash, one per line ("*" for all)' },
-  { name: "quiet", short: "q", kind: "bool", desc: "Only validate the configuration, don't print anything" },
-  { name: "format", kind: "string", desc: "Format the output. Values: [yaml | json]", default: "yaml" },
-  { name: "output", short: "o", kind: "string", desc: "Save to file (default to stdout)" },
-  { name: "no-interpolate", kind: "bool", desc: "Don't interpolate environment variables" },
-  { name: "no-path-resolution", kind: "bool", desc: "Don't resolve file paths" },
+  { name: "services", type: "bool", desc: "Print the service names, one per line" },
+  { name: "volumes", type: "bool", desc: "Print the volume names, one per line" },
+  { name: "networks", type: "bool", desc: "Print the network names, one per line" },
+  { name: "profiles", type: "bool", desc: "Print the profile names, one per line" },
+  { name: "images", type: "bool", desc: "Print the image names, one per line" },
+  { name: "hash", type: "string", desc: 'Print the service config hash, one per line ("*" for all)' },
+  { name: "quiet", short: "q", type: "bool", desc: "Only validate the configuration, don't print anything" },
+  { name: "format", type: "string", desc: "Format the output. Values: [yaml | json]", default: "yaml" },
+  { name: "output", short: "o", type: "string", desc: "Save to file (default to stdout)" },
+  { name: "no-interpolate", type: "bool", desc: "Don't interpolate environment variables" },
+  { name: "no-path-resolution", type: "bool", desc: "Don't resolve file paths" },
 ];
 
 const MOUNT_ORDER = [

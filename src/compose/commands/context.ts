@@ -9,23 +9,23 @@ import { bool, list, str } from "./args.ts";
 
 /** docker compose's global flags. */
 export const GLOBAL_FLAGS: Flag[] = [
-  { name: "file", short: "f", kind: "list", desc: "Compose configuration files" },
-  { name: "project-name", short: "p", kind: "string", desc: "Project name" },
-  { name: "project-directory", kind: "string", desc: "Specify an alternate working directory" },
-  { name: "profile", kind: "list", desc: "Specify a profile to enable" },
-  { name: "env-file", kind: "list", desc: "Specify an alternate environment file" },
+  { name: "file", short: "f", type: "list", desc: "Compose configuration files" },
+  { name: "project-name", short: "p", type: "string", desc: "Project name" },
+  { name: "project-directory", type: "string", desc: "Specify an alternate working directory" },
+  { name: "profile", type: "list", desc: "Specify a profile to enable" },
+  { name: "env-file", type: "list", desc: "Specify an alternate environment file" },
   {
     name: "ansi",
-    kind: "string",
+    type: "string",
     desc: 'Control when to print ANSI control characters ("never"|"always"|"auto")',
     default: "auto",
   },
-  { name: "progress", kind: "string", desc: "Set type of progress output (auto, tty, plain, json, quiet)" },
-  { name: "parallel", kind: "int", desc: "Control max parallelism, -1 for unlimited", default: -1 },
-  { name: "compatibility", kind: "bool", desc: "Run compose in backward compatibility mode" },
-  { name: "dry-run", kind: "bool", desc: "Execute command in dry run mode" },
-  { name: "host", short: "H", kind: "string", desc: "Daemon socket to connect to" },
-  { name: "help", kind: "bool", desc: "Print usage" },
+  { name: "progress", type: "string", desc: "Set type of progress output (auto, tty, plain, json, quiet)" },
+  { name: "parallel", type: "int", desc: "Control max parallelism, -1 for unlimited", default: -1 },
+  { name: "compatibility", type: "bool", desc: "Run compose in backward compatibility mode" },
+  { name: "dry-run", type: "bool", desc: "Execute command in dry run mode" },
+  { name: "host", short: "H", type: "string", desc: "Daemon socket to connect to" },
+  { name: "help", type: "bool", desc: "Print usage" },
 ];
 
 /** Streams and environment of one invocation (tests pass their own). */

@@ -11,20 +11,20 @@ export const DOWN_FLAGS: Flag[] = [
   {
     name: "volumes",
     short: "v",
-    kind: "bool",
+    type: "bool",
     desc: 'Remove named volumes declared in the "volumes" section and anonymous volumes',
   },
   {
     name: "rmi",
-    kind: "string",
+    type: "string",
     desc: 'Remove images used by services. "local" remove only images that don\'t have a custom tag ("local"|"all")',
   },
   {
     name: "remove-orphans",
-    kind: "bool",
+    type: "bool",
     desc: "Remove containers for services not defined in the Compose file",
   },
-  { name: "timeout", short: "t", kind: "int", desc: "Specify a shutdown timeout in seconds" },
+  { name: "timeout", short: "t", type: "int", desc: "Specify a shutdown timeout in seconds" },
 ];
 
 function emptyProject(name: string): Project {

@@ -6,14 +6,14 @@ import type { ComposeContext } from "./context.ts";
 /** Runs `pull`: the services' images (those with `image:`), in parallel. */
 export async function pullCommand(ctx: ComposeContext, argv: string[]): Promise<number> {
   const f = parseFlags(argv, [
-    { name: "quiet", short: "q", kind: "bool", desc: "Pull without printing progress information" },
+    { name: "quiet", short: "q", type: "bool", desc: "Pull without printing progress information" },
     {
       name: "ignore-pull-failures",
-      kind: "bool",
+      type: "bool",
       desc: "Pull what it can and ignores images with pull failures",
     },
-    { name: "ignore-buildable", kind: "bool", desc: "Ignore images that can be built" },
-    { name: "include-deps", kind: "bool", desc: "Also pull services declared as dependencies" },
+    { name: "ignore-buildable", type: "bool", desc: "Ignore images that can be built" },
+    { name: "include-deps", type: "bool", desc: "Also pull services declared as dependencies" },
   ]);
   const project = await ctx.project({ services: f.args });
   const names = f.args.length > 0 ? f.args : Object.keys(project.services);
@@ -43,10 +43,10 @@ export async function pullCommand(ctx: ComposeContext, argv: string[]): Promise<
 /** Runs `push`: the images of services that name one. */
 export async function pushCommand(ctx: ComposeContext, argv: string[]): Promise<number> {
   const f = parseFlags(argv, [
-    { name: "quiet", short: "q", kind: "bool", desc: "Push without printing progress information" },
+    { name: "quiet", short: "q", type: "bool", desc: "Push without printing progress information" },
     {
       name: "ignore-push-failures",
-      kind: "bool",
+      type: "bool",
       desc: "Push what it can and ignores images with push failures",
     },
   ]);
@@ -70,10 +70,10 @@ export async function pushCommand(ctx: ComposeContext, argv: string[]): Promise<
 /** Runs `build`: every service with a build section (or those named). */
 export async function buildCommand(ctx: ComposeContext, argv: string[]): Promise<number> {
   const f = parseFlags(argv, [
-    { name: "no-cache", kind: "bool", desc: "Do not use cache when building the image" },
-    { name: "pull", kind: "bool", desc: "Always attempt to pull a newer version of the image" },
-    { name: "quiet", short: "q", kind: "bool", desc: "Don't print anything to STDOUT" },
-    { name: "build-arg", kind: "list", desc: "Set build-time variables for services" },
+    { name: "no-cache", type: "bool", desc: "Do not use cache when building the image" },
+    { name: "pull", type: "bool", desc: "Always attempt to pull a newer version of the image" },
+    { name: "quiet", short: "q", type: "bool", desc: "Don't print anything to STDOUT" },
+    { name: "build-arg", type: "list", desc: "Set build-time variables for services" },
   ]);
   const buildArgs: Record<string, string> = {};
   for (const a of list(f, "build-arg")) {

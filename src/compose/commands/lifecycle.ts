@@ -36,7 +36,7 @@ async function each(levels: ContainerRef[][], fn: (c: ContainerRef) => Promise<v
 /** Runs `start`. */
 export async function startCommand(ctx: ComposeContext, argv: string[]): Promise<number> {
   const f = parseFlags(argv, [
-    { name: "wait", kind: "bool", desc: "Wait for services to be running|healthy" },
+    { name: "wait", type: "bool", desc: "Wait for services to be running|healthy" },
   ]);
   const { levels, loaded } = await refsInOrder(ctx, f.args, "start");
   if (levels.flat().length === 0) throw new Error("service(s) have no containers: run 'compose up' first");
@@ -63,7 +63,7 @@ export async function startCommand(ctx: ComposeContext, argv: string[]): Promise
 const TIMEOUT: Flag = {
   name: "timeout",
   short: "t",
-  kind: "int",
+  type: "int",
   desc: "Specify a shutdown timeout in seconds",
 };
 
@@ -84,7 +84,7 @@ export async function stopCommand(ctx: ComposeContext, argv: string[]): Promise<
 export async function restartCommand(ctx: ComposeContext, argv: string[]): Promise<number> {
   const f = parseFlags(argv, [
     TIMEOUT,
-    { name: "no-deps", kind: "bool", desc: "Don't restart dependent services" },
+    { name: "no-deps", type: "bool", desc: "Don't restart dependent services" },
   ]);
   // Services whose depends_on says `restart: true` follow a restarted dependency, unless --no-deps.
   const { loaded } = await refsInOrder(ctx, [], "start");
@@ -116,13 +116,13 @@ export async function killCommand(ctx: ComposeContext, argv: string[]): Promise<
     {
       name: "signal",
       short: "s",
-      kind: "string",
+      type: "string",
       desc: "SIGNAL to send to the container",
       default: "SIGKILL",
     },
     {
       name: "remove-orphans",
-      kind: "bool",
+      type: "bool",
       desc: "Remove containers for services not defined in the Compose file",
     },
   ]);
@@ -138,12 +138,12 @@ export async function killCommand(ctx: ComposeContext, argv: string[]): Promise<
 /** Runs `rm`. */
 export async function rmCommand(ctx: ComposeContext, argv: string[]): Promise<number> {
   const f = parseFlags(argv, [
-    { name: "force", short: "f", kind: "bool", desc: "Don't ask to confirm removal" },
-    { name: "stop", short: "s", kind: "bool", desc: "Stop the containers, if required, before removing" },
+    { name: "force", short: "f", type: "bool", desc: "Don't ask to confirm removal" },
+    { name: "stop", short: "s", type: "bool", desc: "Stop the containers, if required, before removing" },
     {
       name: "volumes",
       short: "v",
-      kind: "bool",
+      type: "bool",
       desc: "Remove any anonymous volumes attached to containers",
     },
   ]);

@@ -97,20 +97,20 @@ export async function followLogs(
 
 /** Flags of `logs`. */
 export const LOGS_FLAGS: Flag[] = [
-  { name: "follow", short: "f", kind: "bool", desc: "Follow log output" },
+  { name: "follow", short: "f", type: "bool", desc: "Follow log output" },
   {
     name: "tail",
     short: "n",
-    kind: "string",
+    type: "string",
     desc: "Number of lines to show from the end of the logs",
     default: "all",
   },
-  { name: "timestamps", short: "t", kind: "bool", desc: "Show timestamps" },
-  { name: "since", kind: "string", desc: "Show logs since timestamp or relative time" },
-  { name: "until", kind: "string", desc: "Show logs before a timestamp or relative time" },
-  { name: "no-color", kind: "bool", desc: "Produce monochrome output" },
-  { name: "no-log-prefix", kind: "bool", desc: "Don't print prefix in logs" },
-  { name: "index", kind: "int", desc: "index of the container if service has multiple replicas" },
+  { name: "timestamps", short: "t", type: "bool", desc: "Show timestamps" },
+  { name: "since", type: "string", desc: "Show logs since timestamp or relative time" },
+  { name: "until", type: "string", desc: "Show logs before a timestamp or relative time" },
+  { name: "no-color", type: "bool", desc: "Produce monochrome output" },
+  { name: "no-log-prefix", type: "bool", desc: "Don't print prefix in logs" },
+  { name: "index", type: "int", desc: "index of the container if service has multiple replicas" },
 ];
 
 /** Runs `logs`. */
@@ -148,9 +148,9 @@ export async function logsCommand(ctx: ComposeContext, argv: string[]): Promise<
 /** Runs `events`: the project's container events, as text or `--json` lines. */
 export async function eventsCommand(ctx: ComposeContext, argv: string[]): Promise<number> {
   const f = parseFlags(argv, [
-    { name: "json", kind: "bool", desc: "Output events as a stream of json objects" },
-    { name: "since", kind: "string", desc: "Show all events created since timestamp" },
-    { name: "until", kind: "string", desc: "Stream events until this timestamp" },
+    { name: "json", type: "bool", desc: "Output events as a stream of json objects" },
+    { name: "since", type: "string", desc: "Show all events created since timestamp" },
+    { name: "until", type: "string", desc: "Stream events until this timestamp" },
   ]);
   const { name } = await ctx.projectName();
   const res = await ctx.engine().client.events({

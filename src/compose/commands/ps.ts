@@ -112,23 +112,23 @@ export const PS_FLAGS: Flag[] = [
   {
     name: "all",
     short: "a",
-    kind: "bool",
+    type: "bool",
     desc: "Show all stopped containers (including those created by the run command)",
   },
-  { name: "quiet", short: "q", kind: "bool", desc: "Only display IDs" },
-  { name: "services", kind: "bool", desc: "Display services" },
+  { name: "quiet", short: "q", type: "bool", desc: "Only display IDs" },
+  { name: "services", type: "bool", desc: "Display services" },
   {
     name: "format",
-    kind: "string",
+    type: "string",
     desc: "Format output using a custom template ('table', 'json', or a Go template)",
     default: "table",
   },
-  { name: "status", kind: "list", desc: "Filter services by status" },
-  { name: "filter", kind: "list", desc: "Filter services by a property (status=running)" },
-  { name: "no-trunc", kind: "bool", desc: "Don't truncate output" },
+  { name: "status", type: "list", desc: "Filter services by status" },
+  { name: "filter", type: "list", desc: "Filter services by a property (status=running)" },
+  { name: "no-trunc", type: "bool", desc: "Don't truncate output" },
   {
     name: "orphans",
-    kind: "bool",
+    type: "bool",
     desc: "Include orphaned services (not declared by project)",
     default: true,
   },
@@ -199,10 +199,10 @@ export async function psCommand(ctx: ComposeContext, argv: string[]): Promise<nu
 /** Runs `ls`: projects with containers on the engine. */
 export async function lsCommand(ctx: ComposeContext, argv: string[]): Promise<number> {
   const f = parseFlags(argv, [
-    { name: "all", short: "a", kind: "bool", desc: "Show all stopped Compose projects" },
-    { name: "quiet", short: "q", kind: "bool", desc: "Only display project names" },
-    { name: "format", kind: "string", desc: "Format the output. Values: [table | json]", default: "table" },
-    { name: "filter", kind: "list", desc: "Filter output based on conditions provided" },
+    { name: "all", short: "a", type: "bool", desc: "Show all stopped Compose projects" },
+    { name: "quiet", short: "q", type: "bool", desc: "Only display project names" },
+    { name: "format", type: "string", desc: "Format the output. Values: [table | json]", default: "table" },
+    { name: "filter", type: "list", desc: "Filter output based on conditions provided" },
   ]);
   const cs = await ctx.engine().client.containerList({ all: true, filters: { label: [LABELS.project] } });
   const projects = new Map<string, { states: Map<string, number>; files: string }>();
@@ -261,8 +261,8 @@ export async function topCommand(ctx: ComposeContext, argv: string[]): Promise<n
 /** Runs `images`. */
 export async function imagesCommand(ctx: ComposeContext, argv: string[]): Promise<number> {
   const f = parseFlags(argv, [
-    { name: "quiet", short: "q", kind: "bool", desc: "Only display IDs" },
-    { name: "format", kind: "string", desc: "Format the output. Values: [table | json]", default: "table" },
+    { name: "quiet", short: "q", type: "bool", desc: "Only display IDs" },
+    { name: "format", type: "string", desc: "Format the output. Values: [table | json]", default: "table" },
   ]);
   const { name } = await ctx.projectName();
   const cs = await ctx
@@ -319,10 +319,10 @@ function humanSize(n: number): string {
 /** Runs `port SERVICE PRIVATE_PORT`. */
 export async function portCommand(ctx: ComposeContext, argv: string[]): Promise<number> {
   const f = parseFlags(argv, [
-    { name: "protocol", kind: "string", desc: "tcp or udp", default: "tcp" },
+    { name: "protocol", type: "string", desc: "tcp or udp", default: "tcp" },
     {
       name: "index",
-      kind: "int",
+      type: "int",
       desc: "Index of the container if service has multiple replicas",
       default: 1,
     },
@@ -353,11 +353,11 @@ export async function portCommand(ctx: ComposeContext, argv: string[]): Promise<
 /** Runs `version`. */
 export async function versionCommand(ctx: ComposeContext, argv: string[]): Promise<number> {
   const f = parseFlags(argv, [
-    { name: "short", kind: "bool", desc: "Shows only Compose's version number" },
+    { name: "short", type: "bool", desc: "Shows only Compose's version number" },
     {
       name: "format",
       short: "f",
-      kind: "string",
+      type: "string",
       desc: "Format the output. Values: [pretty | json]",
       default: "pretty",
     },

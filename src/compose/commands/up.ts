@@ -8,55 +8,55 @@ import type { ComposeContext } from "./context.ts";
 import { followLogs } from "./logs.ts";
 
 const COMMON: Flag[] = [
-  { name: "build", kind: "bool", desc: "Build images before starting containers" },
-  { name: "no-build", kind: "bool", desc: "Don't build an image, even if it's policy" },
+  { name: "build", type: "bool", desc: "Build images before starting containers" },
+  { name: "no-build", type: "bool", desc: "Don't build an image, even if it's policy" },
   {
     name: "force-recreate",
-    kind: "bool",
+    type: "bool",
     desc: "Recreate containers even if their configuration and image haven't changed",
   },
-  { name: "no-recreate", kind: "bool", desc: "If containers already exist, don't recreate them" },
+  { name: "no-recreate", type: "bool", desc: "If containers already exist, don't recreate them" },
   {
     name: "remove-orphans",
-    kind: "bool",
+    type: "bool",
     desc: "Remove containers for services not defined in the Compose file",
   },
-  { name: "scale", kind: "list", desc: "Scale SERVICE to NUM instances (SERVICE=NUM)" },
+  { name: "scale", type: "list", desc: "Scale SERVICE to NUM instances (SERVICE=NUM)" },
   {
     name: "pull",
-    kind: "string",
+    type: "string",
     desc: 'Pull image before running ("always"|"missing"|"never")',
     default: "policy",
   },
-  { name: "quiet-pull", kind: "bool", desc: "Pull without printing progress information" },
-  { name: "always-recreate-deps", kind: "bool", desc: "Recreate dependent containers" },
+  { name: "quiet-pull", type: "bool", desc: "Pull without printing progress information" },
+  { name: "always-recreate-deps", type: "bool", desc: "Recreate dependent containers" },
 ];
 
 /** Flags of `up`. */
 export const UP_FLAGS: Flag[] = [
   ...COMMON,
-  { name: "detach", short: "d", kind: "bool", desc: "Detached mode: Run containers in the background" },
-  { name: "no-deps", kind: "bool", desc: "Don't start linked services" },
-  { name: "wait", kind: "bool", desc: "Wait for services to be running|healthy. Implies detached mode." },
+  { name: "detach", short: "d", type: "bool", desc: "Detached mode: Run containers in the background" },
+  { name: "no-deps", type: "bool", desc: "Don't start linked services" },
+  { name: "wait", type: "bool", desc: "Wait for services to be running|healthy. Implies detached mode." },
   {
     name: "wait-timeout",
-    kind: "int",
+    type: "int",
     desc: "Maximum duration in seconds to wait for the project to be running|healthy",
   },
-  { name: "timeout", short: "t", kind: "int", desc: "Use this timeout in seconds for container shutdown" },
-  { name: "no-start", kind: "bool", desc: "Don't start the services after creating them" },
-  { name: "no-log-prefix", kind: "bool", desc: "Don't print prefix in logs" },
-  { name: "no-color", kind: "bool", desc: "Produce monochrome output" },
-  { name: "timestamps", kind: "bool", desc: "Show timestamps" },
+  { name: "timeout", short: "t", type: "int", desc: "Use this timeout in seconds for container shutdown" },
+  { name: "no-start", type: "bool", desc: "Don't start the services after creating them" },
+  { name: "no-log-prefix", type: "bool", desc: "Don't print prefix in logs" },
+  { name: "no-color", type: "bool", desc: "Produce monochrome output" },
+  { name: "timestamps", type: "bool", desc: "Show timestamps" },
   {
     name: "abort-on-container-exit",
-    kind: "bool",
+    type: "bool",
     desc: "Stops all containers if any container was stopped",
   },
-  { name: "exit-code-from", kind: "string", desc: "Return the exit code of the selected service container" },
+  { name: "exit-code-from", type: "string", desc: "Return the exit code of the selected service container" },
   {
     name: "attach-dependencies",
-    kind: "bool",
+    type: "bool",
     desc: "Automatically attach to log output of dependent services",
   },
 ];

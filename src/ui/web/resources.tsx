@@ -1,4 +1,5 @@
 // Volumes and networks: list, inspect, create, remove, prune, and which containers use each.
+import type { ComponentChildren } from "preact";
 import { useMemo, useState } from "preact/hooks";
 import { api } from "./api.ts";
 import { ctrName, shortId } from "./format.ts";
@@ -54,6 +55,56 @@ function Users(props: { names: string[] }) {
   return <span>{props.names.join(", ")}</span>;
 }
 
+/** A list page: its title with a prune button, the create form, the load status and a table of `columns`. */
+function ListPage(props: {
+  title: string;
+  prune: { question: string; path: string; done: string };
+  create: ComponentChildren;
+  error?: string;
+  loading: boolean;
+  columns: string[];
+  children: ComponentChildren;
+}) {
+  const prune = async () => {
+    if (!(await confirmAction(props.prune.question, "Prune"))) return;
+    await attempt("Prune", () => api("POST", props.prune.path), props.prune.done);
+  };
+  return (
+    <>
+      <Header title={props.title}>
+        <button type="button" onClick={() => void prune()}>
+          Prune unused
+        </button>
+      </Header>
+      {props.create}
+      <Status error={props.error} loading={props.loading} />
+      <div class="scroll">
+        <table class="list cards-on-phone">
+          <thead>
+            <tr>
+              {props.columns.map((c) => (
+                <th scope="col" key={c}>
+                  {c}
+                </th>
+              ))}
+            </tr>
+          </thead>
+          <tbody>{props.children}</tbody>
+        </table>
+      </div>
+    </>
+  );
+}
+
+/** A row's remove button. */
+function RemoveButton(props: { what: string; onClick: () => void }) {
+  return (
+    <button type="button" class="small danger" aria-label={`Remove ${props.what}`} onClick={props.onClick}>
+      remove
+    </button>
+  );
+}
+
 /** The volumes page; `focus` is a volume whose inspect data is shown. */
 export function VolumesPage(props: { focus?: string }) {
   const vols = useLive(() => api<VolumeListResponse>("GET", "/volumes"), {
@@ -78,66 +129,50 @@ export function VolumesPage(props: { focus?: string }) {
       `Removed ${v.Name}`,
     );
   };
-  const prune = async () => {
-    if (!(await confirmAction("Remove all unused anonymous volumes?", "Prune"))) return;
-    await attempt("Prune", () => api("POST", "/volumes/prune"), "Pruned volumes");
-  };
   return (
     <>
-      <Header title="Volumes">
-        <button type="button" onClick={() => void prune()}>
-          Prune unused
-        </button>
-      </Header>
-      <CreateForm
-        what="volume"
-        extraLabel="Driver"
-        onCreate={(Name, Driver) =>
-          api("POST", "/volumes/create", { body: { Name: Name || undefined, Driver: Driver || undefined } })
+      <ListPage
+        title="Volumes"
+        prune={{
+          question: "Remove all unused anonymous volumes?",
+          path: "/volumes/prune",
+          done: "Pruned volumes",
+        }}
+        create={
+          <CreateForm
+            what="volume"
+            extraLabel="Driver"
+            onCreate={(Name, Driver) =>
+              api("POST", "/volumes/create", {
+                body: { Name: Name || undefined, Driver: Driver || undefined },
+              })
+            }
+          />
         }
-      />
-      <Status error={vols.error} loading={!vols.data} />
-      <div class="scroll">
-        <table class="list cards-on-phone">
-          <thead>
-            <tr>
-              <th scope="col">Name</th>
-              <th scope="col">Driver</th>
-              <th scope="col">Mountpoint</th>
-              <th scope="col">Used by</th>
-              <th scope="col">Actions</th>
-            </tr>
-          </thead>
-          <tbody>
-            {list.map((v) => (
-              <tr key={v.Name} data-volume={v.Name}>
-                <th scope="row">
-                  <a href={`#/volumes/${encodeURIComponent(v.Name)}`}>
-                    {v.Name.length > 40 ? shortId(v.Name) : v.Name}
-                  </a>
-                </th>
-                <td data-label="Driver">{v.Driver}</td>
-                <td class="mono wrap-any" data-label="Mountpoint">
-                  {v.Mountpoint}
-                </td>
-                <td data-label="Used by">
-                  <Users names={users.get(v.Name) ?? []} />
-                </td>
-                <td data-label="Actions">
-                  <button
-                    type="button"
-                    class="small danger"
-                    aria-label={`Remove volume ${v.Name}`}
-                    onClick={() => void remove(v)}
-                  >
-                    remove
-                  </button>
-                </td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      </div>
+        error={vols.error}
+        loading={!vols.data}
+        columns={["Name", "Driver", "Mountpoint", "Used by", "Actions"]}
+      >
+        {list.map((v) => (
+          <tr key={v.Name} data-volume={v.Name}>
+            <th scope="row">
+              <a href={`#/volumes/${encodeURIComponent(v.Name)}`}>
+                {v.Name.length > 40 ? shortId(v.Name) : v.Name}
+              </a>
+            </th>
+            <td data-label="Driver">{v.Driver}</td>
+            <td class="mono wrap-any" data-label="Mountpoint">
+              {v.Mountpoint}
+            </td>
+            <td data-label="Used by">
+              <Users names={users.get(v.Name) ?? []} />
+            </td>
+            <td data-label="Actions">
+              <RemoveButton what={`volume ${v.Name}`} onClick={() => void remove(v)} />
+            </td>
+          </tr>
+        ))}
+      </ListPage>
       {focus && (
         <section class="card">
           <h3>Volume {focus.Name}</h3>
@@ -186,70 +221,47 @@ export function NetworksPage(props: { focus?: string }) {
     if (!(await confirmAction(`Remove network ${n.Name}?`, "Remove"))) return;
     await attempt("Remove", () => api("DELETE", `/networks/${n.Id}`), `Removed ${n.Name}`);
   };
-  const prune = async () => {
-    if (!(await confirmAction("Remove all unused networks?", "Prune"))) return;
-    await attempt("Prune", () => api("POST", "/networks/prune"), "Pruned networks");
-  };
   return (
     <>
-      <Header title="Networks">
-        <button type="button" onClick={() => void prune()}>
-          Prune unused
-        </button>
-      </Header>
-      <CreateForm
-        what="network"
-        extraLabel="Subnet (optional)"
-        onCreate={(Name, subnet) =>
-          api("POST", "/networks/create", {
-            body: { Name, Driver: "bridge", IPAM: subnet ? { Config: [{ Subnet: subnet }] } : undefined },
-          })
+      <ListPage
+        title="Networks"
+        prune={{ question: "Remove all unused networks?", path: "/networks/prune", done: "Pruned networks" }}
+        create={
+          <CreateForm
+            what="network"
+            extraLabel="Subnet (optional)"
+            onCreate={(Name, subnet) =>
+              api("POST", "/networks/create", {
+                body: { Name, Driver: "bridge", IPAM: subnet ? { Config: [{ Subnet: subnet }] } : undefined },
+              })
+            }
+          />
         }
-      />
-      <Status error={nets.error} loading={!nets.data} />
-      <div class="scroll">
-        <table class="list cards-on-phone">
-          <thead>
-            <tr>
-              <th scope="col">Name</th>
-              <th scope="col">ID</th>
-              <th scope="col">Driver</th>
-              <th scope="col">Subnet</th>
-              <th scope="col">Used by</th>
-              <th scope="col">Actions</th>
-            </tr>
-          </thead>
-          <tbody>
-            {list.map((n) => (
-              <tr key={n.Id} data-network={n.Name}>
-                <th scope="row">
-                  <a href={`#/networks/${n.Id}`}>{n.Name}</a>
-                </th>
-                <td data-label="ID">
-                  <code>{shortId(n.Id)}</code>
-                </td>
-                <td data-label="Driver">{n.Driver}</td>
-                <td data-label="Subnet">{(n.IPAM?.Config ?? []).map((c) => c.Subnet).join(", ")}</td>
-                <td data-label="Used by">
-                  <Users names={users.get(n.Id) ?? users.get(n.Name) ?? []} />
-                </td>
-                <td data-label="Actions">
-                  {!BUILTIN.has(n.Name) && (
-                    <button
-                      type="button"
-                      class="small danger"
-                      aria-label={`Remove network ${n.Name}`}
-                      onClick={() => void remove(n)}
-                    >
-                      remove
-                    </button>
-                  )}
-                </td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      </div>
+        error={nets.error}
+        loading={!nets.data}
+        columns={["Name", "ID", "Driver", "Subnet", "Used by", "Actions"]}
+      >
+        {list.map((n) => (
+          <tr key={n.Id} data-network={n.Name}>
+            <th scope="row">
+              <a href={`#/networks/${n.Id}`}>{n.Name}</a>
+            </th>
+            <td data-label="ID">
+              <code>{shortId(n.Id)}</code>
+            </td>
+            <td data-label="Driver">{n.Driver}</td>
+            <td data-label="Subnet">{(n.IPAM?.Config ?? []).map((c) => c.Subnet).join(", ")}</td>
+            <td data-label="Used by">
+              <Users names={users.get(n.Id) ?? users.get(n.Name) ?? []} />
+            </td>
+            <td data-label="Actions">
+              {!BUILTIN.has(n.Name) && (
+                <RemoveButton what={`network ${n.Name}`} onClick={() => void remove(n)} />
+              )}
+            </td>
+          </tr>
+        ))}
+      </ListPage>
       {props.focus && <NetworkDetail id={props.focus} />}
     </>
   );

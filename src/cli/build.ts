@@ -1,12 +1,12 @@
 // `build` with the classic builder: the context directory (minus .dockerignore) or stdin as a tar,
 // the Dockerfile placed in it, docker's query parameters, and its output and exit codes.
 import { randomBytes } from "node:crypto";
-import { lstat, readdir, readFile, realpath, stat, writeFile } from "node:fs/promises";
+import { lstat, readFile, realpath, stat, writeFile } from "node:fs/promises";
 import { isAbsolute, join, relative, resolve, sep } from "node:path";
 import { PassThrough, Readable } from "node:stream";
 import type { BuildQuery } from "../apitypes/index.ts";
-import { type IgnoreMatcher, parseDockerignore } from "../util/index.ts";
-import { addTarEntry, addTree, type TarPack, tarPack } from "../util/tar/index.ts";
+import { parseDockerignore } from "../util/index.ts";
+import { addContext, addTarEntry, tarPack } from "../util/tar/index.ts";
 import type { FlagSpec, Parsed } from "./args.ts";
 import { bool, type Cli, type CommandDef, int, kvMap, list, StatusError, str, write } from "./common.ts";
 import { displayJsonMessages, JsonStreamError } from "./progress.ts";
@@ -144,11 +144,10 @@ async function contextFromDir(
     relDockerfile = name;
   }
   const keep = new Set([".dockerignore", relDockerfile]);
-  const walkExcluded = rules.hasExceptions;
   const pack = tarPack();
   const out = new PassThrough();
   (async () => {
-    await addContext(pack, ctx, "", { walkExcluded, rules, keep });
+    await addContext(pack, ctx, { rules, keep });
     if (extra)
       await addTarEntry(
         pack,
@@ -159,37 +158,6 @@ async function contextFromDir(
   })().catch((err: unknown) => pack.destroy(err as Error));
   Readable.from(pack as AsyncIterable<Buffer>).pipe(out);
   return { body: out, dockerfile: relDockerfile };
-}
-
-async function addContext(
-  pack: TarPack,
-  root: string,
-  rel: string,
-  o: { walkExcluded: boolean; rules: IgnoreMatcher; keep: Set<string | undefined> },
-): Promise<void> {
-  const { walkExcluded, rules, keep } = o;
-  for (const name of (await readdir(join(root, rel))).sort()) {
-    const r = rel ? `${rel}/${name}` : name;
-    const abs = join(root, r);
-    const st = await lstat(abs);
-    const excluded = !keep.has(r) && rules.ignores(r);
-    if (st.isDirectory()) {
-      if (excluded && !walkExcluded && ![...keep].some((k) => k?.startsWith(`${r}/`))) continue;
-      if (!excluded)
-        await addTarEntry(pack, {
-          name: `${r}/`,
-          type: "directory",
-          mode: st.mode & 0o7777,
-          mtime: st.mtime,
-          uid: 0,
-          gid: 0,
-        });
-      await addContext(pack, root, r, o);
-      continue;
-    }
-    if (excluded) continue;
-    await addTree(pack, abs, { name: r });
-  }
 }
 
 /** Build args as docker sends them: `K=V`, `K` from our environment, else `K` → null. */

@@ -1,10 +1,10 @@
 /** Building a service's image: its context as a tar (minus .dockerignore) to `POST /build`. */
 import { randomBytes } from "node:crypto";
-import { lstat, readdir, readFile, readlink } from "node:fs/promises";
+import { readFile } from "node:fs/promises";
 import { isAbsolute, join, relative, resolve, sep } from "node:path";
-import type { Readable } from "node:stream";
-import tar from "tar-stream";
+import { Readable } from "node:stream";
 import { parseDockerignore } from "../../util/index.ts";
+import { addContext, addTarEntry, tarPack } from "../../util/tar/index.ts";
 import { imageName } from "../model.ts";
 import type { BuildConfig, Project, ServiceConfig } from "../types.ts";
 import type { ComposeContext } from "./context.ts";
@@ -15,39 +15,16 @@ interface ExtraDockerfile {
   content: Buffer;
 }
 
-async function contextTar(dir: string, keep: string[], extra?: ExtraDockerfile): Promise<tar.Pack> {
-  const ignore = await readFile(join(dir, ".dockerignore"), "utf8").catch(() => "");
-  const rules = parseDockerignore(ignore);
-  const pack = tar.pack();
-  const walk = async (d: string): Promise<void> => {
-    for (const name of (await readdir(d)).sort()) {
-      const abs = join(d, name);
-      const rel = relative(dir, abs).split(sep).join("/");
-      const st = await lstat(abs);
-      // The Dockerfile and .dockerignore always go, as the docker CLI sends them.
-      if (rules.ignores(rel) && !keep.includes(rel) && !st.isDirectory()) continue;
-      const header = { name: rel, mode: st.mode & 0o7777, mtime: st.mtime, uid: 0, gid: 0 };
-      if (st.isDirectory()) {
-        const ignored = rules.ignores(rel);
-        // Without `!` exceptions nothing under an ignored directory (node_modules) can come back.
-        if (ignored && !rules.hasExceptions && !keep.some((k) => k.startsWith(`${rel}/`))) continue;
-        if (!ignored) pack.entry({ ...header, type: "directory" });
-        await walk(abs);
-      } else if (st.isSymbolicLink()) {
-        pack.entry({ ...header, type: "symlink", linkname: await readlink(abs) });
-      } else if (st.isFile()) {
-        pack.entry({ ...header, size: st.size }, await readFile(abs));
-      }
-    }
-  };
-  walk(dir).then(
-    () => {
-      if (extra) pack.entry({ name: extra.name, mode: 0o600, uid: 0, gid: 0 }, extra.content);
-      pack.finalize();
-    },
-    (err) => pack.destroy(err),
-  );
-  return pack;
+/** The build context as the docker CLI sends it (util/tar's addContext), with an extra Dockerfile at its end. */
+function contextTar(dir: string, keep: string[], extra?: ExtraDockerfile): Readable {
+  const pack = tarPack();
+  (async () => {
+    const rules = parseDockerignore(await readFile(join(dir, ".dockerignore"), "utf8").catch(() => ""));
+    await addContext(pack, dir, { rules, keep: new Set(keep) });
+    if (extra) await addTarEntry(pack, { name: extra.name, mode: 0o600, uid: 0, gid: 0 }, extra.content);
+    pack.finalize();
+  })().catch((err: unknown) => pack.destroy(err as Error));
+  return Readable.from(pack as AsyncIterable<Buffer>);
 }
 
 /** Builds a service's image and returns its ID. */
@@ -64,14 +41,14 @@ export async function buildService(
   const tag = imageName(project.name, svc);
   const { dockerfile, extra } = await dockerfileOf(b);
   ctx.progress("Image", tag, "Building");
-  const body = await contextTar(b.context, [dockerfile, ".dockerignore"], extra);
+  const body = contextTar(b.context, [dockerfile, ".dockerignore"], extra);
   const args: Record<string, string> = {};
   for (const [k, v] of Object.entries(b.args ?? {})) if (v !== null) args[k] = v;
   Object.assign(args, opts.buildArgs);
   const labels: Record<string, string> = {};
   for (const [k, v] of Object.entries(b.labels ?? {})) if (v !== null) labels[k] = v;
   const id = await ctx.engine().build(
-    body as unknown as Readable,
+    body,
     {
       t: tag,
       dockerfile,

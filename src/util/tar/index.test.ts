@@ -1,21 +1,23 @@
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
-import { link, mkdir, mkdtemp, rm, symlink, writeFile } from "node:fs/promises";
+import { chown, link, mkdir, mkdtemp, rm, symlink, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Readable } from "node:stream";
 import { after, before, test } from "node:test";
 import tar from "tar-stream";
-import { addTarEntry, packTree, tarPack } from "./index.ts";
+import { parseDockerignore } from "../dockerignore.ts";
+import { addContext, addTarEntry, packTree, tarPack } from "./index.ts";
 
 interface Seen {
   name: string;
   type: string;
   linkname?: string;
   body: string;
+  owner?: string;
 }
 
-async function entries(stream: Readable): Promise<Seen[]> {
+async function entries(stream: Readable, owners = false): Promise<Seen[]> {
   const ex = tar.extract();
   stream.pipe(ex as unknown as NodeJS.WritableStream);
   const out: Seen[] = [];
@@ -23,12 +25,14 @@ async function entries(stream: Readable): Promise<Seen[]> {
     const parts: Buffer[] = [];
     for await (const c of e) parts.push(c as Buffer);
     const h = e.header;
-    out.push({
+    const seen: Seen = {
       name: h.name,
       type: h.type,
       linkname: h.linkname || undefined,
       body: Buffer.concat(parts).toString(),
-    });
+    };
+    if (owners) seen.owner = `${h.uid}:${h.gid}`;
+    out.push(seen);
   }
   return out;
 }
@@ -88,5 +92,26 @@ test('a top named "." keeps its entry and prefixes the names (docker cp out of d
   assert.deepEqual(
     seen.map((e) => e.name),
     ["./", "./a.txt"],
+  );
+});
+
+test("a build context leaves out what .dockerignore excludes, keeps what it must, all owned by root", async () => {
+  const ctx = join(dir, "ctx");
+  await mkdir(join(ctx, "node_modules/x"), { recursive: true });
+  await mkdir(join(ctx, "src"), { recursive: true });
+  await writeFile(join(ctx, "node_modules/x/i.js"), "");
+  await writeFile(join(ctx, "src/app.js"), "app");
+  await writeFile(join(ctx, "debug.log"), "");
+  await writeFile(join(ctx, "Dockerfile"), "FROM x");
+  await writeFile(join(ctx, ".dockerignore"), "node_modules\n*.log\nDockerfile\n.dockerignore\n");
+  await chown(join(ctx, "src/app.js"), 1000, 1000);
+  const pack = tarPack();
+  const out = entries(pack as unknown as Readable, true);
+  const rules = parseDockerignore("node_modules\n*.log\nDockerfile\n.dockerignore\n");
+  await addContext(pack, ctx, { rules, keep: new Set(["Dockerfile", ".dockerignore"]) });
+  pack.finalize();
+  assert.deepEqual(
+    (await out).map((e) => `${e.name} ${e.owner}`),
+    [".dockerignore 0:0", "Dockerfile 0:0", "src/ 0:0", "src/app.js 0:0"],
   );
 });

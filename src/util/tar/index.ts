@@ -8,6 +8,7 @@ import { lstat, open, readdir, readlink, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { Readable } from "node:stream";
 import tar from "tar-stream";
+import type { IgnoreMatcher } from "../dockerignore.ts";
 
 /** A tar being written (tar-stream's pack). */
 export type TarPack = tar.Pack;
@@ -63,6 +64,8 @@ export interface TreeOptions {
   hardLinks?: boolean;
   /** Keeps character and block devices (export does; `docker cp` leaves them out, as sockets always are). */
   devices?: boolean;
+  /** Stores every entry with this owner instead of the file's. */
+  owner?: { uid: number; gid: number };
 }
 
 /** A readable tar of `host` (a directory or a single file): names sorted, entries written as they are read. */
@@ -87,7 +90,8 @@ async function addNode(
 ): Promise<void> {
   const { name, rel } = o;
   const st = o.follow ? await stat(host) : await lstat(host);
-  const base = { name, mode: Number(st.mode) & 0o7777, uid: st.uid, gid: st.gid, mtime: st.mtime };
+  const { uid, gid } = o.owner ?? st;
+  const base = { name, mode: Number(st.mode) & 0o7777, uid, gid, mtime: st.mtime };
   if (st.isDirectory()) {
     if (name !== "" && !o.skip?.(rel, true))
       await addTarEntry(pack, { ...base, name: `${name}/`, type: "directory" });
@@ -122,6 +126,44 @@ async function addNode(
     const { major, minor } = devParts(Number(st.rdev));
     const type = st.isCharacterDevice() ? "character-device" : "block-device";
     await addTarEntry(pack, { ...base, type, devmajor: major, devminor: minor });
+  }
+}
+
+/** What addContext leaves out and what it keeps. */
+export interface ContextOptions {
+  /** The context's .dockerignore. */
+  rules: IgnoreMatcher;
+  /** Paths sent even when .dockerignore excludes them: the Dockerfile and .dockerignore, as docker sends them. */
+  keep: ReadonlySet<string>;
+}
+
+const ROOT = { uid: 0, gid: 0 };
+
+/**
+ * A build context: the tree under `root` minus what .dockerignore excludes, names sorted, every entry owned
+ * by root as the docker CLI sends it. Without `!` exceptions nothing under an excluded directory can come
+ * back, so such a directory is not walked.
+ */
+export function addContext(pack: TarPack, root: string, opts: ContextOptions): Promise<void> {
+  return addContextDir(pack, root, "", opts);
+}
+
+async function addContextDir(pack: TarPack, root: string, rel: string, o: ContextOptions): Promise<void> {
+  for (const name of (await readdir(join(root, rel))).sort()) {
+    const r = rel ? `${rel}/${name}` : name;
+    const abs = join(root, r);
+    const st = await lstat(abs);
+    const excluded = !o.keep.has(r) && o.rules.ignores(r);
+    if (st.isDirectory()) {
+      if (excluded && !o.rules.hasExceptions && ![...o.keep].some((k) => k.startsWith(`${r}/`))) continue;
+      if (!excluded) {
+        const header = { name: `${r}/`, type: "directory" as const, mode: st.mode & 0o7777, mtime: st.mtime };
+        await addTarEntry(pack, { ...header, ...ROOT });
+      }
+      await addContextDir(pack, root, r, o);
+    } else if (!excluded) {
+      await addTree(pack, abs, { name: r, owner: ROOT });
+    }
   }
 }
 

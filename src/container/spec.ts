@@ -2,8 +2,10 @@ import type { OciRlimit, OciSpec } from "../oci/index.ts";
 import {
   buildSpec,
   daemonRlimits,
+  devicesFromRequest,
   ensureWorkdir,
   findInitBinary,
+  parseDeviceCgroupRule,
   parseSecurityOpts,
   resolveUser,
   type SeccompChoice,
@@ -61,6 +63,9 @@ export function specBuilder(opts: { cgroupParent: string } & SpecDefaults): Spec
     if (!resources.pidsLimit && opts.defaultPidsLimit && hc.PidsLimit == null)
       resources.pidsLimit = opts.defaultPidsLimit;
     const sec = parseSecurityOpts(hc.SecurityOpt);
+    // Privileged containers get every device through their cgroup already; dockerd still adds the nodes.
+    const devices = (await Promise.all((hc.Devices ?? []).map((d) => devicesFromRequest(d)))).flat();
+    const deviceRules = (hc.DeviceCgroupRules ?? []).map(parseDeviceCgroupRule);
     return buildSpec({
       id: record.Id,
       rootfs,
@@ -88,6 +93,8 @@ export function specBuilder(opts: { cgroupParent: string } & SpecDefaults): Spec
       cgroupParent: hc.CgroupParent || opts.cgroupParent,
       resources,
       sysctls: hc.Sysctls,
+      devices,
+      deviceRules,
       init,
       noNewPrivileges: sec.noNewPrivileges ?? opts.noNewPrivileges,
       seccomp: sec.seccomp ?? opts.seccomp,

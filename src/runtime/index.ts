@@ -13,6 +13,7 @@ export {
   type RuntimeOptions,
   type RuntimeState,
 } from "./conmon.ts";
+export { type DeviceRequest, devicesFromRequest, parseDeviceCgroupRule, type SpecDevice } from "./devices.ts";
 export { isOciRuntimeError, OciRuntimeError, parseRuncStderr } from "./errors.ts";
 export type { ExecExit, ExecOptions, ExecSession } from "./exectypes.ts";
 export type { ExitStatus } from "./exitwatch.ts";

@@ -15,6 +15,7 @@ import type {
   OciSpec,
 } from "../oci/index.ts";
 import { ALL_CAPS, hostCaps } from "./caps.ts";
+import type { SpecDevice } from "./devices.ts";
 import { type SeccompChoice, seccompToOci } from "./seccomp.ts";
 import { builtinSeccompProfile } from "./seccomp-default.ts";
 
@@ -171,7 +172,9 @@ export interface SpecInput {
   resources?: SpecResources;
   sysctls?: Record<string, string>;
   /** Extra device nodes (`--device`), with their cgroup permissions ("rwm" when absent). */
-  devices?: (OciDevice & { access?: string })[];
+  devices?: SpecDevice[];
+  /** `--device-cgroup-rule`s, allowed after Docker's defaults (see parseDeviceCgroupRule). */
+  deviceRules?: OciDeviceCgroup[];
   /** Overrides of Docker's masked and read-only paths (`--security-opt systempaths=unconfined` gives []). */
   maskedPaths?: string[];
   readonlyPaths?: string[];
@@ -399,6 +402,7 @@ function buildResources(input: SpecInput, privileged: boolean): OciResources {
       if (d.type !== "c" && d.type !== "b") continue;
       devices.push({ allow: true, type: d.type, major: d.major, minor: d.minor, access: d.access ?? "rwm" });
     }
+    for (const r of input.deviceRules ?? []) devices.push({ ...r });
   }
   return { devices, ...(input.resources ? limitsToOci(input.resources) : {}) };
 }
@@ -440,7 +444,7 @@ function mergeRlimits(defaults: OciRlimit[], user: OciRlimit[]): OciRlimit[] {
   return [...byType.values()];
 }
 
-function stripAccess(d: OciDevice & { access?: string }): OciDevice {
+function stripAccess(d: SpecDevice): OciDevice {
   const { access: _access, ...dev } = d;
   return dev;
 }

@@ -15,6 +15,8 @@ export interface ExecTarget {
   rootfs: string;
   /** The container's user, used when the exec names none. */
   user: string;
+  /** The container's `--group-add`s, which its execs keep as dockerd's do. */
+  groupAdd: string[];
   attrs: Record<string, string>;
 }
 
@@ -133,7 +135,9 @@ export class ExecManager {
       throw new ConflictError(`Container ${target.id} is paused, unpause the container before exec`);
     e.started = true;
     const c = e.config;
-    const user = await resolveUser(target.rootfs, c.User || target.user || "");
+    const user = await resolveUser(target.rootfs, c.User || target.user || "", {
+      groupAdd: target.groupAdd,
+    });
     const size = opts.consoleSize ?? c.ConsoleSize;
     const session = await this.#runtime.exec(target.id, execId, {
       args: c.Cmd,

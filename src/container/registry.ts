@@ -67,6 +67,7 @@ export class Registry {
       paused: c.state.paused,
       rootfs: this.rootfsPath(c.id),
       user: c.record.Config.User ?? "",
+      groupAdd: c.record.HostConfig.GroupAdd ?? [],
       attrs: this.attrs(c),
     };
   }

@@ -22,11 +22,11 @@ const group = [
 ].join("\n");
 
 describe("resolveUserFromFiles", () => {
-  it("defaults to root with root's supplementary groups", () => {
+  it("defaults to root with its primary and supplementary groups", () => {
     assert.deepEqual(resolveUserFromFiles("", passwd, group), {
       uid: 0,
       gid: 0,
-      additionalGids: [10],
+      additionalGids: [0, 10],
       home: "/root",
     });
   });
@@ -35,7 +35,7 @@ describe("resolveUserFromFiles", () => {
     assert.deepEqual(resolveUserFromFiles("alice", passwd, group), {
       uid: 1000,
       gid: 1000,
-      additionalGids: [10, 50],
+      additionalGids: [1000, 10, 50],
       home: "/home/alice",
     });
   });
@@ -45,18 +45,18 @@ describe("resolveUserFromFiles", () => {
     assert.deepEqual(resolveUserFromFiles("4242", passwd, group), {
       uid: 4242,
       gid: 0,
-      additionalGids: [],
+      additionalGids: [0],
       home: "/",
     });
   });
 
-  it("takes an explicit group by name or number and then adds no supplementary groups", () => {
+  it("takes an explicit group by name or number and then adds no groups from /etc/group", () => {
     assert.deepEqual(resolveUserFromFiles("alice:staff", passwd, group).gid, 50);
-    assert.deepEqual(resolveUserFromFiles("alice:staff", passwd, group).additionalGids, []);
+    assert.deepEqual(resolveUserFromFiles("alice:staff", passwd, group).additionalGids, [50]);
     assert.deepEqual(resolveUserFromFiles("1000:777", passwd, group), {
       uid: 1000,
       gid: 777,
-      additionalGids: [],
+      additionalGids: [777],
       home: "/home/alice",
     });
   });
@@ -80,7 +80,7 @@ describe("resolveUserFromFiles", () => {
     assert.deepEqual(resolveUserFromFiles("5:6", undefined, undefined), {
       uid: 5,
       gid: 6,
-      additionalGids: [],
+      additionalGids: [6],
       home: "/",
     });
     assert.throws(() => resolveUserFromFiles("alice", undefined, undefined), isInvalidParameter);
@@ -89,7 +89,7 @@ describe("resolveUserFromFiles", () => {
   it("appends --group-add groups by name or number", () => {
     assert.deepEqual(
       resolveUserFromFiles("bob", passwd, group, { groupAdd: ["wheel", "99", "staff"] }).additionalGids,
-      [50, 10, 99],
+      [100, 50, 10, 99],
     );
     assert.throws(
       () => resolveUserFromFiles("bob", passwd, group, { groupAdd: ["nope"] }),

@@ -10,7 +10,10 @@ import { resolveInRoot } from "./rootpath.ts";
 export interface ResolvedUser {
   uid: number;
   gid: number;
-  /** Supplementary groups: the user's groups from /etc/group (implicit form only), then `groupAdd`. */
+  /**
+   * Supplementary groups: the primary group, the user's groups from /etc/group (implicit form only), then
+   * `groupAdd`.
+   */
   additionalGids: number[];
   /** Home directory from /etc/passwd, "/" when unknown; runc uses it for HOME. */
   home: string;
@@ -90,6 +93,9 @@ export function resolveUserFromFiles(
     for (const g of groups) if (g.members.includes(matchedName)) out.additionalGids.push(g.gid);
   }
 
+  // dockerd (since the fix for CVE-2022-36109) keeps the primary group among the supplementary ones, so
+  // dropping to it with setgroups cannot get round a file's group-deny permissions.
+  if (!out.additionalGids.includes(out.gid)) out.additionalGids.unshift(out.gid);
   for (const add of opts.groupAdd ?? []) {
     const n = parseId(add);
     const g = n !== undefined ? n : groups.find((e) => e.name === add)?.gid;

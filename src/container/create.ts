@@ -70,6 +70,7 @@ export async function createContainer(
       networking: req.NetworkingConfig,
     });
     config.Hostname = net.hostname;
+    if (net.networkMode) hostConfig.NetworkMode = net.networkMode;
     warnings = [...resourceWarnings, ...net.warnings];
     mounts = await storage.createMounts(id, config, hostConfig);
     const dir = r.dir(id);

@@ -5,7 +5,7 @@ import type {
   NetworkSettings,
   Port,
 } from "../apitypes/index.ts";
-import type { NetworkSetup } from "../network/index.ts";
+import type { CreatedNetworking, NetworkSetup } from "../network/index.ts";
 import type { OciSpec } from "../oci/index.ts";
 import type {
   AttachStreams,
@@ -104,7 +104,7 @@ export interface NetworkBackend {
     hostConfig: HostConfig;
     exposedPorts?: Record<string, object> | null;
     networking?: NetworkingConfig;
-  }): Promise<{ hostname: string; warnings: string[] }>;
+  }): Promise<CreatedNetworking>;
   /** Sets up networking before the spec is built. */
   setup(id: string): Promise<NetworkSetup>;
   /** Undoes setup: at exit and after a failed start; safe to call twice. */

@@ -149,6 +149,7 @@ export class Storage {
   async writeEtcFiles(c: Container, net: NetworkSetup): Promise<{ source: string; destination: string }[]> {
     const r = c.record;
     const hc = r.HostConfig;
+    if (net.hostname) r.Config.Hostname = net.hostname;
     const hostname = r.Config.Hostname ?? shortId(c.id);
     const base = net.host ? await readFile("/etc/hosts", "utf8").catch(() => "") : undefined;
     const extra = [...(hc.ExtraHosts ?? []), ...(net.extraHosts ?? [])];

@@ -1,12 +1,12 @@
 /** What a container asks of networking at create: Docker's checks of the mode, ports, --ip and aliases. */
 import { hostname } from "node:os";
 import type { EndpointSettings, HostConfig, NetworkingConfig } from "../apitypes/index.ts";
-import { InvalidParameterError } from "../errdefs/index.ts";
+import { InvalidParameterError, isNotFound } from "../errdefs/index.ts";
 import { contains, parseIp } from "../netdrv/index.ts";
 import { newId, shortId } from "../util/index.ts";
 import { wantedBindings } from "./ports.ts";
 import { addressing, type NetworkRecord } from "./registry.ts";
-import type { EndpointConfig, SandboxDoc } from "./sandbox.ts";
+import { type EndpointConfig, parseLink, type SandboxDoc } from "./sandbox.ts";
 
 /** A container being created, as networking sees it. */
 export interface ContainerNetworkRequest {
@@ -49,6 +49,15 @@ export function sandboxFor(
     Links: hc.Links ?? undefined,
     Dns: hc.Dns ?? undefined,
   };
+  for (const link of hc.Links ?? []) {
+    const { target } = parseLink(link);
+    try {
+      nets.resolveContainer(target);
+    } catch (e) {
+      if (!isNotFound(e)) throw e;
+      throw new InvalidParameterError(`could not get container for ${target}: ${(e as Error).message}`);
+    }
+  }
   const publishes = Object.keys(hc.PortBindings ?? {}).length > 0 || !!hc.PublishAllPorts;
   wantedBindings({ exposed: c.exposedPorts, bindings: hc.PortBindings, publishAll: hc.PublishAllPorts });
   if (mode.startsWith("container:")) {
@@ -58,7 +67,16 @@ export function sandboxFor(
       );
     if (hc.Dns?.length) throw new InvalidParameterError("conflicting options: dns and the network mode");
     doc.Mode = "container";
-    doc.JoinId = nets.resolveContainer(mode.slice("container:".length));
+    const ref = mode.slice("container:".length);
+    if (!ref) throw new InvalidParameterError("invalid container format container:<name|id>");
+    // As dockerd: a container that is not there yet is looked for again at start (404 then), so the CLI
+    // does not take create's answer for a missing image.
+    try {
+      doc.JoinId = nets.resolveContainer(ref);
+    } catch (e) {
+      if (!isNotFound(e)) throw e;
+      doc.JoinRef = ref;
+    }
     if (doc.JoinId === c.id) throw new InvalidParameterError("cannot join own network namespace");
   } else if (mode === "host" || mode === "none") {
     if (mode === "none" && publishes)

@@ -4,6 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, test } from "node:test";
 import type { EventInput, HostConfig } from "../apitypes/index.ts";
+import { NotFoundError } from "../errdefs/index.ts";
 import type { LinkInfo, RulePort, VethSpec } from "../netdrv/index.ts";
 import { type ContainerLookup, type EndpointDriver, Endpoints } from "./endpoints.ts";
 import type { ProxyFactory } from "./ports.ts";
@@ -96,7 +97,7 @@ class Containers implements ContainerLookup {
   readonly up = new Set<string>();
   resolve(ref: string): string {
     const id = this.names.get(ref) ?? (this.up.has(ref) ? ref : undefined);
-    if (!id) throw new Error(`No such container: ${ref}`);
+    if (!id) throw new NotFoundError(`No such container: ${ref}`);
     return id;
   }
   running(id: string): boolean {
@@ -409,12 +410,20 @@ test("host, none and container modes", async () => {
   const main = await w.start(3);
   await w.create(4, "side", { NetworkMode: "container:main" });
   const side = await w.start(4);
-  assert.deepEqual(side, { netnsPath: main.netnsPath, ip: main.ip, nameservers: undefined });
+  assert.deepEqual(side, {
+    netnsPath: main.netnsPath,
+    hostname: "333333333333",
+    ip: main.ip,
+    nameservers: undefined,
+  });
   await w.stop(4);
   assert.ok(main.netnsPath && w.driver.netns.has(main.netnsPath), "the joined netns stays");
   await w.stop(3);
   await assert.rejects(w.start(4), /cannot join network of a non running container/);
-  await assert.rejects(w.create(5, "x", { NetworkMode: "container:x5" }), /No such container/);
+  // A container that is not there yet is looked for again at start, as dockerd does.
+  await w.create(5, "x", { NetworkMode: "container:x5" });
+  await assert.rejects(w.start(5), /No such container: x5/);
+  await assert.rejects(w.create(6, "y", { Links: ["nosuch:db"] }), /could not get container for nosuch/);
 });
 
 test("--link targets land in extraHosts with alias, name and hostname", async () => {

@@ -31,6 +31,14 @@ export interface ContainerLookup {
   running(id: string): boolean;
 }
 
+/** What create learnt of a new container's networking. */
+export interface CreatedNetworking {
+  hostname: string;
+  warnings: string[];
+  /** HostConfig.NetworkMode to record when it differs from the request's (`container:<full id>`). */
+  networkMode?: string;
+}
+
 /** How a run is networked, from the network service: what the spec joins and what /etc files say. */
 export interface NetworkSetup {
   /** The network namespace to join; absent with `host`. */
@@ -39,6 +47,8 @@ export interface NetworkSetup {
   host?: boolean;
   /** The container's own address, for /etc/hosts. */
   ip?: string;
+  /** The name the container takes from the one whose network namespace it joins. */
+  hostname?: string;
   /** More /etc/hosts entries in --add-host form ("names:ip"): --link targets. */
   extraHosts?: string[];
   /** resolv.conf nameservers instead of the host's (the embedded DNS of user-defined networks). */
@@ -150,15 +160,19 @@ export class Endpoints {
   }
 
   /** Validates a new container's network settings as create does, and records them. */
-  async create(c: ContainerNetworkRequest): Promise<{ hostname: string; warnings: string[] }> {
+  async create(c: ContainerNetworkRequest): Promise<CreatedNetworking> {
     const { doc, warnings } = sandboxFor(c, {
       get: (ref) => this.#nets.get(ref),
       find: (ref) => this.#nets.find(ref),
       resolveContainer: (ref) => this.#c.resolve(ref),
     });
+    // A container in another's network namespace takes that one's name too, as in dockerd.
+    if (doc.JoinId) doc.Hostname = this.#docs.get(doc.JoinId)?.Hostname ?? doc.Hostname;
     this.#docs.set(c.id, doc);
     await this.#save(doc);
-    return { hostname: doc.Hostname, warnings };
+    // dockerd records the joined container by its full ID, so a rename of it changes nothing.
+    const networkMode = doc.JoinId ? `container:${doc.JoinId}` : undefined;
+    return { hostname: doc.Hostname, warnings, ...(networkMode ? { networkMode } : {}) };
   }
 
   /** Sets up a container's networking for a run; undone by teardown (also when a later step of start fails). */
@@ -170,12 +184,19 @@ export class Endpoints {
       return { host: true };
     }
     if (doc.Mode === "container") {
+      if (doc.JoinRef) {
+        doc.JoinId = this.#c.resolve(doc.JoinRef);
+        doc.JoinRef = undefined;
+        await this.#save(doc);
+      }
       const other = doc.JoinId ? this.#docs.get(doc.JoinId) : undefined;
       if (!doc.JoinId || !this.#c.running(doc.JoinId) || !other?.Runtime)
         throw new ConflictError(`cannot join network of a non running container: ${doc.JoinId}`);
       if (!other.Runtime.NsPath) return { host: true };
+      doc.Hostname = other.Hostname;
       return {
         netnsPath: other.Runtime.NsPath,
+        hostname: other.Hostname,
         ip: other.Runtime.Eps[0]?.IP,
         nameservers: this.#nameservers(other),
       };

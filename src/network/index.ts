@@ -1,2 +1,2 @@
-export type { ContainerLookup, NetworkSetup } from "./endpoints.ts";
+export type { ContainerLookup, CreatedNetworking, NetworkSetup } from "./endpoints.ts";
 export { NetworkService, type NetworkServiceOptions } from "./service.ts";

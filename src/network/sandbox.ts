@@ -34,6 +34,8 @@ export interface SandboxDoc {
   Mode: "default" | "host" | "none" | "container";
   /** For Mode "container": the container whose netns is joined. */
   JoinId?: string;
+  /** For Mode "container": the ref as given when no container had it at create; resolved at each start. */
+  JoinRef?: string;
   Endpoints: EndpointConfig[];
   ExposedPorts?: Record<string, object> | null;
   PortBindings?: PortMap | null;

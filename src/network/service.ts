@@ -18,7 +18,7 @@ import { ForbiddenError, InvalidParameterError } from "../errdefs/index.ts";
 import { type Host, realHost } from "../host/index.ts";
 import { BridgeDriver, DnsServer, Iptables } from "../netdrv/index.ts";
 import { log, parseRfc3339Ns } from "../util/index.ts";
-import { type ContainerLookup, Endpoints, type NetworkSetup } from "./endpoints.ts";
+import { type ContainerLookup, type CreatedNetworking, Endpoints, type NetworkSetup } from "./endpoints.ts";
 import { addressing, type NetworkRecord, NetworkRegistry } from "./registry.ts";
 
 /** The network service's settings and collaborators. */
@@ -300,7 +300,7 @@ export class NetworkService {
     hostConfig: HostConfig;
     exposedPorts?: Record<string, object> | null;
     networking?: NetworkingConfig;
-  }): Promise<{ hostname: string; warnings: string[] }> {
+  }): Promise<CreatedNetworking> {
     return this.#eps.create(c);
   }
 

@@ -159,13 +159,16 @@ export async function runForeground(cli: Cli, opts: ForegroundOptions): Promise<
     });
   }
   const condition: WaitCondition = opts.autoRemove ? "removed" : "next-exit";
-  const wait = await client.containerWait(opts.id, { condition });
+  const waitAbort = new AbortController();
+  const wait = await client.containerWait(opts.id, { condition, signal: waitAbort.signal });
 
   try {
     await client.containerStart(opts.id, { detachKeys: opts.detachKeys });
   } catch (err) {
     stream?.destroy();
+    // A failed start is no exit: the daemon answers a next-exit wait only at a later run's end.
     if (opts.autoRemove) await wait.result.catch(() => undefined);
+    else waitAbort.abort();
     throw new StartFailed(err);
   }
   const cleanups: (() => void)[] = [];

@@ -92,10 +92,11 @@ export class EngineClient extends ResourceClient {
    */
   async containerWait(
     ref: string,
-    opts: { condition?: WaitCondition; registerTimeoutMs?: number } = {},
+    opts: { condition?: WaitCondition; registerTimeoutMs?: number; signal?: AbortSignal } = {},
   ): Promise<{ result: Promise<ContainerWaitResponse> }> {
     const res = this.transport.request("POST", `/containers/${id(ref)}/wait`, {
       query: { condition: opts.condition },
+      signal: opts.signal,
     });
     const result = res.then(
       async (r) => JSON.parse((await readBody(r)).toString("utf8")) as ContainerWaitResponse,

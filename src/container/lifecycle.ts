@@ -164,7 +164,8 @@ export class Lifecycle {
       await network.teardown(c.id).catch(() => undefined);
       await this.#s.unmountRootfs(c);
       this.#s.unmountVolumes(c);
-      st.notifyExit({ code, error: err.message });
+      // No exit to report: as in dockerd, a next-exit wait sent before this start keeps waiting for a run
+      // that does end, or for the removal (--rm), so the docker CLI prints the start error once, not twice.
       if (c.record.HostConfig.AutoRemove) void this.remove(c.id, { force: true }).catch(() => undefined);
       throw e;
     }

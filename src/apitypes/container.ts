@@ -80,7 +80,8 @@ export interface HostConfig extends Resources {
   ShmSize?: number;
   Sysctls?: Record<string, string>;
   Runtime?: string;
-  Isolation?: "default" | "process" | "hyperv" | "";
+  /** Linux: "" / "default", "process" (the host's kernel), "sandbox" or "hyperv" (a gVisor sandbox). */
+  Isolation?: "default" | "process" | "hyperv" | "sandbox" | "";
   MaskedPaths?: string[];
   ReadonlyPaths?: string[];
 }

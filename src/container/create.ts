@@ -14,6 +14,7 @@ import type { StoredMount } from "./mounts.ts";
 import { normalizeName } from "./names.ts";
 import type { Registry } from "./registry.ts";
 import { checkResources, type HostLimits, resourceDefaults } from "./resources.ts";
+import { chooseRuntime, type RuntimeChoice } from "./runtimechoice.ts";
 import type { Storage } from "./storage.ts";
 
 /** POST /containers/create: validates, merges the image's config, creates volumes and network records. */
@@ -24,6 +25,8 @@ export async function createContainer(
     images: Pick<ImageBackend, "resolve" | "retain">;
     network: CreateNetwork;
     limits?: HostLimits;
+    /** The configured runtimes; runc alone when absent. */
+    runtimes?: RuntimeChoice;
   },
   req: ContainerCreateRequest,
   opts: { name?: string },
@@ -34,6 +37,7 @@ export async function createContainer(
   if (!req.Image) throw new InvalidParameterError("No command specified");
   const hostConfig = { ...(req.HostConfig ?? {}) };
   validateHostConfig(hostConfig);
+  hostConfig.Runtime = chooseRuntime(hostConfig, deps.runtimes ?? { names: ["runc"], defaultName: "runc" });
   // Refused here with Docker's texts, rather than when the container first starts.
   parseSecurityOpts(hostConfig.SecurityOpt);
   const resourceWarnings = checkResources(hostConfig, { limits: deps.limits });

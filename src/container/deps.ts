@@ -47,6 +47,8 @@ export interface RuntimeBackend extends ExecRuntime {
       tty: boolean;
       openStdin: boolean;
       stdinOnce: boolean;
+      /** The configured OCI runtime to run it under (HostConfig.Runtime). */
+      runtime?: string;
     },
   ): Promise<{ pid: number; conmonPid: number }>;
   start(id: string): Promise<void>;

@@ -29,6 +29,7 @@ export type { ContainerRecord, ContainerStateDoc } from "./model.ts";
 export { Queries } from "./queries.ts";
 export { Registry } from "./registry.ts";
 export { type HostLimits, specResources, type UpdateRequest } from "./resources.ts";
+export { chooseRuntime, type RuntimeChoice } from "./runtimechoice.ts";
 export { type ContainerParts, type ContainerService, containerService } from "./service.ts";
 export { signalNumber } from "./signals.ts";
 export { type SpecBuilder, type SpecDefaults, type SpecRequest, specBuilder } from "./spec.ts";

@@ -139,6 +139,7 @@ export class Lifecycle {
         tty: !!c.record.Config.Tty,
         openStdin: !!c.record.Config.OpenStdin,
         stdinOnce: !!c.record.Config.StdinOnce,
+        runtime: c.record.HostConfig.Runtime || "runc",
       };
       const { pid } = await runtime.create(c.id, createOpts).catch(async (e: unknown) => {
         // A run whose cleanup was cut short (daemon killed) leaves runc state behind; clear it once.

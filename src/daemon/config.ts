@@ -1,7 +1,9 @@
 import { parseArgs } from "node:util";
 import { InvalidParameterError } from "../errdefs/index.ts";
 import type { OciRlimit } from "../oci/index.ts";
+import type { OciRuntimeConfig } from "../runtime/index.ts";
 import type { LogLevel } from "../util/index.ts";
+import { parseAddRuntimes } from "./runtimes.ts";
 
 /** The daemon's settings, from its flags. */
 export interface DaemonConfig {
@@ -13,7 +15,15 @@ export interface DaemonConfig {
   bip?: string;
   pidfile: string;
   logLevel: LogLevel;
+  /** runc's binary (`--runtime`). */
   runtime: string;
+  /** `--add-runtime NAME=PATH`s. */
+  addRuntimes: Record<string, OciRuntimeConfig>;
+  /** `--default-runtime`, when given. */
+  defaultRuntime?: string;
+  /** `--config-file` (dockerd's daemon.json); read when present, required when named explicitly. */
+  configFile: string;
+  configFileExplicit: boolean;
   conmon: string;
   /** Parent cgroup of this daemon's containers; derived from the exec root so two daemons never share one. */
   cgroupParent: string;
@@ -53,6 +63,9 @@ Options:
   -l, --log-level string     Set the logging level ("debug"|"info"|"warn"|"error"|"fatal") (default "info")
   -D, --debug                Enable debug mode
       --runtime string       OCI runtime binary (default "runc")
+      --add-runtime list     Register an additional OCI compatible runtime (NAME=PATH)
+      --default-runtime string  Default OCI runtime for containers (default "runc")
+      --config-file string   Daemon configuration file (default "/etc/wharf/daemon.json")
       --cgroup-parent string Parent cgroup for all containers
       --tlscert string       Path to TLS certificate file
       --tlskey string        Path to TLS key file
@@ -121,6 +134,9 @@ export function parseDaemonFlags(argv: string[]): DaemonConfig | "help" {
       "log-level": { type: "string", short: "l" },
       debug: { type: "boolean", short: "D" },
       runtime: { type: "string" },
+      "add-runtime": { type: "string", multiple: true },
+      "default-runtime": { type: "string" },
+      "config-file": { type: "string" },
       conmon: { type: "string" },
       "cgroup-parent": { type: "string" },
       tlscert: { type: "string" },
@@ -172,6 +188,10 @@ export function parseDaemonFlags(argv: string[]): DaemonConfig | "help" {
     pidfile: values.pidfile ?? `${execRoot}/wharf.pid`,
     logLevel: level,
     runtime: values.runtime ?? "runc",
+    addRuntimes: parseAddRuntimes(values["add-runtime"] ?? []),
+    ...(values["default-runtime"] ? { defaultRuntime: values["default-runtime"] } : {}),
+    configFile: values["config-file"] ?? "/etc/wharf/daemon.json",
+    configFileExplicit: values["config-file"] !== undefined,
     conmon: values.conmon ?? "conmon",
     cgroupParent,
     tls,

@@ -17,6 +17,7 @@ import {
   Queries,
   Registry,
   type RuntimeBackend,
+  type RuntimeChoice,
   type SpecDefaults,
   Storage,
   Supervisor,
@@ -40,6 +41,8 @@ export function wireContainers(o: {
   readLog: LogReader;
   events: EventSink;
   hostLimits?: HostLimits;
+  /** The OCI runtimes containers may ask for. */
+  runtimes?: RuntimeChoice;
   /** The daemon's confinement defaults for every container (seccomp profile, no-new-privileges, limits). */
   security?: SpecDefaults;
 }): ContainerService {
@@ -63,7 +66,11 @@ export function wireContainers(o: {
   return containerService({
     registry,
     create: (req, opts) =>
-      createContainer({ registry, storage, images, network, limits: o.hostLimits }, req, opts),
+      createContainer(
+        { registry, storage, images, network, limits: o.hostLimits, runtimes: o.runtimes },
+        req,
+        opts,
+      ),
     lifecycle,
     io: new ContainerIO({ registry, runtime, logs }),
     files: new ContainerFiles({ registry, storage, images }),

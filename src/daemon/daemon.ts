@@ -37,6 +37,7 @@ import { buildBackend } from "./build.ts";
 import type { DaemonConfig } from "./config.ts";
 import { wireContainers } from "./containers.ts";
 import { LOOP_DELAY_ENV, loopDelayRoutes } from "./loopdelay.ts";
+import { daemonRuntimes, readDaemonFile } from "./runtimes.ts";
 
 /** A running daemon: its parts, and how to stop it. */
 export interface Daemon {
@@ -183,6 +184,13 @@ export async function startDaemon(cfg: DaemonConfig): Promise<Daemon> {
   const gid = await socketGid(cfg.socketGroup);
   setLogLevel(cfg.logLevel);
   cfg = { ...cfg, runtime: lookPath(cfg.runtime), conmon: lookPath(cfg.conmon) };
+  const rts = daemonRuntimes({
+    runcPath: cfg.runtime,
+    added: cfg.addRuntimes,
+    file: await readDaemonFile(cfg.configFile, { explicit: cfg.configFileExplicit }),
+    ...(cfg.defaultRuntime ? { defaultFlag: cfg.defaultRuntime } : {}),
+    resolve: lookPath,
+  });
   const tmpDir = join(cfg.dataRoot, "tmp");
   await mkdir(cfg.dataRoot, { recursive: true, mode: 0o711 });
   await mkdir(cfg.execRoot, { recursive: true, mode: 0o700 });
@@ -204,6 +212,8 @@ export async function startDaemon(cfg: DaemonConfig): Promise<Daemon> {
   const runtime = createRuntime({
     execRoot: cfg.execRoot,
     runtimePath: cfg.runtime,
+    runtimes: rts.runtimes,
+    defaultRuntime: rts.defaultName,
     conmonPath: cfg.conmon,
     host,
   });
@@ -234,6 +244,7 @@ export async function startDaemon(cfg: DaemonConfig): Promise<Daemon> {
     readLog,
     events: events.emit,
     hostLimits: cgroupFeatures({ files: host.files }),
+    runtimes: { names: Object.keys(rts.runtimes), defaultName: rts.defaultName, sandbox: rts.sandbox },
   });
   const lookup: ContainerLookup = {
     resolve: (ref) => containers.resolveId(ref),
@@ -260,7 +271,8 @@ export async function startDaemon(cfg: DaemonConfig): Promise<Daemon> {
           dataRoot: cfg.dataRoot,
           containers: containers.counts(),
           images: (await images.list({ all: false })).length,
-          runtimePath: cfg.runtime,
+          runtimes: rts.runtimes,
+          defaultRuntime: rts.defaultName,
           debug: cfg.logLevel === "debug",
           eventListeners: listeners,
           cgroupVersion: cgroupVersion(host.files),

@@ -4,10 +4,15 @@
  * fork, setsid), so containers outlive the daemon; everything needed to find them again lives under the
  * exec root.
  *
+ * The OCI runtime is runc unless a container asks for another configured one (runtimes.ts): every call
+ * below goes to the container's runtime with that runtime's global flags; where gVisor's runsc differs
+ * (no pid to signal directly, its own ps, pause and resume), gvisor.ts says how.
+ *
  * Exec root layout:
  *   runc/                      runc --root: runc's own state, private to this daemon
+ *   runtimes/<name>/state/     the --root of each other runtime (runsc's), runtimes/<name>/ its wrapper
  *   exits/<id>                 exit code, written by conmon when the process ends (watched with inotify)
- *   containers/<id>/           conmon's persist dir: pid, conmon.pid, exit, oom; `bundle` → the bundle dir
+ *   containers/<id>/           conmon's persist dir: pid, conmon.pid, exit, oom, runtime.json; `bundle` → the bundle dir
  *   containers/<id>/exec/<e>/  one exec session: process.json, its conmon's files, attach socket, ctl fifo
  * conmon also creates `attach` (socket), `ctl` and `winsz` (fifos) in the bundle dir.
  *
@@ -20,7 +25,14 @@ import { mkdirSync } from "node:fs";
 import { mkdir, readFile, readlink, rm, rmdir, symlink, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { Readable, Writable } from "node:stream";
-import { ConflictError, isConflict, isErrno, NotFoundError, SystemError } from "../errdefs/index.ts";
+import {
+  ConflictError,
+  isConflict,
+  isErrno,
+  NotFoundError,
+  NotImplementedError,
+  SystemError,
+} from "../errdefs/index.ts";
 import { type Host, type KernelFiles, realHost } from "../host/index.ts";
 import type { OciSpec } from "../oci/index.ts";
 import { attachSocket } from "./attach.ts";
@@ -31,8 +43,10 @@ import { OciRuntimeError, parseRuncStderr } from "./errors.ts";
 import { startExec } from "./exec.ts";
 import type { ExecOptions, ExecSession } from "./exectypes.ts";
 import { type ExitStatus, ExitWatcher } from "./exitwatch.ts";
+import { parseRunscPs } from "./gvisor.ts";
 import { isSameLiveProcess, procStat } from "./procfs.ts";
-import { Runc } from "./runc.ts";
+import type { OciRuntimeConfig } from "./runc.ts";
+import { type BoundRuntime, RuntimeSet, STOCK_RUNTIME } from "./runtimes.ts";
 import { normalizeSignal } from "./signals.ts";
 import { cgroupsPath, DEFAULT_CGROUP_PARENT, limitsToOci, type SpecResources } from "./spec.ts";
 import { readStats } from "./stats.ts";
@@ -54,6 +68,8 @@ export interface CreateOptions {
   name?: string;
   /** conmon's --log-size-max in bytes. */
   logSizeMax?: number;
+  /** The configured runtime to run it under (`--runtime`); the default runtime when absent. */
+  runtime?: string;
 }
 
 /** The state runc reports. */
@@ -113,7 +129,12 @@ export interface ContainerRuntime {
 export interface RuntimeOptions {
   /** Where sockets, pid files and exit files live (e.g. /run/wharf). */
   execRoot: string;
+  /** runc's binary, when `runtimes` does not name one. */
   runtimePath?: string;
+  /** The OCI runtimes by name, with their global flags; runc is always among them. */
+  runtimes?: Record<string, OciRuntimeConfig>;
+  /** The runtime of containers that name none ("runc" when absent). */
+  defaultRuntime?: string;
   conmonPath?: string;
   /** Parent cgroup for specs that come without a cgroupsPath (DEFAULT_CGROUP_PARENT when absent). */
   cgroupParent?: string;
@@ -141,7 +162,7 @@ export function createRuntime(opts: RuntimeOptions): ContainerRuntime {
 }
 
 class ConmonRuntime implements ContainerRuntime {
-  readonly #runc: Runc;
+  readonly #rts: RuntimeSet;
   readonly #conmon: string;
   readonly #exitDir: string;
   readonly #ctrDir: string;
@@ -162,16 +183,20 @@ class ConmonRuntime implements ContainerRuntime {
     const root = opts.execRoot;
     this.#host = opts.host ?? realHost();
     this.#kernel = { files: this.#host.files };
-    this.#runc = new Runc(opts.runtimePath ?? "/usr/sbin/runc", join(root, "runc"), {
-      processes: this.#host.processes,
-    });
     this.#conmon = opts.conmonPath ?? "/usr/bin/conmon";
     this.#exitDir = join(root, "exits");
     this.#ctrDir = join(root, "containers");
+    this.#rts = new RuntimeSet({
+      execRoot: root,
+      ctrDir: this.#ctrDir,
+      runtimes: { [STOCK_RUNTIME]: { path: opts.runtimePath ?? "/usr/sbin/runc" }, ...opts.runtimes },
+      defaultName: opts.defaultRuntime ?? STOCK_RUNTIME,
+      processes: this.#host.processes,
+    });
     this.#logLevel = opts.conmonLogLevel ?? "warning";
     this.#cgroupParent = opts.cgroupParent ?? DEFAULT_CGROUP_PARENT;
     this.#timeoutMs = opts.createTimeoutMs ?? 60_000;
-    for (const d of [this.#runc.root, this.#exitDir, this.#ctrDir])
+    for (const d of [...this.#rts.roots(), this.#exitDir, this.#ctrDir])
       mkdirSync(d, { recursive: true, mode: 0o700 });
     this.#exits = new ExitWatcher(this.#exitDir, (id) => join(this.#ctrDir, id, "oom"));
   }
@@ -179,6 +204,8 @@ class ConmonRuntime implements ContainerRuntime {
   async create(id: string, o: CreateOptions): Promise<{ pid: number; conmonPid: number }> {
     checkId(id);
     const dir = join(this.#ctrDir, id);
+    // An unknown runtime name is the caller's mistake, refused before anything is touched.
+    this.#rts.get(o.runtime || this.#rts.defaultName);
     // A restarted container reuses its ID: clear the previous run's exit records first.
     this.#exits.forget(id);
     await Promise.all([
@@ -187,12 +214,15 @@ class ConmonRuntime implements ContainerRuntime {
       writeFile(join(o.bundleDir, "config.json"), JSON.stringify(this.#withCgroup(id, o.spec))),
     ]);
     await mkdir(dir, { mode: 0o700 });
-    await symlink(o.bundleDir, join(dir, "bundle"));
+    const [rt] = await Promise.all([
+      this.#rts.bind(id, dir, { ...(o.runtime ? { name: o.runtime } : {}), spec: o.spec }),
+      symlink(o.bundleDir, join(dir, "bundle")),
+    ]);
     const args = conmonArgs({
       containerId: id,
       sessionId: id,
-      runtimePath: this.#runc.path,
-      runtimeRoot: this.#runc.root,
+      runtimePath: rt.via ?? rt.cli.path,
+      runtimeArgs: rt.cli.globalArgs,
       bundleDir: o.bundleDir,
       persistDir: dir,
       name: o.name ?? id,
@@ -208,7 +238,7 @@ class ConmonRuntime implements ContainerRuntime {
     try {
       pid = await this.#spawnConmon(id, args, dir);
     } catch (e) {
-      await this.#cleanupFailedCreate(id, dir);
+      await this.#cleanupFailedCreate(id, dir, rt);
       throw e;
     }
     const [conmonPid, st] = await Promise.all([
@@ -220,14 +250,14 @@ class ConmonRuntime implements ContainerRuntime {
   }
 
   /** After a failed create: conmon usually exits by itself, but a timeout can leave it and runc behind. */
-  async #cleanupFailedCreate(id: string, dir: string): Promise<void> {
+  async #cleanupFailedCreate(id: string, dir: string, rt: BoundRuntime): Promise<void> {
     const pid = await readPid(join(dir, "conmon.pid")).catch(() => undefined);
     const st = pid ? await procStat(pid, this.#kernel) : undefined;
     if (pid && st?.comm === "conmon" && st.state !== "Z") {
       try {
         this.#host.processes.kill(pid, "SIGKILL");
       } catch {}
-      await this.#runc.run("delete", ["delete", "--force", id]).catch(() => {});
+      await rt.cli.run("delete", ["delete", "--force", id]).catch(() => {});
     }
     await rm(dir, { recursive: true, force: true }).catch(() => {});
   }
@@ -293,13 +323,17 @@ class ConmonRuntime implements ContainerRuntime {
 
   async start(id: string): Promise<void> {
     checkId(id);
-    await this.#runc.run("start", ["start", id]);
+    const rt = await this.#rts.of(id);
+    // runsc sets up the sandbox's network at start: the wrapper is needed here too.
+    await rt.cli.run("start", ["start", id], rt.via ? { via: rt.via } : {});
   }
 
   async kill(id: string, signal: number | string, opts: { all?: boolean } = {}): Promise<void> {
     checkId(id);
     const sig = normalizeSignal(signal);
-    if (!opts.all) {
+    const rt = await this.#rts.of(id);
+    // A runsc container's recorded pid is its sandbox's: the signal must go through runsc to reach init.
+    if (!opts.all && rt.flavor === "runc") {
       const known = await this.#lookup(id);
       // A start-time match proves the pid is still the container's init, so one kill(2) replaces `runc kill`.
       if (known && (await isSameLiveProcess(known.pid, known.startTime, this.#kernel))) {
@@ -315,9 +349,11 @@ class ConmonRuntime implements ContainerRuntime {
     const args = ["kill"];
     if (opts.all) args.push("--all");
     args.push(id, String(sig));
-    await this.#runc.run("kill", args);
+    if (rt.flavor === "gvisor" && sig === SIGKILL && (await this.#gvisorPaused(rt, id)))
+      await rt.cli.run("resume", ["resume", id]).catch(() => {});
+    await rt.cli.run("kill", args);
     // `runc kill --all` thaws by itself.
-    if (sig === SIGKILL && !opts.all) await this.#thaw(id);
+    if (sig === SIGKILL && !opts.all && rt.flavor === "runc") await this.#thaw(id);
   }
 
   /** A frozen process holds a SIGKILL until thawed, so killing a paused container thaws it. */
@@ -335,14 +371,16 @@ class ConmonRuntime implements ContainerRuntime {
       await this.kill(id, "SIGKILL", { all: true }).catch(() => {});
       await withTimeout(this.waitExit(id), 5000);
     }
-    if (!(await this.#deleteExited(id))) {
+    const rt = await this.#rts.of(id);
+    if (!(rt.flavor === "runc" && (await this.#deleteExited(id, rt)))) {
       try {
-        await this.#runc.run("delete", opts.force ? ["delete", "--force", id] : ["delete", id]);
+        await rt.cli.run("delete", opts.force ? ["delete", "--force", id] : ["delete", id]);
       } catch (e) {
         if (!(e instanceof NotFoundError)) throw e;
       }
     }
     const bundle = await readlink(join(dir, "bundle")).catch(() => undefined);
+    this.#rts.forget(id);
     this.#known.delete(id);
     this.#cgroups.delete(id);
     this.#exits.forget(id);
@@ -358,9 +396,9 @@ class ConmonRuntime implements ContainerRuntime {
    * remove its cgroups (the paths runc recorded in its state) and its state dir. False when it cannot be
    * sure (no exit recorded, no state, a cgroup still busy), so the caller runs runc itself.
    */
-  async #deleteExited(id: string): Promise<boolean> {
+  async #deleteExited(id: string, rt: BoundRuntime): Promise<boolean> {
     if (!(await this.#exits.read(id))) return false;
-    const stateDir = join(this.#runc.root, id);
+    const stateDir = join(rt.cli.root, id);
     let paths: Record<string, string>;
     try {
       const st = JSON.parse(await readFile(join(stateDir, "state.json"), "utf8")) as {
@@ -388,7 +426,7 @@ class ConmonRuntime implements ContainerRuntime {
     checkId(id);
     let out: string;
     try {
-      out = await this.#runc.run("state", ["state", id]);
+      out = await (await this.#rts.of(id)).cli.run("state", ["state", id]);
     } catch (e) {
       if (e instanceof NotFoundError) return undefined;
       throw e;
@@ -456,10 +494,11 @@ class ConmonRuntime implements ContainerRuntime {
   async exec(id: string, execId: string, opts: ExecOptions): Promise<ExecSession> {
     checkId(id);
     checkId(execId);
+    const rt = await this.#rts.of(id);
     const ctx = {
       conmon: this.#conmon,
-      runcPath: this.#runc.path,
-      runcRoot: this.#runc.root,
+      runtimePath: rt.cli.path,
+      runtimeArgs: rt.cli.globalArgs,
       logLevel: this.#logLevel,
       timeoutMs: this.#timeoutMs,
       ctrDir: join(this.#ctrDir, id),
@@ -478,6 +517,12 @@ class ConmonRuntime implements ContainerRuntime {
 
   async pause(id: string): Promise<void> {
     checkId(id);
+    const rt = await this.#rts.of(id);
+    if (rt.flavor === "gvisor") {
+      if (await this.#gvisorPaused(rt, id)) throw new ConflictError(`Container ${id} is already paused`);
+      await rt.cli.run("pause", ["pause", id]);
+      return;
+    }
     const path = await this.#runningCgroup(id);
     if ((await freezerState(path, this.#kernel)) === "FROZEN")
       throw new ConflictError(`Container ${id} is already paused`);
@@ -486,6 +531,12 @@ class ConmonRuntime implements ContainerRuntime {
 
   async unpause(id: string): Promise<void> {
     checkId(id);
+    const rt = await this.#rts.of(id);
+    if (rt.flavor === "gvisor") {
+      if (!(await this.#gvisorPaused(rt, id))) throw new ConflictError(`Container ${id} is not paused`);
+      await rt.cli.run("resume", ["resume", id]);
+      return;
+    }
     const path = await this.#runningCgroup(id);
     if ((await freezerState(path, this.#kernel)) !== "FROZEN")
       throw new ConflictError(`Container ${id} is not paused`);
@@ -498,7 +549,12 @@ class ConmonRuntime implements ContainerRuntime {
     // runc update leaves zero fields alone; -1 is how it is told "no limit".
     if (resources.pidsLimit !== undefined && resources.pidsLimit < 0) res.pids = { limit: -1 };
     if (!res.memory && !res.cpu && !res.pids && !res.blockIO) return;
-    await this.#runc.run("update", ["update", "--resources", "-", id], { input: JSON.stringify(res) });
+    const rt = await this.#rts.of(id);
+    if (rt.flavor === "gvisor")
+      throw new NotImplementedError(
+        `runtime ${rt.cli.name} cannot change the resources of a running sandbox`,
+      );
+    await rt.cli.run("update", ["update", "--resources", "-", id], { input: JSON.stringify(res) });
   }
 
   async pids(id: string): Promise<number[]> {
@@ -509,6 +565,9 @@ class ConmonRuntime implements ContainerRuntime {
 
   async top(id: string, psArgs?: string): Promise<TopResult> {
     checkId(id);
+    const rt = await this.#rts.of(id);
+    // The sandbox's processes are not the host's: runsc lists them, in ps -ef's columns.
+    if (rt.flavor === "gvisor") return parseRunscPs(await rt.cli.run("ps", ["ps", id]));
     return runTop(await this.pids(id), psArgs ?? "", { processes: this.#host.processes });
   }
 
@@ -545,12 +604,27 @@ class ConmonRuntime implements ContainerRuntime {
     return { ...spec, linux: { ...spec.linux, cgroupsPath: path } };
   }
 
+  /** True when runsc reports the container paused. */
+  async #gvisorPaused(rt: BoundRuntime, id: string): Promise<boolean> {
+    const out = await rt.cli.run("state", ["state", id]).catch(() => "{}");
+    return (JSON.parse(out) as { status?: string }).status === "paused";
+  }
+
   async #lookup(id: string): Promise<Known | undefined> {
     const k = this.#known.get(id);
     if (k) return k;
-    // After a daemon restart: runc's state.json records the init pid and its start time.
+    // After a daemon restart: runc's state.json records the init pid and its start time (runsc's own
+    // state is another format; its containers are found again through `runsc state`).
+    const rt = await this.#rts.of(id);
+    if (rt.flavor === "gvisor") {
+      const st = await this.state(id).catch(() => undefined);
+      if (!st?.pid) return undefined;
+      const known = { pid: st.pid, startTime: (await procStat(st.pid, this.#kernel))?.startTime };
+      this.#known.set(id, known);
+      return known;
+    }
     try {
-      const st = JSON.parse(await readFile(join(this.#runc.root, id, "state.json"), "utf8")) as {
+      const st = JSON.parse(await readFile(join(rt.cli.root, id, "state.json"), "utf8")) as {
         init_process_pid?: number;
         init_process_start?: number;
       };

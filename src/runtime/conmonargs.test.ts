@@ -5,7 +5,7 @@ import { conmonArgs, conmonEnv } from "./conmonargs.ts";
 const base = {
   containerId: "c1",
   runtimePath: "/usr/sbin/runc",
-  runtimeRoot: "/run/w/runc",
+  runtimeArgs: ["--root=/run/w/runc"],
   logLevel: "warning",
 };
 

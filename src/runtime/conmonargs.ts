@@ -1,6 +1,7 @@
 /**
  * The one conmon command line, for a container (conmon.ts) and for an exec session (exec.ts): both run
- * the same runc under the same root with the same logging, and differ only where this says.
+ * the container's OCI runtime with its global flags (its state root among them) and the same logging,
+ * and differ only where this says.
  */
 
 /** How one conmon is to run. */
@@ -9,9 +10,10 @@ export interface ConmonArgs {
   containerId: string;
   /** conmon's own id (-u): the container's id, or the exec session's. */
   sessionId: string;
+  /** The OCI runtime conmon runs (-r). */
   runtimePath: string;
-  /** runc's --root. */
-  runtimeRoot: string;
+  /** Its global flags (`--root=...` and the configured runtimeArgs), one --runtime-arg each. */
+  runtimeArgs: readonly string[];
   /** -b: the bundle, or the session dir of an exec. */
   bundleDir: string;
   /** Where conmon keeps its files (pid, conmon.pid, exit, oom). */
@@ -64,9 +66,8 @@ export function conmonArgs(o: ConmonArgs): string[] {
     "--syslog",
     "--conmon-pidfile",
     `${o.persistDir}/conmon.pid`,
-    "--runtime-arg",
-    `--root=${o.runtimeRoot}`,
   );
+  for (const a of o.runtimeArgs) args.push("--runtime-arg", a);
   if (o.execProcessSpec) args.push("-e", "--exec-attach", "--exec-process-spec", o.execProcessSpec);
   if (o.tty) args.push("-t");
   if (o.stdin) {

@@ -31,8 +31,9 @@ import { normalizeSignal } from "./signals.ts";
 /** What startExec needs from the runtime. */
 export interface ExecContext {
   conmon: string;
-  runcPath: string;
-  runcRoot: string;
+  /** The container's OCI runtime and its global flags. */
+  runtimePath: string;
+  runtimeArgs: readonly string[];
   logLevel: string;
   timeoutMs: number;
   /** conmon's persist dir of the container (`<exec root>/containers/<id>`); its `bundle` links to the bundle. */
@@ -64,8 +65,8 @@ export async function startExec(
   const args = conmonArgs({
     containerId: id,
     sessionId: execId,
-    runtimePath: ctx.runcPath,
-    runtimeRoot: ctx.runcRoot,
+    runtimePath: ctx.runtimePath,
+    runtimeArgs: ctx.runtimeArgs,
     bundleDir: dir,
     persistDir: dir,
     name: id,

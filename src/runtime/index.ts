@@ -21,6 +21,8 @@ export { findInitBinary } from "./init.ts";
 export { type LogLine, parseLogLine, type ReadLogOptions, readLog } from "./logfile.ts";
 export { daemonRlimits } from "./rlimits.ts";
 export { resolveInRoot } from "./rootpath.ts";
+export type { OciRuntimeConfig } from "./runc.ts";
+export { STOCK_RUNTIME } from "./runtimes.ts";
 export {
   type DockerSeccompProfile,
   parseSeccompProfile,

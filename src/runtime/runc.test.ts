@@ -14,17 +14,17 @@ describe("runc and ps through the host", () => {
       seen = { args, ...(o.input !== undefined ? { input: o.input } : {}) };
       return "ok";
     });
-    const runc = new Runc("/usr/sbin/runc", "/run/w/runc", { processes: host.processes });
+    const runc = new Runc({ name: "runc", path: "/usr/sbin/runc", root: "/run/w/runc" }, host.processes);
     assert.equal(await runc.run("update", ["update", "--resources", "-", "c1"], { input: "{}" }), "ok");
     assert.deepEqual(seen, {
-      args: ["--root", "/run/w/runc", "update", "--resources", "-", "c1"],
+      args: ["--root=/run/w/runc", "update", "--resources", "-", "c1"],
       input: "{}",
     });
   });
 
   it("maps runc's stderr to NotFound, Conflict and OciRuntimeError", async () => {
     const host = new FakeHost();
-    const runc = new Runc("runc", "/r", { processes: host.processes });
+    const runc = new Runc({ name: "runc", path: "runc", root: "/r" }, host.processes);
     const fail = (msg: string) =>
       host.programs.set("runc", () => {
         throw failProcess(1, `time="x" level=error msg="${msg}"\n`);

@@ -58,7 +58,9 @@ export interface InfoInput {
   dataRoot: string;
   containers: { total: number; running: number; paused: number; stopped: number };
   images: number;
-  runtimePath: string;
+  /** The configured OCI runtimes by name, as Docker lists them. */
+  runtimes: Record<string, { path: string; runtimeArgs?: string[] }>;
+  defaultRuntime: string;
   debug: boolean;
   eventListeners: number;
   cgroupVersion: "1" | "2";
@@ -146,8 +148,13 @@ export function systemInfo(i: InfoInput): SystemInfo {
     Labels: [],
     ExperimentalBuild: false,
     ServerVersion: ENGINE_VERSION,
-    Runtimes: { runc: { path: i.runtimePath } },
-    DefaultRuntime: "runc",
+    Runtimes: Object.fromEntries(
+      Object.entries(i.runtimes).map(([name, r]) => [
+        name,
+        { path: r.path, ...(r.runtimeArgs?.length ? { runtimeArgs: [...r.runtimeArgs] } : {}) },
+      ]),
+    ),
+    DefaultRuntime: i.defaultRuntime,
     Swarm: {
       NodeID: "",
       NodeAddr: "",

@@ -1,0 +1,32 @@
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { FakeHost } from "../host/index.ts";
+import { netnsWrapperScript, parseRunscPs, probeFlavor } from "./gvisor.ts";
+
+test("runsc ps's table comes back in ps -ef's columns", () => {
+  const out = [
+    "UID       PID       PPID      C         TTY       STIME     TIME      CMD",
+    "0         1         0         28        ?         10:41     30ms      sleep",
+    "0         7         1         0         pts/0     10:42     0s        sh -c echo hi",
+    "",
+  ].join("\n");
+  assert.deepEqual(parseRunscPs(out), {
+    titles: ["UID", "PID", "PPID", "C", "STIME", "TTY", "TIME", "CMD"],
+    processes: [
+      ["0", "1", "0", "28", "10:41", "?", "30ms", "sleep"],
+      ["0", "7", "1", "0", "10:42", "pts/0", "0s", "sh -c echo hi"],
+    ],
+  });
+});
+
+test("runsc is told apart by its version; the wrapper hides /proc/sys/net and execs runsc", async () => {
+  const host = new FakeHost();
+  host.programs.set("runsc", () => "runsc version 0.0~20221219.0\nspec: 1.0.2-dev\n");
+  host.programs.set("runc", () => "runc version 1.1.5\n");
+  assert.equal(await probeFlavor("/usr/bin/runsc", host), "gvisor");
+  assert.equal(await probeFlavor("/usr/sbin/runc", host), "runc");
+  const s = netnsWrapperScript("/usr/bin/runsc");
+  assert.match(s, /^#!\/bin\/sh\n/);
+  assert.match(s, /unshare --mount --propagation slave/);
+  assert.match(s, /mount -t tmpfs .* \/proc\/sys\/net && exec "\$0" "\$@"' '\/usr\/bin\/runsc' "\$@"\n$/);
+});

@@ -1,0 +1,64 @@
+/**
+ * What differs when the OCI runtime is gVisor's runsc: it is recognised by its `--version`; its `ps` lists
+ * the sandbox's own processes (their pids are the sandbox kernel's, not the host's); it has no `update`,
+ * and pauses with `pause`/`resume` rather than through the cgroup freezer.
+ *
+ * The network trap: Debian's runsc (2022-12) decides it runs in the host's network namespace when
+ * /proc/sys/net/core/rmem_default exists, which kernels since 6.x show in every namespace, and refuses to
+ * start a networked sandbox. The container's namespace is not the host's (the bundle names a namespace of
+ * the network driver's), so runsc's create and start run through a small wrapper that hides /proc/sys/net
+ * behind an empty tmpfs in a private mount namespace of their own. Only containers with a network
+ * namespace of their own use it; for one sharing the host's, runsc is left to refuse as it should.
+ */
+import { chmod, mkdir, writeFile } from "node:fs/promises";
+import { dirname } from "node:path";
+import type { Processes } from "../host/index.ts";
+import type { TopResult } from "./statstypes.ts";
+
+/** The kind of command line a runtime speaks: runc's (runc, crun, youki) or gVisor's runsc. */
+export type RuntimeFlavor = "runc" | "gvisor";
+
+/** Asks the runtime for its version: runsc says "runsc version ...". */
+export async function probeFlavor(path: string, o: { processes: Processes }): Promise<RuntimeFlavor> {
+  const out = await o.processes.run(path, ["--version"]).catch(() => "");
+  return /^runsc version/m.test(out) ? "gvisor" : "runc";
+}
+
+/** The wrapper script's text: runsc at `runscPath` with /proc/sys/net hidden (see the file comment). */
+export function netnsWrapperScript(runscPath: string): string {
+  const q = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
+  return [
+    "#!/bin/sh",
+    "# Written by wharf: runs runsc with /proc/sys/net hidden, so that the 2022 runsc does not mistake the",
+    "# container's network namespace for the host's (see src/runtime/gvisor.ts).",
+    `exec unshare --mount --propagation slave /bin/sh -c 'mount -t tmpfs -o ro,size=4k,mode=0555 wharf-hide /proc/sys/net && exec "$0" "$@"' ${q(runscPath)} "$@"`,
+    "",
+  ].join("\n");
+}
+
+/** Writes the wrapper to `file` (once per daemon start) and returns its path. */
+export async function writeNetnsWrapper(file: string, runscPath: string): Promise<string> {
+  await mkdir(dirname(file), { recursive: true, mode: 0o700 });
+  await writeFile(file, netnsWrapperScript(runscPath), { mode: 0o700 });
+  await chmod(file, 0o700);
+  return file;
+}
+
+/**
+ * `runsc ps <id>`'s table (UID PID PPID C TTY STIME TIME CMD) in the columns of Docker's default
+ * `ps -ef` (UID PID PPID C STIME TTY TIME CMD); the pids are the sandbox's.
+ */
+export function parseRunscPs(out: string): TopResult {
+  const titles = ["UID", "PID", "PPID", "C", "STIME", "TTY", "TIME", "CMD"];
+  const lines = out.split("\n").filter((l) => l.trim() !== "");
+  const head = (lines[0] ?? "").trim().split(/\s+/);
+  const processes: string[][] = [];
+  for (const line of lines.slice(1)) {
+    const f = line.trim().split(/\s+/);
+    const cmd = f.slice(head.length - 1).join(" ");
+    const row = new Map(head.slice(0, -1).map((t, i) => [t, f[i] ?? ""]));
+    row.set("CMD", cmd);
+    processes.push(titles.map((t) => row.get(t) ?? ""));
+  }
+  return { titles, processes };
+}

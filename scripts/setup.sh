@@ -5,7 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-packages=(runc conmon busybox-static iproute2 iptables tini catatonit curl openssl docker-compose docker-registry skopeo chromium gcc libc6-dev debootstrap python3-docker)
+packages=(runc runsc conmon busybox-static iproute2 iptables tini catatonit curl openssl docker-compose docker-registry skopeo chromium gcc libc6-dev debootstrap python3-docker)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -12,10 +12,7 @@ test("runtime and isolation pick the runtime; unknown ones get dockerd's texts",
   assert.equal(chooseRuntime({ Isolation: "sandbox", Runtime: "runsc" }, choice), "runsc");
   assert.equal(chooseRuntime({ Isolation: "process" }, { ...choice, defaultName: "runsc" }), "runc");
   assert.equal(chooseRuntime({ Isolation: "" }, { ...choice, defaultName: "runsc" }), "runsc");
-  assert.throws(
-    () => chooseRuntime({ Runtime: "foo" }, choice),
-    /unknown or invalid runtime name: foo$/,
-  );
+  assert.throws(() => chooseRuntime({ Runtime: "foo" }, choice), /unknown or invalid runtime name: foo$/);
   assert.throws(
     () => chooseRuntime({ Isolation: "foo" as "" }, choice),
     /Invalid isolation: "foo" - linux only supports/,

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { FakeHost } from "../host/index.ts";
-import { cgroupFeatures, cgroupPids, freezerState, setFreezer } from "./cgroups.ts";
+import { cgroupFeatures, cgroupPids, freezerState, setFreezer, writeCgroupLimits } from "./cgroups.ts";
 
 describe("cgroups through host.files", () => {
   it("collects the pids of a cgroup and its sub-cgroups, ascending", async () => {
@@ -30,5 +30,25 @@ describe("cgroups through host.files", () => {
     assert.equal(f.swapLimit, false);
     assert.equal(f.pidsLimit, true);
     assert.equal(f.freezer, false);
+  });
+
+  it("writes new limits into the cgroup files (runsc's update), only those given", async () => {
+    const fake = new FakeHost();
+    await writeCgroupLimits(
+      "/wharf/c1",
+      {
+        memory: { limit: 64 << 20, swap: 128 << 20 },
+        cpu: { period: 100000, quota: 50000 },
+        pids: { limit: -1 },
+      },
+      { files: fake.files },
+    );
+    const at = (f: string) => fake.fileData.get(`/sys/fs/cgroup/${f}`);
+    assert.equal(at("memory/wharf/c1/memory.limit_in_bytes"), String(64 << 20));
+    assert.equal(at("memory/wharf/c1/memory.memsw.limit_in_bytes"), String(128 << 20));
+    assert.equal(at("cpu/wharf/c1/cpu.cfs_quota_us"), "50000");
+    assert.equal(at("cpu/wharf/c1/cpu.cfs_period_us"), "100000");
+    assert.equal(at("pids/wharf/c1/pids.max"), "max");
+    assert.equal(at("cpu/wharf/c1/cpu.shares"), undefined);
   });
 });

@@ -6,6 +6,7 @@
 import { join } from "node:path";
 import { ConflictError, isErrno, SystemError } from "../errdefs/index.ts";
 import { type KernelFiles, realHost } from "../host/index.ts";
+import type { OciResources } from "../oci/index.ts";
 
 /** Root of the cgroup v1 hierarchies. */
 export const CGROUP_ROOT = "/sys/fs/cgroup";
@@ -134,4 +135,52 @@ export function cgroupFeatures(o: CgroupAccess = {}): CgroupFeatures {
   };
   if (cached) features = f;
   return f;
+}
+
+/**
+ * Writes new limits straight into a container's cgroup v1 files, for runtimes without an `update` of
+ * their own (runsc: the limits then hold for the whole sandbox on the host). Only the fields given change.
+ * Memory and swap go in the order the kernel accepts (memsw may never be below the limit).
+ */
+export async function writeCgroupLimits(
+  cgroupsPath: string,
+  res: OciResources,
+  o: CgroupAccess = {},
+): Promise<void> {
+  const { root, files } = access(o);
+  const put = async (controller: string, file: string, value: number | string): Promise<void> => {
+    try {
+      await files.write(join(cgroupDir(controller, cgroupsPath, root), file), String(value));
+    } catch (e) {
+      if (isErrno(e, "ENOENT")) throw new ConflictError("container is not running", { cause: e });
+      throw e;
+    }
+  };
+  const m = res.memory;
+  if (m?.limit !== undefined && m.swap !== undefined) {
+    try {
+      await put("memory", "memory.limit_in_bytes", m.limit);
+      await put("memory", "memory.memsw.limit_in_bytes", m.swap);
+    } catch (e) {
+      if (!isErrno(e, "EINVAL")) throw e;
+      await put("memory", "memory.memsw.limit_in_bytes", m.swap);
+      await put("memory", "memory.limit_in_bytes", m.limit);
+    }
+  } else if (m?.limit !== undefined) await put("memory", "memory.limit_in_bytes", m.limit);
+  else if (m?.swap !== undefined) await put("memory", "memory.memsw.limit_in_bytes", m.swap);
+  if (m?.reservation !== undefined) await put("memory", "memory.soft_limit_in_bytes", m.reservation);
+  if (m?.swappiness !== undefined) await put("memory", "memory.swappiness", m.swappiness);
+  const c = res.cpu;
+  if (c?.shares !== undefined) await put("cpu", "cpu.shares", c.shares);
+  if (c?.period !== undefined) await put("cpu", "cpu.cfs_period_us", c.period);
+  if (c?.quota !== undefined) await put("cpu", "cpu.cfs_quota_us", c.quota);
+  if (c?.cpus) await put("cpuset", "cpuset.cpus", c.cpus);
+  if (c?.mems) await put("cpuset", "cpuset.mems", c.mems);
+  if (res.pids?.limit !== undefined)
+    await put("pids", "pids.max", res.pids.limit < 0 ? "max" : res.pids.limit);
+  if (res.blockIO?.weight !== undefined) {
+    await put("blkio", "blkio.weight", res.blockIO.weight).catch(() =>
+      put("blkio", "blkio.bfq.weight", res.blockIO?.weight ?? 0),
+    );
+  }
 }

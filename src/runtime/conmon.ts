@@ -25,18 +25,11 @@ import { mkdirSync } from "node:fs";
 import { mkdir, readFile, readlink, rm, rmdir, symlink, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { Readable, Writable } from "node:stream";
-import {
-  ConflictError,
-  isConflict,
-  isErrno,
-  NotFoundError,
-  NotImplementedError,
-  SystemError,
-} from "../errdefs/index.ts";
+import { ConflictError, isConflict, isErrno, NotFoundError, SystemError } from "../errdefs/index.ts";
 import { type Host, type KernelFiles, realHost } from "../host/index.ts";
 import type { OciSpec } from "../oci/index.ts";
 import { attachSocket } from "./attach.ts";
-import { cgroupPids, freezerState, setFreezer } from "./cgroups.ts";
+import { cgroupPids, freezerState, setFreezer, writeCgroupLimits } from "./cgroups.ts";
 import { conmonArgs, conmonEnv } from "./conmonargs.ts";
 import { CtlWriter, reopenLogCtl } from "./ctl.ts";
 import { OciRuntimeError, parseRuncStderr } from "./errors.ts";
@@ -550,10 +543,11 @@ class ConmonRuntime implements ContainerRuntime {
     if (resources.pidsLimit !== undefined && resources.pidsLimit < 0) res.pids = { limit: -1 };
     if (!res.memory && !res.cpu && !res.pids && !res.blockIO) return;
     const rt = await this.#rts.of(id);
-    if (rt.flavor === "gvisor")
-      throw new NotImplementedError(
-        `runtime ${rt.cli.name} cannot change the resources of a running sandbox`,
-      );
+    // runsc has no `update`: the sandbox's cgroup on the host takes the new limits directly.
+    if (rt.flavor === "gvisor") {
+      await writeCgroupLimits(await this.#runningCgroup(id), res, this.#kernel);
+      return;
+    }
     await rt.cli.run("update", ["update", "--resources", "-", id], { input: JSON.stringify(res) });
   }
 

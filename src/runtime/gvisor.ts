@@ -1,7 +1,8 @@
 /**
  * What differs when the OCI runtime is gVisor's runsc: it is recognised by its `--version`; its `ps` lists
- * the sandbox's own processes (their pids are the sandbox kernel's, not the host's); it has no `update`,
- * and pauses with `pause`/`resume` rather than through the cgroup freezer.
+ * the sandbox's own processes (their pids are the sandbox kernel's, not the host's); it has no `update`
+ * (new limits go into the sandbox's cgroup on the host, cgroups.ts writeCgroupLimits), and it pauses with
+ * `pause`/`resume` rather than through the cgroup freezer.
  *
  * The network trap: Debian's runsc (2022-12) decides it runs in the host's network namespace when
  * /proc/sys/net/core/rmem_default exists, which kernels since 6.x show in every namespace, and refuses to

@@ -2,7 +2,8 @@
  * OCI runtimes other than runc, through the real docker CLI: gVisor's runsc (set up by default when
  * installed, and once more from a daemon config file with its own runtimeArgs, and a second runc from
  * --add-runtime), `--runtime` and `--isolation=hyperv` picking it, and what a user does with a container
- * under it: logs, exec, a TTY, exit codes, pause, a published port, restart, DNS by name on a user network.
+ * under it: logs, exec, a TTY, exit codes, pause, update, a published port, restart, DNS by name on a
+ * user network.
  */
 import assert from "node:assert/strict";
 import { existsSync } from "node:fs";
@@ -123,7 +124,7 @@ describe("OCI runtimes", { skip }, () => {
     assert.equal(out.replace(/\r/g, ""), "tty");
   });
 
-  test("a published port, exec, logs, top, pause and restart of a runsc container", async () => {
+  test("a published port, exec, logs, top, pause, update and restart of a runsc container", async () => {
     const port = await freePort();
     const id = await ok(d, [
       "run",
@@ -149,6 +150,10 @@ describe("OCI runtimes", { skip }, () => {
     await ok(d, ["pause", id]);
     assert.equal((await inspect(d, id)).State.Paused, true);
     await ok(d, ["unpause", id]);
+    // runsc has no update of its own: the sandbox's cgroup on the host takes the limit.
+    await ok(d, ["update", "--memory", "96m", "--memory-swap", "128m", id]);
+    assert.equal((await inspect(d, id)).HostConfig.Memory, 96 * 1024 * 1024);
+    assert.match(await ok(d, ["stats", "--no-stream", "--format", "{{.MemUsage}}", id]), /\/ 96MiB$/);
     // runsc takes the veth's addresses over: the next start needs a network namespace set up afresh.
     await ok(d, ["restart", "-t", "1", id]);
     assert.equal(await fetch(), "hello\n");

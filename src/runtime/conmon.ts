@@ -490,7 +490,7 @@ class ConmonRuntime implements ContainerRuntime {
     const rt = await this.#rts.of(id);
     const ctx = {
       conmon: this.#conmon,
-      runtimePath: rt.cli.path,
+      runtimePath: rt.execVia ?? rt.cli.path,
       runtimeArgs: rt.cli.globalArgs,
       logLevel: this.#logLevel,
       timeoutMs: this.#timeoutMs,

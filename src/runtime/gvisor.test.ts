@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { FakeHost } from "../host/index.ts";
-import { netnsWrapperScript, parseRunscPs, probeFlavor } from "./gvisor.ts";
+import { execWrapperScript, netnsWrapperScript, parseRunscPs, probeFlavor } from "./gvisor.ts";
 
 test("runsc ps's table comes back in ps -ef's columns", () => {
   const out = [
@@ -28,5 +28,9 @@ test("runsc is told apart by its version; the wrapper hides /proc/sys/net and ex
   const s = netnsWrapperScript("/usr/bin/runsc");
   assert.match(s, /^#!\/bin\/sh\n/);
   assert.match(s, /unshare --mount --propagation slave/);
+  assert.match(
+    execWrapperScript("/usr/bin/runsc"),
+    /"--tty" \] \|\| set -- "\$@" "\$a"; done\nexec '\/usr\/bin\/runsc' "\$@"\n$/,
+  );
   assert.match(s, /mount -t tmpfs .* \/proc\/sys\/net && exec "\$0" "\$@"' '\/usr\/bin\/runsc' "\$@"\n$/);
 });

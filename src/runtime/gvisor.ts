@@ -27,22 +27,39 @@ export async function probeFlavor(path: string, o: { processes: Processes }): Pr
 
 /** The wrapper script's text: runsc at `runscPath` with /proc/sys/net hidden (see the file comment). */
 export function netnsWrapperScript(runscPath: string): string {
-  const q = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
   return [
     "#!/bin/sh",
     "# Written by wharf: runs runsc with /proc/sys/net hidden, so that the 2022 runsc does not mistake the",
     "# container's network namespace for the host's (see src/runtime/gvisor.ts).",
-    `exec unshare --mount --propagation slave /bin/sh -c 'mount -t tmpfs -o ro,size=4k,mode=0555 wharf-hide /proc/sys/net && exec "$0" "$@"' ${q(runscPath)} "$@"`,
+    `exec unshare --mount --propagation slave /bin/sh -c 'mount -t tmpfs -o ro,size=4k,mode=0555 wharf-hide /proc/sys/net && exec "$0" "$@"' ${shq(runscPath)} "$@"`,
     "",
   ].join("\n");
 }
 
-/** Writes the wrapper to `file` (once per daemon start) and returns its path. */
-export async function writeNetnsWrapper(file: string, runscPath: string): Promise<string> {
+/**
+ * The exec wrapper's text: conmon asks for a TTY with runc's `exec --tty`, a flag runsc does not know (it
+ * takes the terminal from process.json), so the wrapper drops it and runs runsc at `runscPath`.
+ */
+export function execWrapperScript(runscPath: string): string {
+  return [
+    "#!/bin/sh",
+    "# Written by wharf: conmon's `exec --tty` is runc's; runsc reads the terminal from process.json.",
+    'for a; do shift; [ "$a" = "--tty" ] || set -- "$@" "$a"; done',
+    `exec ${shq(runscPath)} "$@"`,
+    "",
+  ].join("\n");
+}
+
+/** Writes a wrapper script to `file` (once per daemon start) and returns its path. */
+export async function writeWrapper(file: string, text: string): Promise<string> {
   await mkdir(dirname(file), { recursive: true, mode: 0o700 });
-  await writeFile(file, netnsWrapperScript(runscPath), { mode: 0o700 });
+  await writeFile(file, text, { mode: 0o700 });
   await chmod(file, 0o700);
   return file;
+}
+
+function shq(s: string): string {
+  return `'${s.replace(/'/g, `'\\''`)}'`;
 }
 
 /**

@@ -12,7 +12,13 @@ import { join } from "node:path";
 import { InvalidParameterError, isErrno } from "../errdefs/index.ts";
 import type { Processes } from "../host/index.ts";
 import type { OciSpec } from "../oci/index.ts";
-import { probeFlavor, type RuntimeFlavor, writeNetnsWrapper } from "./gvisor.ts";
+import {
+  execWrapperScript,
+  netnsWrapperScript,
+  probeFlavor,
+  type RuntimeFlavor,
+  writeWrapper,
+} from "./gvisor.ts";
 import { type OciRuntimeConfig, Runc } from "./runc.ts";
 
 /** The runtime a container runs under, ready to call. */
@@ -21,6 +27,8 @@ export interface BoundRuntime {
   flavor: RuntimeFlavor;
   /** The program create and start go through instead of the runtime itself (gVisor's netns wrapper). */
   via?: string;
+  /** The program conmon runs for exec sessions instead of the runtime itself (gVisor's exec wrapper). */
+  execVia?: string;
 }
 
 interface Recorded {
@@ -88,7 +96,7 @@ export class RuntimeSet {
     const flavor = await this.#flavor(cli);
     const ownNetns = o.spec.linux.namespaces?.some((n) => n.type === "network") === true;
     const hideNet = flavor === "gvisor" && ownNetns;
-    const bound: BoundRuntime = { cli, flavor, ...(hideNet ? { via: await this.#wrapper(cli) } : {}) };
+    const bound = await this.#withWrappers(cli, flavor, hideNet);
     this.#bound.set(id, bound);
     const rec: Recorded = { name: cli.name, ...(hideNet ? { hideNet } : {}) };
     await writeFile(join(dir, "runtime.json"), JSON.stringify(rec));
@@ -106,8 +114,7 @@ export class RuntimeSet {
       if (!isErrno(e, "ENOENT")) throw e;
     }
     const cli = this.#clis.get(rec.name) ?? this.get(STOCK_RUNTIME);
-    const flavor = await this.#flavor(cli);
-    const bound: BoundRuntime = { cli, flavor, ...(rec.hideNet ? { via: await this.#wrapper(cli) } : {}) };
+    const bound = await this.#withWrappers(cli, await this.#flavor(cli), rec.hideNet === true);
     this.#bound.set(id, bound);
     return bound;
   }
@@ -126,11 +133,21 @@ export class RuntimeSet {
     return f;
   }
 
-  #wrapper(cli: Runc): Promise<string> {
-    let w = this.#wrappers.get(cli.name);
+  async #withWrappers(cli: Runc, flavor: RuntimeFlavor, hideNet: boolean): Promise<BoundRuntime> {
+    if (flavor !== "gvisor") return { cli, flavor };
+    const [via, execVia] = await Promise.all([
+      hideNet ? this.#wrapper(cli, "netns-wrapper", netnsWrapperScript) : undefined,
+      this.#wrapper(cli, "exec-wrapper", execWrapperScript),
+    ]);
+    return { cli, flavor, execVia, ...(via ? { via } : {}) };
+  }
+
+  #wrapper(cli: Runc, name: string, script: (path: string) => string): Promise<string> {
+    const key = `${cli.name}/${name}`;
+    let w = this.#wrappers.get(key);
     if (!w) {
-      w = writeNetnsWrapper(join(this.#execRoot, "runtimes", cli.name, "netns-wrapper"), cli.path);
-      this.#wrappers.set(cli.name, w);
+      w = writeWrapper(join(this.#execRoot, "runtimes", cli.name, name), script(cli.path));
+      this.#wrappers.set(key, w);
     }
     return w;
   }

@@ -145,6 +145,8 @@ describe("OCI runtimes", { skip }, () => {
       });
     assert.equal(await fetch(), "hello\n");
     assert.equal(await ok(d, ["exec", id, "cat", "/index.html"]), "hello");
+    const tty = await ok(d, ["exec", "-t", id, "sh", "-c", "test -t 1 && echo tty"]);
+    assert.equal(tty.replace(/\r/g, ""), "tty");
     assert.equal(await ok(d, ["logs", id]), "started");
     assert.match(await ok(d, ["top", id]), /httpd/);
     await ok(d, ["pause", id]);

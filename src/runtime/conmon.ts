@@ -36,7 +36,7 @@ import { OciRuntimeError, parseRuncStderr } from "./errors.ts";
 import { startExec } from "./exec.ts";
 import type { ExecOptions, ExecSession } from "./exectypes.ts";
 import { type ExitStatus, ExitWatcher } from "./exitwatch.ts";
-import { parseRunscPs } from "./gvisor.ts";
+import { gvisorProcess, gvisorSpec, parseRunscPs } from "./gvisor.ts";
 import { isSameLiveProcess, procStat } from "./procfs.ts";
 import type { OciRuntimeConfig } from "./runc.ts";
 import { type BoundRuntime, RuntimeSet, STOCK_RUNTIME } from "./runtimes.ts";
@@ -204,11 +204,12 @@ class ConmonRuntime implements ContainerRuntime {
     await Promise.all([
       rm(dir, { recursive: true, force: true }),
       rm(join(this.#exitDir, id), { force: true }),
-      writeFile(join(o.bundleDir, "config.json"), JSON.stringify(this.#withCgroup(id, o.spec))),
     ]);
     await mkdir(dir, { mode: 0o700 });
-    const [rt] = await Promise.all([
-      this.#rts.bind(id, dir, { ...(o.runtime ? { name: o.runtime } : {}), spec: o.spec }),
+    const rt = await this.#rts.bind(id, dir, { ...(o.runtime ? { name: o.runtime } : {}), spec: o.spec });
+    const spec = this.#withCgroup(id, rt.flavor === "gvisor" ? gvisorSpec(o.spec) : o.spec);
+    await Promise.all([
+      writeFile(join(o.bundleDir, "config.json"), JSON.stringify(spec)),
       symlink(o.bundleDir, join(dir, "bundle")),
     ]);
     const args = conmonArgs({
@@ -492,6 +493,7 @@ class ConmonRuntime implements ContainerRuntime {
       conmon: this.#conmon,
       runtimePath: rt.execVia ?? rt.cli.path,
       runtimeArgs: rt.cli.globalArgs,
+      ...(rt.flavor === "gvisor" ? { adaptProcess: gvisorProcess } : {}),
       logLevel: this.#logLevel,
       timeoutMs: this.#timeoutMs,
       ctrDir: join(this.#ctrDir, id),

@@ -34,6 +34,8 @@ export interface ExecContext {
   /** The container's OCI runtime and its global flags. */
   runtimePath: string;
   runtimeArgs: readonly string[];
+  /** Adapts the session's process.json to the runtime (gVisor's known capabilities). */
+  adaptProcess?: (p: OciProcess) => OciProcess;
   logLevel: string;
   timeoutMs: number;
   /** conmon's persist dir of the container (`<exec root>/containers/<id>`); its `bundle` links to the bundle. */
@@ -61,7 +63,8 @@ export async function startExec(
   await rm(dir, { recursive: true, force: true });
   await mkdir(dir, { recursive: true, mode: 0o700 });
   const specPath = join(dir, "process.json");
-  await writeFile(specPath, JSON.stringify(execProcess(spec.process, opts)));
+  const proc = execProcess(spec.process, opts);
+  await writeFile(specPath, JSON.stringify(ctx.adaptProcess ? ctx.adaptProcess(proc) : proc));
   const args = conmonArgs({
     containerId: id,
     sessionId: execId,

@@ -1,7 +1,22 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { FakeHost } from "../host/index.ts";
-import { execWrapperScript, netnsWrapperScript, parseRunscPs, probeFlavor } from "./gvisor.ts";
+import type { OciProcess } from "../oci/index.ts";
+import { execWrapperScript, gvisorProcess, netnsWrapperScript, parseRunscPs, probeFlavor } from "./gvisor.ts";
+
+test("capabilities runsc does not know are left out of its processes", () => {
+  const all = ["CAP_CHOWN", "CAP_PERFMON", "CAP_BPF", "CAP_CHECKPOINT_RESTORE", "CAP_SYS_ADMIN"];
+  const p = {
+    args: ["sh"],
+    cwd: "/",
+    user: { uid: 0, gid: 0 },
+    capabilities: { bounding: all, effective: all },
+  };
+  assert.deepEqual(gvisorProcess(p as OciProcess).capabilities, {
+    bounding: ["CAP_CHOWN", "CAP_SYS_ADMIN"],
+    effective: ["CAP_CHOWN", "CAP_SYS_ADMIN"],
+  });
+});
 
 test("runsc ps's table comes back in ps -ef's columns", () => {
   const out = [

@@ -14,10 +14,34 @@
 import { chmod, mkdir, writeFile } from "node:fs/promises";
 import { dirname } from "node:path";
 import type { Processes } from "../host/index.ts";
+import type { OciProcess, OciSpec } from "../oci/index.ts";
 import type { TopResult } from "./statstypes.ts";
 
 /** The kind of command line a runtime speaks: runc's (runc, crun, youki) or gVisor's runsc. */
 export type RuntimeFlavor = "runc" | "gvisor";
+
+/** Capabilities newer than the 2022 runsc, which refuses a spec naming them ("unknown capability"). */
+const UNKNOWN_CAPS = new Set(["CAP_PERFMON", "CAP_BPF", "CAP_CHECKPOINT_RESTORE"]);
+
+/**
+ * The bundle's spec as runsc takes it: without the capabilities it does not know, which `--privileged`
+ * (every capability of the host's kernel) would otherwise name.
+ */
+export function gvisorSpec(spec: OciSpec): OciSpec {
+  return { ...spec, process: gvisorProcess(spec.process) };
+}
+
+/** A process (the container's, or an exec session's) without the capabilities runsc does not know. */
+export function gvisorProcess(p: OciProcess): OciProcess {
+  const caps = p.capabilities;
+  if (!caps) return p;
+  const out: NonNullable<OciProcess["capabilities"]> = {};
+  for (const k of ["bounding", "effective", "permitted", "inheritable", "ambient"] as const) {
+    const l = caps[k]?.filter((c) => !UNKNOWN_CAPS.has(c));
+    if (l) out[k] = l;
+  }
+  return { ...p, capabilities: out };
+}
 
 /** Asks the runtime for its version: runsc says "runsc version ...". */
 export async function probeFlavor(path: string, o: { processes: Processes }): Promise<RuntimeFlavor> {

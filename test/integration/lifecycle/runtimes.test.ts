@@ -109,6 +109,15 @@ describe("OCI runtimes", { skip }, () => {
     );
   });
 
+  test("--privileged under runsc: the capabilities runsc knows, in the container and in exec", async () => {
+    const id = await ok(d, ["run", "-d", "--privileged", "--runtime", "runsc", "busybox", "sleep", "60"]);
+    assert.match(
+      await ok(d, ["exec", "--privileged", id, "grep", "CapEff", "/proc/self/status"]),
+      /CapEff:\s+0*3f/,
+    );
+    await ok(d, ["rm", "-f", id]);
+  });
+
   test("a TTY under runsc", async () => {
     const out = await ok(d, [
       "run",

@@ -149,6 +149,8 @@ describe("createBody", () => {
         cgroup: "private",
         mem_swappiness: 10,
         annotations: { a: "b" },
+        runtime: "runsc",
+        isolation: "sandbox",
       },
     });
     const { body } = createBody(p.services.dev, { project: p, number: 1, name: "p-dev-1", networks: true });
@@ -165,6 +167,8 @@ describe("createBody", () => {
     assert.equal(h?.CgroupnsMode, "private");
     assert.equal(h?.MemorySwappiness, 10);
     assert.deepEqual(h?.Annotations, { a: "b" });
+    assert.equal(h?.Runtime, "runsc");
+    assert.equal(h?.Isolation, "sandbox");
   });
 
   it("applies run's overrides and marks one-off containers", () => {

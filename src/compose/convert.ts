@@ -234,6 +234,7 @@ export function createBody(
     UTSMode: svc.uts as string | undefined,
     CgroupnsMode: svc.cgroup as "private" | "host" | undefined,
     Runtime: svc.runtime as string | undefined,
+    Isolation: svc.isolation as HostConfig["Isolation"] | undefined,
     Devices: svc.devices ? (svc.devices as unknown[]).map(deviceMapping) : undefined,
     DeviceCgroupRules: svc.device_cgroup_rules as string[] | undefined,
     MemorySwappiness: svc.mem_swappiness as number | undefined,

@@ -25,14 +25,14 @@ import { mkdirSync } from "node:fs";
 import { mkdir, readFile, readlink, rm, rmdir, symlink, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { Readable, Writable } from "node:stream";
-import { ConflictError, isConflict, isErrno, NotFoundError, SystemError } from "../errdefs/index.ts";
+import { ConflictError, isConflict, isErrno, NotFoundError } from "../errdefs/index.ts";
 import { type Host, type KernelFiles, realHost } from "../host/index.ts";
 import type { OciSpec } from "../oci/index.ts";
 import { attachSocket } from "./attach.ts";
 import { cgroupPids, freezerState, setFreezer, writeCgroupLimits } from "./cgroups.ts";
-import { conmonArgs, conmonEnv } from "./conmonargs.ts";
+import { conmonArgs } from "./conmonargs.ts";
+import { spawnConmon } from "./conmonspawn.ts";
 import { CtlWriter, reopenLogCtl } from "./ctl.ts";
-import { OciRuntimeError, parseRuncStderr } from "./errors.ts";
 import { startExec } from "./exec.ts";
 import type { ExecOptions, ExecSession } from "./exectypes.ts";
 import { type ExitStatus, ExitWatcher } from "./exitwatch.ts";
@@ -230,7 +230,12 @@ class ConmonRuntime implements ContainerRuntime {
     });
     let pid: number;
     try {
-      pid = await this.#spawnConmon(id, args, dir);
+      pid = await spawnConmon(id, args, {
+        conmon: this.#conmon,
+        cwd: dir,
+        timeoutMs: this.#timeoutMs,
+        processes: this.#host.processes,
+      });
     } catch (e) {
       await this.#cleanupFailedCreate(id, dir, rt);
       throw e;
@@ -254,65 +259,6 @@ class ConmonRuntime implements ContainerRuntime {
       await rt.cli.run("delete", ["delete", "--force", id]).catch(() => {});
     }
     await rm(dir, { recursive: true, force: true }).catch(() => {});
-  }
-
-  /** Spawns conmon with a sync pipe on fd 3 and resolves with the container pid it reports there. */
-  #spawnConmon(id: string, args: string[], cwd: string): Promise<number> {
-    return new Promise((resolve, reject) => {
-      const child = this.#host.processes.spawn(this.#conmon, args, {
-        cwd,
-        env: conmonEnv({ sync: 3 }),
-        stdio: ["ignore", "ignore", "pipe", "pipe"],
-        detached: true,
-      });
-      const sync = child.stdio[3] as Readable;
-      let stderr = "";
-      let data = "";
-      let done = false;
-      const timer = setTimeout(() => {
-        finish(new SystemError(`conmon did not report the container pid within ${this.#timeoutMs} ms`));
-      }, this.#timeoutMs);
-      const finish = (err: Error | undefined, pid?: number): void => {
-        if (done) return;
-        done = true;
-        clearTimeout(timer);
-        // Our end of the sync pipe is not needed once the pid is known; conmon keeps its end.
-        sync.destroy();
-        child.stderr?.destroy();
-        child.unref();
-        if (err) reject(err);
-        else resolve(pid!);
-      };
-      child.stderr?.setEncoding("utf8");
-      child.stderr?.on("data", (s: string) => {
-        if (stderr.length < 65536) stderr += s;
-      });
-      sync.setEncoding("utf8");
-      sync.on("data", (s: string) => {
-        data += s;
-        const nl = data.indexOf("\n");
-        if (nl < 0) return;
-        const msg = parseSync(data.slice(0, nl));
-        if (!msg)
-          return finish(new SystemError(`conmon sent an unreadable sync message: ${data.slice(0, nl)}`));
-        if (msg.data > 0) return finish(undefined, msg.data);
-        finish(new OciRuntimeError("create", parseRuncStderr(msg.message ?? "") || "runc create failed"));
-      });
-      const eof = (): void => {
-        if (data.trim()) return;
-        const detail = stderr.trim() || "no message";
-        finish(new SystemError(`conmon exited without reporting the container pid for ${id}: ${detail}`));
-      };
-      sync.on("end", eof);
-      sync.on("error", eof);
-      child.on("error", (e) => finish(new SystemError(`cannot run conmon: ${e.message}`, { cause: e })));
-      child.on("exit", (code) => {
-        if (code !== 0 && code !== null) {
-          // The first conmon process only fails on bad arguments; its stderr says which.
-          setImmediate(() => finish(new SystemError(`conmon failed (exit ${code}): ${stderr.trim()}`)));
-        }
-      });
-    });
   }
 
   async start(id: string): Promise<void> {
@@ -631,16 +577,6 @@ class ConmonRuntime implements ContainerRuntime {
     } catch {
       return undefined;
     }
-  }
-}
-
-function parseSync(line: string): { data: number; message?: string } | undefined {
-  try {
-    const v = JSON.parse(line) as { data?: unknown; message?: unknown };
-    if (typeof v.data !== "number") return undefined;
-    return { data: v.data, ...(typeof v.message === "string" ? { message: v.message } : {}) };
-  } catch {
-    return undefined;
   }
 }
 

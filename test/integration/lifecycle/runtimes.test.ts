@@ -2,8 +2,8 @@
  * OCI runtimes other than runc, through the real docker CLI: gVisor's runsc (set up by default when
  * installed, and once more from a daemon config file with its own runtimeArgs, and a second runc from
  * --add-runtime), `--runtime` and `--isolation=hyperv` picking it, and what a user does with a container
- * under it: logs, exec, a TTY, exit codes, pause, update, a published port, restart, DNS by name on a
- * user network.
+ * under it: logs, exec, a TTY, exit codes, pause, update, a published port, restart, a daemon restart,
+ * DNS by name on a user network.
  */
 import assert from "node:assert/strict";
 import { existsSync } from "node:fs";
@@ -169,6 +169,20 @@ describe("OCI runtimes", { skip }, () => {
     await ok(d, ["restart", "-t", "1", id]);
     assert.equal(await fetch(), "hello\n");
     await ok(d, ["rm", "-f", id]);
+  });
+
+  test("a runsc container outlives a daemon restart and is driven by runsc again after it", async () => {
+    const id = await ok(d, ["run", "-d", "--runtime", "runsc", "busybox", "sleep", "600"]);
+    await d.restart();
+    assert.equal((await inspect(d, id)).State.Running, true);
+    assert.equal(
+      await ok(d, ["exec", id, "uname", "-r"]),
+      await ok(d, ["run", "--rm", "--runtime", "runsc", "busybox", "uname", "-r"]),
+    );
+    assert.match(await ok(d, ["top", id]), /sleep/);
+    await ok(d, ["kill", id]);
+    assert.equal(await ok(d, ["wait", id]), "137");
+    await ok(d, ["rm", id]);
   });
 
   test("DNS by container name on a user network", async () => {

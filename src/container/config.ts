@@ -18,8 +18,6 @@ export interface ImageRunConfig {
   ArgsEscaped?: boolean;
 }
 
-/** Docker's default PATH inside containers. */
-export const DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 
 function envKey(e: string): string {
   const i = e.indexOf("=");
@@ -59,7 +57,6 @@ export function mergeImageConfig(cfg: ContainerConfig, img: ImageRunConfig): Con
     if (!cfg.Cmd || cfg.Cmd.length === 0) out.Cmd = img.Cmd ?? undefined;
   }
   out.Env = mergeEnv(img.Env ?? [], cfg.Env ?? []);
-  if (!out.Env.some((e) => envKey(e) === "PATH")) out.Env.unshift(`PATH=${DEFAULT_PATH}`);
   out.WorkingDir = cfg.WorkingDir || img.WorkingDir || "";
   out.User = cfg.User || img.User || "";
   out.Labels = { ...(img.Labels ?? {}), ...(cfg.Labels ?? {}) };
@@ -97,4 +94,13 @@ export function validateHostConfig(hc: HostConfig): void {
   if ((hc.ShmSize ?? 0) < 0) throw new InvalidParameterError("SHM size can not be less than 0");
   if (hc.Memory && hc.Memory > 0 && hc.Memory < 6 * 1024 * 1024)
     throw new InvalidParameterError("Minimum memory limit allowed is 6MB");
+  // overlay2's only option is size, which needs xfs project quotas; wharf keeps no quotas, so it refuses
+  // the option with dockerd's text instead of taking it and ignoring it.
+  for (const key of Object.keys(hc.StorageOpt ?? {})) {
+    if (key.toLowerCase() === "size")
+      throw new InvalidParameterError(
+        "--storage-opt is supported only for overlay over xfs with 'pquota' mount option",
+      );
+    throw new InvalidParameterError(`Unknown option ${key}`);
+  }
 }

@@ -28,6 +28,8 @@ export interface VethSpec {
   gateway?: string;
   /** The link's owner tag, for crash cleanup. */
   owner: string;
+  /** Both ends' MTU (the network's driver option); the kernel's default when absent. */
+  mtu?: number;
 }
 
 /** Bridges, namespaces and veths of one daemon. */
@@ -147,6 +149,7 @@ export class BridgeDriver {
       peerMac: v.mac,
       peerNs: v.nsPath,
       alias: v.owner,
+      mtu: v.mtu,
     });
     const c = await this.#open(v.nsPath);
     try {

@@ -13,7 +13,7 @@ import { type ContainerNetworkRequest, endpointConfig, sandboxFor } from "./conf
 import { listSummary, networkSettings } from "./inspect.ts";
 import { Ipam } from "./ipam.ts";
 import { PortPublisher, type ProxyFactory, wantedBindings } from "./ports.ts";
-import { addressing, type NetworkRecord, type NetworkRegistry } from "./registry.ts";
+import { addressing, type NetworkRecord, type NetworkRegistry, networkMtu } from "./registry.ts";
 import { type DnsAnswer, Resolver } from "./resolver.ts";
 import {
   type EndpointConfig,
@@ -291,6 +291,7 @@ export class Endpoints {
       prefixLen: ep.PrefixLen,
       gateway: n.Internal || hasRoute ? undefined : ep.Gateway,
       owner: this.#driver.vethAlias(doc.Id),
+      mtu: networkMtu(n),
     });
     return ep;
   }

@@ -43,6 +43,13 @@ export interface Addressing {
 }
 
 const BRIDGE_NAME_OPT = "com.docker.network.bridge.name";
+const MTU_OPT = "com.docker.network.driver.mtu";
+
+/** The network's `com.docker.network.driver.mtu`, which its veths take; undefined for the kernel's default. */
+export function networkMtu(n: NetworkRecord): number | undefined {
+  const v = Number(n.Options?.[MTU_OPT]);
+  return Number.isInteger(v) && v > 0 ? v : undefined;
+}
 
 /** The parsed IPAM of a bridge network. */
 export function addressing(n: NetworkRecord): Addressing | undefined {
@@ -104,7 +111,7 @@ export class NetworkRegistry {
       "com.docker.network.bridge.enable_ip_masquerade": "true",
       "com.docker.network.bridge.host_binding_ipv4": "0.0.0.0",
       [BRIDGE_NAME_OPT]: opts.bridge,
-      "com.docker.network.driver.mtu": "1500",
+      [MTU_OPT]: "1500",
     };
     await this.save(def);
   }
@@ -254,6 +261,16 @@ export class NetworkRegistry {
     if (this.all().some((n) => n.Bridge === bridge))
       throw new ConflictError(`bridge name ${bridge} is already in use by another network`);
     const internal = !!req.Internal || options["com.docker.network.internal"] === "true";
+    const mtu = options[MTU_OPT];
+    if (mtu !== undefined) {
+      if (!/^[+-]?\d+$/.test(mtu))
+        throw new InvalidParameterError(
+          `failed to parse ${MTU_OPT} value: ${mtu} (strconv.Atoi: parsing ${JSON.stringify(mtu)}: invalid syntax)`,
+        );
+      // The kernel's bounds for an Ethernet link; dockerd passes a smaller value on and fails at run.
+      if (Number(mtu) < 68 || Number(mtu) > 65535)
+        throw new InvalidParameterError(`invalid MTU number: ${mtu}`);
+    }
     return {
       Id: id,
       Name: name,

@@ -87,8 +87,11 @@ export interface VolumeBackend {
   use(name: string, containerId: string): void;
   release(name: string, containerId: string): void;
   /** The host path to bind; mounts device-backed volumes on first use. */
-  mountpoint(name: string): Promise<string>;
-  unmount(name: string): void;
+  mountpoint(
+    name: string,
+    use?: { container: string; destination: string; rw: boolean; propagation: string },
+  ): Promise<string>;
+  unmount(name: string, containerId?: string): void;
   remove(name: string, opts?: { force?: boolean }): Promise<void>;
 }
 

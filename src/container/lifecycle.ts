@@ -204,10 +204,11 @@ export class Lifecycle {
       this.#s.unmountRootfs(c),
       network.teardown(c.id).catch((e) => log("warn", "network teardown failed", { id: c.id, err: e })),
     ]);
-    this.#s.unmountVolumes(c);
     this.#d.execs.forget(c.id);
     if (exit.oomKilled) this.#r.emit(c, "oom");
     this.#r.emit(c, "die", { exitCode: String(exit.exitCode) });
+    // After die, as dockerd orders the volumes' unmount events.
+    this.#s.unmountVolumes(c);
     // Waiters hear of the exit once the run's mounts and network are gone, so a `wait` then `rm` is clean.
     st.notifyExit({ code: exit.exitCode });
     const restart = shouldRestart(c.record.HostConfig.RestartPolicy, {

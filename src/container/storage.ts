@@ -1,5 +1,5 @@
 import { mkdir, readFile, symlink, writeFile } from "node:fs/promises";
-import { join } from "node:path";
+import { join, posix } from "node:path";
 import type { ContainerCreateRequest } from "../apitypes/index.ts";
 import { isErrno } from "../errdefs/index.ts";
 import { log, shortId } from "../util/index.ts";
@@ -54,7 +54,13 @@ export class Storage {
     for (const m of mounts) {
       if (m.Type === "bind" && !m.CreateHostPath) await prepareBindSource(m);
       if (m.Type !== "volume") continue;
-      const vol = m.Name ? (await volumes.create({ Name: m.Name })).volume : await volumes.createAnonymous();
+      // `--mount ...,volume-label=k=v` labels a volume it creates (an existing one keeps its own).
+      const labels = hc.Mounts?.find(
+        (x) => x.Type === "volume" && x.Target && posix.normalize(x.Target) === m.Destination,
+      )?.VolumeOptions?.Labels;
+      const vol = m.Name
+        ? (await volumes.create({ Name: m.Name, ...(labels ? { Labels: labels } : {}) })).volume
+        : await volumes.createAnonymous();
       m.Name = vol.Name;
       m.Source = vol.Mountpoint;
       volumes.use(vol.Name, id);
@@ -92,7 +98,12 @@ export class Storage {
       }
       let source = m.Source;
       if (m.Type === "volume" && m.Name) {
-        source = await this.#volumes.mountpoint(m.Name);
+        source = await this.#volumes.mountpoint(m.Name, {
+          container: c.id,
+          destination: m.Destination,
+          rw: m.RW,
+          propagation: m.Propagation ?? "",
+        });
         if (m.CopyUp) await copyUpIfEmpty({ rootfs, destination: m.Destination, volume: source });
       } else if (m.CreateHostPath) await prepareBindSource(m, { create: true });
       out.push({ source, destination: m.Destination, readonly: !m.RW, propagation });
@@ -142,7 +153,8 @@ export class Storage {
 
   /** Lets device-backed volumes go once the run ends. */
   unmountVolumes(c: Container): void {
-    for (const m of c.record.MountPoints) if (m.Type === "volume" && m.Name) this.#volumes.unmount(m.Name);
+    for (const m of c.record.MountPoints)
+      if (m.Type === "volume" && m.Name) this.#volumes.unmount(m.Name, c.id);
   }
 
   /** Writes /etc/hostname, /etc/hosts and /etc/resolv.conf for a run and returns their bind mounts. */

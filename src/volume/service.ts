@@ -20,6 +20,14 @@ interface Entry {
 }
 
 /** The `local` volume driver: directories under `<data-root>/volumes/<name>/_data`, optionally a mounted device. */
+/** A container's use of a volume at a start, as its `mount` event tells it. */
+export interface VolumeUse {
+  container: string;
+  destination: string;
+  rw: boolean;
+  propagation: string;
+}
+
 export class VolumeService {
   readonly #store: RecordStore<Volume>;
   readonly #vols = new Map<string, Entry>();
@@ -115,9 +123,27 @@ export class VolumeService {
     this.#vols.get(name)?.users.delete(containerId);
   }
 
-  /** The host path to bind into a container; mounts a device-backed volume on first use. */
-  async mountpoint(name: string): Promise<string> {
+  /**
+   * The host path to bind into a container; mounts a device-backed volume on first use. With `use`, the
+   * container's `mount` event is published, as dockerd does at each start.
+   */
+  async mountpoint(name: string, use?: VolumeUse): Promise<string> {
     const e = this.#get(name);
+    if (use)
+      this.#events({
+        Type: "volume",
+        Action: "mount",
+        Actor: {
+          ID: name,
+          Attributes: {
+            container: use.container,
+            destination: use.destination,
+            driver: "local",
+            propagation: use.propagation,
+            "read/write": String(use.rw),
+          },
+        },
+      });
     const o = e.vol.Options;
     if (o.type && o.device) {
       // Counted before the await, so a second user at the same time shares this mount instead of mounting again.
@@ -145,9 +171,15 @@ export class VolumeService {
     return e.vol.Mountpoint;
   }
 
-  /** Undoes mountpoint() for device-backed volumes. */
-  unmount(name: string): void {
+  /** Undoes mountpoint() for device-backed volumes; with `containerId`, publishes its `unmount` event. */
+  unmount(name: string, containerId?: string): void {
     const e = this.#vols.get(name);
+    if (e && containerId)
+      this.#events({
+        Type: "volume",
+        Action: "unmount",
+        Actor: { ID: name, Attributes: { container: containerId, driver: "local" } },
+      });
     if (!e?.mounted) return;
     if (--e.mounted === 0) {
       // Off the event loop; a later mount of the volume waits for this one.

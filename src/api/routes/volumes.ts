@@ -1,6 +1,6 @@
 import type { Volume, VolumeCreateRequest } from "../../apitypes/index.ts";
 import { qBool, qFilters } from "../query.ts";
-import type { Route } from "../router.ts";
+import { compareVersions, type Route } from "../router.ts";
 
 /** What the volume routes need. */
 export interface VolumeBackend {
@@ -30,7 +30,12 @@ export function volumeRoutes(b: VolumeBackend): Route[] {
     {
       method: "POST",
       path: "/volumes/prune",
-      handler: async (ctx) => ctx.sendJson(200, await b.prune(qFilters(ctx.query))),
+      handler: async (ctx) => {
+        const filters = qFilters(ctx.query);
+        // Before 1.42 a prune removed every unused volume, named ones too (moby's router adds all=true).
+        if (compareVersions(ctx.version, "1.42") < 0) filters.all = ["true"];
+        ctx.sendJson(200, await b.prune(filters));
+      },
     },
     {
       method: "GET",

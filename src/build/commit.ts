@@ -1,6 +1,6 @@
 /** `POST /commit`: a container's changes (its upper dir) as a new image on top of its image. */
 import type { ContainerConfig, ContainerInspectResponse } from "../apitypes/index.ts";
-import { applyChanges } from "../image/index.ts";
+import { applyChanges, familiarString, parseNamed, withDefaultTag, withTag } from "../image/index.ts";
 import type { OciImageConfig, OciRunConfig } from "../oci/index.ts";
 import { nowNs, rfc3339Nano } from "../util/index.ts";
 import type { Builder } from "./builder.ts";
@@ -11,6 +11,8 @@ export interface CommitDeps {
   inspect(ref: string): ContainerInspectResponse;
   pause(ref: string): Promise<void>;
   unpause(ref: string): Promise<void>;
+  /** Publishes the container's `commit` event. */
+  announce(ref: string, action: "commit", attrs: Record<string, string>): void;
 }
 
 /** Options of a commit, as `POST /commit` takes them. */
@@ -25,8 +27,17 @@ export interface CommitOptions {
   config?: ContainerConfig;
 }
 
+/** The container config fields a commit keeps, as dockerd merges the container's whole config in. */
 const RUN_FIELDS = [
+  "Hostname",
+  "Domainname",
   "User",
+  "AttachStdin",
+  "AttachStdout",
+  "AttachStderr",
+  "Tty",
+  "OpenStdin",
+  "StdinOnce",
   "ExposedPorts",
   "Env",
   "Entrypoint",
@@ -38,6 +49,7 @@ const RUN_FIELDS = [
   "Healthcheck",
   "OnBuild",
   "Shell",
+  "Image",
 ] as const;
 
 /** Commits a container; returns the new image ID. */
@@ -84,7 +96,12 @@ export async function commitContainer(d: CommitDeps, o: CommitOptions): Promise<
     } finally {
       await layer?.release();
     }
+    const imageRef = o.repo
+      ? familiarString(o.tag ? withTag(parseNamed(o.repo), o.tag) : withDefaultTag(parseNamed(o.repo)))
+      : "";
     if (o.repo) await images.tag(id, o.tag ? `${o.repo}:${o.tag}` : o.repo);
+    // dockerd's commit event follows the tag's, with these three attributes always present.
+    d.announce(c.Id ?? o.container, "commit", { comment: o.comment ?? "", imageID: id, imageRef });
     return id;
   } finally {
     if (paused) await d.unpause(c.Id ?? o.container).catch(() => undefined);

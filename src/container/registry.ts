@@ -101,6 +101,11 @@ export class Registry {
     });
   }
 
+  /** Publishes an event about the container `ref` names on behalf of another service (commit). */
+  announce(ref: string, action: string, extra?: Record<string, string>): void {
+    this.emit(this.get(ref), action, extra);
+  }
+
   /** Publishes an event about containers in general (prune). */
   emitGlobal(action: string, attributes: Record<string, string>): void {
     this.#events({ Type: "container", Action: action, Actor: { ID: "", Attributes: attributes } });

@@ -84,6 +84,7 @@ export async function buildBackend(o: {
           inspect: (ref) => containers.inspect(ref),
           pause: (ref) => containers.pause(ref),
           unpause: (ref) => containers.unpause(ref),
+          announce: (ref, action, attrs) => containers.announce(ref, action, attrs),
         },
         req,
       ),

@@ -39,15 +39,15 @@ export function repoStrings(refs: Reference[]): { tags: string[]; digests: strin
 export function toImageConfig(c: OciRunConfig | undefined): ImageConfig {
   const cfg = c ?? {};
   const out: ImageConfig = {
-    Hostname: "",
-    Domainname: "",
+    Hostname: cfg.Hostname ?? "",
+    Domainname: cfg.Domainname ?? "",
     User: cfg.User ?? "",
-    AttachStdin: false,
-    AttachStdout: false,
-    AttachStderr: false,
-    Tty: false,
-    OpenStdin: false,
-    StdinOnce: false,
+    AttachStdin: cfg.AttachStdin === true,
+    AttachStdout: cfg.AttachStdout === true,
+    AttachStderr: cfg.AttachStderr === true,
+    Tty: cfg.Tty === true,
+    OpenStdin: cfg.OpenStdin === true,
+    StdinOnce: cfg.StdinOnce === true,
     Image: cfg.Image ?? "",
     WorkingDir: cfg.WorkingDir ?? "",
     OnBuild: cfg.OnBuild?.length ? [...cfg.OnBuild] : null,

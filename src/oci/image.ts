@@ -19,6 +19,15 @@ export interface OciRunConfig {
   ArgsEscaped?: boolean;
   /** Docker's extension: the image a build step ran on (inspect's Config.Image). */
   Image?: string;
+  /** Docker's extensions a commit keeps from the container's config, as dockerd does. */
+  Hostname?: string;
+  Domainname?: string;
+  AttachStdin?: boolean;
+  AttachStdout?: boolean;
+  AttachStderr?: boolean;
+  Tty?: boolean;
+  OpenStdin?: boolean;
+  StdinOnce?: boolean;
 }
 
 /** One history entry of an OCI image config. */

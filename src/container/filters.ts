@@ -1,5 +1,5 @@
 import { InvalidParameterError } from "../errdefs/index.ts";
-import { parseRfc3339Ns } from "../util/index.ts";
+import { nowNs, parseFilterTime, parseRfc3339Ns } from "../util/index.ts";
 import type { ContainerRecord } from "./model.ts";
 import type { State } from "./state.ts";
 
@@ -117,15 +117,9 @@ function portSpec(v: string, key: string): (port: number, proto: string) => bool
   return (port, p) => port >= lo && port <= hi && p === proto;
 }
 
-/** `until` as Docker takes it: a UNIX time, RFC 3339, or a duration before now ("10m", "2h30m"). */
+/** A prune `until` (see util's parseFilterTime), with the container routes' error text. */
 export function untilToNs(v: string): bigint {
-  if (/^\d+(\.\d+)?$/.test(v)) return BigInt(Math.round(Number(v) * 1e9));
-  const dur = /^(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?$/.exec(v);
-  if (dur && v) {
-    const ms = (Number(dur[1] ?? 0) * 3600 + Number(dur[2] ?? 0) * 60 + Number(dur[3] ?? 0)) * 1000;
-    return BigInt(Date.now() - ms) * 1_000_000n;
-  }
-  const t = Date.parse(v);
-  if (Number.isNaN(t)) throw new InvalidParameterError(`invalid filter 'until=${v}'`);
-  return BigInt(t) * 1_000_000n;
+  const ns = parseFilterTime(v, nowNs());
+  if (ns === undefined) throw new InvalidParameterError(`invalid filter 'until=${v}'`);
+  return ns;
 }

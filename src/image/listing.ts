@@ -7,7 +7,7 @@ import { nowNs } from "../util/index.ts";
 import type { ImageRecord } from "./records.ts";
 import { familiarMatch, familiarString, type Reference } from "./reference.ts";
 import type { ListOptions } from "./types.ts";
-import { createdNs, type ImageView, matchLabels, parseFilterTime, toSummary } from "./views.ts";
+import { createdNs, filterTimeNs, type ImageView, matchLabels, toSummary } from "./views.ts";
 
 const LIST_FILTERS = new Set(["dangling", "label", "before", "since", "reference", "until"]);
 
@@ -41,7 +41,7 @@ export async function listImages(src: ListingSource, opts: ListOptions): Promise
   };
   const before = bound("before");
   const since = bound("since");
-  const until = filters.until?.length ? parseFilterTime(filters.until[0], nowNs()) : undefined;
+  const until = filters.until?.length ? filterTimeNs(filters.until[0], nowNs()) : undefined;
   const labels = filters.label ?? [];
   const patterns = filters.reference ?? [];
 

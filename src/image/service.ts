@@ -34,7 +34,7 @@ import type {
   RemoveOptions,
   ResolvedImage,
 } from "./types.ts";
-import { createdNs, type ImageView, matchLabels, parseFilterTime, toInspect } from "./views.ts";
+import { createdNs, filterTimeNs, type ImageView, matchLabels, toInspect } from "./views.ts";
 
 export { MediaTypes } from "./mediatypes.ts";
 
@@ -403,7 +403,7 @@ export class LocalImageService implements ImageService {
         throw new InvalidParameterError(`invalid filter '${k}'`);
     }
     const all = opts.all || (filters.dangling ?? []).some((v) => v === "false" || v === "0");
-    const until = filters.until?.length ? parseFilterTime(filters.until[0], nowNs()) : undefined;
+    const until = filters.until?.length ? filterTimeNs(filters.until[0], nowNs()) : undefined;
     const parents = new Set(
       this.records
         .all()

@@ -1,7 +1,7 @@
 import type { ImageConfig, ImageInspect, ImageSummary } from "../apitypes/index.ts";
 import { InvalidParameterError } from "../errdefs/index.ts";
 import type { OciImageConfig, OciRunConfig } from "../oci/index.ts";
-import { parseRfc3339Ns, ZERO_TIME } from "../util/index.ts";
+import { parseFilterTime, parseRfc3339Ns, ZERO_TIME } from "../util/index.ts";
 import type { ImageRecord } from "./records.ts";
 import { familiarString, type Reference } from "./reference.ts";
 
@@ -115,32 +115,12 @@ export function toSummary(v: ImageView, refs: Reference[]): ImageSummary {
   };
 }
 
-const GO_DURATION = /^(?:(\d+(?:\.\d+)?)(ns|us|µs|ms|s|m|h))+$/;
-const UNIT_NS: Record<string, number> = { ns: 1, us: 1e3, µs: 1e3, ms: 1e6, s: 1e9, m: 60e9, h: 3600e9 };
-
-/**
- * A filter timestamp as Docker accepts it (`until=`, `since=` on events): Unix seconds with optional fraction,
- * an RFC 3339 date or date-time, or a Go duration counted back from now. Returns nanoseconds since the epoch.
- */
-export function parseFilterTime(value: string, nowNs: bigint): bigint {
-  if (/^\d+(\.\d{1,9})?$/.test(value)) {
-    const [s, frac = ""] = value.split(".");
-    return BigInt(s) * 1_000_000_000n + BigInt(frac.padEnd(9, "0"));
-  }
-  if (GO_DURATION.test(value)) {
-    let ns = 0;
-    for (const m of value.matchAll(/(\d+(?:\.\d+)?)(ns|us|µs|ms|s|m|h)/g)) ns += Number(m[1]) * UNIT_NS[m[2]];
-    return nowNs - BigInt(Math.round(ns));
-  }
-  if (/^\d{4}-\d{2}-\d{2}$/.test(value)) return BigInt(Date.parse(`${value}T00:00:00Z`)) * 1_000_000n;
-  try {
-    return parseRfc3339Ns(value);
-  } catch {
-    const ms = Date.parse(value);
-    if (Number.isNaN(ms))
-      throw new InvalidParameterError(`failed to parse value as time or duration: "${value}"`);
-    return BigInt(ms) * 1_000_000n;
-  }
+/** A filter timestamp (see util's parseFilterTime), with the image routes' error text. */
+export function filterTimeNs(value: string, nowNs: bigint): bigint {
+  const ns = parseFilterTime(value, nowNs);
+  if (ns === undefined)
+    throw new InvalidParameterError(`failed to parse value as time or duration: "${value}"`);
+  return ns;
 }
 
 /** Docker's MatchKVList: every `key` or `key=value` filter must hold for the labels. */

@@ -17,7 +17,7 @@ import type {
 import { ForbiddenError, InvalidParameterError } from "../errdefs/index.ts";
 import { type Host, realHost } from "../host/index.ts";
 import { BridgeDriver, DnsServer, Iptables } from "../netdrv/index.ts";
-import { log, parseRfc3339Ns } from "../util/index.ts";
+import { log, nowNs, parseFilterTime, parseRfc3339Ns } from "../util/index.ts";
 import { type ContainerLookup, type CreatedNetworking, Endpoints, type NetworkSetup } from "./endpoints.ts";
 import { addressing, type NetworkRecord, NetworkRegistry } from "./registry.ts";
 
@@ -344,16 +344,9 @@ function formatGateway(n: NetworkRecord): string {
   return n.IPAM.Config[0]?.Gateway ?? "";
 }
 
-/** A prune `until` as Docker takes it: Unix seconds, a Go duration back from now ("1h", "30m10s"), or a date. */
+/** A prune `until` (see util's parseFilterTime), with dockerd's text for one it cannot read. */
 function untilNs(v: string): bigint {
-  if (/^\d+(\.\d+)?$/.test(v)) return BigInt(Math.round(Number(v) * 1e3)) * 1_000_000n;
-  const units: Record<string, number> = { ms: 1, s: 1e3, m: 60e3, h: 3600e3 };
-  if (/^(\d+(\.\d+)?(ms|s|m|h))+$/.test(v)) {
-    let ms = 0;
-    for (const m of v.matchAll(/(\d+(?:\.\d+)?)(ms|s|m|h)/g)) ms += Number(m[1]) * units[m[2]];
-    return BigInt(Math.round(Date.now() - ms)) * 1_000_000n;
-  }
-  const t = Date.parse(v);
-  if (Number.isNaN(t)) throw new InvalidParameterError(`failed to parse value as time or duration: "${v}"`);
-  return BigInt(t) * 1_000_000n;
+  const ns = parseFilterTime(v, nowNs());
+  if (ns === undefined) throw new InvalidParameterError(`failed to parse value as time or duration: "${v}"`);
+  return ns;
 }

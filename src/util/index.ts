@@ -25,4 +25,4 @@ export { humanDuration } from "./humanize.ts";
 export { isFullId, newId, shortId, stripDigestAlgo } from "./ids.ts";
 export { limiter, settleAll } from "./limit.ts";
 export { type LogLevel, log, setLogLevel } from "./log.ts";
-export { nowNs, nowRfc3339, parseRfc3339Ns, rfc3339Nano, ZERO_TIME } from "./time.ts";
+export { nowNs, nowRfc3339, parseFilterTime, parseRfc3339Ns, rfc3339Nano, ZERO_TIME } from "./time.ts";

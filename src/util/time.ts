@@ -1,3 +1,4 @@
+import { parseGoDuration } from "./duration.ts";
 /** Docker's "never" timestamp. */
 export const ZERO_TIME = "0001-01-01T00:00:00Z";
 
@@ -32,4 +33,30 @@ export function parseRfc3339Ns(s: string): bigint {
   if (Number.isNaN(ms)) throw new Error(`invalid RFC 3339 time: ${s}`);
   const frac = BigInt((m[2] ?? "").padEnd(9, "0"));
   return BigInt(ms) * 1_000_000n + frac;
+}
+
+/**
+ * A filter timestamp as Docker takes it (`until=` of prunes and lists): Unix seconds with an optional
+ * fraction, an RFC 3339 date or date-time, or a Go duration counted back from `nowNs`. Nanoseconds since the
+ * epoch; undefined when it is none of these, so each caller words its own error.
+ */
+export function parseFilterTime(value: string, nowNs: bigint): bigint | undefined {
+  if (/^\d+(\.\d{1,9})?$/.test(value)) {
+    const [s, frac = ""] = value.split(".");
+    return BigInt(s) * 1_000_000_000n + BigInt(frac.padEnd(9, "0"));
+  }
+  if (/^[0-9.]+(ns|us|µs|μs|ms|s|m|h)/.test(value)) {
+    try {
+      return nowNs - BigInt(parseGoDuration(value));
+    } catch {
+      return undefined;
+    }
+  }
+  if (/^\d{4}-\d{2}-\d{2}$/.test(value)) return BigInt(Date.parse(`${value}T00:00:00Z`)) * 1_000_000n;
+  try {
+    return parseRfc3339Ns(value);
+  } catch {
+    const ms = Date.parse(value);
+    return Number.isNaN(ms) ? undefined : BigInt(ms) * 1_000_000n;
+  }
 }

@@ -313,7 +313,7 @@ export async function busyboxTar(): Promise<string> {
 
 /** Imports a rootfs tar as `repo:tag` with one CMD into a test daemon through the API (docker import). */
 export async function importRootfsTar(
-  d: TestDaemon,
+  d: { socket: string },
   tar: string,
   opts: { repo: string; tag: string; cmd: string },
 ): Promise<void> {
@@ -334,6 +334,6 @@ export async function importRootfsTar(
 }
 
 /** Imports busybox:latest (CMD ["sh"]) into a test daemon through the API. */
-export async function importBusybox(d: TestDaemon): Promise<void> {
+export async function importBusybox(d: { socket: string }): Promise<void> {
   await importRootfsTar(d, await busyboxTar(), { repo: "busybox", tag: "latest", cmd: "sh" });
 }

@@ -18,7 +18,6 @@ export interface ImageRunConfig {
   ArgsEscaped?: boolean;
 }
 
-
 function envKey(e: string): string {
   const i = e.indexOf("=");
   return i < 0 ? e : e.slice(0, i);

@@ -75,7 +75,8 @@ export class ExecManager {
     if (!req.Cmd?.length) throw new InvalidParameterError("No exec command specified");
     if (!target.running) throw new ConflictError(`Container ${target.id} is not running`);
     // dockerd names the container as the request did here (and by ID when it is not running).
-    if (target.paused) throw new ConflictError(`Container ${ref} is paused, unpause the container before exec`);
+    if (target.paused)
+      throw new ConflictError(`Container ${ref} is paused, unpause the container before exec`);
     const id = newId();
     this.#execs.set(id, {
       id,

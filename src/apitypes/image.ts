@@ -158,3 +158,13 @@ export interface CommitConfig {
   Healthcheck?: HealthConfig;
   [key: string]: unknown;
 }
+
+/** One result of `GET /images/search`. */
+export interface ImageSearchResult {
+  name: string;
+  description: string;
+  star_count: number;
+  is_official: boolean;
+  /** Deprecated by Docker; always false. */
+  is_automated: boolean;
+}

@@ -338,6 +338,7 @@ export async function startDaemon(cfg: DaemonConfig): Promise<Daemon> {
     distributionRoutes({
       push: (name, o) => images.push(name, { ...o, auth: decodeAuthHeader(o.auth) }),
       login: (a) => images.login(a.serveraddress ?? "", { username: a.username, password: a.password }),
+      search: (o) => images.search({ ...o, auth: decodeAuthHeader(o.auth) }),
       save: (names) => images.save(names),
       load: (tar) => images.load(tar),
       prune: (filters) => images.prune({ filters, inUse: (imageId) => containers.imageUse(imageId) }),

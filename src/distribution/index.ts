@@ -15,3 +15,4 @@ export {
   parsePlatform,
   selectPlatform,
 } from "./platform.ts";
+export { type IndexSearchResult, searchIndex } from "./search.ts";

@@ -4,6 +4,7 @@ import type {
   ImageDeleteResponseItem,
   ImageHistoryResponseItem,
   ImageInspect,
+  ImageSearchResult,
   ImageSummary,
 } from "../apitypes/index.ts";
 import { type ContentStore, FsContentStore } from "../content/index.ts";
@@ -26,6 +27,7 @@ import { type PushOptions, pushImage } from "./push.ts";
 import { blobsOf, type ImageRecord, ImageRecords, type LayerRef } from "./records.ts";
 import { familiarString, parseAny, type Reference, withDefaultTag } from "./reference.ts";
 import { removeImage } from "./remove.ts";
+import { type SearchOptions, searchImages } from "./search.ts";
 import type {
   ImageEventSink,
   ImageService,
@@ -341,6 +343,11 @@ export class LocalImageService implements ImageService {
       opts,
     );
     this.emit("push", name);
+  }
+
+  /** `GET /images/search`: a registry's v1 index, as dockerd asks it. */
+  search(opts: SearchOptions): Promise<ImageSearchResult[]> {
+    return searchImages(this.registries, opts);
   }
 
   /** `POST /auth`: checks credentials against a registry. */

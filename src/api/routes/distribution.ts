@@ -1,5 +1,6 @@
 import type { Readable } from "node:stream";
-import type { AuthConfig, ImageDeleteResponseItem } from "../../apitypes/index.ts";
+import type { AuthConfig, ImageDeleteResponseItem, ImageSearchResult } from "../../apitypes/index.ts";
+import { InvalidParameterError } from "../../errdefs/index.ts";
 import { qFilters } from "../query.ts";
 import type { RequestContext, Route } from "../router.ts";
 
@@ -19,6 +20,12 @@ export interface DistributionBackend {
     opts: { tag?: string; auth?: string; progress: (m: ProgressLine) => void },
   ): Promise<void>;
   login(auth: AuthConfig): Promise<void>;
+  search(opts: {
+    term: string;
+    limit?: number;
+    filters: Record<string, string[]>;
+    auth?: string;
+  }): Promise<ImageSearchResult[]>;
   save(names: string[]): Readable;
   load(tar: Readable): Promise<string[]>;
   prune(
@@ -73,6 +80,24 @@ export function distributionRoutes(b: DistributionBackend): Route[] {
         const auth = (await ctx.jsonBody<AuthConfig>()) ?? {};
         await b.login(auth);
         ctx.sendJson(200, { Status: "Login Succeeded", IdentityToken: "" });
+      },
+    },
+    {
+      method: "GET",
+      path: "/images/search",
+      handler: async (ctx) => {
+        const raw = ctx.query.get("limit");
+        // As dockerd: a limit that is no integer, or is negative, is refused before any registry is asked.
+        if (raw && (!/^[+-]?\d+$/.test(raw) || Number(raw) < 0)) {
+          throw new InvalidParameterError(`invalid limit specified`);
+        }
+        const results = await b.search({
+          term: ctx.query.get("term") ?? "",
+          limit: raw ? Number(raw) : undefined,
+          filters: qFilters(ctx.query),
+          auth: header(ctx, "x-registry-auth"),
+        });
+        ctx.sendJson(200, results);
       },
     },
     {

@@ -7,32 +7,35 @@ import { mkdir, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { PassThrough, type Readable, Transform } from "node:stream";
 import zlib from "node:zlib";
-import { InvalidParameterError, isNotFound } from "../errdefs/index.ts";
+import { isNotFound } from "../errdefs/index.ts";
 import type { LayerRef } from "../image/index.ts";
 import { type DiffEntry, hostSys, type LayerInfo, scanUpperDir } from "../layer/index.ts";
-import type { OciHistory, OciImageConfig, OciRunConfig } from "../oci/index.ts";
-import { log, nowNs, ociArch, rfc3339Nano } from "../util/index.ts";
+import type { OciHistory } from "../oci/index.ts";
+import { log, nowNs, rfc3339Nano } from "../util/index.ts";
 import { BuildCache } from "./cache.ts";
 import { CacheFrom, type CacheFromHit, type CacheSource } from "./cachefrom.ts";
 import { type BuildContext, unpackContext } from "./context.ts";
 import { dispatch, type StageState } from "./dispatch.ts";
 import { BuildError, splitArg } from "./errors.ts";
-import { type Instruction, parseDockerfile, parseError } from "./parser.ts";
+import { type Instruction, parseDockerfile } from "./parser.ts";
 import { checkPlatform, platformArgs } from "./platform.ts";
 import { expandWord } from "./shell.ts";
+import {
+  DEFAULT_PATH,
+  emptyConfig,
+  neededStages,
+  newState,
+  PREDEFINED_ARGS,
+  pickTarget,
+  type Stage,
+  splitStages,
+  triggerInstruction,
+} from "./stages.ts";
 import type { BuildContainerBackend, BuildImageBackend, BuildOptions, BuildOutput } from "./types.ts";
 
 const GZIP_LAYER = "application/vnd.oci.image.layer.v1.tar+gzip";
-const DEFAULT_PATH = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 /** Mount points runc creates for the engine's bind mounts: not the step's changes. */
 const ENGINE_FILES = new Set(["etc/hosts", "etc/hostname", "etc/resolv.conf"]);
-
-interface Stage {
-  index: number;
-  name?: string;
-  from: Instruction;
-  body: Instruction[];
-}
 
 /** The builder's collaborators. */
 export interface BuilderOptions {
@@ -521,92 +524,4 @@ function fileBytes(entries: DiffEntry[]): number {
     n += Number(e.st.size);
   }
   return n;
-}
-
-/** Args Docker lets a build use without an ARG line. */
-const PREDEFINED_ARGS = new Set([
-  "HTTP_PROXY",
-  "http_proxy",
-  "HTTPS_PROXY",
-  "https_proxy",
-  "FTP_PROXY",
-  "ftp_proxy",
-  "NO_PROXY",
-  "no_proxy",
-  "ALL_PROXY",
-  "all_proxy",
-]);
-
-function newState(imageId: string | undefined, config: OciImageConfig, layers: LayerRef[]): StageState {
-  return {
-    imageId,
-    config,
-    layers,
-    args: new Map(),
-    globalArgs: new Map(),
-    cmdSet: false,
-    dirty: !imageId,
-    author: config.author,
-  };
-}
-
-function emptyConfig(): OciImageConfig {
-  return {
-    architecture: ociArch(),
-    os: "linux",
-    config: { Env: [DEFAULT_PATH] } as OciRunConfig,
-    rootfs: { type: "layers", diff_ids: [] },
-    history: [],
-  };
-}
-
-function triggerInstruction(text: string): Instruction {
-  return parseDockerfile(`FROM x\n${text}\n`).instructions[1];
-}
-
-function splitStages(all: Instruction[]): { globals: Instruction[]; stages: Stage[] } {
-  const globals: Instruction[] = [];
-  const stages: Stage[] = [];
-  for (const ins of all) {
-    if (ins.cmd === "from") {
-      const name = ins.args.length === 3 ? ins.args[2].toLowerCase() : undefined;
-      if (name && !/^[a-z][a-z0-9._-]*$/.test(name))
-        throw parseError(
-          ins.line,
-          `invalid name for build stage: "${ins.args[2]}", name can't start with a number or contain symbols`,
-        );
-      if (name && stages.some((s) => s.name === name)) throw parseError(ins.line, `duplicate name ${name}`);
-      stages.push({ index: stages.length, name, from: ins, body: [] });
-    } else if (stages.length === 0) globals.push(ins);
-    else stages[stages.length - 1].body.push(ins);
-  }
-  return { globals, stages };
-}
-
-function pickTarget(stages: Stage[], target: string | undefined): Stage {
-  if (!target) return stages[stages.length - 1];
-  const s = stages.find((x) => x.name === target.toLowerCase());
-  if (!s) throw new InvalidParameterError(`failed to reach build target ${target} in Dockerfile`);
-  return s;
-}
-
-/** The target and the stages it uses (FROM <stage>, COPY --from=<stage>), in file order. */
-function neededStages(stages: Stage[], target: Stage): Stage[] {
-  const need = new Set<number>();
-  const visit = (s: Stage) => {
-    if (need.has(s.index)) return;
-    need.add(s.index);
-    const refs = [
-      s.from.args[0],
-      ...s.body.filter((i) => i.flags.from !== undefined).map((i) => i.flags.from),
-    ];
-    for (const r of refs) {
-      const dep =
-        stages.find((x) => x.name === r.toLowerCase() && x.index < s.index) ??
-        (/^\d+$/.test(r) ? stages[Number(r)] : undefined);
-      if (dep && dep.index !== s.index) visit(dep);
-    }
-  };
-  visit(target);
-  return stages.filter((s) => need.has(s.index));
 }

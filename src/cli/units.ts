@@ -1,5 +1,5 @@
 // Docker's human-readable units (go-units) and time formats, so tables read the same as docker's.
-import { parseGoDuration as goDurationNs } from "../util/index.ts";
+import { parseGoDuration as goDurationNs, ramInBytes } from "../util/index.ts";
 
 const DECIMAL = ["B", "kB", "MB", "GB", "TB", "PB", "EB", "ZB", "YB"];
 
@@ -67,22 +67,11 @@ export function shortId(id: string): string {
   return (i >= 0 ? id.slice(i + 1) : id).slice(0, 12);
 }
 
-const RAM_UNITS: Record<string, number> = {
-  "": 1,
-  b: 1,
-  k: 1024,
-  m: 1024 ** 2,
-  g: 1024 ** 3,
-  t: 1024 ** 4,
-  p: 1024 ** 5,
-};
-
 /** go-units RAMInBytes: `512m`, `1g`, `1.5GiB`, `100` (bytes); binary multiples. */
 export function parseRamBytes(s: string): number {
-  const m = /^(\d+(?:\.\d+)?)\s*([kmgtpKMGTPbB]?)(i?[bB])?$/.exec(s.trim());
-  if (!m) throw new Error(`invalid size: '${s}'`);
-  const unit = m[2].toLowerCase();
-  return Math.trunc(Number(m[1]) * (RAM_UNITS[unit] ?? 1));
+  const n = ramInBytes(s);
+  if (n === undefined) throw new Error(`invalid size: '${s}'`);
+  return n;
 }
 
 /** Go's time.ParseDuration, in milliseconds: `10s`, `1m30s`, `1.5h`, `300ms`. */

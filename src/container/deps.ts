@@ -1,11 +1,5 @@
-import type {
-  EndpointSettings,
-  HostConfig,
-  NetworkingConfig,
-  NetworkSettings,
-  Port,
-} from "../apitypes/index.ts";
-import type { CreatedNetworking, NetworkSetup } from "../network/index.ts";
+import type { EndpointSettings, NetworkSettings, Port } from "../apitypes/index.ts";
+import type { ContainerNetworkRequest, CreatedNetworking, NetworkSetup } from "../network/index.ts";
 import type { OciSpec } from "../oci/index.ts";
 import type {
   AttachStreams,
@@ -101,15 +95,7 @@ export type { NetworkSetup };
 /** What the container service needs from the network service. */
 export interface NetworkBackend {
   /** Validates a new container's network settings (Docker's create errors) and records them. */
-  createContainer(c: {
-    id: string;
-    name: string;
-    /** As requested; "" picks the default (the short ID, or the host's name in host mode). */
-    hostname: string;
-    hostConfig: HostConfig;
-    exposedPorts?: Record<string, object> | null;
-    networking?: NetworkingConfig;
-  }): Promise<CreatedNetworking>;
+  createContainer(c: ContainerNetworkRequest): Promise<CreatedNetworking>;
   /** Sets up networking before the spec is built. */
   setup(id: string): Promise<NetworkSetup>;
   /** Undoes setup: at exit and after a failed start; safe to call twice. */

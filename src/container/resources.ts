@@ -1,18 +1,10 @@
 import { availableParallelism } from "node:os";
 import type { HostConfig, Resources, RestartPolicy } from "../apitypes/index.ts";
 import { InvalidParameterError } from "../errdefs/index.ts";
-import type { SpecResources } from "../runtime/index.ts";
+import type { CgroupFeatures, SpecResources } from "../runtime/index.ts";
 
 /** What the host's cgroups can limit; everything when the daemon passes nothing. */
-export interface HostLimits {
-  memoryLimit: boolean;
-  swapLimit: boolean;
-  cpuShares: boolean;
-  cpuCfs: boolean;
-  cpuset: boolean;
-  pidsLimit: boolean;
-  blkioWeight: boolean;
-}
+export type HostLimits = Omit<CgroupFeatures, "freezer">;
 
 const ALL_LIMITS: HostLimits = {
   memoryLimit: true,

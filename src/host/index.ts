@@ -3,19 +3,4 @@ export { errnoError, type FakeCall, FakeChild, FakeHost, type FakeProgram, failP
 export { MountFlags, UmountFlags } from "./native.ts";
 export { ProcessError } from "./process.ts";
 export { realHost } from "./real.ts";
-export type {
-  Child,
-  FileAttrs,
-  Host,
-  Iptables,
-  KernelFiles,
-  MountRequest,
-  Mounts,
-  Namespaces,
-  NetlinkSocket,
-  NetlinkSockets,
-  Processes,
-  RunOptions,
-  Sockets,
-  SpawnOptions,
-} from "./types.ts";
+export type * from "./types.ts";

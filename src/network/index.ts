@@ -1,2 +1,3 @@
+export type { ContainerNetworkRequest } from "./config.ts";
 export type { ContainerLookup, CreatedNetworking, NetworkSetup } from "./endpoints.ts";
 export { NetworkService, type NetworkServiceOptions } from "./service.ts";

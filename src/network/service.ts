@@ -6,10 +6,8 @@ import { join } from "node:path";
 import type {
   EndpointSettings,
   EventSink,
-  HostConfig,
   NetworkConnectRequest,
   NetworkCreateRequest,
-  NetworkingConfig,
   NetworkResource,
   NetworkSettings,
   Port,
@@ -18,6 +16,7 @@ import { ForbiddenError, InvalidParameterError } from "../errdefs/index.ts";
 import { type Host, realHost } from "../host/index.ts";
 import { BridgeDriver, DnsServer, Iptables } from "../netdrv/index.ts";
 import { log, nowNs, parseFilterTime, parseRfc3339Ns } from "../util/index.ts";
+import type { ContainerNetworkRequest } from "./config.ts";
 import { type ContainerLookup, type CreatedNetworking, Endpoints, type NetworkSetup } from "./endpoints.ts";
 import { addressing, type NetworkRecord, NetworkRegistry } from "./registry.ts";
 
@@ -293,14 +292,7 @@ export class NetworkService {
   // ---- the container service's backend ----
 
   /** Validates and records a new container's networking; host mode takes the host's name. */
-  createContainer(c: {
-    id: string;
-    name: string;
-    hostname: string;
-    hostConfig: HostConfig;
-    exposedPorts?: Record<string, object> | null;
-    networking?: NetworkingConfig;
-  }): Promise<CreatedNetworking> {
+  createContainer(c: ContainerNetworkRequest): Promise<CreatedNetworking> {
     return this.#eps.create(c);
   }
 

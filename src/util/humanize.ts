@@ -18,3 +18,17 @@ export function humanDuration(ms: number): string {
   if (hours < 24 * 365 * 2) return `${Math.trunc(hours / 24 / 30)} months`;
   return `${Math.trunc(ms / 3_600_000 / 24 / 365)} years`;
 }
+
+const RAM_UNITS: Record<string, number> = { k: 1024, m: 1024 ** 2, g: 1024 ** 3, t: 1024 ** 4, p: 1024 ** 5 };
+
+/**
+ * go-units' RAMInBytes, which the docker CLI and compose use for sizes (`512m`, `1g`, `1.5GiB`, `100`):
+ * binary multiples, truncated to whole bytes; undefined when it is not a size, so callers word the error.
+ */
+export function ramInBytes(s: string): number | undefined {
+  const m = /^(\d+(?:\.\d+)*) ?([kKmMgGtTpP])?[iI]?[bB]?$/.exec(s.trim());
+  if (!m) return undefined;
+  const n = Number(m[1]);
+  if (Number.isNaN(n)) return undefined;
+  return Math.trunc(n * (m[2] ? RAM_UNITS[m[2].toLowerCase()] : 1));
+}

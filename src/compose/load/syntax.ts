@@ -1,6 +1,6 @@
 /** Parsers for the Compose short syntaxes: ports, volumes, durations, byte sizes, shell words. */
 
-import { parseGoDuration } from "../../util/index.ts";
+import { parseGoDuration, ramInBytes } from "../../util/index.ts";
 import { LoadError } from "./errors.ts";
 
 /** A port in long syntax, as the merged model holds it. */
@@ -168,21 +168,12 @@ function trim(x: number): string {
   return String(Number(x.toFixed(9)));
 }
 
-const BYTE_UNITS: Record<string, number> = {
-  b: 1,
-  k: 1024,
-  m: 1024 ** 2,
-  g: 1024 ** 3,
-  t: 1024 ** 4,
-  p: 1024 ** 5,
-};
-
 /** Parses a byte size (`512`, `1k`, `300m`, `2gb`, `1.5GiB`), binary units as Docker reads them. */
 export function parseBytes(v: string | number): number {
   if (typeof v === "number") return v;
-  const m = /^\s*(\d+(?:\.\d+)?)\s*([bkmgtp])?(?:i?b)?\s*$/i.exec(v);
-  if (!m) throw new LoadError(`invalid size: ${JSON.stringify(v)}`);
-  return Math.round(Number(m[1]) * BYTE_UNITS[(m[2] ?? "b").toLowerCase()]);
+  const n = ramInBytes(v);
+  if (n === undefined) throw new LoadError(`invalid size: ${JSON.stringify(v)}`);
+  return n;
 }
 
 /** Splits a command string into words as a POSIX shell would (quotes and backslashes; no expansion). */

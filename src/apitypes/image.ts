@@ -168,3 +168,17 @@ export interface ImageSearchResult {
   /** Deprecated by Docker; always false. */
   is_automated: boolean;
 }
+
+/** `GET /distribution/{name}/json`: the manifest a reference names in its registry, and its platforms. */
+export interface DistributionInspect {
+  Descriptor: { mediaType: string; digest: string; size: number };
+  Platforms:
+    | {
+        architecture: string;
+        os: string;
+        "os.version"?: string;
+        "os.features"?: string[];
+        variant?: string;
+      }[]
+    | null;
+}

@@ -339,6 +339,18 @@ export async function startDaemon(cfg: DaemonConfig): Promise<Daemon> {
       push: (name, o) => images.push(name, { ...o, auth: decodeAuthHeader(o.auth) }),
       login: (a) => images.login(a.serveraddress ?? "", { username: a.username, password: a.password }),
       search: (o) => images.search({ ...o, auth: decodeAuthHeader(o.auth) }),
+      // As dockerd, a malformed X-Registry-Auth is ignored here (no credentials) rather than refused.
+      distributionInspect: (name, auth) =>
+        images.distributionInspect(
+          name,
+          (() => {
+            try {
+              return decodeAuthHeader(auth);
+            } catch {
+              return undefined;
+            }
+          })(),
+        ),
       save: (names) => images.save(names),
       load: (tar) => images.load(tar),
       prune: (filters) => images.prune({ filters, inUse: (imageId) => containers.imageUse(imageId) }),

@@ -9,6 +9,7 @@ export {
   type RegistrySettings,
   registryBase,
 } from "./client.ts";
+export { type DistributionInspection, type InspectedPlatform, inspectManifest } from "./inspect.ts";
 export {
   formatPlatform,
   hostPlatform,

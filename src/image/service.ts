@@ -10,6 +10,7 @@ import type {
 import { type ContentStore, FsContentStore } from "../content/index.ts";
 import {
   type Credentials,
+  type DistributionInspection,
   RegistryClient,
   type RegistrySettings,
   registryBase,
@@ -26,6 +27,7 @@ import { type PullOptions, pullImage } from "./pull.ts";
 import { type PushOptions, pushImage } from "./push.ts";
 import { blobsOf, type ImageRecord, ImageRecords, type LayerRef } from "./records.ts";
 import { familiarString, parseAny, type Reference, withDefaultTag } from "./reference.ts";
+import { registryData } from "./registrydata.ts";
 import { removeImage } from "./remove.ts";
 import { type SearchOptions, searchImages } from "./search.ts";
 import type {
@@ -343,6 +345,11 @@ export class LocalImageService implements ImageService {
       opts,
     );
     this.emit("push", name);
+  }
+
+  /** `GET /distribution/{name}/json`: the registry's descriptor and platforms of a reference. */
+  distributionInspect(name: string, auth?: Credentials): Promise<DistributionInspection> {
+    return registryData(this.registries, { name, auth });
   }
 
   /** `GET /images/search`: a registry's v1 index, as dockerd asks it. */

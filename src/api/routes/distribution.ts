@@ -1,5 +1,10 @@
 import type { Readable } from "node:stream";
-import type { AuthConfig, ImageDeleteResponseItem, ImageSearchResult } from "../../apitypes/index.ts";
+import type {
+  AuthConfig,
+  DistributionInspect,
+  ImageDeleteResponseItem,
+  ImageSearchResult,
+} from "../../apitypes/index.ts";
 import { InvalidParameterError } from "../../errdefs/index.ts";
 import { qFilters } from "../query.ts";
 import type { RequestContext, Route } from "../router.ts";
@@ -26,6 +31,7 @@ export interface DistributionBackend {
     filters: Record<string, string[]>;
     auth?: string;
   }): Promise<ImageSearchResult[]>;
+  distributionInspect(name: string, auth?: string): Promise<DistributionInspect>;
   save(names: string[]): Readable;
   load(tar: Readable): Promise<string[]>;
   prune(
@@ -81,6 +87,12 @@ export function distributionRoutes(b: DistributionBackend): Route[] {
         await b.login(auth);
         ctx.sendJson(200, { Status: "Login Succeeded", IdentityToken: "" });
       },
+    },
+    {
+      method: "GET",
+      path: "/distribution/{name*}/json",
+      handler: async (ctx) =>
+        ctx.sendJson(200, await b.distributionInspect(ctx.params.name, header(ctx, "x-registry-auth"))),
     },
     {
       method: "GET",

@@ -130,6 +130,7 @@ export class Lifecycle {
         rootfs,
         mounts,
         network: { netnsPath: net.netnsPath, host: net.host },
+        linkEnv: net.linkEnv,
       });
       const createOpts = {
         bundleDir,

@@ -23,6 +23,8 @@ export interface SpecRequest {
   mounts: SpecMount[];
   /** The network namespace to join, or the host's. */
   network?: { netnsPath?: string; host?: boolean };
+  /** Variables of legacy links, before the container's own (which win on the same name), as dockerd. */
+  linkEnv?: string[];
 }
 
 /** Turns a container about to start into its OCI runtime spec. */
@@ -45,7 +47,7 @@ export interface SpecDefaults {
  */
 export function specBuilder(opts: { cgroupParent: string } & SpecDefaults): SpecBuilder {
   const rlimits = [...daemonRlimits(), ...(opts.defaultUlimits ?? [])];
-  return async ({ record, rootfs, mounts, network }) => {
+  return async ({ record, rootfs, mounts, network, linkEnv }) => {
     const c = record.Config;
     const hc = record.HostConfig;
     const user = await resolveUser(rootfs, c.User ?? "", { groupAdd: hc.GroupAdd });
@@ -71,7 +73,7 @@ export function specBuilder(opts: { cgroupParent: string } & SpecDefaults): Spec
       rootfs,
       readonlyRootfs: hc.ReadonlyRootfs,
       args: [record.Path, ...record.Args],
-      env: c.Env,
+      env: withLinkEnv(c.Env ?? [], linkEnv),
       cwd,
       terminal: c.Tty,
       consoleSize: hc.ConsoleSize?.[0] ? { height: hc.ConsoleSize[0], width: hc.ConsoleSize[1] } : undefined,
@@ -102,4 +104,11 @@ export function specBuilder(opts: { cgroupParent: string } & SpecDefaults): Spec
       hostNamespaces: network?.host ? ["network"] : undefined,
     });
   };
+}
+
+/** Link variables first, then the container's own; a name the container sets is its own value only. */
+function withLinkEnv(env: string[], linkEnv: string[] | undefined): string[] {
+  if (!linkEnv?.length) return env;
+  const own = new Set(env.map((e) => e.split("=", 1)[0]));
+  return [...linkEnv.filter((e) => !own.has(e.split("=", 1)[0])), ...env];
 }

@@ -249,6 +249,7 @@ export async function startDaemon(cfg: DaemonConfig): Promise<Daemon> {
   const lookup: ContainerLookup = {
     resolve: (ref) => containers.resolveId(ref),
     running: (cid) => containers.exists(cid) && containers.inspect(cid).State.Running,
+    env: (cid) => (containers.exists(cid) ? (containers.inspect(cid).Config.Env ?? []) : []),
   };
   await Promise.all([images.init(), volumes.init(), networks.init(lookup)]);
   await containers.init();

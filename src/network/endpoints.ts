@@ -12,6 +12,7 @@ import { log, newId, shortId } from "../util/index.ts";
 import { type ContainerNetworkRequest, endpointConfig, sandboxFor } from "./config.ts";
 import { listSummary, networkSettings } from "./inspect.ts";
 import { Ipam } from "./ipam.ts";
+import { linkEnv } from "./linkenv.ts";
 import { PortPublisher, type ProxyFactory, wantedBindings } from "./ports.ts";
 import { addressing, type NetworkRecord, type NetworkRegistry, networkMtu } from "./registry.ts";
 import { type DnsAnswer, Resolver } from "./resolver.ts";
@@ -29,6 +30,8 @@ export interface ContainerLookup {
   /** ID of a container ref; NotFound `No such container: x` otherwise. */
   resolve(ref: string): string;
   running(id: string): boolean;
+  /** A container's Config.Env, for the `<ALIAS>_ENV_*` variables of links to it. */
+  env?(id: string): string[];
 }
 
 /** What create learnt of a new container's networking. */
@@ -51,6 +54,8 @@ export interface NetworkSetup {
   hostname?: string;
   /** More /etc/hosts entries in --add-host form ("names:ip"): --link targets. */
   extraHosts?: string[];
+  /** The variables legacy links on the default bridge give the container (`<ALIAS>_PORT`, `_NAME`, ...). */
+  linkEnv?: string[];
   /** resolv.conf nameservers instead of the host's (the embedded DNS of user-defined networks). */
   nameservers?: string[];
 }
@@ -223,6 +228,7 @@ export class Endpoints {
       netnsPath: nsPath,
       ip: doc.Runtime.Eps[0]?.IP,
       extraHosts: this.#linkHosts(doc),
+      linkEnv: this.#linkEnv(doc),
       nameservers: this.#nameservers(doc),
     };
   }
@@ -251,6 +257,35 @@ export class Endpoints {
       if (!t || !ip) continue;
       const names = [...new Set([alias, t.Name, t.Hostname])].join(" ");
       out.push(`${names}:${ip}`);
+    }
+    return out;
+  }
+
+  /** As dockerd, only a container on the default bridge gets its links' variables, from their bridge address. */
+  #linkEnv(doc: SandboxDoc): string[] | undefined {
+    const bridge = doc.Runtime?.Eps.find((e) => this.#nets.find(e.NetworkID)?.Default);
+    if (!bridge || !doc.Links?.length) return undefined;
+    const out: string[] = [];
+    for (const link of doc.Links) {
+      const { target, alias } = parseLink(link);
+      let tid: string;
+      try {
+        tid = this.#c.resolve(target);
+      } catch {
+        continue;
+      }
+      const t = this.#docs.get(tid);
+      const ip = t?.Runtime?.Eps.find((e) => e.NetworkID === bridge.NetworkID)?.IP;
+      if (!t || !ip) continue;
+      out.push(
+        ...linkEnv({
+          parent: doc.Name,
+          alias,
+          ip,
+          env: this.#containers?.env?.(tid) ?? [],
+          exposed: Object.keys(t.ExposedPorts ?? {}),
+        }),
+      );
     }
     return out;
   }

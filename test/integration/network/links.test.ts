@@ -1,0 +1,93 @@
+/**
+ * Legacy links on the default bridge as dockerd sets them up: the `<ALIAS>_PORT*`, `<ALIAS>_NAME` and
+ * `<ALIAS>_ENV_*` variables in the linking container (its own variables win), through the docker CLI.
+ */
+import assert from "node:assert/strict";
+import { after, before, describe, test } from "node:test";
+import { docker, importBusybox, startDaemon, type TestDaemon } from "../../helpers/daemon.ts";
+
+let d: TestDaemon;
+
+async function ok(args: string[]): Promise<string> {
+  const r = await docker(d, args);
+  assert.equal(r.code, 0, `docker ${args.join(" ")}: ${r.stderr}`);
+  return r.stdout;
+}
+
+before(async () => {
+  d = await startDaemon({ name: "links" });
+  await importBusybox(d);
+});
+after(async () => {
+  await d?.stop();
+});
+
+describe("--link on the default bridge", () => {
+  test("the linked container's ports, name and environment as variables", async () => {
+    await ok([
+      "run",
+      "-d",
+      "--name",
+      "web-srv",
+      "--expose",
+      "80",
+      "--expose",
+      "8080-8082",
+      "-e",
+      "FOO=bar",
+      "-e",
+      "HOME=/x",
+      "busybox",
+      "sleep",
+      "600",
+    ]);
+    const ip = (await ok(["inspect", "-f", "{{.NetworkSettings.IPAddress}}", "web-srv"])).trim();
+    const env = (await ok(["run", "--name", "client1", "--link", "web-srv:my-web", "busybox", "env"]))
+      .trim()
+      .split("\n")
+      .filter((l) => l.startsWith("MY_WEB_"));
+    const each = (p: number) => [
+      `MY_WEB_PORT_${p}_TCP=tcp://${ip}:${p}`,
+      `MY_WEB_PORT_${p}_TCP_ADDR=${ip}`,
+      `MY_WEB_PORT_${p}_TCP_PORT=${p}`,
+      `MY_WEB_PORT_${p}_TCP_PROTO=tcp`,
+    ];
+    // The START block repeats two names of the 8080 lines; runc keeps each name once, at its first place.
+    const once = (xs: string[]) =>
+      xs.filter((x, i) => xs.findIndex((y) => y.split("=")[0] === x.split("=")[0]) === i);
+    assert.deepEqual(
+      env,
+      once([
+        `MY_WEB_PORT=tcp://${ip}:80`,
+        `MY_WEB_PORT_8080_TCP_START=tcp://${ip}:8080`,
+        `MY_WEB_PORT_8080_TCP_ADDR=${ip}`,
+        "MY_WEB_PORT_8080_TCP_PROTO=tcp",
+        "MY_WEB_PORT_8080_TCP_PORT_START=8080",
+        `MY_WEB_PORT_8080_TCP_END=tcp://${ip}:8082`,
+        "MY_WEB_PORT_8080_TCP_PORT_END=8082",
+        ...each(80),
+        ...each(8080),
+        ...each(8081),
+        ...each(8082),
+        "MY_WEB_NAME=/client1/my-web",
+        "MY_WEB_ENV_FOO=bar",
+      ]),
+    );
+    // The container's own variable of the same name wins; a link without alias takes the name.
+    const own = await ok([
+      "run",
+      "--rm",
+      "-e",
+      "MY_WEB_NAME=mine",
+      "--link",
+      "web-srv:my-web",
+      "busybox",
+      "env",
+    ]);
+    assert.match(own, /^MY_WEB_NAME=mine$/m);
+    assert.doesNotMatch(own, /MY_WEB_NAME=\//);
+    const bare = await ok(["run", "--rm", "--name", "client2", "--link", "web-srv", "busybox", "env"]);
+    assert.match(bare, /^WEB_SRV_NAME=\/client2\/web-srv$/m);
+    await ok(["rm", "-f", "web-srv", "client1"]);
+  });
+});

@@ -5,18 +5,38 @@
  */
 
 import type {
+  AuthConfig,
   ContainerConfig,
   ContainerCreateRequest,
+  EndpointSettings,
   ExecCreateRequest,
+  ExecStartRequest,
   HealthConfig,
   HostConfig,
+  IpamConfig,
   Mount,
+  NetworkConnectRequest,
+  NetworkCreateRequest,
+  NetworkDisconnectRequest,
   PortBinding,
   Resources,
   RestartPolicy,
+  VolumeCreateRequest,
 } from "../apitypes/index.ts";
 import type { UpdateRequest } from "../container/index.ts";
-import { any, array, bool, type Fields, int, map, type Shape, str, struct, tuple } from "./validate.ts";
+import {
+  any,
+  array,
+  bool,
+  type Fields,
+  int,
+  map,
+  type Shape,
+  str,
+  strSlice,
+  struct,
+  tuple,
+} from "./validate.ts";
 
 const strings = array(str());
 const labels = map(str());
@@ -226,28 +246,50 @@ const configFields: Partial<Fields<ContainerConfig>> = {
   OpenStdin: bool(),
   StdinOnce: bool(),
   Env: strings,
-  Cmd: strings,
+  Cmd: strSlice(),
   Healthcheck: healthcheck,
   ArgsEscaped: bool(),
   Image: str(),
   Volumes: map(any("struct {}")),
   WorkingDir: str(),
-  Entrypoint: strings,
+  Entrypoint: strSlice(),
   NetworkDisabled: bool(),
   MacAddress: str(),
   OnBuild: strings,
   Labels: labels,
   StopSignal: str(),
   StopTimeout: int("int"),
-  Shell: strings,
+  Shell: strSlice(),
 };
+
+/** One network endpoint of a container (create's EndpointsConfig, network connect). */
+const endpointSettings = struct<EndpointSettings>("network.EndpointSettings", {
+  IPAMConfig: struct<NonNullable<EndpointSettings["IPAMConfig"]>>("network.EndpointIPAMConfig", {
+    IPv4Address: str(),
+    IPv6Address: str(),
+    LinkLocalIPs: strings,
+  }),
+  Links: strings,
+  Aliases: strings,
+  MacAddress: str(),
+  DriverOpts: labels,
+  NetworkID: str(),
+  EndpointID: str(),
+  Gateway: str(),
+  IPAddress: str(),
+  IPPrefixLen: int("int"),
+  IPv6Gateway: str(),
+  GlobalIPv6Address: str(),
+  GlobalIPv6PrefixLen: int("int"),
+  DNSNames: strings,
+});
 
 /** POST /containers/create. */
 export const containerCreateShape: Shape = struct<ContainerCreateRequest>("CreateRequest", {
   ...(configFields as Partial<Fields<ContainerCreateRequest>>),
   HostConfig: hostConfig,
   NetworkingConfig: struct<NonNullable<ContainerCreateRequest["NetworkingConfig"]>>("NetworkingConfig", {
-    EndpointsConfig: map(any("network.EndpointSettings")),
+    EndpointsConfig: map(endpointSettings),
   }),
 });
 
@@ -271,3 +313,85 @@ export const execCreateShape: Shape = struct<ExecCreateRequest>("ExecOptions", {
   User: str(),
   WorkingDir: str(),
 });
+
+/** POST /exec/{id}/start. */
+export const execStartShape: Shape = struct<ExecStartRequest>("types.ExecStartCheck", {
+  Detach: bool(),
+  Tty: bool(),
+  ConsoleSize: tuple(2, int("uint")),
+});
+
+/** POST /commit: the image config to apply. */
+export const commitConfigShape: Shape = struct<ContainerConfig>(
+  "runconfig.ContainerConfigWrapper",
+  configFields,
+);
+
+/** POST /auth. */
+export const authConfigShape: Shape = struct<AuthConfig>("types.AuthConfig", {
+  username: str(),
+  password: str(),
+  email: str(),
+  serveraddress: str(),
+});
+
+/** POST /networks/create: Go types, plus dockerd's early checks (a name, parseable IPAM addresses). */
+export const networkCreateShape: Shape = struct<NetworkCreateRequest>("types.NetworkCreateRequest", {
+  Name: str(),
+  CheckDuplicate: bool(),
+  Driver: str(),
+  Scope: str(),
+  Internal: bool(),
+  Attachable: bool(),
+  Ingress: bool(),
+  ConfigOnly: bool(),
+  ConfigFrom: struct<NonNullable<NetworkCreateRequest["ConfigFrom"]>>("network.ConfigReference", {
+    Network: str(),
+  }),
+  IPAM: struct<NonNullable<NetworkCreateRequest["IPAM"]>>("network.IPAM", {
+    Driver: str(),
+    Config: array(
+      struct<IpamConfig>("network.IPAMConfig", {
+        Subnet: str(),
+        IPRange: str(),
+        Gateway: str(),
+        AuxiliaryAddresses: labels,
+      }),
+    ),
+    Options: labels,
+  }),
+  EnableIPv4: bool(),
+  EnableIPv6: bool(),
+  Options: labels,
+  Labels: labels,
+});
+
+/** POST /networks/{id}/connect. */
+export const networkConnectShape: Shape = struct<NetworkConnectRequest>("types.NetworkConnect", {
+  Container: str(),
+  EndpointConfig: endpointSettings,
+});
+
+/** POST /networks/{id}/disconnect. */
+export const networkDisconnectShape: Shape = struct<NetworkDisconnectRequest>("types.NetworkDisconnect", {
+  Container: str(),
+  Force: bool(),
+});
+
+/** POST /volumes/create. */
+export const volumeCreateShape: Shape = struct<VolumeCreateRequest>("volume.VolumeCreateBody", {
+  Name: str(),
+  Driver: str(),
+  DriverOpts: labels,
+  Labels: labels,
+});
+
+/**
+ * Turns the one-string form of Docker's StrSlice fields (`"Cmd": "ls"`, which dockerd accepts) into the
+ * array the services take, once the body passed its shape.
+ */
+export function normalizeStrSlices<T extends object>(cfg: T): T {
+  const o = cfg as Record<string, unknown>;
+  for (const k of ["Cmd", "Entrypoint", "Shell"]) if (typeof o[k] === "string") o[k] = [o[k]];
+  return cfg;
+}

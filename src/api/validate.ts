@@ -101,6 +101,21 @@ export function array(of: Shape): Shape {
   };
 }
 
+/**
+ * Docker's strslice.StrSlice (`Cmd`, `Entrypoint`, `Shell`): a JSON array of strings or one string. A value
+ * that is neither fails as Go's fallback decoding into `string` does.
+ */
+export function strSlice(): Shape {
+  return {
+    goType: "strslice.StrSlice",
+    check(v, at) {
+      if (v === null || v === undefined || typeof v === "string") return;
+      if (Array.isArray(v) && v.every((e) => typeof e === "string" || e === null)) return;
+      typeError(v, "string", at);
+    },
+  };
+}
+
 /** A fixed-length array (Go `[N]T`). */
 export function tuple(n: number, of: Shape): Shape {
   const inner = array(of);

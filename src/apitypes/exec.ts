@@ -91,3 +91,10 @@ export interface CpuStats {
   online_cpus?: number;
   throttling_data?: { periods: number; throttled_periods: number; throttled_time: number };
 }
+
+/** `POST /exec/{id}/start` body (Docker's ExecStartCheck). */
+export interface ExecStartRequest {
+  Detach?: boolean;
+  Tty?: boolean;
+  ConsoleSize?: [number, number] | null;
+}

@@ -217,7 +217,9 @@ export class NetworkRegistry {
     let out: IpamConfig;
     if (cfg.Subnet) {
       const subnet = parseCidr(cfg.Subnet);
-      if (!subnet || subnet.address !== subnet.base)
+      if (!subnet)
+        throw new InvalidParameterError(`Invalid subnet ${cfg.Subnet} : invalid CIDR address: ${cfg.Subnet}`);
+      if (subnet.address !== subnet.base)
         throw new InvalidParameterError(`invalid subnet ${cfg.Subnet}: it must be a network address`);
       out = { Subnet: formatCidr(subnet) };
       for (const n of this.#byId.values()) {
@@ -235,7 +237,9 @@ export class NetworkRegistry {
       }
       if (cfg.Gateway) {
         const g = parseIp(cfg.Gateway);
-        if (g === undefined || !contains(subnet, g))
+        if (g === undefined)
+          throw new InvalidParameterError(`invalid gateway address ${cfg.Gateway} in Ipam configuration`);
+        if (!contains(subnet, g))
           throw new InvalidParameterError(`invalid gateway ${cfg.Gateway}: it must be inside ${out.Subnet}`);
         out.Gateway = cfg.Gateway;
       } else out.Gateway = formatIp(firstHost(subnet));

@@ -3,7 +3,9 @@ import type { ContainerConfig } from "../../apitypes/index.ts";
 import type { BuildOptions, CommitOptions } from "../../build/index.ts";
 import { InvalidParameterError } from "../../errdefs/index.ts";
 import { qBool, qInt } from "../query.ts";
+import { commitConfigShape, normalizeStrSlices } from "../requests.ts";
 import type { Route } from "../router.ts";
+import { validateBody } from "../validate.ts";
 
 /** What the build routes need: a build checked up front (errors become statuses), then run as a stream. */
 export interface BuildBackend {
@@ -108,6 +110,8 @@ export function buildRoutes(b: BuildBackend): Route[] {
         const q = ctx.query;
         const container = q.get("container");
         if (!container) throw new InvalidParameterError("container is required");
+        const config = await ctx.jsonBody<ContainerConfig>();
+        validateBody(commitConfigShape, config, "ContainerConfigWrapper");
         const id = await b.commit({
           container,
           repo: q.get("repo") || undefined,
@@ -116,7 +120,7 @@ export function buildRoutes(b: BuildBackend): Route[] {
           author: q.get("author") || undefined,
           pause: qBool(q, "pause", true),
           changes: q.getAll("changes").filter(Boolean),
-          config: (await ctx.jsonBody<ContainerConfig>()) ?? undefined,
+          config: config ? normalizeStrSlices(config) : undefined,
         });
         ctx.sendJson(201, { Id: id });
       },

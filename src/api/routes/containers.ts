@@ -8,7 +8,7 @@ import type { AttachStreams, LogLine } from "../../container/index.ts";
 import { InvalidParameterError } from "../../errdefs/index.ts";
 import { detachKeys, MUX_STREAM, muxError, pumpStdio, RAW_STREAM } from "../pump.ts";
 import { qBool, qFilters, qInt, qTimeNs } from "../query.ts";
-import { containerCreateShape } from "../requests.ts";
+import { containerCreateShape, normalizeStrSlices } from "../requests.ts";
 import type { RequestContext, Route } from "../router.ts";
 import { outputWriter, StreamType } from "../stream.ts";
 import { validateBody } from "../validate.ts";
@@ -142,6 +142,7 @@ export function containerRoutes(b: ContainerBackend): Route[] {
         const body = await ctx.jsonBody<ContainerCreateRequest>();
         validateBody(containerCreateShape, body, "CreateRequest");
         if (!body) throw new InvalidParameterError("config cannot be empty in order to create a container");
+        normalizeStrSlices(body);
         ctx.sendJson(201, await b.create(body, { name: ctx.query.get("name") ?? undefined }));
       },
     },

@@ -7,7 +7,9 @@ import type {
 } from "../../apitypes/index.ts";
 import { InvalidParameterError } from "../../errdefs/index.ts";
 import { qFilters } from "../query.ts";
+import { authConfigShape } from "../requests.ts";
 import type { RequestContext, Route } from "../router.ts";
+import { validateBody } from "../validate.ts";
 
 /** One progress line of pull/push, as Docker streams them. */
 export interface ProgressLine {
@@ -83,7 +85,9 @@ export function distributionRoutes(b: DistributionBackend): Route[] {
       method: "POST",
       path: "/auth",
       handler: async (ctx) => {
-        const auth = (await ctx.jsonBody<AuthConfig>()) ?? {};
+        const raw = await ctx.jsonBody<AuthConfig>();
+        validateBody(authConfigShape, raw, "AuthConfig");
+        const auth = raw ?? {};
         await b.login(auth);
         ctx.sendJson(200, { Status: "Login Succeeded", IdentityToken: "" });
       },

@@ -1,9 +1,9 @@
-import type { ExecCreateRequest, ExecInspect } from "../../apitypes/index.ts";
+import type { ExecCreateRequest, ExecInspect, ExecStartRequest } from "../../apitypes/index.ts";
 import type { AttachStreams } from "../../container/index.ts";
 import { InvalidParameterError } from "../../errdefs/index.ts";
 import { detachKeys, MUX_STREAM, muxError, pumpStdio, RAW_STREAM } from "../pump.ts";
 import { qInt } from "../query.ts";
-import { execCreateShape } from "../requests.ts";
+import { execCreateShape, execStartShape } from "../requests.ts";
 import type { Route } from "../router.ts";
 import { muxFrame, StreamType } from "../stream.ts";
 import { validateBody } from "../validate.ts";
@@ -21,12 +21,6 @@ export interface ExecBackend {
   ): { tty: boolean; stdin: boolean; terminal: boolean; detachKeys?: string };
   execInspect(execId: string): ExecInspect;
   execResize(execId: string, size: { height: number; width: number }): Promise<void>;
-}
-
-interface ExecStartRequest {
-  Detach?: boolean;
-  Tty?: boolean;
-  ConsoleSize?: [number, number] | null;
 }
 
 /** Routes of /containers/{id}/exec and /exec. */
@@ -54,7 +48,9 @@ export function execRoutes(b: ExecBackend): Route[] {
       method: "POST",
       path: "/exec/{id}/start",
       handler: async (ctx) => {
-        const body = (await ctx.jsonBody<ExecStartRequest>()) ?? {};
+        const raw = await ctx.jsonBody<ExecStartRequest>();
+        validateBody(execStartShape, raw, "ExecStartCheck");
+        const body = raw ?? {};
         const execId = ctx.params.id;
         const info = b.execStreamInfo(execId, { tty: body.Tty });
         if (body.Detach) {

@@ -6,7 +6,9 @@ import type {
 } from "../../apitypes/index.ts";
 import { InvalidParameterError } from "../../errdefs/index.ts";
 import { qFilters } from "../query.ts";
+import { networkConnectShape, networkCreateShape, networkDisconnectShape } from "../requests.ts";
 import type { Route } from "../router.ts";
+import { validateBody } from "../validate.ts";
 
 /** What the network routes need from the network service. */
 export interface NetworkBackend {
@@ -32,6 +34,7 @@ export function networkRoutes(b: NetworkBackend): Route[] {
       path: "/networks/create",
       handler: async (ctx) => {
         const body = await ctx.jsonBody<NetworkCreateRequest>();
+        validateBody(networkCreateShape, body, "NetworkCreateRequest");
         if (!body) throw new InvalidParameterError("network config cannot be empty");
         ctx.sendJson(201, await b.create(body));
       },
@@ -59,6 +62,7 @@ export function networkRoutes(b: NetworkBackend): Route[] {
       path: "/networks/{id}/connect",
       handler: async (ctx) => {
         const body = await ctx.jsonBody<NetworkConnectRequest>();
+        validateBody(networkConnectShape, body, "NetworkConnect");
         if (!body) throw new InvalidParameterError("container is required");
         await b.connect(ctx.params.id, body);
         ctx.sendStatus(200);
@@ -69,6 +73,7 @@ export function networkRoutes(b: NetworkBackend): Route[] {
       path: "/networks/{id}/disconnect",
       handler: async (ctx) => {
         const body = await ctx.jsonBody<NetworkDisconnectRequest>();
+        validateBody(networkDisconnectShape, body, "NetworkDisconnect");
         if (!body) throw new InvalidParameterError("container is required");
         await b.disconnect(ctx.params.id, body);
         ctx.sendStatus(200);

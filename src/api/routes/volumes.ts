@@ -1,6 +1,8 @@
 import type { Volume, VolumeCreateRequest } from "../../apitypes/index.ts";
 import { qBool, qFilters } from "../query.ts";
+import { volumeCreateShape } from "../requests.ts";
 import { compareVersions, type Route } from "../router.ts";
+import { validateBody } from "../validate.ts";
 
 /** What the volume routes need. */
 export interface VolumeBackend {
@@ -23,7 +25,9 @@ export function volumeRoutes(b: VolumeBackend): Route[] {
       method: "POST",
       path: "/volumes/create",
       handler: async (ctx) => {
-        const body = (await ctx.jsonBody<VolumeCreateRequest>()) ?? {};
+        const raw = await ctx.jsonBody<VolumeCreateRequest>();
+        validateBody(volumeCreateShape, raw, "VolumeCreateBody");
+        const body = raw ?? {};
         ctx.sendJson(201, (await b.create(body)).volume);
       },
     },

@@ -149,13 +149,19 @@ export class Endpoints {
   /** Records a running endpoint's address and names (at attach, and for restored containers at init). */
   #index(doc: SandboxDoc, ep: RuntimeEndpoint, cfg?: EndpointConfig): void {
     this.#ipam.mark(ep.NetworkID, ep.IP);
-    const aliases = (cfg ?? doc.Endpoints.find((e) => e.NetworkID === ep.NetworkID))?.Aliases ?? [];
+    const wanted = cfg ?? doc.Endpoints.find((e) => e.NetworkID === ep.NetworkID);
+    const links = new Map<string, string>();
+    for (const l of wanted?.Links ?? []) {
+      const { target, alias } = parseLink(l);
+      links.set(alias.toLowerCase(), target.toLowerCase());
+    }
     this.#names.add({
       containerId: doc.Id,
       networkId: ep.NetworkID,
       ip: ep.IP,
       names: this.#ownNames(doc),
-      aliases,
+      aliases: wanted?.Aliases ?? [],
+      links,
     });
   }
 

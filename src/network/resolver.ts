@@ -14,6 +14,8 @@ export interface NamedEndpoint {
   names: string[];
   /** The endpoint's network-scoped aliases. */
   aliases: string[];
+  /** Its links (EndpointSettings.Links): alias → linked container's name, answered to this container only. */
+  links?: Map<string, string>;
 }
 
 /** The embedded DNS server's answer to one query. */
@@ -34,6 +36,7 @@ interface Entry {
   keys: Set<string>;
   names: string[];
   aliases: string[];
+  links?: Map<string, string>;
 }
 
 function keysOf(names: string[], aliases: string[]): Set<string> {
@@ -165,7 +168,12 @@ export class Resolver {
       if (n && !n.Default) nets.push(n);
     }
     const addresses = new Set<string>();
-    for (const n of nets) for (const ip of this.resolve(n.Id, name, n.Name)) addresses.add(ip);
+    const q = name.toLowerCase();
+    for (const n of nets) {
+      // A link's alias names its container on that network for the linking container alone, as dockerd.
+      const target = mine.get(n.Id)?.links?.get(q);
+      for (const ip of this.resolve(n.Id, target ?? q, n.Name)) addresses.add(ip);
+    }
     if (addresses.size) return { addresses: [...addresses] };
     if (nets.every((n) => n.Internal)) return { forward: [] };
     const own = this.#o.upstreams(who.containerId);

@@ -4,7 +4,7 @@
  */
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
-import { docker, importBusybox, startDaemon, type TestDaemon } from "../../helpers/daemon.ts";
+import { docker, freeSubnet, importBusybox, startDaemon, type TestDaemon } from "../../helpers/daemon.ts";
 
 let d: TestDaemon;
 
@@ -89,5 +89,31 @@ describe("--link on the default bridge", () => {
     const bare = await ok(["run", "--rm", "--name", "client2", "--link", "web-srv", "busybox", "env"]);
     assert.match(bare, /^WEB_SRV_NAME=\/client2\/web-srv$/m);
     await ok(["rm", "-f", "web-srv", "client1"]);
+  });
+});
+
+describe("--link on a user-defined network", () => {
+  test("the alias resolves to the linked container for the linking container only", async () => {
+    const subnet = await freeSubnet();
+    await ok(["network", "create", "--subnet", subnet, "lnet"]);
+    await ok(["run", "-d", "--name", "lsrv", "--network", "lnet", "busybox", "sleep", "600"]);
+    const ip = (await ok(["inspect", "-f", "{{.NetworkSettings.Networks.lnet.IPAddress}}", "lsrv"])).trim();
+    const linked = await docker(d, [
+      "run",
+      "--rm",
+      "--network",
+      "lnet",
+      "--link",
+      "lsrv:dbalias",
+      "busybox",
+      "nslookup",
+      "dbalias",
+    ]);
+    assert.equal(linked.code, 0, linked.stdout + linked.stderr);
+    assert.match(linked.stdout, new RegExp(`Address: ${ip.replaceAll(".", "\\.")}`));
+    const other = await docker(d, ["run", "--rm", "--network", "lnet", "busybox", "nslookup", "dbalias"]);
+    assert.notEqual(other.code, 0, other.stdout);
+    await ok(["rm", "-f", "lsrv"]);
+    await ok(["network", "rm", "lnet"]);
   });
 });

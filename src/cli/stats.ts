@@ -2,9 +2,10 @@
 // second while streaming, or printed once with --no-stream.
 import type { EventMessage, StatsFrame } from "../apitypes/index.ts";
 import { jsonLines } from "../client/index.ts";
+import { bytesSize } from "../util/index.ts";
 import { bool, type Cli, type CommandDef, errorText, FORMAT_FLAG_DESC, str, write } from "./common.ts";
 import { parseFormat, renderList } from "./format/index.ts";
-import { formatG, humanSize, shortId } from "./units.ts";
+import { humanSize, shortId } from "./units.ts";
 
 /** The numbers of one stats row, as docker's StatsEntry holds them. */
 export interface StatsEntry {
@@ -78,18 +79,7 @@ export function entryFromFrame(container: string, f: StatsFrame): StatsEntry {
   };
 }
 
-const BINARY = ["B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB", "ZiB", "YiB"];
-
-/** go-units BytesSize: binary units with 4 significant digits (`1.98MiB`). */
-export function bytesSize(n: number): string {
-  let v = n;
-  let i = 0;
-  while (v >= 1024 && i < BINARY.length - 1) {
-    v /= 1024;
-    i++;
-  }
-  return `${formatG(v, 4)}${BINARY[i]}`;
-}
+export { bytesSize };
 
 /** Header text of each stats field. */
 export const STATS_HEADERS: Record<string, string> = {

@@ -1,6 +1,6 @@
 // `version` and `info`, laid out like docker's.
 import type { SystemInfo, SystemVersion } from "../apitypes/index.ts";
-import { ociArch } from "../util/index.ts";
+import { bytesSize, ociArch } from "../util/index.ts";
 import { type CommandDef, StatusError, str, write } from "./common.ts";
 import { compileTemplate, TemplateError } from "./format/index.ts";
 
@@ -114,18 +114,6 @@ const version: CommandDef = {
     return 0;
   },
 };
-
-const BINARY = ["B", "KiB", "MiB", "GiB", "TiB", "PiB"];
-
-function bytesSize(n: number): string {
-  let i = 0;
-  let v = n;
-  while (v >= 1024 && i < BINARY.length - 1) {
-    v /= 1024;
-    i++;
-  }
-  return `${Number(v.toPrecision(4))}${BINARY[i]}`;
-}
 
 function infoText(i: SystemInfo): string {
   const L: string[] = [];

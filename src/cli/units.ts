@@ -1,38 +1,8 @@
 // Docker's human-readable units (go-units) and time formats, so tables read the same as docker's.
 import { parseGoDuration as goDurationNs, ramInBytes } from "../util/index.ts";
 
-const DECIMAL = ["B", "kB", "MB", "GB", "TB", "PB", "EB", "ZB", "YB"];
-
-/** Go's `%.{prec}g`: `prec` significant digits, trailing zeros dropped, exponent for very large/small. */
-export function formatG(x: number, prec: number): string {
-  if (x === 0) return "0";
-  const exp = Math.floor(Math.log10(Math.abs(x)));
-  let s = x.toPrecision(prec);
-  // toPrecision may round up into the next power of ten (999.5 → "1.00e+3").
-  const m = /e([+-]\d+)$/.exec(s);
-  const e = m ? Number(m[1]) : exp;
-  if (e < -4 || e >= prec) {
-    s = x.toExponential(prec - 1);
-    let [mant, ex] = s.split("e");
-    if (mant.includes(".")) mant = mant.replace(/\.?0+$/, "");
-    const sign = ex.startsWith("-") ? "-" : "+";
-    const digits = ex.replace(/^[+-]/, "").padStart(2, "0");
-    return `${mant}e${sign}${digits}`;
-  }
-  if (s.includes(".")) s = s.replace(/\.?0+$/, "");
-  return s;
-}
-
-/** go-units HumanSizeWithPrecision: decimal units, e.g. `4.26MB`, `1.2kB`, `512B`. */
-export function humanSize(bytes: number, precision = 3): string {
-  let size = bytes;
-  let i = 0;
-  while (size >= 1000 && i < DECIMAL.length - 1) {
-    size /= 1000;
-    i++;
-  }
-  return `${formatG(size, precision)}${DECIMAL[i]}`;
-}
+/** go-units' formatting lives in util/, shared with compose and the daemon's progress. */
+export { formatG, humanSize } from "../util/index.ts";
 
 function tzAbbrev(d: Date): string {
   if (d.getTimezoneOffset() === 0 && (process.env.TZ ?? "UTC").match(/^(UTC|Etc\/UTC|)$/)) return "UTC";

@@ -71,7 +71,8 @@ export function spawnConmon(
   });
 }
 
-function parseSync(line: string): { data: number; message?: string } | undefined {
+/** One JSON line of conmon's sync pipe (`{"data": pid or -1, "message": ...}`); undefined for any other line. */
+export function parseSync(line: string): { data: number; message?: string } | undefined {
   try {
     const v = JSON.parse(line) as { data?: unknown; message?: unknown };
     if (typeof v.data !== "number") return undefined;

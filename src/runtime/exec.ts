@@ -23,6 +23,7 @@ import type { OciProcess, OciSpec } from "../oci/index.ts";
 import { type AttachStreams, attachSocket } from "./attach.ts";
 import { hostCaps } from "./caps.ts";
 import { conmonArgs, conmonEnv } from "./conmonargs.ts";
+import { parseSync } from "./conmonspawn.ts";
 import type { CtlWriter } from "./ctl.ts";
 import { OciRuntimeError, parseRuncStderr } from "./errors.ts";
 import type { ExecExit, ExecOptions, ExecSession } from "./exectypes.ts";
@@ -287,7 +288,7 @@ class MessageReader {
       for (let nl = this.#buf.indexOf("\n"); nl >= 0; nl = this.#buf.indexOf("\n")) {
         const line = this.#buf.slice(0, nl);
         this.#buf = this.#buf.slice(nl + 1);
-        const m = parseMessage(line);
+        const m = parseSync(line);
         if (m) this.#queue.push(m);
       }
       this.#wake();
@@ -336,15 +337,5 @@ class MessageReader {
       this.#waiter = undefined;
       w.resolve(undefined);
     }
-  }
-}
-
-function parseMessage(line: string): Message | undefined {
-  try {
-    const v = JSON.parse(line) as { data?: unknown; message?: unknown };
-    if (typeof v.data !== "number") return undefined;
-    return { data: v.data, ...(typeof v.message === "string" ? { message: v.message } : {}) };
-  } catch {
-    return undefined;
   }
 }

@@ -32,3 +32,49 @@ export function ramInBytes(s: string): number | undefined {
   if (Number.isNaN(n)) return undefined;
   return Math.trunc(n * (m[2] ? RAM_UNITS[m[2].toLowerCase()] : 1));
 }
+
+const DECIMAL = ["B", "kB", "MB", "GB", "TB", "PB", "EB", "ZB", "YB"];
+
+/** Go's `%.{prec}g`: `prec` significant digits, trailing zeros dropped, exponent for very large/small. */
+export function formatG(x: number, prec: number): string {
+  if (x === 0) return "0";
+  const exp = Math.floor(Math.log10(Math.abs(x)));
+  let s = x.toPrecision(prec);
+  // toPrecision may round up into the next power of ten (999.5 → "1.00e+3").
+  const m = /e([+-]\d+)$/.exec(s);
+  const e = m ? Number(m[1]) : exp;
+  if (e < -4 || e >= prec) {
+    s = x.toExponential(prec - 1);
+    let [mant, ex] = s.split("e");
+    if (mant.includes(".")) mant = mant.replace(/\.?0+$/, "");
+    const sign = ex.startsWith("-") ? "-" : "+";
+    const digits = ex.replace(/^[+-]/, "").padStart(2, "0");
+    return `${mant}e${sign}${digits}`;
+  }
+  if (s.includes(".")) s = s.replace(/\.?0+$/, "");
+  return s;
+}
+
+/** go-units HumanSizeWithPrecision: decimal units, e.g. `4.26MB`, `1.2kB`, `512B`. */
+export function humanSize(bytes: number, precision = 3): string {
+  let size = bytes;
+  let i = 0;
+  while (size >= 1000 && i < DECIMAL.length - 1) {
+    size /= 1000;
+    i++;
+  }
+  return `${formatG(size, precision)}${DECIMAL[i]}`;
+}
+
+const BINARY = ["B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB", "ZiB", "YiB"];
+
+/** go-units BytesSize: binary units with 4 significant digits (`1.98MiB`). */
+export function bytesSize(n: number): string {
+  let v = n;
+  let i = 0;
+  while (v >= 1024 && i < BINARY.length - 1) {
+    v /= 1024;
+    i++;
+  }
+  return `${formatG(v, 4)}${BINARY[i]}`;
+}

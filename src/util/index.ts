@@ -21,7 +21,7 @@ export {
   type ScanHooks,
   scanFlags,
 } from "./flags.ts";
-export { humanDuration, ramInBytes } from "./humanize.ts";
+export { bytesSize, formatG, humanDuration, humanSize, ramInBytes } from "./humanize.ts";
 export { isFullId, newId, shortId, stripDigestAlgo } from "./ids.ts";
 export { limiter, settleAll } from "./limit.ts";
 export { type LogLevel, log, setLogLevel } from "./log.ts";

@@ -1,6 +1,6 @@
 /** `compose ps`, `ls`, `top`, `images`, `port`, `version`: read-only views of a project. */
 import type { ContainerSummary, Port } from "../../apitypes/index.ts";
-import { humanDuration } from "../../util/index.ts";
+import { humanDuration, humanSize } from "../../util/index.ts";
 import { COMPOSE_VERSION, LABELS } from "../model.ts";
 import { bool, type Flag, int, list, parseFlags, str } from "./args.ts";
 import type { ComposeContext } from "./context.ts";
@@ -303,17 +303,6 @@ export async function imagesCommand(ctx: ComposeContext, argv: string[]): Promis
     );
   }
   return 0;
-}
-
-function humanSize(n: number): string {
-  const units = ["B", "kB", "MB", "GB", "TB"];
-  let v = n;
-  let i = 0;
-  while (v >= 1000 && i < units.length - 1) {
-    v /= 1000;
-    i++;
-  }
-  return `${Number(v.toPrecision(3))}${units[i]}`;
 }
 
 /** Runs `port SERVICE PRIVATE_PORT`. */

@@ -24,22 +24,57 @@ const commonHeaders: Record<string, string> = {
   Ostype: "linux",
 };
 
-const MAX_JSON_BODY = 64 * 1024 * 1024;
+/** Bounds on what one request may cost the daemon before a handler runs. */
+export interface HttpLimits {
+  /** Largest request head (request line and headers); more is a 431. Go's net/http default, 1 MiB. */
+  maxHeaderSize: number;
+  /** Largest JSON body a route reads whole; more is a 400. Streamed bodies (load, import, build) are exempt. */
+  maxJsonBody: number;
+  /** Time a client has to send a request's head; a slower one (slow-loris) gets a 408 and is closed. */
+  headersTimeoutMs: number;
+  /** Time a client has to send a JSON body once its head arrived; a slower one is closed. */
+  bodyTimeoutMs: number;
+}
 
-function readAll(stream: NodeJS.ReadableStream, limit: number): Promise<Buffer> {
+/** The limits a daemon runs with unless its hidden --api-* flags change them. */
+export const DEFAULT_HTTP_LIMITS: HttpLimits = {
+  maxHeaderSize: 1024 * 1024,
+  maxJsonBody: 64 * 1024 * 1024,
+  headersTimeoutMs: 60_000,
+  bodyTimeoutMs: 60_000,
+};
+
+function tooLarge(limit: number): InvalidParameterError {
+  return new InvalidParameterError(`request body too large: the limit for a JSON body is ${limit} bytes`);
+}
+
+/** Reads a JSON request body whole, refusing one over `limit` bytes or slower than `timeoutMs`. */
+function readAll(req: IncomingMessage, limits: HttpLimits): Promise<Buffer> {
+  const limit = limits.maxJsonBody;
+  if (Number(req.headers["content-length"] ?? 0) > limit) return Promise.reject(tooLarge(limit));
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
-    stream.on("data", (c: Buffer) => {
+    const timer = setTimeout(() => {
+      req.socket.destroy();
+      reject(new InvalidParameterError("timed out reading the request body"));
+    }, limits.bodyTimeoutMs);
+    const fail = (e: Error) => {
+      clearTimeout(timer);
+      req.off("data", onData);
+      reject(e);
+    };
+    const onData = (c: Buffer) => {
       size += c.length;
-      if (size > limit) {
-        reject(new InvalidParameterError("request body too large"));
-        return;
-      }
-      chunks.push(c);
+      if (size > limit) fail(tooLarge(limit));
+      else chunks.push(c);
+    };
+    req.on("data", onData);
+    req.on("end", () => {
+      clearTimeout(timer);
+      resolve(Buffer.concat(chunks));
     });
-    stream.on("end", () => resolve(Buffer.concat(chunks)));
-    stream.on("error", reject);
+    req.on("error", fail);
   });
 }
 
@@ -87,7 +122,7 @@ function makeContext(
   t: Transport,
   match: { version: string; path: string; params: Record<string, string>; query: URLSearchParams },
   upgradeBody: Buffer | undefined,
-  conn: { hijacked: WeakSet<object>; openedAt: WeakMap<object, bigint> },
+  conn: { hijacked: WeakSet<object>; openedAt: WeakMap<object, bigint>; limits: HttpLimits },
 ): RequestContext {
   const { hijacked } = conn;
   const sock = t.kind === "http" ? t.req.socket : t.socket;
@@ -118,7 +153,7 @@ function makeContext(
     async jsonBody<T>() {
       if (upgradeBody) return parseJson<T>(upgradeBody);
       if (t.kind === "upgrade") return undefined;
-      return parseJson<T>(await readAll(req, MAX_JSON_BODY));
+      return parseJson<T>(await readAll(req, conn.limits));
     },
     bodyStream() {
       return req;
@@ -200,6 +235,8 @@ function sendError(t: Transport, err: unknown): void {
       ...commonHeaders,
       "Content-Type": "application/json",
       "Content-Length": Buffer.byteLength(body),
+      // A refused body still on the wire (too large, too slow) is not drained: the connection ends.
+      ...(t.req.complete ? {} : { Connection: "close" }),
     });
     res.end(body);
   } else {
@@ -219,8 +256,18 @@ export class ApiServer {
   /** Upgraded (attach, exec) sockets: node:http stops tracking them, so close() cuts them itself. */
   readonly #upgraded = new Set<Duplex>();
 
-  constructor(router: Router) {
+  readonly #limits: HttpLimits;
+
+  constructor(router: Router, limits: Partial<HttpLimits> = {}) {
     this.#router = router;
+    this.#limits = { ...DEFAULT_HTTP_LIMITS, ...limits };
+  }
+
+  /** node:http options carrying the limits (header size, how often timeouts are checked). */
+  #httpOptions(): { keepAlive: true; maxHeaderSize: number; connectionsCheckingInterval: number } {
+    const { maxHeaderSize, headersTimeoutMs } = this.#limits;
+    const interval = Math.max(50, Math.min(30_000, Math.floor(headersTimeoutMs / 4)));
+    return { keepAlive: true, maxHeaderSize, connectionsCheckingInterval: interval };
   }
 
   async #dispatch(t: Transport): Promise<void> {
@@ -231,11 +278,13 @@ export class ApiServer {
       let upgradeBody: Buffer | undefined;
       if (t.kind === "upgrade") {
         const len = Number(t.req.headers["content-length"] ?? 0);
+        if (len > this.#limits.maxJsonBody) throw tooLarge(this.#limits.maxJsonBody);
         if (len > 0) upgradeBody = await readUpgradeBody(t.socket, t.head, len);
       }
       const ctx = makeContext(t, { version, path, params, query: url.searchParams }, upgradeBody, {
         hijacked: this.#hijacked,
         openedAt: this.#openedAt,
+        limits: this.#limits,
       });
       await route.handler(ctx);
     } catch (err) {
@@ -245,8 +294,10 @@ export class ApiServer {
 
   /** Wires a node:http or node:https server to the router. */
   #wire(server: Server): Server {
+    // Only the head is timed by node:http: a whole-request timeout would cut image load/import/build
+    // uploads, and hijacked attach/exec, logs -f and events answer long after their head arrived.
     server.requestTimeout = 0;
-    server.headersTimeout = 60_000;
+    server.headersTimeout = this.#limits.headersTimeoutMs;
     // dockerd never closes an idle keep-alive connection; Node's 5 s default did, and a pooled client
     // (docker-compose through docker-py) that reused one at that moment got "Connection reset by peer".
     server.keepAliveTimeout = 0;
@@ -267,7 +318,14 @@ export class ApiServer {
     server.on("clientError", (err: Error, socket: Duplex) => {
       // Bytes after a hijack without Upgrade are stdin, not a malformed next request.
       if (this.#hijacked.has(socket)) return;
-      if (socket.writable) socket.end("HTTP/1.1 400 Bad Request\r\n\r\n");
+      const code = (err as Error & { code?: string }).code;
+      const status =
+        code === "HPE_HEADER_OVERFLOW"
+          ? "431 Request Header Fields Too Large"
+          : code === "ERR_HTTP_REQUEST_TIMEOUT"
+            ? "408 Request Timeout"
+            : "400 Bad Request";
+      if (socket.writable) socket.end(`HTTP/1.1 ${status}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
       else socket.destroy(err);
     });
     this.#servers.push(server);
@@ -277,7 +335,7 @@ export class ApiServer {
   /** Listens on a unix socket, replacing a stale socket file but refusing one another daemon serves. */
   async listenUnix(path: string, mode = 0o660): Promise<void> {
     await removeStaleSocket(path);
-    const server = this.#wire(createServer({ keepAlive: true }));
+    const server = this.#wire(createServer(this.#httpOptions()));
     await listen(server, { path });
     await chmod(path, mode);
   }
@@ -293,13 +351,14 @@ export class ApiServer {
   }): Promise<void> {
     const server = opts.tls
       ? createHttpsServer({
+          ...this.#httpOptions(),
           cert: opts.tls.cert,
           key: opts.tls.key,
           ca: opts.tls.ca,
           requestCert: opts.tls.verify,
           rejectUnauthorized: opts.tls.verify,
         })
-      : createServer({ keepAlive: true });
+      : createServer(this.#httpOptions());
     this.#wire(server);
     await listen(server, { host: opts.host, port: opts.port });
   }

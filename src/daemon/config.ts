@@ -46,6 +46,20 @@ export interface DaemonConfig {
   defaultPidsLimit: number;
   /** `--default-ulimit`s: every container's rlimits unless it sets its own. */
   defaultUlimits: OciRlimit[];
+  /** Hidden `--api-*` flags: the API server's HTTP limits (bytes, milliseconds), for tests and tuning. */
+  httpLimits: {
+    maxHeaderSize?: number;
+    maxJsonBody?: number;
+    headersTimeoutMs?: number;
+    bodyTimeoutMs?: number;
+  };
+}
+
+/** A hidden numeric flag: a positive whole number, or absent. */
+function positive(name: string, v: string | undefined): number | undefined {
+  if (v === undefined) return undefined;
+  if (!/^\d+$/.test(v) || Number(v) <= 0) throw new InvalidParameterError(`invalid --${name}: ${v}`);
+  return Number(v);
 }
 
 /** Usage text of `wharf daemon`. */
@@ -148,6 +162,10 @@ export function parseDaemonFlags(argv: string[]): DaemonConfig | "help" {
       "default-ulimit": { type: "string", multiple: true },
       "insecure-registry": { type: "string", multiple: true },
       "registry-mirror": { type: "string", multiple: true },
+      "api-max-header-size": { type: "string" },
+      "api-max-json-body": { type: "string" },
+      "api-headers-timeout-ms": { type: "string" },
+      "api-body-timeout-ms": { type: "string" },
       help: { type: "boolean", short: "h" },
     },
   });
@@ -202,6 +220,19 @@ export function parseDaemonFlags(argv: string[]): DaemonConfig | "help" {
     noNewPrivileges: given.get("no-new-privileges") === true,
     defaultPidsLimit: Math.max(0, Number(pids)),
     defaultUlimits: (values["default-ulimit"] ?? []).map(parseUlimit),
+    httpLimits: Object.fromEntries(
+      (
+        [
+          ["maxHeaderSize", "api-max-header-size"],
+          ["maxJsonBody", "api-max-json-body"],
+          ["headersTimeoutMs", "api-headers-timeout-ms"],
+          ["bodyTimeoutMs", "api-body-timeout-ms"],
+        ] as const
+      ).flatMap(([k, flag]) => {
+        const n = positive(flag, values[flag]);
+        return n === undefined ? [] : [[k, n]];
+      }),
+    ),
     insecureRegistries: values["insecure-registry"] ?? [],
     registryMirrors: (values["registry-mirror"] ?? []).map((m) => {
       if (!/^https?:\/\/[^/]+\/?$/.test(m)) throw new InvalidParameterError(`invalid mirror URL: ${m}`);

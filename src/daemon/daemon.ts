@@ -358,7 +358,7 @@ export async function startDaemon(cfg: DaemonConfig): Promise<Daemon> {
     }),
   );
 
-  const server = new ApiServer(router);
+  const server = new ApiServer(router, cfg.httpLimits);
   for (const h of cfg.hosts) {
     if (h.startsWith("unix://")) {
       const path = h.slice("unix://".length);

@@ -104,6 +104,8 @@ export interface NetworkBackend {
   restore(id: string): Promise<void>;
   /** A container was renamed (its DNS names follow). */
   rename(id: string, name: string): Promise<void>;
+  /** A link was removed (docker rm --link): the next start leaves it out. */
+  unlink(id: string, alias: string): Promise<void>;
   /** Forgets a removed container. */
   forget(id: string): Promise<void>;
   settings(id: string): NetworkSettings;

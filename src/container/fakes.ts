@@ -157,6 +157,9 @@ export class FakeNetwork implements RunNetwork {
   async rename(id: string, name: string): Promise<void> {
     this.calls.push(`rename ${id} ${name}`);
   }
+  async unlink(id: string, alias: string): Promise<void> {
+    this.calls.push(`unlink ${id} ${alias}`);
+  }
   async createContainer(c: {
     id: string;
     hostname: string;

@@ -1,6 +1,6 @@
 import { join } from "node:path";
 import type { EventSink } from "../apitypes/index.ts";
-import { InvalidParameterError } from "../errdefs/index.ts";
+import { InvalidParameterError, NotFoundError, SystemError } from "../errdefs/index.ts";
 import { RecordStore } from "../store/index.ts";
 import { log } from "../util/index.ts";
 import { Container } from "./container.ts";
@@ -20,13 +20,13 @@ export class Registry {
   readonly index = new ContainerIndex<Container>();
   readonly #events: EventSink;
   /** Told of renames: a container's DNS names follow its name. */
-  readonly #network: Pick<NetworkBackend, "rename">;
+  readonly #network: Pick<NetworkBackend, "rename" | "unlink">;
 
   constructor(opts: {
     root: string;
     tmpDir: string;
     events: EventSink;
-    network: Pick<NetworkBackend, "rename">;
+    network: Pick<NetworkBackend, "rename" | "unlink">;
   }) {
     this.#events = opts.events;
     this.#network = opts.network;
@@ -109,6 +109,38 @@ export class Registry {
   /** Publishes an event about containers in general (prune). */
   emitGlobal(action: string, attributes: Record<string, string>): void {
     this.#events({ Type: "container", Action: action, Actor: { ID: "", Attributes: attributes } });
+  }
+
+  /**
+   * `DELETE /containers/{parent}/{alias}?link=1` (docker rm --link): drops the parent's link of that alias,
+   * so inspect no longer lists it and the next start neither writes it to /etc/hosts nor sets its variables.
+   */
+  async removeLink(linkName: string): Promise<void> {
+    const full = linkName.startsWith("/") ? linkName : `/${linkName}`;
+    const cut = full.lastIndexOf("/");
+    const parentName = full.slice(0, cut);
+    const alias = full.slice(cut + 1);
+    if (!parentName) {
+      this.get(full); // a container that is not there is a 404 first, as dockerd looks it up first
+      throw new SystemError("Conflict, cannot remove the default link name of the container");
+    }
+    let c: Container;
+    try {
+      c = this.get(parentName);
+    } catch {
+      throw new NotFoundError(`No such container: ${linkName}`);
+    }
+    const links = c.record.HostConfig.Links ?? [];
+    const aliasOf = (l: string) => {
+      const i = l.indexOf(":");
+      const a = i < 0 ? l : l.slice(i + 1);
+      return a.slice(a.lastIndexOf("/") + 1);
+    };
+    const kept = links.filter((l) => aliasOf(l) !== alias);
+    if (kept.length === links.length) throw new NotFoundError(`No such container: ${linkName}`);
+    c.record = { ...c.record, HostConfig: { ...c.record.HostConfig, Links: kept.length ? kept : undefined } };
+    await this.store.put(c.id, c.record);
+    await this.#network.unlink(c.id, alias);
   }
 
   /** POST /containers/{id}/rename */

@@ -41,7 +41,7 @@ function bound<T extends object, K extends keyof T>(o: T, keys: readonly K[]): P
 export function containerService(p: ContainerParts) {
   return {
     create: p.create,
-    ...bound(p.registry, ["exists", "resolveId", "rename", "announce"]),
+    ...bound(p.registry, ["exists", "resolveId", "rename", "removeLink", "announce"]),
     ...bound(p.lifecycle, ["init", "start", "stop", "kill", "restart", "remove", "prune"]),
     ...bound(p.io, ["wait", "attach", "resize", "logs"]),
     ...bound(p.files, ["archiveStat", "archiveGet", "archivePut", "changes", "export", "sizes"]),

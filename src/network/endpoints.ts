@@ -417,6 +417,16 @@ export class Endpoints {
     await this.#save(doc);
   }
 
+  /** Drops a container's link of `alias` (docker rm --link), from the default bridge's links and its endpoints'. */
+  async unlink(id: string, alias: string): Promise<void> {
+    const doc = this.#docs.get(id);
+    if (!doc) return;
+    const keep = (ls: string[] | undefined) => ls?.filter((l) => parseLink(l).alias !== alias);
+    doc.Links = keep(doc.Links);
+    for (const e of doc.Endpoints) e.Links = keep(e.Links);
+    await this.#save(doc);
+  }
+
   /** POST /networks/{id}/connect */
   async connect(id: string, n: NetworkRecord, s: EndpointSettings | undefined): Promise<void> {
     const doc = this.#doc(id);

@@ -316,6 +316,11 @@ export class NetworkService {
     return this.#eps.rename(id, name);
   }
 
+  /** A container's link of `alias` was removed. */
+  unlink(id: string, alias: string): Promise<void> {
+    return this.#eps.unlink(id, alias);
+  }
+
   /** Forgets a removed container. */
   forget(id: string): Promise<void> {
     return this.#eps.remove(id);

@@ -5,7 +5,7 @@ import type {
   ContainerSummary,
 } from "../../apitypes/index.ts";
 import type { AttachStreams, LogLine } from "../../container/index.ts";
-import { InvalidParameterError } from "../../errdefs/index.ts";
+import { InvalidParameterError, NotFoundError } from "../../errdefs/index.ts";
 import { detachKeys, MUX_STREAM, muxError, pumpStdio, RAW_STREAM } from "../pump.ts";
 import { qBool, qFilters, qInt, qTimeNs } from "../query.ts";
 import { containerCreateShape, normalizeStrSlices } from "../requests.ts";
@@ -21,6 +21,8 @@ export interface ContainerBackend {
   restart(ref: string, opts: { timeout?: number; signal?: string }): Promise<void>;
   kill(ref: string, signal?: string): Promise<void>;
   remove(ref: string, opts: { force?: boolean; volumes?: boolean }): Promise<void>;
+  /** docker rm --link: `name` is `/parent/alias`. */
+  removeLink(name: string): Promise<void>;
   wait(
     ref: string,
     opts: { condition?: string; requestedAtNs?: bigint },
@@ -248,7 +250,19 @@ export function containerRoutes(b: ContainerBackend): Route[] {
       method: "DELETE",
       path: "/containers/{id}",
       handler: async (ctx) => {
-        await b.remove(ctx.params.id, { force: qBool(ctx.query, "force"), volumes: qBool(ctx.query, "v") });
+        if (qBool(ctx.query, "link")) await b.removeLink(ctx.params.id);
+        else
+          await b.remove(ctx.params.id, { force: qBool(ctx.query, "force"), volumes: qBool(ctx.query, "v") });
+        ctx.sendStatus(204);
+      },
+    },
+    {
+      // A link's name has its parent's in it: /containers//parent/alias?link=1.
+      method: "DELETE",
+      path: "/containers/{name*}",
+      handler: async (ctx) => {
+        if (!qBool(ctx.query, "link")) throw new NotFoundError(`No such container: ${ctx.params.name}`);
+        await b.removeLink(ctx.params.name);
         ctx.sendStatus(204);
       },
     },

@@ -88,6 +88,18 @@ describe("--link on the default bridge", () => {
     assert.doesNotMatch(own, /MY_WEB_NAME=\//);
     const bare = await ok(["run", "--rm", "--name", "client2", "--link", "web-srv", "busybox", "env"]);
     assert.match(bare, /^WEB_SRV_NAME=\/client2\/web-srv$/m);
+
+    // docker rm --link drops the link: inspect no longer lists it, the next start neither sets nor maps it.
+    const rmMissing = await docker(d, ["rm", "--link", "/client1/nope"]);
+    assert.notEqual(rmMissing.code, 0);
+    assert.match(rmMissing.stderr, /No such container: \/?client1\/nope/);
+    const rmDefault = await docker(d, ["rm", "--link", "web-srv"]);
+    assert.notEqual(rmDefault.code, 0);
+    assert.match(rmDefault.stderr, /Conflict, cannot remove the default link name of the container/);
+    assert.equal(await ok(["rm", "--link", "/client1/my-web"]), "/client1/my-web\n");
+    assert.equal((await ok(["inspect", "-f", "{{json .HostConfig.Links}}", "client1"])).trim(), "null");
+    const again = await ok(["start", "-a", "client1"]);
+    assert.doesNotMatch(again, /MY_WEB_/);
     await ok(["rm", "-f", "web-srv", "client1"]);
   });
 });

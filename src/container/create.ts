@@ -72,6 +72,7 @@ export async function createContainer(
       hostConfig,
       exposedPorts: config.ExposedPorts,
       networking: req.NetworkingConfig,
+      macAddress: req.MacAddress ?? undefined,
     });
     config.Hostname = net.hostname;
     if (net.networkMode) hostConfig.NetworkMode = net.networkMode;

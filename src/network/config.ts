@@ -17,6 +17,8 @@ export interface ContainerNetworkRequest {
   hostConfig: HostConfig;
   exposedPorts?: Record<string, object> | null;
   networking?: NetworkingConfig;
+  /** Config.MacAddress (--mac-address before API 1.44): the primary endpoint's MAC. */
+  macAddress?: string;
 }
 
 /** How create finds networks and the container a `container:<ref>` mode joins. */
@@ -108,6 +110,9 @@ export function sandboxFor(
         );
       list.push([n, settings]);
     }
+    // The deprecated Config.MacAddress is the primary endpoint's, unless its settings name one.
+    if (c.macAddress && !list[0][1]?.MacAddress)
+      list[0][1] = { ...(list[0][1] ?? {}), MacAddress: c.macAddress };
     for (const [n, s] of list) doc.Endpoints.push(endpointConfig(n, s));
   }
   return { doc, warnings };
@@ -132,11 +137,15 @@ export function endpointConfig(n: NetworkRecord, s: EndpointSettings | undefined
         `Invalid address ${ip}: It does not belong to any of this network's subnets`,
       );
   }
+  const mac = s?.MacAddress || undefined;
+  if (mac && !/^([0-9a-fA-F]{2}[:-]){5}[0-9a-fA-F]{2}$/.test(mac))
+    throw new InvalidParameterError(`invalid MAC address: ${mac}`);
   return {
     NetworkID: n.Id,
     EndpointID: newId(),
     Aliases: [...aliases],
     IPv4Address: ip,
+    MacAddress: mac?.toLowerCase().replaceAll("-", ":"),
     Links: s?.Links ?? undefined,
   };
 }

@@ -316,7 +316,7 @@ export class Endpoints {
       IP: ip,
       PrefixLen: a.subnet.prefixLen,
       Gateway: formatIp(a.gateway),
-      Mac: macFor(parseIp(ip) as number),
+      Mac: cfg.MacAddress ?? macFor(parseIp(ip) as number),
       Veth: vethName(doc.Id, n.Id),
       Ifname: nextIfname(rt.Eps),
     };

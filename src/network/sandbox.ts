@@ -10,6 +10,8 @@ export interface EndpointConfig {
   Aliases: string[];
   /** --ip */
   IPv4Address?: string;
+  /** --mac-address: eth's MAC instead of the one derived from the address. */
+  MacAddress?: string;
   Links?: string[];
 }
 

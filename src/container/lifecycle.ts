@@ -97,6 +97,13 @@ export class Lifecycle {
     await this.#onExit(c, exit ?? { exitCode: 255, exitedAt: nowRfc3339(), oomKilled: false });
   }
 
+  /** After `docker network connect`: a running container's resolv.conf names the nameservers it has now. */
+  async refreshDns(ref: string, nameservers: string[] | undefined): Promise<void> {
+    const c = this.#r.get(ref);
+    if (!nameservers?.length || !c.state.live || c.record.HostConfig.Dns?.length) return;
+    await this.#s.rewriteResolvConf(c, nameservers);
+  }
+
   /** POST /containers/{id}/start */
   start(ref: string): Promise<void> {
     const c = this.#r.get(ref);

@@ -42,7 +42,7 @@ export function containerService(p: ContainerParts) {
   return {
     create: p.create,
     ...bound(p.registry, ["exists", "resolveId", "rename", "removeLink", "announce"]),
-    ...bound(p.lifecycle, ["init", "start", "stop", "kill", "restart", "remove", "prune"]),
+    ...bound(p.lifecycle, ["init", "start", "stop", "kill", "restart", "remove", "prune", "refreshDns"]),
     ...bound(p.io, ["wait", "attach", "resize", "logs"]),
     ...bound(p.files, ["archiveStat", "archiveGet", "archivePut", "changes", "export", "sizes"]),
     ...bound(p.supervisor, ["stats", "top", "pause", "unpause", "update"]),

@@ -157,6 +157,18 @@ export class Storage {
       if (m.Type === "volume" && m.Name) this.#volumes.unmount(m.Name, c.id);
   }
 
+  /**
+   * Rewrites a running container's resolv.conf in place (the bind mount follows the file, not a new one) with
+   * other nameservers: a container that joins a user network uses its embedded DNS from then on, as dockerd's.
+   */
+  async rewriteResolvConf(c: Container, nameservers: string[]): Promise<void> {
+    const r = c.record;
+    const hc = r.HostConfig;
+    if (!r.ResolvConfPath) return;
+    const text = await resolvConf({ dns: nameservers, dnsSearch: hc.DnsSearch, dnsOptions: hc.DnsOptions });
+    await writeFile(r.ResolvConfPath, text);
+  }
+
   /** Writes /etc/hostname, /etc/hosts and /etc/resolv.conf for a run and returns their bind mounts. */
   async writeEtcFiles(c: Container, net: NetworkSetup): Promise<{ source: string; destination: string }[]> {
     const r = c.record;

@@ -315,7 +315,12 @@ export async function startDaemon(cfg: DaemonConfig): Promise<Daemon> {
       inspect: (ref) => networks.inspect(ref),
       remove: (ref) => networks.remove(ref),
       prune: (f) => networks.prune(f),
-      connect: (ref, req) => networks.connect(ref, req, lookup),
+      connect: async (ref, req) => {
+        await networks.connect(ref, req, lookup);
+        // As dockerd: a container that started on the default bridge gets the embedded DNS on joining a user network.
+        const id = lookup.resolve(req.Container);
+        await containers.refreshDns(id, networks.nameservers(id));
+      },
       disconnect: (ref, req) => networks.disconnect(ref, req, lookup),
     }),
   );

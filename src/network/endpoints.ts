@@ -239,6 +239,12 @@ export class Endpoints {
     };
   }
 
+  /** The nameservers a running container's resolv.conf should name now (after a connect). */
+  nameservers(id: string): string[] | undefined {
+    const doc = this.#docs.get(id);
+    return doc?.Runtime ? this.#nameservers(doc) : undefined;
+  }
+
   /** The embedded DNS (a user network's gateway) when the container is on one. */
   #nameservers(doc: SandboxDoc): string[] | undefined {
     for (const ep of doc.Runtime?.Eps ?? []) {

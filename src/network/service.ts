@@ -277,6 +277,11 @@ export class NetworkService {
     await this.#eps.connect(id, n, (req.EndpointConfig ?? undefined) as EndpointSettings | undefined);
   }
 
+  /** The nameservers a running container's resolv.conf should name (the embedded DNS once on a user network). */
+  nameservers(id: string): string[] | undefined {
+    return this.#eps.nameservers(id);
+  }
+
   /** POST /networks/{id}/disconnect */
   async disconnect(
     ref: string,

@@ -2,7 +2,7 @@
 import type { Readable } from "node:stream";
 import zlib from "node:zlib";
 import type { ContentStore } from "../content/index.ts";
-import { InvalidParameterError } from "../errdefs/index.ts";
+import { InvalidParameterError, isErrno, WharfError } from "../errdefs/index.ts";
 import { type LayerStore, sniffCompression } from "../layer/index.ts";
 import type { OciImageConfig } from "../oci/index.ts";
 import { normalizeArch, nowNs, ociArch, rfc3339Nano } from "../util/index.ts";
@@ -50,6 +50,10 @@ export async function importImage(deps: ImportDeps, tar: Readable, opts: ImportO
     if (!deps.blobInUse(blob.digest)) {
       await deps.content.delete(blob.digest);
     }
+    // A stream that is no tar (garbled, truncated) is the client's input, not a daemon failure: dockerd
+    // says "Error processing tar file"; wharf answers it as a 400 rather than dockerd's 500.
+    if (!(e instanceof WharfError) && !isErrno(e))
+      throw new InvalidParameterError(`Error processing tar file: ${(e as Error).message}`);
     throw e;
   }
   try {

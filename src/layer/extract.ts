@@ -177,8 +177,8 @@ class Extractor {
       try {
         await lutimes(d.path, d.atime, d.mtime);
       } catch (e) {
-        // A later entry may have replaced the directory; then there is nothing to stamp.
-        if (!isErrno(e, "ENOENT")) throw e;
+        // A later entry may have replaced the directory, or a parent of it by a file; nothing to stamp then.
+        if (!isErrno(e, "ENOENT") && !isErrno(e, "ENOTDIR")) throw e;
       }
     }
   }

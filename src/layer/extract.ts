@@ -147,7 +147,11 @@ class Extractor {
         break;
       case "symlink":
         // The link text is data: it is resolved later, inside the container's root, never here.
-        await symlink(hdr.linkname ?? "", target);
+        if (!hdr.linkname)
+          throw new InvalidParameterError(
+            `invalid tar entry ${JSON.stringify(hdr.name)}: symlink with an empty target`,
+          );
+        await symlink(hdr.linkname, target);
         this.dirCache.clear();
         break;
       case "link":

@@ -14,4 +14,6 @@ export interface Ctx {
   busyboxTar: string;
   /** Each engine's idle PSS (MiB), measured before anything runs. */
   idlePss: Map<string, number>;
+  /** Each engine's daemon processes (the daemon, and containerd for dockerd): those alive when idle. */
+  daemonPids: Map<string, number[]>;
 }

@@ -56,12 +56,16 @@ async function removeMany(e: Engine, n: number, tag: string): Promise<void> {
  */
 export async function parallel(ctx: Ctx, n: number): Promise<Figure[]> {
   const pss = new Map<string, number[]>();
+  const rss = new Map<string, number[]>();
   const { series, failures } = await interleave(ctx.engines, ctx.parallelRuns, async (e, round) => {
     const tag = `${n}-${round + 1}`;
     try {
       const ms = await startMany(e, n, tag);
       const total = await sumMiB(await pidsNaming(e.dir), "Pss");
       if (round >= 0) pss.set(e.name, [...(pss.get(e.name) ?? []), total]);
+      const daemons = ctx.daemonPids.get(e.name) ?? [];
+      if (e.daemonPid && daemons.length)
+        rss.set(e.name, [...(rss.get(e.name) ?? []), await sumMiB(daemons, "Rss")]);
       return ms;
     } finally {
       await removeMany(e, n, tag);
@@ -83,6 +87,11 @@ export async function parallel(ctx: Ctx, n: number): Promise<Figure[]> {
       name: `PSS of the engine's processes with ${n} running`,
       unit: "MiB",
       series: [...pss].map(([engine, samples]) => ({ engine, samples })),
+    },
+    {
+      name: `daemon RSS with ${n} running (daemon, + containerd; no shims or conmons)`,
+      unit: "MiB",
+      series: [...rss].map(([engine, samples]) => ({ engine, samples })),
     },
     {
       name: `PSS per running container (${n} running, idle engine subtracted)`,

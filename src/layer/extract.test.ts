@@ -204,3 +204,17 @@ test("a truncated archive is an error", async (t) => {
   const tarBuf = await makeTar([{ name: "big", content: Buffer.alloc(10_000, 1) }]);
   await assert.rejects(extractLayer(Readable.from([tarBuf.subarray(0, 3000)]), base, { sys: hostSys }));
 });
+
+test("a directory replaced by a symlink is not stamped through it: nothing outside changes", async (t) => {
+  const base = await tempDir(t, "wharf-stamp-");
+  const victim = join(base, "victim");
+  await mkdir(join(victim, "b"), { recursive: true });
+  const before = (await stat(join(victim, "b"))).mtimeMs;
+  const { root } = await extract(t, [
+    { name: "a/", type: "directory" },
+    { name: "a/b/", type: "directory", mtime: new Date(1_000_000_000) },
+    { name: "a", type: "symlink", linkname: victim },
+  ]);
+  assert.equal(await readlink(join(root, "a")), victim);
+  assert.equal((await stat(join(victim, "b"))).mtimeMs, before);
+});

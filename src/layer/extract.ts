@@ -214,6 +214,9 @@ class Extractor {
     if (!(await lstatOrNull(target))) return;
     await rm(target, { recursive: true, force: true });
     this.dirCache.clear();
+    // Directories at or under what went are not stamped at the end: a symlink put in their place would
+    // otherwise lead lutimes through it, out of the layer.
+    this.dirTimes = this.dirTimes.filter((d) => d.path !== target && !d.path.startsWith(`${target}/`));
   }
 
   private async resolveLinkSource(linkname: string): Promise<string> {

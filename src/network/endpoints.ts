@@ -254,19 +254,25 @@ export class Endpoints {
     return undefined;
   }
 
-  #linkHosts(doc: SandboxDoc): string[] {
-    const out: string[] = [];
+  /** The containers a container's links name, with their aliases; links to containers now gone are skipped. */
+  *#linkTargets(doc: SandboxDoc): Iterable<{ alias: string; t: SandboxDoc }> {
     for (const link of doc.Links ?? []) {
       const { target, alias } = parseLink(link);
-      let tid: string;
+      let t: SandboxDoc | undefined;
       try {
-        tid = this.#c.resolve(target);
+        t = this.#docs.get(this.#c.resolve(target));
       } catch {
         continue;
       }
-      const t = this.#docs.get(tid);
-      const ip = t?.Runtime?.Eps.find((e) => doc.Runtime?.Eps.some((m) => m.NetworkID === e.NetworkID))?.IP;
-      if (!t || !ip) continue;
+      if (t) yield { alias, t };
+    }
+  }
+
+  #linkHosts(doc: SandboxDoc): string[] {
+    const out: string[] = [];
+    for (const { alias, t } of this.#linkTargets(doc)) {
+      const ip = t.Runtime?.Eps.find((e) => doc.Runtime?.Eps.some((m) => m.NetworkID === e.NetworkID))?.IP;
+      if (!ip) continue;
       const names = [...new Set([alias, t.Name, t.Hostname])].join(" ");
       out.push(`${names}:${ip}`);
     }
@@ -278,23 +284,15 @@ export class Endpoints {
     const bridge = doc.Runtime?.Eps.find((e) => this.#nets.find(e.NetworkID)?.Default);
     if (!bridge || !doc.Links?.length) return undefined;
     const out: string[] = [];
-    for (const link of doc.Links) {
-      const { target, alias } = parseLink(link);
-      let tid: string;
-      try {
-        tid = this.#c.resolve(target);
-      } catch {
-        continue;
-      }
-      const t = this.#docs.get(tid);
-      const ip = t?.Runtime?.Eps.find((e) => e.NetworkID === bridge.NetworkID)?.IP;
-      if (!t || !ip) continue;
+    for (const { alias, t } of this.#linkTargets(doc)) {
+      const ip = t.Runtime?.Eps.find((e) => e.NetworkID === bridge.NetworkID)?.IP;
+      if (!ip) continue;
       out.push(
         ...linkEnv({
           parent: doc.Name,
           alias,
           ip,
-          env: this.#containers?.env?.(tid) ?? [],
+          env: this.#containers?.env?.(t.Id) ?? [],
           exposed: Object.keys(t.ExposedPorts ?? {}),
         }),
       );

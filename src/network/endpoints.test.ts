@@ -423,6 +423,10 @@ test("host, none and container modes", async () => {
   // A container that is not there yet is looked for again at start, as dockerd does.
   await w.create(5, "x", { NetworkMode: "container:x5" });
   await assert.rejects(w.start(5), /No such container: x5/);
+  await assert.rejects(
+    w.create(7, "self", { NetworkMode: "container:self" }),
+    /cannot join own network namespace/,
+  );
   await assert.rejects(w.create(6, "y", { Links: ["nosuch:db"] }), /could not get container for nosuch/);
 });
 

@@ -5,7 +5,7 @@
  */
 import { mkdir } from "node:fs/promises";
 import type { EndpointSettings, EventSink, NetworkSettings, Port } from "../apitypes/index.ts";
-import { ConflictError, ForbiddenError, NotFoundError } from "../errdefs/index.ts";
+import { ConflictError, ForbiddenError, InvalidParameterError, NotFoundError } from "../errdefs/index.ts";
 import { type BridgeDriver, formatIp, type Iptables, macFor, parseIp } from "../netdrv/index.ts";
 import { RecordStore } from "../store/index.ts";
 import { log, newId, shortId } from "../util/index.ts";
@@ -196,7 +196,9 @@ export class Endpoints {
     }
     if (doc.Mode === "container") {
       if (doc.JoinRef) {
-        doc.JoinId = this.#c.resolve(doc.JoinRef);
+        const joinId = this.#c.resolve(doc.JoinRef);
+        if (joinId === doc.Id) throw new InvalidParameterError("cannot join own network namespace");
+        doc.JoinId = joinId;
         doc.JoinRef = undefined;
         await this.#save(doc);
       }

@@ -1,8 +1,8 @@
 import type { EndpointSettings, NetworkSettings, Port } from "../apitypes/index.ts";
 import type { ContainerNetworkRequest, CreatedNetworking, NetworkSetup } from "../network/index.ts";
-import type { OciSpec } from "../oci/index.ts";
 import type {
   AttachStreams,
+  CreateOptions,
   ExitStatus,
   LogLine,
   RuntimeStats,
@@ -32,18 +32,13 @@ export interface ImageBackend {
 
 /** What the container service needs from the runtime: runc under conmon, one shim per container. */
 export interface RuntimeBackend extends ExecRuntime {
+  /** `opts.runtime` is the configured OCI runtime to run it under (HostConfig.Runtime). */
   create(
     id: string,
-    opts: {
-      bundleDir: string;
-      spec: OciSpec;
-      logPath: string;
-      tty: boolean;
-      openStdin: boolean;
-      stdinOnce: boolean;
-      /** The configured OCI runtime to run it under (HostConfig.Runtime). */
-      runtime?: string;
-    },
+    opts: Pick<
+      CreateOptions,
+      "bundleDir" | "spec" | "logPath" | "tty" | "openStdin" | "stdinOnce" | "runtime"
+    >,
   ): Promise<{ pid: number; conmonPid: number }>;
   start(id: string): Promise<void>;
   kill(id: string, signal: number | string, opts?: { all?: boolean }): Promise<void>;

@@ -17,6 +17,8 @@ export interface StreamIO {
   /** Absent with a TTY: the terminal merges stderr into stdout. */
   stderr?: Writable;
   resize?: AsyncIterable<TerminalSize>;
+  /** Aborted when the client's connection ends before the session does: stop copying (attach: detach). */
+  signal?: AbortSignal;
 }
 
 /** runtime.v1 ExecRequest, as the core received it in Exec. */
@@ -57,7 +59,11 @@ export interface StreamRuntime {
   portForward(podSandboxId: string, port: number, socket: Duplex): Promise<void>;
 }
 
-/** What the CRI core needs of the streaming server: URLs kubelet hands to the API server (and crictl uses). */
+/**
+ * What the CRI core needs of the streaming server: URLs kubelet hands to the API server (and crictl uses).
+ * The get* methods throw errdefs' InvalidParameterError for a request kubelet's server refuses (no container
+ * id, tty with stderr, no stream asked for) and UnavailableError when too many URLs are waiting to be used.
+ */
 export interface StreamServer {
   getExec(req: ExecStreamRequest): { url: string };
   getAttach(req: AttachStreamRequest): { url: string };

@@ -2,10 +2,66 @@
 # Sets wharf up on a fresh machine: Debian packages, the pinned npm packages (Node 24 among them), the build.
 #   scripts/setup.sh           set up only
 #   scripts/setup.sh --start   set up, start the daemon (default data root and socket) and import busybox:latest
+#   scripts/setup.sh --rootless USER   prepare USER to run a rootless daemon (only that; see setup_rootless)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-packages=(runc runsc conmon busybox-static iproute2 iptables tini catatonit curl openssl docker-compose docker-registry skopeo chromium gcc libc6-dev debootstrap python3-docker)
+# A user who runs `wharf daemon` themselves gets a rootless daemon (src/daemon/rootless.ts). What that needs
+# from root, once: the programs, subordinate id ranges, a runtime dir, a usable /dev/net/tun.
+setup_rootless() {
+  local user=$1 uid gid
+  uid=$(id -u "$user") || { echo "setup: no user $user" >&2; exit 1; }
+  gid=$(id -g "$user")
+  local need=()
+  for p in uidmap slirp4netns tini runc conmon iptables; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || need+=("$p")
+  done
+  if ((${#need[@]})); then
+    echo "setup: installing ${need[*]}" >&2
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+  fi
+  # 65536 subordinate ids each, after every range already given out (as useradd would pick them).
+  local f
+  for f in /etc/subuid /etc/subgid; do
+    touch "$f"
+    if ! grep -qE "^($user|$uid):[0-9]+:[0-9]+$" "$f"; then
+      local start
+      start=$(awk -F: 'BEGIN { m = 100000 } NF == 3 && $2 + $3 > m { m = $2 + $3 } END { print m }' /etc/subuid /etc/subgid)
+      if [ "$f" = /etc/subuid ]; then usermod --add-subuids "$start-$((start + 65535))" "$user"
+      else usermod --add-subgids "$start-$((start + 65535))" "$user"; fi
+      echo "setup: $f: $user gets $start-$((start + 65535))" >&2
+    fi
+  done
+  # No systemd-logind here to make it at login (nor linger to keep it): /run/user/UID by hand, as logind would.
+  install -d -m 0700 -o "$uid" -g "$gid" "/run/user/$uid"
+  # Without udev the node is 0600 root: slirp4netns, running as the user, could not open it. 0666 is what
+  # udev gives it on Debian; opening it grants nothing without CAP_NET_ADMIN in a network namespace.
+  if [ ! -c /dev/net/tun ]; then mkdir -p /dev/net && mknod -m 0666 /dev/net/tun c 10 200; fi
+  chmod 0666 /dev/net/tun
+  if [ "$(cat /proc/sys/kernel/unprivileged_userns_clone 2>/dev/null || echo 1)" != 1 ]; then
+    sysctl -qw kernel.unprivileged_userns_clone=1
+  fi
+  local wharf
+  wharf="$(pwd)/bin/wharf"
+  runuser -u "$user" -- test -x "$wharf" -a -r dist/wharf.mjs ||
+    echo "setup: warning: $user cannot run $wharf (a directory above it is not readable and searchable by them)" >&2
+  cat <<EOT
+setup: $user may now run a rootless wharf daemon. As $user:
+  export XDG_RUNTIME_DIR=/run/user/$uid
+  $wharf daemon &          # data ~/.local/share/wharf, socket \$XDG_RUNTIME_DIR/wharf.sock
+  export DOCKER_HOST=unix://\$XDG_RUNTIME_DIR/wharf.sock   # the docker CLI (the wharf CLI finds the socket itself)
+  docker run --rm -p 8080:80 busybox httpd -f -p 80      # published on the host's ports, as $user
+EOT
+}
+
+if [ "${1:-}" = "--rootless" ]; then
+  [ -n "${2:-}" ] || { echo "usage: scripts/setup.sh --rootless USER" >&2; exit 2; }
+  setup_rootless "$2"
+  exit 0
+fi
+
+packages=(runc runsc conmon busybox-static iproute2 iptables tini catatonit curl openssl docker-compose docker-registry skopeo chromium gcc libc6-dev debootstrap python3-docker uidmap slirp4netns)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

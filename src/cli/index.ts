@@ -267,7 +267,8 @@ function topHelp(): string {
     "\nUsage:  wharf [OPTIONS] COMMAND\n\nA Docker-compatible container engine\n\nCommands:\n" +
     `${rows.join("\n")}\n\nManagement Commands:\n${groups.join("\n")}\n\n` +
     "Global Options:\n" +
-    "  -H, --host string      Daemon socket to connect to (default $WHARF_HOST or unix:///run/wharf/wharf.sock)\n" +
+    "  -H, --host string      Daemon socket to connect to (default $WHARF_HOST, or unix:///run/wharf/wharf.sock;\n" +
+    "                         for a user other than root $XDG_RUNTIME_DIR/wharf.sock when it exists)\n" +
     "      --tls              Use TLS; implied by --tlsverify\n" +
     "      --tlscacert string Trust certs signed only by this CA\n" +
     "      --tlscert string   Path to TLS certificate file\n" +
@@ -320,7 +321,8 @@ export async function runCli(argv: string[]): Promise<number> {
   let client: EngineClient | undefined;
   try {
     const { g, rest } = parseGlobals(argv);
-    const host = g.host || process.env.WHARF_HOST || "unix:///run/wharf/wharf.sock";
+    // The client module loads for every command anyway (makeClient): its resolveHost knows rootless sockets.
+    const host = (await import("../client/index.ts")).resolveHost(g.host, process.env);
     if (g.version) {
       const { CLIENT_VERSION } = await import("./system.ts");
       await write(out, `Wharf version ${CLIENT_VERSION}\n`);

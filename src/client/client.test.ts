@@ -7,7 +7,15 @@ import { PassThrough, Readable } from "node:stream";
 import { after, before, describe, it } from "node:test";
 import { EngineClient } from "./client.ts";
 import { ApiError, DaemonConnectionError } from "./errors.ts";
-import { copyOutput, demuxFrames, encodeFrame, jsonLines, parseHost, resolveHost } from "./index.ts";
+import {
+  copyOutput,
+  defaultHost,
+  demuxFrames,
+  encodeFrame,
+  jsonLines,
+  parseHost,
+  resolveHost,
+} from "./index.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "wharf-client-"));
 const sock = join(dir, "d.sock");
@@ -228,5 +236,14 @@ describe("hosts", () => {
     assert.equal(resolveHost("unix:///a", { WHARF_HOST: "unix:///b" }), "unix:///a");
     assert.equal(resolveHost(undefined, { WHARF_HOST: "unix:///b" }), "unix:///b");
     assert.equal(resolveHost(undefined, { DOCKER_HOST: "unix:///c" }), "unix:///run/wharf/wharf.sock");
+  });
+
+  it("defaults a user other than root to their rootless daemon's socket when it exists", () => {
+    const env = { XDG_RUNTIME_DIR: "/run/user/1000/" };
+    const there = (p: string) => p === "/run/user/1000/wharf.sock";
+    assert.equal(defaultHost(env, { uid: 1000, exists: there }), "unix:///run/user/1000/wharf.sock");
+    assert.equal(defaultHost(env, { uid: 1000, exists: () => false }), "unix:///run/wharf/wharf.sock");
+    assert.equal(defaultHost(env, { uid: 0, exists: there }), "unix:///run/wharf/wharf.sock");
+    assert.equal(defaultHost({}, { uid: 1000, exists: () => true }), "unix:///run/wharf/wharf.sock");
   });
 });

@@ -1,3 +1,5 @@
+import { existsSync } from "node:fs";
+
 /** The daemon address used when neither `-H` nor `WHARF_HOST` is given. */
 export const DEFAULT_HOST = "unix:///run/wharf/wharf.sock";
 
@@ -6,11 +8,26 @@ export type HostAddress =
   | { kind: "unix"; socketPath: string; url: string }
   | { kind: "tcp"; host: string; port: number; url: string };
 
-/** Picks the daemon address: the `-H` flag, else `WHARF_HOST`, else the default socket. */
+/**
+ * The default daemon address for this user: root's socket, or for anyone else their own rootless daemon's
+ * (`$XDG_RUNTIME_DIR/wharf.sock`) when it is there, as Podman's client finds the user's service. (Docker's
+ * CLI is told instead, through DOCKER_HOST or the context its rootless setup tool creates.)
+ */
+export function defaultHost(
+  env: NodeJS.ProcessEnv = process.env,
+  o: { uid?: number; exists?: (path: string) => boolean } = {},
+): string {
+  const uid = o.uid ?? process.getuid?.() ?? 0;
+  const sock = env.XDG_RUNTIME_DIR ? `${env.XDG_RUNTIME_DIR.replace(/\/+$/, "")}/wharf.sock` : undefined;
+  if (uid !== 0 && sock && (o.exists ?? existsSync)(sock)) return `unix://${sock}`;
+  return DEFAULT_HOST;
+}
+
+/** Picks the daemon address: the `-H` flag, else `WHARF_HOST`, else the default socket (defaultHost). */
 export function resolveHost(flag: string | undefined, env: NodeJS.ProcessEnv = process.env): string {
   if (flag) return flag;
   if (env.WHARF_HOST) return env.WHARF_HOST;
-  return DEFAULT_HOST;
+  return defaultHost(env);
 }
 
 /** Parses `unix:///path`, a bare `/path`, `tcp://host:port` (also `http://`, `https://`) or `host:port`. */

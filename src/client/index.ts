@@ -1,6 +1,6 @@
 export { type ClientOptions, decodePathStat, EngineClient } from "./client.ts";
 export { ApiError, DaemonConnectionError, isApiError } from "./errors.ts";
-export { DEFAULT_HOST, type HostAddress, parseHost, resolveHost } from "./host.ts";
+export { DEFAULT_HOST, defaultHost, type HostAddress, parseHost, resolveHost } from "./host.ts";
 export { type AuthOptions, encodeRegistryAuth } from "./resources.ts";
 export {
   copyOutput,

@@ -76,6 +76,23 @@ export function checkResources(r: Resources, opts: { limits?: HostLimits } = {})
     throw new InvalidParameterError(
       "Minimum memory limit can not be less than memory reservation limit, see usage",
     );
+  // Without the memory cgroup (a rootless daemon on cgroup v1) the other memory settings go too, as in dockerd.
+  if (resv > 0 && !host.memoryLimit) {
+    warnings.push(
+      "Your kernel does not support memory soft limit capabilities or the cgroup is not mounted. Limitation discarded.",
+    );
+    r.MemoryReservation = 0;
+  }
+  if (swappiness !== undefined && swappiness !== null && swappiness !== -1 && !host.memoryLimit) {
+    warnings.push(
+      "Your kernel does not support memory swappiness capabilities or the cgroup is not mounted. Memory swappiness discarded.",
+    );
+    r.MemorySwappiness = undefined;
+  }
+  if (r.OomKillDisable && !host.memoryLimit) {
+    warnings.push("Your kernel does not support OomKillDisable. OomKillDisable discarded.");
+    r.OomKillDisable = false;
+  }
   if (r.OomKillDisable && mem === 0)
     warnings.push(
       "OOM killer is disabled for the container, but no memory limit is set, this can result in the system running out of resources.",
@@ -107,6 +124,11 @@ export function checkResources(r: Resources, opts: { limits?: HostLimits } = {})
   if ((r.CpuShares ?? 0) > 0 && !host.cpuShares) {
     warnings.push("Your kernel does not support CPU shares or the cgroup is not mounted. Shares discarded.");
     r.CpuShares = 0;
+  }
+  if ((r.CpusetCpus || r.CpusetMems) && !host.cpuset) {
+    warnings.push("Your kernel does not support cpuset or the cgroup is not mounted. Cpuset discarded.");
+    r.CpusetCpus = "";
+    r.CpusetMems = "";
   }
   if (r.CpusetCpus) {
     const cpus = parseCpuset(r.CpusetCpus);

@@ -39,6 +39,8 @@ export interface SpecDefaults {
   defaultPidsLimit?: number;
   /** `--default-ulimit`s: over the daemon's own limits, under a container's `--ulimit`s. */
   defaultUlimits?: OciRlimit[];
+  /** false when containers get no cgroups of their own (a rootless daemon on cgroup v1). */
+  cgroups?: boolean;
 }
 
 /**
@@ -93,6 +95,7 @@ export function specBuilder(opts: { cgroupParent: string } & SpecDefaults): Spec
       })),
       oomScoreAdj: hc.OomScoreAdj || undefined,
       cgroupParent: hc.CgroupParent || opts.cgroupParent,
+      ...(opts.cgroups === false ? { cgroups: false } : {}),
       resources,
       sysctls: hc.Sysctls,
       devices,

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { parseDaemonFlags, parseUlimit } from "./config.ts";
+import { rootlessDefaults } from "./rootless.ts";
 
 function cfg(argv: string[]) {
   const c = parseDaemonFlags(argv);
@@ -50,4 +51,27 @@ test("TLS flags: --tls=false and --tlsverify=false are remembered as an explicit
   assert.throws(() => cfg(["--tls=maybe"]), /invalid boolean value/);
   assert.equal(cfg(["--debug"]).logLevel, "debug");
   assert.equal(cfg(["-D"]).logLevel, "debug");
+});
+
+test("a rootless daemon's defaults: data under ~/.local/share, exec root and socket under XDG_RUNTIME_DIR", () => {
+  const defaults = rootlessDefaults({ HOME: "/home/u", XDG_RUNTIME_DIR: "/run/user/1000" });
+  assert.deepEqual(defaults, {
+    dataRoot: "/home/u/.local/share/wharf",
+    execRoot: "/run/user/1000/wharf",
+    host: "unix:///run/user/1000/wharf.sock",
+  });
+  const c = parseDaemonFlags([], { defaults });
+  assert.notEqual(c, "help");
+  if (c === "help") return;
+  assert.equal(c.dataRoot, "/home/u/.local/share/wharf");
+  assert.equal(c.execRoot, "/run/user/1000/wharf");
+  assert.deepEqual(c.hosts, ["unix:///run/user/1000/wharf.sock"]);
+  assert.equal(c.pidfile, "/run/user/1000/wharf/wharf.pid");
+  // An explicit --exec-root keeps its own socket, as for the root daemon.
+  const e = parseDaemonFlags(["--exec-root", "/tmp/x"], { defaults });
+  assert.ok(e !== "help" && e.hosts[0] === "unix:///tmp/x/wharf.sock");
+  assert.equal(
+    rootlessDefaults({ HOME: "/h", XDG_DATA_HOME: "/d", XDG_RUNTIME_DIR: "/r" }).dataRoot,
+    "/d/wharf",
+  );
 });

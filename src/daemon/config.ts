@@ -46,6 +46,8 @@ export interface DaemonConfig {
   defaultPidsLimit: number;
   /** `--default-ulimit`s: every container's rlimits unless it sets its own. */
   defaultUlimits: OciRlimit[];
+  /** Set inside a rootless daemon's namespaces (see rootless.ts): what differs from the root daemon. */
+  rootless?: RootlessConfig;
   /** Hidden `--api-*` flags: the API server's HTTP limits (bytes, milliseconds), for tests and tuning. */
   httpLimits: {
     maxHeaderSize?: number;
@@ -53,6 +55,14 @@ export interface DaemonConfig {
     headersTimeoutMs?: number;
     bodyTimeoutMs?: number;
   };
+}
+
+/** What a rootless daemon does differently, chosen once at start-up. */
+export interface RootlessConfig {
+  /** slirp4netns's API socket: published ports are forwarded from the host through it. */
+  slirpApiSocket: string;
+  /** Whether containers get cgroups (and so limits): not on cgroup v1, which has no delegation. */
+  cgroups: boolean;
 }
 
 /** A hidden numeric flag: a positive whole number, or absent. */
@@ -93,6 +103,10 @@ Options:
       --default-ulimit list  Default ulimits for containers (e.g. nofile=1024:2048)
       --insecure-registry list  Registries (host[:port] or CIDR) reached over plain HTTP
       --registry-mirror list    Registry URLs that serve names given without a registry host
+
+Run by a user other than root, the daemon is rootless (in a user namespace of the user's subordinate ids,
+networked by slirp4netns); its defaults are then --data-root ~/.local/share/wharf,
+--exec-root $XDG_RUNTIME_DIR/wharf and -H unix://$XDG_RUNTIME_DIR/wharf.sock.
 `;
 
 /** Boolean flags that also take `=true|false`, as Go's flag package allows and Docker's docs use. */
@@ -133,7 +147,10 @@ export function parseUlimit(s: string): OciRlimit {
 }
 
 /** Parses `wharf daemon` flags; bad values are InvalidParameterErrors so start-up fails fast. */
-export function parseDaemonFlags(argv: string[]): DaemonConfig | "help" {
+export function parseDaemonFlags(
+  argv: string[],
+  o: { defaults?: { dataRoot: string; execRoot: string; host: string } } = {},
+): DaemonConfig | "help" {
   const { rest, given } = explicitBools(argv);
   const { values } = parseArgs({
     args: rest,
@@ -170,11 +187,13 @@ export function parseDaemonFlags(argv: string[]): DaemonConfig | "help" {
     },
   });
   if (values.help) return "help";
-  const execRoot = values["exec-root"] ?? "/run/wharf";
+  const execRoot = values["exec-root"] ?? o.defaults?.execRoot ?? "/run/wharf";
   const level = (given.get("debug") || values.debug ? "debug" : (values["log-level"] ?? "info")) as LogLevel;
   if (!["debug", "info", "warn", "error", "fatal"].includes(level))
     throw new InvalidParameterError(`invalid log level: ${level}`);
-  const hosts = values.host?.length ? values.host : [`unix://${execRoot}/wharf.sock`];
+  const hosts = values.host?.length
+    ? values.host
+    : [o.defaults && values["exec-root"] === undefined ? o.defaults.host : `unix://${execRoot}/wharf.sock`];
   for (const h of hosts) {
     if (!/^(unix:\/\/\/|tcp:\/\/)/.test(h)) throw new InvalidParameterError(`invalid host address: ${h}`);
   }
@@ -198,7 +217,7 @@ export function parseDaemonFlags(argv: string[]): DaemonConfig | "help" {
   const pids = values["default-pids-limit"] ?? "0";
   if (!/^-?\d+$/.test(pids)) throw new InvalidParameterError(`invalid --default-pids-limit: ${pids}`);
   return {
-    dataRoot: values["data-root"] ?? "/var/lib/wharf",
+    dataRoot: values["data-root"] ?? o.defaults?.dataRoot ?? "/var/lib/wharf",
     execRoot,
     hosts,
     bridge,

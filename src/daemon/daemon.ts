@@ -22,7 +22,7 @@ import { BuildkitService } from "../buildkit/index.ts";
 import { decodeAuthHeader } from "../distribution/index.ts";
 import { type KernelFiles, realHost } from "../host/index.ts";
 import { createImageService } from "../image/index.ts";
-import { type ContainerLookup, NetworkService } from "../network/index.ts";
+import { type ContainerLookup, NetworkService, slirpPortProxy } from "../network/index.ts";
 import {
   cgroupFeatures,
   createRuntime,
@@ -70,7 +70,8 @@ async function isLiveProcess(pid: number, files: KernelFiles): Promise<boolean> 
   }
 }
 
-async function claimPidfile(path: string, files: KernelFiles): Promise<void> {
+/** Writes this process's pid to `path`, refusing when a live daemon's pid is there. */
+export async function claimPidfile(path: string, files: KernelFiles): Promise<void> {
   try {
     const pid = Number((await readFile(path, "utf8")).trim());
     if (pid > 0 && pid !== process.pid && (await isLiveProcess(pid, files)))
@@ -153,12 +154,29 @@ async function socketGid(group: string): Promise<number | undefined> {
 
 /** The SecurityOptions and warnings `docker info` shows for this configuration, in dockerd's order. */
 function securityInfo(cfg: DaemonConfig): { securityOptions: string[]; warnings: string[] } {
-  const securityOptions = [`name=seccomp,profile=${cfg.seccompProfile}`, "name=cgroupns"];
+  const securityOptions = [`name=seccomp,profile=${cfg.seccompProfile}`];
+  if (cfg.rootless) securityOptions.push("name=rootless");
+  securityOptions.push("name=cgroupns");
   if (cfg.noNewPrivileges) securityOptions.push("name=no-new-privileges");
   const warnings =
     cfg.seccompProfile === "builtin" ? [] : ["WARNING: daemon is not using the default seccomp profile"];
+  if (cfg.rootless && !cfg.rootless.cgroups)
+    warnings.push(
+      "WARNING: Running in rootless-mode without cgroups. To enable cgroups in rootless-mode, you need to boot the system in cgroup v2 mode.",
+    );
   return { securityOptions, warnings };
 }
+
+/** A rootless daemon without cgroups can enforce no limit: every one is then refused with Docker's warning. */
+const NO_LIMITS = {
+  memoryLimit: false,
+  swapLimit: false,
+  cpuShares: false,
+  cpuCfs: false,
+  cpuset: false,
+  pidsLimit: false,
+  blkioWeight: false,
+};
 
 /**
  * Anyone reaching an unauthenticated TCP socket is root here: without client verification a TCP host is
@@ -181,7 +199,8 @@ function checkTcpHosts(cfg: DaemonConfig): void {
 /** Builds every part, restores state, and starts serving. */
 export async function startDaemon(cfg: DaemonConfig): Promise<Daemon> {
   checkTcpHosts(cfg);
-  const gid = await socketGid(cfg.socketGroup);
+  // A rootless daemon's socket is the user's own, in their 0700 runtime dir: no group to hand it to.
+  const gid = cfg.rootless ? undefined : await socketGid(cfg.socketGroup);
   setLogLevel(cfg.logLevel);
   cfg = { ...cfg, runtime: lookPath(cfg.runtime), conmon: lookPath(cfg.conmon) };
   const rts = daemonRuntimes({
@@ -194,7 +213,8 @@ export async function startDaemon(cfg: DaemonConfig): Promise<Daemon> {
   const tmpDir = join(cfg.dataRoot, "tmp");
   await mkdir(cfg.dataRoot, { recursive: true, mode: 0o711 });
   await mkdir(cfg.execRoot, { recursive: true, mode: 0o700 });
-  await claimPidfile(cfg.pidfile, realHost().files);
+  // Inside the rootless namespaces the launcher holds the pid file (this pid means nothing outside).
+  if (!cfg.rootless) await claimPidfile(cfg.pidfile, realHost().files);
   // Whatever is in tmp/ was half-written when the last daemon stopped.
   await rm(tmpDir, { recursive: true, force: true });
   await mkdir(tmpDir, { recursive: true });
@@ -216,6 +236,7 @@ export async function startDaemon(cfg: DaemonConfig): Promise<Daemon> {
     defaultRuntime: rts.defaultName,
     conmonPath: cfg.conmon,
     host,
+    ...(cfg.rootless?.cgroups === false ? { cgroups: false } : {}),
   });
   const networks = new NetworkService({
     dataRoot: cfg.dataRoot,
@@ -225,7 +246,9 @@ export async function startDaemon(cfg: DaemonConfig): Promise<Daemon> {
     bip: cfg.bip,
     events: events.emit,
     host,
+    ...(cfg.rootless ? { proxy: slirpPortProxy(cfg.rootless.slirpApiSocket) } : {}),
   });
+  const noCgroups = cfg.rootless?.cgroups === false;
   const containers = wireContainers({
     dataRoot: cfg.dataRoot,
     execRoot: cfg.execRoot,
@@ -240,10 +263,11 @@ export async function startDaemon(cfg: DaemonConfig): Promise<Daemon> {
       noNewPrivileges: cfg.noNewPrivileges,
       defaultPidsLimit: cfg.defaultPidsLimit,
       defaultUlimits: cfg.defaultUlimits,
+      ...(noCgroups ? { cgroups: false } : {}),
     },
     readLog,
     events: events.emit,
-    hostLimits: cgroupFeatures({ files: host.files }),
+    hostLimits: noCgroups ? NO_LIMITS : cgroupFeatures({ files: host.files }),
     runtimes: { names: Object.keys(rts.runtimes), defaultName: rts.defaultName, sandbox: rts.sandbox },
   });
   const lookup: ContainerLookup = {
@@ -279,6 +303,7 @@ export async function startDaemon(cfg: DaemonConfig): Promise<Daemon> {
           cgroupVersion: cgroupVersion(host.files),
           files: host.files,
           ...securityInfo(cfg),
+          ...(cfg.rootless ? { rootless: { cgroups: cfg.rootless.cgroups } } : {}),
         }),
       diskUsage: (types) =>
         diskUsage(
@@ -405,7 +430,7 @@ export async function startDaemon(cfg: DaemonConfig): Promise<Daemon> {
       await removeEmptyCgroupParents(cfg.cgroupParent, host.files);
       for (const h of cfg.hosts)
         if (h.startsWith("unix://")) await unlink(h.slice("unix://".length)).catch(() => undefined);
-      await unlink(cfg.pidfile).catch(() => undefined);
+      if (!cfg.rootless) await unlink(cfg.pidfile).catch(() => undefined);
     },
   };
 }

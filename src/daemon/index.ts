@@ -1,12 +1,25 @@
+import { mkdir, unlink } from "node:fs/promises";
+import { realHost } from "../host/index.ts";
 import { log } from "../util/index.ts";
-import { DAEMON_USAGE, parseDaemonFlags } from "./config.ts";
-import { startDaemon } from "./daemon.ts";
+import { DAEMON_USAGE, type DaemonConfig, parseDaemonFlags } from "./config.ts";
+import { claimPidfile, startDaemon } from "./daemon.ts";
+import {
+  joinLauncher,
+  launchRootless,
+  ROOTLESS_CHILD_ENV,
+  RootlessSetupError,
+  rootlessDefaults,
+} from "./rootless.ts";
 
 /** Runs `wharf daemon` with its command-line arguments; resolves to the process exit code when it stops. */
 export async function runDaemon(argv: string[]): Promise<number> {
+  // Inside the rootless namespaces the daemon is uid 0; the launcher outside is the user.
+  const rootlessChild = process.env[ROOTLESS_CHILD_ENV] === "1";
+  delete process.env[ROOTLESS_CHILD_ENV];
+  const rootless = rootlessChild || process.getuid?.() !== 0;
   let cfg: ReturnType<typeof parseDaemonFlags>;
   try {
-    cfg = parseDaemonFlags(argv);
+    cfg = parseDaemonFlags(argv, rootless ? { defaults: rootlessDefaults(process.env) } : {});
   } catch (e) {
     process.stderr.write(`wharf daemon: ${(e as Error).message}\n\n${DAEMON_USAGE}`);
     return 125;
@@ -15,12 +28,38 @@ export async function runDaemon(argv: string[]): Promise<number> {
     process.stdout.write(DAEMON_USAGE);
     return 0;
   }
-  if (process.getuid?.() !== 0) {
-    process.stderr.write("wharf daemon: must run as root\n");
-    return 1;
+  if (rootless && !rootlessChild) {
+    try {
+      // The pid file holds the launcher's pid: the one the user sees, and whose SIGTERM stops the daemon.
+      await mkdir(cfg.execRoot, { recursive: true, mode: 0o700 });
+      await claimPidfile(cfg.pidfile, realHost().files);
+      return await launchRootless({ execRoot: cfg.execRoot, env: process.env }).finally(() =>
+        unlink(cfg.pidfile).catch(() => undefined),
+      );
+    } catch (e) {
+      if (e instanceof RootlessSetupError) {
+        process.stderr.write(`wharf daemon (rootless): ${e.message}\n`);
+        return 1;
+      }
+      log("fatal", "failed to start rootless daemon", { err: e });
+      return 1;
+    }
   }
+  return serve(cfg, rootlessChild);
+}
+
+async function serve(cfg: DaemonConfig, rootlessChild: boolean): Promise<number> {
   let daemon: Awaited<ReturnType<typeof startDaemon>>;
+  let stop: (sig: string) => void = () => undefined;
+  let stopRequested = false;
   try {
+    if (rootlessChild) {
+      const net = await joinLauncher(() => {
+        stopRequested = true;
+        stop("launcher closed");
+      });
+      cfg = { ...cfg, rootless: { slirpApiSocket: net.apiSocket, cgroups: false } };
+    }
     daemon = await startDaemon(cfg);
   } catch (e) {
     log("fatal", "failed to start daemon", { err: e });
@@ -28,7 +67,7 @@ export async function runDaemon(argv: string[]): Promise<number> {
   }
   return new Promise<number>((resolve) => {
     let stopping = false;
-    const stop = (sig: string) => {
+    stop = (sig: string) => {
       if (stopping) return;
       stopping = true;
       log("info", "received signal", { signal: sig });
@@ -40,6 +79,7 @@ export async function runDaemon(argv: string[]): Promise<number> {
         },
       );
     };
+    if (stopRequested) stop("launcher closed");
     process.on("SIGTERM", () => stop("SIGTERM"));
     process.on("SIGINT", () => stop("SIGINT"));
     process.on("SIGPIPE", () => undefined);

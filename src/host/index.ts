@@ -4,3 +4,4 @@ export { MountFlags, UmountFlags } from "./native.ts";
 export { ProcessError } from "./process.ts";
 export { realHost } from "./real.ts";
 export type * from "./types.ts";
+export { firstSubidRange, inUserNamespace, parseSubids, type SubidRange } from "./userns.ts";

@@ -4,6 +4,7 @@ import { native, UmountFlags } from "./native.ts";
 import { ProcessError } from "./process.ts";
 import { WorkerProcesses } from "./spawner.ts";
 import type { Host, Iptables, NetlinkSocket } from "./types.ts";
+import { inUserNamespace } from "./userns.ts";
 
 const AF_NETLINK = 16;
 const SOCK_RAW = 3;
@@ -59,19 +60,47 @@ const iptables: Iptables = {
 
 let host: Host | undefined;
 
+/**
+ * overlayfs inside a user namespace (a rootless daemon) may not use trusted.* xattrs: mounted with
+ * `userxattr` (kernel 5.11+) it keeps its bookkeeping in user.overlay.* instead. The layer code speaks
+ * trusted.overlay.* throughout; here the names are translated both ways, so it is the same on either side.
+ */
+function overlayXattr(name: string): string {
+  return inUserNamespace() && name.startsWith("trusted.overlay.")
+    ? `user.overlay.${name.slice("trusted.overlay.".length)}`
+    : name;
+}
+
+function fromOverlayXattr(name: string): string {
+  return inUserNamespace() && name.startsWith("user.overlay.")
+    ? `trusted.overlay.${name.slice("user.overlay.".length)}`
+    : name;
+}
+
+function mountData(fstype: string | null, data: string | null): string | null {
+  return fstype === "overlay" && inUserNamespace() ? `${data ? `${data},` : ""}userxattr` : data;
+}
+
 /** The host wharf runs on: the native addon (loaded on first use), node:child_process and node:fs. */
 export function realHost(): Host {
   host ??= {
     mounts: {
       mount: (m) =>
-        native().mountAsync(m.source, m.target, m.fstype, m.flags ?? 0, m.data ?? null, m.cwd ?? null),
+        native().mountAsync(
+          m.source,
+          m.target,
+          m.fstype,
+          m.flags ?? 0,
+          mountData(m.fstype, m.data ?? null),
+          m.cwd ?? null,
+        ),
       unmount: (target, flags = 0) => native().umount2Async(target, flags),
     },
     attrs: {
       mknod: (path, mode, dev) => native().mknod(path, mode, dev.major, dev.minor),
-      lsetxattr: (path, name, value) => native().lsetxattr(path, name, value),
-      lgetxattr: (path, name) => native().lgetxattr(path, name),
-      llistxattr: (path) => native().llistxattr(path),
+      lsetxattr: (path, name, value) => native().lsetxattr(path, overlayXattr(name), value),
+      lgetxattr: (path, name) => native().lgetxattr(path, overlayXattr(name)),
+      llistxattr: (path) => native().llistxattr(path).map(fromOverlayXattr),
     },
     netns: {
       createNetns: (path) => native().netnsCreateAsync(path),

@@ -114,7 +114,8 @@ function readXattrs(abs: string, sys: NonNullable<DiffOptions["sys"]>): Record<s
   }
   for (const name of names) {
     // overlay's bookkeeping (opaque, origin, impure, redirect) is not part of the layer.
-    if (name.startsWith("trusted.overlay.")) continue;
+    // overlay's bookkeeping (user.overlay.* under a rootless daemon's userxattr mounts) likewise.
+    if (name.startsWith("trusted.overlay.") || name.startsWith("user.overlay.")) continue;
     let v: Buffer | undefined;
     try {
       v = sys.attrs.lgetxattr(abs, name);

@@ -162,10 +162,18 @@ class Extractor {
       case "block-device":
       case "fifo": {
         const kind = type === "fifo" ? S_IFMT.FIFO : type === "block-device" ? S_IFMT.BLK : S_IFMT.CHR;
-        this.sys.attrs.mknod(target, kind | ((hdr.mode ?? 0o600) & 0o777), {
-          major: hdr.devmajor ?? 0,
-          minor: hdr.devminor ?? 0,
-        });
+        try {
+          this.sys.attrs.mknod(target, kind | ((hdr.mode ?? 0o600) & 0o777), {
+            major: hdr.devmajor ?? 0,
+            minor: hdr.devminor ?? 0,
+          });
+        } catch (e) {
+          // A rootless daemon (a user namespace) may not create device nodes; as moby's archive code
+          // does there, the entry is skipped: containers get their devices from the runtime anyway.
+          if (type === "fifo" || !isErrno(e, "EPERM")) throw e;
+          log("debug", "layer: skipping device node (no permission to create it)", { name: hdr.name });
+          return;
+        }
         break;
       }
       default:
@@ -193,7 +201,7 @@ class Extractor {
       if (!key.startsWith(XATTR_PREFIX)) continue;
       const name = key.slice(XATTR_PREFIX.length);
       // overlay's own attributes would let an archive forge whiteouts or redirects; those only come from .wh. names.
-      if (name.startsWith("trusted.overlay.")) continue;
+      if (name.startsWith("trusted.overlay.") || name.startsWith("user.overlay.")) continue;
       try {
         this.sys.attrs.lsetxattr(target, name, Buffer.from(value, "latin1"));
       } catch (e) {

@@ -22,3 +22,4 @@ export {
 } from "./iptables.ts";
 export { type LinkInfo, Netlink } from "./netlink.ts";
 export { type PortProxy, tcpProxy, udpProxy } from "./proxy.ts";
+export { SLIRP_GUEST_IP, type SlirpForward, slirpForward, slirpRequest } from "./slirp.ts";

@@ -8,6 +8,7 @@ import {
   type ProxyFactory,
   portList,
   portMap,
+  slirpPortProxy,
   wantedBindings,
 } from "./ports.ts";
 
@@ -158,4 +159,74 @@ test("restore re-binds the recorded ports and rules, skipping a port someone els
   assert.equal(ipt.ports.get("c1")?.length, 2);
   await pub.restore("c2", { ip: "10.1.0.3", ports: [] });
   assert.equal(pub.has("c2"), false);
+});
+
+test("a rootless daemon's ports: the proxy on every address inside, slirp4netns forwarding the host's", async () => {
+  const { createServer } = await import("node:net");
+  const { mkdtemp, rm } = await import("node:fs/promises");
+  const { tmpdir } = await import("node:os");
+  const { join } = await import("node:path");
+  const dir = await mkdtemp(join(tmpdir(), "slirp-api-"));
+  const apiSocket = join(dir, "api.sock");
+  const requests: { execute: string; arguments: Record<string, unknown> }[] = [];
+  const api = createServer((c) => {
+    let text = "";
+    c.on("data", (d) => {
+      text += d.toString();
+    });
+    c.on("end", () => {
+      const req = JSON.parse(text) as (typeof requests)[number];
+      requests.push(req);
+      c.end(
+        req.arguments.host_port === 81
+          ? JSON.stringify({ error: { desc: "bad request: add_hostfwd: slirp_add_hostfwd failed" } })
+          : JSON.stringify({ return: req.execute === "add_hostfwd" ? { id: 7 } : {} }),
+      );
+    });
+  });
+  await new Promise<void>((r) => api.listen(apiSocket, r));
+  const inner: { hostIp: string; hostPort: number }[] = [];
+  let closed = 0;
+  const fake: ProxyFactory = async (o) => {
+    inner.push({ hostIp: o.hostIp, hostPort: o.hostPort });
+    return {
+      port: o.hostPort || 32768,
+      close: async () => {
+        closed++;
+      },
+    };
+  };
+  try {
+    const proxy = slirpPortProxy(apiSocket, fake);
+    const p = await proxy({
+      proto: "tcp",
+      hostIp: "127.0.0.1",
+      hostPort: 0,
+      target: "172.17.0.2",
+      targetPort: 80,
+    });
+    assert.equal(p.port, 32768);
+    assert.deepEqual(inner, [{ hostIp: "", hostPort: 0 }]);
+    assert.deepEqual(requests[0], {
+      execute: "add_hostfwd",
+      arguments: {
+        proto: "tcp",
+        host_addr: "127.0.0.1",
+        host_port: 32768,
+        guest_addr: "10.0.2.100",
+        guest_port: 32768,
+      },
+    });
+    await p.close();
+    assert.deepEqual(requests[1], { execute: "remove_hostfwd", arguments: { id: 7 } });
+    assert.equal(closed, 1);
+    await assert.rejects(
+      proxy({ proto: "tcp", hostIp: "", hostPort: 81, target: "172.17.0.2", targetPort: 80 }),
+      /Bind for 0\.0\.0\.0:81 failed: bad request/,
+    );
+    assert.equal(closed, 2, "the inner proxy is closed when the host side cannot be forwarded");
+  } finally {
+    api.close();
+    await rm(dir, { recursive: true, force: true });
+  }
 });

@@ -4,7 +4,7 @@
  */
 import type { Port, PortMap } from "../apitypes/index.ts";
 import { ConflictError, InvalidParameterError } from "../errdefs/index.ts";
-import { type Iptables, type PortProxy, tcpProxy, udpProxy } from "../netdrv/index.ts";
+import { type Iptables, type PortProxy, slirpForward, tcpProxy, udpProxy } from "../netdrv/index.ts";
 import { log } from "../util/index.ts";
 
 /** One wanted binding before a host port is chosen: hostPortLow..High (0 = ephemeral). */
@@ -119,6 +119,38 @@ export type ProxyFactory = (opts: {
 
 /** The userland proxies of netdrv: UDP for udp, TCP otherwise. */
 export const defaultProxy: ProxyFactory = ({ proto, ...o }) => (proto === "udp" ? udpProxy : tcpProxy)(o);
+
+/**
+ * The ports of a rootless daemon: the proxy listens inside the daemon's network namespace on every address
+ * (slirp4netns's connections arrive on its tap device, whatever host address was asked for), and
+ * slirp4netns forwards the asked host address and the same port on the host to it.
+ */
+export function slirpPortProxy(apiSocket: string, inner: ProxyFactory = defaultProxy): ProxyFactory {
+  return async (o) => {
+    if (o.proto === "sctp") throw new Error("sctp ports cannot be published by a rootless daemon");
+    const proxy = await inner({ ...o, hostIp: "" });
+    const hostIp = o.hostIp || "0.0.0.0";
+    let fwd: Awaited<ReturnType<typeof slirpForward>>;
+    try {
+      fwd = await slirpForward(apiSocket, {
+        proto: o.proto,
+        hostIp,
+        hostPort: proxy.port,
+        guestPort: proxy.port,
+      });
+    } catch (e) {
+      await proxy.close().catch(() => undefined);
+      throw new Error(`Bind for ${hostIp}:${proxy.port} failed: ${(e as Error).message}`);
+    }
+    return {
+      port: proxy.port,
+      async close() {
+        await fwd.close().catch((e) => log("warn", "removing a slirp4netns port forward failed", { err: e }));
+        await proxy.close();
+      },
+    };
+  };
+}
 
 /** A container's ports in effect: the proxies (which hold the host ports) and the DNAT rules to its address. */
 export class PortPublisher {

@@ -18,6 +18,7 @@ import { BridgeDriver, DnsServer, Iptables } from "../netdrv/index.ts";
 import { log, nowNs, parseFilterTime, parseRfc3339Ns } from "../util/index.ts";
 import type { ContainerNetworkRequest } from "./config.ts";
 import { type ContainerLookup, type CreatedNetworking, Endpoints, type NetworkSetup } from "./endpoints.ts";
+import type { ProxyFactory } from "./ports.ts";
 import { addressing, type NetworkRecord, NetworkRegistry } from "./registry.ts";
 
 /** The network service's settings and collaborators. */
@@ -32,6 +33,8 @@ export interface NetworkServiceOptions {
   events: EventSink;
   /** The kernel side; the real host unless a test passes a fake. */
   host?: NetworkHost;
+  /** Starts published ports' proxies; netdrv's own unless given (a rootless daemon's forward from the host). */
+  proxy?: ProxyFactory;
 }
 
 /** What networking does to the host: netlink and namespaces, iptables, and a few files (/proc/sys, resolv.conf). */
@@ -71,6 +74,7 @@ export class NetworkService {
       iptables: this.#iptables,
       events: opts.events,
       files: this.#host.files,
+      ...(opts.proxy ? { proxy: opts.proxy } : {}),
     });
     this.#dns = new DnsServer(({ source, name }) => this.#eps.lookup(source, name));
   }

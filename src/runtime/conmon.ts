@@ -25,7 +25,7 @@ import { mkdirSync } from "node:fs";
 import { mkdir, readFile, readlink, rm, rmdir, symlink, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { Readable, Writable } from "node:stream";
-import { ConflictError, isConflict, isErrno, NotFoundError } from "../errdefs/index.ts";
+import { ConflictError, isConflict, isErrno, NotFoundError, NotImplementedError } from "../errdefs/index.ts";
 import { type KernelFiles, realHost } from "../host/index.ts";
 import type { OciSpec } from "../oci/index.ts";
 import { attachSocket } from "./attach.ts";
@@ -37,7 +37,7 @@ import { startExec } from "./exec.ts";
 import type { ExecOptions, ExecSession } from "./exectypes.ts";
 import { type ExitStatus, ExitWatcher } from "./exitwatch.ts";
 import { gvisorProcess, gvisorSpec, parseRunscPs } from "./gvisor.ts";
-import { isSameLiveProcess, procStat } from "./procfs.ts";
+import { descendants, isSameLiveProcess, procStat } from "./procfs.ts";
 import { type BoundRuntime, RuntimeSet, STOCK_RUNTIME } from "./runtimes.ts";
 import type {
   ContainerRuntime,
@@ -80,6 +80,7 @@ class ConmonRuntime implements ContainerRuntime {
   // cgroupsPath of each container seen, for stats, pause and top without reading config.json each time.
   readonly #cgroups = new Map<string, string>();
   readonly #cgroupParent: string;
+  readonly #useCgroups: boolean;
   readonly #host: RuntimeHost;
   /** The kernel files cgroups.ts, procfs.ts and stats.ts read through. */
   readonly #kernel: { files: KernelFiles };
@@ -100,6 +101,7 @@ class ConmonRuntime implements ContainerRuntime {
     });
     this.#logLevel = opts.conmonLogLevel ?? "warning";
     this.#cgroupParent = opts.cgroupParent ?? DEFAULT_CGROUP_PARENT;
+    this.#useCgroups = opts.cgroups !== false;
     this.#timeoutMs = opts.createTimeoutMs ?? 60_000;
     for (const d of [...this.#rts.roots(), this.#exitDir, this.#ctrDir])
       mkdirSync(d, { recursive: true, mode: 0o700 });
@@ -414,6 +416,11 @@ class ConmonRuntime implements ContainerRuntime {
   async pids(id: string): Promise<number[]> {
     checkId(id);
     const path = await this.#cgroupPath(id);
+    if (!path && !this.#useCgroups) {
+      // No cgroup to list: the container's processes are its init and everything it started.
+      const init = (await this.#lookup(id))?.pid;
+      return init ? descendants(init, this.#kernel) : [];
+    }
     return (path && (await cgroupPids(path, this.#kernel))) || [];
   }
 
@@ -444,6 +451,10 @@ class ConmonRuntime implements ContainerRuntime {
 
   async #runningCgroup(id: string): Promise<string> {
     const path = await this.#cgroupPath(id);
+    if (!path && !this.#useCgroups)
+      throw new NotImplementedError(
+        "a rootless daemon without cgroups (cgroup v1) cannot pause or update a container: its processes have no cgroup of their own",
+      );
     const known = await this.#lookup(id);
     if (!path || !known || !(await isSameLiveProcess(known.pid, known.startTime, this.#kernel))) {
       throw new ConflictError(`Container ${id} is not running`);
@@ -452,6 +463,7 @@ class ConmonRuntime implements ContainerRuntime {
   }
 
   #withCgroup(id: string, spec: OciSpec): OciSpec {
+    if (!this.#useCgroups && !spec.linux.cgroupsPath) return spec;
     const path = spec.linux.cgroupsPath || cgroupsPath(this.#cgroupParent, id);
     this.#cgroups.set(id, path);
     if (spec.linux.cgroupsPath) return spec;

@@ -44,3 +44,20 @@ export async function isSameLiveProcess(
   if (!st || st.state === "Z" || st.state === "X") return false;
   return startTime === undefined || st.startTime === startTime;
 }
+
+/** `pid` and every process below it, from /proc/<pid>/task/<tid>/children (parents before children). */
+export async function descendants(pid: number, o: { files?: KernelFiles } = {}): Promise<number[]> {
+  const files = o.files ?? realHost().files;
+  const out: number[] = [];
+  const queue = [pid];
+  while (queue.length && out.length < 100_000) {
+    const p = queue.shift() as number;
+    out.push(p);
+    const tids = await files.readdir(`/proc/${p}/task`).catch(() => [] as string[]);
+    for (const t of tids) {
+      const kids = await files.read(`/proc/${p}/task/${t}/children`).catch(() => "");
+      for (const k of kids.split(" ").filter(Boolean)) queue.push(Number(k));
+    }
+  }
+  return out;
+}

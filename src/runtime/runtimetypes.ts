@@ -93,6 +93,11 @@ export interface RuntimeOptions {
   conmonPath?: string;
   /** Parent cgroup for specs that come without a cgroupsPath (DEFAULT_CGROUP_PARENT when absent). */
   cgroupParent?: string;
+  /**
+   * false for a rootless daemon without cgroups (cgroup v1): specs keep their missing cgroupsPath, so runc's
+   * rootless cgroup manager leaves cgroups alone; pause and top then work from the process tree or refuse.
+   */
+  cgroups?: boolean;
   /** conmon's --log-level. */
   conmonLogLevel?: "error" | "warning" | "info" | "debug";
   /** How long to wait for conmon to report the container pid. */

@@ -19,6 +19,17 @@ describe("buildSpec", () => {
     assert.ok(s.linux.namespaces?.every((n) => n.path === undefined));
   });
 
+  it("without cgroups (a rootless daemon on cgroup v1) has no cgroupsPath and no limits, only device rules", () => {
+    const withLimits: SpecInput = { ...base, resources: { memory: 64 << 20, pidsLimit: 10 } };
+    const s = buildSpec({ ...withLimits, cgroups: false });
+    assert.equal(s.linux.cgroupsPath, undefined);
+    assert.deepEqual(Object.keys(s.linux.resources ?? {}), ["devices"]);
+    assert.ok(s.linux.resources?.devices?.length);
+    const rooted = buildSpec(withLimits);
+    assert.ok(rooted.linux.cgroupsPath?.endsWith(base.id));
+    assert.equal(rooted.linux.resources?.memory?.limit, 64 << 20);
+  });
+
   it("joins a given network namespace and leaves host namespaces out", () => {
     const s = buildSpec({ ...base, namespacePaths: { network: "/run/netns/x" }, hostNamespaces: ["pid"] });
     assert.deepEqual(s.linux.namespaces, [

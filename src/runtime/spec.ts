@@ -169,6 +169,11 @@ export interface SpecInput {
   oomScoreAdj?: number;
   /** Parent of the container's cgroup; DEFAULT_CGROUP_PARENT when absent. */
   cgroupParent?: string;
+  /**
+   * false for a rootless daemon without cgroup delegation (cgroup v1): no cgroupsPath and no limits, so
+   * runc's rootless cgroup manager leaves cgroups alone instead of failing on directories it may not create.
+   */
+  cgroups?: boolean;
   resources?: SpecResources;
   sysctls?: Record<string, string>;
   /** Extra device nodes (`--device`), with their cgroup permissions ("rwm" when absent). */
@@ -232,8 +237,12 @@ export function buildSpec(input: SpecInput): OciSpec {
     linux: {
       namespaces: buildNamespaces(input),
       devices: [...DEFAULT_DEVICES.map((d) => ({ ...d })), ...(input.devices ?? []).map(stripAccess)],
-      cgroupsPath: cgroupsPath(input.cgroupParent ?? DEFAULT_CGROUP_PARENT, input.id),
-      resources: buildResources(input, privileged),
+      ...(input.cgroups === false
+        ? { resources: { devices: buildResources(input, privileged).devices } }
+        : {
+            cgroupsPath: cgroupsPath(input.cgroupParent ?? DEFAULT_CGROUP_PARENT, input.id),
+            resources: buildResources(input, privileged),
+          }),
       maskedPaths: privileged ? [] : [...(input.maskedPaths ?? DEFAULT_MASKED_PATHS)],
       readonlyPaths: privileged ? [] : [...(input.readonlyPaths ?? DEFAULT_READONLY_PATHS)],
     },

@@ -70,6 +70,11 @@ export interface InfoInput {
   securityOptions?: string[];
   /** Daemon configuration warnings `docker info` prints. */
   warnings?: string[];
+  /**
+   * A rootless daemon: overlay with userxattr, and (`cgroups` false, as on cgroup v1) no cgroups, so no
+   * limits and cgroup driver "none", as dockerd reports itself in rootless mode.
+   */
+  rootless?: { cgroups: boolean };
 }
 
 /** GET /info. */
@@ -83,6 +88,7 @@ export function systemInfo(i: InfoInput): SystemInfo {
     }
   };
   const v1 = i.cgroupVersion === "1";
+  const limits = i.rootless?.cgroups !== false;
   return {
     ID: i.id,
     Containers: i.containers.total,
@@ -96,7 +102,7 @@ export function systemInfo(i: InfoInput): SystemInfo {
       ["Supports d_type", "true"],
       ["Using metacopy", "false"],
       ["Native Overlay Diff", "true"],
-      ["userxattr", "false"],
+      ["userxattr", i.rootless ? "true" : "false"],
     ],
     DockerRootDir: i.dataRoot,
     Plugins: {
@@ -105,15 +111,15 @@ export function systemInfo(i: InfoInput): SystemInfo {
       Authorization: [],
       Log: ["json-file", "k8s-file", "local", "none"],
     },
-    MemoryLimit: true,
-    SwapLimit: v1 ? has("/sys/fs/cgroup/memory/memory.memsw.limit_in_bytes") : true,
+    MemoryLimit: limits,
+    SwapLimit: limits && (v1 ? has("/sys/fs/cgroup/memory/memory.memsw.limit_in_bytes") : true),
     KernelMemoryTCP: false,
-    CpuCfsPeriod: true,
-    CpuCfsQuota: true,
-    CPUShares: true,
-    CPUSet: true,
-    PidsLimit: true,
-    OomKillDisable: v1,
+    CpuCfsPeriod: limits,
+    CpuCfsQuota: limits,
+    CPUShares: limits,
+    CPUSet: limits,
+    PidsLimit: limits,
+    OomKillDisable: limits && v1,
     IPv4Forwarding: true,
     BridgeNfIptables: true,
     BridgeNfIp6tables: true,
@@ -122,7 +128,7 @@ export function systemInfo(i: InfoInput): SystemInfo {
     NGoroutines: 0,
     SystemTime: new Date().toISOString(),
     LoggingDriver: "json-file",
-    CgroupDriver: "cgroupfs",
+    CgroupDriver: limits ? "cgroupfs" : "none",
     CgroupVersion: i.cgroupVersion,
     NEventsListener: i.eventListeners,
     KernelVersion: release(),

@@ -21,13 +21,13 @@ setup_rootless() {
     apt-get update -qq
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
   fi
-  # 65536 subordinate ids each, after every range already given out (as useradd would pick them).
-  local f
+  # 65536 subordinate ids each, after every range already given out (as useradd would pick them); the
+  # same numbers for uids and gids, so a container's uid N and gid N land on the same host number.
+  local f start
+  touch /etc/subuid /etc/subgid
+  start=$(awk -F: 'BEGIN { m = 100000 } NF == 3 && $2 + $3 > m { m = $2 + $3 } END { print m }' /etc/subuid /etc/subgid)
   for f in /etc/subuid /etc/subgid; do
-    touch "$f"
     if ! grep -qE "^($user|$uid):[0-9]+:[0-9]+$" "$f"; then
-      local start
-      start=$(awk -F: 'BEGIN { m = 100000 } NF == 3 && $2 + $3 > m { m = $2 + $3 } END { print m }' /etc/subuid /etc/subgid)
       if [ "$f" = /etc/subuid ]; then usermod --add-subuids "$start-$((start + 65535))" "$user"
       else usermod --add-subgids "$start-$((start + 65535))" "$user"; fi
       echo "setup: $f: $user gets $start-$((start + 65535))" >&2

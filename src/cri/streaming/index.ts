@@ -2,7 +2,7 @@
  * The CRI streaming server: the URLs of Exec, Attach and PortForward, served over SPDY/3.1 and WebSocket as
  * kubelet's streaming library does. The daemon builds it with createStreamServer (the seam's factory).
  */
-export { createStreamServer, type StreamServerOptions, startStreamServer } from "./server.ts";
+
 export {
   decodeStatus,
   dialSpdy,
@@ -13,3 +13,4 @@ export {
   runRemoteCommand,
   StreamDialError,
 } from "./client.ts";
+export { createStreamServer, type StreamServerOptions, startStreamServer } from "./server.ts";

@@ -59,6 +59,7 @@ test("a rootless daemon's defaults: data under ~/.local/share, exec root and soc
     dataRoot: "/home/u/.local/share/wharf",
     execRoot: "/run/user/1000/wharf",
     host: "unix:///run/user/1000/wharf.sock",
+    configFile: "/home/u/.config/wharf/daemon.json",
   });
   const c = parseDaemonFlags([], { defaults });
   assert.notEqual(c, "help");
@@ -67,6 +68,7 @@ test("a rootless daemon's defaults: data under ~/.local/share, exec root and soc
   assert.equal(c.execRoot, "/run/user/1000/wharf");
   assert.deepEqual(c.hosts, ["unix:///run/user/1000/wharf.sock"]);
   assert.equal(c.pidfile, "/run/user/1000/wharf/wharf.pid");
+  assert.equal(c.configFile, "/home/u/.config/wharf/daemon.json");
   // An explicit --exec-root keeps its own socket, as for the root daemon.
   const e = parseDaemonFlags(["--exec-root", "/tmp/x"], { defaults });
   assert.ok(e !== "help" && e.hosts[0] === "unix:///tmp/x/wharf.sock");

@@ -106,7 +106,8 @@ Options:
 
 Run by a user other than root, the daemon is rootless (in a user namespace of the user's subordinate ids,
 networked by slirp4netns); its defaults are then --data-root ~/.local/share/wharf,
---exec-root $XDG_RUNTIME_DIR/wharf and -H unix://$XDG_RUNTIME_DIR/wharf.sock.
+--exec-root $XDG_RUNTIME_DIR/wharf, -H unix://$XDG_RUNTIME_DIR/wharf.sock and
+--config-file ~/.config/wharf/daemon.json.
 `;
 
 /** Boolean flags that also take `=true|false`, as Go's flag package allows and Docker's docs use. */
@@ -149,7 +150,7 @@ export function parseUlimit(s: string): OciRlimit {
 /** Parses `wharf daemon` flags; bad values are InvalidParameterErrors so start-up fails fast. */
 export function parseDaemonFlags(
   argv: string[],
-  o: { defaults?: { dataRoot: string; execRoot: string; host: string } } = {},
+  o: { defaults?: { dataRoot: string; execRoot: string; host: string; configFile: string } } = {},
 ): DaemonConfig | "help" {
   const { rest, given } = explicitBools(argv);
   const { values } = parseArgs({
@@ -227,7 +228,7 @@ export function parseDaemonFlags(
     runtime: values.runtime ?? "runc",
     addRuntimes: parseAddRuntimes(values["add-runtime"] ?? []),
     ...(values["default-runtime"] ? { defaultRuntime: values["default-runtime"] } : {}),
-    configFile: values["config-file"] ?? "/etc/wharf/daemon.json",
+    configFile: values["config-file"] ?? o.defaults?.configFile ?? "/etc/wharf/daemon.json",
     configFileExplicit: values["config-file"] !== undefined,
     conmon: values.conmon ?? "conmon",
     cgroupParent,

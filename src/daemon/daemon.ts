@@ -209,6 +209,7 @@ export async function startDaemon(cfg: DaemonConfig): Promise<Daemon> {
     file: await readDaemonFile(cfg.configFile, { explicit: cfg.configFileExplicit }),
     ...(cfg.defaultRuntime ? { defaultFlag: cfg.defaultRuntime } : {}),
     resolve: lookPath,
+    ...(cfg.rootless ? { autoRunsc: false } : {}),
   });
   const tmpDir = join(cfg.dataRoot, "tmp");
   await mkdir(cfg.dataRoot, { recursive: true, mode: 0o711 });
@@ -422,7 +423,14 @@ export async function startDaemon(cfg: DaemonConfig): Promise<Daemon> {
 
   return {
     async shutdown() {
-      log("info", "wharf daemon stopping; containers keep running");
+      if (cfg.rootless) {
+        // Its containers die with its namespaces: stopped first, as dockerd without live-restore does,
+        // they exit with their own codes rather than to a SIGKILL.
+        log("info", "rootless wharf daemon stopping; stopping its containers");
+        await Promise.all(
+          containers.list({}).map((c) => containers.stop(c.Id, { timeout: 10 }).catch(() => undefined)),
+        );
+      } else log("info", "wharf daemon stopping; containers keep running");
       buildkit.close();
       await server.close();
       runtime.close();

@@ -54,7 +54,7 @@ async function serve(cfg: DaemonConfig, rootlessChild: boolean): Promise<number>
   let stopRequested = false;
   try {
     if (rootlessChild) {
-      const net = await joinLauncher(() => {
+      const net = await joinLauncher(cfg.execRoot, () => {
         stopRequested = true;
         stop("launcher closed");
       });

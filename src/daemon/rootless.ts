@@ -14,12 +14,12 @@
  * launcher closing the socket (it was stopped, or died) stops the daemon.
  */
 import { accessSync, constants, existsSync, statSync } from "node:fs";
-import { mkdir } from "node:fs/promises";
+import { mkdir, readFile, rm, writeFile } from "node:fs/promises";
 import { Socket } from "node:net";
 import { userInfo } from "node:os";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
-import { type Child, firstSubidRange, realHost } from "../host/index.ts";
+import { type Child, firstSubidRange, MountFlags, realHost } from "../host/index.ts";
 import { log } from "../util/index.ts";
 
 /** Set in the daemon's environment by the launcher: the daemon runs inside the rootless namespaces. */
@@ -39,13 +39,17 @@ export function rootlessDefaults(env: NodeJS.ProcessEnv): {
   dataRoot: string;
   execRoot: string;
   host: string;
+  configFile: string;
 } {
   const runtimeDir = env.XDG_RUNTIME_DIR ?? "";
-  const dataHome = env.XDG_DATA_HOME || join(env.HOME || userInfo().homedir, ".local/share");
+  const home = env.HOME || userInfo().homedir;
+  const dataHome = env.XDG_DATA_HOME || join(home, ".local/share");
+  const configHome = env.XDG_CONFIG_HOME || join(home, ".config");
   return {
     dataRoot: join(dataHome, "wharf"),
     execRoot: join(runtimeDir, "wharf"),
     host: `unix://${join(runtimeDir, "wharf.sock")}`,
+    configFile: join(configHome, "wharf/daemon.json"),
   };
 }
 
@@ -181,7 +185,7 @@ export async function launchRootless(o: { execRoot: string; env: NodeJS.ProcessE
     const hello = await Promise.race([ch.next(), done.then(() => undefined)]);
     if (hello?.type !== "ns" || !daemon.pid) return await done;
     const apiSocket = join(o.execRoot, "slirp4netns.sock");
-    await import("node:fs/promises").then((fs) => fs.rm(apiSocket, { force: true }));
+    await rm(apiSocket, { force: true });
     slirp = procs.spawn(
       tools.slirp4netns,
       [
@@ -225,16 +229,38 @@ export async function launchRootless(o: { execRoot: string; env: NodeJS.ProcessE
   }
 }
 
+/** slirp4netns's DNS forwarder (its default network): it answers from the host's own resolvers. */
+export const SLIRP_DNS = "10.0.2.3";
+
+/**
+ * Inside the namespaces the host's resolvers may be unreachable (a loopback one, as systemd-resolved's):
+ * the daemon's /etc/resolv.conf, the one containers' are made from, names slirp4netns's forwarder instead,
+ * keeping the host's search and options lines. As rootlesskit does, in the daemon's mount namespace only.
+ */
+async function useSlirpDns(execRoot: string): Promise<void> {
+  const host = await readFile("/etc/resolv.conf", "utf8").catch(() => "");
+  const kept = host.split("\n").filter((l) => /^\s*(search|domain|options)\s/.test(l));
+  const file = join(execRoot, "resolv.conf");
+  await writeFile(file, [`nameserver ${SLIRP_DNS}`, ...kept, ""].join("\n"));
+  await realHost().mounts.mount({
+    source: file,
+    target: "/etc/resolv.conf",
+    fstype: null,
+    flags: MountFlags.BIND,
+  });
+}
+
 /**
  * The daemon's side inside the namespaces: tells the launcher it is there, waits for the network, and
  * calls `onStop` when the launcher closes the channel.
  */
-export async function joinLauncher(onStop: () => void): Promise<RootlessNet> {
+export async function joinLauncher(execRoot: string, onStop: () => void): Promise<RootlessNet> {
   const sock = new Socket({ fd: CHANNEL_FD, readable: true, writable: true });
   const ch = channel(sock);
   ch.send({ type: "ns" });
   const m = await ch.next();
   if (m.type !== "net" || typeof m.apiSocket !== "string") throw new Error("rootless launcher: bad message");
+  await useSlirpDns(execRoot);
   sock.on("end", onStop);
   sock.on("close", onStop);
   sock.on("error", onStop);

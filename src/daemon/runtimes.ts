@@ -113,6 +113,8 @@ export function daemonRuntimes(o: {
   defaultFlag?: string;
   resolve: (path: string) => string;
   exists?: (path: string) => boolean;
+  /** false: no runsc unless configured (a rootless daemon: runsc as installed wants real root). */
+  autoRunsc?: boolean;
 }): DaemonRuntimes {
   const exists = o.exists ?? existsSync;
   const fileRts = o.file.runtimes ?? {};
@@ -124,7 +126,8 @@ export function daemonRuntimes(o: {
       `the following directives are specified both as a flag and in the configuration file: default-runtime: (from flag: ${o.defaultFlag}, from file: ${o.file["default-runtime"]})`,
     );
   const runtimes: Record<string, OciRuntimeConfig> = { [STOCK]: { path: o.runcPath } };
-  if (exists(RUNSC_PATH)) runtimes.runsc = { path: RUNSC_PATH, runtimeArgs: ["--platform=ptrace"] };
+  if (o.autoRunsc !== false && exists(RUNSC_PATH))
+    runtimes.runsc = { path: RUNSC_PATH, runtimeArgs: ["--platform=ptrace"] };
   for (const [name, r] of Object.entries({ ...fileRts, ...o.added }))
     runtimes[name] = { path: o.resolve(r.path), runtimeArgs: [...(r.runtimeArgs ?? [])] };
   const defaultName = o.defaultFlag ?? o.file["default-runtime"] ?? STOCK;

@@ -100,6 +100,53 @@ describe("rootless daemon", { skip, timeout: 300_000 }, () => {
   const docker = (args: string[], env: Record<string, string> = {}) =>
     asUser([DOCKER, ...args], { env: { DOCKER_HOST: `unix://${socket}`, ...env } });
 
+  /** The daemon with no flags at all (the rootless defaults), as the user; resolves once it answers. */
+  const startRootless = async () => {
+    daemonLog = "";
+    daemon = spawn(
+      "runuser",
+      [
+        "-u",
+        name,
+        "--",
+        "env",
+        "-i",
+        `HOME=${home}`,
+        `USER=${name}`,
+        `XDG_RUNTIME_DIR=${runtimeDir}`,
+        "PATH=/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin",
+        WHARF,
+        "daemon",
+      ],
+      { stdio: ["ignore", "pipe", "pipe"] },
+    );
+    const proc = daemon;
+    const collect = (c: Buffer) => {
+      daemonLog += c.toString();
+    };
+    proc.stdout?.on("data", collect);
+    proc.stderr?.on("data", collect);
+    const deadline = Date.now() + 30_000;
+    while (!(await ping(socket))) {
+      if (proc.exitCode !== null) throw new Error(`rootless daemon exited ${proc.exitCode}:\n${daemonLog}`);
+      if (Date.now() > deadline) throw new Error(`rootless daemon did not answer:\n${daemonLog}`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  };
+
+  /** SIGTERM to the launcher (its pid file's pid); resolves when it has exited (SIGKILL after 30 s). */
+  const stopRootless = async () => {
+    const proc = daemon;
+    if (!proc || proc.exitCode !== null) return;
+    const exited = new Promise((r) => proc.once("exit", r));
+    const pid = Number((await readFile(join(runtimeDir, "wharf/wharf.pid"), "utf8").catch(() => "")).trim());
+    if (pid > 1) process.kill(pid, "SIGTERM");
+    else proc.kill("SIGTERM");
+    await Promise.race([exited, new Promise((r) => setTimeout(r, 30_000))]);
+    if (proc.exitCode === null && pid > 1) process.kill(pid, "SIGKILL");
+    await exited;
+  };
+
   before(async () => {
     dir = await mkdtemp(join(tmpdir(), "wt-rootless-"));
     await chmod(dir, 0o755);
@@ -133,51 +180,13 @@ describe("rootless daemon", { skip, timeout: 300_000 }, () => {
     assert.ok((await readFile("/etc/subgid", "utf8")).includes(`${name}:${subStart}:65536`));
     assert.equal((await stat("/dev/net/tun")).mode & 0o777, 0o666);
 
-    // The daemon with no flags at all: the rootless defaults.
-    daemon = spawn(
-      "runuser",
-      [
-        "-u",
-        name,
-        "--",
-        "env",
-        "-i",
-        `HOME=${home}`,
-        `USER=${name}`,
-        `XDG_RUNTIME_DIR=${runtimeDir}`,
-        "PATH=/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin",
-        WHARF,
-        "daemon",
-      ],
-      { stdio: ["ignore", "pipe", "pipe"] },
-    );
-    const collect = (c: Buffer) => {
-      daemonLog += c.toString();
-    };
-    daemon.stdout?.on("data", collect);
-    daemon.stderr?.on("data", collect);
-    const deadline = Date.now() + 30_000;
-    while (!(await ping(socket))) {
-      if (daemon.exitCode !== null)
-        throw new Error(`rootless daemon exited ${daemon.exitCode}:\n${daemonLog}`);
-      if (Date.now() > deadline) throw new Error(`rootless daemon did not answer:\n${daemonLog}`);
-      await new Promise((r) => setTimeout(r, 50));
-    }
+    await startRootless();
     await importBusybox({ socket });
   });
 
   after(async () => {
     try {
-      if (daemon && daemon.exitCode === null) {
-        const exited = new Promise((r) => daemon?.once("exit", r));
-        const pid = Number(
-          (await readFile(join(runtimeDir, "wharf/wharf.pid"), "utf8").catch(() => "")).trim(),
-        );
-        if (pid > 1) process.kill(pid, "SIGTERM");
-        else daemon.kill("SIGTERM");
-        await Promise.race([exited, new Promise((r) => setTimeout(r, 10_000))]);
-        if (daemon.exitCode === null && pid > 1) process.kill(pid, "SIGKILL");
-      }
+      await stopRootless();
     } finally {
       if (userMade) await exec("userdel", ["-f", name]);
       // userdel leaves subordinate ranges on some shadow versions: drop the user's lines either way.
@@ -311,6 +320,37 @@ describe("rootless daemon", { skip, timeout: 300_000 }, () => {
     assert.notEqual(p.code, 0);
     assert.match(p.stderr, /rootless daemon without cgroups/);
     await docker(["rm", "-f", "sleeper"]);
+  });
+
+  it("gives containers slirp4netns's DNS forwarder as their resolver", async () => {
+    const r = await docker(["run", "--rm", "busybox", "cat", "/etc/resolv.conf"]);
+    assert.match(r.stdout, /^nameserver 10\.0\.2\.3$/m, r.stderr);
+  });
+
+  it("stops its containers when it stops (they die with its namespaces) and runs them again after", async () => {
+    const port = await freePort();
+    const run = await docker([
+      "run",
+      "-d",
+      "--name",
+      "again",
+      "-p",
+      `${port}:80`,
+      "busybox",
+      "sh",
+      "-c",
+      "trap 'exit 7' TERM; echo up > /i; httpd -p 80 -h /; while :; do sleep 0.1; done",
+    ]);
+    assert.equal(run.code, 0, run.stderr);
+    assert.equal((await fetchLoopback(port, "/i")).trim(), "up");
+    await stopRootless();
+    assert.equal(daemon?.exitCode, 0, daemonLog);
+    await startRootless();
+    const st = await docker(["inspect", "-f", "{{.State.Status}} {{.State.ExitCode}}", "again"]);
+    assert.equal(st.stdout.trim(), "exited 7", st.stderr);
+    assert.equal((await docker(["start", "again"])).code, 0);
+    assert.equal((await fetchLoopback(port, "/i")).trim(), "up");
+    await docker(["rm", "-f", "again"]);
   });
 
   it("is the wharf CLI's default daemon for that user", async () => {

@@ -514,6 +514,51 @@ describe("streaming server", () => {
     });
   });
 
+  describe("lifetime", () => {
+    it("drops a connection idle for longer than the idle timeout", async () => {
+      const quick = await startStreamServer(runtime, { address: "127.0.0.1:0", idleTimeoutMs: 100 });
+      try {
+        const { session } = await dialSpdy(quick.getExec(exec(["hang"])).url, ["v4.channel.k8s.io"]);
+        const started = Date.now();
+        await session.closed;
+        assert.ok(Date.now() - started >= 90);
+      } finally {
+        await quick.close();
+      }
+    });
+
+    it("ends open sessions when it closes", async () => {
+      const own = await startStreamServer(runtime, { address: "127.0.0.1:0" });
+      const { session } = await dialSpdy(own.getExec(exec(["hang"], { stderr: false })).url, [
+        "v4.channel.k8s.io",
+      ]);
+      const streams = ["error", "stdout"].map((t) => session.openStream(new Map([["streamtype", [t]]])));
+      await Promise.all(streams.map((s) => s.replyReceived()));
+      await own.close();
+      await session.closed;
+    });
+
+    it("listens where told and refuses a bad address", async () => {
+      await assert.rejects(startStreamServer(runtime, { address: "nonsense" }), (e: unknown) =>
+        isInvalidParameter(e),
+      );
+      await assert.rejects(startStreamServer(runtime, { address: "127.0.0.1:99999" }), (e: unknown) =>
+        isInvalidParameter(e),
+      );
+      const v6 = await startStreamServer(runtime, { address: "[::1]:0" });
+      try {
+        const r = await runRemoteCommand(v6.getExec(exec(["echo", "six"])).url, {
+          stdout: true,
+          stderr: true,
+        });
+        assert.match(v6.getExec(exec(["echo"])).url, /^http:\/\/\[::1\]:\d+\/exec\//);
+        assert.equal(r.stdout.toString(), "six\n");
+      } finally {
+        await v6.close();
+      }
+    });
+  });
+
   after(() => {
     // Every failure above was a session's own, reported and contained: none escaped as a crash.
     for (const e of errors) assert.ok(e instanceof Error);

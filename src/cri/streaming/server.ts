@@ -9,6 +9,7 @@ import type { AddressInfo, Socket } from "node:net";
 import type { Duplex } from "node:stream";
 import { WebSocketServer } from "ws";
 import { InvalidParameterError } from "../../errdefs/index.ts";
+import { log } from "../../util/index.ts";
 import type {
   AttachStreamRequest,
   ExecStreamRequest,
@@ -49,7 +50,7 @@ export interface StreamServerOptions {
   streamCreationTimeoutMs?: number;
   tokenTtlMs?: number;
   maxInFlight?: number;
-  /** Where failures of single sessions are reported (they never reach the caller). */
+  /** Where failures of single sessions are reported (they never reach the caller); default: the debug log. */
   onError?: (err: Error) => void;
 }
 
@@ -114,7 +115,7 @@ export async function startStreamServer(
 ): Promise<StreamServer> {
   const idleTimeoutMs = opts.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS;
   const creationTimeoutMs = opts.streamCreationTimeoutMs ?? DEFAULT_STREAM_CREATION_TIMEOUT_MS;
-  const onError = opts.onError ?? (() => {});
+  const onError = opts.onError ?? ((err: Error) => log("debug", "cri streaming session failed", { err }));
   const cache = new RequestCache<Cached>({ ttlMs: opts.tokenTtlMs, max: opts.maxInFlight });
   const sockets = new Set<Duplex>();
   // ws picks the subprotocol through handleProtocols; upgradeWebSocket has checked the offer already, so this

@@ -29,7 +29,7 @@ export async function createContainer(
     runtimes?: RuntimeChoice;
   },
   req: ContainerCreateRequest,
-  opts: { name?: string },
+  opts: { name?: string; logPath?: string },
 ): Promise<{ Id: string; Warnings: string[] }> {
   const { registry: r, storage, images, network } = deps;
   if (!req || typeof req !== "object")
@@ -88,7 +88,8 @@ export async function createContainer(
       Config: config,
       HostConfig: withHostDefaults(hostConfig),
       Image: image.id,
-      LogPath: hostConfig.LogConfig?.Type === "none" ? "" : join(dir, "container.log"),
+      // A CRI container's log is where kubelet reads it (log_directory + log_path), in the same format.
+      LogPath: hostConfig.LogConfig?.Type === "none" ? "" : (opts.logPath ?? join(dir, "container.log")),
       HostnamePath: join(dir, "hostname"),
       HostsPath: join(dir, "hosts"),
       ResolvConfPath: join(dir, "resolv.conf"),

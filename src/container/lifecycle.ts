@@ -12,7 +12,7 @@ import type { ContainerStateDoc } from "./model.ts";
 import type { Registry } from "./registry.ts";
 import { nextDelay, restartOnDaemonStart, shouldRestart } from "./restart.ts";
 import { signalNumber } from "./signals.ts";
-import type { SpecBuilder } from "./spec.ts";
+import type { SpecBuilder, SpecRequest } from "./spec.ts";
 import type { Storage } from "./storage.ts";
 
 /** What the lifecycle uses, passed in at wiring. */
@@ -138,6 +138,7 @@ export class Lifecycle {
         mounts,
         network: { netnsPath: net.netnsPath, host: net.host },
         linkEnv: net.linkEnv,
+        shared: this.#sharedNamespaces(c),
       });
       const createOpts = {
         bundleDir,
@@ -178,6 +179,30 @@ export class Lifecycle {
       if (c.record.HostConfig.AutoRemove) void this.remove(c.id, { force: true }).catch(() => undefined);
       throw e;
     }
+  }
+
+  /**
+   * `--ipc`, `--pid` and `--uts` of `host` or `container:<id>` (the last wharf's own, for pods: dockerd
+   * accepts only host there): the namespaces of the other container's main process are joined by path.
+   */
+  #sharedNamespaces(c: Container): NonNullable<SpecRequest["shared"]> {
+    const hc = c.record.HostConfig;
+    const out: NonNullable<SpecRequest["shared"]> = { paths: {}, host: [] };
+    const modes = [
+      ["ipc", "IPC", hc.IpcMode],
+      ["pid", "PID", hc.PidMode],
+      ["uts", "UTS", hc.UTSMode],
+    ] as const;
+    for (const [type, label, mode] of modes) {
+      if (mode === "host") out.host.push(type);
+      else if (mode?.startsWith("container:")) {
+        const other = this.#r.get(mode.slice("container:".length));
+        if (!other.state.running || !other.state.pid)
+          throw new ConflictError(`cannot join ${label} of a non running container: ${other.id}`);
+        out.paths[type] = `/proc/${other.state.pid}/ns/${type}`;
+      }
+    }
+    return out;
   }
 
   async #connectPendingAttach(c: Container): Promise<void> {

@@ -12,7 +12,7 @@ export interface ContainerParts {
   registry: Registry;
   create: (
     req: ContainerCreateRequest,
-    opts: { name?: string },
+    opts: { name?: string; logPath?: string },
   ) => Promise<{ Id: string; Warnings: string[] }>;
   lifecycle: Lifecycle;
   io: ContainerIO;

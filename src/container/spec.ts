@@ -25,6 +25,8 @@ export interface SpecRequest {
   network?: { netnsPath?: string; host?: boolean };
   /** Variables of legacy links, before the container's own (which win on the same name), as dockerd. */
   linkEnv?: string[];
+  /** IPC, PID and UTS namespaces of `--ipc/--pid/--uts` modes: joined by path, or the host's. */
+  shared?: { paths: Partial<Record<"ipc" | "pid" | "uts", string>>; host: ("ipc" | "pid" | "uts")[] };
 }
 
 /** Turns a container about to start into its OCI runtime spec. */
@@ -49,7 +51,7 @@ export interface SpecDefaults {
  */
 export function specBuilder(opts: { cgroupParent: string } & SpecDefaults): SpecBuilder {
   const rlimits = [...daemonRlimits(), ...(opts.defaultUlimits ?? [])];
-  return async ({ record, rootfs, mounts, network, linkEnv }) => {
+  return async ({ record, rootfs, mounts, network, linkEnv, shared }) => {
     const c = record.Config;
     const hc = record.HostConfig;
     const user = await resolveUser(rootfs, c.User ?? "", { groupAdd: hc.GroupAdd });
@@ -103,8 +105,10 @@ export function specBuilder(opts: { cgroupParent: string } & SpecDefaults): Spec
       init,
       noNewPrivileges: sec.noNewPrivileges ?? opts.noNewPrivileges,
       seccomp: sec.seccomp ?? opts.seccomp,
-      namespacePaths: network?.netnsPath ? { network: network.netnsPath } : undefined,
-      hostNamespaces: network?.host ? ["network"] : undefined,
+      namespacePaths: { ...shared?.paths, ...(network?.netnsPath ? { network: network.netnsPath } : {}) },
+      hostNamespaces: [...(shared?.host ?? []), ...(network?.host ? (["network"] as const) : [])],
+      maskedPaths: hc.MaskedPaths ?? undefined,
+      readonlyPaths: hc.ReadonlyPaths ?? undefined,
     });
   };
 }

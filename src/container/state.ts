@@ -114,6 +114,11 @@ export class State {
   get removed(): boolean {
     return this.#removed;
   }
+  /** The container's main process (0 when it is not running). */
+  get pid(): number {
+    return this.#pid;
+  }
+
   get exitCode(): number {
     return this.#exitCode;
   }

@@ -174,6 +174,19 @@ export class Storage {
     const r = c.record;
     const hc = r.HostConfig;
     if (net.hostname) r.Config.Hostname = net.hostname;
+    // As dockerd: a container in another's network namespace uses that one's hosts, hostname and resolv.conf
+    // (a pod's containers see the DNS config given to its sandbox).
+    const joinedRef = hc.NetworkMode?.startsWith("container:")
+      ? hc.NetworkMode.slice("container:".length)
+      : "";
+    const joined = joinedRef && this.#r.exists(joinedRef) ? this.#r.get(joinedRef).record : undefined;
+    if (joined) {
+      return [
+        { source: joined.ResolvConfPath, destination: "/etc/resolv.conf" },
+        { source: joined.HostnamePath, destination: "/etc/hostname" },
+        { source: joined.HostsPath, destination: "/etc/hosts" },
+      ];
+    }
     const hostname = r.Config.Hostname ?? shortId(c.id);
     const base = net.host ? await readFile("/etc/hosts", "utf8").catch(() => "") : undefined;
     const extra = [...(hc.ExtraHosts ?? []), ...(net.extraHosts ?? [])];

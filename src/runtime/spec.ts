@@ -232,7 +232,8 @@ export function buildSpec(input: SpecInput): OciSpec {
       noNewPrivileges: input.noNewPrivileges === true,
     },
     root: { path: input.rootfs, readonly: input.readonlyRootfs === true },
-    hostname,
+    // A UTS namespace joined (another container's, or the host's) keeps its own name: runc would set it.
+    ...(input.hostNamespaces?.includes("uts") || input.namespacePaths?.uts ? {} : { hostname }),
     mounts: buildMounts(input, privileged),
     linux: {
       namespaces: buildNamespaces(input),

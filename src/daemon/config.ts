@@ -32,6 +32,14 @@ export interface DaemonConfig {
   insecureRegistries: string[];
   /** Mirrors for names without a registry host. */
   registryMirrors: string[];
+  /** `--registry-mirror NAME=URL`: the mirror that serves one registry host (e.g. registry.k8s.io). */
+  registryHostMirrors: Record<string, string>;
+  /** `--cri-socket`: serve Kubernetes' CRI v1 on this unix socket; off when absent. */
+  criSocket?: string;
+  /** `--cri-stream-address`: where the CRI streaming server (exec, attach, port-forward URLs) listens. */
+  criStreamAddress: string;
+  /** CNI for pods: `--cni-conf-dir`, `--cni-bin-dir` (":"-separated), and the default network's bridge and subnet. */
+  cni: { confDir: string; binDirs: string[]; bridge: string; subnet: string };
   /** `--tls=false` / `--tlsverify=false` given: plain TCP is then accepted (with a warning), else refused. */
   tlsExplicitlyOff: boolean;
   /** `--tls` given explicitly: server-only TLS (no client verification) is then accepted, as in Docker. */
@@ -102,7 +110,14 @@ Options:
       --default-pids-limit int  Default max processes per container (0 = unlimited)
       --default-ulimit list  Default ulimits for containers (e.g. nofile=1024:2048)
       --insecure-registry list  Registries (host[:port] or CIDR) reached over plain HTTP
-      --registry-mirror list    Registry URLs that serve names given without a registry host
+      --registry-mirror list    Registry URLs that serve names given without a registry host,
+                             or NAME=URL: the mirror serving registry NAME (e.g. registry.k8s.io=http://127.0.0.1:5000)
+      --cri-socket string    Serve the Kubernetes CRI v1 on this unix socket (off by default)
+      --cri-stream-address string  Address of the CRI streaming server (default "127.0.0.1:0")
+      --cni-conf-dir string  CNI network configs for pods (default "/etc/cni/net.d")
+      --cni-bin-dir string   CNI plugin dirs, ":"-separated (default "/usr/lib/cni:/opt/cni/bin")
+      --cni-bridge string    Bridge of the default pod network wharf writes when none is configured (default "wharfcni0")
+      --cni-subnet string    Subnet of that default pod network (default "10.88.0.0/16")
 
 Run by a user other than root, the daemon is rootless (in a user namespace of the user's subordinate ids,
 networked by slirp4netns); its defaults are then --data-root ~/.local/share/wharf,
@@ -147,6 +162,34 @@ export function parseUlimit(s: string): OciRlimit {
   return { type: `RLIMIT_${(m[1] ?? "").toUpperCase()}`, soft, hard };
 }
 
+/** The CRI and CNI flags, checked. */
+function criFlags(
+  values: Record<string, string | boolean | (string | boolean)[] | undefined>,
+): Pick<DaemonConfig, "criSocket" | "criStreamAddress" | "cni"> {
+  const str = (k: string) => (typeof values[k] === "string" ? (values[k] as string) : undefined);
+  const socket = str("cri-socket")?.replace(/^unix:\/\//, "");
+  if (socket !== undefined && !socket.startsWith("/"))
+    throw new InvalidParameterError(`invalid --cri-socket: ${socket} (an absolute path)`);
+  const stream = str("cri-stream-address") ?? "127.0.0.1:0";
+  if (!/^[^:]+:\d+$/.test(stream)) throw new InvalidParameterError(`invalid --cri-stream-address: ${stream}`);
+  const bridge = str("cni-bridge") ?? "wharfcni0";
+  if (!/^[a-zA-Z0-9_.-]{1,15}$/.test(bridge))
+    throw new InvalidParameterError(`invalid --cni-bridge: ${bridge}`);
+  const subnet = str("cni-subnet") ?? "10.88.0.0/16";
+  if (!/^\d+\.\d+\.\d+\.\d+\/\d+$/.test(subnet))
+    throw new InvalidParameterError(`invalid --cni-subnet: ${subnet}`);
+  return {
+    ...(socket ? { criSocket: socket } : {}),
+    criStreamAddress: stream,
+    cni: {
+      confDir: str("cni-conf-dir") ?? "/etc/cni/net.d",
+      binDirs: (str("cni-bin-dir") ?? "/usr/lib/cni:/opt/cni/bin").split(":").filter(Boolean),
+      bridge,
+      subnet,
+    },
+  };
+}
+
 /** Parses `wharf daemon` flags; bad values are InvalidParameterErrors so start-up fails fast. */
 export function parseDaemonFlags(
   argv: string[],
@@ -180,6 +223,12 @@ export function parseDaemonFlags(
       "default-ulimit": { type: "string", multiple: true },
       "insecure-registry": { type: "string", multiple: true },
       "registry-mirror": { type: "string", multiple: true },
+      "cri-socket": { type: "string" },
+      "cri-stream-address": { type: "string" },
+      "cni-conf-dir": { type: "string" },
+      "cni-bin-dir": { type: "string" },
+      "cni-bridge": { type: "string" },
+      "cni-subnet": { type: "string" },
       "api-max-header-size": { type: "string" },
       "api-max-json-body": { type: "string" },
       "api-headers-timeout-ms": { type: "string" },
@@ -254,9 +303,21 @@ export function parseDaemonFlags(
       }),
     ),
     insecureRegistries: values["insecure-registry"] ?? [],
-    registryMirrors: (values["registry-mirror"] ?? []).map((m) => {
-      if (!/^https?:\/\/[^/]+\/?$/.test(m)) throw new InvalidParameterError(`invalid mirror URL: ${m}`);
-      return m.replace(/\/+$/, "");
-    }),
+    registryMirrors: (values["registry-mirror"] ?? [])
+      .filter((m) => !/^[^=/]+=/.test(m))
+      .map((m) => {
+        if (!/^https?:\/\/[^/]+\/?$/.test(m)) throw new InvalidParameterError(`invalid mirror URL: ${m}`);
+        return m.replace(/\/+$/, "");
+      }),
+    registryHostMirrors: Object.fromEntries(
+      (values["registry-mirror"] ?? [])
+        .filter((m) => /^[^=/]+=/.test(m))
+        .map((m) => {
+          const [name = "", url = ""] = [m.slice(0, m.indexOf("=")), m.slice(m.indexOf("=") + 1)];
+          if (!/^https?:\/\/[^/]+\/?$/.test(url)) throw new InvalidParameterError(`invalid mirror URL: ${m}`);
+          return [name, url.replace(/\/+$/, "")];
+        }),
+    ),
+    ...criFlags(values),
   };
 }

@@ -203,10 +203,11 @@ export async function startDaemon(cfg: DaemonConfig): Promise<Daemon> {
   const gid = cfg.rootless ? undefined : await socketGid(cfg.socketGroup);
   setLogLevel(cfg.logLevel);
   cfg = { ...cfg, runtime: lookPath(cfg.runtime), conmon: lookPath(cfg.conmon) };
+  const daemonFile = await readDaemonFile(cfg.configFile, { explicit: cfg.configFileExplicit });
   const rts = daemonRuntimes({
     runcPath: cfg.runtime,
     added: cfg.addRuntimes,
-    file: await readDaemonFile(cfg.configFile, { explicit: cfg.configFileExplicit }),
+    file: daemonFile,
     ...(cfg.defaultRuntime ? { defaultFlag: cfg.defaultRuntime } : {}),
     resolve: lookPath,
     ...(cfg.rootless ? { autoRunsc: false } : {}),
@@ -226,7 +227,11 @@ export async function startDaemon(cfg: DaemonConfig): Promise<Daemon> {
     dataRoot: cfg.dataRoot,
     tmpDir,
     events: events.emit,
-    registries: { insecure: cfg.insecureRegistries, mirrors: cfg.registryMirrors },
+    registries: {
+      insecure: cfg.insecureRegistries,
+      mirrors: cfg.registryMirrors,
+      hostMirrors: cfg.registryHostMirrors,
+    },
   });
   const volumes = new VolumeService({ root: join(cfg.dataRoot, "volumes"), tmpDir, events: events.emit });
   const host = realHost();
@@ -418,6 +423,23 @@ export async function startDaemon(cfg: DaemonConfig): Promise<Daemon> {
       tls,
     });
   }
+  const criSocket = cfg.criSocket ?? daemonFile["cri-socket"];
+  // Loaded only when asked for: gRPC and the message codec stay out of a daemon that serves no CRI.
+  const cri = criSocket
+    ? await (await import("./cri.ts")).startCri({
+        socket: criSocket,
+        cfg,
+        containers,
+        images,
+        host,
+        reopenLog: (cid) => runtime.reopenLog(cid),
+        version: versionInfo({
+          apiVersion: API_VERSION,
+          minApiVersion: MIN_API_VERSION,
+          runcVersion: runcVer,
+        }).Version,
+      })
+    : undefined;
   log("info", "wharf daemon started", { dataRoot: cfg.dataRoot, execRoot: cfg.execRoot, hosts: cfg.hosts });
   events.emit({ Type: "daemon", Action: "start", Actor: { ID: id } });
 
@@ -432,6 +454,7 @@ export async function startDaemon(cfg: DaemonConfig): Promise<Daemon> {
         );
       } else log("info", "wharf daemon stopping; containers keep running");
       buildkit.close();
+      await cri?.close();
       await server.close();
       runtime.close();
       networks.close();

@@ -16,6 +16,8 @@ export const RUNSC_PATH = "/usr/bin/runsc";
 export interface DaemonFileConfig {
   runtimes?: Record<string, OciRuntimeConfig>;
   "default-runtime"?: string;
+  /** The CRI socket (`--cri-socket`); the flag wins over the file. */
+  "cri-socket"?: string;
 }
 
 /** The runtimes, ready for the runtime driver and the container service. */
@@ -27,7 +29,7 @@ export interface DaemonRuntimes {
 }
 
 const STOCK = "runc";
-const FILE_KEYS = ["runtimes", "default-runtime"];
+const FILE_KEYS = ["runtimes", "default-runtime", "cri-socket"];
 
 /** `--add-runtime NAME=PATH` values, checked with dockerd's texts. */
 export function parseAddRuntimes(values: readonly string[]): Record<string, OciRuntimeConfig> {
@@ -83,6 +85,11 @@ export function parseDaemonFile(text: string, path: string): DaemonFileConfig {
     if (typeof obj["default-runtime"] !== "string")
       throw new InvalidParameterError("default-runtime in the daemon config file must be a string");
     out["default-runtime"] = obj["default-runtime"];
+  }
+  if (obj["cri-socket"] !== undefined) {
+    if (typeof obj["cri-socket"] !== "string" || !obj["cri-socket"].startsWith("/"))
+      throw new InvalidParameterError("cri-socket in the daemon config file must be an absolute path");
+    out["cri-socket"] = obj["cri-socket"];
   }
   if (obj.runtimes !== undefined) {
     if (!obj.runtimes || typeof obj.runtimes !== "object" || Array.isArray(obj.runtimes))

@@ -23,6 +23,8 @@ export interface RegistrySettings {
   insecure: string[];
   /** `--registry-mirror` URLs, tried for names without a registry host. */
   mirrors: string[];
+  /** `--registry-mirror NAME=URL`: registry host → the base URL serving it (pulls only, as dockerd's mirrors). */
+  hostMirrors?: Record<string, string>;
 }
 
 /** Media types of manifests a pull accepts, most wanted first. */

@@ -61,6 +61,8 @@ export function endpointFor(
   settings: RegistrySettings,
   raw: string,
 ): { base: string; repo: string } {
+  const hostMirror = settings.hostMirrors?.[ref.domain];
+  if (hostMirror) return { base: hostMirror.replace(/\/+$/, ""), repo: ref.path };
   if (ref.domain === DEFAULT_DOMAIN) {
     if (!settings.mirrors.length) {
       throw new InvalidParameterError(

@@ -1,0 +1,87 @@
+/**
+ * A wharf daemon serving the CRI for one integration test file: its own CRI socket, CNI conf dir (wharf
+ * writes its default network there), pod bridge and subnet, and a client; `stop()` removes every pod through
+ * the CRI (so CNI DEL runs), then the daemon and the pod bridge.
+ */
+import { execFile } from "node:child_process";
+import { join } from "node:path";
+import { promisify } from "node:util";
+import { CriClient } from "../../src/cri/index.ts";
+import { freeSubnet, startDaemon, type TestDaemon } from "./daemon.ts";
+
+const run = promisify(execFile);
+
+/** A daemon with the CRI on, and a client on its socket. */
+export interface CriTestDaemon {
+  d: TestDaemon;
+  cri: CriClient;
+  criSocket: string;
+  cniConfDir: string;
+  /** The default pod network's bridge and subnet. */
+  cniBridge: string;
+  cniSubnet: string;
+  /** kubelet's log_directory for pods of this file. */
+  logDir: string;
+  /** Kills the daemon (SIGKILL: pods keep running) and starts it again; the client reconnects. */
+  restart(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+let counter = 0;
+
+/** Starts the daemon with `--cri-socket` and the CNI flags. */
+export async function startCriDaemon(opts: { name?: string; args?: string[] } = {}): Promise<CriTestDaemon> {
+  const subnet = await freeSubnet();
+  const n = `${process.pid % 10000}${counter++}`;
+  const cniBridge = `wc${n}`.slice(0, 15);
+  // Outside the daemon's temp dir, which startDaemon makes only after the flags are given.
+  const base = `/tmp/wt-cri-${n}-${Date.now()}`;
+  const criSocket = join(base, "cri.sock");
+  const cniConfDir = join(base, "net.d");
+  const d = await startDaemon({
+    name: opts.name ?? "cri",
+    args: [
+      "--cri-socket",
+      criSocket,
+      "--cni-conf-dir",
+      cniConfDir,
+      "--cni-bridge",
+      cniBridge,
+      "--cni-subnet",
+      subnet,
+      ...(opts.args ?? []),
+    ],
+  });
+  let cri = new CriClient(criSocket);
+  const t: CriTestDaemon = {
+    d,
+    get cri() {
+      return cri;
+    },
+    criSocket,
+    cniConfDir,
+    cniBridge,
+    cniSubnet: subnet,
+    logDir: join(base, "pods"),
+    async restart() {
+      cri.close();
+      await d.restart();
+      cri = new CriClient(criSocket);
+    },
+    async stop() {
+      try {
+        const pods = await cri
+          .runtime<{ items: { id: string }[] }>("ListPodSandbox", {})
+          .catch(() => ({ items: [] }));
+        for (const p of pods.items)
+          await cri.runtime("RemovePodSandbox", { podSandboxId: p.id }).catch(() => undefined);
+      } finally {
+        cri.close();
+        await d.stop();
+        await run("ip", ["link", "del", cniBridge]).catch(() => undefined);
+        await run("rm", ["-rf", base]).catch(() => undefined);
+      }
+    },
+  };
+  return t;
+}

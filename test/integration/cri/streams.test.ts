@@ -70,7 +70,12 @@ test("Exec with stdin and a TTY", async () => {
     stdout: true,
     tty: true,
   });
-  const r = await runRemoteCommand(url, { stdin: "abc\n", stdout: true, tty: true, resize: [{ width: 80, height: 24 }] });
+  const r = await runRemoteCommand(url, {
+    stdin: "abc\n",
+    stdout: true,
+    tty: true,
+    resize: [{ width: 80, height: 24 }],
+  });
   assert.match(r.stdout.toString(), /got:abc/);
   assert.match(r.stdout.toString(), /\/dev\/pts\/\d+/);
   assert.equal(r.exitCode, 0);

@@ -8,6 +8,7 @@ import type { Socket } from "node:net";
 import type { Readable } from "node:stream";
 import type { TerminalSize } from "../stream-runtime.ts";
 import { protocolVersion, spdyRemoteCommandProtocols } from "./remotecommand.ts";
+import type { Frame } from "./spdy/frames.ts";
 import type { SpdyHeaders } from "./spdy/headers.ts";
 import { SpdySession, type SpdyStream } from "./spdy/session.ts";
 import type { KubeStatus } from "./status.ts";
@@ -80,6 +81,8 @@ export interface RemoteCommandResult {
   status: KubeStatus | string;
   /** 0 on success, the command's code on NonZeroExitCode, -1 on any other failure. */
   exitCode: number;
+  /** Every control frame the server sent (DATA frames left out). */
+  frames: Exclude<Frame, { type: "data" }>[];
 }
 
 /** Options of runRemoteCommand: which streams to open, and what to send. */
@@ -99,6 +102,10 @@ export async function runRemoteCommand(
 ): Promise<RemoteCommandResult> {
   const { session, protocol } = await dialSpdy(url, opts.protocols ?? spdyRemoteCommandProtocols);
   const version = protocolVersion(protocol);
+  const frames: RemoteCommandResult["frames"] = [];
+  session.on("frame", (f) => {
+    if (f.type !== "data") frames.push(f);
+  });
   const open = (type: string) => session.openStream(headers({ streamType: type }));
   try {
     const error = open("error");
@@ -120,7 +127,7 @@ export async function runRemoteCommand(
       else input.pipe(stdin);
     }
     const [out, err, status] = await Promise.all([collect(stdout), collect(stderr), collect(error)]);
-    return { protocol, stdout: out, stderr: err, ...decodeStatus(status, version) };
+    return { protocol, stdout: out, stderr: err, ...decodeStatus(status, version), frames };
   } finally {
     await session.close();
   }

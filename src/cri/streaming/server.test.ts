@@ -255,6 +255,12 @@ describe("streaming server", () => {
       });
       assert.equal(r.exitCode, 0);
       assert.ok(r.stdout.equals(input));
+      // A peer that keeps SPDY/3.1 windows gets them back: per stream and for the session.
+      const updates = r.frames.filter((f) => f.type === "window_update");
+      assert.ok(updates.some((f) => f.streamId === 0));
+      assert.ok(updates.some((f) => f.streamId !== 0));
+      const total = updates.filter((f) => f.streamId === 0).reduce((n, f) => n + f.delta, 0);
+      assert.ok(total > input.length - 64 * 1024);
     });
 
     it("delivers terminal resizes with a TTY", async () => {

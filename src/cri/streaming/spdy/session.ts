@@ -4,9 +4,11 @@
  * to a kubelet-style streaming server). Each stream is a Duplex: writes become DATA frames, end() sends FIN.
  *
  * Flow control: SPDY/3.1 has per-stream and session windows, but the Kubernetes clients (moby/spdystream)
- * neither send WINDOW_UPDATE nor honour it, so a sender that waited on windows would stall them. We accept
- * and ignore WINDOW_UPDATE and SETTINGS, never wait on a window, and push back on a fast sender by pausing
- * the socket while a stream's reader is behind, as spdystream itself does by blocking its frame loop.
+ * neither send WINDOW_UPDATE nor honour it, so a sender that waited on windows would stall them. We never
+ * wait on a window (their WINDOW_UPDATE and SETTINGS are ignored) and push back on a fast sender by pausing
+ * the socket while a stream's reader is behind, as spdystream itself does by blocking its frame loop. For
+ * peers that do keep windows we hand back what we received (WINDOW_UPDATE per stream and for the session,
+ * every half window), so they never stall on us either; spdystream ignores those frames.
  */
 import { EventEmitter } from "node:events";
 import { Duplex } from "node:stream";
@@ -34,6 +36,8 @@ export interface SessionOptions {
 
 /** Largest DATA payload we send in one frame, so one big write does not hold up the other streams. */
 const DATA_CHUNK = 32 * 1024;
+/** SPDY/3.1's initial window; we return received bytes once half of it is used. */
+const INITIAL_WINDOW = 64 * 1024;
 
 /** One stream of a session. Readable: the peer's data until its FIN. Writable: ours until end(). */
 export class SpdyStream extends Duplex {
@@ -48,6 +52,7 @@ export class SpdyStream extends Duplex {
   #localFin = false;
   #remoteFin = false;
   #gone = false;
+  #unacked = 0;
 
   /** @internal Made by the session only. */
   constructor(session: SpdySession, id: number, headers: SpdyHeaders, replied: boolean) {
@@ -137,7 +142,14 @@ export class SpdyStream extends Duplex {
       this.reset(RstStatus.StreamAlreadyClosed);
       return;
     }
-    if (data.length > 0 && !this.push(data)) this.#session._stall(this);
+    if (data.length > 0) {
+      this.#unacked += data.length;
+      if (this.#unacked >= INITIAL_WINDOW / 2 && !fin) {
+        this.#session._send({ type: "window_update", streamId: this.id, delta: this.#unacked });
+        this.#unacked = 0;
+      }
+      if (!this.push(data)) this.#session._stall(this);
+    }
     if (fin) this._fin();
   }
 
@@ -189,6 +201,8 @@ interface SessionEvents {
   goaway: [number];
   /** The connection ended (for whatever reason); every stream is gone. */
   close: [];
+  /** Every frame received, before it is acted on (for tests and debugging). */
+  frame: [Frame];
 }
 
 /** A SPDY/3.1 session over a connected socket. */
@@ -204,6 +218,7 @@ export class SpdySession extends EventEmitter<SessionEvents> {
   #nextStreamId: number;
   #nextPingId: number;
   #lastPeerStreamId = 0;
+  #unacked = 0;
   #goAwaySent = false;
   #ended = false;
   /** Why the session failed, when it did (a protocol error of the peer, or of the socket). */
@@ -337,6 +352,7 @@ export class SpdySession extends EventEmitter<SessionEvents> {
   }
 
   #onFrame(f: Frame): void {
+    this.emit("frame", f);
     switch (f.type) {
       case "syn_stream": {
         if (!this.#peerParity(f.streamId) || f.streamId <= this.#lastPeerStreamId) {
@@ -368,6 +384,12 @@ export class SpdySession extends EventEmitter<SessionEvents> {
         if (f.fin) this.#streams.get(f.streamId)?._fin();
         return;
       case "data": {
+        // The session window counts every DATA byte, whatever became of its stream.
+        this.#unacked += f.data.length;
+        if (this.#unacked >= INITIAL_WINDOW / 2) {
+          this._send({ type: "window_update", streamId: 0, delta: this.#unacked });
+          this.#unacked = 0;
+        }
         // Data for a stream that is gone (reset, or closed both ways) is dropped, as spdystream does.
         this.#streams.get(f.streamId)?._data(f.data, f.fin);
         return;

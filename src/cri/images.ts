@@ -110,11 +110,20 @@ export class Images {
     return this.#images.pull(ref, { ...(creds ? { auth: creds } : {}), progress: () => undefined });
   }
 
-  /** RemoveImage: the image with all its names; one the store does not have is no error. */
+  /**
+   * RemoveImage: by ID, the image with all its names (as kubelet's image GC asks); by name, that name, and
+   * the image with its last one (as `docker rmi`). One the store does not have is no error.
+   */
   async remove(spec: ImageSpec | null): Promise<void> {
-    const ins = await this.#find(spec?.image ?? "");
+    const ref = spec?.image ?? "";
+    const ins = await this.#find(ref);
     if (!ins) return;
-    await this.#images.remove(ins.Id, { force: true, inUse: (id) => this.#containers.imageUse(id) });
+    const byId =
+      ins.Id === ref ||
+      ins.Id === `sha256:${ref}` ||
+      (/^[0-9a-f]{12,64}$/.test(ref) && ins.Id.startsWith(`sha256:${ref}`));
+    const inUse = (id: string) => this.#containers.imageUse(id);
+    await this.#images.remove(byId ? ins.Id : ref, { force: byId, inUse });
   }
 
   /** ImageFsInfo: the layer store's usage. */

@@ -53,7 +53,11 @@ export class Lifecycle {
     const { records, broken } = await r.store.loadAll();
     for (const id of broken) {
       log("warn", "removing half-created container", { id });
-      await r.store.remove(id);
+      // A leftover that cannot go now must not keep the daemon from starting: it is tried again next start.
+      await this.#s
+        .dropStaleRootfs(id)
+        .then(() => r.store.remove(id))
+        .catch((e) => log("warn", "half-created container not removed", { id, err: e }));
     }
     await Promise.all(
       [...records.values()].map(async (rec) => {
@@ -63,6 +67,10 @@ export class Lifecycle {
         this.#d.images.retain(rec.Image);
         this.#s.reclaimVolumes(c);
         if (c.state.running) await this.#reconnect(c);
+        else
+          await this.#s
+            .dropStaleRootfs(c.id)
+            .catch((e) => log("warn", "stale rootfs mount not removed", { id: c.id, err: e }));
       }),
     );
     for (const c of r.index.values()) {

@@ -37,6 +37,14 @@ export class Storage {
     this.#mounted.add(c.id);
   }
 
+  /**
+   * Unmounts a rootfs a killed daemon left mounted (it died between mount and recording the start, or before
+   * the unmount after an exit): a container that is not running owns no mount at daemon start.
+   */
+  async dropStaleRootfs(id: string): Promise<void> {
+    await this.#rootfs.unmountRootfs(join(this.#r.dir(id), "merged"));
+  }
+
   /** Parses the mounts of a new container and creates the volumes they name (Docker creates them at create). */
   async createMounts(
     id: string,

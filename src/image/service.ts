@@ -98,6 +98,11 @@ export class LocalImageService implements ImageService {
       }
     }
     await this.records.pruneRefs();
+    // Blobs of a pull or build the daemon died in belong to no image, and no prune would ever find them.
+    let orphans = 0;
+    for (const b of await this.content.list())
+      if (!this.records.blobInUse(b.digest) && (await this.content.delete(b.digest))) orphans++;
+    if (orphans) log("info", "image: removed blobs no image uses", { count: orphans });
     // Each image (ghosts included) holds its top layer once; this repairs counts a crash left wrong.
     const refs = new Map<string, number>();
     for (const rec of this.records.all()) {
@@ -426,7 +431,17 @@ export class LocalImageService implements ImageService {
     );
     const deleted: ImageDeleteResponseItem[] = [];
     let reclaimed = 0;
-    for (const rec of this.records.all()) {
+    // Children before their parents: a parent visited first still has a child and would be skipped, so one
+    // prune with `all` would leave behind a base image whose last child it removed (a crashed build's steps).
+    const depth = (id: string | undefined, seen = 0): number =>
+      !id || seen > 1000 ? seen : depth(this.records.get(id)?.parent, seen + 1);
+    const order = this.records
+      .all()
+      .map((rec) => ({ rec, depth: depth(rec.id) }))
+      .sort((a, b) => b.depth - a.depth)
+      .map((e) => e.rec);
+    for (const rec of order) {
+      if (!this.records.get(rec.id)) continue;
       if (rec.ghost || opts.inUse?.(rec.id) || (this.holds.get(rec.id) ?? 0) > 0) continue;
       const refs = this.records.refsOf(rec.id).filter((r) => r.tag !== undefined);
       if (!all && (refs.length || parents.has(rec.id))) continue;

@@ -7,6 +7,7 @@ import {
   UnauthorizedError,
   UnavailableError,
 } from "../errdefs/index.ts";
+import { declaredMediaType, MAX_MANIFEST_BYTES } from "./documents.ts";
 import { type HttpResponse, readAll, send } from "./http.ts";
 
 /** Credentials as `X-Registry-Auth` and `POST /auth` carry them. */
@@ -113,13 +114,13 @@ export class RegistryClient {
     await this.login();
     const res = await this.call("GET", `/v2/${this.repo}/manifests/${reference}`, { Accept: ACCEPT });
     if (res.status !== 200) throw await this.failure(res, `manifest for ${reference}`);
-    const bytes = await readAll(res, 4 << 20);
+    const bytes = await readAll(res, MAX_MANIFEST_BYTES, `manifest for ${reference}`);
     const digest = sha256Digest(bytes);
     if (isDigest(reference) && digest !== reference) {
       throw new InvalidParameterError(`manifest verification failed for digest ${reference}`);
     }
     const mediaType =
-      (JSON.parse(bytes.toString("utf8")) as { mediaType?: string }).mediaType ??
+      declaredMediaType(bytes, `manifest for ${reference}`) ??
       String(res.headers["content-type"] ?? "").split(";")[0];
     return { bytes, mediaType, digest };
   }
@@ -142,6 +143,39 @@ export class RegistryClient {
     }
     if (res.status !== 200) throw await this.failure(res, `blob ${digest}`);
     return { stream: res.body, size: Number(res.headers["content-length"] ?? -1) };
+  }
+
+  /**
+   * A small blob (a config) read whole: refused when its descriptor announces more than `limit` bytes, and
+   * checked against the descriptor's size and digest as it arrives, so a registry cannot stream without end.
+   */
+  async getSmallBlob(desc: { digest: string; size: number }, limit: number, what: string): Promise<Buffer> {
+    if (desc.size > limit)
+      throw new InvalidParameterError(
+        `${what} of ${desc.size} bytes is larger than the ${limit} bytes allowed`,
+      );
+    const { stream } = await this.getBlob(desc.digest);
+    const chunks: Buffer[] = [];
+    let n = 0;
+    for await (const c of stream as AsyncIterable<Buffer>) {
+      n += c.length;
+      if (n > desc.size) {
+        stream.destroy();
+        throw new InvalidParameterError(
+          `${what} ${desc.digest}: size mismatch: expected ${desc.size}, got more`,
+        );
+      }
+      chunks.push(c);
+    }
+    const bytes = Buffer.concat(chunks);
+    if (n !== desc.size)
+      throw new InvalidParameterError(
+        `${what} ${desc.digest}: size mismatch: expected ${desc.size}, got ${n}`,
+      );
+    const digest = sha256Digest(bytes);
+    if (digest !== desc.digest)
+      throw new InvalidParameterError(`${what} ${desc.digest}: digest mismatch: got ${digest}`);
+    return bytes;
   }
 
   /** The blob's size when the repository has it. */

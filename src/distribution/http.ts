@@ -1,6 +1,7 @@
 import http, { type IncomingHttpHeaders, type IncomingMessage } from "node:http";
 import https from "node:https";
 import type { Readable } from "node:stream";
+import { InvalidParameterError } from "../errdefs/index.ts";
 
 /** A response: status, headers and the body stream (the caller must consume or destroy it). */
 export interface HttpResponse {
@@ -52,14 +53,15 @@ export function send(req: HttpRequest): Promise<HttpResponse> {
 }
 
 /** Reads a whole (small) body. */
-export async function readAll(res: HttpResponse, limit = 16 << 20): Promise<Buffer> {
+export async function readAll(res: HttpResponse, limit = 16 << 20, what = "response"): Promise<Buffer> {
   const chunks: Buffer[] = [];
   let n = 0;
   for await (const c of res.body as AsyncIterable<Buffer>) {
     n += c.length;
     if (n > limit) {
       res.body.destroy();
-      throw new Error(`response larger than ${limit} bytes`);
+      // The registry's answer, not the daemon, is at fault: a client error, never a 500.
+      throw new InvalidParameterError(`${what} is larger than the ${limit} bytes allowed`);
     }
     chunks.push(c);
   }

@@ -9,6 +9,7 @@ export {
   type RegistrySettings,
   registryBase,
 } from "./client.ts";
+export { MAX_CONFIG_BYTES, MAX_MANIFEST_BYTES, parseConfig, parseIndex, parseManifest } from "./documents.ts";
 export { type DistributionInspection, type InspectedPlatform, inspectManifest } from "./inspect.ts";
 export {
   formatPlatform,

@@ -3,8 +3,9 @@
  * descriptor of the manifest the reference names (media type, digest, size) and the platforms it serves (each
  * entry of an index or manifest list, or an image manifest's config's os/architecture).
  */
-import type { OciDescriptor, OciImageConfig, OciIndex, OciManifest } from "../oci/index.ts";
+import type { OciDescriptor, OciImageConfig } from "../oci/index.ts";
 import { MANIFEST_MEDIA_TYPES, type RegistryClient } from "./client.ts";
+import { MAX_CONFIG_BYTES, parseConfig, parseIndex, parseManifest } from "./documents.ts";
 
 /** A platform as ocispec.Platform marshals it (os.version, os.features and variant only when set). */
 export interface InspectedPlatform {
@@ -42,21 +43,16 @@ export async function inspectManifest(
 ): Promise<DistributionInspection> {
   const m = await client.getManifest(reference);
   const Descriptor = { mediaType: m.mediaType, digest: m.digest, size: m.bytes.length };
-  const doc = JSON.parse(m.bytes.toString("utf8")) as OciIndex & Partial<OciManifest>;
   if (m.mediaType === MANIFEST_MEDIA_TYPES.dockerList || m.mediaType === MANIFEST_MEDIA_TYPES.ociIndex) {
-    const entries: OciDescriptor[] = doc.manifests ?? [];
+    const entries: OciDescriptor[] = parseIndex(m.bytes, `manifest list ${reference}`).manifests ?? [];
     const Platforms = entries.map((e) => platformOf(e.platform ?? {}));
     return { Descriptor, Platforms: Platforms.length ? Platforms : null };
   }
-  if (!doc.config?.digest) return { Descriptor, Platforms: null };
+  const doc = parseManifest(m.bytes, `manifest ${reference}`);
   // As dockerd: a config that cannot be read or names no platform leaves Platforms empty, it is no failure.
   try {
-    const { stream } = await client.getBlob(doc.config.digest);
-    const chunks: Buffer[] = [];
-    for await (const c of stream as AsyncIterable<Buffer>) chunks.push(c);
-    const config = JSON.parse(Buffer.concat(chunks).toString("utf8")) as OciImageConfig & {
-      "os.features"?: string[];
-    };
+    const bytes = await client.getSmallBlob(doc.config, MAX_CONFIG_BYTES, "image config");
+    const config = parseConfig(bytes, "image config") as OciImageConfig & { "os.features"?: string[] };
     if (!config.os && !config.architecture) return { Descriptor, Platforms: null };
     return { Descriptor, Platforms: [platformOf(config)] };
   } catch {

@@ -2,6 +2,10 @@ import type { ContentStore } from "../content/index.ts";
 import {
   type Credentials,
   MANIFEST_MEDIA_TYPES,
+  MAX_CONFIG_BYTES,
+  parseConfig,
+  parseIndex,
+  parseManifest,
   parsePlatform,
   RegistryClient,
   type RegistrySettings,
@@ -10,7 +14,7 @@ import {
 } from "../distribution/index.ts";
 import { InvalidParameterError, isUnauthorized, NotFoundError } from "../errdefs/index.ts";
 import { chainIds, type LayerInfo, type LayerStore } from "../layer/index.ts";
-import type { OciImageConfig, OciIndex, OciManifest } from "../oci/index.ts";
+import type { OciImageConfig } from "../oci/index.ts";
 import type { LayerRef } from "./records.ts";
 import { DEFAULT_DOMAIN, familiarString, parseNamed, type Reference, withTag } from "./reference.ts";
 import { type ProgressSink, parallel, throttled, verifiedCopy } from "./transfer.ts";
@@ -112,20 +116,17 @@ async function pullOnce(h: PullHost, fromImage: string, opts: PullOptions): Prom
   });
   const repoDigest = top.digest;
   if (top.mediaType === MANIFEST_MEDIA_TYPES.dockerList || top.mediaType === MANIFEST_MEDIA_TYPES.ociIndex) {
-    const index = JSON.parse(top.bytes.toString("utf8")) as OciIndex;
+    const index = parseIndex(top.bytes, `manifest list for ${name}`);
     const entry = selectPlatform(index.manifests ?? [], want);
     top = await client.getManifest(entry.digest);
   }
   if (top.mediaType !== MANIFEST_MEDIA_TYPES.dockerV2 && top.mediaType !== MANIFEST_MEDIA_TYPES.ociManifest) {
     throw new InvalidParameterError(`unsupported manifest media type ${top.mediaType || "(none)"}`);
   }
-  const manifest = JSON.parse(top.bytes.toString("utf8")) as OciManifest;
-  const { stream: cfgStream } = await client.getBlob(manifest.config.digest);
-  const cfgChunks: Buffer[] = [];
-  for await (const c of cfgStream as AsyncIterable<Buffer>) cfgChunks.push(c);
-  const configBytes = Buffer.concat(cfgChunks);
+  const manifest = parseManifest(top.bytes, `manifest for ${name}`);
+  const configBytes = await client.getSmallBlob(manifest.config, MAX_CONFIG_BYTES, "image config");
+  const config = parseConfig(configBytes, `image config ${manifest.config.digest}`);
   await h.content.writeBlob(configBytes, manifest.config.digest);
-  const config = JSON.parse(configBytes.toString("utf8")) as OciImageConfig;
   const diffIds = config.rootfs?.diff_ids ?? [];
   if (diffIds.length !== manifest.layers.length) {
     throw new InvalidParameterError("image config rootfs.diff_ids does not match the manifest's layers");

@@ -13,7 +13,7 @@ setup_rootless() {
   uid=$(id -u "$user") || { echo "setup: no user $user" >&2; exit 1; }
   gid=$(id -g "$user")
   local need=()
-  for p in uidmap slirp4netns tini runc conmon iptables; do
+  for p in uidmap slirp4netns fuse-overlayfs tini runc conmon iptables; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || need+=("$p")
   done
   if ((${#need[@]})); then
@@ -39,6 +39,8 @@ setup_rootless() {
   # udev gives it on Debian; opening it grants nothing without CAP_NET_ADMIN in a network namespace.
   if [ ! -c /dev/net/tun ]; then mkdir -p /dev/net && mknod -m 0666 /dev/net/tun c 10 200; fi
   chmod 0666 /dev/net/tun
+  # Likewise /dev/fuse, for fuse-overlayfs (the fallback on kernels without overlayfs in user namespaces).
+  if [ -c /dev/fuse ]; then chmod 0666 /dev/fuse; fi
   if [ "$(cat /proc/sys/kernel/unprivileged_userns_clone 2>/dev/null || echo 1)" != 1 ]; then
     sysctl -qw kernel.unprivileged_userns_clone=1
   fi

@@ -17,6 +17,8 @@ export async function buildBackend(o: {
   tmpDir: string;
   images: LocalImageService;
   containers: ContainerService;
+  /** false when containers cannot be frozen (a rootless daemon without cgroups): commit then copies a running one as it is. */
+  canPause?: boolean;
 }): Promise<BuildBackend & { buildkit: BuildkitBackend; cacheUsage(): Promise<BuildCacheRecord[]> }> {
   const { images, containers } = o;
   const checkRef = (ref: string) => {
@@ -86,7 +88,7 @@ export async function buildBackend(o: {
           unpause: (ref) => containers.unpause(ref),
           announce: (ref, action, attrs) => containers.announce(ref, action, attrs),
         },
-        req,
+        o.canPause === false ? { ...req, pause: false } : req,
       ),
     prune: (opts) => builder.prune(opts),
   };

@@ -54,6 +54,12 @@ export interface DaemonConfig {
   defaultPidsLimit: number;
   /** `--default-ulimit`s: every container's rlimits unless it sets its own. */
   defaultUlimits: OciRlimit[];
+  /**
+   * `--storage-driver`: overlay2 (the kernel's overlayfs) or fuse-overlayfs (the same layers through FUSE).
+   * Absent: overlay2, except that a rootless daemon whose kernel cannot mount overlayfs in a user
+   * namespace (before 5.11) falls back to fuse-overlayfs, as Docker's rootless mode picks.
+   */
+  storageDriver?: "overlay2" | "fuse-overlayfs";
   /** Set inside a rootless daemon's namespaces (see rootless.ts): what differs from the root daemon. */
   rootless?: RootlessConfig;
   /** Hidden `--api-*` flags: the API server's HTTP limits (bytes, milliseconds), for tests and tuning. */
@@ -118,6 +124,9 @@ Options:
       --cni-bin-dir string   CNI plugin dirs, ":"-separated (default "/usr/lib/cni:/opt/cni/bin")
       --cni-bridge string    Bridge of the default pod network wharf writes when none is configured (default "wharfcni0")
       --cni-subnet string    Subnet of that default pod network (default "10.88.0.0/16")
+      --registry-mirror list    Registry URLs that serve names given without a registry host
+  -s, --storage-driver string   overlay2 or fuse-overlayfs (default overlay2; rootless: fuse-overlayfs when
+                                the kernel cannot mount overlayfs in a user namespace)
 
 Run by a user other than root, the daemon is rootless (in a user namespace of the user's subordinate ids,
 networked by slirp4netns); its defaults are then --data-root ~/.local/share/wharf,
@@ -229,6 +238,7 @@ export function parseDaemonFlags(
       "cni-bin-dir": { type: "string" },
       "cni-bridge": { type: "string" },
       "cni-subnet": { type: "string" },
+      "storage-driver": { type: "string", short: "s" },
       "api-max-header-size": { type: "string" },
       "api-max-json-body": { type: "string" },
       "api-headers-timeout-ms": { type: "string" },
@@ -264,6 +274,11 @@ export function parseDaemonFlags(
     tlsOn !== false && values.tlscert && values.tlskey
       ? { cert: values.tlscert, key: values.tlskey, ca: values.tlscacert, verify }
       : undefined;
+  const driver = values["storage-driver"];
+  if (driver !== undefined && driver !== "overlay2" && driver !== "fuse-overlayfs")
+    throw new InvalidParameterError(
+      `error initializing graphdriver: driver not supported: ${driver} (overlay2 or fuse-overlayfs)`,
+    );
   const pids = values["default-pids-limit"] ?? "0";
   if (!/^-?\d+$/.test(pids)) throw new InvalidParameterError(`invalid --default-pids-limit: ${pids}`);
   return {
@@ -302,6 +317,7 @@ export function parseDaemonFlags(
         return n === undefined ? [] : [[k, n]];
       }),
     ),
+    ...(driver ? { storageDriver: driver } : {}),
     insecureRegistries: values["insecure-registry"] ?? [],
     registryMirrors: (values["registry-mirror"] ?? [])
       .filter((m) => !/^[^=/]+=/.test(m))

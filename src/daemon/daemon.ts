@@ -38,6 +38,7 @@ import type { DaemonConfig } from "./config.ts";
 import { wireContainers } from "./containers.ts";
 import { LOOP_DELAY_ENV, loopDelayRoutes } from "./loopdelay.ts";
 import { daemonRuntimes, readDaemonFile } from "./runtimes.ts";
+import { chooseStorageDriver } from "./storage.ts";
 
 /** A running daemon: its parts, and how to stop it. */
 export interface Daemon {
@@ -221,6 +222,7 @@ export async function startDaemon(cfg: DaemonConfig): Promise<Daemon> {
   await rm(tmpDir, { recursive: true, force: true });
   await mkdir(tmpDir, { recursive: true });
 
+  const storageDriver = await chooseStorageDriver(cfg, { tmpDir, lookPath });
   const seccomp = await daemonSeccomp(cfg.seccompProfile);
   const events = new EventBus();
   const images = createImageService({
@@ -289,7 +291,13 @@ export async function startDaemon(cfg: DaemonConfig): Promise<Daemon> {
   const id = await engineId(cfg.dataRoot);
   const runcVer = await runcVersion(cfg.runtime);
   let listeners = 0;
-  const builds = await buildBackend({ dataRoot: cfg.dataRoot, tmpDir, images, containers });
+  const builds = await buildBackend({
+    dataRoot: cfg.dataRoot,
+    tmpDir,
+    images,
+    containers,
+    ...(noCgroups ? { canPause: false } : {}),
+  });
   const router = new Router();
   if (process.env[LOOP_DELAY_ENV]) router.add(loopDelayRoutes());
   router.add(
@@ -309,6 +317,7 @@ export async function startDaemon(cfg: DaemonConfig): Promise<Daemon> {
           cgroupVersion: cgroupVersion(host.files),
           files: host.files,
           ...securityInfo(cfg),
+          driver: storageDriver,
           ...(cfg.rootless ? { rootless: { cgroups: cfg.rootless.cgroups } } : {}),
         }),
       diskUsage: (types) =>

@@ -65,6 +65,22 @@ let host: Host | undefined;
  * `userxattr` (kernel 5.11+) it keeps its bookkeeping in user.overlay.* instead. The layer code speaks
  * trusted.overlay.* throughout; here the names are translated both ways, so it is the same on either side.
  */
+let overlayProgram: string | undefined;
+
+/**
+ * Overlay mounts through a FUSE implementation (fuse-overlayfs, `--storage-driver fuse-overlayfs`) instead
+ * of the kernel's: for user namespaces on kernels before 5.11, which cannot mount overlayfs there. It reads
+ * the same layers (0/0 whiteouts, overlay's opaque xattrs); undefined goes back to the kernel's overlayfs.
+ */
+export function setOverlayMountProgram(path: string | undefined): void {
+  overlayProgram = path;
+}
+
+/** The FUSE program overlay mounts go through, when one is set. */
+export function overlayMountProgram(): string | undefined {
+  return overlayProgram;
+}
+
 function overlayXattr(name: string): string {
   return inUserNamespace() && name.startsWith("trusted.overlay.")
     ? `user.overlay.${name.slice("trusted.overlay.".length)}`
@@ -72,9 +88,19 @@ function overlayXattr(name: string): string {
 }
 
 function fromOverlayXattr(name: string): string {
-  return inUserNamespace() && name.startsWith("user.overlay.")
-    ? `trusted.overlay.${name.slice("user.overlay.".length)}`
-    : name;
+  if (!inUserNamespace()) return name;
+  if (name.startsWith("user.overlay.")) return `trusted.overlay.${name.slice("user.overlay.".length)}`;
+  // fuse-overlayfs marks what it makes (opaque directories, origins) in a namespace of its own.
+  if (name.startsWith("user.fuseoverlayfs."))
+    return `trusted.overlay.${name.slice("user.fuseoverlayfs.".length)}`;
+  return name;
+}
+
+/** An xattr's value, reading fuse-overlayfs's own name of overlay's attribute too when it is in use. */
+function getXattr(path: string, name: string): Buffer | undefined {
+  const v = native().lgetxattr(path, overlayXattr(name));
+  if (v !== undefined || !overlayProgram || !name.startsWith("trusted.overlay.")) return v;
+  return native().lgetxattr(path, `user.fuseoverlayfs.${name.slice("trusted.overlay.".length)}`);
 }
 
 function mountData(fstype: string | null, data: string | null): string | null {
@@ -85,21 +111,27 @@ function mountData(fstype: string | null, data: string | null): string | null {
 export function realHost(): Host {
   host ??= {
     mounts: {
-      mount: (m) =>
-        native().mountAsync(
+      mount: async (m) => {
+        if (m.fstype === "overlay" && overlayProgram) {
+          // The program mounts and then serves the mount; it exits when the mount goes (umount2 as for the kernel's).
+          await processes.run(overlayProgram, ["-o", m.data ?? "", m.target], m.cwd ? { cwd: m.cwd } : {});
+          return;
+        }
+        return native().mountAsync(
           m.source,
           m.target,
           m.fstype,
           m.flags ?? 0,
           mountData(m.fstype, m.data ?? null),
           m.cwd ?? null,
-        ),
+        );
+      },
       unmount: (target, flags = 0) => native().umount2Async(target, flags),
     },
     attrs: {
       mknod: (path, mode, dev) => native().mknod(path, mode, dev.major, dev.minor),
       lsetxattr: (path, name, value) => native().lsetxattr(path, overlayXattr(name), value),
-      lgetxattr: (path, name) => native().lgetxattr(path, overlayXattr(name)),
+      lgetxattr: (path, name) => getXattr(path, name),
       llistxattr: (path) => native().llistxattr(path).map(fromOverlayXattr),
     },
     netns: {

@@ -111,3 +111,34 @@ test("binary xattrs (security.capability-like values) survive the diff byte for 
   const names = (await entriesOf(diff.tar())).map((h) => h.name);
   assert.ok(names.includes(`${deep}/tool`), "the PAX path names the long entry");
 });
+
+test("under fuse-overlayfs, its .wh..wh..opq and .wh.NAME files are an opaque dir and whiteouts", async (t) => {
+  const { setOverlayMountProgram } = await import("../host/index.ts");
+  const dir = await mkdtemp(join(tmpdir(), "diff-fuse-"));
+  t.after(async () => {
+    setOverlayMountProgram(undefined);
+    await rm(dir, { recursive: true, force: true });
+  });
+  await mkdir(join(dir, "d"));
+  await writeFile(join(dir, "d", ".wh..wh..opq"), "");
+  await writeFile(join(dir, "d", "kept"), "k");
+  await writeFile(join(dir, ".wh.gone"), "");
+  setOverlayMountProgram("/usr/bin/fuse-overlayfs");
+  const diff = await scanUpperDir(dir, { sys: hostSys });
+  assert.deepEqual(
+    diff.entries.map((e) => [e.rel, e.kind, e.opaque]),
+    [
+      ["gone", "whiteout", false],
+      ["d", "dir", true],
+      ["d/kept", "file", false],
+    ],
+  );
+  const names = (await entriesOf(diff.tar())).map((h) => h.name);
+  assert.deepEqual(names, [".wh.gone", "d/", "d/.wh..wh..opq", "d/kept"]);
+  setOverlayMountProgram(undefined);
+  const plain = await scanUpperDir(dir, { sys: hostSys });
+  assert.ok(
+    plain.entries.some((e) => e.rel === "d/.wh..wh..opq"),
+    "the kernel's overlayfs leaves no such files",
+  );
+});

@@ -7,6 +7,7 @@ import { lstat, open, readdir, readlink } from "node:fs/promises";
 import { join } from "node:path";
 import { Readable } from "node:stream";
 import { isErrno } from "../errdefs/index.ts";
+import { overlayMountProgram } from "../host/index.ts";
 import { log } from "../util/index.ts";
 import { WHITEOUT_OPAQUE, WHITEOUT_PREFIX } from "./extract.ts";
 import { XATTR_PREFIX } from "./pax.ts";
@@ -50,7 +51,10 @@ export interface UpperDiff {
  */
 export async function scanUpperDir(upper: string, opts: DiffOptions): Promise<UpperDiff> {
   const entries: DiffEntry[] = [];
-  const walk = async (dir: string, relDir: string): Promise<void> => {
+  // fuse-overlayfs, where it cannot do as the kernel does, leaves OCI-style markers in the upper dir: a
+  // `.wh..wh..opq` file for an opaque directory, `.wh.NAME` files for whiteouts.
+  const fuseMarkers = overlayMountProgram() !== undefined;
+  const walk = async (dir: string, relDir: string, parent?: DiffEntry): Promise<void> => {
     let names: string[];
     try {
       names = (await readdir(dir)).sort();
@@ -61,8 +65,28 @@ export async function scanUpperDir(upper: string, opts: DiffOptions): Promise<Up
     }
     for (const name of names) {
       const abs = join(dir, name);
-      const rel = relDir ? `${relDir}/${name}` : name;
       const st = await lstat(abs);
+      if (fuseMarkers && name.startsWith(WHITEOUT_PREFIX)) {
+        // Its opaque mark is the OCI file, beside a whiteout of the name `.wh..opq`.
+        if (name === WHITEOUT_OPAQUE && st.isFile()) {
+          if (parent) parent.opaque = true;
+          continue;
+        }
+        if (name === FUSE_OPAQUE_COMPANION && kindOf(st) === "whiteout") continue;
+        if (st.isFile()) {
+          const hidden = name.slice(WHITEOUT_PREFIX.length);
+          const e: DiffEntry = {
+            rel: relDir ? `${relDir}/${hidden}` : hidden,
+            kind: "whiteout",
+            st,
+            opaque: false,
+            xattrs: {},
+          };
+          if (!opts.exclude?.(e)) entries.push(e);
+          continue;
+        }
+      }
+      const rel = relDir ? `${relDir}/${name}` : name;
       const kind = kindOf(st);
       if (kind === "socket" && !opts.sockets) {
         log("warn", "layer: diff skips a socket", { path: rel });
@@ -78,12 +102,15 @@ export async function scanUpperDir(upper: string, opts: DiffOptions): Promise<Up
       };
       if (opts.exclude?.(e)) continue;
       entries.push(e);
-      if (kind === "dir") await walk(abs, rel);
+      if (kind === "dir") await walk(abs, rel, e);
     }
   };
   await walk(upper, "");
   return { entries, tar: () => packDiff(upper, entries) };
 }
+
+/** The whiteout fuse-overlayfs puts beside the `.wh..wh..opq` file of an opaque directory. */
+const FUSE_OPAQUE_COMPANION = ".wh..opq";
 
 function kindOf(st: Stats): DiffKind {
   if (st.isDirectory()) return "dir";

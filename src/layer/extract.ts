@@ -201,7 +201,7 @@ class Extractor {
       if (!key.startsWith(XATTR_PREFIX)) continue;
       const name = key.slice(XATTR_PREFIX.length);
       // overlay's own attributes would let an archive forge whiteouts or redirects; those only come from .wh. names.
-      if (name.startsWith("trusted.overlay.") || name.startsWith("user.overlay.")) continue;
+      if (/^(trusted\.overlay|user\.overlay|user\.fuseoverlayfs)\./.test(name)) continue;
       try {
         this.sys.attrs.lsetxattr(target, name, Buffer.from(value, "latin1"));
       } catch (e) {

@@ -75,6 +75,8 @@ export interface InfoInput {
    * limits and cgroup driver "none", as dockerd reports itself in rootless mode.
    */
   rootless?: { cgroups: boolean };
+  /** The storage driver's name; overlay2 when absent. */
+  driver?: string;
 }
 
 /** GET /info. */
@@ -96,7 +98,7 @@ export function systemInfo(i: InfoInput): SystemInfo {
     ContainersPaused: i.containers.paused,
     ContainersStopped: i.containers.stopped,
     Images: i.images,
-    Driver: "overlay2",
+    Driver: i.driver ?? "overlay2",
     DriverStatus: [
       ["Backing Filesystem", "extfs"],
       ["Supports d_type", "true"],

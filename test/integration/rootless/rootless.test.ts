@@ -101,7 +101,7 @@ describe("rootless daemon", { skip, timeout: 300_000 }, () => {
     asUser([DOCKER, ...args], { env: { DOCKER_HOST: `unix://${socket}`, ...env } });
 
   /** The daemon with no flags at all (the rootless defaults), as the user; resolves once it answers. */
-  const startRootless = async () => {
+  const startRootless = async (args: string[] = []) => {
     daemonLog = "";
     daemon = spawn(
       "runuser",
@@ -117,6 +117,7 @@ describe("rootless daemon", { skip, timeout: 300_000 }, () => {
         "PATH=/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin",
         WHARF,
         "daemon",
+        ...args,
       ],
       { stdio: ["ignore", "pipe", "pipe"] },
     );
@@ -357,5 +358,57 @@ describe("rootless daemon", { skip, timeout: 300_000 }, () => {
     const r = await asUser([WHARF, "images", "--format", "{{.Repository}}"]);
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stdout, /busybox/);
+  });
+
+  it("runs the same layers through fuse-overlayfs (the fallback for kernels before 5.11)", async () => {
+    await stopRootless();
+    await startRootless(["--storage-driver", "fuse-overlayfs"]);
+    const info = await docker(["info", "--format", "{{.Driver}}"]);
+    assert.equal(info.stdout.trim(), "fuse-overlayfs");
+    const mounts = await docker(["run", "--rm", "busybox", "grep", " / ", "/proc/mounts"]);
+    assert.match(mounts.stdout, /fuse-overlayfs/, mounts.stderr);
+    const ctx = join(dir, "ctx-fuse");
+    await mkdir(ctx);
+    await writeFile(
+      join(ctx, "Dockerfile"),
+      "FROM busybox\nRUN mkdir -p /d/old && echo x > /gone\nRUN rm /gone && rm -rf /d && mkdir /d && echo new > /d/new\n",
+    );
+    await chmod(ctx, 0o755);
+    const b = await docker(["build", "-t", "fuseapp", ctx], { DOCKER_BUILDKIT: "0" });
+    assert.equal(b.code, 0, `${b.stdout}\n${b.stderr}\n${daemonLog}`);
+    const r = await docker(["run", "--rm", "fuseapp", "sh", "-c", "ls -A /d; test -e /gone || echo gone"]);
+    assert.equal(r.stdout, "new\ngone\n", r.stderr);
+    // A running container's changes, as docker diff and commit (which cannot pause it here) see them.
+    const run = await docker([
+      "run",
+      "-d",
+      "--name",
+      "changer",
+      "fuseapp",
+      "sh",
+      "-c",
+      "rm /bin/ls; rm -rf /d; mkdir /d; touch /d/again; trap 'exit 0' TERM; while :; do sleep 0.1; done",
+    ]);
+    assert.equal(run.code, 0, run.stderr);
+    const deadline = Date.now() + 10_000;
+    let diff = "";
+    while (!diff.includes("/d/again") && Date.now() < deadline) {
+      diff = (await docker(["diff", "changer"])).stdout;
+      if (!diff.includes("/d/again")) await new Promise((res) => setTimeout(res, 100));
+    }
+    assert.match(diff, /^D \/bin\/ls$/m);
+    assert.match(diff, /^A \/d\/again$/m);
+    assert.doesNotMatch(diff, /\.wh\./);
+    assert.equal((await docker(["commit", "changer", "fusecommit"])).code, 0);
+    const c = await docker([
+      "run",
+      "--rm",
+      "fusecommit",
+      "sh",
+      "-c",
+      "ls -A /d; test -e /bin/ls || echo no-ls",
+    ]);
+    assert.equal(c.stdout, "again\nno-ls\n", c.stderr);
+    await docker(["rm", "-f", "changer"]);
   });
 });

@@ -58,11 +58,12 @@ export class Stats {
     return {
       timestamp: now.toString(),
       usageCoreNanoSeconds: u64(usage),
-      usageNanoCores: nanoCores === undefined ? null : u64(nanoCores),
+      usageNanoCores: u64(nanoCores),
     };
   }
 
-  #memory(f: StatsFrame | undefined, now: bigint): MemoryUsage {
+  /** `limited`: the container has a memory limit (without one containerd reports 0 bytes available). */
+  #memory(f: StatsFrame | undefined, now: bigint, limited = false): MemoryUsage {
     const m = f?.memory_stats;
     const s = m?.stats ?? {};
     const usage = m?.usage ?? 0;
@@ -72,7 +73,7 @@ export class Stats {
     return {
       timestamp: now.toString(),
       workingSetBytes: u64(working),
-      availableBytes: limit && limit < 2 ** 62 ? u64(Math.max(0, limit - working)) : null,
+      availableBytes: u64(limited && limit ? Math.max(0, limit - working) : 0),
       usageBytes: u64(usage),
       rssBytes: u64(s.total_rss ?? s.rss ?? s.anon ?? 0),
       pageFaults: u64(s.total_pgfault ?? s.pgfault ?? 0),
@@ -95,7 +96,7 @@ export class Stats {
         annotations,
       },
       cpu: this.#cpu(ins.Id, f, now),
-      memory: this.#memory(f, now),
+      memory: this.#memory(f, now, (ins.HostConfig.Memory ?? 0) > 0),
       writableLayer: {
         timestamp: now.toString(),
         fsId: { mountpoint: `${this.#dataRoot}/containers` },
@@ -160,7 +161,6 @@ export class Stats {
     const cpus = [pauseCpu, ...containers.map((c) => c.cpu)];
     const mems = [pauseMem, ...containers.map((c) => c.memory)];
     const { labels, annotations } = fromWharfLabels(ins.Config.Labels);
-    const anyNano = cpus.some((c) => c?.usageNanoCores);
     return {
       attributes: {
         id: rec.id,
@@ -172,7 +172,7 @@ export class Stats {
         cpu: {
           timestamp: now.toString(),
           usageCoreNanoSeconds: sum(cpus.map((c) => c?.usageCoreNanoSeconds)),
-          usageNanoCores: anyNano ? sum(cpus.map((c) => c?.usageNanoCores)) : null,
+          usageNanoCores: sum(cpus.map((c) => c?.usageNanoCores)),
         },
         memory: {
           timestamp: now.toString(),

@@ -104,8 +104,15 @@ export class CriStreams implements StreamRuntime {
     timeout: number,
   ): Promise<{ stdout: Buffer; stderr: Buffer; exitCode: number }> {
     const full = this.#containers.resolve(id);
-    if (!this.#c.inspect(full).State.Running)
-      throw new GrpcStatusError(grpc.status.FAILED_PRECONDITION, `container ${full} is not running`);
+    const status = this.#c.inspect(full).State.Status;
+    if (status !== "running") {
+      // containerd's words (and code: Unknown) for an exec into a container that is not running.
+      const state = status === "created" ? "CONTAINER_CREATED" : "CONTAINER_EXITED";
+      throw new GrpcStatusError(
+        grpc.status.UNKNOWN,
+        `failed to exec in container: container is in ${state} state`,
+      );
+    }
     const { Id } = this.#c.execCreate(full, { Cmd: cmd, AttachStdout: true, AttachStderr: true });
     const { stdio, exit } = await this.#c.execStart(Id, { detach: false });
     stdio?.stdin.end();

@@ -1,6 +1,6 @@
 import { join } from "node:path";
 import type { EventSink } from "../apitypes/index.ts";
-import { InvalidParameterError, NotFoundError, SystemError } from "../errdefs/index.ts";
+import { ConflictError, InvalidParameterError, NotFoundError } from "../errdefs/index.ts";
 import { RecordStore } from "../store/index.ts";
 import { log } from "../util/index.ts";
 import { Container } from "./container.ts";
@@ -122,7 +122,8 @@ export class Registry {
     const alias = full.slice(cut + 1);
     if (!parentName) {
       this.get(full); // a container that is not there is a 404 first, as dockerd looks it up first
-      throw new SystemError("Conflict, cannot remove the default link name of the container");
+      // dockerd's text; its status is a 500 (a plain error there), but this is the client's request: a 409.
+      throw new ConflictError("Conflict, cannot remove the default link name of the container");
     }
     let c: Container;
     try {

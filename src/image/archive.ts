@@ -7,7 +7,7 @@ import { pipeline } from "node:stream/promises";
 import tar from "tar-stream";
 import { type ContentStore, sha256Digest } from "../content/index.ts";
 import { hostPlatform, selectPlatform } from "../distribution/index.ts";
-import { InvalidParameterError } from "../errdefs/index.ts";
+import { InvalidParameterError, isErrno, WharfError } from "../errdefs/index.ts";
 import { detectCompression, type LayerInfo, type LayerStore } from "../layer/index.ts";
 import type { OciDescriptor, OciImageConfig, OciIndex } from "../oci/index.ts";
 import { addTarEntry, tarPack } from "../util/tar/index.ts";
@@ -105,7 +105,12 @@ export async function loadImages(h: ArchiveHost, src: Readable): Promise<string[
   const dir = join(h.tmpDir, `load-${randomBytes(8).toString("hex")}`);
   await mkdir(dir, { recursive: true });
   try {
-    await unpackArchive(src, dir);
+    await unpackArchive(src, dir).catch((e: unknown) => {
+      // A stream that is no tar (garbled, truncated) is the client's input, not a daemon failure.
+      if (!(e instanceof WharfError) && !isErrno(e))
+        throw new InvalidParameterError(`Error processing tar file: ${(e as Error).message}`);
+      throw e;
+    });
     const read = (p: string) => readFile(safeJoin(dir, p));
     const hasFile = (p: string) =>
       stat(safeJoin(dir, p)).then(

@@ -163,7 +163,9 @@ export const defaultLimits: ParserLimits = {
  * the header decompressor cannot resync, so nothing after it can be trusted.
  */
 export class FrameParser {
-  #buf: Buffer = Buffer.alloc(0);
+  /** Bytes received and not yet parsed, kept as chunks: a big frame is joined once, when it is complete. */
+  #chunks: Buffer[] = [];
+  #length = 0;
   readonly #limits: ParserLimits;
   readonly #decompressor: HeaderDecompressor;
 
@@ -174,10 +176,14 @@ export class FrameParser {
 
   /** Parses as many whole frames as `chunk` completes, handing each to `onFrame` in order. */
   push(chunk: Buffer, onFrame: (f: Frame) => void): void {
-    this.#buf = this.#buf.length === 0 ? chunk : Buffer.concat([this.#buf, chunk]);
-    while (this.#buf.length >= 8) {
-      const first = this.#buf.readUInt32BE(0);
-      const word2 = this.#buf.readUInt32BE(4);
+    if (chunk.length > 0) {
+      this.#chunks.push(chunk);
+      this.#length += chunk.length;
+    }
+    while (this.#length >= 8) {
+      const head = this.#peek(8);
+      const first = head.readUInt32BE(0);
+      const word2 = head.readUInt32BE(4);
       const flags = word2 >>> 24;
       const length = word2 & 0xffffff;
       const isControl = (first & 0x80000000) !== 0;
@@ -188,9 +194,8 @@ export class FrameParser {
           `${isControl ? "control" : "data"} frame of ${length} bytes over the limit`,
         );
       }
-      if (this.#buf.length < 8 + length) return;
-      const payload = this.#buf.subarray(8, 8 + length);
-      this.#buf = this.#buf.subarray(8 + length);
+      if (this.#length < 8 + length) return;
+      const payload = this.#take(8 + length).subarray(8);
       if (!isControl) {
         const streamId = first & 0x7fffffff;
         if (streamId === 0) throw new SpdyProtocolError("data frame on stream 0");
@@ -203,6 +208,21 @@ export class FrameParser {
       const frame = this.#control(type, flags, payload);
       if (frame) onFrame(frame);
     }
+  }
+
+  /** The first `n` buffered bytes (n <= what is buffered), joining chunks only when the first is short. */
+  #peek(n: number): Buffer {
+    if (this.#chunks[0].length < n) this.#chunks = [Buffer.concat(this.#chunks)];
+    return this.#chunks[0].subarray(0, n);
+  }
+
+  /** Removes and returns the first `n` buffered bytes. */
+  #take(n: number): Buffer {
+    const all = this.#chunks.length === 1 ? this.#chunks[0] : Buffer.concat(this.#chunks);
+    const rest = all.subarray(n);
+    this.#chunks = rest.length > 0 ? [rest] : [];
+    this.#length -= n;
+    return all.subarray(0, n);
   }
 
   #control(type: number, flags: number, p: Buffer): Frame | undefined {

@@ -403,6 +403,24 @@ export async function startDaemon(cfg: DaemonConfig): Promise<Daemon> {
     }),
   );
 
+  // Before the Engine API answers: a client that sees the daemon up finds the CRI socket too.
+  const criSocket = cfg.criSocket ?? daemonFile["cri-socket"];
+  // Loaded only when asked for: gRPC and the message codec stay out of a daemon that serves no CRI.
+  const cri = criSocket
+    ? await (await import("./cri.ts")).startCri({
+        socket: criSocket,
+        cfg,
+        containers,
+        images,
+        host,
+        reopenLog: (cid) => runtime.reopenLog(cid),
+        version: versionInfo({
+          apiVersion: API_VERSION,
+          minApiVersion: MIN_API_VERSION,
+          runcVersion: runcVer,
+        }).Version,
+      })
+    : undefined;
   const server = new ApiServer(router, cfg.httpLimits);
   for (const h of cfg.hosts) {
     if (h.startsWith("unix://")) {
@@ -432,23 +450,6 @@ export async function startDaemon(cfg: DaemonConfig): Promise<Daemon> {
       tls,
     });
   }
-  const criSocket = cfg.criSocket ?? daemonFile["cri-socket"];
-  // Loaded only when asked for: gRPC and the message codec stay out of a daemon that serves no CRI.
-  const cri = criSocket
-    ? await (await import("./cri.ts")).startCri({
-        socket: criSocket,
-        cfg,
-        containers,
-        images,
-        host,
-        reopenLog: (cid) => runtime.reopenLog(cid),
-        version: versionInfo({
-          apiVersion: API_VERSION,
-          minApiVersion: MIN_API_VERSION,
-          runcVersion: runcVer,
-        }).Version,
-      })
-    : undefined;
   log("info", "wharf daemon started", { dataRoot: cfg.dataRoot, execRoot: cfg.execRoot, hosts: cfg.hosts });
   events.emit({ Type: "daemon", Action: "start", Actor: { ID: id } });
 

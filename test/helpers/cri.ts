@@ -29,6 +29,20 @@ export interface CriTestDaemon {
 
 let counter = 0;
 
+/** Waits until the CRI answers (the daemon binds it just before the Engine API). */
+async function ready(cri: CriClient): Promise<void> {
+  const deadline = Date.now() + 20_000;
+  for (;;) {
+    try {
+      await cri.runtime("Version", {}, { timeoutMs: 2000 });
+      return;
+    } catch (e) {
+      if (Date.now() > deadline) throw e;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+}
+
 /** Starts the daemon with `--cri-socket` and the CNI flags. */
 export async function startCriDaemon(opts: { name?: string; args?: string[] } = {}): Promise<CriTestDaemon> {
   const subnet = await freeSubnet();
@@ -53,6 +67,7 @@ export async function startCriDaemon(opts: { name?: string; args?: string[] } = 
     ],
   });
   let cri = new CriClient(criSocket);
+  await ready(cri);
   const t: CriTestDaemon = {
     d,
     get cri() {
@@ -67,6 +82,7 @@ export async function startCriDaemon(opts: { name?: string; args?: string[] } = 
       cri.close();
       await d.restart();
       cri = new CriClient(criSocket);
+      await ready(cri);
     },
     async stop() {
       try {

@@ -55,7 +55,11 @@ export interface StreamRuntime {
   exec(req: ExecStreamRequest, io: StreamIO): Promise<{ exitCode: number }>;
   /** Attaches to the container's main process until it exits or `io.stdin` ends (detach), then resolves. */
   attach(req: AttachStreamRequest, io: StreamIO): Promise<void>;
-  /** Connects `socket` to `port` on the pod's loopback (inside its network namespace); resolves when either side closes. */
+  /**
+   * Connects `socket` to `port` on the pod's loopback (inside its network namespace); resolves when either side
+   * closes, but only once everything read from the port has been written to `socket`: the server ends `socket`
+   * as soon as this resolves, so output still on its way (a helper process's stdout after it exited) is lost.
+   */
   portForward(podSandboxId: string, port: number, socket: Duplex): Promise<void>;
 }
 

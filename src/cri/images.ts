@@ -1,7 +1,7 @@
 /** The CRI ImageService over wharf's image store: what `docker images` lists, crictl and kubelet see. */
 import type { ImageInspect } from "../apitypes/index.ts";
 import type { ContainerService } from "../container/index.ts";
-import { InvalidParameterError, isNotFound } from "../errdefs/index.ts";
+import { InvalidParameterError, isConflict, isNotFound } from "../errdefs/index.ts";
 import type { LocalImageService } from "../image/index.ts";
 import { PAUSE_IMAGE } from "./pause.ts";
 import { nowNsString } from "./times.ts";
@@ -111,19 +111,29 @@ export class Images {
   }
 
   /**
-   * RemoveImage: by ID, the image with all its names (as kubelet's image GC asks); by name, that name, and
-   * the image with its last one (as `docker rmi`). One the store does not have is no error.
+   * RemoveImage: the image with all its names, whichever of them (or its ID) the request gives, as
+   * containerd removes every reference of the image. Names go first, as `docker rmi -f NAME` each: an image
+   * that built ones depend on then stays untagged (Docker's parent rule) instead of failing the request.
+   * One the store does not have is no error.
    */
   async remove(spec: ImageSpec | null): Promise<void> {
-    const ref = spec?.image ?? "";
-    const ins = await this.#find(ref);
+    const ins = await this.#find(spec?.image ?? "");
     if (!ins) return;
-    const byId =
-      ins.Id === ref ||
-      ins.Id === `sha256:${ref}` ||
-      (/^[0-9a-f]{12,64}$/.test(ref) && ins.Id.startsWith(`sha256:${ref}`));
     const inUse = (id: string) => this.#containers.imageUse(id);
-    await this.#images.remove(byId ? ins.Id : ref, { force: byId, inUse });
+    for (const name of [...(ins.RepoTags ?? []), ...(ins.RepoDigests ?? [])]) {
+      try {
+        await this.#images.remove(name, { force: true, inUse });
+      } catch (e) {
+        // The name is gone even then: the conflict is about deleting the image it leaves untagged.
+        if (!isNotFound(e) && !isConflict(e)) throw e;
+      }
+    }
+    if (!(await this.#find(ins.Id))) return;
+    try {
+      await this.#images.remove(ins.Id, { force: true, inUse });
+    } catch (e) {
+      if (!isNotFound(e) && !isConflict(e)) throw e;
+    }
   }
 
   /** ImageFsInfo: the layer store's usage. */

@@ -821,6 +821,27 @@ static napi_value js_socket_pair(napi_env env, napi_callback_info info) {
   return arr;
 }
 
+/* peerCred(fd) -> {pid, uid, gid} of the process at the other end of a unix socket (SO_PEERCRED). */
+static napi_value js_peer_cred(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  int32_t fd;
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  if (argc < 1 || napi_get_value_int32(env, argv[0], &fd) != napi_ok) return throw_type(env, "peerCred(fd)");
+  struct ucred cr;
+  socklen_t len = sizeof cr;
+  if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cr, &len) != 0) return throw_errno(env, "getsockopt", NULL, errno);
+  napi_value o, v;
+  napi_create_object(env, &o);
+  napi_create_int32(env, cr.pid, &v);
+  napi_set_named_property(env, o, "pid", v);
+  napi_create_uint32(env, cr.uid, &v);
+  napi_set_named_property(env, o, "uid", v);
+  napi_create_uint32(env, cr.gid, &v);
+  napi_set_named_property(env, o, "gid", v);
+  return o;
+}
+
 #define EXPORT(name, fn)                                         \
   do {                                                           \
     napi_value f;                                                \
@@ -846,6 +867,7 @@ static napi_value init(napi_env env, napi_value exports) {
   EXPORT("netlinkTransactAsync", js_netlink_transact_async);
   EXPORT("attachRelayAsync", js_attach_relay_async);
   EXPORT("socketPair", js_socket_pair);
+  EXPORT("peerCred", js_peer_cred);
   return exports;
 }
 

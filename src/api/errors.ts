@@ -9,6 +9,7 @@ const statusByKind: Record<ErrorKind, number> = {
   Forbidden: 403,
   Unavailable: 503,
   NotImplemented: 501,
+  TooMany: 429,
   System: 500,
 };
 

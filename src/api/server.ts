@@ -1,9 +1,10 @@
 import { chmod, unlink } from "node:fs/promises";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import { createServer as createHttpsServer, Server as HttpsServer } from "node:https";
-import { connect } from "node:net";
+import { connect, type Socket } from "node:net";
 import type { Duplex } from "node:stream";
-import { InvalidParameterError, isErrno } from "../errdefs/index.ts";
+import { InvalidParameterError, isErrno, TooManyRequestsError } from "../errdefs/index.ts";
+import type { PeerCredentials } from "../host/index.ts";
 import { log, nowNs } from "../util/index.ts";
 import { messageFor, statusFor } from "./errors.ts";
 import {
@@ -34,6 +35,8 @@ export interface HttpLimits {
   headersTimeoutMs: number;
   /** Time a client has to send a JSON body once its head arrived; a slower one is closed. */
   bodyTimeoutMs: number;
+  /** Attach/exec (and other hijacked) connections one client may hold at once; one more is a 429. */
+  maxHijackedPerClient: number;
 }
 
 /** The limits a daemon runs with unless its hidden --api-* flags change them. */
@@ -42,6 +45,8 @@ export const DEFAULT_HTTP_LIMITS: HttpLimits = {
   maxJsonBody: 64 * 1024 * 1024,
   headersTimeoutMs: 60_000,
   bodyTimeoutMs: 60_000,
+  // Far above what compose or a CI runner attaches at once, far below the daemon's file limit.
+  maxHijackedPerClient: 2048,
 };
 
 function tooLarge(limit: number): InvalidParameterError {
@@ -122,7 +127,13 @@ function makeContext(
   t: Transport,
   match: { version: string; path: string; params: Record<string, string>; query: URLSearchParams },
   upgradeBody: Buffer | undefined,
-  conn: { hijacked: WeakSet<object>; openedAt: WeakMap<object, bigint>; limits: HttpLimits },
+  conn: {
+    hijacked: WeakSet<object>;
+    openedAt: WeakMap<object, bigint>;
+    limits: HttpLimits;
+    /** Counts a hijacked connection against its client until it closes; throws past the limit. */
+    claimHijack(sock: Duplex): void;
+  },
 ): RequestContext {
   const { hijacked } = conn;
   const sock = t.kind === "http" ? t.req.socket : t.socket;
@@ -190,6 +201,7 @@ function makeContext(
       return res;
     },
     hijack(contentType, opts = {}) {
+      conn.claimHijack(t.kind === "http" ? t.req.socket : t.socket);
       if (opts.upgrade) {
         if (t.kind !== "upgrade")
           throw new InvalidParameterError(`this endpoint needs Upgrade: ${opts.upgrade}`);
@@ -257,10 +269,42 @@ export class ApiServer {
   readonly #upgraded = new Set<Duplex>();
 
   readonly #limits: HttpLimits;
+  readonly #peer: (socket: Socket) => PeerCredentials | undefined;
+  /** Hijacked connections open now, per client. */
+  readonly #hijacks = new Map<string, number>();
 
-  constructor(router: Router, limits: Partial<HttpLimits> = {}) {
+  constructor(
+    router: Router,
+    limits: Partial<HttpLimits> = {},
+    opts: { peerCredentials?: (socket: Socket) => PeerCredentials | undefined } = {},
+  ) {
     this.#router = router;
     this.#limits = { ...DEFAULT_HTTP_LIMITS, ...limits };
+    this.#peer = opts.peerCredentials ?? (() => undefined);
+  }
+
+  /** Who a connection belongs to: the user behind a unix socket, the address behind a TCP one. */
+  #clientOf(sock: Duplex): string {
+    const s = sock as Socket;
+    if (s.remoteAddress) return `tcp:${s.remoteAddress}`;
+    const cred = this.#peer(s);
+    return cred ? `uid:${cred.uid}` : "unix";
+  }
+
+  #claimHijack(sock: Duplex): void {
+    const client = this.#clientOf(sock);
+    const n = this.#hijacks.get(client) ?? 0;
+    const limit = this.#limits.maxHijackedPerClient;
+    if (n >= limit)
+      throw new TooManyRequestsError(
+        `too many attach and exec connections open from this client: the limit is ${limit}; close some first`,
+      );
+    this.#hijacks.set(client, n + 1);
+    sock.once("close", () => {
+      const left = (this.#hijacks.get(client) ?? 1) - 1;
+      if (left > 0) this.#hijacks.set(client, left);
+      else this.#hijacks.delete(client);
+    });
   }
 
   /** node:http options carrying the limits (header size, how often timeouts are checked). */
@@ -285,6 +329,7 @@ export class ApiServer {
         hijacked: this.#hijacked,
         openedAt: this.#openedAt,
         limits: this.#limits,
+        claimHijack: (sock) => this.#claimHijack(sock),
       });
       await route.handler(ctx);
     } catch (err) {

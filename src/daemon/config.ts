@@ -243,6 +243,7 @@ export function parseDaemonFlags(
       "api-max-json-body": { type: "string" },
       "api-headers-timeout-ms": { type: "string" },
       "api-body-timeout-ms": { type: "string" },
+      "api-max-hijacked-per-client": { type: "string" },
       help: { type: "boolean", short: "h" },
     },
   });
@@ -311,6 +312,7 @@ export function parseDaemonFlags(
           ["maxJsonBody", "api-max-json-body"],
           ["headersTimeoutMs", "api-headers-timeout-ms"],
           ["bodyTimeoutMs", "api-body-timeout-ms"],
+          ["maxHijackedPerClient", "api-max-hijacked-per-client"],
         ] as const
       ).flatMap(([k, flag]) => {
         const n = positive(flag, values[flag]);

@@ -421,7 +421,7 @@ export async function startDaemon(cfg: DaemonConfig): Promise<Daemon> {
         }).Version,
       })
     : undefined;
-  const server = new ApiServer(router, cfg.httpLimits);
+  const server = new ApiServer(router, cfg.httpLimits, { peerCredentials: host.sockets.peerCredentials });
   for (const h of cfg.hosts) {
     if (h.startsWith("unix://")) {
       const path = h.slice("unix://".length);

@@ -23,6 +23,7 @@ export type ErrorKind =
   | "Forbidden"
   | "Unavailable"
   | "NotImplemented"
+  | "TooMany"
   | "System";
 
 /** A named object does not exist (404). */
@@ -71,6 +72,12 @@ export class UnavailableError extends WharfError {
 export class NotImplementedError extends WharfError {
   constructor(message: string, options?: { cause?: unknown }) {
     super("NotImplemented", message, options);
+  }
+}
+/** A client holds more of a bounded resource than it may (429); Docker has no such bound, so no status of its. */
+export class TooManyRequestsError extends WharfError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super("TooMany", message, options);
   }
 }
 /** An unexpected failure of the host or the engine (500). */

@@ -263,5 +263,6 @@ export class FakeHost implements Host {
       this.#record("sockets", "attachRelay", path);
       throw errnoError("ENOENT", "connect", path);
     },
+    peerCredentials: () => undefined,
   };
 }

@@ -1,6 +1,7 @@
 import { existsSync } from "node:fs";
 import { createRequire } from "node:module";
 import { fileURLToPath } from "node:url";
+import type { PeerCredentials } from "./types.ts";
 
 /**
  * The syscalls of native/wharf_native.c; each throws (the *Async ones reject with) a Node-style errno error
@@ -45,6 +46,8 @@ export interface NativeBindings {
   attachRelayAsync(socketPath: string): Promise<number>;
   /** A close-on-exec AF_UNIX SOCK_STREAM pair: [ours, the child's]. */
   socketPair(): [number, number];
+  /** SO_PEERCRED of a connected unix socket. */
+  peerCred(fd: number): PeerCredentials;
 }
 
 /** mount(2) flags used by wharf. */

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { type AddressInfo, connect, createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, it } from "node:test";
@@ -13,6 +14,27 @@ describe("the real host", { skip: !root && "needs root" }, () => {
   const dirs: string[] = [];
   after(async () => {
     for (const d of dirs) await rm(d, { recursive: true, force: true });
+  });
+
+  it("names the process behind a unix socket, and no one behind a TCP one", async () => {
+    const d = await mkdtemp(join(tmpdir(), "wharf-host-"));
+    dirs.push(d);
+    const peerOf = (listenOn: string | number) =>
+      new Promise<unknown>((resolve) => {
+        const srv = createServer((s) => {
+          resolve(host.sockets.peerCredentials(s));
+          s.destroy();
+          srv.close();
+        });
+        srv.listen(listenOn as string, () => {
+          const addr = srv.address();
+          const c =
+            typeof addr === "string" ? connect(addr) : connect((addr as AddressInfo).port, "127.0.0.1");
+          c.on("error", () => undefined);
+        });
+      });
+    assert.deepEqual(await peerOf(join(d, "s.sock")), { pid: process.pid, uid: 0, gid: process.getgid?.() });
+    assert.equal(await peerOf(0), undefined);
   });
 
   it("mounts an overlay with relative lower dirs from a thread of its own, leaving the cwd alone", async () => {

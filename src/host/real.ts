@@ -162,7 +162,19 @@ export function realHost(): Host {
       rmdir: (path) => rmdir(path),
       exists: (path) => existsSync(path),
     },
-    sockets: { attachRelay: (path) => native().attachRelayAsync(path) },
+    sockets: {
+      attachRelay: (path) => native().attachRelayAsync(path),
+      peerCredentials: (socket) => {
+        // Node keeps a unix socket's fd on its (internal) handle; TCP sockets have no peer credentials.
+        const fd = (socket as unknown as { _handle?: { fd?: number } })._handle?.fd;
+        if (socket.remoteAddress !== undefined || typeof fd !== "number" || fd < 0) return undefined;
+        try {
+          return native().peerCred(fd);
+        } catch {
+          return undefined;
+        }
+      },
+    },
   };
   return host;
 }

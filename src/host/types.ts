@@ -136,10 +136,19 @@ export interface KernelFiles {
   exists(path: string): boolean;
 }
 
-/** Sockets Node cannot open itself. */
+/** The process at the other end of a unix socket, as the kernel recorded it at connect. */
+export interface PeerCredentials {
+  pid: number;
+  uid: number;
+  gid: number;
+}
+
+/** Sockets Node cannot open (or look into) itself. */
 export interface Sockets {
   /** Connects to a SOCK_SEQPACKET socket; the fd of a SOCK_STREAM relay to it (see native/wharf_native.c). */
   attachRelay(socketPath: string): Promise<number>;
+  /** Who connected a unix socket; undefined for TCP sockets or when the kernel will not say. */
+  peerCredentials(socket: import("node:net").Socket): PeerCredentials | undefined;
 }
 
 /** Every effect on the kernel and on processes, one part per concern. */

@@ -1,7 +1,8 @@
 /**
  * HTTP limits of the API server, with a real daemon whose hidden --api-* flags make them small: an oversized
  * request head is a 431, an oversized JSON body a 400, a head sent too slowly (slow-loris) ends the
- * connection, while streams that outlive the timeouts (logs -f, events, attach) keep working.
+ * connection, while streams that outlive the timeouts (logs -f, events, attach) keep working; one client
+ * holding more attach/exec connections than allowed gets a 429 until it closes one.
  */
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
@@ -10,6 +11,7 @@ import { after, before, test } from "node:test";
 import { api, DOCKER, docker, importBusybox, startDaemon, type TestDaemon } from "../../helpers/daemon.ts";
 
 const HEADERS_TIMEOUT_MS = 1000;
+const MAX_HIJACKED = 3;
 let d: TestDaemon;
 before(async () => {
   d = await startDaemon({
@@ -23,6 +25,8 @@ before(async () => {
       String(HEADERS_TIMEOUT_MS),
       "--api-body-timeout-ms",
       String(HEADERS_TIMEOUT_MS),
+      "--api-max-hijacked-per-client",
+      String(MAX_HIJACKED),
     ],
   });
   await importBusybox(d);
@@ -158,5 +162,73 @@ test("logs -f, events and attach outlive the timeouts", async () => {
   } finally {
     await docker(d, ["rm", "-f", id]);
     await api(d, "DELETE", "/volumes/late");
+  }
+});
+
+/** Starts an exec of `cat` hijacked over a raw connection; resolves once the daemon answered 101. */
+async function heldExec(container: string): Promise<Socket> {
+  const { Id } = await api<{ Id: string }>(d, "POST", `/containers/${container}/exec`, {
+    Cmd: ["cat"],
+    AttachStdin: true,
+    AttachStdout: true,
+  });
+  const s = await raw();
+  const body = JSON.stringify({ Detach: false, Tty: false });
+  s.write(
+    `POST /v1.47/exec/${Id}/start HTTP/1.1\r\nHost: docker\r\nConnection: Upgrade\r\nUpgrade: tcp\r\n` +
+      `Content-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n${body}`,
+  );
+  await new Promise<void>((resolve, reject) => {
+    let head = "";
+    const onData = (c: Buffer) => {
+      head += c.toString();
+      if (!head.includes("\r\n\r\n")) return;
+      s.off("data", onData);
+      if (/^HTTP\/1\.1 101 /.test(head)) resolve();
+      else reject(new Error(`exec start answered ${head}`));
+    };
+    s.on("data", onData);
+  });
+  return s;
+}
+
+test("a client holding the most attach/exec connections allowed gets a 429 for one more, until it closes one", async () => {
+  const id = (await docker(d, ["run", "-d", "busybox", "sleep", "300"])).stdout.trim();
+  const held: Socket[] = [];
+  try {
+    for (let i = 0; i < MAX_HIJACKED; i++) held.push(await heldExec(id));
+    // The real CLI's exec is one more hijack from the same user: refused (the CLI shows only the status of
+    // a failed upgrade, as against dockerd); the API's answer carries the reason in Docker's shape.
+    const refused = await docker(d, ["exec", id, "true"]);
+    assert.notEqual(refused.code, 0);
+    assert.match(refused.stderr, /unable to upgrade to tcp, received 429/);
+    const { Id } = await api<{ Id: string }>(d, "POST", `/containers/${id}/exec`, { Cmd: ["true"] });
+    const s = await raw();
+    const answer = untilClosed(s);
+    s.write(
+      `POST /v1.47/exec/${Id}/start HTTP/1.1\r\nHost: docker\r\nConnection: Upgrade\r\nUpgrade: tcp\r\n` +
+        `Content-Type: application/json\r\nContent-Length: 2\r\n\r\n{}`,
+    );
+    const { text } = await answer;
+    assert.match(text, /^HTTP\/1\.1 429 /);
+    assert.match(
+      text,
+      /"message":"too many attach and exec connections open from this client: the limit is 3; close some first"/,
+    );
+    // Plain requests are not counted.
+    assert.equal(await api(d, "GET", "/_ping"), "OK");
+    const closed = new Promise((r) => held[0].once("close", r));
+    held[0].destroy();
+    await closed;
+    let ok = await docker(d, ["exec", id, "true"]);
+    // The daemon may see the close a moment after this side did.
+    for (let i = 0; ok.code !== 0 && i < 20; i++) {
+      await new Promise((r) => setTimeout(r, 50));
+      ok = await docker(d, ["exec", id, "true"]);
+    }
+    assert.equal(ok.code, 0, ok.stderr);
+  } finally {
+    for (const s of held) s.destroy();
+    await docker(d, ["rm", "-f", id]);
   }
 });

@@ -214,7 +214,10 @@ export class CriStreams implements StreamRuntime {
         inp.destroy();
         resolve();
       };
-      child.on("exit", done);
+      // All the pod's output is copied only once nc's stdout has ended: its exit can come first (and the
+      // worker spawner's 'close' comes with the exit, not after stdio as node's does), and the streaming
+      // server ends the socket as soon as this resolves.
+      out.once("end", done);
       child.on("error", done);
       socket.once("close", () => {
         inp.end();

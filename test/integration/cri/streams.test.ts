@@ -119,6 +119,24 @@ test("PortForward reaches a port bound to the pod's loopback", async () => {
   session.close();
 });
 
+test("PortForward: concurrent connections over one session each get the whole reply", async () => {
+  // Browsers and kubectl users open several at once; each reply must arrive whole even when the helper
+  // that reaches the pod exits before its output is copied.
+  const { url } = await t.cri.runtime<{ url: string }>("PortForward", { podSandboxId });
+  const { session } = await dialSpdy(url, ["portforward.k8s.io"]);
+  for (let round = 0; round < 3; round++) {
+    const bodies = await Promise.all(
+      [0, 1, 2, 3, 4].map(async (i) => {
+        const conn = await forwardPort(session, 8080, round * 5 + i);
+        conn.data.end("GET /hostname HTTP/1.0\r\n\r\n");
+        return (await readAll(conn.data)).toString();
+      }),
+    );
+    for (const body of bodies) assert.match(body, /\r\n\r\nstreams\n$/);
+  }
+  session.close();
+});
+
 test("Exec of an unknown container is NOT_FOUND before any URL is handed out", async () => {
   await assert.rejects(
     t.cri.runtime("Exec", { containerId: "nosuch", cmd: ["true"], stdout: true }),

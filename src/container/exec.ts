@@ -185,6 +185,12 @@ export class ExecManager {
     }
   }
 
+  /** Signals a running exec's process, not the container's (the CRI kills an ExecSync past its timeout). */
+  async kill(execId: string, signal: number | string): Promise<void> {
+    const e = this.#get(execId);
+    if (e.session && e.running) await e.session.kill(signal);
+  }
+
   /** POST /exec/{id}/resize */
   async resize(execId: string, size: { height: number; width: number }): Promise<void> {
     const e = this.#get(execId);

@@ -52,6 +52,7 @@ export function containerService(p: ContainerParts) {
     execStreamInfo: p.execs.streamInfo.bind(p.execs),
     execInspect: p.execs.inspect.bind(p.execs),
     execResize: p.execs.resize.bind(p.execs),
+    execKill: p.execs.kill.bind(p.execs),
   };
 }
 

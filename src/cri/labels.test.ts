@@ -23,7 +23,7 @@ test("labels and annotations round-trip through wharf labels without the interna
 test("security context helpers", async () => {
   assert.equal(userOf({ runAsUser: { value: 1000 }, runAsGroup: { value: 5 } }), "1000:5");
   assert.equal(userOf({ runAsUser: null, runAsUsername: "nobody", runAsGroup: null }), "nobody");
-  assert.equal(userOf({ runAsUser: null, runAsGroup: { value: 5 } }), "0:5");
+  assert.throws(() => userOf({ runAsUser: null, runAsGroup: { value: 5 } }), /specified without user/);
   assert.equal(clampOomScoreAdj(-998, -500), -500);
   assert.equal(clampOomScoreAdj(100, -500), 100);
   assert.equal(await seccompOpt(null, ""), "seccomp=unconfined");

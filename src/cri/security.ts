@@ -66,7 +66,9 @@ export function userOf(sc: {
 }): string {
   const user = sc.runAsUser ? String(sc.runAsUser.value) : (sc.runAsUsername ?? "");
   if (!sc.runAsGroup) return user;
-  return `${user || "0"}:${sc.runAsGroup.value}`;
+  // containerd's rule: a group alone would silently run as root.
+  if (!user) throw new InvalidParameterError(`user group "${sc.runAsGroup.value}" is specified without user`);
+  return `${user}:${sc.runAsGroup.value}`;
 }
 
 /** The HostConfig security fields of a container's security context. */

@@ -2,6 +2,7 @@
  * The CRI core: RuntimeService and ImageService handlers over the parts in this folder. Built by daemon/
  * with the same services the Engine API uses; the streaming server is handed in once it is up.
  */
+import { existsSync } from "node:fs";
 import { join } from "node:path";
 import * as grpc from "@grpc/grpc-js";
 import { CniRunner } from "./cni.ts";
@@ -154,7 +155,11 @@ export async function createCri(deps: CriDeps): Promise<CriCore> {
       return {};
     },
     ReopenContainerLog: async (req: { containerId: string }) => {
-      await deps.reopenLog(running(req.containerId));
+      const id = running(req.containerId);
+      await deps.reopenLog(id);
+      // conmon reopens on its own time; containerd answers once the new file is there, and kubelet relies on it.
+      const path = deps.containers.inspect(id).LogPath;
+      for (let i = 0; path && i < 100 && !existsSync(path); i++) await new Promise((r) => setTimeout(r, 20));
       return {};
     },
     ExecSync: (req: { containerId: string; cmd: string[]; timeout: number }) =>

@@ -122,6 +122,8 @@ export class CriStreams implements StreamRuntime {
       timeout > 0
         ? new Promise<never>((_, reject) => {
             timer = setTimeout(() => {
+              // As containerd: the process does not outlive the call that timed out.
+              void this.#c.execKill(Id, "SIGKILL").catch(() => undefined);
               stdio?.close();
               reject(
                 new GrpcStatusError(

@@ -259,6 +259,10 @@ export function buildSpec(input: SpecInput): OciSpec {
   if (rlimits.length) spec.process.rlimits = rlimits;
   if (input.oomScoreAdj !== undefined) spec.process.oomScoreAdj = input.oomScoreAdj;
   if (input.sysctls && Object.keys(input.sysctls).length) spec.linux.sysctl = { ...input.sysctls };
+  // As dockerd: a shared bind needs the root to be a shared mount too, a slave one at least a slave.
+  const props = (input.mounts ?? []).map((m) => m.propagation ?? "");
+  if (props.some((p) => p === "shared" || p === "rshared")) spec.linux.rootfsPropagation = "rshared";
+  else if (props.some((p) => p === "slave" || p === "rslave")) spec.linux.rootfsPropagation = "rslave";
   if (input.labels && Object.keys(input.labels).length) spec.annotations = { ...input.labels };
   return spec;
 }

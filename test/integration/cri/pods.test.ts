@@ -154,6 +154,14 @@ test("a pod of two containers: shared localhost, hostname, DNS, CRI logs, stats,
     ["out\n", "err\n", 3],
   );
 
+  // Past its timeout the exec fails and its process is gone, as with containerd.
+  await assert.rejects(
+    t.cri.runtime("ExecSync", { containerId: client, cmd: ["sleep", "4321"], timeout: 1 }),
+    (e: CriCallError) => e.code === 4,
+  );
+  const after = await execSync(client, ["ps", "-o", "args"]);
+  assert.doesNotMatch(after.stdout.toString(), /sleep 4321/);
+
   // kubelet's log path, in the CRI format (conmon's k8s-file).
   const logPath = join(pod.config.logDirectory, "server/0.log");
   const lines = await eventually(async () => {

@@ -78,6 +78,13 @@ test("run_as_user, run_as_group, supplemental groups, and a user named in the im
   assert.equal((await sh(named, "id -u")).stdout.toString(), "4321\n");
 });
 
+test("run_as_group without a user is refused, as containerd refuses it", async () => {
+  await assert.rejects(
+    run({ runAsGroup: { value: 1002 } }),
+    (e: { code: number; message: string }) => e.code === 3 && /specified without user/.test(e.message),
+  );
+});
+
 test("readonly rootfs, capabilities dropped and added, no_new_privs, privileged", async () => {
   const ro = await run({ readonlyRootfs: true });
   const w = await sh(ro, "touch /x");

@@ -83,13 +83,24 @@ if [ ! -f "$stamp" ] || ! cmp -s package-lock.json "$stamp"; then
 fi
 npm run --silent build
 
+# wharf as the docker CLI's compose plugin (`docker compose ...`); a compose plugin of someone else's is left alone.
+plugins=/usr/local/lib/docker/cli-plugins
+current=$(readlink "$plugins/docker-compose" 2>/dev/null || true)
+if { [ ! -e "$plugins/docker-compose" ] && [ ! -L "$plugins/docker-compose" ]; } || [ "${current##*/}" = wharf-compose-plugin ]; then
+  mkdir -p "$plugins"
+  ln -sfn "$(pwd)/bin/wharf-compose-plugin" "$plugins/docker-compose"
+else
+  echo "setup: $plugins/docker-compose is another compose plugin; left as it is" >&2
+fi
+
 if [ "${1:-}" = "--start" ]; then
   sock=/run/wharf/wharf.sock
   if [ -S "$sock" ] && curl -sf --unix-socket "$sock" http://docker/_ping >/dev/null 2>&1; then
     echo "setup: a daemon already answers on $sock" >&2
   else
     mkdir -p /var/log
-    nohup bin/wharf daemon >>/var/log/wharf.log 2>&1 &
+    # Also /var/run/docker.sock when nothing else answers there, for tools that hard-code it.
+    nohup bin/wharf daemon --docker-socket /var/run/docker.sock >>/var/log/wharf.log 2>&1 &
     for _ in $(seq 1 100); do
       curl -sf --unix-socket "$sock" http://docker/_ping >/dev/null 2>&1 && break
       sleep 0.1

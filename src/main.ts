@@ -13,6 +13,8 @@ async function main(argv: string[]): Promise<number> {
   if (cmd === "registry") return (await import("./registry/index.ts")).runRegistry(argv.slice(1));
   if (cmd === "ui") return (await import("./ui/index.ts")).runUi(argv.slice(1));
   if (cmd === "compose") return (await import("./compose/index.ts")).runCompose(argv.slice(1));
+  // bin/wharf-compose-plugin: the docker CLI runs wharf as its `compose` plugin.
+  if (cmd === "compose-plugin") return (await import("./compose/index.ts")).runComposePlugin(argv.slice(1));
   const { runCli } = await import("./cli/index.ts");
   return runCli(argv);
 }

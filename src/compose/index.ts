@@ -5,6 +5,7 @@
 import { isApiError } from "../client/index.ts";
 import { helpText, parseFlags, UsageError } from "./commands/args.ts";
 import { ComposeContext, type ComposeIO, GLOBAL_FLAGS } from "./commands/context.ts";
+import { PLUGIN_METADATA, pluginHost, splitPluginArgv } from "./plugin.ts";
 
 export { LoadError, type LoadOptions, loadProject } from "./load/index.ts";
 export { COMPOSE_VERSION, configHash, containerName, LABELS } from "./model.ts";
@@ -119,4 +120,15 @@ export async function runCompose(argv: string[], io?: ComposeIO): Promise<number
   } finally {
     ctx?.close();
   }
+}
+
+/** Entry point when the docker CLI runs wharf as its compose plugin (bin/wharf-compose-plugin). */
+export async function runComposePlugin(argv: string[]): Promise<number> {
+  if (argv[0] === "docker-cli-plugin-metadata") {
+    process.stdout.write(`${JSON.stringify(PLUGIN_METADATA, null, 2)}\n`);
+    return 0;
+  }
+  const { globals, rest } = splitPluginArgv(argv);
+  const host = pluginHost(globals, process.env);
+  return runCompose(host ? ["-H", host, ...rest] : rest);
 }

@@ -36,6 +36,8 @@ export interface DaemonConfig {
   registryHostMirrors: Record<string, string>;
   /** `--cri-socket`: serve Kubernetes' CRI v1 on this unix socket; off when absent. */
   criSocket?: string;
+  /** `--docker-socket`: a second unix socket, claimed only when no other daemon answers on it. */
+  dockerSocket?: string;
   /** `--cri-stream-address`: where the CRI streaming server (exec, attach, port-forward URLs) listens. */
   criStreamAddress: string;
   /** CNI for pods: `--cni-conf-dir`, `--cni-bin-dir` (":"-separated), and the default network's bridge and subnet. */
@@ -95,6 +97,8 @@ Options:
       --data-root string     Root directory of persistent state (default "/var/lib/wharf")
       --exec-root string     Root directory for execution state files (default "/run/wharf")
   -H, --host list            Daemon socket(s) to connect to (default unix:///run/wharf/wharf.sock)
+      --docker-socket string Also serve this unix socket (e.g. /var/run/docker.sock for tools that hard-code it),
+                             unless another daemon answers there
       --bridge string        Attach containers to a network bridge (default "wharf0")
       --bip string           Specify default-bridge IP (CIDR)
   -p, --pidfile string       Path to use for daemon PID file (default "<exec-root>/wharf.pid")
@@ -124,7 +128,6 @@ Options:
       --cni-bin-dir string   CNI plugin dirs, ":"-separated (default "/usr/lib/cni:/opt/cni/bin")
       --cni-bridge string    Bridge of the default pod network wharf writes when none is configured (default "wharfcni0")
       --cni-subnet string    Subnet of that default pod network (default "10.88.0.0/16")
-      --registry-mirror list    Registry URLs that serve names given without a registry host
   -s, --storage-driver string   overlay2 or fuse-overlayfs (default overlay2; rootless: fuse-overlayfs when
                                 the kernel cannot mount overlayfs in a user namespace)
 
@@ -233,6 +236,7 @@ export function parseDaemonFlags(
       "insecure-registry": { type: "string", multiple: true },
       "registry-mirror": { type: "string", multiple: true },
       "cri-socket": { type: "string" },
+      "docker-socket": { type: "string" },
       "cri-stream-address": { type: "string" },
       "cni-conf-dir": { type: "string" },
       "cni-bin-dir": { type: "string" },
@@ -289,6 +293,7 @@ export function parseDaemonFlags(
     bridge,
     bip: values.bip,
     pidfile: values.pidfile ?? `${execRoot}/wharf.pid`,
+    ...(values["docker-socket"] ? { dockerSocket: values["docker-socket"].replace(/^unix:\/\//, "") } : {}),
     logLevel: level,
     runtime: values.runtime ?? "runc",
     addRuntimes: parseAddRuntimes(values["add-runtime"] ?? []),

@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { existsSync } from "node:fs";
 import { chown, mkdir, readFile, rm, unlink, writeFile } from "node:fs/promises";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import {
   API_VERSION,
   ApiServer,
@@ -450,7 +450,23 @@ export async function startDaemon(cfg: DaemonConfig): Promise<Daemon> {
       tls,
     });
   }
-  log("info", "wharf daemon started", { dataRoot: cfg.dataRoot, execRoot: cfg.execRoot, hosts: cfg.hosts });
+  // The compatibility socket is a courtesy: another daemon (dockerd) owning it is no reason not to start.
+  let dockerSocket: string | undefined;
+  if (cfg.dockerSocket) {
+    try {
+      await mkdir(dirname(cfg.dockerSocket), { recursive: true });
+      await server.listenUnix(cfg.dockerSocket);
+      if (gid !== undefined) await chown(cfg.dockerSocket, 0, gid);
+      dockerSocket = cfg.dockerSocket;
+    } catch (e) {
+      log("warn", "not serving the docker socket", { path: cfg.dockerSocket, err: e });
+    }
+  }
+  log("info", "wharf daemon started", {
+    dataRoot: cfg.dataRoot,
+    execRoot: cfg.execRoot,
+    hosts: dockerSocket ? [...cfg.hosts, `unix://${dockerSocket}`] : cfg.hosts,
+  });
   events.emit({ Type: "daemon", Action: "start", Actor: { ID: id } });
 
   return {
@@ -471,6 +487,7 @@ export async function startDaemon(cfg: DaemonConfig): Promise<Daemon> {
       await removeEmptyCgroupParents(cfg.cgroupParent, host.files);
       for (const h of cfg.hosts)
         if (h.startsWith("unix://")) await unlink(h.slice("unix://".length)).catch(() => undefined);
+      if (dockerSocket) await unlink(dockerSocket).catch(() => undefined);
       if (!cfg.rootless) await unlink(cfg.pidfile).catch(() => undefined);
     },
   };

@@ -84,6 +84,29 @@ describe("header blocks", () => {
     );
   });
 
+  it("stay in step with a standard zlib stream past the 32 KiB window, both ways", async () => {
+    // A long port-forward session opens thousands of streams: the history outgrows deflate's window.
+    const blocks = Array.from({ length: 1500 }, (_, i) =>
+      h({ streamtype: i % 2 ? "data" : "error", port: String(1000 + (i % 50)), requestid: String(i) }),
+    );
+    const c = new HeaderCompressor();
+    const ours = Buffer.concat(blocks.map((b) => c.compress(b)));
+    const plain = inflateSync(ours, { dictionary: spdy3Dictionary, finishFlush: constants.Z_SYNC_FLUSH });
+    assert.ok(plain.length > 64 * 1024);
+    assert.deepEqual(plain, Buffer.concat(blocks.map(encodeHeaderBlock)));
+
+    const deflate = createDeflate({ dictionary: spdy3Dictionary, level: 9 });
+    const chunks: Buffer[] = [];
+    deflate.on("data", (b: Buffer) => chunks.push(b));
+    const d = new HeaderDecompressor(64 * 1024);
+    for (const b of blocks) {
+      deflate.write(encodeHeaderBlock(b));
+      await new Promise<void>((r) => deflate.flush(constants.Z_SYNC_FLUSH, () => r()));
+      await new Promise((r) => setImmediate(r));
+      assert.deepEqual(d.decompress(Buffer.concat(chunks.splice(0))), b);
+    }
+  });
+
   it("refuse a compression bomb, another dictionary and garbage", () => {
     const bomb = new HeaderCompressor().compress(h({ x: "a".repeat(200_000) }));
     assert.ok(bomb.length < 2000);

@@ -22,12 +22,16 @@ import {
   successStatus,
 } from "./status.ts";
 
-/** The remotecommand versions we speak over SPDY, best first: v5 is v4 on SPDY (its CLOSE is WebSocket-only). */
+/**
+ * The remotecommand versions we speak over SPDY, best first, as kubelet's list: v5 is v4 on SPDY (its CLOSE
+ * is WebSocket-only); v1 (channel.k8s.io) is v2 whose stdin the server half-closes at once.
+ */
 export const spdyRemoteCommandProtocols = [
   "v5.channel.k8s.io",
   "v4.channel.k8s.io",
   "v3.channel.k8s.io",
   "v2.channel.k8s.io",
+  "channel.k8s.io",
 ];
 
 /** The version number of a remotecommand protocol name (channel.k8s.io is 1). */
@@ -177,6 +181,8 @@ function spdyChannels(
   // Drain what the client never sends on its read-only streams. Its write-only ones (stdin, resize) are left
   // open until the connection ends: client-go stops sending stdin as soon as it sees stdin's FIN.
   for (const s of [error, stdout, stderr]) s?.resume();
+  // kubelet's v1 handler closes stdin as soon as the streams are there (what 1.0 kubelets did).
+  if (version === 1) stdin?.end();
   const ch: RemoteCommandChannels = {
     version,
     signal,

@@ -227,8 +227,8 @@ describe("streaming server", () => {
       assert.match(s.message ?? "", /error executing command in container: container gone is not running/);
     });
 
-    it("speaks v3 and v2 with a text error stream", async () => {
-      for (const p of ["v3.channel.k8s.io", "v2.channel.k8s.io"]) {
+    it("speaks v3, v2 and v1 with a text error stream", async () => {
+      for (const p of ["v3.channel.k8s.io", "v2.channel.k8s.io", "channel.k8s.io"]) {
         const ok = await runRemoteCommand(server.getExec(exec(["echo", "x"])).url, {
           stdout: true,
           stderr: true,

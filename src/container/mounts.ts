@@ -10,6 +10,8 @@ export interface StoredMount extends Omit<MountPoint, "Type"> {
   Type: "bind" | "volume" | "tmpfs";
   /** Copy the image's content at the destination into the volume when it is empty (Docker's default). */
   CopyUp?: boolean;
+  /** VolumeOptions.Subpath (API 1.45): the part of the volume mounted, relative to its root. */
+  Subpath?: string;
   /** A `-v /host:/ctr` bind whose host path is created when missing (`--mount` binds must exist). */
   CreateHostPath?: boolean;
   /** tmpfs mount options (size, mode, noexec...). */
@@ -124,7 +126,14 @@ export function parseMount(m: ApiMount): StoredMount {
     };
   }
   if (type === "volume") {
+    const sub = m.VolumeOptions?.Subpath;
+    // As Go's filepath.IsLocal, which dockerd asks: relative, and not leaving the volume lexically.
+    if (sub && (sub.startsWith("/") || posix.normalize(sub).split("/")[0] === ".."))
+      throw new InvalidParameterError(
+        `invalid mount config for type "volume": subpath must be a relative path within the volume`,
+      );
     return {
+      ...(sub ? { Subpath: posix.normalize(sub) } : {}),
       Type: "volume",
       Name: m.Source || undefined,
       Source: "",

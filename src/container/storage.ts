@@ -8,7 +8,7 @@ import type { NetworkSetup, RootfsBackend, RunMount, VolumeBackend } from "./dep
 import { hostsFile, resolvConf } from "./etcfiles.ts";
 import { collectMounts, parseVolumesFrom, type StoredMount } from "./mounts.ts";
 import type { Registry } from "./registry.ts";
-import { copyUpIfEmpty, prepareBindSource } from "./volumes.ts";
+import { copyUpIfEmpty, isDirectory, prepareBindSource, volumeSubpath } from "./volumes.ts";
 
 /** A container's filesystem around a run: the overlay rootfs, its volumes and binds, the engine's /etc files. */
 export class Storage {
@@ -112,7 +112,9 @@ export class Storage {
           rw: m.RW,
           propagation: m.Propagation ?? "",
         });
-        if (m.CopyUp) await copyUpIfEmpty({ rootfs, destination: m.Destination, volume: source });
+        if (m.Subpath) source = await volumeSubpath(source, m.Subpath);
+        if (m.CopyUp && (await isDirectory(source)))
+          await copyUpIfEmpty({ rootfs, destination: m.Destination, volume: source });
       } else if (m.CreateHostPath) await prepareBindSource(m, { create: true });
       out.push({ source, destination: m.Destination, readonly: !m.RW, propagation });
     }

@@ -1,5 +1,6 @@
-import { chmod, chown, lstat, mkdir, readdir, stat } from "node:fs/promises";
-import { InvalidParameterError, isErrno } from "../errdefs/index.ts";
+import { chmod, chown, lstat, mkdir, readdir, realpath, stat } from "node:fs/promises";
+import { join } from "node:path";
+import { InvalidParameterError, isErrno, NotFoundError } from "../errdefs/index.ts";
 import { realHost } from "../host/index.ts";
 import { resolveInRoot } from "../runtime/index.ts";
 import type { StoredMount } from "./mounts.ts";
@@ -45,4 +46,34 @@ export async function copyUpIfEmpty(opts: {
   if ((await readdir(src)).length === 0) return;
   // cp -a keeps owners, modes, times, links and xattrs; this runs once per new volume, not per start.
   await realHost().processes.run("cp", ["-a", "--", `${src}/.`, `${opts.volume}/`]);
+}
+
+/** Whether a path is a directory (following symlinks); false when it is missing. */
+export async function isDirectory(path: string): Promise<boolean> {
+  return stat(path).then(
+    (s) => s.isDirectory(),
+    () => false,
+  );
+}
+
+/**
+ * The host path of a volume's subpath, with its symlinks resolved: a link that leads out of the volume
+ * (to / or to another volume) is refused, as dockerd's safepath refuses it, in dockerd's words. The path
+ * handed to runc is the resolved one, so no symlink of the volume's is followed after this check.
+ */
+export async function volumeSubpath(volumeRoot: string, subpath: string): Promise<string> {
+  const wanted = join(volumeRoot, subpath);
+  let resolved: string;
+  try {
+    resolved = await realpath(wanted);
+  } catch (e) {
+    const reason = isErrno(e, "ENOENT") ? "no such file or directory" : (e as Error).message;
+    throw new NotFoundError(`cannot access path ${wanted}: lstat ${wanted}: ${reason}`);
+  }
+  const base = await realpath(volumeRoot);
+  if (resolved !== base && !resolved.startsWith(`${base}/`))
+    throw new InvalidParameterError(
+      `path concatenation escapes the base directory, base: ${volumeRoot}, subpath: ${subpath}`,
+    );
+  return resolved;
 }

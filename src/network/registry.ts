@@ -194,9 +194,8 @@ export class NetworkRegistry {
   /** Validates a create request and builds its record (not yet saved, no bridge yet). */
   async build(req: NetworkCreateRequest): Promise<NetworkRecord> {
     const name = req.Name;
+    // dockerd takes any other name ("with space", "a:b", "ü-net"); its records are keyed by ID, not name.
     if (!name) throw new InvalidParameterError("network name is required");
-    if (!/^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/.test(name))
-      throw new InvalidParameterError(`invalid network name "${name}"`);
     const driver = req.Driver || "bridge";
     if (
       ["host", "none", "null"].includes(driver) ||

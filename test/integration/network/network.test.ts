@@ -255,6 +255,15 @@ describe("user-defined networks", () => {
     assert.match(pre.stderr, /pre-defined network and cannot be removed/);
   });
 
+  test("names dockerd takes are taken: with a space, a colon, non-ASCII letters", async () => {
+    for (const name of ["with space", "a:b", "ü-net"]) {
+      const id = (await ok(["network", "create", name])).trim();
+      assert.equal((await ok(["network", "inspect", name, "--format", "{{.Id}}"])).trim(), id);
+      await ok(["run", "--rm", "--network", name, "busybox", "true"]);
+      assert.equal((await ok(["network", "rm", name])).trim(), name);
+    }
+  });
+
   test("a network without --subnet gets a pool subnet that overlaps no host route", async () => {
     await ok(["network", "create", "auto1"]);
     const s = JSON.parse(await ok(["network", "inspect", "auto1"]))[0].IPAM.Config[0].Subnet as string;

@@ -41,6 +41,14 @@ export function namespaceOptions(config: PodSandboxConfig | undefined): Namespac
   return { network: o?.network ?? 0, pid: o?.pid ?? 0, ipc: o?.ipc ?? 0, targetId: o?.targetId ?? "" };
 }
 
+/** Keeps a pod's network namespace alive from CNI ADD to CNI DEL, whatever happens to its pause process. */
+export interface NetnsPins {
+  /** Bind-mounts `source` (a namespace file) on the pod's own path; that path. */
+  pin(id: string, source: string): Promise<string>;
+  /** Unmounts and removes the pod's path (no-op when there is none). */
+  unpin(id: string): Promise<void>;
+}
+
 /** Pod sandboxes over the container service. */
 export class Sandboxes {
   readonly #c: ContainerService;
@@ -48,6 +56,7 @@ export class Sandboxes {
   readonly #cni: CniRunner;
   readonly #pause: PauseImage;
   readonly #ownOom: number;
+  readonly #netns: NetnsPins;
 
   constructor(o: {
     containers: ContainerService;
@@ -55,12 +64,14 @@ export class Sandboxes {
     cni: CniRunner;
     pause: PauseImage;
     ownOomScoreAdj: number;
+    netns: NetnsPins;
   }) {
     this.#c = o.containers;
     this.#store = o.store;
     this.#cni = o.cni;
     this.#pause = o.pause;
     this.#ownOom = o.ownOomScoreAdj;
+    this.#netns = o.netns;
   }
 
   /** The inspect of a sandbox's container, by ID or unique ID prefix; NotFoundError when there is none. */
@@ -137,7 +148,9 @@ export class Sandboxes {
       await this.#c.start(id);
       if (!hostNetwork) {
         const ins = this.#c.inspect(id);
-        const netns = ins.NetworkSettings.SandboxKey ?? "";
+        // Pinned by a mount of our own: when the pause process dies wharf drops its namespace, and CNI DEL
+        // (the bridge plugin's NAT clean-up) needs it still there, as containerd keeps it.
+        const netns = await this.#netns.pin(id, ins.NetworkSettings.SandboxKey ?? "");
         const ports = portMappings(config);
         const { network, result } = await this.#cni.add({ id, netns, ports });
         const ip = podIp(result);
@@ -172,6 +185,7 @@ export class Sandboxes {
     const net = rec.network;
     if (!net) return;
     await this.#cni.del({ id: rec.id, netns: net.netns, ports: net.ports, result: net.result });
+    await this.#netns.unpin(rec.id);
     rec.network = undefined;
     await this.#store.put(rec);
   }

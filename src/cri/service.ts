@@ -3,14 +3,16 @@
  * with the same services the Engine API uses; the streaming server is handed in once it is up.
  */
 import { existsSync } from "node:fs";
+import { mkdir, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import * as grpc from "@grpc/grpc-js";
+import { MountFlags } from "../host/index.ts";
 import { CniRunner } from "./cni.ts";
 import { Containers } from "./containers.ts";
 import type { CriDeps } from "./deps.ts";
 import { Images } from "./images.ts";
 import { PauseImage } from "./pause.ts";
-import { Sandboxes } from "./sandboxes.ts";
+import { type NetnsPins, Sandboxes } from "./sandboxes.ts";
 import { ownOomScoreAdj } from "./security.ts";
 import { type CriHandlers, GrpcStatusError } from "./server.ts";
 import { SandboxStore } from "./state.ts";
@@ -31,6 +33,26 @@ export interface CriCore {
   setStreamServer(s: StreamServer): void;
 }
 
+/** Pod network namespaces pinned under `dir` (bind mounts through host/). */
+function netnsPins(host: CriDeps["host"], dir: string): NetnsPins {
+  const path = (id: string) => join(dir, id);
+  return {
+    async pin(id, source) {
+      await mkdir(dir, { recursive: true });
+      const target = path(id);
+      await writeFile(target, "", { flag: "a" });
+      await host.mounts.mount({ source, target, fstype: null, flags: MountFlags.BIND });
+      return target;
+    },
+    async unpin(id) {
+      const target = path(id);
+      if (!existsSync(target)) return;
+      await host.netns.removeNetns(target);
+      await rm(target, { force: true });
+    },
+  };
+}
+
 /** Builds the CRI core and loads its pod state. */
 export async function createCri(deps: CriDeps): Promise<CriCore> {
   const store = new SandboxStore(deps.stateDir, join(deps.dataRoot, "tmp"));
@@ -43,6 +65,7 @@ export async function createCri(deps: CriDeps): Promise<CriCore> {
     cni,
     pause: new PauseImage(deps.images, deps.pauseBinary),
     ownOomScoreAdj: own,
+    netns: netnsPins(deps.host, join(deps.stateDir, "netns")),
   });
   await sandboxes.dropOrphans();
   const containers = new Containers({ containers: deps.containers, sandboxes, ownOomScoreAdj: own });

@@ -260,6 +260,23 @@ test("RemovePodSandbox removes the containers, the network namespace and the pod
   assert.ok(!existsSync(ipam), "host-local released the pod IP");
 });
 
+test("a pod whose pause process died is still cleaned up: CNI DEL gets its namespace, NAT rules go", async () => {
+  const pod = await runPod("crashed");
+  const ins = JSON.parse((await docker(t.d, ["inspect", pod.podSandboxId])).stdout)[0];
+  process.kill(ins.State.Pid, "SIGKILL");
+  await eventually(async () => {
+    const s = await t.cri.runtime<{ status: { state: number } }>("PodSandboxStatus", {
+      podSandboxId: pod.podSandboxId,
+    });
+    return s.status.state === 1 ? true : undefined;
+  }, "the sandbox to be NOTREADY");
+  assert.ok((await run("iptables-save", ["-t", "nat"])).stdout.includes(pod.podSandboxId));
+  await t.cri.runtime("RemovePodSandbox", { podSandboxId: pod.podSandboxId });
+  const nat = (await run("iptables-save", ["-t", "nat"])).stdout;
+  assert.ok(!nat.includes(pod.podSandboxId), "the pod's NAT rules are gone");
+  assert.ok(!existsSync(join(t.d.dataRoot, "cri/netns", pod.podSandboxId)));
+});
+
 test("ListPodSandbox filters by state and labels; unknown IDs are NotFound", async () => {
   const a = await runPod("list-a");
   const b = await runPod("list-b");

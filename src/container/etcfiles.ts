@@ -5,6 +5,8 @@ export function hostsFile(opts: {
   hostname: string;
   domainname?: string;
   ip?: string;
+  /** Its IPv6 address, on a network with IPv6: a second line for the same names, as dockerd writes. */
+  ip6?: string;
   extra?: string[];
   /** Host networking: the host's own /etc/hosts takes the place of the loopback lines. */
   base?: string;
@@ -28,6 +30,7 @@ export function hostsFile(opts: {
   if (opts.ip) {
     const fqdn = opts.domainname ? `${opts.hostname}.${opts.domainname} ` : "";
     lines.push(`${opts.ip}\t${fqdn}${opts.hostname}`);
+    if (opts.ip6) lines.push(`${opts.ip6}\t${fqdn}${opts.hostname}`);
   }
   return `${lines.join("\n")}\n`;
 }

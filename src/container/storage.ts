@@ -205,7 +205,7 @@ export class Storage {
       writeFile(r.HostnamePath, `${hostname}\n`),
       writeFile(
         r.HostsPath,
-        hostsFile({ hostname, domainname: r.Config.Domainname, ip: net.ip, extra, base }),
+        hostsFile({ hostname, domainname: r.Config.Domainname, ip: net.ip, ip6: net.ip6, extra, base }),
       ),
       resolvConf({ dns, dnsSearch: hc.DnsSearch, dnsOptions: hc.DnsOptions, keepLoopback: net.host }).then(
         (t) => writeFile(r.ResolvConfPath, t),

@@ -13,6 +13,9 @@ export interface DaemonConfig {
   hosts: string[];
   bridge: string;
   bip?: string;
+  /** `--ipv6`: the default bridge has IPv6; `--fixed-cidr-v6` its subnet. */
+  ipv6: boolean;
+  fixedCidrV6?: string;
   pidfile: string;
   logLevel: LogLevel;
   /** runc's binary (`--runtime`). */
@@ -101,6 +104,8 @@ Options:
                              unless another daemon answers there
       --bridge string        Attach containers to a network bridge (default "wharf0")
       --bip string           Specify default-bridge IP (CIDR)
+      --ipv6                 Enable IPv6 networking (on the default bridge)
+      --fixed-cidr-v6 string IPv6 subnet for fixed IPs (the default bridge's, with --ipv6)
   -p, --pidfile string       Path to use for daemon PID file (default "<exec-root>/wharf.pid")
   -l, --log-level string     Set the logging level ("debug"|"info"|"warn"|"error"|"fatal") (default "info")
   -D, --debug                Enable debug mode
@@ -138,7 +143,7 @@ networked by slirp4netns); its defaults are then --data-root ~/.local/share/whar
 `;
 
 /** Boolean flags that also take `=true|false`, as Go's flag package allows and Docker's docs use. */
-const BOOL_FLAGS = ["tls", "tlsverify", "no-new-privileges", "debug"];
+const BOOL_FLAGS = ["tls", "tlsverify", "no-new-privileges", "debug", "ipv6"];
 
 /**
  * Pulls `--flag=value` spellings of boolean flags out of argv (node's parseArgs refuses them) and
@@ -148,7 +153,7 @@ function explicitBools(argv: string[]): { rest: string[]; given: Map<string, boo
   const given = new Map<string, boolean>();
   const rest: string[] = [];
   for (const a of argv) {
-    const m = /^--([a-z-]+)(?:=(.*))?$/.exec(a);
+    const m = /^--([a-z0-9-]+)(?:=(.*))?$/.exec(a);
     if (!m || !BOOL_FLAGS.includes(m[1] ?? "")) {
       rest.push(a);
       continue;
@@ -217,6 +222,7 @@ export function parseDaemonFlags(
       host: { type: "string", short: "H", multiple: true },
       bridge: { type: "string", short: "b" },
       bip: { type: "string" },
+      "fixed-cidr-v6": { type: "string" },
       pidfile: { type: "string", short: "p" },
       "log-level": { type: "string", short: "l" },
       debug: { type: "boolean", short: "D" },
@@ -264,6 +270,9 @@ export function parseDaemonFlags(
   }
   if (values.bip && !/^\d+\.\d+\.\d+\.\d+\/\d+$/.test(values.bip))
     throw new InvalidParameterError(`invalid --bip: ${values.bip}`);
+  const fixed6 = values["fixed-cidr-v6"];
+  if (fixed6 !== undefined && !/^[0-9a-fA-F:.]+\/\d{1,3}$/.test(fixed6))
+    throw new InvalidParameterError(`invalid --fixed-cidr-v6: ${fixed6}`);
   const bridge = values.bridge ?? "wharf0";
   if (!/^[a-zA-Z0-9_.-]{1,15}$/.test(bridge))
     throw new InvalidParameterError(`invalid bridge name: ${bridge}`);
@@ -292,6 +301,8 @@ export function parseDaemonFlags(
     hosts,
     bridge,
     bip: values.bip,
+    ipv6: given.get("ipv6") === true,
+    ...(fixed6 ? { fixedCidrV6: fixed6 } : {}),
     pidfile: values.pidfile ?? `${execRoot}/wharf.pid`,
     ...(values["docker-socket"] ? { dockerSocket: values["docker-socket"].replace(/^unix:\/\//, "") } : {}),
     logLevel: level,

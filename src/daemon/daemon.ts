@@ -252,6 +252,8 @@ export async function startDaemon(cfg: DaemonConfig): Promise<Daemon> {
     tmpDir,
     bridge: cfg.bridge,
     bip: cfg.bip,
+    ipv6: cfg.ipv6,
+    fixedCidrV6: cfg.fixedCidrV6,
     events: events.emit,
     host,
     ...(cfg.rootless ? { proxy: slirpPortProxy(cfg.rootless.slirpApiSocket) } : {}),

@@ -189,6 +189,20 @@ export class FakeHost implements Host {
     },
   };
 
+  /** ip6tables' scripts, apart from iptables' so tests can tell the families apart. */
+  readonly ip6tablesScripts: string[] = [];
+
+  readonly ip6tables: Iptables = {
+    restore: async (script) => {
+      this.#record("ip6tables", "restore");
+      this.ip6tablesScripts.push(script);
+    },
+    save: async (table) => {
+      this.#record("ip6tables", "save", table);
+      return "";
+    },
+  };
+
   readonly processes: Processes = {
     run: async (file, args, opts = {}) => {
       this.#record("processes", "run", file, ...args);

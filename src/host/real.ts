@@ -33,30 +33,36 @@ class RealNetlinkSocket implements NetlinkSocket {
 
 const processes = new WorkerProcesses();
 
-const iptables: Iptables = {
-  async restore(script, opts = {}) {
-    try {
-      await processes.run("iptables-restore", opts.noflush === false ? [] : ["--noflush"], {
-        input: script,
-      });
-    } catch (e) {
-      const code = e instanceof ProcessError ? e.exitCode : undefined;
-      const stderr = e instanceof ProcessError ? e.stderr.trim() : String(e);
-      throw new ProcessError(`iptables-restore failed (${code}): ${stderr}\n${script}`, {
-        exitCode: code,
-        stderr,
-        cause: e,
-      });
-    }
-  },
-  async save(table) {
-    try {
-      return await processes.run("iptables-save", ["-t", table]);
-    } catch (e) {
-      throw new ProcessError(`iptables-save -t ${table} failed`, { cause: e });
-    }
-  },
-};
+/** iptables or ip6tables (`ip6` prefix), one restore or save process per call. */
+function xtables(prefix: "ip" | "ip6"): Iptables {
+  return {
+    async restore(script, opts = {}) {
+      try {
+        await processes.run(`${prefix}tables-restore`, opts.noflush === false ? [] : ["--noflush"], {
+          input: script,
+        });
+      } catch (e) {
+        const code = e instanceof ProcessError ? e.exitCode : undefined;
+        const stderr = e instanceof ProcessError ? e.stderr.trim() : String(e);
+        throw new ProcessError(`${prefix}tables-restore failed (${code}): ${stderr}\n${script}`, {
+          exitCode: code,
+          stderr,
+          cause: e,
+        });
+      }
+    },
+    async save(table) {
+      try {
+        return await processes.run(`${prefix}tables-save`, ["-t", table]);
+      } catch (e) {
+        throw new ProcessError(`${prefix}tables-save -t ${table} failed`, { cause: e });
+      }
+    },
+  };
+}
+
+const iptables = xtables("ip");
+const ip6tables = xtables("ip6");
 
 let host: Host | undefined;
 
@@ -151,6 +157,7 @@ export function realHost(): Host {
       },
     },
     iptables,
+    ip6tables,
     processes,
     files: {
       read: (path) => readFile(path, "utf8"),

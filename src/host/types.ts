@@ -158,6 +158,8 @@ export interface Host {
   netns: Namespaces;
   netlink: NetlinkSockets;
   iptables: Iptables;
+  /** The same through ip6tables-restore and ip6tables-save. */
+  ip6tables: Iptables;
   processes: Processes;
   files: KernelFiles;
   sockets: Sockets;

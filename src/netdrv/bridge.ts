@@ -26,6 +26,11 @@ export interface VethSpec {
   prefixLen: number;
   /** Default route via this address; none for internal networks or secondary interfaces. */
   gateway?: string;
+  /** The endpoint's IPv6 address and prefix on a network with IPv6. */
+  ip6?: string;
+  prefixLen6?: number;
+  /** The IPv6 default route's gateway; none for internal networks or secondary interfaces. */
+  gateway6?: string;
   /** The link's owner tag, for crash cleanup. */
   owner: string;
   /** Both ends' MTU (the network's driver option); the kernel's default when absent. */
@@ -81,13 +86,32 @@ export class BridgeDriver {
     return (await nl.addresses(index))[0];
   }
 
-  /** Creates the bridge when missing, gives it the gateway address when it lacks it, tags it and sets it up. */
-  async ensureBridge(opts: { name: string; gateway: string; prefixLen: number }): Promise<void> {
+  /**
+   * Creates the bridge when missing, gives it the gateway address when it lacks it (and, on a network with
+   * IPv6, its IPv6 gateway and fe80::1 as dockerd does), tags it and sets it up.
+   */
+  async ensureBridge(opts: {
+    name: string;
+    gateway: string;
+    prefixLen: number;
+    gateway6?: string;
+    prefixLen6?: number;
+  }): Promise<void> {
     const nl = await this.#nl();
     const index = (await nl.linkIndex(opts.name)) ?? (await nl.addBridge(opts.name));
     const addrs = await nl.addresses(index);
     if (!addrs.some((a) => a.address === opts.gateway && a.prefixLen === opts.prefixLen))
       await nl.addAddress(index, opts.gateway, opts.prefixLen);
+    if (opts.gateway6 && opts.prefixLen6 !== undefined) {
+      const addrs6 = await nl.addresses(index, 6);
+      for (const [address, prefixLen] of [
+        [opts.gateway6, opts.prefixLen6],
+        ["fe80::1", 64],
+      ] as const) {
+        if (!addrs6.some((a) => a.address === address && a.prefixLen === prefixLen))
+          await nl.addAddress6(index, address, prefixLen);
+      }
+    }
     await nl.setLink(index, { up: true, alias: this.bridgeAlias });
   }
 
@@ -156,9 +180,11 @@ export class BridgeDriver {
       const eth = await c.linkIndex(v.ifname);
       if (eth === undefined) throw new Error(`${v.ifname} missing in ${v.nsPath}`);
       await c.addAddress(eth, v.ip, v.prefixLen);
+      if (v.ip6 && v.prefixLen6 !== undefined) await c.addAddress6(eth, v.ip6, v.prefixLen6);
       await c.setLink(eth, { up: true });
       await c.setLink(1, { up: true });
       if (v.gateway) await c.addDefaultRoute(v.gateway, eth);
+      if (v.gateway6) await c.addDefaultRoute(v.gateway6, eth);
     } finally {
       c.close();
     }

@@ -53,3 +53,27 @@ test("answers known names with A records, NODATA for AAAA, refuses strangers, fo
     upstream.close();
   }
 });
+
+test("AAAA queries get a name's IPv6 addresses; a name with IPv4 alone gets NODATA, not NXDOMAIN", async () => {
+  const dns = new DnsServer(({ name }) => {
+    if (name === "six") return { addresses: ["10.0.0.2", "fd5a:1b2c:3d4f::2"] };
+    if (name === "four") return { addresses: ["10.0.0.3"] };
+    return { forward: [] };
+  });
+  await dns.listen("127.0.0.157");
+  try {
+    const aaaa = await ask("127.0.0.157", query("six", 28));
+    assert.equal(aaaa[3] & 0x0f, 0);
+    assert.equal(aaaa.readUInt16BE(6), 1);
+    assert.equal(aaaa.readUInt16BE(aaaa.length - 26), 28, "the record is an AAAA");
+    assert.equal(aaaa.subarray(aaaa.length - 16).toString("hex"), "fd5a1b2c3d4f00000000000000000002");
+    const a = await ask("127.0.0.157", query("six"));
+    assert.equal(a.readUInt16BE(6), 1);
+    assert.deepEqual([...a.subarray(a.length - 4)], [10, 0, 0, 2]);
+    const nodata = await ask("127.0.0.157", query("four", 28));
+    assert.equal(nodata[3] & 0x0f, 0, "NOERROR");
+    assert.equal(nodata.readUInt16BE(6), 0, "no answers");
+  } finally {
+    dns.close();
+  }
+});

@@ -6,8 +6,10 @@
  */
 import { createSocket, type Socket } from "node:dgram";
 import { log } from "../util/index.ts";
+import { parseIp6 } from "./ip6.ts";
 
 const TYPE_A = 1;
+const TYPE_AAAA = 28;
 const CLASS_IN = 1;
 
 /** What the server asks its owner for each query. */
@@ -50,7 +52,7 @@ function parseQuestion(msg: Buffer): Question | undefined {
   };
 }
 
-/** A reply to `query` with the given A records (none: NODATA) or an error code. */
+/** A reply to `query` with the given A or AAAA records (by the address's family; none: NODATA) or an error code. */
 export function buildReply(
   query: Buffer,
   q: Question,
@@ -61,15 +63,21 @@ export function buildReply(
   head[2] = 0x80 | (head[2] & 0x78) | 0x04 | rd; // QR, opcode kept, AA, RD echoed
   head[3] = 0x80 | ((opts.rcode ?? 0) & 0x0f); // RA
   const answers = (opts.rcode ? [] : (opts.addresses ?? [])).map((ip) => {
-    const rr = Buffer.alloc(16);
+    const v6 = ip.includes(":");
+    const rr = Buffer.alloc(v6 ? 28 : 16);
     rr.writeUInt16BE(0xc00c, 0); // the question's name
-    rr.writeUInt16BE(TYPE_A, 2);
+    rr.writeUInt16BE(v6 ? TYPE_AAAA : TYPE_A, 2);
     rr.writeUInt16BE(CLASS_IN, 4);
     rr.writeUInt32BE(600, 6);
-    rr.writeUInt16BE(4, 10);
-    ip.split(".").forEach((p, i) => {
-      rr[12 + i] = Number(p);
-    });
+    rr.writeUInt16BE(v6 ? 16 : 4, 10);
+    if (v6) {
+      const v = parseIp6(ip) ?? 0n;
+      rr.writeBigUInt64BE(v >> 64n, 12);
+      rr.writeBigUInt64BE(v & 0xffffffffffffffffn, 20);
+    } else
+      ip.split(".").forEach((p, i) => {
+        rr[12 + i] = Number(p);
+      });
     return rr;
   });
   head.writeUInt16BE(1, 4);
@@ -150,7 +158,9 @@ export class DnsServer {
       return;
     }
     if ("addresses" in r) {
-      reply(buildReply(msg, q, { addresses: q.type === TYPE_A ? r.addresses : [] }));
+      // A known name: its records of the asked family, or NODATA (not NXDOMAIN) when it has none, as dockerd.
+      const family = (ip: string) => (ip.includes(":") ? TYPE_AAAA : TYPE_A);
+      reply(buildReply(msg, q, { addresses: r.addresses.filter((ip) => family(ip) === q.type) }));
       return;
     }
     if (!r.forward.length) {

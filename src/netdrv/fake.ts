@@ -3,6 +3,7 @@
  * requests netlink.ts frames (links, veth pairs across namespaces, addresses, routes) as the kernel would.
  */
 import { readlinkSync } from "node:fs";
+import { formatIp6, parseIp6 } from "./ip6.ts";
 
 /** The daemon's own netns, as netlink sockets name it. */
 export const HOST_NS = "/proc/self/ns/net";
@@ -60,6 +61,15 @@ function message(type: number, body: Buffer): Buffer {
 
 const cstr = (b: Buffer | undefined) => b?.toString().replace(/\0.*$/s, "");
 const ip4 = (b: Buffer | undefined) => (b ? [...b].join(".") : "");
+const ip6 = (b: Buffer | undefined) =>
+  b?.length === 16 ? formatIp6((b.readBigUInt64BE(0) << 64n) | b.readBigUInt64BE(8)) : "";
+const ip6Bytes = (s: string) => {
+  const v = parseIp6(s) ?? 0n;
+  const b = Buffer.alloc(16);
+  b.writeBigUInt64BE(v >> 64n, 0);
+  b.writeBigUInt64BE(v & 0xffffffffffffffffn, 8);
+  return b;
+};
 
 /**
  * A small rtnetlink: links, addresses and routes per namespace, enough for what the bridge driver sends.
@@ -175,42 +185,51 @@ export class FakeKernel {
       case 20: {
         const l = space.links.find((x) => x.index === body.readUInt32LE(4));
         if (!l) throw errno("ENODEV");
-        const address = ip4(attrs(body.subarray(8)).get(2));
+        const v6 = body.readUInt8(0) === 10;
+        const address = v6 ? ip6(attrs(body.subarray(8)).get(1)) : ip4(attrs(body.subarray(8)).get(2));
         if (l.addrs.some((x) => x.address === address)) throw errno("EEXIST");
         l.addrs.push({ address, prefixLen: body.readUInt8(1) });
         return Buffer.alloc(0);
       }
-      case 22:
+      case 22: {
+        const v6 = body.readUInt8(0) === 10;
         return Buffer.concat(
           space.links.flatMap((l) =>
-            l.addrs.map((x) => {
-              const m = Buffer.alloc(8);
-              m.writeUInt8(2, 0);
-              m.writeUInt8(x.prefixLen, 1);
-              m.writeUInt32LE(l.index, 4);
-              return message(20, Buffer.concat([m, attr(2, Buffer.from(x.address.split(".").map(Number)))]));
-            }),
+            l.addrs
+              .filter((x) => x.address.includes(":") === v6)
+              .map((x) => {
+                const m = Buffer.alloc(8);
+                m.writeUInt8(v6 ? 10 : 2, 0);
+                m.writeUInt8(x.prefixLen, 1);
+                m.writeUInt32LE(l.index, 4);
+                const raw = v6 ? ip6Bytes(x.address) : Buffer.from(x.address.split(".").map(Number));
+                return message(20, Buffer.concat([m, attr(v6 ? 1 : 2, raw)]));
+              }),
           ),
         );
+      }
       case 24: {
         const a = attrs(body.subarray(12));
+        const v6 = body.readUInt8(0) === 10;
         space.routes.push({
-          dst: "0.0.0.0",
+          dst: v6 ? "::" : "0.0.0.0",
           prefixLen: 0,
-          gateway: ip4(a.get(5)),
+          gateway: v6 ? ip6(a.get(5)) : ip4(a.get(5)),
           oif: a.get(4)?.readUInt32LE(0),
         });
         return Buffer.alloc(0);
       }
       case 26:
         return Buffer.concat(
-          space.routes.map((r) => {
-            const m = Buffer.alloc(12);
-            m.writeUInt8(2, 0);
-            m.writeUInt8(r.prefixLen, 1);
-            const dst = r.prefixLen ? [attr(1, Buffer.from(r.dst.split(".").map(Number)))] : [];
-            return message(24, Buffer.concat([m, ...dst]));
-          }),
+          space.routes
+            .filter((r) => r.dst.includes(":") === (body.readUInt8(0) === 10))
+            .map((r) => {
+              const m = Buffer.alloc(12);
+              m.writeUInt8(r.dst.includes(":") ? 10 : 2, 0);
+              m.writeUInt8(r.prefixLen, 1);
+              const dst = r.prefixLen ? [attr(1, Buffer.from(r.dst.split(".").map(Number)))] : [];
+              return message(24, Buffer.concat([m, ...dst]));
+            }),
         );
     }
     throw errno("EOPNOTSUPP");

@@ -2,6 +2,18 @@ export { BridgeDriver, type BridgeHost, type VethSpec } from "./bridge.ts";
 export { type DnsLookup, DnsServer } from "./dns.ts";
 export { FakeKernel, type FakeLink, HOST_NS } from "./fake.ts";
 export {
+  type Cidr6,
+  contains6,
+  firstHost6,
+  formatCidr6,
+  formatIp6,
+  macAddress6,
+  nextFree6,
+  overlaps6,
+  parseCidr6,
+  parseIp6,
+} from "./ip6.ts";
+export {
   type Cidr,
   contains,
   firstHost,

@@ -2,13 +2,15 @@
  * iptables rules for one daemon, in chains whose names carry the daemon's tag (its default bridge name), so two
  * daemons on one host never touch each other's rules. The chains are regenerated as a whole from the driver's
  * in-memory state by one `iptables-restore --noflush` run: declaring a chain flushes it, so every sync (and the
- * first one after a crash) leaves exactly the rules the current state needs.
+ * first one after a crash) leaves exactly the rules the current state needs. One instance per address family:
+ * the IPv6 one drives ip6tables with the same chains for networks with IPv6 and the ports published to them.
  */
 import { type Iptables as HostIptables, realHost } from "../host/index.ts";
 
 /** One network's bridge as the rules see it. */
 export interface RuleNetwork {
   bridge: string;
+  /** The subnet of this instance's family. */
   subnet: string;
   internal: boolean;
 }
@@ -16,7 +18,7 @@ export interface RuleNetwork {
 /** One published port: DNAT from the host to a container. */
 export interface RulePort {
   proto: "tcp" | "udp" | "sctp";
-  /** "" or "0.0.0.0" for every address. */
+  /** "", "0.0.0.0" (IPv4) or "::" (IPv6) for every address. */
   hostIp: string;
   hostPort: number;
   containerIp: string;
@@ -35,11 +37,12 @@ export function chainNames(tag: string): {
   return { dnat: p, post: `${p}-POST`, fwd: `${p}-FWD`, iso: `${p}-ISO`, iso2: `${p}-ISO2` };
 }
 
-function jumps(tag: string): { table: "nat" | "filter"; chain: string; rule: string }[] {
+function jumps(tag: string, family: 4 | 6): { table: "nat" | "filter"; chain: string; rule: string }[] {
   const c = chainNames(tag);
+  const loopback = family === 6 ? "::1/128" : "127.0.0.0/8";
   return [
     { table: "nat", chain: "PREROUTING", rule: `-m addrtype --dst-type LOCAL -j ${c.dnat}` },
-    { table: "nat", chain: "OUTPUT", rule: `! -d 127.0.0.0/8 -m addrtype --dst-type LOCAL -j ${c.dnat}` },
+    { table: "nat", chain: "OUTPUT", rule: `! -d ${loopback} -m addrtype --dst-type LOCAL -j ${c.dnat}` },
     { table: "nat", chain: "POSTROUTING", rule: `-j ${c.post}` },
     { table: "filter", chain: "FORWARD", rule: `-j ${c.fwd}` },
   ];
@@ -57,23 +60,37 @@ function staleJumps(saved: string, chains: Set<string>): string[] {
   return out;
 }
 
-/** Removes every rule and chain of the daemon tagged `tag` (tests, and `wharf` uninstall-style cleanups). */
-export async function removeDaemonRules(tag: string, run: HostIptables = realHost().iptables): Promise<void> {
+/**
+ * Removes every rule and chain of the daemon tagged `tag` (tests, and `wharf` uninstall-style cleanups), from
+ * iptables and ip6tables. Given a runner, only that one is cleaned unless `run6` is given too.
+ */
+export async function removeDaemonRules(tag: string, run?: HostIptables, run6?: HostIptables): Promise<void> {
+  const v4 = run ?? realHost().iptables;
+  const v6 = run ? run6 : realHost().ip6tables;
+  await removeFamilyRules(tag, v4);
+  // ip6tables may be missing or have no such tables on a host without IPv6: nothing of ours is there then.
+  if (v6) await removeFamilyRules(tag, v6).catch(() => undefined);
+}
+
+async function removeFamilyRules(tag: string, run: HostIptables): Promise<void> {
   const c = chainNames(tag);
   const names = new Set(Object.values(c));
   const parts: string[] = [];
+  let work = false;
   for (const [table, chains] of [
     ["nat", [c.dnat, c.post]],
     ["filter", [c.fwd, c.iso, c.iso2]],
   ] as const) {
     const saved = await run.save(table);
     const present = chains.filter((ch) => saved.includes(`:${ch} `));
-    parts.push(`*${table}`, ...staleJumps(saved, names));
+    const stale = staleJumps(saved, names);
+    if (present.length || stale.length) work = true;
+    parts.push(`*${table}`, ...stale);
     for (const ch of present) parts.push(`-F ${ch}`);
     for (const ch of present) parts.push(`-X ${ch}`);
     parts.push("COMMIT");
   }
-  await run.restore(`${parts.join("\n")}\n`);
+  if (work) await run.restore(`${parts.join("\n")}\n`);
 }
 
 /** The daemon's iptables state: networks and published ports, synced to the kernel as a whole. */
@@ -82,13 +99,15 @@ export class Iptables {
   readonly #run: HostIptables;
   readonly #networks = new Map<string, RuleNetwork>();
   readonly #ports = new Map<string, RulePort[]>();
+  readonly #family: 4 | 6;
   #initialised = false;
   #running: Promise<void> | undefined;
   #again: Promise<void> | undefined;
 
-  constructor(tag: string, run: HostIptables = realHost().iptables) {
+  constructor(tag: string, run: HostIptables = realHost().iptables, opts: { family?: 4 | 6 } = {}) {
     this.#tag = tag;
     this.#run = run;
+    this.#family = opts.family ?? 4;
   }
 
   /** Adds or replaces a network's rules (not yet synced). */
@@ -133,6 +152,9 @@ export class Iptables {
   }
 
   async #write(): Promise<void> {
+    // ip6tables is left alone until a network has IPv6: most daemons never need it.
+    if (this.#family === 6 && !this.#initialised && !this.#networks.size) return;
+    const v6 = this.#family === 6;
     const c = chainNames(this.#tag);
     const nat = [`*nat`, `:${c.dnat} - [0:0]`, `:${c.post} - [0:0]`];
     const filter = [`*filter`, `:${c.fwd} - [0:0]`, `:${c.iso} - [0:0]`, `:${c.iso2} - [0:0]`];
@@ -142,16 +164,20 @@ export class Iptables {
       const [savedNat, savedFilter] = await Promise.all([this.#run.save("nat"), this.#run.save("filter")]);
       nat.push(...staleJumps(savedNat, names));
       filter.push(...staleJumps(savedFilter, names));
-      for (const j of jumps(this.#tag)) (j.table === "nat" ? nat : filter).push(`-I ${j.chain} ${j.rule}`);
+      for (const j of jumps(this.#tag, this.#family))
+        (j.table === "nat" ? nat : filter).push(`-I ${j.chain} ${j.rule}`);
     }
     const nets = [...this.#networks.values()];
     for (const n of nets) nat.push(`-A ${c.dnat} -i ${n.bridge} -j RETURN`);
     for (const ports of this.#ports.values()) {
       for (const p of ports) {
-        if (p.hostIp.startsWith("127.")) continue; // loopback is the proxy's
-        const dst = p.hostIp && p.hostIp !== "0.0.0.0" ? `-d ${p.hostIp}/32 ` : "";
+        if (p.hostIp.startsWith("127.") || p.hostIp === "::1") continue; // loopback is the proxy's
+        if (p.hostIp.includes(":") !== v6 && p.hostIp !== "") continue;
+        const any = !p.hostIp || p.hostIp === "0.0.0.0" || p.hostIp === "::";
+        const dst = any ? "" : `-d ${p.hostIp}/${v6 ? 128 : 32} `;
+        const to = v6 ? `[${p.containerIp}]:${p.containerPort}` : `${p.containerIp}:${p.containerPort}`;
         nat.push(
-          `-A ${c.dnat} ${dst}-p ${p.proto} -m ${p.proto} --dport ${p.hostPort} -j DNAT --to-destination ${p.containerIp}:${p.containerPort}`,
+          `-A ${c.dnat} ${dst}-p ${p.proto} -m ${p.proto} --dport ${p.hostPort} -j DNAT --to-destination ${to}`,
         );
       }
     }

@@ -6,8 +6,10 @@
  */
 import { closeSync, openSync } from "node:fs";
 import type { NetlinkSocket } from "../host/index.ts";
+import { formatIp6, parseIp6 } from "./ip6.ts";
 
 const AF_INET = 2;
+const AF_INET6 = 10;
 
 const RTM_NEWLINK = 16;
 const RTM_DELLINK = 17;
@@ -38,6 +40,9 @@ const NLA_F_NESTED = 0x8000;
 const IFA_ADDRESS = 1;
 const IFA_LOCAL = 2;
 const IFA_BROADCAST = 4;
+const IFA_FLAGS = 8;
+/** IFA_F_NODAD: usable at once, without duplicate address detection's second or two of "tentative". */
+const IFA_F_NODAD = 0x02;
 const RTA_DST = 1;
 const RTA_OIF = 4;
 const RTA_GATEWAY = 5;
@@ -88,6 +93,19 @@ function ipv4(addr: string): Buffer {
   return Buffer.from(addr.split(".").map(Number));
 }
 
+function ipv6(addr: string): Buffer {
+  const v = parseIp6(addr);
+  if (v === undefined) throw new Error(`invalid IPv6 address: ${addr}`);
+  const b = Buffer.alloc(16);
+  b.writeBigUInt64BE(v >> 64n, 0);
+  b.writeBigUInt64BE(v & 0xffffffffffffffffn, 8);
+  return b;
+}
+
+function ipv6Text(b: Buffer): string {
+  return formatIp6((b.readBigUInt64BE(0) << 64n) | b.readBigUInt64BE(8));
+}
+
 function macBytes(mac: string): Buffer {
   return Buffer.from(mac.split(":").map((h) => Number.parseInt(h, 16)));
 }
@@ -123,7 +141,7 @@ export interface LinkInfo {
   alias?: string;
 }
 
-/** One IPv4 route of the main table. */
+/** One route: its destination and prefix length. */
 export interface RouteInfo {
   dst: string;
   prefixLen: number;
@@ -298,52 +316,72 @@ export class Netlink {
     await this.#request(RTM_NEWADDR, F_CREATE | F_EXCL | F_ACK, Buffer.concat([msg, encodeAttrs(attrs)]));
   }
 
-  /** IPv4 addresses of a link (or of every link): [index, address, prefixLen]. */
-  async addresses(index?: number): Promise<{ index: number; address: string; prefixLen: number }[]> {
+  /** Adds an IPv6 address with its prefix to a link, without duplicate address detection (as dockerd). */
+  async addAddress6(index: number, addr: string, prefixLen: number): Promise<void> {
     const msg = Buffer.alloc(8);
-    msg.writeUInt8(AF_INET, 0);
+    msg.writeUInt8(AF_INET6, 0);
+    msg.writeUInt8(prefixLen, 1);
+    msg.writeUInt8(IFA_F_NODAD, 2);
+    msg.writeUInt32LE(index, 4);
+    const attrs: Attr[] = [
+      [IFA_ADDRESS, ipv6(addr)],
+      [IFA_FLAGS, IFA_F_NODAD],
+    ];
+    await this.#request(RTM_NEWADDR, F_CREATE | F_EXCL | F_ACK, Buffer.concat([msg, encodeAttrs(attrs)]));
+  }
+
+  /** Addresses of a link (or of every link): [index, address, prefixLen]; IPv4 unless `family` is 6. */
+  async addresses(
+    index?: number,
+    family: 4 | 6 = 4,
+  ): Promise<{ index: number; address: string; prefixLen: number }[]> {
+    const msg = Buffer.alloc(8);
+    msg.writeUInt8(family === 6 ? AF_INET6 : AF_INET, 0);
     return this.#messages(await this.#request(RTM_GETADDR, F_DUMP, msg))
+      .filter(([t, m]) => t === RTM_NEWADDR && m.readUInt8(0) === (family === 6 ? AF_INET6 : AF_INET))
       .map(([, m]) => {
         const a = decodeAttrs(m.subarray(8));
-        const raw = a.get(IFA_LOCAL) ?? a.get(IFA_ADDRESS);
-        return {
-          index: m.readUInt32LE(4),
-          address: raw ? [...raw].join(".") : "",
-          prefixLen: m.readUInt8(1),
-        };
+        const raw = family === 6 ? a.get(IFA_ADDRESS) : (a.get(IFA_LOCAL) ?? a.get(IFA_ADDRESS));
+        const address = !raw
+          ? ""
+          : family === 6
+            ? raw.length === 16
+              ? ipv6Text(raw)
+              : ""
+            : [...raw].join(".");
+        return { index: m.readUInt32LE(4), address, prefixLen: m.readUInt8(1) };
       })
       .filter((x) => x.address && (index === undefined || x.index === index));
   }
 
-  /** Adds a default route via `gateway`. */
+  /** Adds a default route via `gateway` (an IPv6 gateway makes it an IPv6 route). */
   async addDefaultRoute(gateway: string, oif: number): Promise<void> {
+    const v6 = gateway.includes(":");
     const msg = Buffer.alloc(12);
-    msg.writeUInt8(AF_INET, 0);
+    msg.writeUInt8(v6 ? AF_INET6 : AF_INET, 0);
     msg.writeUInt8(254, 4); // main table
     msg.writeUInt8(3, 5); // proto boot, as `ip route add` does
     msg.writeUInt8(0, 6); // scope universe
     msg.writeUInt8(1, 7); // unicast
     const attrs: Attr[] = [
-      [RTA_GATEWAY, ipv4(gateway)],
+      [RTA_GATEWAY, v6 ? ipv6(gateway) : ipv4(gateway)],
       [RTA_OIF, oif],
     ];
     await this.#request(RTM_NEWROUTE, F_CREATE | F_EXCL | F_ACK, Buffer.concat([msg, encodeAttrs(attrs)]));
   }
 
-  /** IPv4 routes of every table, as destinations with prefix lengths. */
-  async routes(): Promise<RouteInfo[]> {
+  /** Routes of every table (IPv4 unless `family` is 6), as destinations with prefix lengths. */
+  async routes(family: 4 | 6 = 4): Promise<RouteInfo[]> {
     const msg = Buffer.alloc(12);
-    msg.writeUInt8(AF_INET, 0);
+    msg.writeUInt8(family === 6 ? AF_INET6 : AF_INET, 0);
     return this.#messages(await this.#request(RTM_GETROUTE, F_DUMP, msg))
-      .filter(([t]) => t === RTM_NEWROUTE)
+      .filter(([t, m]) => t === RTM_NEWROUTE && m.readUInt8(0) === (family === 6 ? AF_INET6 : AF_INET))
       .map(([, m]) => {
         const a = decodeAttrs(m.subarray(12));
         const dst = a.get(RTA_DST);
-        return {
-          dst: dst ? [...dst].join(".") : "0.0.0.0",
-          prefixLen: m.readUInt8(1),
-          oif: a.get(RTA_OIF)?.readUInt32LE(0),
-        };
+        const text =
+          family === 6 ? (dst?.length === 16 ? ipv6Text(dst) : "::") : dst ? [...dst].join(".") : "0.0.0.0";
+        return { dst: text, prefixLen: m.readUInt8(1), oif: a.get(RTA_OIF)?.readUInt32LE(0) };
       });
   }
 }

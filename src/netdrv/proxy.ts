@@ -52,17 +52,22 @@ export function tcpProxy(opts: {
     server.once("error", (e: NodeJS.ErrnoException) =>
       reject(e.code === "EADDRINUSE" ? inUse(opts.hostIp, opts.hostPort) : e),
     );
-    server.listen({ host: opts.hostIp || "0.0.0.0", port: opts.hostPort, exclusive: true }, () => {
-      const addr = server.address();
-      resolve({
-        port: typeof addr === "object" && addr ? addr.port : opts.hostPort,
-        close: () =>
-          new Promise<void>((r) => {
-            for (const s of conns) s.destroy();
-            server.close(() => r());
-          }),
-      });
-    });
+    // An IPv6 address only takes IPv6: [::] beside 0.0.0.0 on one port, as docker-proxy binds them.
+    const v6 = opts.hostIp.includes(":");
+    server.listen(
+      { host: opts.hostIp || "0.0.0.0", port: opts.hostPort, exclusive: true, ipv6Only: v6 },
+      () => {
+        const addr = server.address();
+        resolve({
+          port: typeof addr === "object" && addr ? addr.port : opts.hostPort,
+          close: () =>
+            new Promise<void>((r) => {
+              for (const s of conns) s.destroy();
+              server.close(() => r());
+            }),
+        });
+      },
+    );
   });
 }
 
@@ -73,14 +78,18 @@ export function udpProxy(opts: {
   target: string;
   targetPort: number;
 }): Promise<PortProxy> {
-  const sock = createSocket({ type: "udp4", reuseAddr: false });
+  const sock = createSocket({
+    type: opts.hostIp.includes(":") ? "udp6" : "udp4",
+    reuseAddr: false,
+    ipv6Only: true,
+  });
   const flows = new Map<string, { up: UdpSocket; timer: NodeJS.Timeout }>();
   const idle = 60_000;
   sock.on("message", (msg, rinfo) => {
     const key = `${rinfo.address}:${rinfo.port}`;
     let flow = flows.get(key);
     if (!flow) {
-      const up = createSocket("udp4");
+      const up = createSocket(opts.target.includes(":") ? "udp6" : "udp4");
       up.on("message", (reply) => {
         sock.send(reply, rinfo.port, rinfo.address);
         const f = flows.get(key);

@@ -2,7 +2,7 @@
 import { hostname } from "node:os";
 import type { EndpointSettings, HostConfig, NetworkingConfig } from "../apitypes/index.ts";
 import { InvalidParameterError, isNotFound } from "../errdefs/index.ts";
-import { contains, parseIp } from "../netdrv/index.ts";
+import { contains, contains6, parseCidr6, parseIp, parseIp6 } from "../netdrv/index.ts";
 import { newId, shortId } from "../util/index.ts";
 import { wantedBindings } from "./ports.ts";
 import { addressing, type NetworkRecord } from "./registry.ts";
@@ -121,8 +121,9 @@ export function sandboxFor(
 /** One endpoint's wanted settings, checked against its network: --ip and aliases only on user networks. */
 export function endpointConfig(n: NetworkRecord, s: EndpointSettings | undefined): EndpointConfig {
   const ip = s?.IPAMConfig?.IPv4Address || undefined;
+  const ip6 = s?.IPAMConfig?.IPv6Address || undefined;
   const aliases = s?.Aliases ?? [];
-  if (n.Default && ip)
+  if (n.Default && (ip || ip6))
     throw new InvalidParameterError("user specified IP address is supported on user defined networks only");
   if (n.Default && aliases.length)
     throw new InvalidParameterError(
@@ -137,6 +138,17 @@ export function endpointConfig(n: NetworkRecord, s: EndpointSettings | undefined
         `Invalid address ${ip}: It does not belong to any of this network's subnets`,
       );
   }
+  if (ip6) {
+    const v = parseIp6(ip6);
+    if (v === undefined) throw new InvalidParameterError(`invalid IPv6 address: ${ip6}`);
+    // libnetwork checks --ip6 against the network's IPv6 pools, enabled or not (it only assigns when enabled).
+    const c = n.IPAM.Config.find((x) => x.Subnet?.includes(":"));
+    const subnet = c?.Subnet ? parseCidr6(c.Subnet) : undefined;
+    if (!subnet || !contains6(subnet, v))
+      throw new InvalidParameterError(
+        `Invalid address ${ip6}: It does not belong to any of this network's subnets`,
+      );
+  }
   const mac = s?.MacAddress || undefined;
   if (mac && !/^([0-9a-fA-F]{2}[:-]){5}[0-9a-fA-F]{2}$/.test(mac))
     throw new InvalidParameterError(`invalid MAC address: ${mac}`);
@@ -145,6 +157,7 @@ export function endpointConfig(n: NetworkRecord, s: EndpointSettings | undefined
     EndpointID: newId(),
     Aliases: [...aliases],
     IPv4Address: ip,
+    IPv6Address: ip6,
     MacAddress: mac?.toLowerCase().replaceAll("-", ":"),
     Links: s?.Links ?? undefined,
   };

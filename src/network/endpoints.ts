@@ -6,7 +6,7 @@
 import { mkdir } from "node:fs/promises";
 import type { EndpointSettings, EventSink, NetworkSettings, Port } from "../apitypes/index.ts";
 import { ConflictError, ForbiddenError, InvalidParameterError, NotFoundError } from "../errdefs/index.ts";
-import { type BridgeDriver, formatIp, type Iptables, macFor, parseIp } from "../netdrv/index.ts";
+import { type BridgeDriver, formatIp, formatIp6, type Iptables, macFor, parseIp } from "../netdrv/index.ts";
 import { RecordStore } from "../store/index.ts";
 import { log, newId, shortId } from "../util/index.ts";
 import { type ContainerNetworkRequest, endpointConfig, sandboxFor } from "./config.ts";
@@ -14,7 +14,7 @@ import { listSummary, networkSettings } from "./inspect.ts";
 import { Ipam } from "./ipam.ts";
 import { linkEnv } from "./linkenv.ts";
 import { PortPublisher, type ProxyFactory, wantedBindings } from "./ports.ts";
-import { addressing, type NetworkRecord, type NetworkRegistry, networkMtu } from "./registry.ts";
+import { addressing, addressing6, type NetworkRecord, type NetworkRegistry, networkMtu } from "./registry.ts";
 import { type DnsAnswer, Resolver } from "./resolver.ts";
 import {
   type EndpointConfig,
@@ -50,6 +50,8 @@ export interface NetworkSetup {
   host?: boolean;
   /** The container's own address, for /etc/hosts. */
   ip?: string;
+  /** Its IPv6 address on a network with IPv6, for /etc/hosts too. */
+  ip6?: string;
   /** The name the container takes from the one whose network namespace it joins. */
   hostname?: string;
   /** More /etc/hosts entries in --add-host form ("names:ip"): --link targets. */
@@ -85,6 +87,8 @@ export class Endpoints {
     networks: NetworkRegistry;
     driver: EndpointDriver;
     iptables: Pick<Iptables, "setPorts" | "hasPorts" | "sync">;
+    /** The IPv6 rules, for ports published to containers with IPv6 addresses. */
+    ip6tables?: Pick<Iptables, "setPorts" | "hasPorts" | "sync">;
     events: EventSink;
     /** Starts a port proxy; netdrv's TCP/UDP proxies unless a test passes its own. */
     proxy?: ProxyFactory;
@@ -96,7 +100,11 @@ export class Endpoints {
     this.#nets = opts.networks;
     this.#driver = opts.driver;
     this.#events = opts.events;
-    this.#ports = new PortPublisher({ iptables: opts.iptables, proxy: opts.proxy });
+    this.#ports = new PortPublisher({
+      iptables: opts.iptables,
+      ip6tables: opts.ip6tables,
+      proxy: opts.proxy,
+    });
     this.#names = new Resolver({
       network: (id) => this.#nets.find(id),
       upstreams: (id) => this.#docs.get(id)?.Dns,
@@ -149,6 +157,7 @@ export class Endpoints {
   /** Records a running endpoint's address and names (at attach, and for restored containers at init). */
   #index(doc: SandboxDoc, ep: RuntimeEndpoint, cfg?: EndpointConfig): void {
     this.#ipam.mark(ep.NetworkID, ep.IP);
+    if (ep.IP6) this.#ipam.mark6(ep.NetworkID, ep.IP6);
     const wanted = cfg ?? doc.Endpoints.find((e) => e.NetworkID === ep.NetworkID);
     const links = new Map<string, string>();
     for (const l of wanted?.Links ?? []) {
@@ -159,6 +168,7 @@ export class Endpoints {
       containerId: doc.Id,
       networkId: ep.NetworkID,
       ip: ep.IP,
+      ip6: ep.IP6,
       names: this.#ownNames(doc),
       aliases: wanted?.Aliases ?? [],
       links,
@@ -167,6 +177,7 @@ export class Endpoints {
 
   #release(doc: SandboxDoc, ep: RuntimeEndpoint): void {
     this.#ipam.release(ep.NetworkID, ep.IP);
+    if (ep.IP6) this.#ipam.release6(ep.NetworkID, ep.IP6);
     this.#names.remove(doc.Id, ep.NetworkID);
   }
 
@@ -211,6 +222,7 @@ export class Endpoints {
         netnsPath: other.Runtime.NsPath,
         hostname: other.Hostname,
         ip: other.Runtime.Eps[0]?.IP,
+        ...(other.Runtime.Eps[0]?.IP6 ? { ip6: other.Runtime.Eps[0].IP6 } : {}),
         nameservers: this.#nameservers(other),
       };
     }
@@ -235,6 +247,7 @@ export class Endpoints {
     return {
       netnsPath: nsPath,
       ip: doc.Runtime.Eps[0]?.IP,
+      ...(doc.Runtime.Eps[0]?.IP6 ? { ip6: doc.Runtime.Eps[0].IP6 } : {}),
       extraHosts: this.#linkHosts(doc),
       linkEnv: this.#linkEnv(doc),
       nameservers: this.#nameservers(doc),
@@ -316,13 +329,25 @@ export class Endpoints {
     const a = addressing(n);
     if (!a || !n.Bridge) throw new Error(`network ${n.Name} has no subnet`);
     const ip = this.#ipam.allocate(n, cfg.IPv4Address);
-    const hasRoute = rt.Eps.some((e) => e.Gateway && !this.#nets.find(e.NetworkID)?.Internal);
+    const internal = (e: RuntimeEndpoint) => !!this.#nets.find(e.NetworkID)?.Internal;
+    const hasRoute = rt.Eps.some((e) => e.Gateway && !internal(e));
+    const hasRoute6 = rt.Eps.some((e) => e.Gateway6 && !internal(e));
+    const mac = cfg.MacAddress ?? macFor(parseIp(ip) as number);
+    const a6 = addressing6(n);
+    let ip6: string | undefined;
+    try {
+      ip6 = this.#ipam.allocate6(n, { wanted: cfg.IPv6Address, mac });
+    } catch (e) {
+      this.#ipam.release(n.Id, ip);
+      throw e;
+    }
     const ep: RuntimeEndpoint = {
       NetworkID: n.Id,
       IP: ip,
       PrefixLen: a.subnet.prefixLen,
       Gateway: formatIp(a.gateway),
-      Mac: cfg.MacAddress ?? macFor(parseIp(ip) as number),
+      ...(ip6 && a6 ? { IP6: ip6, PrefixLen6: a6.subnet.prefixLen, Gateway6: formatIp6(a6.gateway) } : {}),
+      Mac: mac,
       Veth: vethName(doc.Id, n.Id),
       Ifname: nextIfname(rt.Eps),
     };
@@ -337,6 +362,8 @@ export class Endpoints {
       ip: ep.IP,
       prefixLen: ep.PrefixLen,
       gateway: n.Internal || hasRoute ? undefined : ep.Gateway,
+      ...(ep.IP6 ? { ip6: ep.IP6, prefixLen6: ep.PrefixLen6 } : {}),
+      gateway6: n.Internal || hasRoute6 ? undefined : ep.Gateway6,
       owner: this.#driver.vethAlias(doc.Id),
       mtu: networkMtu(n),
     });
@@ -353,6 +380,7 @@ export class Endpoints {
       name: doc.Name,
       endpointId: doc.Endpoints[0]?.EndpointID ?? "",
       ip: primary.IP,
+      ip6: primary.IP6,
       wanted: wantedBindings({
         exposed: doc.ExposedPorts,
         bindings: doc.PortBindings,
@@ -385,7 +413,7 @@ export class Endpoints {
     const rt = this.#docs.get(id)?.Runtime;
     const primary = rt?.Eps[0];
     if (!rt || !primary) return;
-    await this.#ports.restore(id, { ip: primary.IP, ports: rt.Ports });
+    await this.#ports.restore(id, { ip: primary.IP, ip6: primary.IP6, ports: rt.Ports });
   }
 
   /**

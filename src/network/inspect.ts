@@ -56,6 +56,9 @@ export function networkSettings(doc: SandboxDoc | undefined, nets: NetworkFinder
       IPAddress: def.IPAddress,
       IPPrefixLen: def.IPPrefixLen,
       MacAddress: def.MacAddress,
+      GlobalIPv6Address: def.GlobalIPv6Address,
+      GlobalIPv6PrefixLen: def.GlobalIPv6PrefixLen,
+      IPv6Gateway: def.IPv6Gateway,
     });
   }
   return s;
@@ -90,7 +93,11 @@ export function endpointSettings(doc: SandboxDoc, nets: NetworkFinder): Record<s
     const n = nets.find(cfg.NetworkID);
     if (!n) continue;
     const e = base(n, cfg.EndpointID);
-    if (cfg.IPv4Address) e.IPAMConfig = { IPv4Address: cfg.IPv4Address };
+    if (cfg.IPv4Address || cfg.IPv6Address)
+      e.IPAMConfig = {
+        ...(cfg.IPv4Address ? { IPv4Address: cfg.IPv4Address } : {}),
+        ...(cfg.IPv6Address ? { IPv6Address: cfg.IPv6Address } : {}),
+      };
     if (cfg.Links?.length) e.Links = cfg.Links;
     if (cfg.Aliases.length) e.Aliases = cfg.Aliases;
     if (!n.Default) e.DNSNames = [doc.Name, ...cfg.Aliases, shortId(doc.Id)];
@@ -101,6 +108,13 @@ export function endpointSettings(doc: SandboxDoc, nets: NetworkFinder): Record<s
         Gateway: ep.Gateway,
         IPAddress: ep.IP,
         IPPrefixLen: ep.PrefixLen,
+        ...(ep.IP6
+          ? {
+              GlobalIPv6Address: ep.IP6,
+              GlobalIPv6PrefixLen: ep.PrefixLen6 ?? 0,
+              IPv6Gateway: ep.Gateway6 ?? "",
+            }
+          : {}),
       });
     out[n.Name] = e;
   }

@@ -3,12 +3,14 @@
  * attach costs a look-up in that set instead of a walk over every endpoint of every container.
  */
 import { ConflictError } from "../errdefs/index.ts";
-import { formatIp, nextFree, parseIp } from "../netdrv/index.ts";
-import { addressing, type NetworkRecord } from "./registry.ts";
+import { formatIp, formatIp6, macAddress6, nextFree, nextFree6, parseIp, parseIp6 } from "../netdrv/index.ts";
+import { addressing, addressing6, type NetworkRecord } from "./registry.ts";
 
-/** Allocated IPv4 addresses, one set per network. */
+/** Allocated IPv4 and IPv6 addresses, one set per network and family. */
 export class Ipam {
   readonly #used = new Map<string, Set<number>>();
+  readonly #used6 = new Map<string, Set<bigint>>();
+  readonly #last6 = new Map<string, bigint>();
   /** The last address handed out per network: the next search starts after it, as Docker's allocator does. */
   readonly #last = new Map<string, number>();
 
@@ -79,5 +81,60 @@ export class Ipam {
   forgetNetwork(networkId: string): void {
     this.#used.delete(networkId);
     this.#last.delete(networkId);
+    this.#used6.delete(networkId);
+    this.#last6.delete(networkId);
+  }
+
+  #set6(networkId: string): Set<bigint> {
+    let s = this.#used6.get(networkId);
+    if (!s) {
+      s = new Set();
+      this.#used6.set(networkId, s);
+    }
+    return s;
+  }
+
+  /** Records an IPv6 address an endpoint already holds (restored containers). */
+  mark6(networkId: string, ip: string): void {
+    const v = parseIp6(ip);
+    if (v !== undefined) this.#set6(networkId).add(v);
+  }
+
+  /**
+   * An IPv6 address for a new endpoint on `n` (undefined when the network has no IPv6): `wanted` (--ip6) when
+   * free, the MAC-derived one on a default bridge that builds them, else the next free one of the range.
+   */
+  allocate6(n: NetworkRecord, opts: { wanted?: string; mac: string }): string | undefined {
+    const a = addressing6(n);
+    if (!a) return undefined;
+    const used = this.#set6(n.Id);
+    const aux = new Set(
+      n.IPAM.Config.flatMap((c) => Object.values(c.AuxiliaryAddresses ?? {})).map((ip) => parseIp6(ip)),
+    );
+    const taken = { has: (ip: bigint) => ip === a.gateway || used.has(ip) || aux.has(ip) };
+    let ip: bigint | undefined;
+    if (opts.wanted || n.MacIPv6) {
+      ip = opts.wanted ? parseIp6(opts.wanted) : macAddress6(a.subnet, opts.mac);
+      if (ip === undefined) throw new Error(`invalid IPv6 address: ${opts.wanted}`);
+      if (taken.has(ip)) throw new ConflictError("Address already in use");
+    } else {
+      ip = nextFree6({ subnet: a.subnet, range: a.range, used: taken, from: this.#last6.get(n.Id) });
+      if (ip === undefined)
+        throw new ConflictError(
+          `no available IPv6 addresses on this network's address pools: ${n.Name} (${n.Id})`,
+        );
+      this.#last6.set(n.Id, ip);
+    }
+    used.add(ip);
+    return formatIp6(ip);
+  }
+
+  /** Gives an endpoint's IPv6 address back. */
+  release6(networkId: string, ip: string): void {
+    const v = parseIp6(ip);
+    const s = this.#used6.get(networkId);
+    if (v === undefined || !s) return;
+    s.delete(v);
+    if (!s.size) this.#used6.delete(networkId);
   }
 }

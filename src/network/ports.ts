@@ -152,14 +152,23 @@ export function slirpPortProxy(apiSocket: string, inner: ProxyFactory = defaultP
   };
 }
 
-/** A container's ports in effect: the proxies (which hold the host ports) and the DNAT rules to its address. */
+/** The rule set a publisher writes: one per address family. */
+export type PortRules = Pick<Iptables, "setPorts" | "hasPorts" | "sync">;
+
+/**
+ * A container's ports in effect: the proxies (which hold the host ports) and the DNAT rules to its address.
+ * A container with an IPv6 address has each binding to every address twice, as dockerd 20.10 does: 0.0.0.0
+ * to its IPv4 address and [::] to its IPv6 one, on the same host port.
+ */
 export class PortPublisher {
   readonly #proxies = new Map<string, PortProxy[]>();
-  readonly #iptables: Pick<Iptables, "setPorts" | "hasPorts" | "sync">;
+  readonly #iptables: PortRules;
+  readonly #ip6tables: PortRules | undefined;
   readonly #proxy: ProxyFactory;
 
-  constructor(opts: { iptables: Pick<Iptables, "setPorts" | "hasPorts" | "sync">; proxy?: ProxyFactory }) {
+  constructor(opts: { iptables: PortRules; ip6tables?: PortRules; proxy?: ProxyFactory }) {
     this.#iptables = opts.iptables;
+    this.#ip6tables = opts.ip6tables;
     this.#proxy = opts.proxy ?? defaultProxy;
   }
 
@@ -179,6 +188,8 @@ export class PortPublisher {
     name: string;
     endpointId: string;
     ip: string;
+    /** The endpoint's IPv6 address, when its network has IPv6. */
+    ip6?: string;
     wanted: WantedBinding[];
     active: ActiveBinding[];
   }): Promise<void> {
@@ -187,17 +198,35 @@ export class PortPublisher {
     this.#proxies.set(c.id, proxies);
     try {
       for (const w of c.wanted) {
-        const { proxy, port } = await this.#bind(w, c.ip);
+        const { proxy, port } = await this.#bind(w, targetFor(w.hostIp, c));
         proxies.push(proxy);
         c.active.push({ proto: w.proto, containerPort: w.containerPort, hostIp: w.hostIp, hostPort: port });
+        if (c.ip6 && !w.hostIp) {
+          const six = { ...w, hostIp: "::", hostPortLow: port, hostPortHigh: port };
+          const bound = await this.#bind(six, c.ip6);
+          proxies.push(bound.proxy);
+          c.active.push({ proto: w.proto, containerPort: w.containerPort, hostIp: "::", hostPort: port });
+        }
       }
     } catch (e) {
       throw new ConflictError(
         `driver failed programming external connectivity on endpoint ${c.name} (${c.endpointId}): ${(e as Error).message}`,
       );
     }
-    this.#iptables.setPorts(c.id, rules(c.active, c.ip));
+    this.#setRules(c.id, c.active, c);
     this.#syncSoon();
+  }
+
+  #setRules(id: string, active: ActiveBinding[], c: { ip: string; ip6?: string }): void {
+    const all = active.map((p) => ({ ...p, containerIp: targetFor(p.hostIp, c) }));
+    this.#iptables.setPorts(
+      id,
+      all.filter((p) => !p.containerIp.includes(":")),
+    );
+    this.#ip6tables?.setPorts(
+      id,
+      all.filter((p) => p.containerIp.includes(":")),
+    );
   }
 
   async #bind(w: WantedBinding, target: string): Promise<{ proxy: PortProxy; port: number }> {
@@ -219,7 +248,7 @@ export class PortPublisher {
   }
 
   /** After a daemon restart: re-binds the ports a still-running container had, and sets its rules again. */
-  async restore(id: string, c: { ip: string; ports: ActiveBinding[] }): Promise<void> {
+  async restore(id: string, c: { ip: string; ip6?: string; ports: ActiveBinding[] }): Promise<void> {
     if (!c.ports.length) return;
     const proxies: PortProxy[] = [];
     this.#proxies.set(id, proxies);
@@ -230,7 +259,7 @@ export class PortPublisher {
             proto: p.proto,
             hostIp: p.hostIp,
             hostPort: p.hostPort,
-            target: c.ip,
+            target: targetFor(p.hostIp, c),
             targetPort: p.containerPort,
           }),
         );
@@ -238,7 +267,7 @@ export class PortPublisher {
         log("warn", "re-binding a published port failed", { id, port: p.hostPort, err: e });
       }
     }
-    this.#iptables.setPorts(id, rules(c.ports, c.ip));
+    this.#setRules(id, c.ports, c);
   }
 
   /** Closes a container's proxies and drops its rules. Safe to call twice. */
@@ -246,7 +275,9 @@ export class PortPublisher {
     const proxies = this.#proxies.get(id) ?? [];
     this.#proxies.delete(id);
     await Promise.all(proxies.map((p) => p.close().catch(() => undefined)));
-    if (this.#iptables.hasPorts(id)) {
+    const six = this.#ip6tables?.hasPorts(id);
+    if (six) this.#ip6tables?.setPorts(id, []);
+    if (this.#iptables.hasPorts(id) || six) {
       this.#iptables.setPorts(id, []);
       this.#syncSoon();
     }
@@ -258,9 +289,11 @@ export class PortPublisher {
    */
   #syncSoon(): void {
     this.#iptables.sync().catch((e) => log("error", "writing iptables rules failed", { err: e }));
+    this.#ip6tables?.sync().catch((e) => log("error", "writing ip6tables rules failed", { err: e }));
   }
 }
 
-function rules(ports: ActiveBinding[], ip: string) {
-  return ports.map((p) => ({ ...p, containerIp: ip }));
+/** Where a binding on `hostIp` leads: an IPv6 host address to the IPv6 address when there is one. */
+function targetFor(hostIp: string, c: { ip: string; ip6?: string }): string {
+  return hostIp.includes(":") && c.ip6 ? c.ip6 : c.ip;
 }

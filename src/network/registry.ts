@@ -5,13 +5,21 @@ import { ConflictError, ForbiddenError, InvalidParameterError, NotFoundError } f
 import {
   type BridgeDriver,
   type Cidr,
+  type Cidr6,
   contains,
+  contains6,
   firstHost,
+  firstHost6,
   formatCidr,
+  formatCidr6,
   formatIp,
+  formatIp6,
   overlaps,
+  overlaps6,
   parseCidr,
+  parseCidr6,
   parseIp,
+  parseIp6,
   pickSubnet,
 } from "../netdrv/index.ts";
 import { RecordStore } from "../store/index.ts";
@@ -33,6 +41,11 @@ export interface NetworkRecord {
   Bridge?: string;
   /** The default `bridge` network. */
   Default?: boolean;
+  /**
+   * Endpoints' IPv6 addresses are built from their MAC (the default bridge with a --fixed-cidr-v6 of at most
+   * /80, as dockerd defers that allocation to the bridge driver).
+   */
+  MacIPv6?: boolean;
 }
 
 /** A bridge network's addressing, parsed once. */
@@ -51,11 +64,42 @@ export function networkMtu(n: NetworkRecord): number | undefined {
   return Number.isInteger(v) && v > 0 ? v : undefined;
 }
 
+/** A bridge network's IPv6 addressing, parsed once. */
+export interface Addressing6 {
+  subnet: Cidr6;
+  range?: Cidr6;
+  gateway: bigint;
+}
+
+const isV6Config = (c: IpamConfig) => !!c.Subnet?.includes(":");
+
+/** The IPv4 config of a network's IPAM (the one whose subnet is not IPv6). */
+function v4Config(n: NetworkRecord): IpamConfig | undefined {
+  return n.IPAM.Config.find((c) => !isV6Config(c));
+}
+
+/** The parsed IPv6 IPAM of a network: only when it has IPv6 enabled and an IPv6 subnet. */
+export function addressing6(n: NetworkRecord): Addressing6 | undefined {
+  if (!n.EnableIPv6) return undefined;
+  const c = n.IPAM.Config.find(isV6Config);
+  const subnet = c?.Subnet ? parseCidr6(c.Subnet) : undefined;
+  if (!c || !subnet) return undefined;
+  const range = c.IPRange ? parseCidr6(c.IPRange) : undefined;
+  const gateway = (c.Gateway && parseIp6(c.Gateway)) || firstHost6(subnet);
+  return { subnet, range, gateway };
+}
+
+/** The IPv6 subnet a network holds (enabled or not: dockerd reserves it either way). */
+function subnet6(n: NetworkRecord): Cidr6 | undefined {
+  const c = n.IPAM.Config.find(isV6Config);
+  return c?.Subnet ? parseCidr6(c.Subnet) : undefined;
+}
+
 /** The parsed IPAM of a bridge network. */
 export function addressing(n: NetworkRecord): Addressing | undefined {
-  const c = n.IPAM.Config[0];
+  const c = v4Config(n);
   const subnet = c?.Subnet ? parseCidr(c.Subnet) : undefined;
-  if (!subnet) return undefined;
+  if (!c || !subnet) return undefined;
   const range = c.IPRange ? parseCidr(c.IPRange) : undefined;
   const gateway = (c.Gateway && parseIp(c.Gateway)) || firstHost(subnet);
   return { subnet, range, gateway };
@@ -76,7 +120,7 @@ export class NetworkRegistry {
   }
 
   /** Loads the records, creates the three built-in networks when missing, and sets the default bridge's subnet. */
-  async init(opts: { bridge: string; bip?: string }): Promise<void> {
+  async init(opts: { bridge: string; bip?: string; ipv6?: boolean; fixedCidrV6?: string }): Promise<void> {
     await this.#store.init();
     const { records, broken } = await this.#store.loadAll();
     for (const id of broken) await this.#store.remove(id);
@@ -105,6 +149,15 @@ export class NetworkRegistry {
     def.Default = true;
     def.Bridge = opts.bridge;
     def.IPAM = { Driver: "default", Options: null, Config: [config] };
+    // --ipv6 [--fixed-cidr-v6]: dockerd's default bridge shows the subnet alone (its gateway is the first address).
+    def.EnableIPv6 = !!opts.ipv6;
+    def.MacIPv6 = undefined;
+    if (opts.ipv6 && opts.fixedCidrV6) {
+      const c6 = parseCidr6(opts.fixedCidrV6);
+      if (!c6) throw new InvalidParameterError(`invalid --fixed-cidr-v6: ${opts.fixedCidrV6}`);
+      def.IPAM.Config.push({ Subnet: formatCidr6(c6) });
+      def.MacIPv6 = c6.prefixLen <= 80 ? true : undefined;
+    }
     def.Options = {
       "com.docker.network.bridge.default_bridge": "true",
       "com.docker.network.bridge.enable_icc": "true",
@@ -206,13 +259,21 @@ export class NetworkRegistry {
     if (["host", "none", "bridge"].includes(name))
       throw new ForbiddenError(`${name} is a pre-defined network and cannot be created`);
     if (this.byName(name)) throw new ConflictError(`network with name ${name} already exists`);
-    if (req.EnableIPv6) throw new InvalidParameterError("IPv6 networks are not supported by wharf");
     const ipamDriver = req.IPAM?.Driver || "default";
     if (ipamDriver !== "default") throw new NotFoundError(`plugin "${ipamDriver}" not found`);
     const configs = (req.IPAM?.Config ?? []).filter((c) => c.Subnet || c.Gateway || c.IPRange);
-    if (configs.length > 1) throw new InvalidParameterError("wharf supports one IPv4 subnet per network");
+    const v6Configs = configs.filter(isV6Config);
+    const v4Configs = configs.filter((c) => !isV6Config(c));
+    if (v4Configs.length > 1 || v6Configs.length > 1)
+      throw new ForbiddenError("bridge driver doesn't support multiple subnets");
+    const enableIPv6 = !!req.EnableIPv6;
+    const v6 = v6Configs[0] ? this.#ipv6Config(v6Configs[0]) : undefined;
+    if (enableIPv6 && !v6)
+      throw new ForbiddenError(
+        "could not find an available, non-overlapping IPv6 address pool among the defaults to assign to the network",
+      );
     const id = newId();
-    const cfg = configs[0] ?? {};
+    const cfg = v4Configs[0] ?? {};
     let out: IpamConfig;
     if (cfg.Subnet) {
       const subnet = parseCidr(cfg.Subnet);
@@ -281,12 +342,61 @@ export class NetworkRegistry {
       Driver: "bridge",
       Internal: internal,
       Attachable: !!req.Attachable,
-      EnableIPv6: false,
+      EnableIPv6: enableIPv6,
       Options: options,
       Labels: { ...(req.Labels ?? {}) },
-      IPAM: { Driver: "default", Options: req.IPAM?.Options ?? {}, Config: [out] },
+      IPAM: { Driver: "default", Options: req.IPAM?.Options ?? {}, Config: v6 ? [out, v6] : [out] },
       Bridge: bridge,
     };
+  }
+
+  /**
+   * Checks an IPv6 IPAM config as libnetwork's default IPAM does, in its words: a valid subnet no other
+   * network's overlaps, a gateway and auxiliary addresses inside it, a range inside it. The subnet and the
+   * addresses are kept as given (dockerd keeps host bits in the subnet too).
+   */
+  #ipv6Config(cfg: IpamConfig): IpamConfig {
+    const text = cfg.Subnet ?? "";
+    const subnet = parseCidr6(text);
+    if (!subnet) throw new InvalidParameterError(`Invalid subnet ${text} : invalid CIDR address: ${text}`);
+    for (const n of this.#byId.values()) {
+      const other = subnet6(n);
+      if (other && overlaps6(other, subnet))
+        throw new ForbiddenError("Pool overlaps with other one on this address space");
+    }
+    const out: IpamConfig = { Subnet: `${formatIp6(subnet.address)}/${subnet.prefixLen}` };
+    if (cfg.IPRange) {
+      const r = parseCidr6(cfg.IPRange);
+      if (!r || !contains6(subnet, r.base) || r.prefixLen < subnet.prefixLen)
+        throw new InvalidParameterError(`invalid ip-range ${cfg.IPRange}: it must be inside ${out.Subnet}`);
+      out.IPRange = formatCidr6(r);
+    }
+    if (subnet.prefixLen >= 127)
+      throw new InvalidParameterError("failed to allocate gateway (): No available addresses on this pool");
+    if (cfg.Gateway) {
+      const g = parseIp6(cfg.Gateway);
+      if (g === undefined)
+        throw new InvalidParameterError(`invalid gateway address ${cfg.Gateway} in Ipam configuration`);
+      if (!contains6(subnet, g))
+        throw new InvalidParameterError(
+          `failed to allocate gateway (${cfg.Gateway}): Requested address is out of range`,
+        );
+      if (g === subnet.base)
+        throw new InvalidParameterError(
+          `failed to allocate gateway (${cfg.Gateway}): Address already in use`,
+        );
+      out.Gateway = formatIp6(g);
+    }
+    const aux = Object.entries(cfg.AuxiliaryAddresses ?? {});
+    for (const [k, ip] of aux) {
+      const v = parseIp6(ip);
+      if (v === undefined || !contains6(subnet, v))
+        throw new InvalidParameterError(
+          `invalid auxiliary address ${k}=${ip}: it must be inside ${out.Subnet}`,
+        );
+    }
+    if (aux.length) out.AuxiliaryAddresses = Object.fromEntries(aux);
+    return out;
   }
 
   /** Forgets a network. */

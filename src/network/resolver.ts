@@ -10,6 +10,8 @@ export interface NamedEndpoint {
   containerId: string;
   networkId: string;
   ip: string;
+  /** Its IPv6 address on a network with IPv6: answered to AAAA queries. */
+  ip6?: string;
   /** The container's own names: name (no slash), short ID, hostname. */
   names: string[];
   /** The endpoint's network-scoped aliases. */
@@ -18,7 +20,10 @@ export interface NamedEndpoint {
   links?: Map<string, string>;
 }
 
-/** The embedded DNS server's answer to one query. */
+/**
+ * The embedded DNS server's answer to one query: a known name's addresses of both families (the server picks
+ * A or AAAA records; none of the asked family is NODATA), else where to forward, else a refusal.
+ */
 export type DnsAnswer = { addresses: string[] } | { forward: string[] } | { refuse: true };
 
 /** How the resolver sees networks and containers it does not own. */
@@ -33,6 +38,7 @@ interface Entry {
   containerId: string;
   networkId: string;
   ip: string;
+  ip6?: string;
   keys: Set<string>;
   names: string[];
   aliases: string[];
@@ -73,6 +79,7 @@ export class Resolver {
       keys: keysOf(ep.names, ep.aliases),
     };
     this.#byIp.set(e.ip, e);
+    if (e.ip6) this.#byIp.set(e.ip6, e);
     let mine = this.#byContainer.get(e.containerId);
     if (!mine) {
       mine = new Map();
@@ -91,6 +98,7 @@ export class Resolver {
     mine.delete(networkId);
     if (!mine.size) this.#byContainer.delete(containerId);
     if (this.#byIp.get(e.ip) === e) this.#byIp.delete(e.ip);
+    if (e.ip6 && this.#byIp.get(e.ip6) === e) this.#byIp.delete(e.ip6);
   }
 
   /** Drops every endpoint of a container. */
@@ -122,6 +130,7 @@ export class Resolver {
         net.set(k, ips);
       }
       ips.add(e.ip);
+      if (e.ip6) ips.add(e.ip6);
     }
   }
 
@@ -131,6 +140,7 @@ export class Resolver {
     for (const k of e.keys) {
       const ips = net.get(k);
       ips?.delete(e.ip);
+      if (e.ip6) ips?.delete(e.ip6);
       if (ips && !ips.size) net.delete(k);
     }
     if (!net.size) this.#names.delete(e.networkId);

@@ -10,6 +10,8 @@ export interface EndpointConfig {
   Aliases: string[];
   /** --ip */
   IPv4Address?: string;
+  /** --ip6 */
+  IPv6Address?: string;
   /** --mac-address: eth's MAC instead of the one derived from the address. */
   MacAddress?: string;
   Links?: string[];
@@ -21,6 +23,10 @@ export interface RuntimeEndpoint {
   IP: string;
   PrefixLen: number;
   Gateway: string;
+  /** The IPv6 address, prefix and gateway on a network with IPv6. */
+  IP6?: string;
+  PrefixLen6?: number;
+  Gateway6?: string;
   Mac: string;
   Veth: string;
   Ifname: string;

@@ -121,6 +121,85 @@ test("a user network's bridge, rules and a container on it, through the host sea
   }
 });
 
+test("a network with IPv6: bridge and container addresses, routes, ip6tables rules, inspect, and none for IPv4 alone", async () => {
+  const w = await service();
+  const svc = await w.make();
+  try {
+    await svc.create({ Name: "four", IPAM: { Config: [{ Subnet: "10.67.0.0/24" }] } });
+    assert.deepEqual(w.host.log("ip6tables"), [], "no IPv6 network: ip6tables is left alone");
+    await assert.rejects(
+      svc.create({ Name: "bad", EnableIPv6: true, IPAM: { Config: [{ Subnet: "fd5a:zz::/64" }] } }),
+      /: Invalid subnet fd5a:zz::\/64 : invalid CIDR address: fd5a:zz::\/64$/,
+    );
+    await assert.rejects(
+      svc.create({ Name: "nopool", EnableIPv6: true }),
+      /could not find an available, non-overlapping IPv6 address pool/,
+    );
+    const { Id } = await svc.create({
+      Name: "six",
+      EnableIPv6: true,
+      IPAM: { Config: [{ Subnet: "10.68.0.0/24" }, { Subnet: "fd5a:1b2c:3d4f::/64" }] },
+    });
+    await assert.rejects(
+      svc.create({
+        Name: "over",
+        EnableIPv6: true,
+        IPAM: { Config: [{ Subnet: "fd5a:1b2c:3d4f:0:1::/80" }] },
+      }),
+      /: Pool overlaps with other one on this address space$/,
+    );
+    const n = svc.inspect("six");
+    assert.equal(n.EnableIPv6, true);
+    assert.deepEqual(n.IPAM.Config, [
+      { Subnet: "10.68.0.0/24", Gateway: "10.68.0.1" },
+      { Subnet: "fd5a:1b2c:3d4f::/64" },
+    ]);
+    const bridge = `br-${Id.slice(0, 12)}`;
+    assert.deepEqual(
+      w.kernel.link(HOST_NS, bridge)?.addrs.map((a) => `${a.address}/${a.prefixLen}`),
+      ["10.68.0.1/24", "fd5a:1b2c:3d4f::1/64", "fe80::1/64"],
+    );
+    const rules6 = w.host.ip6tablesScripts.at(-1) ?? "";
+    assert.match(rules6, new RegExp(`-s fd5a:1b2c:3d4f::/64 ! -o ${bridge} -j MASQUERADE`));
+    assert.match(rules6, new RegExp(`-A WHARF-wtsvc0-ISO2 -o ${bridge} -j DROP`));
+    assert.match(rules6, /-I OUTPUT ! -d ::1\/128 -m addrtype --dst-type LOCAL -j WHARF-wtsvc0/);
+    assert.doesNotMatch(rules6, /10\.6[78]/);
+    assert.equal(w.host.fileData.get("/proc/sys/net/ipv6/conf/all/forwarding"), "1");
+
+    await svc.createContainer({
+      id: cid,
+      name: "/web",
+      hostname: "",
+      hostConfig: { NetworkMode: "six" },
+      networking: { EndpointsConfig: { six: { IPAMConfig: { IPv6Address: "fd5a:1b2c:3d4f::99" } } } },
+    });
+    const s = await svc.setup(cid);
+    w.running.add(cid);
+    assert.equal(s.ip6, "fd5a:1b2c:3d4f::99");
+    const eth0 = w.kernel.link(s.netnsPath ?? "", "eth0");
+    assert.deepEqual(
+      eth0?.addrs.map((a) => `${a.address}/${a.prefixLen}`),
+      ["10.68.0.2/24", "fd5a:1b2c:3d4f::99/64"],
+    );
+    assert.deepEqual(
+      w.kernel.ns.get(s.netnsPath ?? "")?.routes.map((r) => r.gateway),
+      ["10.68.0.1", "fd5a:1b2c:3d4f::1"],
+    );
+    const e = svc.settings(cid).Networks.six;
+    assert.deepEqual(
+      [e.IPAMConfig, e.GlobalIPv6Address, e.GlobalIPv6PrefixLen, e.IPv6Gateway],
+      [{ IPv6Address: "fd5a:1b2c:3d4f::99" }, "fd5a:1b2c:3d4f::99", 64, "fd5a:1b2c:3d4f::1"],
+    );
+    assert.equal(Object.values(svc.inspect("six").Containers)[0].IPv6Address, "fd5a:1b2c:3d4f::99/64");
+    await svc.teardown(cid);
+    w.running.delete(cid);
+    await svc.remove("six");
+    assert.doesNotMatch(w.host.ip6tablesScripts.at(-1) ?? "", /fd5a/);
+  } finally {
+    svc.close();
+  }
+});
+
 test("a restarted daemon keeps running containers' endpoints and removes what a crash left", async () => {
   const w = await service();
   let svc = await w.make();

@@ -14,12 +14,20 @@ import type {
 } from "../apitypes/index.ts";
 import { ForbiddenError, InvalidParameterError } from "../errdefs/index.ts";
 import { type Host, realHost } from "../host/index.ts";
-import { BridgeDriver, DnsServer, Iptables } from "../netdrv/index.ts";
+import {
+  BridgeDriver,
+  DnsServer,
+  formatCidr,
+  formatCidr6,
+  formatIp,
+  formatIp6,
+  Iptables,
+} from "../netdrv/index.ts";
 import { log, nowNs, parseFilterTime, parseRfc3339Ns } from "../util/index.ts";
 import type { ContainerNetworkRequest } from "./config.ts";
 import { type ContainerLookup, type CreatedNetworking, Endpoints, type NetworkSetup } from "./endpoints.ts";
 import type { ProxyFactory } from "./ports.ts";
-import { addressing, type NetworkRecord, NetworkRegistry } from "./registry.ts";
+import { addressing, addressing6, type NetworkRecord, NetworkRegistry } from "./registry.ts";
 
 /** The network service's settings and collaborators. */
 export interface NetworkServiceOptions {
@@ -30,6 +38,10 @@ export interface NetworkServiceOptions {
   bridge: string;
   /** --bip */
   bip?: string;
+  /** --ipv6: the default bridge has IPv6 (addresses from --fixed-cidr-v6 when given). */
+  ipv6?: boolean;
+  /** --fixed-cidr-v6 */
+  fixedCidrV6?: string;
   events: EventSink;
   /** The kernel side; the real host unless a test passes a fake. */
   host?: NetworkHost;
@@ -38,7 +50,7 @@ export interface NetworkServiceOptions {
 }
 
 /** What networking does to the host: netlink and namespaces, iptables, and a few files (/proc/sys, resolv.conf). */
-export type NetworkHost = Pick<Host, "netlink" | "netns" | "iptables" | "files">;
+export type NetworkHost = Pick<Host, "netlink" | "netns" | "iptables" | "ip6tables" | "files">;
 
 const FILTERS = new Set(["driver", "id", "label", "name", "scope", "type", "dangling"]);
 
@@ -48,6 +60,8 @@ export class NetworkService {
   readonly #host: NetworkHost;
   readonly #driver: BridgeDriver;
   readonly #iptables: Iptables;
+  readonly #ip6tables: Iptables;
+  #forwarding6 = false;
   readonly #nets: NetworkRegistry;
   readonly #eps: Endpoints;
   readonly #dns: DnsServer;
@@ -61,6 +75,7 @@ export class NetworkService {
       host: this.#host,
     });
     this.#iptables = new Iptables(opts.bridge, this.#host.iptables);
+    this.#ip6tables = new Iptables(opts.bridge, this.#host.ip6tables, { family: 6 });
     this.#nets = new NetworkRegistry({
       root: join(opts.dataRoot, "networks"),
       tmpDir: opts.tmpDir,
@@ -72,6 +87,7 @@ export class NetworkService {
       networks: this.#nets,
       driver: this.#driver,
       iptables: this.#iptables,
+      ip6tables: this.#ip6tables,
       events: opts.events,
       files: this.#host.files,
       ...(opts.proxy ? { proxy: opts.proxy } : {}),
@@ -82,7 +98,12 @@ export class NetworkService {
   /** Loads networks, brings their bridges up, removes bridges a crash left, enables forwarding. */
   async init(containers: ContainerLookup): Promise<void> {
     this.#eps.setContainers(containers);
-    await this.#nets.init({ bridge: this.#o.bridge, bip: this.#o.bip });
+    await this.#nets.init({
+      bridge: this.#o.bridge,
+      bip: this.#o.bip,
+      ipv6: this.#o.ipv6,
+      fixedCidrV6: this.#o.fixedCidrV6,
+    });
     await this.#eps.init();
     for (const b of await this.#nets.staleBridges()) {
       log("info", "removing stale bridge", { bridge: b });
@@ -98,27 +119,48 @@ export class NetworkService {
   /** After the container service reconnected to running containers: rules in, leftovers out. */
   async ready(): Promise<void> {
     await this.#eps.gc();
-    await this.#iptables.sync();
+    await this.#syncRules();
+  }
+
+  /** Writes both families' rules (ip6tables only once a network has IPv6). */
+  async #syncRules(): Promise<void> {
+    await Promise.all([this.#iptables.sync(), this.#ip6tables.sync()]);
   }
 
   async #bringUp(n: NetworkRecord): Promise<void> {
     const a = addressing(n);
     if (!a || !n.Bridge) return;
+    const a6 = addressing6(n);
     await this.#driver.ensureBridge({
       name: n.Bridge,
       gateway: formatGateway(n),
       prefixLen: a.subnet.prefixLen,
+      ...(a6 ? { gateway6: formatIp6(a6.gateway), prefixLen6: a6.subnet.prefixLen } : {}),
     });
-    this.#iptables.setNetwork(n.Id, {
-      bridge: n.Bridge,
-      subnet: n.IPAM.Config[0].Subnet ?? "",
-      internal: n.Internal,
-    });
+    this.#iptables.setNetwork(n.Id, { bridge: n.Bridge, subnet: formatCidr(a.subnet), internal: n.Internal });
+    if (a6) {
+      this.#ip6tables.setNetwork(n.Id, {
+        bridge: n.Bridge,
+        subnet: formatCidr6(a6.subnet),
+        internal: n.Internal,
+      });
+      await this.#enableForwarding6();
+    }
     if (!n.Default) {
       await this.#dns
         .listen(formatGateway(n))
         .catch((e) => log("warn", "embedded DNS could not listen", { network: n.Name, err: e }));
     }
+  }
+
+  /** IPv6 forwarding on, as dockerd's bridge driver turns it on for a network with IPv6 (once per process). */
+  async #enableForwarding6(): Promise<void> {
+    if (this.#forwarding6) return;
+    this.#forwarding6 = true;
+    for (const f of ["default", "all"])
+      await this.#host.files
+        .write(`/proc/sys/net/ipv6/conf/${f}/forwarding`, "1")
+        .catch((e) => log("warn", "could not enable IPv6 forwarding", { err: e }));
   }
 
   /** Stops the DNS server (proxies and rules stay: containers keep running). */
@@ -141,7 +183,7 @@ export class NetworkService {
     await this.#nets.save(n);
     try {
       await this.#bringUp(n);
-      await this.#iptables.sync();
+      await this.#syncRules();
     } catch (e) {
       await this.#destroy(n).catch(() => undefined);
       throw e;
@@ -152,12 +194,13 @@ export class NetworkService {
 
   async #destroy(n: NetworkRecord): Promise<void> {
     this.#iptables.deleteNetwork(n.Id);
+    this.#ip6tables.deleteNetwork(n.Id);
     if (n.Bridge) {
       this.#dns.unlisten(formatGateway(n));
       await this.#driver.deleteLink(n.Bridge);
     }
     await this.#nets.delete(n.Id);
-    await this.#iptables.sync();
+    await this.#syncRules();
   }
 
   /** GET /networks/{id} */
@@ -174,7 +217,7 @@ export class NetworkService {
           EndpointID: cfg?.EndpointID ?? doc.Runtime?.SandboxID ?? "",
           MacAddress: ep?.Mac ?? "",
           IPv4Address: ep ? `${ep.IP}/${ep.PrefixLen}` : "",
-          IPv6Address: "",
+          IPv6Address: ep?.IP6 ? `${ep.IP6}/${ep.PrefixLen6}` : "",
         };
       }
     }
@@ -347,7 +390,8 @@ export class NetworkService {
 }
 
 function formatGateway(n: NetworkRecord): string {
-  return n.IPAM.Config[0]?.Gateway ?? "";
+  const a = addressing(n);
+  return a ? formatIp(a.gateway) : "";
 }
 
 /** A prune `until` (see util's parseFilterTime), with dockerd's text for one it cannot read. */

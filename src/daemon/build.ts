@@ -1,7 +1,7 @@
 import { join } from "node:path";
 import type { BuildBackend } from "../api/index.ts";
 import type { BuildCacheRecord, ImageInspect } from "../apitypes/index.ts";
-import { Builder, commitContainer } from "../build/index.ts";
+import type { Builder } from "../build/index.ts";
 import type { BuildkitBackend } from "../buildkit/index.ts";
 import type { ContainerService } from "../container/index.ts";
 import { InvalidParameterError } from "../errdefs/index.ts";
@@ -10,16 +10,18 @@ import { hostSys, scanUpperDir } from "../layer/index.ts";
 
 /**
  * Wires the builder to the image and container services; the build cache loads from `<dataRoot>/build`. The
- * classic `POST /build` and BuildKit's front end get the same builder.
+ * classic `POST /build` and BuildKit's front end get the same builder. The builder's code and its cache load
+ * on the first call that needs them (a build, a commit, a prune, `system df`), not at daemon start: most
+ * daemons build rarely, and its ~80 KB of code and the cache index would sit in every idle daemon's heap.
  */
-export async function buildBackend(o: {
+export function buildBackend(o: {
   dataRoot: string;
   tmpDir: string;
   images: LocalImageService;
   containers: ContainerService;
   /** false when containers cannot be frozen (a rootless daemon without cgroups): commit then copies a running one as it is. */
   canPause?: boolean;
-}): Promise<BuildBackend & { buildkit: BuildkitBackend; cacheUsage(): Promise<BuildCacheRecord[]> }> {
+}): BuildBackend & { buildkit: BuildkitBackend; cacheUsage(): Promise<BuildCacheRecord[]> } {
   const { images, containers } = o;
   const checkRef = (ref: string) => {
     const r = parseNamed(ref);
@@ -27,45 +29,59 @@ export async function buildBackend(o: {
       throw new InvalidParameterError(`invalid reference format: ${ref}: a tag cannot have a digest`);
     return r;
   };
-  const builder = new Builder({
-    dir: join(o.dataRoot, "build"),
-    tmpDir: o.tmpDir,
-    images: {
-      content: images.content,
-      layers: images.layers,
-      resolve: (ref) => images.resolve(ref),
-      layersOf: (ref) => images.layersOf(ref),
-      commitImage: (config, layers, opts) => images.commitImage(config, layers, opts),
-      tag: async (id, ref) => {
-        const r = checkRef(ref);
-        await images.tag(id, familiarString({ ...r, tag: undefined }), r.tag);
-      },
-      checkRef: (ref) => void checkRef(ref),
-      pull: (ref, progress) => images.pull(ref, { progress: (l) => progress(l as Record<string, unknown>) }),
-    },
-    containers: {
-      create: (req, opts) => containers.create(req, opts),
-      attach: (ref) => containers.attach(ref),
-      start: (ref) => containers.start(ref),
-      wait: (ref, opts) => containers.wait(ref, opts),
-      kill: (ref, sig) => containers.kill(ref, sig),
-      remove: (ref, opts) => containers.remove(ref, opts),
-      // The data root's layout: containers/<id>/upper is the container's writable layer.
-      upperDir: (id) => join(o.dataRoot, "containers", id, "upper"),
-    },
-  });
-  await builder.init();
+  type Loaded = { builder: Builder; commitContainer: typeof import("../build/index.ts").commitContainer };
+  let loading: Promise<Loaded> | undefined;
+  const load = (): Promise<Loaded> =>
+    (loading ??= import("../build/index.ts")
+      .then(async (m) => {
+        const builder = new m.Builder({
+          dir: join(o.dataRoot, "build"),
+          tmpDir: o.tmpDir,
+          images: {
+            content: images.content,
+            layers: images.layers,
+            resolve: (ref) => images.resolve(ref),
+            layersOf: (ref) => images.layersOf(ref),
+            commitImage: (config, layers, opts) => images.commitImage(config, layers, opts),
+            tag: async (id, ref) => {
+              const r = checkRef(ref);
+              await images.tag(id, familiarString({ ...r, tag: undefined }), r.tag);
+            },
+            checkRef: (ref) => void checkRef(ref),
+            pull: (ref, progress) =>
+              images.pull(ref, { progress: (l) => progress(l as Record<string, unknown>) }),
+          },
+          containers: {
+            create: (req, opts) => containers.create(req, opts),
+            attach: (ref) => containers.attach(ref),
+            start: (ref) => containers.start(ref),
+            wait: (ref, opts) => containers.wait(ref, opts),
+            kill: (ref, sig) => containers.kill(ref, sig),
+            remove: (ref, opts) => containers.remove(ref, opts),
+            // The data root's layout: containers/<id>/upper is the container's writable layer.
+            upperDir: (id) => join(o.dataRoot, "containers", id, "upper"),
+          },
+        });
+        await builder.init();
+        return { builder, commitContainer: m.commitContainer };
+      })
+      .catch((e: unknown) => {
+        // An import that failed is tried again by the next call (a broken cache is logged, not thrown).
+        loading = undefined;
+        throw e;
+      }));
   const tag = async (id: string, ref: string) => {
     const r = checkRef(ref);
     await images.tag(id, familiarString({ ...r, tag: undefined }), r.tag);
   };
   const buildkit: BuildkitBackend = {
-    prepare: (body, req) => builder.prepare(body, req),
-    withRootfs: (imageId, fn) => builder.withImageRootfs(imageId, fn),
+    prepare: async (body, req) => (await load()).builder.prepare(body, req),
+    withRootfs: async (imageId, fn) => (await load()).builder.withImageRootfs(imageId, fn),
     tarDir: async (dir) => (await scanUpperDir(dir, { sys: hostSys })).tar(),
     tag,
-    prune: (opts) => builder.prune(opts),
+    prune: async (opts) => (await load()).builder.prune(opts),
     cacheRecords: async () => {
+      const { builder } = await load();
       const out: { key: string; imageId: string; size: number; created: number }[] = [];
       for (const [key, imageId] of builder.cache.list()) {
         const img = await images.inspect(imageId).catch(() => undefined);
@@ -77,10 +93,11 @@ export async function buildBackend(o: {
   };
   return {
     buildkit,
-    cacheUsage: () => buildCacheUsage(builder, images),
-    prepare: (body, req) => builder.prepare(body, req),
-    commit: (req) =>
-      commitContainer(
+    cacheUsage: async () => buildCacheUsage((await load()).builder, images),
+    prepare: async (body, req) => (await load()).builder.prepare(body, req),
+    commit: async (req) => {
+      const { builder, commitContainer } = await load();
+      return commitContainer(
         {
           builder,
           inspect: (ref) => containers.inspect(ref),
@@ -89,8 +106,9 @@ export async function buildBackend(o: {
           announce: (ref, action, attrs) => containers.announce(ref, action, attrs),
         },
         o.canPause === false ? { ...req, pause: false } : req,
-      ),
-    prune: (opts) => builder.prune(opts),
+      );
+    },
+    prune: async (opts) => (await load()).builder.prune(opts),
   };
 }
 

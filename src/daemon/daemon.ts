@@ -2,6 +2,7 @@ import { randomUUID } from "node:crypto";
 import { existsSync } from "node:fs";
 import { chown, mkdir, readFile, rm, unlink, writeFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
+import type { Duplex } from "node:stream";
 import {
   API_VERSION,
   ApiServer,
@@ -18,7 +19,7 @@ import {
   systemRoutes,
   volumeRoutes,
 } from "../api/index.ts";
-import { BuildkitService } from "../buildkit/index.ts";
+import type { BuildkitService } from "../buildkit/index.ts";
 import { decodeAuthHeader } from "../distribution/index.ts";
 import { type KernelFiles, realHost } from "../host/index.ts";
 import { createImageService } from "../image/index.ts";
@@ -293,7 +294,7 @@ export async function startDaemon(cfg: DaemonConfig): Promise<Daemon> {
   const id = await engineId(cfg.dataRoot);
   const runcVer = await runcVersion(cfg.runtime);
   let listeners = 0;
-  const builds = await buildBackend({
+  const builds = buildBackend({
     dataRoot: cfg.dataRoot,
     tmpDir,
     images,
@@ -368,8 +369,22 @@ export async function startDaemon(cfg: DaemonConfig): Promise<Daemon> {
   );
   router.add(volumeRoutes(volumes));
   router.add(buildRoutes(builds));
-  const buildkit = new BuildkitService(builds.buildkit);
-  router.add(buildkitRoutes(buildkit));
+  // BuildKit's front end (~45 KB) loads with the first buildx connection, as the builder does with a build.
+  let buildkit: Promise<BuildkitService> | undefined;
+  const withBuildkit = (socket: Duplex, use: (b: BuildkitService) => void) => {
+    buildkit ??= import("../buildkit/index.ts").then((m) => new m.BuildkitService(builds.buildkit));
+    buildkit.then(use, (e: unknown) => {
+      log("error", "buildkit: cannot load", { err: e });
+      buildkit = undefined;
+      socket.destroy();
+    });
+  };
+  router.add(
+    buildkitRoutes({
+      serveControl: (socket) => withBuildkit(socket, (b) => b.serveControl(socket)),
+      serveSession: (socket, headers) => withBuildkit(socket, (b) => b.serveSession(socket, headers)),
+    }),
+  );
   router.add(execRoutes(containers));
   router.add(
     imageRoutes({
@@ -481,7 +496,7 @@ export async function startDaemon(cfg: DaemonConfig): Promise<Daemon> {
           containers.list({}).map((c) => containers.stop(c.Id, { timeout: 10 }).catch(() => undefined)),
         );
       } else log("info", "wharf daemon stopping; containers keep running");
-      buildkit.close();
+      (await buildkit)?.close();
       await cri?.close();
       await server.close();
       runtime.close();

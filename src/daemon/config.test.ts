@@ -77,3 +77,36 @@ test("a rootless daemon's defaults: data under ~/.local/share, exec root and soc
     "/d/wharf",
   );
 });
+
+test("CRI and CNI flags; --registry-mirror NAME=URL mirrors one registry", () => {
+  const off = parseDaemonFlags([]);
+  assert.ok(off !== "help");
+  assert.equal(off.criSocket, undefined);
+  assert.deepEqual(off.cni, {
+    confDir: "/etc/cni/net.d",
+    binDirs: ["/usr/lib/cni", "/opt/cni/bin"],
+    bridge: "wharfcni0",
+    subnet: "10.88.0.0/16",
+  });
+  const c = parseDaemonFlags([
+    "--cri-socket",
+    "unix:///run/w/cri.sock",
+    "--cni-bin-dir",
+    "/a:/b",
+    "--cni-subnet",
+    "10.9.0.0/24",
+    "--registry-mirror",
+    "registry.k8s.io=http://127.0.0.1:5000/",
+    "--registry-mirror",
+    "http://127.0.0.1:5001",
+  ]);
+  assert.ok(c !== "help");
+  assert.equal(c.criSocket, "/run/w/cri.sock");
+  assert.deepEqual(c.cni.binDirs, ["/a", "/b"]);
+  assert.equal(c.cni.subnet, "10.9.0.0/24");
+  assert.deepEqual(c.registryHostMirrors, { "registry.k8s.io": "http://127.0.0.1:5000" });
+  assert.deepEqual(c.registryMirrors, ["http://127.0.0.1:5001"]);
+  assert.throws(() => parseDaemonFlags(["--cri-socket", "rel.sock"]), /invalid --cri-socket/);
+  assert.throws(() => parseDaemonFlags(["--cni-bridge", "much-too-long-bridge"]), /invalid --cni-bridge/);
+  assert.throws(() => parseDaemonFlags(["--registry-mirror", "gcr.io=ftp://x"]), /invalid mirror URL/);
+});

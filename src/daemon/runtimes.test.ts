@@ -39,3 +39,10 @@ test("runc always, runsc when installed, the file's runtimes with their args, th
     /runtime name 'runc' is reserved/,
   );
 });
+
+test("cri-socket in the daemon config file", () => {
+  assert.deepEqual(parseDaemonFile('{"cri-socket": "/run/wharf/cri.sock"}', "f"), {
+    "cri-socket": "/run/wharf/cri.sock",
+  });
+  assert.throws(() => parseDaemonFile('{"cri-socket": "cri.sock"}', "f"), /absolute path/);
+});

@@ -4,7 +4,7 @@
  * pods, published ports (CNI portmap), resource updates and log reopening.
  */
 import assert from "node:assert/strict";
-import { readFile, rename } from "node:fs/promises";
+import { readFile, rename, writeFile } from "node:fs/promises";
 import { request } from "node:http";
 import { hostname } from "node:os";
 import { join } from "node:path";
@@ -114,6 +114,26 @@ test("seccomp: runtime/default filters, unconfined does not; masked paths as kub
   const masked = await run({ maskedPaths: ["/etc/hostname"], readonlyPaths: ["/tmp"] });
   assert.equal((await sh(masked, "cat /etc/hostname | wc -c")).stdout.toString().trim(), "0");
   assert.notEqual((await sh(masked, "touch /tmp/x")).exitCode, 0);
+});
+
+test("seccomp Localhost: the profile file kubelet names is the container's filter", async () => {
+  const profile = join(t.d.dir, "no-mkdir.json");
+  await writeFile(
+    profile,
+    JSON.stringify({
+      defaultAction: "SCMP_ACT_ALLOW",
+      syscalls: [{ names: ["mkdir", "mkdirat"], action: "SCMP_ACT_ERRNO" }],
+    }),
+  );
+  const c = await run({ seccomp: { profileType: 2, localhostRef: profile } });
+  const r = await sh(c, "mkdir /tmp/x");
+  assert.notEqual(r.exitCode, 0);
+  assert.match(r.stderr.toString(), /Operation not permitted/);
+  assert.equal((await sh(c, "touch /tmp/y && echo ok")).stdout.toString(), "ok\n");
+  await assert.rejects(
+    run({ seccomp: { profileType: 2, localhostRef: join(t.d.dir, "none.json") } }),
+    (e: { code: number }) => e.code === 3,
+  );
 });
 
 test("pod sysctls apply in the pod's namespaces", async () => {

@@ -3,7 +3,7 @@
  * dispatch.ts; this file runs them in order and commits each step as an image.
  */
 import { createHash, randomBytes } from "node:crypto";
-import { mkdir, rm } from "node:fs/promises";
+import { chmod, lchown, lstat, mkdir, readdir, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { PassThrough, type Readable, Transform } from "node:stream";
 import zlib from "node:zlib";
@@ -11,7 +11,7 @@ import { isNotFound } from "../errdefs/index.ts";
 import type { LayerRef } from "../image/index.ts";
 import { type DiffEntry, hostSys, type LayerInfo, scanUpperDir } from "../layer/index.ts";
 import type { OciHistory } from "../oci/index.ts";
-import { log, nowNs, rfc3339Nano } from "../util/index.ts";
+import { type IdMap, log, nowNs, rfc3339Nano } from "../util/index.ts";
 import { BuildCache } from "./cache.ts";
 import { CacheFrom, type CacheFromHit, type CacheSource } from "./cachefrom.ts";
 import { type BuildContext, unpackContext } from "./context.ts";
@@ -44,6 +44,8 @@ export interface BuilderOptions {
   /** `<dataRoot>/build`: the cache file and scratch mounts. */
   dir: string;
   tmpDir: string;
+  /** `--userns-remap`: files the build writes get host ids, layer tars the container's. */
+  idMap?: IdMap;
 }
 
 export { BuildError } from "./errors.ts";
@@ -407,6 +409,7 @@ export class Builder {
     let excluded = false;
     const diff = await scanUpperDir(upper, {
       sys: hostSys,
+      ...(this.o.idMap ? { idMap: this.o.idMap } : {}),
       exclude: (e) => {
         const out =
           (ENGINE_FILES.has(e.rel) && e.kind === "file" && e.st.size === 0) ||
@@ -482,6 +485,7 @@ export class Builder {
       } finally {
         await this.o.images.layers.unmount(target);
       }
+      if (this.o.idMap) await shiftToHost(upper, this.o.idMap);
       return await this.layerFromUpper(state, upper, { adopt: true });
     } finally {
       await rm(dir, { recursive: true, force: true });
@@ -524,4 +528,22 @@ function fileBytes(entries: DiffEntry[]): number {
     n += Number(e.st.size);
   }
   return n;
+}
+
+/**
+ * Under `--userns-remap`, the build's own file operations (COPY, ADD, WORKDIR) write the ids the container
+ * sees; directories overlay copied up from the layers carry host ids already. The first are shifted onto
+ * the host's ranges, so the upper dir is what a container of the remapped root would have written.
+ */
+async function shiftToHost(dir: string, idMap: IdMap): Promise<void> {
+  const st = await lstat(dir);
+  const ids = { uid: st.uid, gid: st.gid };
+  if (!idMap.holdsHost(ids)) {
+    const { uid, gid } = idMap.toHost(ids);
+    await lchown(dir, uid, gid);
+    // chown clears setuid/setgid bits; the mode is the build's to keep.
+    if (!st.isSymbolicLink()) await chmod(dir, Number(st.mode) & 0o7777);
+  }
+  if (!st.isDirectory()) return;
+  for (const name of await readdir(dir)) await shiftToHost(join(dir, name), idMap);
 }

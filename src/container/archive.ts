@@ -11,6 +11,7 @@ import type { PathStat } from "../apitypes/index.ts";
 import { ForbiddenError, InvalidParameterError, isErrno, NotFoundError } from "../errdefs/index.ts";
 import { decompressStream, feedTar } from "../layer/index.ts";
 import { resolveInRoot } from "../runtime/index.ts";
+import type { IdMap, IdPair } from "../util/index.ts";
 import { packTree } from "../util/tar/index.ts";
 
 /** Where a container path lives on the host: a mount's source or the rootfs, and whether it may be written. */
@@ -25,6 +26,8 @@ export interface PathRoot {
 /** A container's filesystem as archive operations see it. */
 export interface ContainerFs {
   rootfs: string;
+  /** `--userns-remap`: owners are the container's view in archives, host ids on disk. */
+  idMap?: IdMap;
   readonlyRootfs: boolean;
   /** Mount destinations (container paths) with their host sources. */
   mounts: { destination: string; source: string; rw: boolean }[];
@@ -129,7 +132,11 @@ export async function readArchive(
   const { host } = await hostPath(fs, path);
   const top = path.endsWith("/.") ? "." : basename(host);
   // Sockets and devices are left out, as they are of little use copied out of a container.
-  return { stat, tar: packTree(host, { name: top }) };
+  const idMap = fs.idMap;
+  return {
+    stat,
+    tar: packTree(host, { name: top, ...(idMap ? { ids: (p: IdPair) => idMap.toContainer(p) } : {}) }),
+  };
 }
 
 /** PUT /containers/{id}/archive: extracts a tar (plain, gzip or zstd) into a directory of the container. */
@@ -165,8 +172,11 @@ export async function writeArchive(
       const target = await inRoot(header.name);
       if (target === loc.root.replace(/\/+$/, "") && header.type !== "directory")
         throw new InvalidParameterError(`invalid tar entry ${JSON.stringify(header.name)}`);
-      const uid = opts.copyUidGid ? (header.uid ?? 0) : 0;
-      const gid = opts.copyUidGid ? (header.gid ?? 0) : 0;
+      const own = {
+        uid: opts.copyUidGid ? (header.uid ?? 0) : 0,
+        gid: opts.copyUidGid ? (header.gid ?? 0) : 0,
+      };
+      const { uid, gid } = fs.idMap ? fs.idMap.toHost(own) : own;
       const mode = (header.mode ?? 0o644) & 0o7777;
       const existing = await lstat(target).catch(() => undefined);
       if (existing && opts.noOverwriteDirNonDir && existing.isDirectory() !== (header.type === "directory"))

@@ -4,6 +4,7 @@ import type { Readable } from "node:stream";
 import type { FilesystemChange } from "../apitypes/index.ts";
 import { isErrno } from "../errdefs/index.ts";
 import { scanUpperDir } from "../layer/index.ts";
+import type { IdMap, IdPair } from "../util/index.ts";
 import { packTree } from "../util/tar/index.ts";
 
 async function existsIn(dirs: string[], rel: string): Promise<boolean> {
@@ -62,6 +63,11 @@ export async function upperSize(dir: string): Promise<number> {
 }
 
 /** GET /containers/{id}/export: the merged root filesystem as a tar, entries named without a leading slash. */
-export function exportRootfs(rootfs: string): Readable {
-  return packTree(rootfs, { name: "", hardLinks: true, devices: true });
+export function exportRootfs(rootfs: string, idMap?: IdMap): Readable {
+  return packTree(rootfs, {
+    name: "",
+    hardLinks: true,
+    devices: true,
+    ...(idMap ? { ids: (p: IdPair) => idMap.toContainer(p) } : {}),
+  });
 }

@@ -1,5 +1,5 @@
 import { existsSync } from "node:fs";
-import { mkdir } from "node:fs/promises";
+import { chown, mkdir } from "node:fs/promises";
 import { join } from "node:path";
 import type { ContainerCreateRequest } from "../apitypes/index.ts";
 import { InvalidParameterError } from "../errdefs/index.ts";
@@ -43,6 +43,7 @@ export async function createContainer(
   const resourceWarnings = checkResources(hostConfig, { limits: deps.limits });
   resourceDefaults(hostConfig, { limits: deps.limits });
   checkLogConfig(hostConfig.LogConfig);
+  if (storage.idMap) checkRemapped(hostConfig);
   const id = newId();
   const name = opts.name ? normalizeName(opts.name) : r.index.generateName();
   r.index.reserveName(name, id);
@@ -96,6 +97,8 @@ export async function createContainer(
       MountPoints: mounts,
     };
     await mkdir(dir, { recursive: true, mode: 0o710 });
+    // As dockerd: root's, searchable by the remapped root's group (its rootfs and /etc files are below).
+    if (storage.idMap) await chown(dir, 0, storage.idMap.root.gid);
     const c = r.materialize(record, undefined);
     // state first: a record without state.json loads as "created", one without container.json is dropped.
     await r.store.putDoc(id, "state.json", c.state.doc());
@@ -133,4 +136,22 @@ function withHostDefaults(
     CgroupnsMode: hc.CgroupnsMode || (existsSync("/sys/fs/cgroup/cgroup.controllers") ? "private" : "host"),
     Runtime: hc.Runtime || "runc",
   };
+}
+
+/**
+ * What a daemon with `--userns-remap` refuses, in dockerd's words: privileged containers and the host's
+ * network or PID namespace need `--userns=host` (a remapped root has no power over the host's).
+ */
+function checkRemapped(hc: NonNullable<ContainerCreateRequest["HostConfig"]>): void {
+  if (hc.UsernsMode === "host") return;
+  if (hc.Privileged)
+    throw new InvalidParameterError(
+      "privileged mode is incompatible with user namespaces.  You must run the container in the host namespace when running privileged mode",
+    );
+  if (hc.NetworkMode === "host")
+    throw new InvalidParameterError(
+      "cannot share the host's network namespace when user namespaces are enabled",
+    );
+  if (hc.PidMode === "host")
+    throw new InvalidParameterError("cannot share the host PID namespace when user namespaces are enabled");
 }

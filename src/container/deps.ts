@@ -10,6 +10,7 @@ import type {
   SpecResources,
   TopResult,
 } from "../runtime/index.ts";
+import type { IdRange } from "../util/index.ts";
 import type { ImageRunConfig } from "./config.ts";
 import type { ExecRuntime } from "./exec.ts";
 
@@ -91,8 +92,16 @@ export type { NetworkSetup };
 export interface NetworkBackend {
   /** Validates a new container's network settings (Docker's create errors) and records them. */
   createContainer(c: ContainerNetworkRequest): Promise<CreatedNetworking>;
-  /** Sets up networking before the spec is built. */
-  setup(id: string): Promise<NetworkSetup>;
+  /**
+   * Sets up networking before the spec is built. `o.userns` (a remapped container): the network namespace
+   * is owned by a user namespace of these mappings, which the container joins (NetworkSetup.usernsPath).
+   */
+  setup(
+    id: string,
+    o?: {
+      userns?: { uidMappings: readonly IdRange[]; gidMappings: readonly IdRange[]; join?: string };
+    },
+  ): Promise<NetworkSetup>;
   /** Undoes setup: at exit and after a failed start; safe to call twice. */
   teardown(id: string): Promise<void>;
   /** After a daemon restart, for a container that still runs: proxies and rules come back. */

@@ -2,6 +2,7 @@ import { join } from "node:path";
 import type { Readable } from "node:stream";
 import { finished } from "node:stream/promises";
 import type { FilesystemChange, PathStat } from "../apitypes/index.ts";
+import type { IdMap } from "../util/index.ts";
 import { type ContainerFs, readArchive, statPath, writeArchive } from "./archive.ts";
 import { exportRootfs, upperChanges, upperSize } from "./changes.ts";
 import type { Container } from "./container.ts";
@@ -14,11 +15,18 @@ export class ContainerFiles {
   readonly #r: Registry;
   readonly #s: Storage;
   readonly #images: Pick<ImageBackend, "resolve">;
+  readonly #idMap: IdMap | undefined;
 
-  constructor(deps: { registry: Registry; storage: Storage; images: Pick<ImageBackend, "resolve"> }) {
+  constructor(deps: {
+    registry: Registry;
+    storage: Storage;
+    images: Pick<ImageBackend, "resolve">;
+    idMap?: IdMap;
+  }) {
     this.#r = deps.registry;
     this.#s = deps.storage;
     this.#images = deps.images;
+    this.#idMap = deps.idMap;
   }
 
   /** Runs `fn` with the container's filesystem mounted, mounting it for the call when the container is stopped. */
@@ -34,6 +42,7 @@ export class ContainerFiles {
     };
     const fs: ContainerFs = {
       rootfs,
+      ...(this.#idMap ? { idMap: this.#idMap } : {}),
       readonlyRootfs: !!c.record.HostConfig.ReadonlyRootfs,
       mounts: [
         // The engine's /etc files are bind mounts too: cp sees their content, not the image's.
@@ -105,7 +114,7 @@ export class ContainerFiles {
   /** GET /containers/{id}/export */
   async export(ref: string): Promise<Readable> {
     const c = this.#r.get(ref);
-    const tar = await this.#withFs(c, async (fs) => exportRootfs(fs.rootfs), {
+    const tar = await this.#withFs(c, async (fs) => exportRootfs(fs.rootfs, fs.idMap), {
       holdUntil: (t) => finished(t).catch(() => undefined),
     });
     this.#r.emit(c, "export");

@@ -2,7 +2,7 @@ import { mkdir } from "node:fs/promises";
 import { join } from "node:path";
 import { ConflictError, InvalidParameterError, NotModifiedError } from "../errdefs/index.ts";
 import type { ExitStatus } from "../runtime/index.ts";
-import { log, nowNs, nowRfc3339, parseRfc3339Ns } from "../util/index.ts";
+import { type IdRange, log, nowNs, nowRfc3339, parseRfc3339Ns } from "../util/index.ts";
 import type { Container } from "./container.ts";
 import type { ImageRefs, LifecycleRuntime, NetworkSetup, RunNetwork } from "./deps.ts";
 import { labelsMatch, untilToNs } from "./filters.ts";
@@ -133,7 +133,7 @@ export class Lifecycle {
       let net: NetworkSetup = {};
       const [rootfs, etcMounts] = await Promise.all([
         this.#s.prepareRootfs(c),
-        network.setup(c.id).then((n) => {
+        network.setup(c.id, this.#usernsOf(c)).then((n) => {
           net = n;
           return this.#s.writeEtcFiles(c, n);
         }),
@@ -144,7 +144,7 @@ export class Lifecycle {
         record: c.record,
         rootfs,
         mounts,
-        network: { netnsPath: net.netnsPath, host: net.host },
+        network: { netnsPath: net.netnsPath, host: net.host, usernsPath: net.usernsPath },
         linkEnv: net.linkEnv,
         shared: this.#sharedNamespaces(c),
       });
@@ -187,6 +187,20 @@ export class Lifecycle {
       if (c.record.HostConfig.AutoRemove) void this.remove(c.id, { force: true }).catch(() => undefined);
       throw e;
     }
+  }
+
+  /** The user namespace a remapped container's network namespace belongs to; none under `--userns=host`. */
+  #usernsOf(c: Container): {
+    userns?: { uidMappings: readonly IdRange[]; gidMappings: readonly IdRange[]; join?: string };
+  } {
+    const idMap = this.#s.idMap;
+    const hc = c.record.HostConfig;
+    if (!idMap || hc.UsernsMode === "host") return {};
+    // Sharing another container's IPC or PID namespace means living in its user namespace, as in dockerd.
+    const mode = [hc.IpcMode, hc.PidMode].find((m) => m?.startsWith("container:"));
+    const other = mode && this.#r.exists(mode.slice(10)) ? this.#r.get(mode.slice(10)) : undefined;
+    const join = other?.state.pid ? `/proc/${other.state.pid}/ns/user` : undefined;
+    return { userns: { uidMappings: idMap.uids, gidMappings: idMap.gids, ...(join ? { join } : {}) } };
   }
 
   /**

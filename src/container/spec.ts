@@ -11,6 +11,7 @@ import {
   type SeccompChoice,
   type SpecMount,
 } from "../runtime/index.ts";
+import type { IdMap } from "../util/index.ts";
 import type { ContainerRecord } from "./model.ts";
 import { specResources } from "./resources.ts";
 
@@ -21,8 +22,8 @@ export interface SpecRequest {
   rootfs: string;
   /** Mounts the engine adds: /etc/hosts, /etc/hostname, /etc/resolv.conf, then volumes, binds and tmpfs. */
   mounts: SpecMount[];
-  /** The network namespace to join, or the host's. */
-  network?: { netnsPath?: string; host?: boolean };
+  /** The network namespace to join, or the host's; with the user namespace that owns it, when one does. */
+  network?: { netnsPath?: string; host?: boolean; usernsPath?: string | undefined };
   /** Variables of legacy links, before the container's own (which win on the same name), as dockerd. */
   linkEnv?: string[];
   /** IPC, PID and UTS namespaces of `--ipc/--pid/--uts` modes: joined by path, or the host's. */
@@ -43,6 +44,8 @@ export interface SpecDefaults {
   defaultUlimits?: OciRlimit[];
   /** false when containers get no cgroups of their own (a rootless daemon on cgroup v1). */
   cgroups?: boolean;
+  /** `--userns-remap`: containers (but `--userns=host` ones) get a user namespace of this mapping. */
+  idMap?: IdMap;
 }
 
 /**
@@ -57,7 +60,7 @@ export function specBuilder(opts: { cgroupParent: string } & SpecDefaults): Spec
     const user = await resolveUser(rootfs, c.User ?? "", { groupAdd: hc.GroupAdd });
     const cwd = c.WorkingDir || "/";
     // Docker creates a missing working dir owned by root, whatever the user.
-    await ensureWorkdir(rootfs, cwd, { uid: 0, gid: 0 });
+    await ensureWorkdir(rootfs, cwd, opts.idMap?.root ?? { uid: 0, gid: 0 });
     let init: { path: string } | undefined;
     if (hc.Init) {
       const path = findInitBinary();
@@ -72,6 +75,13 @@ export function specBuilder(opts: { cgroupParent: string } & SpecDefaults): Spec
     // Privileged containers get every device through their cgroup already; dockerd still adds the nodes.
     const devices = (await Promise.all((hc.Devices ?? []).map((d) => devicesFromRequest(d)))).flat();
     const deviceRules = (hc.DeviceCgroupRules ?? []).map(parseDeviceCgroupRule);
+    const remap = opts.idMap && hc.UsernsMode !== "host" ? opts.idMap : undefined;
+    // Joining another container's IPC or PID namespace means joining its user namespace too (as dockerd):
+    // only the namespace's owner may mount its mqueue or procfs.
+    const joined = Object.values(shared?.paths ?? {}).find((p) => /^\/proc\/\d+\/ns\//.test(p));
+    const userPath = !remap
+      ? undefined
+      : (network?.usernsPath ?? (joined ? joined.replace(/\/ns\/[a-z]+$/, "/ns/user") : undefined));
     return buildSpec({
       id: record.Id,
       rootfs,
@@ -105,7 +115,12 @@ export function specBuilder(opts: { cgroupParent: string } & SpecDefaults): Spec
       init,
       noNewPrivileges: sec.noNewPrivileges ?? opts.noNewPrivileges,
       seccomp: sec.seccomp ?? opts.seccomp,
-      namespacePaths: { ...shared?.paths, ...(network?.netnsPath ? { network: network.netnsPath } : {}) },
+      namespacePaths: {
+        ...shared?.paths,
+        ...(network?.netnsPath ? { network: network.netnsPath } : {}),
+        ...(userPath ? { user: userPath } : {}),
+      },
+      ...(remap ? { userns: { uidMappings: [...remap.uids], gidMappings: [...remap.gids] } } : {}),
       hostNamespaces: [...(shared?.host ?? []), ...(network?.host ? (["network"] as const) : [])],
       maskedPaths: hc.MaskedPaths ?? undefined,
       readonlyPaths: hc.ReadonlyPaths ?? undefined,

@@ -1,8 +1,8 @@
-import { mkdir, readFile, symlink, writeFile } from "node:fs/promises";
+import { lchown, mkdir, readFile, symlink, writeFile } from "node:fs/promises";
 import { join, posix } from "node:path";
 import type { ContainerCreateRequest } from "../apitypes/index.ts";
 import { isErrno } from "../errdefs/index.ts";
-import { log, shortId } from "../util/index.ts";
+import { type IdMap, log, shortId } from "../util/index.ts";
 import type { Container } from "./container.ts";
 import type { NetworkSetup, RootfsBackend, RunMount, VolumeBackend } from "./deps.ts";
 import { hostsFile, resolvConf } from "./etcfiles.ts";
@@ -21,10 +21,21 @@ export class Storage {
   // late unmount would take the new mount away.
   readonly #unmounting = new Map<string, Promise<void>>();
 
-  constructor(deps: { registry: Registry; rootfs: RootfsBackend; volumes: VolumeBackend }) {
+  /** `--userns-remap`: the container files the engine writes belong to the remapped root. */
+  readonly idMap: IdMap | undefined;
+
+  constructor(deps: { registry: Registry; rootfs: RootfsBackend; volumes: VolumeBackend; idMap?: IdMap }) {
     this.#r = deps.registry;
     this.#rootfs = deps.rootfs;
     this.#volumes = deps.volumes;
+    this.idMap = deps.idMap;
+  }
+
+  /** Gives paths the engine made to the remapped root (a no-op without remapping). */
+  async #own(paths: string[]): Promise<void> {
+    if (!this.idMap) return;
+    const { uid, gid } = this.idMap.root;
+    await Promise.all(paths.map((p) => lchown(p, uid, gid)));
   }
 
   /** Whether the container's rootfs is mounted. */
@@ -115,7 +126,8 @@ export class Storage {
         if (m.Subpath) source = await volumeSubpath(source, m.Subpath);
         if (m.CopyUp && (await isDirectory(source)))
           await copyUpIfEmpty({ rootfs, destination: m.Destination, volume: source });
-      } else if (m.CreateHostPath) await prepareBindSource(m, { create: true });
+      } else if (m.CreateHostPath)
+        await prepareBindSource(m, { create: true, ...(this.idMap ? { owner: this.idMap.root } : {}) });
       out.push({ source, destination: m.Destination, readonly: !m.RW, propagation });
     }
     return out;
@@ -128,7 +140,9 @@ export class Storage {
     await this.#unmounting.get(c.id);
     if (!this.#mounted.has(c.id)) {
       await Promise.all(["upper", "work", "merged"].map((d) => mkdir(join(dir, d), { recursive: true })));
-      await makeInitDir(join(dir, "init"));
+      const init = await makeInitDir(join(dir, "init"));
+      // The merged root takes the upper dir's owner: the remapped root must own it to be root in it.
+      await this.#own([...["upper", "work", "merged"].map((d) => join(dir, d)), ...init]);
       await this.#rootfs.mountRootfs({
         imageId: c.record.Image,
         upperDir: join(dir, "upper"),
@@ -177,6 +191,7 @@ export class Storage {
     if (!r.ResolvConfPath) return;
     const text = await resolvConf({ dns: nameservers, dnsSearch: hc.DnsSearch, dnsOptions: hc.DnsOptions });
     await writeFile(r.ResolvConfPath, text);
+    await this.#own([r.ResolvConfPath]);
   }
 
   /** Writes /etc/hostname, /etc/hosts and /etc/resolv.conf for a run and returns their bind mounts. */
@@ -211,6 +226,8 @@ export class Storage {
         (t) => writeFile(r.ResolvConfPath, t),
       ),
     ]);
+    // Container root may rewrite them, as in Docker (the files are bind mounts of these).
+    await this.#own([r.HostnamePath, r.HostsPath, r.ResolvConfPath]);
     return [
       { source: r.ResolvConfPath, destination: "/etc/resolv.conf" },
       { source: r.HostnamePath, destination: "/etc/hostname" },
@@ -223,14 +240,19 @@ export class Storage {
  * Docker's init layer: /.dockerenv (tools detect containers by it), /etc/mtab -> /proc/mounts and the mount
  * points of the engine's /etc files, below the upper dir so that neither `docker diff` nor commit shows them.
  */
-async function makeInitDir(init: string): Promise<void> {
-  await Promise.all(
-    ["etc", "proc", "sys", "dev/pts", "dev/shm"].map((d) => mkdir(join(init, d), { recursive: true })),
-  );
+async function makeInitDir(init: string): Promise<string[]> {
+  const dirs = ["", "etc", "proc", "sys", "dev", "dev/pts", "dev/shm"].map((d) => join(init, d));
+  for (const d of dirs) await mkdir(d, { recursive: true });
   await writeFile(join(init, ".dockerenv"), "", { mode: 0o755 });
   for (const f of ["hosts", "hostname", "resolv.conf"])
     await writeFile(join(init, "etc", f), "", { flag: "a" });
   await symlink("/proc/mounts", join(init, "etc/mtab")).catch((e: unknown) => {
     if (!isErrno(e, "EEXIST")) throw e;
   });
+  // Everything made here, for a remapped root to own.
+  return [
+    ...dirs,
+    join(init, ".dockerenv"),
+    ...["hosts", "hostname", "resolv.conf", "mtab"].map((f) => join(init, "etc", f)),
+  ];
 }

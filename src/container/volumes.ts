@@ -9,7 +9,10 @@ import type { StoredMount } from "./mounts.ts";
  * Checks a bind's host path: `--mount type=bind` needs it to exist (Docker's error otherwise); `-v` binds
  * create it as a directory, as Docker does.
  */
-export async function prepareBindSource(m: StoredMount, opts: { create?: boolean } = {}): Promise<void> {
+export async function prepareBindSource(
+  m: StoredMount,
+  opts: { create?: boolean; owner?: { uid: number; gid: number } } = {},
+): Promise<void> {
   try {
     await stat(m.Source);
   } catch (e) {
@@ -19,6 +22,8 @@ export async function prepareBindSource(m: StoredMount, opts: { create?: boolean
         `invalid mount config for type "bind": bind source path does not exist: ${m.Source}`,
       );
     await mkdir(m.Source, { recursive: true, mode: 0o755 });
+    // Under --userns-remap the created directory is the remapped root's, as dockerd makes it.
+    if (opts.owner) await chown(m.Source, opts.owner.uid, opts.owner.gid);
   }
 }
 

@@ -7,6 +7,7 @@ import type { ContainerService } from "../container/index.ts";
 import { InvalidParameterError } from "../errdefs/index.ts";
 import { familiarString, type LocalImageService, parseNamed } from "../image/index.ts";
 import { hostSys, scanUpperDir } from "../layer/index.ts";
+import type { IdMap } from "../util/index.ts";
 
 /**
  * Wires the builder to the image and container services; the build cache loads from `<dataRoot>/build`. The
@@ -21,6 +22,8 @@ export function buildBackend(o: {
   containers: ContainerService;
   /** false when containers cannot be frozen (a rootless daemon without cgroups): commit then copies a running one as it is. */
   canPause?: boolean;
+  /** `--userns-remap`: the build writes host ids and commits container ones. */
+  idMap?: IdMap;
 }): BuildBackend & { buildkit: BuildkitBackend; cacheUsage(): Promise<BuildCacheRecord[]> } {
   const { images, containers } = o;
   const checkRef = (ref: string) => {
@@ -37,6 +40,7 @@ export function buildBackend(o: {
         const builder = new m.Builder({
           dir: join(o.dataRoot, "build"),
           tmpDir: o.tmpDir,
+          ...(o.idMap ? { idMap: o.idMap } : {}),
           images: {
             content: images.content,
             layers: images.layers,
@@ -77,7 +81,8 @@ export function buildBackend(o: {
   const buildkit: BuildkitBackend = {
     prepare: async (body, req) => (await load()).builder.prepare(body, req),
     withRootfs: async (imageId, fn) => (await load()).builder.withImageRootfs(imageId, fn),
-    tarDir: async (dir) => (await scanUpperDir(dir, { sys: hostSys })).tar(),
+    tarDir: async (dir) =>
+      (await scanUpperDir(dir, { sys: hostSys, ...(o.idMap ? { idMap: o.idMap } : {}) })).tar(),
     tag,
     prune: async (opts) => (await load()).builder.prune(opts),
     cacheRecords: async () => {

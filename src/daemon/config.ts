@@ -59,6 +59,8 @@ export interface DaemonConfig {
   defaultPidsLimit: number;
   /** `--default-ulimit`s: every container's rlimits unless it sets its own. */
   defaultUlimits: OciRlimit[];
+  /** `--userns-remap`: USER[:GROUP] (names or ids) or "default" (dockremap); containers' root maps to its ranges. */
+  usernsRemap?: string;
   /**
    * `--storage-driver`: overlay2 (the kernel's overlayfs) or fuse-overlayfs (the same layers through FUSE).
    * Absent: overlay2, except that a rootless daemon whose kernel cannot mount overlayfs in a user
@@ -124,6 +126,7 @@ Options:
       --no-new-privileges    Set no-new-privileges by default for new containers
       --default-pids-limit int  Default max processes per container (0 = unlimited)
       --default-ulimit list  Default ulimits for containers (e.g. nofile=1024:2048)
+      --userns-remap string  User/Group setting for user namespaces ("default" creates and uses dockremap)
       --insecure-registry list  Registries (host[:port] or CIDR) reached over plain HTTP
       --registry-mirror list    Registry URLs that serve names given without a registry host,
                              or NAME=URL: the mirror serving registry NAME (e.g. registry.k8s.io=http://127.0.0.1:5000)
@@ -239,6 +242,7 @@ export function parseDaemonFlags(
       "seccomp-profile": { type: "string" },
       "default-pids-limit": { type: "string" },
       "default-ulimit": { type: "string", multiple: true },
+      "userns-remap": { type: "string" },
       "insecure-registry": { type: "string", multiple: true },
       "registry-mirror": { type: "string", multiple: true },
       "cri-socket": { type: "string" },
@@ -321,6 +325,7 @@ export function parseDaemonFlags(
     noNewPrivileges: given.get("no-new-privileges") === true,
     defaultPidsLimit: Math.max(0, Number(pids)),
     defaultUlimits: (values["default-ulimit"] ?? []).map(parseUlimit),
+    ...(values["userns-remap"] !== undefined ? { usernsRemap: values["userns-remap"] } : {}),
     httpLimits: Object.fromEntries(
       (
         [

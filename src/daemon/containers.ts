@@ -48,7 +48,8 @@ export function wireContainers(o: {
 }): ContainerService {
   const { images, runtime, network, events } = o;
   const registry = new Registry({ root: join(o.dataRoot, "containers"), tmpDir: o.tmpDir, events, network });
-  const storage = new Storage({ registry, rootfs: images, volumes: o.volumes });
+  const idMap = o.security?.idMap;
+  const storage = new Storage({ registry, rootfs: images, volumes: o.volumes, ...(idMap ? { idMap } : {}) });
   const execs = new ExecManager({ runtime, events, target: (ref) => registry.execTarget(ref) });
   const logs = new LogRotator({ runtime, readLog: o.readLog });
   const lifecycle = new Lifecycle({
@@ -73,7 +74,7 @@ export function wireContainers(o: {
       ),
     lifecycle,
     io: new ContainerIO({ registry, runtime, logs }),
-    files: new ContainerFiles({ registry, storage, images }),
+    files: new ContainerFiles({ registry, storage, images, ...(idMap ? { idMap } : {}) }),
     supervisor: new Supervisor({ registry, runtime, limits: o.hostLimits }),
     queries: new Queries({ registry, network, execIds: (id) => execs.idsOf(id) }),
     execs,

@@ -23,6 +23,7 @@ import type { BuildkitService } from "../buildkit/index.ts";
 import { decodeAuthHeader } from "../distribution/index.ts";
 import { type KernelFiles, realHost } from "../host/index.ts";
 import { createImageService } from "../image/index.ts";
+import { FsLayerStore } from "../layer/index.ts";
 import { type ContainerLookup, NetworkService, slirpPortProxy } from "../network/index.ts";
 import {
   cgroupFeatures,
@@ -38,6 +39,7 @@ import { buildBackend } from "./build.ts";
 import type { DaemonConfig } from "./config.ts";
 import { wireContainers } from "./containers.ts";
 import { LOOP_DELAY_ENV, loopDelayRoutes } from "./loopdelay.ts";
+import { remapSpec, setupRemap } from "./remap.ts";
 import { daemonRuntimes, readDaemonFile } from "./runtimes.ts";
 import { chooseStorageDriver } from "./storage.ts";
 
@@ -155,8 +157,12 @@ async function socketGid(group: string): Promise<number | undefined> {
 }
 
 /** The SecurityOptions and warnings `docker info` shows for this configuration, in dockerd's order. */
-function securityInfo(cfg: DaemonConfig): { securityOptions: string[]; warnings: string[] } {
+function securityInfo(
+  cfg: DaemonConfig,
+  remapped: boolean,
+): { securityOptions: string[]; warnings: string[] } {
   const securityOptions = [`name=seccomp,profile=${cfg.seccompProfile}`];
+  if (remapped) securityOptions.push("name=userns");
   if (cfg.rootless) securityOptions.push("name=rootless");
   securityOptions.push("name=cgroupns");
   if (cfg.noNewPrivileges) securityOptions.push("name=no-new-privileges");
@@ -214,6 +220,15 @@ export async function startDaemon(cfg: DaemonConfig): Promise<Daemon> {
     resolve: lookPath,
     ...(cfg.rootless ? { autoRunsc: false } : {}),
   });
+  const spec = remapSpec(cfg.usernsRemap, daemonFile["userns-remap"]);
+  if (spec !== undefined && cfg.rootless)
+    throw new Error(
+      "--userns-remap cannot be used in rootless mode: the daemon's own user namespace maps it already",
+    );
+  const remap = await setupRemap(spec, cfg.dataRoot);
+  // As dockerd: the remapped root's store is a data root of its own; the exec root stays shared.
+  if (remap) cfg = { ...cfg, dataRoot: remap.dataRoot };
+  const idMap = remap?.idMap;
   const tmpDir = join(cfg.dataRoot, "tmp");
   await mkdir(cfg.dataRoot, { recursive: true, mode: 0o711 });
   await mkdir(cfg.execRoot, { recursive: true, mode: 0o700 });
@@ -229,6 +244,7 @@ export async function startDaemon(cfg: DaemonConfig): Promise<Daemon> {
   const images = createImageService({
     dataRoot: cfg.dataRoot,
     tmpDir,
+    ...(idMap ? { layers: new FsLayerStore(cfg.dataRoot, { idMap }) } : {}),
     events: events.emit,
     registries: {
       insecure: cfg.insecureRegistries,
@@ -236,7 +252,12 @@ export async function startDaemon(cfg: DaemonConfig): Promise<Daemon> {
       hostMirrors: cfg.registryHostMirrors,
     },
   });
-  const volumes = new VolumeService({ root: join(cfg.dataRoot, "volumes"), tmpDir, events: events.emit });
+  const volumes = new VolumeService({
+    root: join(cfg.dataRoot, "volumes"),
+    tmpDir,
+    events: events.emit,
+    ...(idMap ? { owner: idMap.root } : {}),
+  });
   const host = realHost();
   const runtime = createRuntime({
     execRoot: cfg.execRoot,
@@ -275,6 +296,7 @@ export async function startDaemon(cfg: DaemonConfig): Promise<Daemon> {
       defaultPidsLimit: cfg.defaultPidsLimit,
       defaultUlimits: cfg.defaultUlimits,
       ...(noCgroups ? { cgroups: false } : {}),
+      ...(idMap ? { idMap } : {}),
     },
     readLog,
     events: events.emit,
@@ -300,6 +322,7 @@ export async function startDaemon(cfg: DaemonConfig): Promise<Daemon> {
     images,
     containers,
     ...(noCgroups ? { canPause: false } : {}),
+    ...(idMap ? { idMap } : {}),
   });
   const router = new Router();
   if (process.env[LOOP_DELAY_ENV]) router.add(loopDelayRoutes());
@@ -319,7 +342,7 @@ export async function startDaemon(cfg: DaemonConfig): Promise<Daemon> {
           eventListeners: listeners,
           cgroupVersion: cgroupVersion(host.files),
           files: host.files,
-          ...securityInfo(cfg),
+          ...securityInfo(cfg, !!idMap),
           driver: storageDriver,
           ...(cfg.rootless ? { rootless: { cgroups: cfg.rootless.cgroups } } : {}),
         }),

@@ -18,6 +18,8 @@ export interface DaemonFileConfig {
   "default-runtime"?: string;
   /** The CRI socket (`--cri-socket`); the flag wins over the file. */
   "cri-socket"?: string;
+  /** `--userns-remap` (USER[:GROUP] or "default"); giving both is an error, as in dockerd. */
+  "userns-remap"?: string;
 }
 
 /** The runtimes, ready for the runtime driver and the container service. */
@@ -29,7 +31,7 @@ export interface DaemonRuntimes {
 }
 
 const STOCK = "runc";
-const FILE_KEYS = ["runtimes", "default-runtime", "cri-socket"];
+const FILE_KEYS = ["runtimes", "default-runtime", "cri-socket", "userns-remap"];
 
 /** `--add-runtime NAME=PATH` values, checked with dockerd's texts. */
 export function parseAddRuntimes(values: readonly string[]): Record<string, OciRuntimeConfig> {
@@ -90,6 +92,11 @@ export function parseDaemonFile(text: string, path: string): DaemonFileConfig {
     if (typeof obj["cri-socket"] !== "string" || !obj["cri-socket"].startsWith("/"))
       throw new InvalidParameterError("cri-socket in the daemon config file must be an absolute path");
     out["cri-socket"] = obj["cri-socket"];
+  }
+  if (obj["userns-remap"] !== undefined) {
+    if (typeof obj["userns-remap"] !== "string")
+      throw new InvalidParameterError("userns-remap in the daemon config file must be a string");
+    out["userns-remap"] = obj["userns-remap"];
   }
   if (obj.runtimes !== undefined) {
     if (!obj.runtimes || typeof obj.runtimes !== "object" || Array.isArray(obj.runtimes))

@@ -152,6 +152,11 @@ export class FakeHost implements Host {
       if (this.netnsPaths.has(path)) throw errnoError("EBUSY", "mount", path);
       this.netnsPaths.add(path);
     },
+    createUserNetns: async (path, o) => {
+      this.#record("netns", "create-user", path, o.userPath);
+      if (this.netnsPaths.has(path)) throw errnoError("EBUSY", "mount", path);
+      this.netnsPaths.add(path);
+    },
     removeNetns: async (path) => {
       this.#record("netns", "remove", path);
       this.netnsPaths.delete(path);

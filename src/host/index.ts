@@ -4,4 +4,16 @@ export { MountFlags, UmountFlags } from "./native.ts";
 export { ProcessError } from "./process.ts";
 export { overlayMountProgram, realHost, setOverlayMountProgram } from "./real.ts";
 export type * from "./types.ts";
-export { firstSubidRange, inUserNamespace, parseSubids, type SubidRange } from "./userns.ts";
+export {
+  type AccountFiles,
+  DEFAULT_REMAP_USER,
+  firstSubidRange,
+  inUserNamespace,
+  nextFreeRange,
+  parseSubids,
+  RemapError,
+  type RemapUser,
+  resolveRemapUser,
+  type SubidRange,
+  SYSTEM_ACCOUNTS,
+} from "./userns.ts";

@@ -4,7 +4,7 @@ import { native, UmountFlags } from "./native.ts";
 import { ProcessError } from "./process.ts";
 import { WorkerProcesses } from "./spawner.ts";
 import type { Host, Iptables, NetlinkSocket } from "./types.ts";
-import { inUserNamespace } from "./userns.ts";
+import { createUserNetns, inUserNamespace } from "./userns.ts";
 
 const AF_NETLINK = 16;
 const SOCK_RAW = 3;
@@ -142,6 +142,7 @@ export function realHost(): Host {
     },
     netns: {
       createNetns: (path) => native().netnsCreateAsync(path),
+      createUserNetns: (path, o) => createUserNetns(path, o),
       async removeNetns(path) {
         await native()
           .umount2Async(path, UmountFlags.DETACH)

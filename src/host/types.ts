@@ -39,10 +39,32 @@ export interface FileAttrs {
   llistxattr(path: string): string[];
 }
 
+/** One line of a user namespace's uid_map or gid_map. */
+export interface IdMapLine {
+  containerID: number;
+  hostID: number;
+  size: number;
+}
+
 /** Network namespaces. */
 export interface Namespaces {
   /** A new network namespace kept alive by a bind mount on `path` (an existing empty file). */
   createNetns(path: string): Promise<void>;
+  /**
+   * `--userns-remap`: a user namespace of these mappings bound at `o.userPath`, and a network namespace it
+   * owns bound at `path` (an existing empty file). Joined by a remapped container, its root may then
+   * manage that network namespace, and runc's exec (which joins the user namespace first) may enter it.
+   */
+  createUserNetns(
+    path: string,
+    o: {
+      userPath: string;
+      uidMappings: readonly IdMapLine[];
+      gidMappings: readonly IdMapLine[];
+      /** An existing user namespace to make the network namespace in (its maps are kept). */
+      join?: string | undefined;
+    },
+  ): Promise<void>;
   /** Unbinds a namespace file (lazily); a no-op when it is not mounted. */
   removeNetns(path: string): Promise<void>;
   /** A socket created inside the network namespace at `nsPath` (close-on-exec); its fd. */

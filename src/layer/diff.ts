@@ -8,7 +8,7 @@ import { join } from "node:path";
 import { Readable } from "node:stream";
 import { isErrno } from "../errdefs/index.ts";
 import { overlayMountProgram } from "../host/index.ts";
-import { log } from "../util/index.ts";
+import { type IdMap, log } from "../util/index.ts";
 import { WHITEOUT_OPAQUE, WHITEOUT_PREFIX } from "./extract.ts";
 import { XATTR_PREFIX } from "./pax.ts";
 import { type LayerSys, OVERLAY_OPAQUE_XATTR } from "./sys.ts";
@@ -36,6 +36,8 @@ export interface DiffOptions {
   sockets?: boolean;
   /** Leaves an entry (and, for a directory, everything below it) out of the diff. */
   exclude?: (e: DiffEntry) => boolean;
+  /** `--userns-remap`: the tar names owners as the container sees them (host ids shifted back). */
+  idMap?: IdMap;
 }
 
 /** A scanned upper dir, ready to be written as a tar. */
@@ -106,7 +108,7 @@ export async function scanUpperDir(upper: string, opts: DiffOptions): Promise<Up
     }
   };
   await walk(upper, "");
-  return { entries, tar: () => packDiff(upper, entries) };
+  return { entries, tar: () => packDiff(upper, entries, opts.idMap) };
 }
 
 /** The whiteout fuse-overlayfs puts beside the `.wh..wh..opq` file of an opaque directory. */
@@ -176,7 +178,7 @@ const BLOCK = 512;
  * The diff as a tar, written here rather than by tar-stream, whose PAX writer encodes values as UTF-8 and so
  * alters binary xattrs (security.capability). Long names, links, sizes and ids go into a PAX header as well.
  */
-function packDiff(upper: string, entries: DiffEntry[]): Readable {
+function packDiff(upper: string, entries: DiffEntry[], idMap: IdMap | undefined): Readable {
   return Readable.from(
     coalesce(
       (async function* () {
@@ -194,7 +196,7 @@ function packDiff(upper: string, entries: DiffEntry[]): Readable {
           }
           const data = reads.get(i);
           reads.delete(i);
-          yield* diffEntry(upper, entries[i], { inodes, data });
+          yield* diffEntry(upper, entries[i], { inodes, data, idMap });
         }
         yield Buffer.alloc(BLOCK * 2);
       })(),
@@ -235,11 +237,12 @@ async function readSmall(abs: string): Promise<Buffer> {
 async function* diffEntry(
   upper: string,
   e: DiffEntry,
-  o: { inodes: Map<string, string>; data?: Promise<Buffer> },
+  o: { inodes: Map<string, string>; data?: Promise<Buffer>; idMap: IdMap | undefined },
 ): AsyncGenerator<Buffer> {
   const { inodes } = o;
   const st = e.st;
-  const base = { mode: Number(st.mode) & 0o7777, uid: st.uid, gid: st.gid, mtime: st.mtime, size: 0 };
+  const owner = o.idMap ? o.idMap.toContainer({ uid: st.uid, gid: st.gid }) : { uid: st.uid, gid: st.gid };
+  const base = { mode: Number(st.mode) & 0o7777, ...owner, mtime: st.mtime, size: 0 };
   const slash = e.rel.lastIndexOf("/");
   const dir = slash < 0 ? "" : e.rel.slice(0, slash + 1);
   const name = e.rel.slice(slash + 1);

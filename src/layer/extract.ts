@@ -4,7 +4,7 @@ import { join, posix } from "node:path";
 import type { Readable } from "node:stream";
 import tar from "tar-stream";
 import { InvalidParameterError, isErrno } from "../errdefs/index.ts";
-import { log } from "../util/index.ts";
+import { type IdMap, log } from "../util/index.ts";
 import { useBinarySafePax, XATTR_PREFIX } from "./pax.ts";
 import { type LayerSys, OVERLAY_OPAQUE_XATTR, S_IFMT } from "./sys.ts";
 
@@ -28,6 +28,8 @@ export interface ExtractStats {
 /** Options of `extractLayer`. */
 export interface ExtractOptions {
   sys: LayerSys;
+  /** `--userns-remap`: owners are shifted onto the host's ranges, so the remapped root owns the layer's root files. */
+  idMap?: IdMap;
 }
 
 interface Header {
@@ -71,7 +73,7 @@ export async function extractLayer(src: Readable, root: string, opts: ExtractOpt
   const feeding = feed(src, ex);
   // Errors surface through the loop below; this keeps an early exit from becoming an unhandled rejection.
   feeding.catch(() => {});
-  const x = new Extractor(root, opts.sys);
+  const x = new Extractor(root, opts.sys, opts.idMap);
   try {
     for await (const entry of ex) {
       await x.entry(entry.header as Header, entry as AsyncIterable<Buffer>);
@@ -89,15 +91,24 @@ export async function extractLayer(src: Readable, root: string, opts: ExtractOpt
 class Extractor {
   readonly root: string;
   readonly sys: LayerSys;
+  readonly idMap: IdMap | undefined;
   size = 0;
   count = 0;
   // Parent dir (relative, as named in the archive) → its real path; dropped whenever the tree's shape changes.
   private dirCache = new Map<string, string>();
   private dirTimes: { path: string; atime: number; mtime: number }[] = [];
 
-  constructor(root: string, sys: LayerSys) {
+  constructor(root: string, sys: LayerSys, idMap?: IdMap) {
     this.root = root;
     this.sys = sys;
+    this.idMap = idMap;
+  }
+
+  /** Sets the owner an entry names (shifted onto the host's ranges under a remapping). */
+  private async own(target: string, hdr: { uid?: number; gid?: number }): Promise<void> {
+    const ids = { uid: hdr.uid ?? 0, gid: hdr.gid ?? 0 };
+    const { uid, gid } = this.idMap ? this.idMap.toHost(ids) : ids;
+    await lchown(target, uid, gid);
   }
 
   async entry(hdr: Header, body: AsyncIterable<Buffer>): Promise<void> {
@@ -128,7 +139,7 @@ class Extractor {
       const target = join(parent, hidden);
       await this.clear(target);
       this.sys.attrs.mknod(target, S_IFMT.CHR, { major: 0, minor: 0 });
-      await lchown(target, hdr.uid ?? 0, hdr.gid ?? 0);
+      await this.own(target, hdr);
       return drain(body);
     }
 
@@ -196,7 +207,7 @@ class Extractor {
   }
 
   private async applyMetadata(target: string, hdr: Header, type: string): Promise<void> {
-    await lchown(target, hdr.uid ?? 0, hdr.gid ?? 0);
+    await this.own(target, hdr);
     for (const [key, value] of Object.entries(hdr.pax ?? {})) {
       if (!key.startsWith(XATTR_PREFIX)) continue;
       const name = key.slice(XATTR_PREFIX.length);
@@ -263,6 +274,8 @@ class Extractor {
         if (!create)
           throw new InvalidParameterError(`invalid tar entry: ${relDir} does not exist in the layer`);
         await mkdir(p, { mode: 0o755 });
+        // Implied directories belong to (container) root, as Docker's.
+        if (this.idMap) await this.own(p, {});
         done.push(part);
       } else if (st.isSymbolicLink()) {
         if (++links > MAX_SYMLINKS)

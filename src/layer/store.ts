@@ -1,9 +1,9 @@
 import { createHash, randomBytes, randomInt } from "node:crypto";
-import { mkdir, readdir, readFile, readlink, rename, rm, symlink, unlink } from "node:fs/promises";
+import { chown, mkdir, readdir, readFile, readlink, rename, rm, symlink, unlink } from "node:fs/promises";
 import { join } from "node:path";
 import { type Readable, Transform } from "node:stream";
 import { isErrno, NotFoundError } from "../errdefs/index.ts";
-import { ensureDir, fsyncDir, log, nowRfc3339, writeJsonAtomic } from "../util/index.ts";
+import { ensureDir, fsyncDir, type IdMap, log, nowRfc3339, writeJsonAtomic } from "../util/index.ts";
 import { chainId as computeChainId } from "./chain.ts";
 import { decompressStream } from "./compression.ts";
 import { extractLayer } from "./extract.ts";
@@ -81,15 +81,18 @@ export class FsLayerStore implements LayerStore {
   readonly emptyDir: string;
   readonly tmpDir: string;
   private readonly sys: LayerSys;
+  private readonly idMap: IdMap | undefined;
   private readonly layers = new Map<string, Entry>();
   private queue: Promise<unknown> = Promise.resolve();
 
-  constructor(dataRoot: string, opts: { sys?: LayerSys } = {}) {
+  /** `opts.idMap` (`--userns-remap`): layers are unpacked with owners shifted onto its host ranges. */
+  constructor(dataRoot: string, opts: { sys?: LayerSys; idMap?: IdMap } = {}) {
     this.layersDir = join(dataRoot, "layers");
     this.linkDir = join(this.layersDir, "l");
     this.emptyDir = join(this.layersDir, "empty");
     this.tmpDir = join(dataRoot, "tmp");
     this.sys = opts.sys ?? hostSys;
+    this.idMap = opts.idMap;
   }
 
   async init(): Promise<void> {
@@ -138,6 +141,7 @@ export class FsLayerStore implements LayerStore {
     const staging = join(this.tmpDir, `${STAGING_PREFIX}${randomBytes(8).toString("hex")}`);
     try {
       await mkdir(join(staging, "diff"), { recursive: true, mode: 0o755 });
+      if (this.idMap) await chown(join(staging, "diff"), this.idMap.root.uid, this.idMap.root.gid);
       const { stream } = await decompressStream(src);
       const hash = createHash("sha256");
       const hashing = new Transform({
@@ -147,7 +151,10 @@ export class FsLayerStore implements LayerStore {
         },
       });
       stream.once("error", (e) => hashing.destroy(e));
-      const stats = await extractLayer(stream.pipe(hashing), join(staging, "diff"), { sys: this.sys });
+      const stats = await extractLayer(stream.pipe(hashing), join(staging, "diff"), {
+        sys: this.sys,
+        ...(this.idMap ? { idMap: this.idMap } : {}),
+      });
       const diffId = `sha256:${hash.digest("hex")}`;
       const chainId = computeChainId(parent, diffId);
       return await this.locked(() => this.commit(staging, { chainId, diffId, parent, size: stats.size }));

@@ -5,7 +5,7 @@
  */
 import { mkdir, unlink, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { type Host, realHost } from "../host/index.ts";
+import { type Host, type IdMapLine, realHost } from "../host/index.ts";
 import { type Cidr, parseIp } from "./ipam.ts";
 import { type LinkInfo, Netlink } from "./netlink.ts";
 
@@ -144,10 +144,33 @@ export class BridgeDriver {
     return path;
   }
 
-  /** Unbinds and removes a netns file; the namespace goes when its last process does. */
+  /**
+   * A remapped container's network namespace (`--userns-remap`): owned by a new user namespace of these
+   * mappings, bound at `<path>.user`, which the container then joins rather than making its own.
+   */
+  async createUserNetns(
+    id: string,
+    userns: {
+      uidMappings: readonly IdMapLine[];
+      gidMappings: readonly IdMapLine[];
+      join?: string | undefined;
+    },
+  ): Promise<{ path: string; usernsPath: string }> {
+    const path = join(this.netnsDir, id);
+    await mkdir(this.netnsDir, { recursive: true });
+    await this.removeNetns(path);
+    await writeFile(path, "");
+    const usernsPath = `${path}.user`;
+    await this.#hostApi.netns.createUserNetns(path, { userPath: usernsPath, ...userns });
+    return { path, usernsPath };
+  }
+
+  /** Unbinds and removes a netns file (and a user namespace bound beside it); the namespaces go with their last process. */
   async removeNetns(path: string): Promise<void> {
-    await this.#hostApi.netns.removeNetns(path).catch(() => undefined);
-    await unlink(path).catch(() => undefined);
+    for (const p of [path, `${path}.user`]) {
+      await this.#hostApi.netns.removeNetns(p).catch(() => undefined);
+      await unlink(p).catch(() => undefined);
+    }
   }
 
   /** Sets the loopback of a netns up (containers with no network but `lo`). */

@@ -60,13 +60,24 @@ export interface NetworkSetup {
   linkEnv?: string[];
   /** resolv.conf nameservers instead of the host's (the embedded DNS of user-defined networks). */
   nameservers?: string[];
+  /** The user namespace that owns `netnsPath`, when the setup made one (a remapped container joins it). */
+  usernsPath?: string;
 }
 
 /** The kernel side of endpoints: the bridge driver's netns and veth calls. */
 export type EndpointDriver = Pick<
   BridgeDriver,
   "tag" | "createNetns" | "removeNetns" | "loopbackUp" | "attach" | "deleteLink" | "links" | "vethAlias"
->;
+> &
+  Partial<Pick<BridgeDriver, "createUserNetns">>;
+
+/** A remapped container's user namespace mappings (`--userns-remap`), for a network namespace it owns. */
+export interface SetupUserns {
+  uidMappings: readonly { containerID: number; hostID: number; size: number }[];
+  gidMappings: readonly { containerID: number; hostID: number; size: number }[];
+  /** Another container's user namespace (`/proc/<pid>/ns/user`) to make the network namespace in. */
+  join?: string | undefined;
+}
 
 /** Containers' endpoints on this daemon's networks. */
 export class Endpoints {
@@ -198,7 +209,7 @@ export class Endpoints {
   }
 
   /** Sets up a container's networking for a run; undone by teardown (also when a later step of start fails). */
-  async setup(id: string): Promise<NetworkSetup> {
+  async setup(id: string, o: { userns?: SetupUserns } = {}): Promise<NetworkSetup> {
     const doc = this.#doc(id);
     if (doc.Runtime) await this.teardown(id);
     if (doc.Mode === "host") {
@@ -220,19 +231,30 @@ export class Endpoints {
       doc.Hostname = other.Hostname;
       return {
         netnsPath: other.Runtime.NsPath,
+        ...(other.Runtime.UsernsPath ? { usernsPath: other.Runtime.UsernsPath } : {}),
         hostname: other.Hostname,
         ip: other.Runtime.Eps[0]?.IP,
         ...(other.Runtime.Eps[0]?.IP6 ? { ip6: other.Runtime.Eps[0].IP6 } : {}),
         nameservers: this.#nameservers(other),
       };
     }
-    const nsPath = await this.#driver.createNetns(id);
-    doc.Runtime = { NsPath: nsPath, SandboxID: newId(), Eps: [], Ports: [] };
+    let nsPath: string;
+    let usernsPath: string | undefined;
+    if (o.userns && this.#driver.createUserNetns)
+      ({ path: nsPath, usernsPath } = await this.#driver.createUserNetns(id, o.userns));
+    else nsPath = await this.#driver.createNetns(id);
+    doc.Runtime = {
+      NsPath: nsPath,
+      ...(usernsPath ? { UsernsPath: usernsPath } : {}),
+      SandboxID: newId(),
+      Eps: [],
+      Ports: [],
+    };
     try {
       if (doc.Mode === "none") {
         await this.#driver.loopbackUp(nsPath);
         await this.#save(doc);
-        return { netnsPath: nsPath };
+        return { netnsPath: nsPath, ...(usernsPath ? { usernsPath } : {}) };
       }
       for (const cfg of doc.Endpoints) await this.#attach(doc, cfg);
       await this.#publish(doc);
@@ -246,6 +268,7 @@ export class Endpoints {
     for (const ep of doc.Runtime.Eps) this.#emit("connect", this.#nets.get(ep.NetworkID), id);
     return {
       netnsPath: nsPath,
+      ...(usernsPath ? { usernsPath } : {}),
       ip: doc.Runtime.Eps[0]?.IP,
       ...(doc.Runtime.Eps[0]?.IP6 ? { ip6: doc.Runtime.Eps[0].IP6 } : {}),
       extraHosts: this.#linkHosts(doc),

@@ -55,6 +55,8 @@ export interface SandboxDoc {
   /** Set while the container runs. */
   Runtime?: {
     NsPath?: string;
+    /** The user namespace owning NsPath (a remapped container's), bound beside it. */
+    UsernsPath?: string;
     SandboxID: string;
     Eps: RuntimeEndpoint[];
     Ports: ActiveBinding[];

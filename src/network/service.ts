@@ -25,7 +25,13 @@ import {
 } from "../netdrv/index.ts";
 import { log, nowNs, parseFilterTime, parseRfc3339Ns } from "../util/index.ts";
 import type { ContainerNetworkRequest } from "./config.ts";
-import { type ContainerLookup, type CreatedNetworking, Endpoints, type NetworkSetup } from "./endpoints.ts";
+import {
+  type ContainerLookup,
+  type CreatedNetworking,
+  Endpoints,
+  type NetworkSetup,
+  type SetupUserns,
+} from "./endpoints.ts";
 import type { ProxyFactory } from "./ports.ts";
 import { addressing, addressing6, type NetworkRecord, NetworkRegistry } from "./registry.ts";
 
@@ -349,8 +355,8 @@ export class NetworkService {
   }
 
   /** Sets up networking for a run. */
-  setup(id: string): Promise<NetworkSetup> {
-    return this.#eps.setup(id);
+  setup(id: string, o: { userns?: SetupUserns } = {}): Promise<NetworkSetup> {
+    return this.#eps.setup(id, o);
   }
 
   /** Undoes setup. */

@@ -135,6 +135,8 @@ export interface OciLinux {
   rootfsPropagation?: string;
   seccomp?: OciSeccomp;
   mountLabel?: string;
+  uidMappings?: { containerID: number; hostID: number; size: number }[];
+  gidMappings?: { containerID: number; hostID: number; size: number }[];
 }
 
 /** A complete config.json. */

@@ -191,6 +191,19 @@ export interface SpecInput {
    * bind-mounted read-only at DOCKER_INIT_PATH and run as pid 1 with `-- <args>`.
    */
   init?: { path: string };
+  /**
+   * `--userns-remap`: a new user namespace with these mappings (container ids from 0). A network
+   * namespace it does not own (one made by the network driver, or the host's) cannot get a sysfs of its
+   * own there, so /sys is then the host's bound read-only, as runc's rootless spec does.
+   */
+  userns?: { uidMappings: OciIdMapping[]; gidMappings: OciIdMapping[] };
+}
+
+/** One line of a user namespace's uid_map or gid_map. */
+export interface OciIdMapping {
+  containerID: number;
+  hostID: number;
+  size: number;
 }
 
 /** Where `--init` puts the init binary inside the container, as Docker does. */
@@ -248,6 +261,10 @@ export function buildSpec(input: SpecInput): OciSpec {
       readonlyPaths: privileged ? [] : [...(input.readonlyPaths ?? DEFAULT_READONLY_PATHS)],
     },
   };
+  if (input.userns) {
+    spec.linux.uidMappings = input.userns.uidMappings.map((m) => ({ ...m }));
+    spec.linux.gidMappings = input.userns.gidMappings.map((m) => ({ ...m }));
+  }
   const seccomp = input.seccomp ?? { kind: "builtin" };
   // As in dockerd: privileged means no filter at all; other rules depend on the capabilities granted.
   if (!privileged && seccomp.kind !== "unconfined") {
@@ -319,6 +336,7 @@ function buildNamespaces(input: SpecInput): OciNamespace[] {
     const path = paths[type];
     out.push(path ? { type, path } : { type });
   }
+  if (input.userns) out.push(paths.user ? { type: "user", path: paths.user } : { type: "user" });
   return out;
 }
 
@@ -358,6 +376,20 @@ function buildMounts(input: SpecInput, privileged: boolean): OciMount[] {
       options: ["nosuid", "noexec", "nodev", "mode=1777", `size=${shmSize}`],
     },
   ];
+  // sysfs may be mounted only by the user namespace that owns the network namespace.
+  const foreignNet =
+    !!input.userns &&
+    !input.namespacePaths?.user &&
+    (!!input.namespacePaths?.network || !!input.hostNamespaces?.includes("network"));
+  if (foreignNet) {
+    const sys = defaults.find((m) => m.destination === "/sys");
+    if (sys)
+      Object.assign(sys, {
+        type: "bind",
+        source: "/sys",
+        options: ["rbind", "nosuid", "noexec", "nodev", "ro"],
+      });
+  }
   const user = (input.mounts ?? []).map(toOciMount);
   if (input.init) {
     user.push({

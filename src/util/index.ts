@@ -22,6 +22,7 @@ export {
   scanFlags,
 } from "./flags.ts";
 export { bytesSize, formatG, humanDuration, humanSize, ramInBytes } from "./humanize.ts";
+export { IdMap, type IdPair, type IdRange } from "./idmap.ts";
 export { isFullId, newId, shortId, stripDigestAlgo } from "./ids.ts";
 export { limiter, settleAll } from "./limit.ts";
 export { type LogLevel, log, setLogLevel } from "./log.ts";

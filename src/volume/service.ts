@@ -1,10 +1,10 @@
-import { lstat, mkdir, readdir } from "node:fs/promises";
+import { chown, lstat, mkdir, readdir } from "node:fs/promises";
 import { join } from "node:path";
 import type { EventSink, Volume, VolumeCreateRequest } from "../apitypes/index.ts";
 import { ConflictError, InvalidParameterError, isErrno, NotFoundError } from "../errdefs/index.ts";
 import { realHost, UmountFlags } from "../host/index.ts";
 import { RecordStore } from "../store/index.ts";
-import { log, newId, nowRfc3339 } from "../util/index.ts";
+import { type IdPair, log, newId, nowRfc3339 } from "../util/index.ts";
 
 const NAME_RE = /^[a-zA-Z0-9][a-zA-Z0-9_.-]+$/;
 const LABEL_ANON = "com.docker.volume.anonymous";
@@ -32,10 +32,13 @@ export class VolumeService {
   readonly #store: RecordStore<Volume>;
   readonly #vols = new Map<string, Entry>();
   readonly #events: EventSink;
+  readonly #owner: IdPair | undefined;
 
-  constructor(opts: { root: string; tmpDir: string; events: EventSink }) {
+  /** `opts.owner` (`--userns-remap`): new volumes' data dirs belong to the remapped root, as in dockerd. */
+  constructor(opts: { root: string; tmpDir: string; events: EventSink; owner?: IdPair }) {
     this.#store = new RecordStore<Volume>(opts.root, { document: "volume.json", tmpDir: opts.tmpDir });
     this.#events = opts.events;
+    this.#owner = opts.owner;
   }
 
   /** Loads volumes; directories without a readable record are half-created and removed. */
@@ -87,6 +90,7 @@ export class VolumeService {
       Options: options,
     };
     await mkdir(vol.Mountpoint, { recursive: true, mode: 0o755 });
+    if (this.#owner) await chown(vol.Mountpoint, this.#owner.uid, this.#owner.gid);
     await this.#store.put(name, vol);
     this.#vols.set(name, { vol, users: new Set(), mounted: 0 });
     this.#events({ Type: "volume", Action: "create", Actor: { ID: name, Attributes: { driver: "local" } } });

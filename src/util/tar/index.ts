@@ -66,6 +66,8 @@ export interface TreeOptions {
   devices?: boolean;
   /** Stores every entry with this owner instead of the file's. */
   owner?: { uid: number; gid: number };
+  /** Rewrites each file's owner (a remapped container's host ids back to the ids it sees). */
+  ids?: (p: { uid: number; gid: number }) => { uid: number; gid: number };
 }
 
 /** A readable tar of `host` (a directory or a single file): names sorted, entries written as they are read. */
@@ -90,7 +92,7 @@ async function addNode(
 ): Promise<void> {
   const { name, rel } = o;
   const st = o.follow ? await stat(host) : await lstat(host);
-  const { uid, gid } = o.owner ?? st;
+  const { uid, gid } = o.owner ?? (o.ids ? o.ids({ uid: st.uid, gid: st.gid }) : st);
   const base = { name, mode: Number(st.mode) & 0o7777, uid, gid, mtime: st.mtime };
   if (st.isDirectory()) {
     if (name !== "" && !o.skip?.(rel, true))

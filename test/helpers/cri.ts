@@ -4,6 +4,7 @@
  * the CRI (so CNI DEL runs), then the daemon and the pod bridge.
  */
 import { execFile } from "node:child_process";
+import { readdir } from "node:fs/promises";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { CriClient } from "../../src/cri/index.ts";
@@ -28,6 +29,28 @@ export interface CriTestDaemon {
 }
 
 let counter = 0;
+
+/** Deletes NAT rules CNI tagged with these pods' IDs (comment `id: "<id>"`), and the chains they jumped to. */
+export async function removeCniRules(ids: string[]): Promise<void> {
+  if (!ids.length) return;
+  const { stdout } = await run("iptables-save", ["-t", "nat"]).catch(() => ({ stdout: "" }));
+  const chains = new Set<string>();
+  for (const line of stdout.split("\n")) {
+    if (!line.startsWith("-A ") || !ids.some((id) => line.includes(id))) continue;
+    const jump = / -j (CNI-\S+)/.exec(line)?.[1];
+    if (jump) chains.add(jump);
+    // iptables-save quotes the comment; the argv form needs it unquoted.
+    const args = line
+      .slice(3)
+      .match(/"(?:[^"\\]|\\.)*"|\S+/g)
+      ?.map((a) => (a.startsWith('"') ? a.slice(1, -1).replace(/\\"/g, '"') : a));
+    if (args) await run("iptables", ["-t", "nat", "-D", ...args]).catch(() => undefined);
+  }
+  for (const c of chains) {
+    await run("iptables", ["-t", "nat", "-F", c]).catch(() => undefined);
+    await run("iptables", ["-t", "nat", "-X", c]).catch(() => undefined);
+  }
+}
 
 /** Waits until the CRI answers (the daemon binds it just before the Engine API). */
 async function ready(cri: CriClient): Promise<void> {

@@ -494,6 +494,16 @@ export class Builder {
 
   /** Mounts an image's layers read-only (an empty upper dir, thrown away) for COPY --from. */
   async withImageRootfs<T>(imageId: string, fn: (rootfs: string) => Promise<T>): Promise<T> {
+    const m = await this.mountImageRootfs(imageId);
+    try {
+      return await fn(m.dir);
+    } finally {
+      await m.release();
+    }
+  }
+
+  /** The same mount, held until `release` (RUN --mount=from= keeps it for the step's container). */
+  async mountImageRootfs(imageId: string): Promise<{ dir: string; release(): Promise<void> }> {
     const layers = this.o.images.layersOf(imageId);
     const dir = join(this.o.dir, "work", `ro-${randomBytes(6).toString("hex")}`);
     const target = join(dir, "merged");
@@ -505,14 +515,20 @@ export class Builder {
         workDir: join(dir, "work"),
         target,
       });
-      try {
-        return await fn(target);
-      } finally {
-        await this.o.images.layers.unmount(target);
-      }
-    } finally {
+    } catch (e) {
       await rm(dir, { recursive: true, force: true });
+      throw e;
     }
+    return {
+      dir: target,
+      release: async () => {
+        try {
+          await this.o.images.layers.unmount(target);
+        } finally {
+          await rm(dir, { recursive: true, force: true });
+        }
+      },
+    };
   }
 }
 

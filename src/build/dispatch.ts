@@ -21,7 +21,7 @@ import {
   type Source,
   writeHeredocFile,
 } from "./fsops.ts";
-import { prepareMounts, type RunMounts } from "./mounts.ts";
+import { mountSources, prepareMounts, type RunMounts } from "./mounts.ts";
 import type { Instruction } from "./parser.ts";
 import { expandWord } from "./shell.ts";
 import type { BuildOptions, BuildOutput } from "./types.ts";
@@ -294,16 +294,21 @@ async function run(ins: Instruction, st: StageState, c: DispatchContext): Promis
     .sort();
   const createdBy = `${argEnv.length ? `|${argEnv.length} ${argEnv.join(" ")} ` : ""}${argv.join(" ")}`;
   const parent = await c.builder.ensureImage(st);
-  const key = BuildCache.key(parent, createdBy);
+  const specs = ins.flagList?.mount ?? [];
+  // A step that reads another stage or image is redone when that image changes.
+  const fromIds = new Map<string, string>();
+  for (const from of mountSources(specs)) fromIds.set(from, await c.stageImage(from));
+  const key = BuildCache.key(parent, createdBy, fromIds.size ? [...fromIds.values()].join(",") : "");
   if (await tryCache(st, c, key)) return;
   if (await tryCacheFrom(st, c, { createdBy, key })) return;
   const o = c.opts;
-  const mounts = await prepareMounts(ins.flagList?.mount ?? [], {
+  const mounts = await prepareMounts(specs, {
     dir: c.builder.o.dir,
     work: join(c.builder.o.dir, "work"),
     context: c.context,
     secret: o.secret,
     workdir: rc.WorkingDir || "/",
+    imageRootfs: async (from) => c.builder.mountImageRootfs(fromIds.get(from) ?? (await c.stageImage(from))),
   });
   try {
     await runContainer(st, c, { parent, argv, argEnv, createdBy, key, mounts, network: ins.flags.network });

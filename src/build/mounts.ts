@@ -7,6 +7,7 @@ import { createHash, randomBytes } from "node:crypto";
 import { chmod, chown, mkdir, rm, writeFile } from "node:fs/promises";
 import { join, posix } from "node:path";
 import { InvalidParameterError } from "../errdefs/index.ts";
+import { resolveInRoot } from "../runtime/index.ts";
 import type { BuildContext } from "./context.ts";
 import { BuildError } from "./errors.ts";
 
@@ -29,6 +30,13 @@ export interface MountSources {
   context: BuildContext;
   /** A secret the client offers (`--secret id=...`); undefined when it has none by that id. */
   secret?: (id: string) => Promise<Buffer | undefined>;
+  /** `from=<stage|image>`: that image's root filesystem, mounted read-only until `release`. */
+  imageRootfs?: (from: string) => Promise<{ dir: string; release(): Promise<void> }>;
+}
+
+/** The `from=` values of a step's `--mount` flags: the stages or images the step reads, in order. */
+export function mountSources(specs: string[]): string[] {
+  return specs.map((s) => parseSpec(s).from).filter((f): f is string => !!f);
 }
 
 function parseSpec(spec: string): Record<string, string> {
@@ -57,8 +65,10 @@ export async function prepareMounts(
 ): Promise<RunMounts> {
   const m: RunMounts = { binds: [], tmpfs: {}, targets: [], cleanup: async () => undefined };
   const files: string[] = [];
+  const held: { release(): Promise<void> }[] = [];
   m.cleanup = async () => {
     for (const f of files) await rm(f, { force: true }).catch(() => undefined);
+    for (const h of held.splice(0)) await h.release().catch(() => undefined);
   };
   try {
     for (const spec of specs) {
@@ -97,8 +107,16 @@ export async function prepareMounts(
         m.binds.push(`${dir}:${target}${ro ? ":ro" : ""}`);
       } else if (type === "tmpfs") {
         m.tmpfs[target] = f.size ? `size=${f.size}` : "";
+      } else if (type === "bind" && f.from) {
+        if (!o.imageRootfs) throw new BuildError("RUN --mount=type=bind,from=... is not available here");
+        const root = await o.imageRootfs(f.from);
+        held.push(root);
+        // Links in the stage resolve inside it: a stage cannot name a host path as the source.
+        const src = await resolveInRoot(root.dir, f.source ?? f.src ?? "/");
+        // The image's view is read-only (its overlay's upper dir is thrown away): rw is accepted, as
+        // BuildKit's, and writes go nowhere.
+        m.binds.push(`${src}:${target}${truthy(f.rw ?? f.readwrite) ? "" : ":ro"}`);
       } else if (type === "bind") {
-        if (f.from) throw new BuildError("RUN --mount=type=bind,from=... is not supported by wharf");
         await o.context.materialize();
         const src = posix.normalize(`/${f.source ?? f.src ?? "."}`);
         // Writes with rw land in the build's private copy of the context, never the client's.

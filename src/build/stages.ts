@@ -7,6 +7,7 @@ import type { LayerRef } from "../image/index.ts";
 import type { OciImageConfig, OciRunConfig } from "../oci/index.ts";
 import { ociArch } from "../util/index.ts";
 import type { StageState } from "./dispatch.ts";
+import { mountSources } from "./mounts.ts";
 import { type Instruction, parseDockerfile, parseError } from "./parser.ts";
 
 /** The PATH an image without one gets, as Docker's builder sets it. */
@@ -96,7 +97,7 @@ export function pickTarget(stages: Stage[], target: string | undefined): Stage {
   return s;
 }
 
-/** The target and the stages it uses (FROM <stage>, COPY --from=<stage>), in file order. */
+/** The target and the stages it uses (FROM <stage>, COPY --from=<stage>, RUN --mount=from=<stage>), in file order. */
 export function neededStages(stages: Stage[], target: Stage): Stage[] {
   const need = new Set<number>();
   const visit = (s: Stage) => {
@@ -105,6 +106,7 @@ export function neededStages(stages: Stage[], target: Stage): Stage[] {
     const refs = [
       s.from.args[0],
       ...s.body.filter((i) => i.flags.from !== undefined).map((i) => i.flags.from),
+      ...s.body.flatMap((i) => mountSources(i.flagList?.mount ?? [])),
     ];
     for (const r of refs) {
       const dep =

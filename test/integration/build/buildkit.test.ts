@@ -206,6 +206,25 @@ test("RUN --mount: cache persists across builds, secrets come from the session, 
   );
 });
 
+test("RUN --mount=type=bind,from=<stage|image>: the stage's files, read-only, redone when the stage changes", async () => {
+  const dockerfile = (word: string) =>
+    "FROM busybox AS tools\n" +
+    `RUN mkdir -p /opt/t && echo ${word} > /opt/t/word && ln -s /etc/hostname /opt/t/escape\n` +
+    "FROM busybox AS unused\nRUN false\n" +
+    "FROM busybox\n" +
+    "RUN --mount=type=bind,from=tools,source=/opt/t,target=/t cp /t/word /got && ! touch /t/new\n" +
+    "RUN --mount=type=bind,from=busybox,target=/b test -x /b/bin/sh && echo image-ok > /img\n";
+  const ctx = await dir({ Dockerfile: dockerfile("first") });
+  const r = await buildkitBuild(d.socket, { context: ctx, names: "bk-from" });
+  assert.equal(r.error, undefined);
+  // The unused stage (RUN false) is not built: only stages the target reads are.
+  assert.equal(await run("bk-from", "cat /got /img; ls -d /t /b 2>/dev/null; true"), "first\nimage-ok\n");
+  await writeFile(join(ctx, "Dockerfile"), dockerfile("second"));
+  const again = await buildkitBuild(d.socket, { context: ctx, names: "bk-from" });
+  assert.equal(again.error, undefined);
+  assert.equal(await run("bk-from", "cat /got"), "second\n");
+});
+
 test("-o type=local and type=tar send the image's files back over the session", async () => {
   const ctx = await dir({ Dockerfile: "FROM busybox\nRUN echo exported > /out.txt\n" });
   const local = await buildkitBuild(d.socket, { context: ctx, exporter: "local" });

@@ -2,7 +2,7 @@
 import type { ImageInspect } from "../apitypes/index.ts";
 import type { ContainerService } from "../container/index.ts";
 import { InvalidParameterError, isConflict, isNotFound } from "../errdefs/index.ts";
-import type { LocalImageService } from "../image/index.ts";
+import { fullString, type LocalImageService, parseNamed } from "../image/index.ts";
 import { PAUSE_IMAGE } from "./pause.ts";
 import { nowNsString } from "./times.ts";
 import type { AuthConfig, FilesystemUsage, Image, ImageSpec } from "./types.ts";
@@ -36,16 +36,25 @@ export function credentialsOf(a: AuthConfig | null): Credentials | undefined {
   return Object.keys(out).length ? out : undefined;
 }
 
+/** A stored name in full (`docker.io/library/busybox:latest`), as containerd reports image references. */
+function qualified(name: string): string {
+  try {
+    return fullString(parseNamed(name));
+  } catch {
+    return name;
+  }
+}
+
 function toCri(ins: ImageInspect): Image {
   return {
     id: ins.Id,
-    repoTags: ins.RepoTags ?? [],
-    repoDigests: ins.RepoDigests ?? [],
+    repoTags: (ins.RepoTags ?? []).map(qualified),
+    repoDigests: (ins.RepoDigests ?? []).map(qualified),
     size: ins.Size ?? 0,
     ...imageUser(ins.Config?.User),
     spec: null,
     // The pause image is made on this host and cannot be pulled again: kubelet's GC must leave it.
-    pinned: (ins.RepoTags ?? []).includes(PAUSE_IMAGE),
+    pinned: (ins.RepoTags ?? []).map(qualified).includes(qualified(PAUSE_IMAGE)),
   };
 }
 

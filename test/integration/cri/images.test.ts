@@ -81,7 +81,8 @@ test("ImageStatus of an unknown image is an empty answer, not an error; ListImag
   assert.equal(none.image, null);
   const all = await t.cri.image<{ images: CriImage[] }>("ListImages", {});
   const tags = all.images.flatMap((i) => i.repoTags);
-  assert.ok(tags.includes("busybox:latest"), tags.join(","));
+  // Full names, as containerd reports them (docker images shows the short ones).
+  assert.ok(tags.includes("docker.io/library/busybox:latest"), tags.join(","));
   const one = await t.cri.image<{ images: CriImage[] }>("ListImages", {
     filter: { image: { image: "busybox" } },
   });

@@ -260,6 +260,52 @@ export function api<T = unknown>(
   });
 }
 
+/**
+ * One raw request whose answer must come within `deadlineMs`: resolves with the status and (the first 64 KiB
+ * of) the body, rejects when the daemon hangs. For tests that send what a client should not (the fuzz suites).
+ */
+export function timedRequest(
+  d: { socket: string },
+  req: { method: string; path: string; body?: string | Buffer; headers?: Record<string, string> },
+  deadlineMs: number,
+): Promise<{ status: number; text: string }> {
+  return new Promise((resolve, reject) => {
+    const body = req.body;
+    const r = request(
+      {
+        socketPath: d.socket,
+        method: req.method,
+        path: req.path,
+        headers:
+          body === undefined ? req.headers : { ...req.headers, "Content-Length": Buffer.byteLength(body) },
+      },
+      (res) => {
+        let text = "";
+        res.on("data", (c: Buffer) => {
+          if (text.length < 65536) text += c.toString();
+        });
+        res.on("end", () => {
+          clearTimeout(timer);
+          resolve({ status: res.statusCode ?? 0, text });
+        });
+      },
+    );
+    const timer = setTimeout(() => {
+      r.destroy();
+      reject(
+        new Error(
+          `${req.method} ${req.path} hung past ${deadlineMs} ms with body ${String(body).slice(0, 300)}`,
+        ),
+      );
+    }, deadlineMs);
+    r.on("error", (e) => {
+      clearTimeout(timer);
+      reject(e);
+    });
+    r.end(body);
+  });
+}
+
 /** Runs a command, resolving with its exit code and output (never rejects on a non-zero exit). */
 export function exec(
   cmd: string,

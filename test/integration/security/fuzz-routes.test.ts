@@ -11,12 +11,18 @@
  */
 import assert from "node:assert/strict";
 import { existsSync, readFileSync } from "node:fs";
-import { request } from "node:http";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
 import fc from "fast-check";
 import { parse } from "yaml";
-import { api, importBusybox, ROOT, startDaemon, type TestDaemon } from "../../helpers/daemon.ts";
+import {
+  api,
+  importBusybox,
+  ROOT,
+  startDaemon,
+  type TestDaemon,
+  timedRequest,
+} from "../../helpers/daemon.ts";
 
 /** The reference beside the checkout (../shared/reference), looked for upwards from the repository root. */
 function findReference(): string {
@@ -99,43 +105,6 @@ before(async () => {
 after(async () => {
   await d?.stop();
 });
-
-function send(
-  method: string,
-  path: string,
-  body: Buffer | undefined,
-  headers: Record<string, string>,
-): Promise<{ status: number; text: string }> {
-  return new Promise((resolve, reject) => {
-    const req = request(
-      {
-        socketPath: d.socket,
-        method,
-        path,
-        headers: body === undefined ? headers : { ...headers, "Content-Length": body.length },
-      },
-      (res) => {
-        let text = "";
-        res.on("data", (c: Buffer) => {
-          if (text.length < 4096) text += c.toString();
-        });
-        res.on("end", () => {
-          clearTimeout(timer);
-          resolve({ status: res.statusCode ?? 0, text });
-        });
-      },
-    );
-    const timer = setTimeout(() => {
-      req.destroy();
-      reject(new Error(`${method} ${path} hung past ${DEADLINE_MS} ms`));
-    }, DEADLINE_MS);
-    req.on("error", (e) => {
-      clearTimeout(timer);
-      reject(e);
-    });
-    req.end(body);
-  });
-}
 
 const anyJson = fc.jsonValue({ maxDepth: 2 });
 const shortString = fc.string({ maxLength: 12 });
@@ -377,7 +346,11 @@ test("every operation of the API reference answers random requests without a 5xx
             .filter(Boolean)
             .join("&");
           const url = `/v1.47${path}${qs ? `?${qs}` : ""}`;
-          const r = await send(op.method, url, s.body, s.body ? { "Content-Type": s.ct } : {});
+          const r = await timedRequest(
+            d,
+            { method: op.method, path: url, body: s.body, headers: s.body ? { "Content-Type": s.ct } : {} },
+            DEADLINE_MS,
+          );
           const tally = seen.get(`${op.method} ${op.path}`) ?? {};
           tally[`${Math.floor(r.status / 100)}xx`] = (tally[`${Math.floor(r.status / 100)}xx`] ?? 0) + 1;
           seen.set(`${op.method} ${op.path}`, tally);

@@ -10,13 +10,12 @@
  */
 import assert from "node:assert/strict";
 import { mkdtemp, readdir, rm } from "node:fs/promises";
-import { request } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
 import fc from "fast-check";
 import { pack } from "tar-stream";
-import { api, importBusybox, startDaemon, type TestDaemon } from "../../helpers/daemon.ts";
+import { api, importBusybox, startDaemon, type TestDaemon, timedRequest } from "../../helpers/daemon.ts";
 
 const SEED = Number(process.env.WHARF_FUZZ_SEED ?? 20261203);
 const RUNS = Number(process.env.WHARF_FUZZ_RUNS ?? 150);
@@ -40,46 +39,9 @@ after(async () => {
 });
 
 /** Sends one request with a raw body; resolves with the status and body, rejects past the deadline. */
-function send(
-  method: string,
-  path: string,
-  body?: string | Buffer,
-  contentType = "application/json",
-): Promise<{ status: number; text: string }> {
-  return new Promise((resolve, reject) => {
-    const req = request(
-      {
-        socketPath: d.socket,
-        method,
-        path,
-        headers:
-          body === undefined
-            ? {}
-            : { "Content-Type": contentType, "Content-Length": Buffer.byteLength(body) },
-      },
-      (res) => {
-        let text = "";
-        res.on("data", (c: Buffer) => {
-          text += c.toString();
-        });
-        res.on("end", () => {
-          clearTimeout(timer);
-          resolve({ status: res.statusCode ?? 0, text });
-        });
-      },
-    );
-    const timer = setTimeout(() => {
-      req.destroy();
-      reject(
-        new Error(`${method} ${path} hung past ${DEADLINE_MS} ms with body ${String(body).slice(0, 300)}`),
-      );
-    }, DEADLINE_MS);
-    req.on("error", (e) => {
-      clearTimeout(timer);
-      reject(e);
-    });
-    req.end(body);
-  });
+function send(method: string, path: string, body?: string | Buffer, contentType = "application/json") {
+  const headers: Record<string, string> = body === undefined ? {} : { "Content-Type": contentType };
+  return timedRequest(d, { method, path, body, headers }, DEADLINE_MS);
 }
 
 /**

@@ -5,7 +5,7 @@
 import { type ChildProcess, execFile, spawn } from "node:child_process";
 import { createHash } from "node:crypto";
 import { existsSync } from "node:fs";
-import { mkdtemp, readFile, rename, rm } from "node:fs/promises";
+import { chmod, mkdtemp, readFile, rename, rm } from "node:fs/promises";
 import { request } from "node:http";
 import { createServer as createNetServer } from "node:net";
 import { tmpdir } from "node:os";
@@ -62,9 +62,11 @@ async function waitForPing(socket: string, proc: ChildProcess, out: () => string
 
 /** Starts a daemon; call `stop()` in an `after` hook. */
 export async function startDaemon(
-  opts: { name?: string; args?: string[]; bip?: string } = {},
+  opts: { name?: string; args?: string[]; bip?: string; dirMode?: number } = {},
 ): Promise<TestDaemon> {
   const dir = await mkdtemp(join(tmpdir(), `wt-${opts.name ?? "d"}-`));
+  // --userns-remap needs a data root its remapped root may search (mkdtemp makes 0700).
+  if (opts.dirMode !== undefined) await chmod(dir, opts.dirMode);
   const n = `${process.pid % 10000}${counter++}`;
   const d = {
     dir,

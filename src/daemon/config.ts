@@ -1,5 +1,6 @@
 import { parseArgs } from "node:util";
 import { InvalidParameterError } from "../errdefs/index.ts";
+import type { HostForward } from "../network/index.ts";
 import type { OciRlimit } from "../oci/index.ts";
 import type { OciRuntimeConfig } from "../runtime/index.ts";
 import type { LogLevel } from "../util/index.ts";
@@ -67,6 +68,10 @@ export interface DaemonConfig {
    * namespace (before 5.11) falls back to fuse-overlayfs, as Docker's rootless mode picks.
    */
   storageDriver?: "overlay2" | "fuse-overlayfs";
+  /** `--rootless-net`: slirp4netns or pasta (default: slirp4netns when installed). */
+  rootlessNet?: "slirp4netns" | "pasta";
+  /** `--rootless-port-driver`: builtin or slirp4netns (default: slirp4netns's own under slirp4netns). */
+  rootlessPortDriver?: "builtin" | "slirp4netns";
   /** Set inside a rootless daemon's namespaces (see rootless.ts): what differs from the root daemon. */
   rootless?: RootlessConfig;
   /** Hidden `--api-*` flags: the API server's HTTP limits (bytes, milliseconds), for tests and tuning. */
@@ -80,8 +85,10 @@ export interface DaemonConfig {
 
 /** What a rootless daemon does differently, chosen once at start-up. */
 export interface RootlessConfig {
-  /** slirp4netns's API socket: published ports are forwarded from the host through it. */
-  slirpApiSocket: string;
+  /** Forwards a published port from the host (the launcher's port driver). */
+  forward: HostForward;
+  /** The user-mode network stack: slirp4netns or pasta. */
+  network: string;
   /** Whether containers get cgroups (and so limits): not on cgroup v1, which has no delegation. */
   cgroups: boolean;
 }
@@ -136,6 +143,8 @@ Options:
       --cni-bin-dir string   CNI plugin dirs, ":"-separated (default "/usr/lib/cni:/opt/cni/bin")
       --cni-bridge string    Bridge of the default pod network wharf writes when none is configured (default "wharfcni0")
       --cni-subnet string    Subnet of that default pod network (default "10.88.0.0/16")
+      --rootless-net string     Rootless: slirp4netns or pasta (default slirp4netns when installed)
+      --rootless-port-driver string  Rootless: builtin or slirp4netns (default slirp4netns; pasta: builtin)
   -s, --storage-driver string   overlay2 or fuse-overlayfs (default overlay2; rootless: fuse-overlayfs when
                                 the kernel cannot mount overlayfs in a user namespace)
 
@@ -253,6 +262,8 @@ export function parseDaemonFlags(
       "cni-bridge": { type: "string" },
       "cni-subnet": { type: "string" },
       "storage-driver": { type: "string", short: "s" },
+      "rootless-net": { type: "string" },
+      "rootless-port-driver": { type: "string" },
       "api-max-header-size": { type: "string" },
       "api-max-json-body": { type: "string" },
       "api-headers-timeout-ms": { type: "string" },
@@ -297,6 +308,12 @@ export function parseDaemonFlags(
     throw new InvalidParameterError(
       `error initializing graphdriver: driver not supported: ${driver} (overlay2 or fuse-overlayfs)`,
     );
+  const rnet = values["rootless-net"];
+  if (rnet !== undefined && rnet !== "slirp4netns" && rnet !== "pasta")
+    throw new InvalidParameterError(`invalid --rootless-net: ${rnet} (slirp4netns or pasta)`);
+  const rports = values["rootless-port-driver"];
+  if (rports !== undefined && rports !== "builtin" && rports !== "slirp4netns")
+    throw new InvalidParameterError(`invalid --rootless-port-driver: ${rports} (builtin or slirp4netns)`);
   const pids = values["default-pids-limit"] ?? "0";
   if (!/^-?\d+$/.test(pids)) throw new InvalidParameterError(`invalid --default-pids-limit: ${pids}`);
   return {
@@ -341,6 +358,8 @@ export function parseDaemonFlags(
       }),
     ),
     ...(driver ? { storageDriver: driver } : {}),
+    ...(rnet ? { rootlessNet: rnet } : {}),
+    ...(rports ? { rootlessPortDriver: rports } : {}),
     insecureRegistries: values["insecure-registry"] ?? [],
     registryMirrors: (values["registry-mirror"] ?? [])
       .filter((m) => !/^[^=/]+=/.test(m))

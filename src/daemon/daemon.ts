@@ -24,7 +24,7 @@ import { decodeAuthHeader } from "../distribution/index.ts";
 import { type KernelFiles, realHost } from "../host/index.ts";
 import { createImageService } from "../image/index.ts";
 import { FsLayerStore } from "../layer/index.ts";
-import { type ContainerLookup, NetworkService, slirpPortProxy } from "../network/index.ts";
+import { type ContainerLookup, forwardedPortProxy, NetworkService } from "../network/index.ts";
 import {
   cgroupFeatures,
   createRuntime,
@@ -278,7 +278,7 @@ export async function startDaemon(cfg: DaemonConfig): Promise<Daemon> {
     fixedCidrV6: cfg.fixedCidrV6,
     events: events.emit,
     host,
-    ...(cfg.rootless ? { proxy: slirpPortProxy(cfg.rootless.slirpApiSocket) } : {}),
+    ...(cfg.rootless ? { proxy: forwardedPortProxy(cfg.rootless.forward) } : {}),
   });
   const noCgroups = cfg.rootless?.cgroups === false;
   const containers = wireContainers({

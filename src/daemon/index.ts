@@ -1,5 +1,6 @@
-import { mkdir, unlink } from "node:fs/promises";
+import { mkdir, rm, unlink } from "node:fs/promises";
 import { realHost } from "../host/index.ts";
+import { servePortRelay } from "../netdrv/index.ts";
 import { log } from "../util/index.ts";
 import { DAEMON_USAGE, type DaemonConfig, parseDaemonFlags } from "./config.ts";
 import { claimPidfile, startDaemon } from "./daemon.ts";
@@ -33,9 +34,12 @@ export async function runDaemon(argv: string[]): Promise<number> {
       // The pid file holds the launcher's pid: the one the user sees, and whose SIGTERM stops the daemon.
       await mkdir(cfg.execRoot, { recursive: true, mode: 0o700 });
       await claimPidfile(cfg.pidfile, realHost().files);
-      return await launchRootless({ execRoot: cfg.execRoot, env: process.env }).finally(() =>
-        unlink(cfg.pidfile).catch(() => undefined),
-      );
+      return await launchRootless({
+        execRoot: cfg.execRoot,
+        env: process.env,
+        ...(cfg.rootlessNet ? { net: cfg.rootlessNet } : {}),
+        ...(cfg.rootlessPortDriver ? { portDriver: cfg.rootlessPortDriver } : {}),
+      }).finally(() => unlink(cfg.pidfile).catch(() => undefined));
     } catch (e) {
       if (e instanceof RootlessSetupError) {
         process.stderr.write(`wharf daemon (rootless): ${e.message}\n`);
@@ -52,13 +56,21 @@ async function serve(cfg: DaemonConfig, rootlessChild: boolean): Promise<number>
   let daemon: Awaited<ReturnType<typeof startDaemon>>;
   let stop: (sig: string) => void = () => undefined;
   let stopRequested = false;
+  let relay: { close(): Promise<void> } | undefined;
   try {
     if (rootlessChild) {
-      const net = await joinLauncher(cfg.execRoot, () => {
+      const launcher = await joinLauncher(cfg.execRoot, () => {
         stopRequested = true;
         stop("launcher closed");
       });
-      cfg = { ...cfg, rootless: { slirpApiSocket: net.apiSocket, cgroups: false } };
+      if (launcher.net.relaySocket) {
+        await rm(launcher.net.relaySocket, { force: true });
+        relay = await servePortRelay(launcher.net.relaySocket);
+      }
+      cfg = {
+        ...cfg,
+        rootless: { forward: launcher.forward, network: launcher.net.mode, cgroups: false },
+      };
     }
     daemon = await startDaemon(cfg);
   } catch (e) {
@@ -72,7 +84,8 @@ async function serve(cfg: DaemonConfig, rootlessChild: boolean): Promise<number>
       stopping = true;
       log("info", "received signal", { signal: sig });
       daemon.shutdown().then(
-        () => resolve(0),
+        // The builtin port driver's relay would keep the process alive.
+        () => (relay ? relay.close() : Promise.resolve()).then(() => resolve(0)),
         (e) => {
           log("error", "shutdown failed", { err: e });
           resolve(1);

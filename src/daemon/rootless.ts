@@ -4,35 +4,38 @@
  * namespace maps container root to the user and 1..65535 to the first of the user's subordinate ranges
  * (/etc/subuid, /etc/subgid, through newuidmap/newgidmap, which `unshare --map-auto --map-root-user`
  * calls); there the daemon is root, mounts overlayfs (userxattr) and runs runc and its bridge as the root
- * daemon does. The network namespace reaches the outside through slirp4netns, and published ports are
- * forwarded from the host by slirp4netns's API (see netdrv/slirp.ts).
+ * daemon does. slirp4netns or pasta connects the network namespace to the host (rootlessnet.ts).
  *
- * Two processes: the launcher (outside, the user's own credentials) and the daemon (inside, pid 1 of its
- * pid namespace under tini, so every container goes with it: a rootless daemon does not live-restore). They
- * talk over a socket pair on the daemon's fd 3, one JSON line per message: the daemon says it is in its
- * namespaces ("ns"), the launcher starts slirp4netns on them and answers with its API socket ("net"). The
- * launcher closing the socket (it was stopped, or died) stops the daemon.
+ * Two processes: the launcher (outside, the user's own credentials) and the daemon (inside, under tini as
+ * pid 1 of its pid namespace, so every container goes with it: a rootless daemon does not live-restore).
+ * They talk over a socket pair on the daemon's fd 3, one JSON line per message: the daemon says it is in
+ * its namespaces ("ns"), the launcher starts the network on them and answers "net"; with the builtin port
+ * driver the daemon then asks for host ports ("expose"/"unexpose", answered "exposed"). The launcher
+ * closing the socket (it was stopped, or died) stops the daemon.
  */
 import { accessSync, constants, existsSync, statSync } from "node:fs";
-import { mkdir, readFile, rm, writeFile } from "node:fs/promises";
+import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { Socket } from "node:net";
 import { userInfo } from "node:os";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
 import { type Child, firstSubidRange, MountFlags, realHost } from "../host/index.ts";
+import { type HostForward, slirpHostForward } from "../network/index.ts";
 import { log } from "../util/index.ts";
+import {
+  HostPorts,
+  ROOTLESS_DNS,
+  type RootlessNet,
+  type RootlessNetMode,
+  type RootlessPortDriver,
+  startRootlessNet,
+} from "./rootlessnet.ts";
 
 /** Set in the daemon's environment by the launcher: the daemon runs inside the rootless namespaces. */
 export const ROOTLESS_CHILD_ENV = "_WHARF_ROOTLESS_CHILD";
 
 /** The channel fd the launcher hands the daemon. */
 const CHANNEL_FD = 3;
-
-/** What the daemon inside learns from the launcher. */
-export interface RootlessNet {
-  /** slirp4netns's API socket, for port forwards. */
-  apiSocket: string;
-}
 
 /** Paths a rootless daemon uses unless flags say otherwise, as Docker's rootless mode picks them. */
 export function rootlessDefaults(env: NodeJS.ProcessEnv): {
@@ -68,9 +71,12 @@ function which(name: string): string | undefined {
 const SETUP_HINT = "as root, run scripts/setup.sh --rootless";
 
 /** Checks what the launcher needs before it starts anything; each failure says how to fix it. */
-export function checkRootlessHost(env: NodeJS.ProcessEnv): {
+export function checkRootlessHost(
+  env: NodeJS.ProcessEnv,
+  want: { net?: RootlessNetMode } = {},
+): {
   unshare: string;
-  slirp4netns: string;
+  net: { mode: RootlessNetMode; program: string };
   init?: string;
 } {
   const me = userInfo();
@@ -108,9 +114,14 @@ export function checkRootlessHost(env: NodeJS.ProcessEnv): {
         `the first subordinate range of ${me.username} in ${file} has ${r.count} ids; containers need 65536 (${fix})`,
       );
   }
-  const slirp4netns = which("slirp4netns");
-  if (!slirp4netns)
-    throw new RootlessSetupError("slirp4netns not found: install Debian's package slirp4netns");
+  // slirp4netns unless pasta is asked for or is all there is, as Docker's rootless mode picks.
+  const mode: RootlessNetMode =
+    want.net ?? (which("slirp4netns") || !which("pasta") ? "slirp4netns" : "pasta");
+  const program = which(mode);
+  if (!program)
+    throw new RootlessSetupError(
+      `${mode} not found: install Debian's package ${mode === "pasta" ? "passt" : "slirp4netns"}`,
+    );
   try {
     accessSync("/dev/net/tun", constants.R_OK | constants.W_OK);
   } catch {
@@ -118,18 +129,35 @@ export function checkRootlessHost(env: NodeJS.ProcessEnv): {
       "/dev/net/tun is not readable and writable by you (mode 0600: no udev on this machine): as root, run chmod 0666 /dev/net/tun (what udev does on Debian; scripts/setup.sh --rootless does it)",
     );
   }
-  return { unshare: which("unshare") ?? "unshare", slirp4netns, init: which("tini") ?? which("catatonit") };
+  return {
+    unshare: which("unshare") ?? "unshare",
+    net: { mode, program },
+    init: which("tini") ?? which("catatonit"),
+  };
 }
 
-/** One JSON line per message, both ways. */
-function channel(sock: Socket): { send(m: object): void; next(): Promise<Record<string, unknown>> } {
+/** One JSON line per message, both ways; `next()` for the hand-shake, then `onMessage` for the rest. */
+function channel(sock: Socket) {
   const lines = createInterface({ input: sock })[Symbol.asyncIterator]();
   return {
-    send: (m) => sock.write(`${JSON.stringify(m)}\n`),
-    async next() {
+    send: (m: object) => {
+      if (!sock.destroyed) sock.write(`${JSON.stringify(m)}\n`);
+    },
+    async next(): Promise<Record<string, unknown> | undefined> {
       const r = await lines.next();
-      if (r.done) throw new Error("the rootless launcher went away");
-      return JSON.parse(r.value) as Record<string, unknown>;
+      return r.done ? undefined : (JSON.parse(r.value) as Record<string, unknown>);
+    },
+    /** Hands every further message to `fn`, until the other side closes. */
+    async loop(fn: (m: Record<string, unknown>) => void): Promise<void> {
+      for (;;) {
+        const r = await lines.next().catch(() => ({ done: true, value: "" }) as const);
+        if (r.done) return;
+        try {
+          fn(JSON.parse(r.value) as Record<string, unknown>);
+        } catch (e) {
+          log("warn", "rootless channel: bad message", { err: e });
+        }
+      }
     },
   };
 }
@@ -142,17 +170,24 @@ function exited(child: Child): Promise<number> {
 }
 
 /**
- * The launcher: starts the daemon (this program, same arguments) in the namespaces, gives it slirp4netns,
- * and forwards SIGTERM/SIGINT as a stop. Resolves to the daemon's exit code.
+ * The launcher: starts the daemon (this program, same arguments) in the namespaces, gives it its network
+ * and host ports, and turns SIGTERM/SIGINT into a stop. Resolves to the daemon's exit code.
  */
-export async function launchRootless(o: { execRoot: string; env: NodeJS.ProcessEnv }): Promise<number> {
-  const tools = checkRootlessHost(o.env);
+export async function launchRootless(o: {
+  execRoot: string;
+  env: NodeJS.ProcessEnv;
+  net?: RootlessNetMode;
+  portDriver?: RootlessPortDriver;
+}): Promise<number> {
+  const tools = checkRootlessHost(o.env, o.net ? { net: o.net } : {});
+  const portDriver: RootlessPortDriver =
+    tools.net.mode === "pasta" ? "builtin" : (o.portDriver ?? "slirp4netns");
+  if (tools.net.mode === "pasta" && o.portDriver === "slirp4netns")
+    throw new RootlessSetupError("the slirp4netns port driver needs --rootless-net slirp4netns");
   await mkdir(o.execRoot, { recursive: true, mode: 0o700 });
   const procs = realHost().processes;
   const self = [...process.execArgv, ...process.argv.slice(1)];
-  const inner = tools.init
-    ? [tools.init, "-s", "--", process.execPath, ...self]
-    : [process.execPath, ...self];
+  const inner = tools.init ? [tools.init, "--", process.execPath, ...self] : [process.execPath, ...self];
   if (!tools.init) log("warn", "neither tini nor catatonit found: the rootless daemon runs as pid 1 itself");
   const env = { ...(o.env as Record<string, string>), [ROOTLESS_CHILD_ENV]: "1" };
   const daemon = procs.spawn(
@@ -177,71 +212,63 @@ export async function launchRootless(o: { execRoot: string; env: NodeJS.ProcessE
   const done = exited(daemon);
   const sock = daemon.stdio[CHANNEL_FD] as Socket;
   const ch = channel(sock);
-  let slirp: Child | undefined;
+  let stopNet = () => {};
+  let ports: HostPorts | undefined;
   const stop = () => sock.end();
   process.on("SIGTERM", stop);
   process.on("SIGINT", stop);
+  // The host's children do not hold the event loop (they are unref'd): this does, until the daemon exits.
+  const keepAlive = setInterval(() => undefined, 1 << 30);
   try {
     const hello = await Promise.race([ch.next(), done.then(() => undefined)]);
     if (hello?.type !== "ns" || !daemon.pid) return await done;
-    const apiSocket = join(o.execRoot, "slirp4netns.sock");
-    await rm(apiSocket, { force: true });
-    slirp = procs.spawn(
-      tools.slirp4netns,
-      [
-        "--configure",
-        "--mtu=65520",
-        "--disable-host-loopback",
-        `--api-socket=${apiSocket}`,
-        "--ready-fd=3",
-        "--exit-fd=4",
-        String(daemon.pid),
-        "tap0",
-      ],
-      { stdio: ["ignore", "ignore", "inherit", "pipe", "pipe"] },
-    );
-    const ready = slirp.stdio[3] as Socket;
-    const slirpDone = exited(slirp);
-    const ok = await Promise.race([
-      new Promise<boolean>((resolve) => ready.once("data", () => resolve(true))),
-      slirpDone.then(() => false),
-    ]);
-    if (!ok) {
-      log("fatal", "slirp4netns failed to set up the network namespace");
+    let started: Awaited<ReturnType<typeof startRootlessNet>>;
+    try {
+      started = await startRootlessNet(
+        { ...tools.net, pid: daemon.pid, execRoot: o.execRoot, portDriver },
+        procs,
+      );
+    } catch (e) {
+      log("fatal", (e as Error).message);
       sock.end();
       return await done;
     }
-    ch.send({ type: "net", apiSocket } satisfies { type: string } & RootlessNet);
+    stopNet = started.stop;
+    const relay = started.net.relaySocket;
+    if (relay) ports = new HostPorts(relay);
+    ch.send({ type: "net", ...started.net });
+    void ch.loop((m) => {
+      const id = Number(m.id);
+      if (m.type === "unexpose") void ports?.unexpose(id);
+      if (m.type !== "expose") return;
+      const f = { proto: String(m.proto), hostIp: String(m.hostIp), port: Number(m.port) };
+      (ports ? ports.expose(id, f) : Promise.reject(new Error("no builtin port driver"))).then(
+        () => ch.send({ type: "exposed", id }),
+        (e: Error) => ch.send({ type: "exposed", id, error: e.message }),
+      );
+    });
     return await done;
   } finally {
+    clearInterval(keepAlive);
     process.off("SIGTERM", stop);
     process.off("SIGINT", stop);
     sock.destroy();
-    // Closing its exit fd ends slirp4netns; the kill is for one that does not notice.
-    (slirp?.stdio[4] as Socket | undefined)?.destroy();
-    if (slirp?.pid) {
-      try {
-        procs.kill(slirp.pid, "SIGTERM");
-      } catch {
-        /* gone already */
-      }
-    }
+    ports?.closeAll();
+    stopNet();
   }
 }
 
-/** slirp4netns's DNS forwarder (its default network): it answers from the host's own resolvers. */
-export const SLIRP_DNS = "10.0.2.3";
-
 /**
  * Inside the namespaces the host's resolvers may be unreachable (a loopback one, as systemd-resolved's):
- * the daemon's /etc/resolv.conf, the one containers' are made from, names slirp4netns's forwarder instead,
- * keeping the host's search and options lines. As rootlesskit does, in the daemon's mount namespace only.
+ * the daemon's /etc/resolv.conf, the one containers' are made from, names the network stack's DNS
+ * forwarder instead, keeping the host's search and options lines. As rootlesskit does, in the daemon's
+ * mount namespace only.
  */
-async function useSlirpDns(execRoot: string): Promise<void> {
+async function useForwardedDns(execRoot: string): Promise<void> {
   const host = await readFile("/etc/resolv.conf", "utf8").catch(() => "");
   const kept = host.split("\n").filter((l) => /^\s*(search|domain|options)\s/.test(l));
   const file = join(execRoot, "resolv.conf");
-  await writeFile(file, [`nameserver ${SLIRP_DNS}`, ...kept, ""].join("\n"));
+  await writeFile(file, [`nameserver ${ROOTLESS_DNS}`, ...kept, ""].join("\n"));
   await realHost().mounts.mount({
     source: file,
     target: "/etc/resolv.conf",
@@ -250,19 +277,46 @@ async function useSlirpDns(execRoot: string): Promise<void> {
   });
 }
 
+/** What the daemon inside its namespaces gets from the launcher. */
+export interface Launcher {
+  net: RootlessNet;
+  /** Forwards a host port to the same port in the namespace, by the launcher's port driver. */
+  forward: HostForward;
+}
+
 /**
  * The daemon's side inside the namespaces: tells the launcher it is there, waits for the network, and
  * calls `onStop` when the launcher closes the channel.
  */
-export async function joinLauncher(execRoot: string, onStop: () => void): Promise<RootlessNet> {
+export async function joinLauncher(execRoot: string, onStop: () => void): Promise<Launcher> {
   const sock = new Socket({ fd: CHANNEL_FD, readable: true, writable: true });
   const ch = channel(sock);
   ch.send({ type: "ns" });
   const m = await ch.next();
-  if (m.type !== "net" || typeof m.apiSocket !== "string") throw new Error("rootless launcher: bad message");
-  await useSlirpDns(execRoot);
-  sock.on("end", onStop);
-  sock.on("close", onStop);
-  sock.on("error", onStop);
-  return { apiSocket: m.apiSocket };
+  if (m?.type !== "net") throw new Error("the rootless launcher went away");
+  const net = m as unknown as RootlessNet;
+  await useForwardedDns(execRoot);
+  const waiting = new Map<number, (error?: string) => void>();
+  let nextId = 1;
+  void ch.loop((r) => {
+    if (r.type === "exposed") waiting.get(Number(r.id))?.(typeof r.error === "string" ? r.error : undefined);
+  });
+  sock.on("close", () => {
+    for (const w of waiting.values()) w("the rootless launcher went away");
+    onStop();
+  });
+  sock.on("error", () => undefined);
+  const builtin: HostForward = async (f) => {
+    const id = nextId++;
+    const error = await new Promise<string | undefined>((resolve) => {
+      waiting.set(id, resolve);
+      ch.send({ type: "expose", id, ...f });
+    });
+    waiting.delete(id);
+    if (error) throw new Error(error);
+    return { close: async () => ch.send({ type: "unexpose", id }) };
+  };
+  const forward: HostForward =
+    net.portDriver === "slirp4netns" && net.apiSocket ? slirpHostForward(net.apiSocket) : builtin;
+  return { net, forward };
 }

@@ -33,5 +33,6 @@ export {
   removeDaemonRules,
 } from "./iptables.ts";
 export { type LinkInfo, Netlink } from "./netlink.ts";
+export { hostPortListener, servePortRelay } from "./portrelay.ts";
 export { type PortProxy, tcpProxy, udpProxy } from "./proxy.ts";
 export { SLIRP_GUEST_IP, type SlirpForward, slirpForward, slirpRequest } from "./slirp.ts";

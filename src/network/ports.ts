@@ -120,36 +120,63 @@ export type ProxyFactory = (opts: {
 /** The userland proxies of netdrv: UDP for udp, TCP otherwise. */
 export const defaultProxy: ProxyFactory = ({ proto, ...o }) => (proto === "udp" ? udpProxy : tcpProxy)(o);
 
+/** Forwards a port from the host into a rootless daemon's network namespace (its port driver). */
+export type HostForward = (f: {
+  proto: "tcp" | "udp";
+  hostIp: string;
+  port: number;
+}) => Promise<{ close(): Promise<void> }>;
+
 /**
  * The ports of a rootless daemon: the proxy listens inside the daemon's network namespace on every address
- * (slirp4netns's connections arrive on its tap device, whatever host address was asked for), and
- * slirp4netns forwards the asked host address and the same port on the host to it.
+ * (forwarded connections arrive on its tap device or its loopback, whatever host address was asked for),
+ * and the port driver forwards the asked host address and the same port on the host to it.
  */
-export function slirpPortProxy(apiSocket: string, inner: ProxyFactory = defaultProxy): ProxyFactory {
+export function forwardedPortProxy(forward: HostForward, inner: ProxyFactory = defaultProxy): ProxyFactory {
   return async (o) => {
     if (o.proto === "sctp") throw new Error("sctp ports cannot be published by a rootless daemon");
-    const proxy = await inner({ ...o, hostIp: "" });
-    const hostIp = o.hostIp || "0.0.0.0";
-    let fwd: Awaited<ReturnType<typeof slirpForward>>;
+    // Inside, one listener per port serves every host address: the error names the address asked for.
+    const proxy = await inner({ ...o, hostIp: "" }).catch((e: Error) => {
+      throw new Error(e.message.replace(/^Bind for \S+?:(\d+) /, `Bind for ${o.hostIp || "0.0.0.0"}:$1 `));
+    });
+    let fwd: Awaited<ReturnType<HostForward>>;
     try {
-      fwd = await slirpForward(apiSocket, {
-        proto: o.proto,
-        hostIp,
-        hostPort: proxy.port,
-        guestPort: proxy.port,
-      });
+      fwd = await forward({ proto: o.proto, hostIp: o.hostIp || "0.0.0.0", port: proxy.port });
     } catch (e) {
       await proxy.close().catch(() => undefined);
-      throw new Error(`Bind for ${hostIp}:${proxy.port} failed: ${(e as Error).message}`);
+      throw e;
     }
     return {
       port: proxy.port,
       async close() {
-        await fwd.close().catch((e) => log("warn", "removing a slirp4netns port forward failed", { err: e }));
+        await fwd
+          .close()
+          .catch((e) => log("warn", "removing a port forward from the host failed", { err: e }));
         await proxy.close();
       },
     };
   };
+}
+
+/** slirp4netns's port driver: its API forwards the host port to the namespace's tap address. */
+export function slirpHostForward(apiSocket: string): HostForward {
+  return async (f) => {
+    try {
+      return await slirpForward(apiSocket, {
+        proto: f.proto,
+        hostIp: f.hostIp,
+        hostPort: f.port,
+        guestPort: f.port,
+      });
+    } catch (e) {
+      throw new Error(`Bind for ${f.hostIp}:${f.port} failed: ${(e as Error).message}`);
+    }
+  };
+}
+
+/** The ports of a rootless daemon under slirp4netns's port driver. */
+export function slirpPortProxy(apiSocket: string, inner: ProxyFactory = defaultProxy): ProxyFactory {
+  return forwardedPortProxy(slirpHostForward(apiSocket), inner);
 }
 
 /** The rule set a publisher writes: one per address family. */

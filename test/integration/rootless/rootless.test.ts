@@ -411,4 +411,43 @@ describe("rootless daemon", { skip, timeout: 300_000 }, () => {
     assert.equal(c.stdout, "again\nno-ls\n", c.stderr);
     await docker(["rm", "-f", "changer"]);
   });
+
+  it("networks through pasta instead, with ports through the builtin port driver", async () => {
+    await stopRootless();
+    await startRootless(["--rootless-net", "pasta"]);
+    const port = await freePort();
+    const run = await docker([
+      "run",
+      "-d",
+      "--name",
+      "pasta-web",
+      "-p",
+      `127.0.0.1:${port}:80`,
+      "busybox",
+      "sh",
+      "-c",
+      "echo via-pasta > /i && exec httpd -f -p 80 -h /",
+    ]);
+    assert.equal(run.code, 0, `${run.stderr}\n${daemonLog}`);
+    assert.equal((await fetchLoopback(port, "/i")).trim(), "via-pasta");
+    const taken = await docker(["run", "-d", "-p", `127.0.0.1:${port}:80`, "busybox", "true"]);
+    assert.notEqual(taken.code, 0);
+    assert.match(
+      taken.stderr,
+      new RegExp(`Bind for 127\\.0\\.0\\.1:${port} failed: port is already allocated`),
+    );
+    const r = await docker(["run", "--rm", "busybox", "cat", "/etc/resolv.conf"]);
+    assert.match(r.stdout, /^nameserver 10\.0\.2\.3$/m);
+    await docker(["rm", "-f", "pasta-web"]);
+    await stopRootless();
+    assert.equal(daemon?.exitCode, 0, daemonLog);
+    const left = await exec("ps", ["-o", "pid=,stat=,args=", "-u", name]);
+    assert.doesNotMatch(
+      left.stdout
+        .split("\n")
+        .filter((l) => !/ Z/.test(l))
+        .join("\n"),
+      /pasta|wharf|conmon/,
+    );
+  });
 });

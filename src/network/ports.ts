@@ -135,6 +135,8 @@ export type HostForward = (f: {
 export function forwardedPortProxy(forward: HostForward, inner: ProxyFactory = defaultProxy): ProxyFactory {
   return async (o) => {
     if (o.proto === "sctp") throw new Error("sctp ports cannot be published by a rootless daemon");
+    // The port drivers forward IPv4 only: the [::] twin of a binding (an IPv6 network's) holds nothing.
+    if (o.hostIp.includes(":")) return { port: o.hostPort, close: async () => undefined };
     // Inside, one listener per port serves every host address: the error names the address asked for.
     const proxy = await inner({ ...o, hostIp: "" }).catch((e: Error) => {
       throw new Error(e.message.replace(/^Bind for \S+?:(\d+) /, `Bind for ${o.hostIp || "0.0.0.0"}:$1 `));

@@ -4,6 +4,7 @@
  */
 import { mkdir } from "node:fs/promises";
 import { dirname, join } from "node:path";
+import * as grpc from "@grpc/grpc-js";
 import type { ContainerCreateRequest, ContainerInspectResponse } from "../apitypes/index.ts";
 import type { ContainerService } from "../container/index.ts";
 import {
@@ -28,6 +29,7 @@ import {
 } from "./labels.ts";
 import type { Sandboxes } from "./sandboxes.ts";
 import { clampOomScoreAdj, containerSecurity } from "./security.ts";
+import { GrpcStatusError } from "./server.ts";
 import { rfc3339ToNs } from "./times.ts";
 import {
   type Container,
@@ -62,7 +64,8 @@ export function resourcesOf(r: LinuxContainerResources | null, ownOom: number): 
 /** The CRI state of a wharf container's state. */
 function stateOf(ins: ContainerInspectResponse): number {
   const s = ins.State.Status;
-  if (s === "created") return ContainerState.CREATED;
+  // A start that failed leaves wharf's container "created" with the error; for CRI it ran and exited.
+  if (s === "created") return ins.State.Error ? ContainerState.EXITED : ContainerState.CREATED;
   if (s === "running" || s === "paused" || s === "restarting") return ContainerState.RUNNING;
   if (s === "exited" || s === "dead" || s === "removing") return ContainerState.EXITED;
   return ContainerState.UNKNOWN;
@@ -177,9 +180,15 @@ export class Containers {
     return Id;
   }
 
-  /** StartContainer. */
+  /** StartContainer; a failure to start is Unknown, as containerd answers it (the status then says StartError). */
   async start(id: string): Promise<void> {
-    await this.#c.start(this.resolve(id));
+    const full = this.resolve(id);
+    try {
+      await this.#c.start(full);
+    } catch (e) {
+      if (isNotFound(e)) throw e;
+      throw new GrpcStatusError(grpc.status.UNKNOWN, (e as Error).message);
+    }
   }
 
   /** StopContainer: SIGTERM (or the image's stop signal), SIGKILL after `timeout` seconds. Idempotent. */
@@ -255,9 +264,15 @@ export class Containers {
     const v = this.#view(ins);
     const st = ins.State;
     let reason = "";
-    if (v.state === ContainerState.EXITED)
+    let exitCode = st.ExitCode;
+    let finishedAt = v.state === ContainerState.EXITED ? rfc3339ToNs(st.FinishedAt) : "0";
+    if (st.Status === "created" && st.Error) {
+      // containerd's account of a start that failed: exit code 128, reason StartError.
+      reason = "StartError";
+      exitCode = 128;
+      if (finishedAt === "0") finishedAt = String(v.createdAt);
+    } else if (v.state === ContainerState.EXITED)
       reason = st.OOMKilled ? "OOMKilled" : st.ExitCode === 0 ? "Completed" : "Error";
-    else if (v.state === ContainerState.CREATED && st.Error) reason = "ContainerCannotRun";
     const hc = ins.HostConfig;
     const status: ContainerStatus = {
       id: v.id,
@@ -265,8 +280,8 @@ export class Containers {
       state: v.state,
       createdAt: v.createdAt,
       startedAt: rfc3339ToNs(st.StartedAt),
-      finishedAt: v.state === ContainerState.EXITED ? rfc3339ToNs(st.FinishedAt) : "0",
-      exitCode: st.ExitCode,
+      finishedAt,
+      exitCode,
       image: v.image,
       imageRef: v.imageRef,
       reason,

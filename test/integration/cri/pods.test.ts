@@ -277,6 +277,28 @@ test("a pod whose pause process died is still cleaned up: CNI DEL gets its names
   assert.ok(!existsSync(join(t.d.dataRoot, "cri/netns", pod.podSandboxId)));
 });
 
+test("a container that cannot start: StartContainer fails, its status is EXITED with containerd's StartError", async () => {
+  const pod = await runPod("broken");
+  const { containerId } = await t.cri.runtime<{ containerId: string }>("CreateContainer", {
+    podSandboxId: pod.podSandboxId,
+    sandboxConfig: pod.config,
+    config: {
+      metadata: { name: "nope" },
+      image: { image: "busybox" },
+      command: ["/nonexistent"],
+      logPath: "nope.log",
+    },
+  });
+  await assert.rejects(t.cri.runtime("StartContainer", { containerId }), (e: CriCallError) => e.code === 2);
+  const st = await t.cri.runtime<{
+    status: { state: number; reason: string; exitCode: number; message: string; finishedAt: number };
+  }>("ContainerStatus", { containerId });
+  assert.deepEqual([st.status.state, st.status.reason, st.status.exitCode], [2, "StartError", 128]);
+  assert.match(st.status.message, /nonexistent/);
+  assert.ok(st.status.finishedAt > 0);
+  await t.cri.runtime("RemovePodSandbox", { podSandboxId: pod.podSandboxId });
+});
+
 test("ListPodSandbox filters by state and labels; unknown IDs are NotFound", async () => {
   const a = await runPod("list-a");
   const b = await runPod("list-b");

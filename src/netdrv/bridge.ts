@@ -31,6 +31,8 @@ export interface VethSpec {
   prefixLen6?: number;
   /** The IPv6 default route's gateway; none for internal networks or secondary interfaces. */
   gateway6?: string;
+  /** Extra addresses (--link-local-ip), each with its prefix. */
+  extra?: { ip: string; prefixLen: number; v6: boolean }[];
   /** The link's owner tag, for crash cleanup. */
   owner: string;
   /** Both ends' MTU (the network's driver option); the kernel's default when absent. */
@@ -204,6 +206,8 @@ export class BridgeDriver {
       if (eth === undefined) throw new Error(`${v.ifname} missing in ${v.nsPath}`);
       await c.addAddress(eth, v.ip, v.prefixLen);
       if (v.ip6 && v.prefixLen6 !== undefined) await c.addAddress6(eth, v.ip6, v.prefixLen6);
+      for (const x of v.extra ?? [])
+        await (x.v6 ? c.addAddress6(eth, x.ip, x.prefixLen) : c.addAddress(eth, x.ip, x.prefixLen));
       await c.setLink(eth, { up: true });
       await c.setLink(1, { up: true });
       if (v.gateway) await c.addDefaultRoute(v.gateway, eth);

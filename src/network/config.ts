@@ -152,6 +152,11 @@ export function endpointConfig(n: NetworkRecord, s: EndpointSettings | undefined
   const mac = s?.MacAddress || undefined;
   if (mac && !/^([0-9a-fA-F]{2}[:-]){5}[0-9a-fA-F]{2}$/.test(mac))
     throw new InvalidParameterError(`invalid MAC address: ${mac}`);
+  const linkLocal = s?.IPAMConfig?.LinkLocalIPs ?? [];
+  // As dockerd's validateEndpointSettings: an address, and not the unspecified one.
+  for (const l of linkLocal)
+    if ((parseIp(l) === undefined && parseIp6(l) === undefined) || parseIp(l) === 0 || parseIp6(l) === 0n)
+      throw new InvalidParameterError(`invalid link-local IP address: ${l}`);
   return {
     NetworkID: n.Id,
     EndpointID: newId(),
@@ -160,5 +165,6 @@ export function endpointConfig(n: NetworkRecord, s: EndpointSettings | undefined
     IPv6Address: ip6,
     MacAddress: mac?.toLowerCase().replaceAll("-", ":"),
     Links: s?.Links ?? undefined,
+    ...(linkLocal.length ? { LinkLocalIPs: [...linkLocal] } : {}),
   };
 }

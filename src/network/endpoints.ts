@@ -387,6 +387,13 @@ export class Endpoints {
       gateway: n.Internal || hasRoute ? undefined : ep.Gateway,
       ...(ep.IP6 ? { ip6: ep.IP6, prefixLen6: ep.PrefixLen6 } : {}),
       gateway6: n.Internal || hasRoute6 ? undefined : ep.Gateway6,
+      ...(cfg.LinkLocalIPs?.length
+        ? {
+            extra: cfg.LinkLocalIPs.map((l) =>
+              l.includes(":") ? { ip: l, prefixLen: 64, v6: true } : { ip: l, prefixLen: 16, v6: false },
+            ),
+          }
+        : {}),
       owner: this.#driver.vethAlias(doc.Id),
       mtu: networkMtu(n),
     });

@@ -93,10 +93,11 @@ export function endpointSettings(doc: SandboxDoc, nets: NetworkFinder): Record<s
     const n = nets.find(cfg.NetworkID);
     if (!n) continue;
     const e = base(n, cfg.EndpointID);
-    if (cfg.IPv4Address || cfg.IPv6Address)
+    if (cfg.IPv4Address || cfg.IPv6Address || cfg.LinkLocalIPs?.length)
       e.IPAMConfig = {
         ...(cfg.IPv4Address ? { IPv4Address: cfg.IPv4Address } : {}),
         ...(cfg.IPv6Address ? { IPv6Address: cfg.IPv6Address } : {}),
+        ...(cfg.LinkLocalIPs?.length ? { LinkLocalIPs: cfg.LinkLocalIPs } : {}),
       };
     if (cfg.Links?.length) e.Links = cfg.Links;
     if (cfg.Aliases.length) e.Aliases = cfg.Aliases;

@@ -14,6 +14,8 @@ export interface EndpointConfig {
   IPv6Address?: string;
   /** --mac-address: eth's MAC instead of the one derived from the address. */
   MacAddress?: string;
+  /** --link-local-ip: extra addresses on the interface (IPv4 in a /16, IPv6 in a /64, as libnetwork adds them). */
+  LinkLocalIPs?: string[];
   Links?: string[];
 }
 

@@ -255,6 +255,50 @@ describe("user-defined networks", () => {
     assert.match(pre.stderr, /pre-defined network and cannot be removed/);
   });
 
+  test("--link-local-ip adds the address to the interface and shows in the endpoint's IPAMConfig", async () => {
+    await ok(["network", "create", "llnet"]);
+    try {
+      const addrs = await ok([
+        "run",
+        "--rm",
+        "--network",
+        "llnet",
+        "--link-local-ip",
+        "169.254.7.9",
+        "busybox",
+        "ip",
+        "-4",
+        "addr",
+        "show",
+        "eth0",
+      ]);
+      assert.match(addrs, /inet 169\.254\.7\.9\/16 /);
+      await ok([
+        "create",
+        "--name",
+        "llc",
+        "--network",
+        "llnet",
+        "--link-local-ip",
+        "169.254.7.10",
+        "busybox",
+      ]);
+      const ipam = await ok([
+        "inspect",
+        "llc",
+        "--format",
+        "{{json .NetworkSettings.Networks.llnet.IPAMConfig}}",
+      ]);
+      assert.deepEqual(JSON.parse(ipam), { LinkLocalIPs: ["169.254.7.10"] });
+      const bad = await docker(d, ["create", "--network", "llnet", "--link-local-ip", "nope", "busybox"]);
+      assert.notEqual(bad.code, 0);
+      assert.match(bad.stderr, /invalid link-local IP address: nope/);
+    } finally {
+      await docker(d, ["rm", "-f", "llc"]);
+      await ok(["network", "rm", "llnet"]);
+    }
+  });
+
   test("names dockerd takes are taken: with a space, a colon, non-ASCII letters", async () => {
     for (const name of ["with space", "a:b", "ü-net"]) {
       const id = (await ok(["network", "create", name])).trim();

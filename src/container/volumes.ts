@@ -1,5 +1,5 @@
 import { chmod, chown, lstat, mkdir, readdir, realpath, stat } from "node:fs/promises";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { InvalidParameterError, isErrno, NotFoundError } from "../errdefs/index.ts";
 import { realHost } from "../host/index.ts";
 import { resolveInRoot } from "../runtime/index.ts";
@@ -21,9 +21,13 @@ export async function prepareBindSource(
       throw new InvalidParameterError(
         `invalid mount config for type "bind": bind source path does not exist: ${m.Source}`,
       );
-    await mkdir(m.Source, { recursive: true, mode: 0o755 });
-    // Under --userns-remap the created directory is the remapped root's, as dockerd makes it.
-    if (opts.owner) await chown(m.Source, opts.owner.uid, opts.owner.gid);
+    const first = await mkdir(m.Source, { recursive: true, mode: 0o755 });
+    // Under --userns-remap the directories made here are the remapped root's, as dockerd makes them
+    // (MkdirAllAndChownNew): from the first one created down to the source.
+    if (opts.owner && first) {
+      const { uid, gid } = opts.owner;
+      for (let d = m.Source; d.length >= first.length; d = dirname(d)) await chown(d, uid, gid);
+    }
   }
 }
 

@@ -126,6 +126,9 @@ export class Containers {
     const logPath = cfg.logPath && logDir ? join(logDir, cfg.logPath) : undefined;
     if (logPath) await mkdir(dirname(logPath), { recursive: true });
     const hostConfig: HostConfig = {
+      // Pods live in the host's user namespace, as containerd's CRI runs them unless a pod asks for one
+      // of its own: the daemon's --userns-remap is for Docker's containers (a no-op without it).
+      UsernsMode: "host",
       NetworkMode: `container:${sandbox.id}`,
       IpcMode: ns?.ipc === NamespaceMode.NODE ? "host" : `container:${sandbox.id}`,
       PidMode: pid,

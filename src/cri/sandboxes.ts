@@ -124,6 +124,8 @@ export class Sandboxes {
         [METADATA_LABEL]: JSON.stringify(md),
       }),
       HostConfig: {
+        // The host's user namespace, as containerd's CRI (see containers.ts); a no-op without --userns-remap.
+        UsernsMode: "host",
         NetworkMode: hostNetwork ? "host" : "none",
         IpcMode: ns.ipc === NamespaceMode.NODE ? "host" : "shareable",
         PidMode: ns.pid === NamespaceMode.NODE ? "host" : "",

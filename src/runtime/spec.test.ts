@@ -19,6 +19,36 @@ describe("buildSpec", () => {
     assert.ok(s.linux.namespaces?.every((n) => n.path === undefined));
   });
 
+  it("--userns-remap: a user namespace with the mappings; /sys bound from the host only for a netns it does not own", () => {
+    const userns = {
+      uidMappings: [{ containerID: 0, hostID: 165536, size: 65536 }],
+      gidMappings: [{ containerID: 0, hostID: 165536, size: 65536 }],
+    };
+    const own = buildSpec({
+      ...base,
+      userns,
+      namespacePaths: { network: "/run/wharf/netns/x", user: "/run/wharf/netns/x.user" },
+    });
+    assert.deepEqual(own.linux.namespaces?.at(-1), { type: "user", path: "/run/wharf/netns/x.user" });
+    assert.deepEqual(own.linux.uidMappings, userns.uidMappings);
+    assert.deepEqual(own.linux.gidMappings, userns.gidMappings);
+    assert.equal(own.mounts.find((m) => m.destination === "/sys")?.type, "sysfs");
+    const foreign = buildSpec({ ...base, userns, namespacePaths: { network: "/run/wharf/netns/x" } });
+    assert.deepEqual(foreign.linux.namespaces?.at(-1), { type: "user" });
+    assert.deepEqual(
+      foreign.mounts.find((m) => m.destination === "/sys"),
+      {
+        destination: "/sys",
+        type: "bind",
+        source: "/sys",
+        options: ["rbind", "nosuid", "noexec", "nodev", "ro"],
+      },
+    );
+    const plain = buildSpec(base);
+    assert.equal(plain.linux.uidMappings, undefined);
+    assert.ok(!plain.linux.namespaces?.some((n) => n.type === "user"));
+  });
+
   it("without cgroups (a rootless daemon on cgroup v1) has no cgroupsPath and no limits, only device rules", () => {
     const withLimits: SpecInput = { ...base, resources: { memory: 64 << 20, pidsLimit: 10 } };
     const s = buildSpec({ ...withLimits, cgroups: false });

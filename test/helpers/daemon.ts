@@ -183,7 +183,33 @@ export async function freeSubnet(): Promise<string> {
   }
 }
 
-/** Removes a daemon's bridges, veths and iptables chains (everything tagged with its bridge name). */
+/**
+ * A random ULA /64 (fdXX:XXXX:XXXX::/64) that no host route of any table overlaps, for IPv6 tests running
+ * side by side. Each call gives a different one.
+ */
+export async function freeSubnet6(): Promise<string> {
+  const { parseCidr6, overlaps6 } = await import("../../src/netdrv/index.ts");
+  const { stdout } = await run("ip", ["-6", "route", "show", "table", "all"]);
+  const taken = stdout.split("\n").flatMap((line) => {
+    const dst = line.split(" ").find((w) => w.includes(":"));
+    const c = dst && parseCidr6(dst.includes("/") ? dst : `${dst}/128`);
+    return c ? [c] : [];
+  });
+  const hex = (n: number) => Math.floor(Math.random() * 16 ** n).toString(16);
+  for (;;) {
+    const text = `fd${hex(2).padStart(2, "0")}:${hex(4)}:${hex(4)}::/64`;
+    const c = parseCidr6(text);
+    if (!c || picked6.has(text) || taken.some((t) => t.prefixLen > 0 && overlaps6(t, c))) continue;
+    picked6.add(text);
+    return text;
+  }
+}
+const picked6 = new Set<string>();
+
+/**
+ * Removes a daemon's bridges, veths and iptables and ip6tables chains (everything tagged with its bridge name);
+ * the bridges' addresses, IPv6 ones included, and their routes go with the links.
+ */
 async function cleanupNetwork(bridge: string): Promise<void> {
   const { stdout } = await run("ip", ["-d", "-o", "link", "show"]).catch(() => ({ stdout: "" }));
   for (const line of stdout.split("\n")) {

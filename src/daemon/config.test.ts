@@ -110,3 +110,12 @@ test("CRI and CNI flags; --registry-mirror NAME=URL mirrors one registry", () =>
   assert.throws(() => parseDaemonFlags(["--cni-bridge", "much-too-long-bridge"]), /invalid --cni-bridge/);
   assert.throws(() => parseDaemonFlags(["--registry-mirror", "gcr.io=ftp://x"]), /invalid mirror URL/);
 });
+
+test("--ipv6 (also --ipv6=false) and --fixed-cidr-v6 for the default bridge", () => {
+  assert.equal(cfg([]).ipv6, false);
+  const c = cfg(["--ipv6", "--fixed-cidr-v6", "fd5a:1b2c:3d4e::/64"]);
+  assert.equal(c.ipv6, true);
+  assert.equal(c.fixedCidrV6, "fd5a:1b2c:3d4e::/64");
+  assert.equal(cfg(["--ipv6=false"]).ipv6, false);
+  assert.throws(() => cfg(["--fixed-cidr-v6", "nope"]), /invalid --fixed-cidr-v6: nope/);
+});

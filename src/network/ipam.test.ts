@@ -90,3 +90,26 @@ test("addresses restored endpoints hold are skipped", () => {
   ipam.forgetNetwork("a");
   assert.deepEqual(ipam.allocated("a"), []);
 });
+
+test("IPv6: after the gateway, in the range (whose first address is then the gateway), --ip6, release", () => {
+  const ipam = new Ipam();
+  const six = (id: string, v6: { Subnet: string; Gateway?: string; IPRange?: string }): NetworkRecord => ({
+    ...net(id, { Subnet: "10.5.0.0/24" }),
+    EnableIPv6: true,
+    IPAM: { Driver: "default", Options: null, Config: [{ Subnet: "10.5.0.0/24" }, v6] },
+  });
+  const a = six("a", { Subnet: "fd5a:1b2c:3d4f::/64" });
+  assert.equal(ipam.allocate6(a, { mac: "02:42:0a:05:00:02" }), "fd5a:1b2c:3d4f::2");
+  assert.equal(ipam.allocate6(a, { wanted: "fd5a:1b2c:3d4f::99", mac: "" }), "fd5a:1b2c:3d4f::99");
+  assert.throws(() => ipam.allocate6(a, { wanted: "fd5a:1b2c:3d4f::99", mac: "" }), /Address already in use/);
+  assert.throws(() => ipam.allocate6(a, { wanted: "fd5a:1b2c:3d4f::1", mac: "" }), /Address already in use/);
+  ipam.release6("a", "fd5a:1b2c:3d4f::2");
+  assert.equal(ipam.allocate6(a, { mac: "" }), "fd5a:1b2c:3d4f::3", "not handed out again at once");
+  // dockerd 20.10 on --ip-range fd5a:1b2c:3d5c:0:8000::/120: gateway ...8000::, containers ...8000::1, ::2
+  const r = six("r", { Subnet: "fd5a:1b2c:3d5c::/64", IPRange: "fd5a:1b2c:3d5c:0:8000::/120" });
+  assert.equal(ipam.allocate6(r, { mac: "" }), "fd5a:1b2c:3d5c:0:8000::1");
+  assert.equal(ipam.allocate6(r, { mac: "" }), "fd5a:1b2c:3d5c:0:8000::2");
+  assert.equal(ipam.allocate6(net("v4", { Subnet: "10.7.0.0/24" }), { mac: "" }), undefined, "no IPv6: none");
+  const mac = { ...six("m", { Subnet: "fd5a:1b2c:3d4e::/64" }), MacIPv6: true };
+  assert.equal(ipam.allocate6(mac, { mac: "02:42:0a:b1:29:02" }), "fd5a:1b2c:3d4e::242:ab1:2902");
+});

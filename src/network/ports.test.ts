@@ -230,3 +230,46 @@ test("a rootless daemon's ports: the proxy on every address inside, slirp4netns 
     await rm(dir, { recursive: true, force: true });
   }
 });
+
+test("a container with IPv6 gets [::] beside 0.0.0.0 on one port; IPv6 bindings lead to its IPv6 address", async () => {
+  const open: string[] = [];
+  let next = 40000;
+  const proxy: ProxyFactory = async (o) => {
+    const port = o.hostPort || next++;
+    open.push(`${o.hostIp || "0.0.0.0"}:${port}->${o.target}`);
+    return { port, close: async () => undefined };
+  };
+  const ipt = fakeIptables();
+  const ip6t = fakeIptables();
+  const pub = new PortPublisher({ iptables: ipt, ip6tables: ip6t, proxy });
+  const active: ActiveBinding[] = [];
+  await pub.publish({
+    id: "c6",
+    name: "web",
+    endpointId: "ep",
+    ip: "10.1.0.2",
+    ip6: "fd00:1::2",
+    wanted: wantedBindings({
+      bindings: { "80/tcp": [{ HostPort: "" }, { HostIp: "::1", HostPort: "9090" }] },
+    }),
+    active,
+  });
+  assert.deepEqual(open, ["0.0.0.0:40000->10.1.0.2", ":::40000->fd00:1::2", "::1:9090->fd00:1::2"]);
+  assert.deepEqual(portMap({ active }), {
+    "80/tcp": [
+      { HostIp: "0.0.0.0", HostPort: "40000" },
+      { HostIp: "::", HostPort: "40000" },
+      { HostIp: "::1", HostPort: "9090" },
+    ],
+  });
+  assert.deepEqual(
+    ipt.ports.get("c6")?.map((p) => `${p.hostIp}:${p.hostPort}->${p.containerIp}`),
+    [":40000->10.1.0.2"],
+  );
+  assert.deepEqual(
+    ip6t.ports.get("c6")?.map((p) => `${p.hostIp}:${p.hostPort}->${p.containerIp}`),
+    [":::40000->fd00:1::2", "::1:9090->fd00:1::2"],
+  );
+  await pub.unpublish("c6");
+  assert.equal(ip6t.hasPorts("c6"), false);
+});

@@ -85,7 +85,9 @@ export function addressing6(n: NetworkRecord): Addressing6 | undefined {
   const subnet = c?.Subnet ? parseCidr6(c.Subnet) : undefined;
   if (!c || !subnet) return undefined;
   const range = c.IPRange ? parseCidr6(c.IPRange) : undefined;
-  const gateway = (c.Gateway && parseIp6(c.Gateway)) || firstHost6(subnet);
+  // libnetwork (20.10) takes an unnamed gateway as the first free address of the range, when there is one.
+  const first = range && range.base !== subnet.base ? range.base : firstHost6(subnet);
+  const gateway = (c.Gateway && parseIp6(c.Gateway)) || first;
   return { subnet, range, gateway };
 }
 

@@ -292,6 +292,55 @@ test("a running remapped container is found again after a daemon restart and sti
   assert.equal(ex.out, "0");
 });
 
+test("--userns-remap USER:GROUP and a numeric uid use that user's own ranges", async () => {
+  const name = `wtremap${process.pid % 100000}`;
+  const taken = [...(await lines("/etc/subuid")), ...(await lines("/etc/subgid"))].map((l) => {
+    const [, a, n] = l.split(":");
+    return { start: Number(a), count: Number(n) };
+  });
+  const { nextFreeRange } = await import("../../../src/host/index.ts");
+  const range = nextFreeRange(taken);
+  let other: TestDaemon | undefined;
+  try {
+    await run("useradd", ["--system", "--user-group", "--no-create-home", "--shell", "/bin/false", name]);
+    const span = `${range.start}-${range.start + range.count - 1}`;
+    await run("usermod", ["--add-subuids", span, "--add-subgids", span, name]);
+    const uid = (await run("id", ["-u", name])).stdout.trim();
+    for (const spec of [`${name}:${name}`, uid]) {
+      other = await startDaemon({ name: "userns-named", dirMode: 0o711, args: [`--userns-remap=${spec}`] });
+      await importBusybox(other);
+      const r = await docker(other, [
+        "run",
+        "--rm",
+        "busybox",
+        "cat",
+        "/proc/self/uid_map",
+        "/proc/self/gid_map",
+      ]);
+      assert.equal(r.code, 0, r.stderr);
+      const maps = r.stdout
+        .trim()
+        .split("\n")
+        .map((l) => l.trim().split(/\s+/));
+      assert.deepEqual(maps, [
+        ["0", String(range.start), String(range.count)],
+        ["0", String(range.start), String(range.count)],
+      ]);
+      await other.stop();
+      other = undefined;
+    }
+  } finally {
+    await other?.stop();
+    await run("userdel", [name]).catch(() => undefined);
+    await run("groupdel", [name]).catch(() => undefined);
+    for (const f of ACCOUNT_FILES) {
+      const now = await lines(f);
+      const kept = now.filter((l) => !l.startsWith(`${name}:`));
+      if (kept.length !== now.length) await writeFile(f, `${kept.join("\n")}\n`);
+    }
+  }
+});
+
 test("start-up errors in dockerd's words: a user without ranges, a bad spec, the flag and the file both", async () => {
   const tmp = await mkdtemp(join(dir, "bad-"));
   const start = (args: string[]) =>

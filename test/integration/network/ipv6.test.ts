@@ -247,6 +247,42 @@ describe("IPv6", { skip: HAS_IPV6 ? false : "the kernel has no IPv6 (/proc/sys/n
     assert.doesNotMatch(await ip6tablesOf(d.bridge), new RegExp(`--dport ${p} `));
   });
 
+  test("network connect gives a running container an IPv6 address on the network it joins", async () => {
+    await ok(["run", "-d", "--name", "joiner", "busybox", "sleep", "300"]);
+    await ok(["network", "connect", "six", "joiner"]);
+    const e = await inspect<{ GlobalIPv6Address: string; IPv6Gateway: string }>(
+      "joiner",
+      ".NetworkSettings.Networks.six",
+    );
+    assert.ok(e.GlobalIPv6Address.startsWith(prefixOf(sub6)), e.GlobalIPv6Address);
+    assert.equal(e.IPv6Gateway, `${prefixOf(sub6)}1`);
+    const addrs = await ok(["exec", "joiner", "ip", "-6", "addr", "show", "eth1"]);
+    assert.match(addrs, new RegExp(`inet6 ${e.GlobalIPv6Address}/64`));
+    const r = await docker(d, ["exec", "joiner", "ping6", "-c", "1", "-W", "3", "web6"]);
+    assert.equal(r.code, 0, r.stdout + r.stderr);
+    await ok(["network", "disconnect", "six", "joiner"]);
+    assert.doesNotMatch(await ok(["exec", "joiner", "ip", "-6", "addr"]), new RegExp(prefixOf(sub6)));
+  });
+
+  test("after a daemon crash, IPv6 addresses stay held and [::] ports and their rules come back", async () => {
+    const p = await freePort();
+    await webServer("keep6", ["--network", "six", "-p", `${p}:80`]);
+    const before = (await inspect<{ GlobalIPv6Address: string }>("keep6", ".NetworkSettings.Networks.six"))
+      .GlobalIPv6Address;
+    await d.restart();
+    assert.equal((await httpGet(`http://[::1]:${p}/`)).trim(), "keep6");
+    const deadline = Date.now() + 5000;
+    while (!(await ip6tablesOf(d.bridge)).includes(`--to-destination [${before}]:80`)) {
+      if (Date.now() > deadline)
+        assert.fail(`the DNAT rule did not come back:\n${await ip6tablesOf(d.bridge)}`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    await ok(["run", "-d", "--name", "new6", "--network", "six", "busybox", "sleep", "300"]);
+    const fresh = (await inspect<{ GlobalIPv6Address: string }>("new6", ".NetworkSettings.Networks.six"))
+      .GlobalIPv6Address;
+    assert.notEqual(fresh, before, "a restored container's address is not handed out again");
+  });
+
   test("the default bridge of a daemon with --ipv6 --fixed-cidr-v6: MAC-built addresses, inspect fields", async () => {
     const n = await inspect<{ EnableIPv6: boolean; IPAM: { Config: { Subnet: string }[] } }>("bridge", ".");
     assert.equal(n.EnableIPv6, true);

@@ -3,7 +3,8 @@
  * them: the network list from the conf dir, each plugin with CNI_* variables and its config on stdin, ADD
  * in order with the previous result, DEL in reverse. Results are kept by the caller so DEL gets them back.
  */
-import { readdir, readFile } from "node:fs/promises";
+import { constants } from "node:fs";
+import { access, readdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { Processes } from "../host/index.ts";
 import { ensureDir, log, writeFileAtomic } from "../util/index.ts";
@@ -119,8 +120,9 @@ export class CniRunner {
   async #find(type: string): Promise<string | undefined> {
     for (const d of this.#opts.binDirs) {
       const p = join(d, type);
+      // Status asks every few seconds: a permission check, not a read of the binary.
       if (
-        await readFile(p, { flag: "r" }).then(
+        await access(p, constants.X_OK).then(
           () => true,
           () => false,
         )

@@ -15,7 +15,7 @@ export const METADATA_LABEL = "io.wharf.cri.metadata";
 export const IMAGE_LABEL = "io.wharf.cri.image";
 /** The container's log path as kubelet gave it (log_directory + log_path). */
 export const LOG_PATH_LABEL = "io.wharf.cri.log-path";
-/** The container's stdin_once. */
+/** Annotations are kept as labels under this prefix, as cri-dockerd keeps them. */
 const ANNOTATION_PREFIX = "annotation.";
 
 export const TYPE_SANDBOX = "podsandbox";

@@ -168,7 +168,7 @@ export async function startWharf(base: string): Promise<Engine> {
  * dockerd on temp roots with its own containerd namespace and a bridge made here; no iptables rules, so the
  * host's tables are left as they were (published ports then go through docker-proxy, its default path anyway).
  */
-export async function startDockerd(base: string): Promise<Engine | undefined> {
+export async function startDockerd(base: string, o: { args?: string[] } = {}): Promise<Engine | undefined> {
   if (!existsSync("/usr/bin/dockerd") && !existsSync("/usr/sbin/dockerd")) return undefined;
   const dir = join(base, "dockerd");
   await mkdir(dir, { recursive: true });
@@ -198,6 +198,7 @@ export async function startDockerd(base: string): Promise<Engine | undefined> {
       `wb${process.pid}`,
       "--containerd-plugins-namespace",
       `wbp${process.pid}`,
+      ...(o.args ?? []),
     ],
     log,
   );

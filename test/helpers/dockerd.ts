@@ -4,7 +4,7 @@
  * rules), so nothing of the host changes and there is one way of starting it.
  */
 import { existsSync } from "node:fs";
-import { mkdtemp, rm } from "node:fs/promises";
+import { chmod, mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { startDockerd as startEngine } from "../../bench/lib/engines.ts";
@@ -20,11 +20,16 @@ export interface TestDockerd {
 }
 
 /** Starts dockerd; undefined when it is not installed. Call `stop()` in an `after` hook. */
-export async function startDockerd(name: string): Promise<TestDockerd | undefined> {
+export async function startDockerd(
+  name: string,
+  o: { args?: string[]; dirMode?: number } = {},
+): Promise<TestDockerd | undefined> {
   if (!DOCKERD) return undefined;
   const base = await mkdtemp(join(tmpdir(), `wt-dockerd-${name}-`));
+  // --userns-remap needs roots its remapped root may search (mkdtemp makes 0700).
+  if (o.dirMode !== undefined) await chmod(base, o.dirMode);
   const removeBase = () => rm(base, { recursive: true, force: true });
-  const engine = await startEngine(base).catch(async (e: unknown) => {
+  const engine = await startEngine(base, o.args ? { args: o.args } : {}).catch(async (e: unknown) => {
     await removeBase();
     throw e;
   });

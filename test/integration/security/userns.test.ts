@@ -15,6 +15,7 @@ import { join } from "node:path";
 import { after, before, test } from "node:test";
 import { promisify } from "node:util";
 import {
+  busyboxTar,
   DOCKER,
   docker,
   exec,
@@ -23,6 +24,7 @@ import {
   type TestDaemon,
   WHARF,
 } from "../../helpers/daemon.ts";
+import { DOCKERD, startDockerd } from "../../helpers/dockerd.ts";
 
 const run = promisify(execFile);
 const ACCOUNT_FILES = [
@@ -292,45 +294,26 @@ test("a running remapped container is found again after a daemon restart and sti
   assert.equal(ex.out, "0");
 });
 
-test("--userns-remap USER:GROUP and a numeric uid use that user's own ranges", async () => {
-  const name = `wtremap${process.pid % 100000}`;
+/**
+ * Runs `fn` with a new system user `name` (and its group) holding the next free 65536 subordinate ids;
+ * removes the user, its group and every line naming it afterwards, whatever happens.
+ */
+async function withRemapUser<T>(
+  name: string,
+  fn: (range: { start: number; count: number }, uid: string) => Promise<T>,
+): Promise<T> {
   const taken = [...(await lines("/etc/subuid")), ...(await lines("/etc/subgid"))].map((l) => {
     const [, a, n] = l.split(":");
     return { start: Number(a), count: Number(n) };
   });
   const { nextFreeRange } = await import("../../../src/host/index.ts");
   const range = nextFreeRange(taken);
-  let other: TestDaemon | undefined;
   try {
     await run("useradd", ["--system", "--user-group", "--no-create-home", "--shell", "/bin/false", name]);
     const span = `${range.start}-${range.start + range.count - 1}`;
     await run("usermod", ["--add-subuids", span, "--add-subgids", span, name]);
-    const uid = (await run("id", ["-u", name])).stdout.trim();
-    for (const spec of [`${name}:${name}`, uid]) {
-      other = await startDaemon({ name: "userns-named", dirMode: 0o711, args: [`--userns-remap=${spec}`] });
-      await importBusybox(other);
-      const r = await docker(other, [
-        "run",
-        "--rm",
-        "busybox",
-        "cat",
-        "/proc/self/uid_map",
-        "/proc/self/gid_map",
-      ]);
-      assert.equal(r.code, 0, r.stderr);
-      const maps = r.stdout
-        .trim()
-        .split("\n")
-        .map((l) => l.trim().split(/\s+/));
-      assert.deepEqual(maps, [
-        ["0", String(range.start), String(range.count)],
-        ["0", String(range.start), String(range.count)],
-      ]);
-      await other.stop();
-      other = undefined;
-    }
+    return await fn(range, (await run("id", ["-u", name])).stdout.trim());
   } finally {
-    await other?.stop();
     await run("userdel", [name]).catch(() => undefined);
     await run("groupdel", [name]).catch(() => undefined);
     for (const f of ACCOUNT_FILES) {
@@ -339,6 +322,100 @@ test("--userns-remap USER:GROUP and a numeric uid use that user's own ranges", a
       if (kept.length !== now.length) await writeFile(f, `${kept.join("\n")}\n`);
     }
   }
+}
+
+test("--userns-remap USER:GROUP and a numeric uid use that user's own ranges", async () => {
+  await withRemapUser(`wtremap${process.pid % 100000}`, async (range, uid) => {
+    const name = `wtremap${process.pid % 100000}`;
+    for (const spec of [`${name}:${name}`, uid]) {
+      const other = await startDaemon({
+        name: "userns-named",
+        dirMode: 0o711,
+        args: [`--userns-remap=${spec}`],
+      });
+      try {
+        await importBusybox(other);
+        const r = await docker(other, [
+          "run",
+          "--rm",
+          "busybox",
+          "cat",
+          "/proc/self/uid_map",
+          "/proc/self/gid_map",
+        ]);
+        assert.equal(r.code, 0, r.stderr);
+        const maps = r.stdout
+          .trim()
+          .split("\n")
+          .map((l) => l.trim().split(/\s+/));
+        const want = ["0", String(range.start), String(range.count)];
+        assert.deepEqual(maps, [want, want]);
+      } finally {
+        await other.stop();
+      }
+    }
+  });
+});
+
+test("dockerd 20.10 with --userns-remap gives the docker CLI the same answers", {
+  skip: !DOCKERD,
+}, async () => {
+  const name = `wtremapd${process.pid % 100000}`;
+  await withRemapUser(name, async (range) => {
+    const dd = await startDockerd("userns", { args: [`--userns-remap=${name}:${name}`], dirMode: 0o711 });
+    assert.ok(dd);
+    try {
+      const theirs = (args: string[]) =>
+        exec(DOCKER, ["-H", dd.host, ...args]).then((r) => ({
+          code: r.code,
+          out: (r.stdout + r.stderr).trim(),
+        }));
+      const imported = await theirs(["import", "-c", 'CMD ["sh"]', await busyboxTar(), "busybox:latest"]);
+      assert.equal(imported.code, 0, imported.out);
+      const errorLine = (out: string) => /Error response from daemon: [^\n]*/.exec(out)?.[0];
+      for (const flags of [["--privileged"], ["--net=host"], ["--pid=host"]]) {
+        const args = ["run", "--rm", ...flags, "busybox", "true"];
+        const [w, x] = [await sh(args), await theirs(args)];
+        assert.ok(errorLine(x.out), x.out);
+        assert.equal(errorLine(w.out), errorLine(x.out));
+      }
+      const map = ["run", "--rm", "busybox", "sh", "-c", "id -u; cat /proc/self/uid_map"];
+      const [wm, xm] = [await sh(map), await theirs(map)];
+      assert.deepEqual(wm.out.split(/\s+/), ["0", "0", String(root.uid), "65536"]);
+      assert.deepEqual(xm.out.split(/\s+/), ["0", "0", String(range.start), "65536"]);
+      const hostMap = ["run", "--rm", "--userns=host", "busybox", "cat", "/proc/self/uid_map"];
+      assert.equal(
+        (await sh(hostMap)).out.replace(/\s+/g, " "),
+        (await theirs(hostMap)).out.replace(/\s+/g, " "),
+      );
+      const info = async (f: typeof sh) =>
+        JSON.parse((await f(["info", "-f", "{{json .}}"])).out) as {
+          SecurityOptions: string[];
+          DockerRootDir: string;
+        };
+      const [wi, xi] = [await info(sh), await info(theirs)];
+      assert.ok(xi.SecurityOptions.includes("name=userns"));
+      assert.ok(wi.SecurityOptions.includes("name=userns"));
+      assert.ok(xi.DockerRootDir.endsWith(`/${range.start}.${range.start}`), xi.DockerRootDir);
+      assert.ok(wi.DockerRootDir.endsWith(`/${root.uid}.${root.gid}`), wi.DockerRootDir);
+      // A volume written as root: owned by each daemon's remapped root on the host.
+      const vol = ["run", "--rm", "-v", "cmpvol:/v", "busybox", "sh", "-c", "echo hi > /v/f"];
+      assert.equal((await theirs(vol)).code, 0);
+      const xmp = (await theirs(["volume", "inspect", "-f", "{{.Mountpoint}}", "cmpvol"])).out;
+      assert.equal((await stat(join(xmp, "f"))).uid, range.start);
+      // export names the ids the container sees on both.
+      const list = (host: string) =>
+        exec("sh", [
+          "-c",
+          `id=$(${DOCKER} -H ${host} create busybox); ${DOCKER} -H ${host} export $id | tar tvn; ${DOCKER} -H ${host} rm $id >/dev/null`,
+        ]);
+      const [we, xe] = [await list(d.host), await list(dd.host)];
+      assert.match(xe.stdout, /\s0\/0\s.* bin\/busybox/);
+      assert.match(we.stdout, /\s0\/0\s.* bin\/busybox/);
+    } finally {
+      await dd.stop();
+    }
+  });
 });
 
 test("start-up errors in dockerd's words: a user without ranges, a bad spec, the flag and the file both", async () => {

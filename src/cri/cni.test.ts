@@ -62,7 +62,7 @@ test("ADD runs the plugins in order with the previous result and CNI's variables
   assert.equal(calls[0]?.env.CNI_NETNS, "/run/ns/abc");
   assert.equal(calls[0]?.env.CNI_IFNAME, "eth0");
   assert.equal(calls[0]?.conf.prevResult, undefined);
-  assert.equal((calls[1]?.conf.prevResult as { from: string }).from, join(dir, "bridge"));
+  assert.equal((calls[1]?.conf.prevResult as { from?: string } | undefined)?.from, join(dir, "bridge"));
   assert.deepEqual(calls[1]?.conf.runtimeConfig, { portMappings: ports });
   assert.equal(calls[1]?.conf.capabilities, undefined);
   calls.length = 0;

@@ -48,11 +48,18 @@ setup_rootless() {
   wharf="$(pwd)/bin/wharf"
   runuser -u "$user" -- test -x "$wharf" -a -r dist/wharf.mjs ||
     echo "setup: warning: $user cannot run $wharf (a directory above it is not readable and searchable by them)" >&2
+  # As Docker's rootless setup tool: a docker CLI context for the user's socket (not made current).
+  if command -v docker >/dev/null; then
+    runuser -u "$user" -- env HOME="$(getent passwd "$user" | cut -d: -f6)" docker context inspect wharf-rootless >/dev/null 2>&1 ||
+      runuser -u "$user" -- env HOME="$(getent passwd "$user" | cut -d: -f6)" docker context create wharf-rootless \
+        --description "rootless wharf daemon" --docker "host=unix:///run/user/$uid/wharf.sock" >/dev/null
+  fi
   cat <<EOT
 setup: $user may now run a rootless wharf daemon. As $user:
   export XDG_RUNTIME_DIR=/run/user/$uid
   $wharf daemon &          # data ~/.local/share/wharf, socket \$XDG_RUNTIME_DIR/wharf.sock
-  export DOCKER_HOST=unix://\$XDG_RUNTIME_DIR/wharf.sock   # the docker CLI (the wharf CLI finds the socket itself)
+  export DOCKER_HOST=unix://\$XDG_RUNTIME_DIR/wharf.sock   # the docker CLI (or: docker context use wharf-rootless;
+                                                          # the wharf CLI finds the socket itself)
   docker run --rm -p 8080:80 busybox httpd -f -p 80      # published on the host's ports, as $user
 EOT
 }

@@ -48,7 +48,7 @@ import type {
 } from "./runtimetypes.ts";
 import { normalizeSignal } from "./signals.ts";
 import { cgroupsPath, DEFAULT_CGROUP_PARENT, limitsToOci, type SpecResources } from "./spec.ts";
-import { readStats } from "./stats.ts";
+import { readProcessStats, readStats } from "./stats.ts";
 import type { RuntimeStats, TopResult } from "./statstypes.ts";
 import { runTop } from "./top.ts";
 
@@ -366,6 +366,10 @@ class ConmonRuntime implements ContainerRuntime {
   async stats(id: string): Promise<RuntimeStats | undefined> {
     checkId(id);
     const path = await this.#cgroupPath(id);
+    if (!path && !this.#useCgroups) {
+      const init = (await this.#lookup(id))?.pid;
+      return init ? readProcessStats(await descendants(init, this.#kernel), this.#kernel) : undefined;
+    }
     if (!path) return undefined;
     return readStats(path, (await this.#lookup(id))?.pid, this.#kernel);
   }

@@ -3,7 +3,14 @@ import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir, totalmem } from "node:os";
 import { join } from "node:path";
 import { describe, it } from "node:test";
-import { parseBlkio, parseKeyValues, parseNetDev, parseProcStat, readStats } from "./stats.ts";
+import {
+  parseBlkio,
+  parseKeyValues,
+  parseNetDev,
+  parseProcStat,
+  readProcessStats,
+  readStats,
+} from "./stats.ts";
 
 const NET_DEV = `Inter-|   Receive                                                |  Transmit
  face |bytes    packets errs drop fifo frame compressed multicast|bytes    packets errs drop fifo colls carrier compressed
@@ -99,6 +106,42 @@ describe("stats parsers", () => {
       assert.deepEqual(s.blkio.ioServiceBytesRecursive, [{ major: 8, minor: 0, op: "Read", value: 7 }]);
       assert.deepEqual(Object.keys(s.networks), ["eth0"]);
       assert.equal(await readStats("/wharf/gone", 42, { cgroupRoot: join(root, "cg") }), undefined);
+    } finally {
+      await rm(root, { recursive: true, force: true });
+    }
+  });
+});
+
+describe("readProcessStats", () => {
+  it("sums CPU ticks and resident memory over the processes, counts them, and reads the init's network", async () => {
+    const root = await mkdtemp(join(tmpdir(), "wharf-pstats-"));
+    try {
+      const put = async (pid: number, utime: number, stime: number, rssKb: number) => {
+        await mkdir(join(root, String(pid), "net"), { recursive: true });
+        const fields = Array.from({ length: 40 }, () => "0");
+        fields[0] = "S";
+        fields[11] = String(utime);
+        fields[12] = String(stime);
+        await writeFile(join(root, String(pid), "stat"), `${pid} (a (b) c) ${fields.join(" ")}\n`);
+        await writeFile(join(root, String(pid), "status"), `Name:\ta\nVmRSS:\t    ${rssKb} kB\n`);
+      };
+      await put(10, 100, 50, 1000);
+      await put(11, 1, 2, 24);
+      await writeFile(
+        join(root, "10", "net", "dev"),
+        "Inter-|\n face |\n  eth0: 500 5 0 0 0 0 0 0 600 6 0 0 0 0 0 0\n",
+      );
+      await writeFile(join(root, "stat"), "cpu  1 1 1 1 1 1 1 0 0 0\ncpu0 1 1 1 1 1 1 1\n");
+      const s = readProcessStats([10, 11, 12], { procRoot: root });
+      assert.ok(s);
+      assert.equal(s.cpu.usageInUsermode, 101 * 1e7);
+      assert.equal(s.cpu.totalUsage, 153 * 1e7);
+      assert.equal(s.memory.usage, 1024 * 1024);
+      assert.equal(s.memory.limit, totalmem());
+      assert.equal(s.pids.current, 2, "a process gone meanwhile is not counted");
+      assert.equal(s.networks.eth0?.rxBytes, 500);
+      assert.equal(s.cpu.onlineCpus, 1);
+      assert.equal(readProcessStats([99], { procRoot: root }), undefined);
     } finally {
       await rm(root, { recursive: true, force: true });
     }

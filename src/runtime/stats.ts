@@ -187,3 +187,49 @@ function readIfThere(file: string, files: KernelFiles): string | undefined {
     throw e;
   }
 }
+
+/**
+ * The stats of a container without a cgroup (a rootless daemon on cgroup v1), from its processes' /proc
+ * entries: CPU time and resident memory summed over `pids` (its init and everything below it), their
+ * count, and the init's network counters. No limits (the host's memory, as Docker shows for unlimited).
+ */
+export function readProcessStats(pids: number[], src: StatsSources = {}): RuntimeStats | undefined {
+  const proc = src.procRoot ?? "/proc";
+  const files = src.files ?? realHost().files;
+  const maybeRead = (file: string): string | undefined => readIfThere(file, files);
+  let user = 0;
+  let sys = 0;
+  let rss = 0;
+  let live = 0;
+  for (const pid of pids) {
+    const stat = maybeRead(join(proc, String(pid), "stat"));
+    if (!stat) continue;
+    // After the command name (which may hold spaces): state is field 3, utime and stime fields 14 and 15.
+    const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    user += Number(f[11]) || 0;
+    sys += Number(f[12]) || 0;
+    rss +=
+      (Number(/^VmRSS:\s+(\d+) kB/m.exec(maybeRead(join(proc, String(pid), "status")) ?? "")?.[1]) || 0) *
+      1024;
+    live++;
+  }
+  if (live === 0) return undefined;
+  const system = parseProcStat(maybeRead(join(proc, "stat")) ?? "");
+  const init = pids[0];
+  return {
+    read: nowRfc3339(),
+    cpu: {
+      totalUsage: (user + sys) * NS_PER_TICK,
+      percpuUsage: [],
+      usageInUsermode: user * NS_PER_TICK,
+      usageInKernelmode: sys * NS_PER_TICK,
+      systemCpuUsage: system.totalNs,
+      onlineCpus: system.onlineCpus,
+      throttling: { periods: 0, throttledPeriods: 0, throttledTime: 0 },
+    },
+    memory: { usage: rss, maxUsage: 0, limit: totalmem(), failcnt: 0, stats: {} },
+    pids: { current: live, limit: 0 },
+    blkio: { ioServiceBytesRecursive: [], ioServicedRecursive: [] },
+    networks: parseNetDev((init ? maybeRead(join(proc, String(init), "net", "dev")) : undefined) ?? ""),
+  };
+}

@@ -317,6 +317,12 @@ describe("rootless daemon", { skip, timeout: 300_000 }, () => {
     );
     assert.match(r.stderr, /PIDs limit discarded/);
     assert.equal((await docker(["run", "-d", "--name", "sleeper", "busybox", "sleep", "60"])).code, 0);
+    // No cgroup to read: stats come from the container's processes.
+    const st = await docker(["stats", "--no-stream", "--format", "{{.MemUsage}}|{{.PIDs}}", "sleeper"]);
+    assert.equal(st.code, 0, st.stderr);
+    const [mem, pids] = st.stdout.trim().split("|");
+    assert.doesNotMatch(mem ?? "", /^0B/, st.stdout);
+    assert.ok(Number(pids) >= 1, st.stdout);
     const p = await docker(["pause", "sleeper"]);
     assert.notEqual(p.code, 0);
     assert.match(p.stderr, /rootless daemon without cgroups/);
@@ -352,6 +358,12 @@ describe("rootless daemon", { skip, timeout: 300_000 }, () => {
     assert.equal((await docker(["start", "again"])).code, 0);
     assert.equal((await fetchLoopback(port, "/i")).trim(), "up");
     await docker(["rm", "-f", "again"]);
+  });
+
+  it("is reached by the docker CLI context setup.sh made, as Docker's rootless setup tool makes one", async () => {
+    const r = await asUser([DOCKER, "--context", "wharf-rootless", "images", "--format", "{{.Repository}}"]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /busybox/);
   });
 
   it("is the wharf CLI's default daemon for that user", async () => {

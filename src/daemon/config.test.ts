@@ -1,7 +1,9 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { parseDaemonFlags, parseUlimit } from "./config.ts";
+import { remapSpec } from "./remap.ts";
 import { rootlessDefaults } from "./rootless.ts";
+import { parseDaemonFile } from "./runtimes.ts";
 
 function cfg(argv: string[]) {
   const c = parseDaemonFlags(argv);
@@ -118,4 +120,19 @@ test("--ipv6 (also --ipv6=false) and --fixed-cidr-v6 for the default bridge", ()
   assert.equal(c.fixedCidrV6, "fd5a:1b2c:3d4e::/64");
   assert.equal(cfg(["--ipv6=false"]).ipv6, false);
   assert.throws(() => cfg(["--fixed-cidr-v6", "nope"]), /invalid --fixed-cidr-v6: nope/);
+});
+
+test("--userns-remap: the flag, the config file's userns-remap, and both given (dockerd's error)", () => {
+  assert.equal(cfg([]).usernsRemap, undefined);
+  assert.equal(cfg(["--userns-remap", "default"]).usernsRemap, "default");
+  assert.equal(cfg(["--userns-remap=alice:staff"]).usernsRemap, "alice:staff");
+  assert.deepEqual(parseDaemonFile('{"userns-remap": "default"}', "/x.json"), { "userns-remap": "default" });
+  assert.throws(() => parseDaemonFile('{"userns-remap": 5}', "/x.json"), /userns-remap .* must be a string/);
+  assert.equal(remapSpec(undefined, "default"), "default");
+  assert.equal(remapSpec("1000", undefined), "1000");
+  assert.equal(remapSpec("", undefined), undefined);
+  assert.throws(
+    () => remapSpec("default", "dockremap"),
+    /specified both as a flag and in the configuration file: userns-remap: \(from flag: default, from file: dockremap\)/,
+  );
 });

@@ -78,10 +78,12 @@ export function udpProxy(opts: {
   target: string;
   targetPort: number;
 }): Promise<PortProxy> {
+  // ipv6Only on an IPv4 socket makes its bind fail with EINVAL: only an IPv6 one gets it.
+  const v6 = opts.hostIp.includes(":");
   const sock = createSocket({
-    type: opts.hostIp.includes(":") ? "udp6" : "udp4",
+    type: v6 ? "udp6" : "udp4",
     reuseAddr: false,
-    ipv6Only: true,
+    ...(v6 ? { ipv6Only: true } : {}),
   });
   const flows = new Map<string, { up: UdpSocket; timer: NodeJS.Timeout }>();
   const idle = 60_000;

@@ -40,7 +40,7 @@ import type { DaemonConfig } from "./config.ts";
 import { wireContainers } from "./containers.ts";
 import { LOOP_DELAY_ENV, loopDelayRoutes } from "./loopdelay.ts";
 import { remapSpec, setupRemap } from "./remap.ts";
-import { daemonRuntimes, readDaemonFile } from "./runtimes.ts";
+import { bridgeIpv6, daemonRuntimes, readDaemonFile } from "./runtimes.ts";
 import { chooseStorageDriver } from "./storage.ts";
 
 /** A running daemon: its parts, and how to stop it. */
@@ -274,8 +274,7 @@ export async function startDaemon(cfg: DaemonConfig): Promise<Daemon> {
     tmpDir,
     bridge: cfg.bridge,
     bip: cfg.bip,
-    ipv6: cfg.ipv6,
-    fixedCidrV6: cfg.fixedCidrV6,
+    ...bridgeIpv6(cfg, daemonFile),
     events: events.emit,
     host,
     ...(cfg.rootless ? { proxy: forwardedPortProxy(cfg.rootless.forward) } : {}),

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { parseDaemonFlags } from "./config.ts";
-import { daemonRuntimes, parseAddRuntimes, parseDaemonFile } from "./runtimes.ts";
+import { bridgeIpv6, daemonRuntimes, parseAddRuntimes, parseDaemonFile } from "./runtimes.ts";
 
 const base = { runcPath: "/usr/sbin/runc", added: {}, file: {}, resolve: (p: string) => p };
 
@@ -45,4 +45,18 @@ test("cri-socket in the daemon config file", () => {
     "cri-socket": "/run/wharf/cri.sock",
   });
   assert.throws(() => parseDaemonFile('{"cri-socket": "cri.sock"}', "f"), /absolute path/);
+});
+
+test("ipv6 and fixed-cidr-v6 in the daemon config file, and dockerd's error when a flag names one too", () => {
+  const file = parseDaemonFile('{"ipv6": true, "fixed-cidr-v6": "fd5a:1b2c:3d4e::/64"}', "d.json");
+  assert.deepEqual(bridgeIpv6({ ipv6: false }, file), { ipv6: true, fixedCidrV6: "fd5a:1b2c:3d4e::/64" });
+  assert.deepEqual(bridgeIpv6({ ipv6: true, fixedCidrV6: "fd00:1::/64" }, {}), {
+    ipv6: true,
+    fixedCidrV6: "fd00:1::/64",
+  });
+  assert.throws(
+    () => bridgeIpv6({ ipv6: false, fixedCidrV6: "fd00:1::/64" }, file),
+    /specified both as a flag and in the configuration file: fixed-cidr-v6: \(from flag: fd00:1::\/64, from file: fd5a:1b2c:3d4e::\/64\)/,
+  );
+  assert.throws(() => parseDaemonFile('{"ipv6": "yes"}', "d.json"), /ipv6 in the daemon config file/);
 });

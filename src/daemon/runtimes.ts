@@ -20,6 +20,9 @@ export interface DaemonFileConfig {
   "cri-socket"?: string;
   /** `--userns-remap` (USER[:GROUP] or "default"); giving both is an error, as in dockerd. */
   "userns-remap"?: string;
+  /** `--ipv6` and `--fixed-cidr-v6` for the default bridge; a flag and the file naming one is an error. */
+  ipv6?: boolean;
+  "fixed-cidr-v6"?: string;
 }
 
 /** The runtimes, ready for the runtime driver and the container service. */
@@ -31,7 +34,7 @@ export interface DaemonRuntimes {
 }
 
 const STOCK = "runc";
-const FILE_KEYS = ["runtimes", "default-runtime", "cri-socket", "userns-remap"];
+const FILE_KEYS = ["runtimes", "default-runtime", "cri-socket", "userns-remap", "ipv6", "fixed-cidr-v6"];
 
 /** `--add-runtime NAME=PATH` values, checked with dockerd's texts. */
 export function parseAddRuntimes(values: readonly string[]): Record<string, OciRuntimeConfig> {
@@ -98,6 +101,16 @@ export function parseDaemonFile(text: string, path: string): DaemonFileConfig {
       throw new InvalidParameterError("userns-remap in the daemon config file must be a string");
     out["userns-remap"] = obj["userns-remap"];
   }
+  if (obj.ipv6 !== undefined) {
+    if (typeof obj.ipv6 !== "boolean")
+      throw new InvalidParameterError("ipv6 in the daemon config file must be true or false");
+    out.ipv6 = obj.ipv6;
+  }
+  if (obj["fixed-cidr-v6"] !== undefined) {
+    if (typeof obj["fixed-cidr-v6"] !== "string")
+      throw new InvalidParameterError("fixed-cidr-v6 in the daemon config file must be a string");
+    out["fixed-cidr-v6"] = obj["fixed-cidr-v6"];
+  }
   if (obj.runtimes !== undefined) {
     if (!obj.runtimes || typeof obj.runtimes !== "object" || Array.isArray(obj.runtimes))
       throw new InvalidParameterError("runtimes in the daemon config file must be an object");
@@ -113,6 +126,22 @@ export function parseDaemonFile(text: string, path: string): DaemonFileConfig {
     }
   }
   return out;
+}
+
+/** The default bridge's IPv6 from the flags and the file; one named in both is dockerd's conflict error. */
+export function bridgeIpv6(
+  flags: { ipv6: boolean; fixedCidrV6?: string },
+  file: DaemonFileConfig,
+): { ipv6: boolean; fixedCidrV6?: string } {
+  const both = (name: string, flag: unknown, fromFile: unknown) =>
+    new InvalidParameterError(
+      `the following directives are specified both as a flag and in the configuration file: ${name}: (from flag: ${flag}, from file: ${fromFile})`,
+    );
+  if (flags.ipv6 && file.ipv6 !== undefined) throw both("ipv6", true, file.ipv6);
+  if (flags.fixedCidrV6 && file["fixed-cidr-v6"] !== undefined)
+    throw both("fixed-cidr-v6", flags.fixedCidrV6, file["fixed-cidr-v6"]);
+  const fixed = flags.fixedCidrV6 ?? file["fixed-cidr-v6"];
+  return { ipv6: flags.ipv6 || file.ipv6 === true, ...(fixed ? { fixedCidrV6: fixed } : {}) };
 }
 
 /**

@@ -186,7 +186,15 @@ describe("conmon/runc runtime", { skip: usable ? false : "needs root, runc, conm
 
   it("runs a TTY container: output through the pty, resize through the ctl fifo", async () => {
     const c = await make(
-      { args: ["sh", "-c", "tty; read line; stty size; echo got $line"] },
+      {
+        // Waits (bounded) for the last resize to reach the terminal: it travels through two fifos in conmon,
+        // slower than a fixed pause on a loaded machine.
+        args: [
+          "sh",
+          "-c",
+          'tty; i=0; while [ "$(stty size)" != "40 100" ] && [ $i -lt 1000 ]; do i=$((i+1)); sleep 0.01; done; read line; stty size; echo got $line',
+        ],
+      },
       { tty: true, openStdin: true, stdinOnce: true },
     );
     const a = await rt.attach(c.id);
@@ -203,8 +211,6 @@ describe("conmon/runc runtime", { skip: usable ? false : "needs root, runc, conm
       rt.resize(c.id, { height: 30, width: 60 }),
       rt.resize(c.id, { height: 40, width: 100 }),
     ]);
-    // The resize travels through two fifos inside conmon; give it a moment before the read returns.
-    await new Promise((r) => setTimeout(r, 100));
     a.stdin.write("hi\n");
     assert.equal((await rt.waitExit(c.id)).exitCode, 0);
     const text = await out;

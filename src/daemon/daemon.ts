@@ -160,6 +160,7 @@ async function socketGid(group: string): Promise<number | undefined> {
 function securityInfo(
   cfg: DaemonConfig,
   remapped: boolean,
+  cgroupV: "1" | "2" = "1",
 ): { securityOptions: string[]; warnings: string[] } {
   const securityOptions = [`name=seccomp,profile=${cfg.seccompProfile}`];
   if (remapped) securityOptions.push("name=userns");
@@ -168,9 +169,12 @@ function securityInfo(
   if (cfg.noNewPrivileges) securityOptions.push("name=no-new-privileges");
   const warnings =
     cfg.seccompProfile === "builtin" ? [] : ["WARNING: daemon is not using the default seccomp profile"];
+  // dockerd's texts: on cgroup v2 what is missing is systemd's delegation, which wharf does not ask for.
   if (cfg.rootless && !cfg.rootless.cgroups)
     warnings.push(
-      "WARNING: Running in rootless-mode without cgroups. To enable cgroups in rootless-mode, you need to boot the system in cgroup v2 mode.",
+      cgroupV === "2"
+        ? "WARNING: Running in rootless-mode without cgroups. Systemd is required to enable cgroups in rootless-mode."
+        : "WARNING: Running in rootless-mode without cgroups. To enable cgroups in rootless-mode, you need to boot the system in cgroup v2 mode.",
     );
   return { securityOptions, warnings };
 }
@@ -341,7 +345,7 @@ export async function startDaemon(cfg: DaemonConfig): Promise<Daemon> {
           eventListeners: listeners,
           cgroupVersion: cgroupVersion(host.files),
           files: host.files,
-          ...securityInfo(cfg, !!idMap),
+          ...securityInfo(cfg, !!idMap, cgroupVersion(host.files)),
           driver: storageDriver,
           ...(cfg.rootless ? { rootless: { cgroups: cfg.rootless.cgroups } } : {}),
         }),

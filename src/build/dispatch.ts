@@ -465,7 +465,9 @@ async function copy(
         fs: async () => {
           if (!from) await c.context.materialize();
           return c.builder.withScratchRootfs(st, async (rootfs) => {
-            const owner = chown ? await parseChown(rootfs, chown) : {};
+            const owner: { uid?: number; gid?: number } = chown ? await parseChown(rootfs, chown) : {};
+            // Under --userns-remap an owner the namespace cannot hold is dockerd's error, not a host id.
+            c.builder.o.idMap?.toHost({ uid: owner.uid ?? 0, gid: owner.gid ?? 0 });
             const total = sources.length + docs.length;
             if (total > 1 && !dest.endsWith("/"))
               throw new BuildError(

@@ -183,7 +183,13 @@ export async function writeArchive(
         throw new InvalidParameterError(
           `cannot overwrite ${existing.isDirectory() ? "directory" : "non-directory"} "${header.name}" with ${existing.isDirectory() ? "non-directory" : "directory"}`,
         );
-      await mkdir(posix.dirname(target), { recursive: true });
+      const made = await mkdir(posix.dirname(target), { recursive: true });
+      // Parents the archive implies belong to container root (dockerd's MkdirAllAndChownNew).
+      if (made && fs.idMap) {
+        const { uid, gid } = fs.idMap.root;
+        for (let p = posix.dirname(target); p.length >= made.length; p = posix.dirname(p))
+          await lchown(p, uid, gid);
+      }
       switch (header.type) {
         case "directory":
           if (existing && !existing.isDirectory()) await rm(target, { force: true });

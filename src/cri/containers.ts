@@ -86,6 +86,11 @@ export class Containers {
   /** The full ID of a CRI container (ID or unique prefix); NotFoundError for unknown ones and sandboxes. */
   resolve(id: string): string {
     if (!id) throw new InvalidParameterError("ContainerId should not be empty");
+    // kubelet names containers by full ID, every second for each: no walk over all of them then.
+    if (/^[0-9a-f]{64}$/.test(id) && this.#c.exists(id)) {
+      if (this.#c.inspect(id).Config.Labels?.[TYPE_LABEL] === TYPE_CONTAINER) return id;
+      throw new NotFoundError(`an error occurred when try to find container "${id}": not found`);
+    }
     const hits = this.#all().filter((c) => c.Id.startsWith(id));
     if (hits.length > 1) throw new InvalidParameterError(`ambiguous ID "${id}"`);
     const hit = hits[0];

@@ -83,6 +83,7 @@ export class Sandboxes {
   /** The full ID of a sandbox from an ID or unique prefix, as containerd's index resolves them. */
   resolve(id: string): string {
     if (!id) throw new InvalidParameterError("PodSandboxId should not be empty");
+    if (this.#store.get(id)) return id;
     const hits = this.#store.all().filter((r) => r.id.startsWith(id));
     if (hits.length === 1 && hits[0]) return hits[0].id;
     if (hits.length > 1) throw new InvalidParameterError(`ambiguous ID "${id}"`);

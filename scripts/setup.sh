@@ -70,7 +70,7 @@ if [ "${1:-}" = "--rootless" ]; then
   exit 0
 fi
 
-packages=(runc runsc conmon busybox-static iproute2 iptables tini catatonit containernetworking-plugins curl openssl docker-compose docker-registry skopeo chromium gcc libc6-dev debootstrap python3-docker uidmap slirp4netns)
+packages=(runc runsc conmon busybox-static iproute2 iptables tini catatonit containernetworking-plugins curl openssl docker-compose docker-registry skopeo chromium gcc libc6-dev debootstrap python3-docker uidmap slirp4netns openssh-client)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

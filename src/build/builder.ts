@@ -239,9 +239,13 @@ export class Builder {
   private async baseImage(name: string, opts: BuildOptions, say: (s: string) => void): Promise<string> {
     const pull = async () => {
       if (!this.o.images.pull) throw new BuildError(`No such image: ${name}`);
-      return this.o.images.pull(name, (l) => {
-        if (typeof l.status === "string") say(`${l.id ? `${l.id}: ` : ""}${l.status}\n`);
-      });
+      return this.o.images.pull(
+        name,
+        (l) => {
+          if (typeof l.status === "string") say(`${l.id ? `${l.id}: ` : ""}${l.status}\n`);
+        },
+        opts.registryAuth ? { auth: opts.registryAuth } : {},
+      );
     };
     if (opts.pull) {
       try {
@@ -255,8 +259,9 @@ export class Builder {
     } catch (e) {
       if (!isNotFound(e)) throw e;
       if (opts.pull) throw e;
-      return pull().catch(() => {
-        throw e;
+      // The registry's answer says more than "No such image" (pull access denied, a refused login), as dockerd's.
+      return pull().catch((pe: unknown) => {
+        throw this.o.images.pull ? pe : e;
       });
     }
   }

@@ -298,7 +298,13 @@ async function run(ins: Instruction, st: StageState, c: DispatchContext): Promis
   // A step that reads another stage or image is redone when that image changes.
   const fromIds = new Map<string, string>();
   for (const from of mountSources(specs)) fromIds.set(from, await c.stageImage(from));
-  const key = BuildCache.key(parent, createdBy, fromIds.size ? [...fromIds.values()].join(",") : "");
+  // The mounts are part of the step, as in BuildKit's op digest: `RUN --mount=type=ssh,required=true true`
+  // is not the cached `RUN true`.
+  const key = BuildCache.key(
+    parent,
+    createdBy,
+    [...fromIds.values(), ...(specs.length ? [JSON.stringify(specs)] : [])].join(","),
+  );
   if (await tryCache(st, c, key)) return;
   if (await tryCacheFrom(st, c, { createdBy, key })) return;
   const o = c.opts;
@@ -307,6 +313,7 @@ async function run(ins: Instruction, st: StageState, c: DispatchContext): Promis
     work: join(c.builder.o.dir, "work"),
     context: c.context,
     secret: o.secret,
+    sshAgent: o.sshAgent,
     workdir: rc.WorkingDir || "/",
     imageRootfs: async (from) => c.builder.mountImageRootfs(fromIds.get(from) ?? (await c.stageImage(from))),
   });
@@ -340,7 +347,14 @@ async function runContainer(
       Image: parent,
       Cmd: argv,
       Entrypoint: [""],
-      Env: [...(rc.Env ?? []), ...argEnv],
+      // The mounts' variables (SSH_AUTH_SOCK) only where the Dockerfile did not set them, as BuildKit's.
+      Env: [
+        ...(rc.Env ?? []),
+        ...argEnv,
+        ...mounts.env.filter(
+          (e) => envValue([...(rc.Env ?? []), ...argEnv], e.split("=", 1)[0]) === undefined,
+        ),
+      ],
       WorkingDir: rc.WorkingDir || "",
       User: rc.User || "",
       AttachStdout: true,

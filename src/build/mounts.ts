@@ -5,7 +5,9 @@
  */
 import { createHash, randomBytes } from "node:crypto";
 import { chmod, chown, mkdir, rm, writeFile } from "node:fs/promises";
+import { createServer, type Server } from "node:net";
 import { join, posix } from "node:path";
+import type { Duplex } from "node:stream";
 import { InvalidParameterError } from "../errdefs/index.ts";
 import { resolveInRoot } from "../runtime/index.ts";
 import type { BuildContext } from "./context.ts";
@@ -17,7 +19,9 @@ export interface RunMounts {
   tmpfs: Record<string, string>;
   /** Paths (relative to /) the mounts create in the rootfs: left out of the layer. */
   targets: string[];
-  /** Removes what the mounts left on the host (secret files). */
+  /** Variables the step's process gets (SSH_AUTH_SOCK for an ssh mount). */
+  env: string[];
+  /** Removes what the mounts left on the host (secret files, agent sockets). */
   cleanup(): Promise<void>;
 }
 
@@ -30,6 +34,8 @@ export interface MountSources {
   context: BuildContext;
   /** A secret the client offers (`--secret id=...`); undefined when it has none by that id. */
   secret?: (id: string) => Promise<Buffer | undefined>;
+  /** The client's SSH agent by id (`--ssh`); undefined when it forwards none by that id. */
+  sshAgent?: (id: string) => Promise<((conn: Duplex) => void) | undefined>;
   /** `from=<stage|image>`: that image's root filesystem, mounted read-only until `release`. */
   imageRootfs?: (from: string) => Promise<{ dir: string; release(): Promise<void> }>;
 }
@@ -63,10 +69,13 @@ export async function prepareMounts(
   specs: string[],
   o: MountSources & { workdir: string },
 ): Promise<RunMounts> {
-  const m: RunMounts = { binds: [], tmpfs: {}, targets: [], cleanup: async () => undefined };
+  const m: RunMounts = { binds: [], tmpfs: {}, targets: [], env: [], cleanup: async () => undefined };
   const files: string[] = [];
   const held: { release(): Promise<void> }[] = [];
+  const servers: Server[] = [];
+  let sshCount = 0;
   m.cleanup = async () => {
+    for (const srv of servers.splice(0)) await new Promise((r) => srv.close(r));
     for (const f of files) await rm(f, { force: true }).catch(() => undefined);
     for (const h of held.splice(0)) await h.release().catch(() => undefined);
   };
@@ -93,6 +102,33 @@ export async function prepareMounts(
         await chmod(file, f.mode ? Number.parseInt(f.mode, 8) : 0o400);
         m.binds.push(`${file}:${target}:ro`);
         m.targets.push(target.slice(1));
+        continue;
+      }
+      if (type === "ssh") {
+        const index = sshCount++;
+        const id = f.id || "default";
+        const forward = o.sshAgent ? await o.sshAgent(id) : undefined;
+        if (!forward) {
+          if (truthy(f.required))
+            throw new BuildError(`no SSH key ${JSON.stringify(id)} forwarded from the client`);
+          continue;
+        }
+        // BuildKit's place for the nth agent socket; the first one is the step's SSH_AUTH_SOCK.
+        const target = cleanTarget(rawTarget ?? `/run/buildkit/ssh_agent.${index}`, "/");
+        await mkdir(o.work, { recursive: true, mode: 0o700 });
+        const file = join(o.work, `ssh-${randomBytes(8).toString("hex")}.sock`);
+        const srv = createServer((conn) => forward(conn));
+        await new Promise<void>((resolve, reject) => {
+          srv.once("error", reject);
+          srv.listen(file, () => resolve());
+        });
+        servers.push(srv);
+        files.push(file);
+        await chown(file, Number(f.uid ?? 0), Number(f.gid ?? 0));
+        await chmod(file, f.mode ? Number.parseInt(f.mode, 8) : 0o600);
+        m.binds.push(`${file}:${target}`);
+        m.targets.push(target.slice(1));
+        if (!m.env.some((e) => e.startsWith("SSH_AUTH_SOCK="))) m.env.push(`SSH_AUTH_SOCK=${target}`);
         continue;
       }
       if (!rawTarget) throw new InvalidParameterError(`RUN --mount=type=${type} needs a target`);

@@ -1,10 +1,14 @@
-import type { Readable } from "node:stream";
+import type { Duplex, Readable } from "node:stream";
 import type { ContainerCreateRequest } from "../apitypes/index.ts";
 import type { ContentStore } from "../content/index.ts";
+import type { Credentials } from "../distribution/index.ts";
 import type { LayerRef, ResolvedImage } from "../image/index.ts";
 import type { LayerStore } from "../layer/index.ts";
 import type { OciImageConfig } from "../oci/index.ts";
 import type { AttachStreams } from "../runtime/index.ts";
+
+/** A registry host's credentials (`127.0.0.1:5000`, `registry-1.docker.io`), as the client holds them. */
+export type RegistryAuth = (host: string) => Promise<Credentials | undefined>;
 
 /** What the builder needs from the image service (and the stores beneath it). */
 export interface BuildImageBackend {
@@ -17,8 +21,15 @@ export interface BuildImageBackend {
   tag(imageId: string, ref: string): Promise<void>;
   /** Throws InvalidParameterError for a reference `tag` would refuse. */
   checkRef(ref: string): void;
-  /** Pulls an image (progress lines are passed on); absent when the engine cannot pull. */
-  pull?(ref: string, progress: (line: Record<string, unknown>) => void): Promise<string>;
+  /**
+   * Pulls an image (progress lines are passed on), with the credentials `auth` gives for the registry's host;
+   * absent when the engine cannot pull.
+   */
+  pull?(
+    ref: string,
+    progress: (line: Record<string, unknown>) => void,
+    opts?: { auth?: RegistryAuth },
+  ): Promise<string>;
 }
 
 /** What the builder needs from the container service: RUN steps run in real containers. */
@@ -60,6 +71,13 @@ export interface BuildOptions {
   dockerfileText?: string;
   /** `RUN --mount=type=secret`: the client's secret by id (BuildKit sessions), undefined when it has none. */
   secret?: (id: string) => Promise<Buffer | undefined>;
+  /**
+   * `RUN --mount=type=ssh`: the client's SSH agent by id (BuildKit sessions' `--ssh`). Resolves to a function
+   * that carries one connection to that agent, or undefined when the client forwards none by that id.
+   */
+  sshAgent?: (id: string) => Promise<((conn: Duplex) => void) | undefined>;
+  /** Credentials for a registry host (BuildKit sessions ask the client's); undefined when it has none. */
+  registryAuth?: RegistryAuth;
   /** BuildKit's predefined platform ARGs (TARGETPLATFORM, BUILDARCH, ...) are set, as BuildKit's frontend does. */
   platformArgs?: boolean;
 }

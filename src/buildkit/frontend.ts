@@ -8,7 +8,7 @@ import { receiveAsTar, receiveFiles } from "./fsutil.ts";
 import { Code, GrpcError } from "./grpc.ts";
 import type { Progress } from "./progress.ts";
 import { stepOutput } from "./progress.ts";
-import { getSecret, type Session, SessionMethod } from "./session.ts";
+import { credentials, getSecret, type Session, SessionMethod, sshAgent } from "./session.ts";
 
 /** What the frontend needs of the builder: the classic build's two phases. */
 export interface FrontendBuilder {
@@ -155,7 +155,18 @@ export async function solveDockerfile(
   try {
     // A secret the client lacks is simply absent (the step fails only when it says required=true).
     const secret = (id: string) => getSecret(session, id).catch(() => undefined);
-    build = await builder.prepare(recv.tar, { ...opts, dockerfileText, secret });
+    build = await builder.prepare(recv.tar, {
+      ...opts,
+      dockerfileText,
+      secret,
+      sshAgent: (id) => sshAgent(session, id),
+      // Base images pull with the client's own credentials for the registry, as BuildKit's resolver asks them.
+      registryAuth: async (host) => {
+        const c = await credentials(session, host).catch(() => undefined);
+        if (!c) return undefined;
+        return c.username ? { username: c.username, password: c.secret } : { identitytoken: c.secret };
+      },
+    });
     const got = await recv.done;
     ctxV.status({ id: `transferring context: ${humanBytes(got.bytes)}`, current: got.bytes, done: true });
     ctxV.complete();

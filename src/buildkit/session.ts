@@ -3,6 +3,8 @@
  * upgraded socket, and the daemon calls into them while it builds. Sessions are found by the UUID the CLI sends
  * and names in Control.Solve.
  */
+
+import { once } from "node:events";
 import type { IncomingHttpHeaders } from "node:http";
 import type { Duplex } from "node:stream";
 import { type GrpcClient as Client, Code, GrpcClient, GrpcError } from "./grpc.ts";
@@ -24,6 +26,9 @@ export const SessionMethod = {
   fileSend: "/moby.filesync.v1.FileSend/DiffCopy",
   getSecret: "/moby.buildkit.secrets.v1.Secrets/GetSecret",
   health: "/grpc.health.v1.Health/Check",
+  sshCheck: "/moby.sshforward.v1.SSH/CheckAgent",
+  sshForward: "/moby.sshforward.v1.SSH/ForwardAgent",
+  credentials: "/moby.filesync.v1.Auth/Credentials",
 } as const;
 
 function header(h: IncomingHttpHeaders, name: string): string[] {
@@ -102,4 +107,58 @@ export async function getSecret(s: Session, id: string): Promise<Buffer> {
     throw new GrpcError(Code.NOT_FOUND, `secret ${id} not found: the client offers no secrets`);
   const resp = await s.client.unary(SessionMethod.getSecret, new ProtoWriter().string(1, id).finish());
   return new ProtoReader(resp).bytes(1);
+}
+
+/**
+ * `RUN --mount=type=ssh`: whether the client forwards an agent by this id (`--ssh id=...`; BuildKit asks
+ * CheckAgent first), and then a function carrying one connection of the step's to that agent over
+ * ForwardAgent, the agent's id in the call's `buildkit.ssh.id` metadata.
+ */
+export async function sshAgent(s: Session, id: string): Promise<((conn: Duplex) => void) | undefined> {
+  if (!s.methods.has(SessionMethod.sshCheck) || !s.methods.has(SessionMethod.sshForward)) return undefined;
+  try {
+    await s.client.unary(SessionMethod.sshCheck, new ProtoWriter().string(1, id).finish());
+  } catch {
+    return undefined;
+  }
+  return (conn) => forwardAgent(s, id, conn);
+}
+
+function forwardAgent(s: Session, id: string, conn: Duplex): void {
+  const call = s.client.call(SessionMethod.sshForward, { "buildkit.ssh.id": id });
+  conn.on("error", () => call.cancel());
+  conn.on("data", (data: Buffer) => {
+    conn.pause();
+    call.send(new ProtoWriter().bytes(1, data).finish()).then(
+      () => conn.resume(),
+      () => conn.destroy(),
+    );
+  });
+  conn.on("end", () => call.end());
+  void (async () => {
+    try {
+      for await (const m of call.messages()) {
+        const data = new ProtoReader(m).bytes(1);
+        if (data.length && !conn.write(data)) await once(conn, "drain");
+      }
+      conn.end();
+    } catch {
+      conn.destroy();
+    }
+  })();
+  call.done.catch(() => conn.destroy());
+}
+
+/** Registry credentials the client holds for `host` (its docker config), or undefined when it has none. */
+export async function credentials(
+  s: Session,
+  host: string,
+): Promise<{ username: string; secret: string } | undefined> {
+  if (!s.methods.has(SessionMethod.credentials)) return undefined;
+  const r = new ProtoReader(
+    await s.client.unary(SessionMethod.credentials, new ProtoWriter().string(1, host).finish()),
+  );
+  const username = r.string(1);
+  const secret = r.string(2);
+  return username || secret ? { username, secret } : undefined;
 }

@@ -52,8 +52,15 @@ export function buildBackend(o: {
               await images.tag(id, familiarString({ ...r, tag: undefined }), r.tag);
             },
             checkRef: (ref) => void checkRef(ref),
-            pull: (ref, progress) =>
-              images.pull(ref, { progress: (l) => progress(l as Record<string, unknown>) }),
+            pull: async (ref, progress, opts) => {
+              // BuildKit names Docker Hub by its registry host, as the client's auth provider expects.
+              const domain = parseNamed(ref).domain;
+              const auth = await opts?.auth?.(domain === "docker.io" ? "registry-1.docker.io" : domain);
+              return images.pull(ref, {
+                progress: (l) => progress(l as Record<string, unknown>),
+                ...(auth ? { auth } : {}),
+              });
+            },
           },
           containers: {
             create: (req, opts) => containers.create(req, opts),

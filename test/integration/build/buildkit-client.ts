@@ -4,10 +4,18 @@
  * sync with a DiffCopy sender, secrets).
  */
 import { randomBytes } from "node:crypto";
+import { once } from "node:events";
 import { connect } from "node:net";
 import type { Duplex } from "node:stream";
 import { receiveFiles, sendDiffCopy } from "../../../src/buildkit/fsutil.ts";
-import { GrpcClient, GrpcServer, unary } from "../../../src/buildkit/grpc.ts";
+import {
+  Code,
+  GrpcClient,
+  GrpcError,
+  GrpcServer,
+  type ServerCall,
+  unary,
+} from "../../../src/buildkit/grpc.ts";
 import { ProtoReader, ProtoWriter } from "../../../src/buildkit/proto.ts";
 import { ignoreMatcher } from "../../../src/util/index.ts";
 
@@ -92,14 +100,38 @@ function metaList(h: Record<string, string | string[] | undefined>, k: string): 
         .filter(Boolean);
 }
 
+/** What a session offers besides the files: secrets, SSH agents (id → agent socket), registry logins. */
+export interface SessionExtras {
+  secrets?: Record<string, string>;
+  sshAgents?: Record<string, string>;
+  credentials?: Record<string, { username: string; secret: string }>;
+}
+
+/** Carries one ForwardAgent stream to the agent's socket, as buildx's ssh provider does. */
+async function forwardToAgent(call: ServerCall, agentSocket: string): Promise<void> {
+  const conn = connect(agentSocket);
+  await once(conn, "connect");
+  const back = (async () => {
+    for await (const chunk of conn) await call.send(new ProtoWriter().bytes(1, chunk as Buffer).finish());
+  })();
+  for await (const m of call.messages()) {
+    const data = new ProtoReader(m).bytes(1);
+    if (data.length && !conn.write(data)) await once(conn, "drain");
+  }
+  conn.end();
+  await back;
+}
+
 /** A session: serves the two local dirs (and secrets) as the CLI does. Returns its id and a closer. */
 export async function startSession(
   socketPath: string,
-  o: { context: string; dockerfileDir: string; secrets?: Record<string, string> },
+  o: { context: string; dockerfileDir: string } & SessionExtras,
 ): Promise<{
   id: string;
   close(): void;
   requests: Record<string, string[]>[];
+  /** The hosts the daemon asked credentials for. */
+  credentialHosts: string[];
   /** What the daemon exported: files by path (`local`), or the raw bytes (`tar`). */
   exported: { files?: Map<string, Buffer>; bytes?: Buffer };
 }> {
@@ -107,7 +139,25 @@ export async function startSession(
   const server = new GrpcServer();
   const requests: Record<string, string[]>[] = [];
   const exported: { files?: Map<string, Buffer>; bytes?: Buffer } = {};
+  const credentialHosts: string[] = [];
   server.add({
+    "/moby.sshforward.v1.SSH/CheckAgent": unary(async (req) => {
+      const agent = new ProtoReader(req).string(1) || "default";
+      if (!o.sshAgents?.[agent]) throw new GrpcError(Code.NOT_FOUND, `unset ssh forward key ${agent}`);
+      return Buffer.alloc(0);
+    }),
+    "/moby.sshforward.v1.SSH/ForwardAgent": async (call) => {
+      const agent = metaList(call.headers, "buildkit.ssh.id")[0] || "default";
+      const path = o.sshAgents?.[agent];
+      if (!path) throw new GrpcError(Code.NOT_FOUND, `unset ssh forward key ${agent}`);
+      await forwardToAgent(call, path);
+    },
+    "/moby.filesync.v1.Auth/Credentials": unary(async (req) => {
+      const host = new ProtoReader(req).string(1);
+      credentialHosts.push(host);
+      const c = o.credentials?.[host];
+      return new ProtoWriter().string(1, c?.username).string(2, c?.secret).finish();
+    }),
     "/moby.filesync.v1.FileSend/DiffCopy": async (call) => {
       const msgs = call.messages();
       const first = await msgs.next();
@@ -151,6 +201,9 @@ export async function startSession(
     "/moby.filesync.v1.FileSync/DiffCopy",
     "/moby.filesync.v1.FileSend/DiffCopy",
     "/moby.buildkit.secrets.v1.Secrets/GetSecret",
+    "/moby.sshforward.v1.SSH/CheckAgent",
+    "/moby.sshforward.v1.SSH/ForwardAgent",
+    "/moby.filesync.v1.Auth/Credentials",
   ];
   const sock = await upgrade(socketPath, "/session", {
     "X-Docker-Expose-Session-Uuid": id,
@@ -159,7 +212,7 @@ export async function startSession(
     "X-Docker-Expose-Session-Grpc-Method": methods,
   });
   server.serve(sock);
-  return { id, close: () => sock.destroy(), requests, exported };
+  return { id, close: () => sock.destroy(), requests, credentialHosts, exported };
 }
 
 /** Control.Solve as buildx sends it: no frontend (the client's gateway drives it), exporter moby. */
@@ -207,11 +260,11 @@ export async function buildkitBuild(
     dockerfileDir?: string;
     names?: string;
     frontendOpt?: Record<string, string>;
-    secrets?: Record<string, string>;
     exporter?: string;
-  },
+  } & SessionExtras,
 ): Promise<{
   exporterResponse: Record<string, string>;
+  credentialHosts: string[];
   status: StatusEvents;
   error?: string;
   exported: { files?: Map<string, Buffer>; bytes?: Buffer };
@@ -221,6 +274,8 @@ export async function buildkitBuild(
     context: o.context,
     dockerfileDir: o.dockerfileDir ?? o.context,
     secrets: o.secrets,
+    sshAgents: o.sshAgents,
+    credentials: o.credentials,
   });
   const ref = randomBytes(12).toString("hex");
   try {
@@ -247,13 +302,19 @@ export async function buildkitBuild(
     try {
       const resp = await solve;
       const exporterResponse = new ProtoReader(resp).map(1);
-      return { exporterResponse, status: await status, exported: s.exported };
+      return {
+        exporterResponse,
+        status: await status,
+        exported: s.exported,
+        credentialHosts: s.credentialHosts,
+      };
     } catch (e) {
       return {
         exporterResponse: {},
         status: await status,
         error: (e as Error).message,
         exported: s.exported,
+        credentialHosts: s.credentialHosts,
       };
     }
   } finally {

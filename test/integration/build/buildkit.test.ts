@@ -1,13 +1,16 @@
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
-import { chmod, mkdir, mkdtemp, rm, symlink, writeFile } from "node:fs/promises";
+import { chmod, copyFile, mkdir, mkdtemp, rm, symlink, writeFile } from "node:fs/promises";
 import { request } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
 import { ProtoReader } from "../../../src/buildkit/proto.ts";
+import { bcryptHash } from "../../../src/registry/index.ts";
 import { api, docker, importBusybox, startDaemon, type TestDaemon } from "../../helpers/daemon.ts";
+import { startWharfRegistry } from "../distribution/registries.ts";
 import { buildkitBuild, controlClient, controlSolve, startSession } from "./buildkit-client.ts";
+import { startSshAgent } from "./ssh-agent.ts";
 
 let d: TestDaemon;
 let root: string;
@@ -250,4 +253,77 @@ test("a step's stderr is logged apart from its stdout; platform ARGs are predefi
   const err = r.status.logs.find((l) => l.msg.includes(`err-linux/${arch}`));
   assert.equal(out?.stream, 1);
   assert.equal(err?.stream, 2);
+});
+
+test("RUN --mount=type=ssh: a socket that forwards to the client's agent; required without one fails", async (t) => {
+  const agent = await startSshAgent(root);
+  if (!agent) return t.skip("ssh-agent is not installed (scripts/setup.sh installs openssh-client)");
+  t.after(() => agent.stop());
+  // busybox has no unix-socket client: the host's ssh-add and its libraries go in the context.
+  const ctx = await dir({
+    Dockerfile:
+      "FROM busybox\nCOPY x /x\n" +
+      "RUN --mount=type=ssh echo sock=$SSH_AUTH_SOCK && /x/ld.so --library-path /x /x/ssh-add -l\n" +
+      "RUN --mount=type=ssh,id=other,target=/agent,required=true SSH_AUTH_SOCK=/agent /x/ld.so --library-path /x /x/ssh-add -l\n",
+  });
+  await mkdir(join(ctx, "x"));
+  for (const lib of agent.sshAddFiles)
+    await copyFile(
+      lib,
+      join(
+        ctx,
+        "x",
+        lib.endsWith("ssh-add") ? "ssh-add" : /ld-linux/.test(lib) ? "ld.so" : (lib.split("/").pop() ?? ""),
+      ),
+    );
+  const r = await buildkitBuild(d.socket, {
+    context: ctx,
+    names: "bk-ssh",
+    sshAgents: { default: agent.socket, other: agent.socket },
+  });
+  assert.equal(r.error, undefined);
+  const logs = r.status.logs.map((l) => l.msg).join("");
+  assert.match(logs, /sock=\/run\/buildkit\/ssh_agent\.0/);
+  assert.equal(logs.match(/wharf-test-key \(ED25519\)/g)?.length, 2, logs);
+  assert.equal(
+    await run("bk-ssh", "ls /run/buildkit/ssh_agent.0 /agent 2>&1; true"),
+    "ls: /run/buildkit/ssh_agent.0: No such file or directory\nls: /agent: No such file or directory\n",
+  );
+
+  const none = await dir({ Dockerfile: 'FROM busybox\nRUN --mount=type=ssh test -z "$SSH_AUTH_SOCK"\n' });
+  assert.equal((await buildkitBuild(d.socket, { context: none, names: "bk-ssh-none" })).error, undefined);
+  const req = await dir({ Dockerfile: "FROM busybox\nRUN --mount=type=ssh,required=true true\n" });
+  const failed = await buildkitBuild(d.socket, { context: req, names: "bk-ssh-req" });
+  assert.match(failed.error ?? "", /no SSH key "default" forwarded from the client/);
+});
+
+test("a base image from a registry with credentials pulls with the session's Auth/Credentials", async (t) => {
+  await writeFile(join(root, "htpasswd"), `alice:${bcryptHash("s3cret", 5)}\n`);
+  const reg = await startWharfRegistry(["--htpasswd", join(root, "htpasswd")]);
+  t.after(() => reg.stop());
+  const name = `${reg.host}/team/box:1`;
+  const login = await docker(d, ["login", "-u", "alice", "--password-stdin", reg.host], {
+    input: "s3cret\n",
+  });
+  assert.equal(login.code, 0, login.stderr);
+  for (const args of [
+    ["tag", "busybox:latest", name],
+    ["push", name],
+    ["logout", reg.host],
+    ["rmi", name],
+  ]) {
+    const r = await docker(d, args);
+    assert.equal(r.code, 0, r.stderr);
+  }
+  const ctx = await dir({ Dockerfile: `FROM ${name}\nRUN echo pulled > /p\n` });
+  const anon = await buildkitBuild(d.socket, { context: ctx, names: "bk-auth" });
+  assert.match(anon.error ?? "", /pull access denied/);
+  const r = await buildkitBuild(d.socket, {
+    context: ctx,
+    names: "bk-auth",
+    credentials: { [reg.host]: { username: "alice", secret: "s3cret" } },
+  });
+  assert.equal(r.error, undefined);
+  assert.ok(r.credentialHosts.includes(reg.host), r.credentialHosts.join(","));
+  assert.equal(await run("bk-auth", "cat /p"), "pulled\n");
 });

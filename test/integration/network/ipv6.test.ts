@@ -310,14 +310,17 @@ describe("IPv6", { skip: HAS_IPV6 ? false : "the kernel has no IPv6 (/proc/sys/n
   });
 
   test("network and container inspect show the same IPv6 fields as dockerd", async (t) => {
-    const dd: TestDockerd | undefined = await startDockerd("ipv6");
+    const fixedD = await freeSubnet6();
+    const dd: TestDockerd | undefined = await startDockerd("ipv6", {
+      args: ["--ipv6", "--fixed-cidr-v6", fixedD],
+    });
     if (!dd) return t.skip("dockerd is not installed");
     try {
       await importBusybox(dd);
       const seen: Record<string, unknown> = {};
-      for (const [name, on] of [
-        ["wharf", d],
-        ["dockerd", dd],
+      for (const [name, on, fixed] of [
+        ["wharf", d, fixed6],
+        ["dockerd", dd, fixedD],
       ] as const) {
         const s6 = await freeSubnet6();
         const s4 = await freeSubnet();
@@ -356,7 +359,37 @@ describe("IPv6", { skip: HAS_IPV6 ? false : "the kernel has no IPv6 (/proc/sys/n
             on,
           );
           const c = await inspect<Record<string, { IPv6Address: string }>>(net, ".Containers", on);
+          // The default bridge: its IPv6 subnet, and a container's MAC-built address there.
+          const bridge = await inspect<{ EnableIPv6: boolean; IPAM: { Config: object[] } }>(
+            "bridge",
+            ".",
+            on,
+          );
+          await ok(["run", "-d", "--name", `${ctr}d`, "busybox", "sleep", "60"], on);
+          const ns = await inspect<Record<string, unknown>>(`${ctr}d`, ".NetworkSettings", on);
+          const macLow = String(ns.MacAddress)
+            .split(":")
+            .reduce((acc, b) => (acc << 8n) | BigInt(Number.parseInt(b, 16)), 0n);
+          const defaults = JSON.parse(
+            JSON.stringify({
+              enabled: bridge.EnableIPv6,
+              v6: bridge.IPAM.Config[1],
+              ip6: ns.GlobalIPv6Address,
+              len: ns.GlobalIPv6PrefixLen,
+              gw6: ns.IPv6Gateway,
+              ep: [
+                (ns.Networks as Record<string, Record<string, unknown>>).bridge.GlobalIPv6Address,
+                (ns.Networks as Record<string, Record<string, unknown>>).bridge.IPv6Gateway,
+              ],
+            })
+              .replaceAll(
+                `${prefixOf(fixed)}${[(macLow >> 32n) & 0xffffn, (macLow >> 16n) & 0xffffn, macLow & 0xffffn].map((x) => x.toString(16)).join(":")}`,
+                "F::MAC",
+              )
+              .replaceAll(prefixOf(fixed), "F::"),
+          );
           seen[name] = norm({
+            defaults,
             EnableIPv6: n.EnableIPv6,
             // The IPv6 entry; the IPv4 one differs apart from IPv6 (wharf names the gateway of a given subnet).
             IPAM: [n.IPAM.Config.length, n.IPAM.Config[1]],

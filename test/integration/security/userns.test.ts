@@ -68,7 +68,14 @@ before(async () => {
   d = await startDaemon({
     name: "userns",
     dirMode: 0o711,
-    args: ["--userns-remap=default", "--default-pids-limit", "77", "--default-ulimit", "nofile=1000:1000"],
+    args: [
+      "--userns-remap=default",
+      "--default-pids-limit",
+      "77",
+      "--default-ulimit",
+      "nofile=1000:1000",
+      "--no-new-privileges",
+    ],
   });
   const sub = (await lines("/etc/subuid")).find((l) => l.startsWith("dockremap:"))?.split(":");
   const subg = (await lines("/etc/subgid")).find((l) => l.startsWith("dockremap:"))?.split(":");
@@ -278,9 +285,10 @@ test("seccomp still refuses unshare -U; the daemon's default limits apply to rem
     "busybox",
     "sh",
     "-c",
-    "grep Seccomp: /proc/self/status; ulimit -n; cat /sys/fs/cgroup/pids/pids.max 2>/dev/null || cat /sys/fs/cgroup/pids.max; unshare -U true; echo rc=$?",
+    "grep -E 'Seccomp:|NoNewPrivs:' /proc/self/status; ulimit -n; cat /sys/fs/cgroup/pids/pids.max 2>/dev/null || cat /sys/fs/cgroup/pids.max; unshare -U true; echo rc=$?",
   ]);
   assert.match(r.out, /Seccomp:\s+2/);
+  assert.match(r.out, /NoNewPrivs:\s+1/);
   assert.match(r.out, /\n1000\n/);
   assert.match(r.out, /\n77\n/);
   assert.match(r.out, /unshare.*Operation not permitted/);

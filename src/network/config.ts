@@ -164,6 +164,7 @@ export function endpointConfig(n: NetworkRecord, s: EndpointSettings | undefined
     IPv4Address: ip,
     IPv6Address: ip6,
     MacAddress: mac?.toLowerCase().replaceAll("-", ":"),
+    DriverOpts: s?.DriverOpts && Object.keys(s.DriverOpts).length ? { ...s.DriverOpts } : undefined,
     Links: s?.Links ?? undefined,
     ...(linkLocal.length ? { LinkLocalIPs: [...linkLocal] } : {}),
   };

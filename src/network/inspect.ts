@@ -99,6 +99,9 @@ export function endpointSettings(doc: SandboxDoc, nets: NetworkFinder): Record<s
         ...(cfg.IPv6Address ? { IPv6Address: cfg.IPv6Address } : {}),
         ...(cfg.LinkLocalIPs?.length ? { LinkLocalIPs: cfg.LinkLocalIPs } : {}),
       };
+    // dockerd shows the asked-for MAC and driver options before the container runs, too.
+    if (cfg.MacAddress) e.MacAddress = cfg.MacAddress;
+    if (cfg.DriverOpts) e.DriverOpts = { ...cfg.DriverOpts };
     if (cfg.Links?.length) e.Links = cfg.Links;
     if (cfg.Aliases.length) e.Aliases = cfg.Aliases;
     if (!n.Default) e.DNSNames = [doc.Name, ...cfg.Aliases, shortId(doc.Id)];

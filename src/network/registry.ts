@@ -347,7 +347,7 @@ export class NetworkRegistry {
       EnableIPv6: enableIPv6,
       Options: options,
       Labels: { ...(req.Labels ?? {}) },
-      IPAM: { Driver: "default", Options: req.IPAM?.Options ?? {}, Config: v6 ? [out, v6] : [out] },
+      IPAM: { Driver: "default", Options: req.IPAM?.Options ?? null, Config: v6 ? [out, v6] : [out] },
       Bridge: bridge,
     };
   }

@@ -16,6 +16,8 @@ export interface EndpointConfig {
   MacAddress?: string;
   /** --link-local-ip: extra addresses on the interface (IPv4 in a /16, IPv6 in a /64, as libnetwork adds them). */
   LinkLocalIPs?: string[];
+  /** The endpoint's DriverOpts, kept and shown as asked (the bridge driver reads none of them). */
+  DriverOpts?: Record<string, string>;
   Links?: string[];
 }
 

@@ -65,6 +65,8 @@ export interface ImageInspect {
   DockerVersion: string;
   Author: string;
   Config: ImageConfig;
+  /** The committed container's ID; removed from Docker's answer in API 1.45. */
+  Container?: string;
   /** Removed from Docker's answer in API 1.45, but docker-compose 1.29 reads it (its Volumes) at any version. */
   ContainerConfig?: ImageConfig;
   Architecture: string;

@@ -57,8 +57,15 @@ export async function commitContainer(d: CommitDeps, o: CommitOptions): Promise<
   const c = d.inspect(o.container);
   const images = d.builder.o.images;
   if (o.repo) images.checkRef(o.tag ? `${o.repo}:${o.tag}` : o.repo);
-  const paused = o.pause && !!c.State?.Running && !c.State?.Paused;
-  if (paused) await d.pause(c.Id ?? o.container);
+  // As dockerd, a failed pause (the container exited meanwhile) does not stop the commit.
+  const paused =
+    o.pause &&
+    !!c.State?.Running &&
+    !c.State?.Paused &&
+    (await d.pause(c.Id ?? o.container).then(
+      () => true,
+      () => false,
+    ));
   try {
     const base = await images.resolve(c.Image ?? "");
     const parentLayers = images.layersOf(base.id);
@@ -72,6 +79,8 @@ export async function commitContainer(d: CommitDeps, o: CommitOptions): Promise<
     for (const k of RUN_FIELDS)
       if (from[k] !== undefined && from[k] !== null) (run as Record<string, unknown>)[k] = from[k];
     config.config = applyChanges(run, o.changes);
+    config.container = c.Id ?? "";
+    config.container_config = structuredClone((c.Config ?? {}) as OciRunConfig);
     const created = rfc3339Nano(nowNs());
     config.created = created;
     if (o.author) config.author = o.author;

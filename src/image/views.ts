@@ -87,6 +87,8 @@ export function toInspect(
     DockerVersion: v.config.docker_version ?? "",
     Author: v.config.author ?? "",
     Config: toImageConfig(v.config.config),
+    Container: v.config.container ?? "",
+    ...(v.config.container_config ? { ContainerConfig: toImageConfig(v.config.container_config) } : {}),
     Architecture: v.config.architecture,
     Os: v.config.os,
     Size: v.size,

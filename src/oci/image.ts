@@ -54,6 +54,9 @@ export interface OciImageConfig {
   comment?: string;
   docker_version?: string;
   parent?: string;
+  /** The committed container's ID and config (docker commit), which inspect showed before API 1.45. */
+  container?: string;
+  container_config?: OciRunConfig;
 }
 
 /** The platform an image runs on (OCI image index `platform`). */

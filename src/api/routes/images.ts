@@ -7,7 +7,7 @@ import type {
 } from "../../apitypes/index.ts";
 import { InvalidParameterError } from "../../errdefs/index.ts";
 import { qBool, qFilters } from "../query.ts";
-import type { Route } from "../router.ts";
+import { compareVersions, type Route } from "../router.ts";
 import { type ProgressLine, progressStream } from "./distribution.ts";
 
 /** What the image routes need from the image service. */
@@ -86,9 +86,11 @@ export function imageRoutes(b: ImageBackend): Route[] {
       method: "GET",
       path: "/images/{name*}/json",
       handler: async (ctx) => {
-        const img = await b.inspect(ctx.params.name);
+        const { Container, ...img } = await b.inspect(ctx.params.name);
         // docker-compose 1.29 negotiates the newest API yet indexes ContainerConfig when recreating.
-        ctx.sendJson(200, { ...img, ContainerConfig: img.ContainerConfig ?? img.Config });
+        const out = { ...img, ContainerConfig: img.ContainerConfig ?? img.Config };
+        // dockerd dropped Container (the committed container's ID) from API 1.45.
+        ctx.sendJson(200, compareVersions(ctx.version, "1.45") < 0 ? { ...out, Container } : out);
       },
     },
     {

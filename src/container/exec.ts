@@ -160,7 +160,10 @@ export class ExecManager {
       Action: `exec_start: ${cmd}`,
       Actor: { ID: target.id, Attributes: { ...target.attrs, execID: execId } },
     });
-    const exit = session.exit.then((x) => {
+    const exit = session.exit.then((raw) => {
+      // dockerd records 126 for any exec whose process could not be started, a missing binary too (a
+      // container's own command that is not found exits 127).
+      const x = raw.error ? { ...raw, exitCode: 126 } : raw;
       e.exitCode = x.exitCode;
       e.running = false;
       this.#events({

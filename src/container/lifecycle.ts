@@ -3,6 +3,7 @@ import { join } from "node:path";
 import { ConflictError, InvalidParameterError, NotModifiedError } from "../errdefs/index.ts";
 import type { ExitStatus } from "../runtime/index.ts";
 import { type IdRange, log, nowNs, nowRfc3339, parseRfc3339Ns } from "../util/index.ts";
+import { upperSize } from "./changes.ts";
 import type { Container } from "./container.ts";
 import type { ImageRefs, LifecycleRuntime, NetworkSetup, RunNetwork } from "./deps.ts";
 import { labelsMatch, untilToNs } from "./filters.ts";
@@ -461,17 +462,21 @@ export class Lifecycle {
       if (!["until", "label", "label!"].includes(k)) throw new InvalidParameterError(`invalid filter '${k}'`);
     const untilNs = filters.until?.length ? untilToNs(filters.until[0]) : undefined;
     const deleted: string[] = [];
+    let reclaimed = 0;
     for (const c of [...this.#r.index.values()]) {
       if (c.state.running || c.state.removing) continue;
       if (untilNs !== undefined && parseRfc3339Ns(c.record.Created) >= untilNs) continue;
       const labels = c.record.Config.Labels ?? {};
       if (filters.label?.length && !labelsMatch(labels, filters.label)) continue;
       if (filters["label!"]?.length && labelsMatch(labels, filters["label!"])) continue;
+      // dockerd counts each removed container's writable layer (its SizeRw) as reclaimed.
+      const size = await upperSize(join(this.#r.dir(c.id), "upper")).catch(() => 0);
       await this.remove(c.id, {});
       deleted.push(c.id);
+      reclaimed += size;
     }
-    this.#r.emitGlobal("prune", { reclaimed: "0" });
-    return { ContainersDeleted: deleted, SpaceReclaimed: 0 };
+    this.#r.emitGlobal("prune", { reclaimed: String(reclaimed) });
+    return { ContainersDeleted: deleted, SpaceReclaimed: reclaimed };
   }
 }
 

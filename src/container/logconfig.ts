@@ -38,9 +38,7 @@ export function logRotation(lc: HostConfig["LogConfig"]): { maxSize: number; max
 export function checkLogConfig(lc: HostConfig["LogConfig"]): void {
   const type = lc?.Type ?? "";
   if (!DRIVERS.has(type))
-    throw new InvalidParameterError(
-      `failed to create container: logger: no log driver named '${type}' is registered`,
-    );
+    throw new InvalidParameterError(`logger: no log driver named '${type}' is registered`);
   const cfg = lc?.Config ?? {};
   if (type === "none" && Object.keys(cfg).length)
     throw new InvalidParameterError(`unknown log opt '${Object.keys(cfg)[0]}' for none log driver`);

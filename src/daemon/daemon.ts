@@ -338,7 +338,8 @@ export async function startDaemon(cfg: DaemonConfig): Promise<Daemon> {
           id,
           dataRoot: cfg.dataRoot,
           containers: containers.counts(),
-          images: (await images.list({ all: false })).length,
+          // dockerd counts every image in its store, intermediate ones too (its CountImages).
+          images: (await images.list({ all: true })).length,
           runtimes: rts.runtimes,
           defaultRuntime: rts.defaultName,
           debug: cfg.logLevel === "debug",

@@ -63,6 +63,26 @@ async function attach(b: ContainerBackend, ctx: RequestContext): Promise<void> {
     a.cancel();
   };
   sock.once("close", cancel);
+  const wantOut = qBool(ctx.query, "stdout");
+  const wantErr = qBool(ctx.query, "stderr");
+  // logs=1 replays the container's log first, as dockerd does (docker-py's attach(logs=True)).
+  if (qBool(ctx.query, "logs") && (wantOut || wantErr)) {
+    const write = outputWriter(sock, { tty: a.tty });
+    for await (const e of b.logs(ctx.params.id, { follow: false }).entries) {
+      if (gone) break;
+      if ((e.stream === "stdout" && !wantOut) || (e.stream === "stderr" && !wantErr)) continue;
+      const body = e.partial ? e.line : Buffer.concat([e.line, Buffer.from("\n")]);
+      write(e.stream === "stderr" ? StreamType.stderr : StreamType.stdout, body);
+    }
+  }
+  // stream=0 asks for the log alone. An absent `stream` keeps the session live (dockerd reads it as false,
+  // but clients that leave it out expect a live attach).
+  if (ctx.query.get("stream") !== null && !qBool(ctx.query, "stream", true)) {
+    sock.off("close", cancel);
+    a.cancel();
+    if (!sock.writableEnded) sock.end();
+    return;
+  }
   let stdio: AttachStreams;
   try {
     stdio = await a.stdio;

@@ -130,7 +130,17 @@ export function distributionRoutes(b: DistributionBackend): Route[] {
       method: "POST",
       path: "/images/load",
       handler: async (ctx) => {
-        const lines = await b.load(ctx.bodyStream() as Readable);
+        let lines: string[];
+        try {
+          lines = await b.load(ctx.bodyStream() as Readable);
+        } catch (e) {
+          // dockerd answers 200 and puts a failed load's error in the JSON stream (docker-py's ImageLoadError
+          // and the CLI read it there).
+          const message = (e as Error).message;
+          const out = ctx.startStream("application/json");
+          out.end(`${JSON.stringify({ errorDetail: { message }, error: message })}\n`);
+          return;
+        }
         const out = ctx.startStream("application/json");
         for (const l of lines) out.write(`${JSON.stringify({ stream: `${l}\n` })}\n`);
         out.end();

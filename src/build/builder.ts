@@ -131,9 +131,12 @@ export class Builder {
     const say = (s: string) => {
       if (!opts.quiet) out.stream(s);
     };
-    // A step's stderr: BuildKit's clients show it apart; the classic stream mixes it in as dockerd does.
+    // A step's stderr: BuildKit's clients show it apart; the classic stream mixes it in as dockerd does, each
+    // write in red (its streamformatter's stderr writer: ESC[91m before, ESC[0m after).
     const sayErr = (s: string) => {
-      if (!opts.quiet) (out.stderr ?? out.stream)(s);
+      if (opts.quiet) return;
+      if (out.stderr) out.stderr(s);
+      else out.stream(`\x1b[91m${s}\x1b[0m`);
     };
     const total = b.needed.reduce((n, s) => n + 1 + s.body.length, 0) + b.globals.length;
     let step = 0;
@@ -153,6 +156,9 @@ export class Builder {
     }
     const results = new Map<number, string>();
     const cacheSources = opts.noCache ? [] : await this.cacheSources(opts.cacheFrom);
+    const localCacheAllowed = opts.cacheFrom.length
+      ? this.ancestors(cacheSources.map((s) => s.id))
+      : undefined;
     let finalId = "";
     for (const stage of b.needed) {
       const lookupGlobal = (n: string) => globalArgs.get(n);
@@ -185,6 +191,7 @@ export class Builder {
           stageImage: (ref) => this.stageImage(ref, b.stages, results),
           escape: b.escape,
           cacheFrom,
+          localCacheAllowed,
         });
       }
       const id = await this.ensureImage(state);
@@ -388,6 +395,24 @@ export class Builder {
   }
 
   /** The build's `--cache-from` images that exist here (others are skipped, as Docker does). */
+  /** The parents, grandparents... of the given images (not the images themselves). */
+  private ancestors(ids: string[]): Set<string> {
+    const out = new Set<string>();
+    for (const id of ids) {
+      let p = this.o.images.parentOf(id);
+      while (p && !out.has(p)) {
+        out.add(p);
+        try {
+          p = this.o.images.parentOf(p);
+        } catch (e) {
+          if (!isNotFound(e)) throw e;
+          break;
+        }
+      }
+    }
+    return out;
+  }
+
   private async cacheSources(refs: string[]): Promise<CacheSource[]> {
     const sources: CacheSource[] = [];
     for (const ref of refs) {

@@ -1,6 +1,6 @@
 /**
  * The build context: the request body (a tar, plain or compressed, or a bare Dockerfile) unpacked into a private
- * directory, less what `.dockerignore` leaves out (the Dockerfile and .dockerignore themselves always stay).
+ * directory, less what `.dockerignore` leaves out (the Dockerfile and .dockerignore too when it names them).
  */
 import { createHash } from "node:crypto";
 import { createReadStream, constants as fsc } from "node:fs";
@@ -248,7 +248,7 @@ export async function unpackContext(
     throw new InvalidParameterError(`Cannot locate specified Dockerfile: ${opts.dockerfile || "Dockerfile"}`);
   const ignore = texts.get(".dockerignore");
   if (ignore && entries.get(".dockerignore")?.type === "file")
-    applyDockerignore(entries, ignore.toString("utf8"), [dockerfilePath, ".dockerignore"]);
+    applyDockerignore(entries, ignore.toString("utf8"));
   return new BuildContext({ dir, dockerfile: text.toString("utf8"), dockerfilePath, entries, tarFile });
 }
 
@@ -367,12 +367,16 @@ const EXTRACT_CONCURRENCY = 16;
 const SMALL_FILE = 1 << 20;
 
 /** Drops what .dockerignore excludes from the index (the client usually did already; raw API clients may not). */
-function applyDockerignore(entries: Map<string, ContextEntry>, text: string, keep: string[]): void {
+/**
+ * Drops what .dockerignore excludes. The Dockerfile and .dockerignore were read already; when the patterns name
+ * them they go too, as dockerd's classic builder removes them (the CLI and docker-py send them regardless).
+ */
+function applyDockerignore(entries: Map<string, ContextEntry>, text: string): void {
   const m = ignoreMatcher(readIgnorePatterns(text));
   const dirs: string[] = [];
   for (const [rel, e] of entries) {
-    if (keep.includes(rel) || !m.ignores(rel)) continue;
-    // A directory may still hold re-included files or the Dockerfile: it goes only when nothing under it stays.
+    if (!m.ignores(rel)) continue;
+    // A directory may still hold re-included files: it goes only when nothing under it stays.
     if (e.type === "dir") dirs.push(rel);
     else entries.delete(rel);
   }

@@ -55,6 +55,11 @@ export interface DispatchContext {
   escape: string;
   /** The build's `--cache-from` images, when it has any. */
   cacheFrom?: CacheFrom;
+  /**
+   * With `--cache-from` given, the only local images a step may reuse: the ancestors of those images (dockerd's
+   * ImageCache takes a local hit only when it is a parent of a cache-from image; none when none resolved).
+   */
+  localCacheAllowed?: Set<string>;
 }
 
 const NOP = "/bin/sh -c #(nop) ";
@@ -256,7 +261,8 @@ function meta(st: StageState, c: DispatchContext, comment: string, apply: () => 
 async function tryCache(st: StageState, c: DispatchContext, key: string): Promise<boolean> {
   if (c.opts.noCache) return false;
   const hit = c.builder.cache.get(key);
-  if (!hit || !(await c.builder.useCached(st, hit))) return false;
+  if (!hit || (c.localCacheAllowed && !c.localCacheAllowed.has(hit))) return false;
+  if (!(await c.builder.useCached(st, hit))) return false;
   c.say(` ---> Using cache\n ---> ${hit.slice(7, 19)}\n`);
   return true;
 }

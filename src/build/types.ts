@@ -16,6 +16,8 @@ export interface BuildImageBackend {
   layers: LayerStore;
   resolve(ref: string): Promise<ResolvedImage>;
   layersOf(ref: string): LayerRef[];
+  /** An image's parent image ID, if any. */
+  parentOf(ref: string): string | undefined;
   commitImage(config: OciImageConfig, layers: LayerRef[], opts?: { parent?: string }): Promise<string>;
   /** Tags an image with a full reference (`name[:tag]`). */
   tag(imageId: string, ref: string): Promise<void>;

@@ -46,6 +46,7 @@ export function buildBackend(o: {
             layers: images.layers,
             resolve: (ref) => images.resolve(ref),
             layersOf: (ref) => images.layersOf(ref),
+            parentOf: (ref) => images.parentOf(ref),
             commitImage: (config, layers, opts) => images.commitImage(config, layers, opts),
             tag: async (id, ref) => {
               const r = checkRef(ref);

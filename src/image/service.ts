@@ -242,6 +242,11 @@ export class LocalImageService implements ImageService {
   }
 
   /** The stored layers of an image, bottom → top: a build or commit stacks a child image on them. */
+  /** The image's parent (the image it was built or committed on), if it has one. */
+  parentOf(nameOrId: string): string | undefined {
+    return this.find(nameOrId).parent || undefined;
+  }
+
   layersOf(nameOrId: string): LayerRef[] {
     return structuredClone(this.find(nameOrId).layers);
   }

@@ -41,7 +41,11 @@ export function buildRoutes(b: BuildBackend): Route[] {
       path: "/build",
       handler: async (ctx) => {
         const q = ctx.query;
-        const extra = q.get("extrahosts");
+        // The CLI sends one comma-joined value; docker-py repeats the parameter, one host each.
+        const extra = q
+          .getAll("extrahosts")
+          .flatMap((v) => v.split(","))
+          .filter(Boolean);
         const req: BuildOptions = {
           tags: q.getAll("t").filter(Boolean),
           dockerfile: q.get("dockerfile") || "",
@@ -54,7 +58,7 @@ export function buildRoutes(b: BuildBackend): Route[] {
           labels: jsonParam(q, "labels", {}),
           quiet: qBool(q, "q"),
           networkMode: q.get("networkmode") || undefined,
-          extraHosts: extra ? extra.split(",").filter(Boolean) : [],
+          extraHosts: extra,
           shmSize: qInt(q, "shmsize"),
           memory: qInt(q, "memory"),
           memorySwap: qInt(q, "memswap"),

@@ -5,6 +5,7 @@ import { log } from "../util/index.ts";
 import { DAEMON_USAGE, type DaemonConfig, parseDaemonFlags } from "./config.ts";
 import { claimPidfile, startDaemon } from "./daemon.ts";
 import {
+  checkRootlessHost,
   joinLauncher,
   launchRootless,
   ROOTLESS_CHILD_ENV,
@@ -32,6 +33,8 @@ export async function runDaemon(argv: string[]): Promise<number> {
   if (rootless && !rootlessChild) {
     try {
       // The pid file holds the launcher's pid: the one the user sees, and whose SIGTERM stops the daemon.
+      // What is missing is said before anything is made.
+      checkRootlessHost(process.env, cfg.rootlessNet ? { net: cfg.rootlessNet } : {});
       await mkdir(cfg.execRoot, { recursive: true, mode: 0o700 });
       await claimPidfile(cfg.pidfile, realHost().files);
       return await launchRootless({

@@ -44,7 +44,8 @@ export function rootlessDefaults(env: NodeJS.ProcessEnv): {
   host: string;
   configFile: string;
 } {
-  const runtimeDir = env.XDG_RUNTIME_DIR ?? "";
+  // Unset, the launcher refuses to start with what to do; the defaults still have to be paths.
+  const runtimeDir = env.XDG_RUNTIME_DIR || `/run/user/${process.getuid?.() ?? 0}`;
   const home = env.HOME || userInfo().homedir;
   const dataHome = env.XDG_DATA_HOME || join(home, ".local/share");
   const configHome = env.XDG_CONFIG_HOME || join(home, ".config");

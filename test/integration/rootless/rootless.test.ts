@@ -171,6 +171,43 @@ describe("rootless daemon", { skip, timeout: 300_000 }, () => {
     runtimeDir = `/run/user/${uid}`;
     socket = join(runtimeDir, "wharf.sock");
 
+    // Before the set-up the daemon refuses to start, saying what to do.
+    const early = await exec("runuser", [
+      "-u",
+      name,
+      "--",
+      "env",
+      "-i",
+      `HOME=${home}`,
+      "PATH=/usr/bin:/bin",
+      WHARF,
+      "daemon",
+    ]);
+    assert.equal(early.code, 1, early.stderr);
+    assert.match(
+      early.stderr,
+      /XDG_RUNTIME_DIR is not set: export XDG_RUNTIME_DIR=\/run\/user\/\d+ .*setup\.sh --rootless/,
+    );
+    const noIds = await exec("runuser", [
+      "-u",
+      name,
+      "--",
+      "env",
+      "-i",
+      `HOME=${home}`,
+      `XDG_RUNTIME_DIR=${home}`,
+      "PATH=/usr/bin:/bin",
+      WHARF,
+      "daemon",
+    ]);
+    assert.equal(noIds.code, 1, noIds.stderr);
+    assert.match(
+      noIds.stderr,
+      new RegExp(
+        `no subordinate uid range for ${name} in /etc/subuid: as root, run scripts/setup.sh --rootless ${name}`,
+      ),
+    );
+
     const setup = await exec(join(ROOT, "scripts/setup.sh"), ["--rootless", name]);
     assert.equal(setup.code, 0, setup.stderr);
     assert.match(setup.stdout, /bin\/wharf daemon/);

@@ -142,7 +142,9 @@ export function realHost(): Host {
     },
     netns: {
       createNetns: (path) => native().netnsCreateAsync(path),
-      createUserNetns: (path, o) => createUserNetns(path, o),
+      // Spawned from the worker, as every child: a fork of the daemon's main thread would stall its loop.
+      createUserNetns: (path, o) =>
+        createUserNetns(path, o, (f, a) => processes.spawn(f, a, { stdio: ["pipe", "pipe", "pipe"] })),
       async removeNetns(path) {
         await native()
           .umount2Async(path, UmountFlags.DETACH)

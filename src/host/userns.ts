@@ -2,11 +2,10 @@
  * User namespaces: whether this process runs in one (a rootless daemon), and the subordinate id ranges
  * (/etc/subuid, /etc/subgid) that newuidmap/newgidmap let a user map into one.
  */
-import { spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { writeFile } from "node:fs/promises";
 import { MountFlags, native } from "./native.ts";
-import type { IdMapLine } from "./types.ts";
+import type { Child, IdMapLine } from "./types.ts";
 
 /** The identity map of the initial user namespace: every id maps to itself. */
 const INITIAL_MAP = /^\s*0\s+0\s+4294967295\s*$/;
@@ -265,7 +264,7 @@ export async function resolveRemapUser(spec: string, f: AccountFiles): Promise<R
  * Makes a user namespace with the given mappings and a network namespace it owns, bound at `o.userPath`
  * and `path`: `unshare --user --net` creates both at once (the new user namespace owns the new network
  * namespace), the holder says it is in them, the daemon (root outside) writes the maps and binds the two
- * namespace files, then ends the holder by closing its stdin.
+ * namespace files, then ends the holder by closing its stdin. `spawn` starts the holder with piped stdio.
  */
 export async function createUserNetns(
   path: string,
@@ -275,6 +274,7 @@ export async function createUserNetns(
     gidMappings: readonly IdMapLine[];
     join?: string | undefined;
   },
+  spawn: (file: string, args: readonly string[]) => Child,
 ): Promise<void> {
   const hold = ["/bin/sh", "-c", "echo in; exec cat >/dev/null"];
   // Joining another container's user namespace (its IPC or PID namespace is shared): the new network
@@ -282,17 +282,17 @@ export async function createUserNetns(
   const [file, args] = o.join
     ? ["nsenter", [`--user=${o.join}`, "--", "unshare", "--net", "--", ...hold]]
     : ["unshare", ["--user", "--net", "--", ...hold]];
-  const holder = spawn(file, args, { stdio: ["pipe", "pipe", "pipe"] });
-  const exited = new Promise<void>((resolve) => holder.once("close", () => resolve()));
+  const holder = spawn(file, args);
+  const exited = new Promise<void>((resolve) => holder.on("close", () => resolve()));
   let stderr = "";
   holder.stderr?.on("data", (c: Buffer) => {
     stderr += c.toString();
   });
   try {
     await new Promise<void>((resolve, reject) => {
-      holder.once("error", reject);
+      holder.on("error", reject);
       holder.stdout?.once("data", () => resolve());
-      holder.once("close", (code) => reject(new Error(`unshare exited with ${code}: ${stderr.trim()}`)));
+      holder.on("close", (code) => reject(new Error(`unshare exited with ${code}: ${stderr.trim()}`)));
     });
     const pid = holder.pid;
     if (!pid) throw new Error("unshare has no pid");

@@ -4,7 +4,7 @@ import { join } from "node:path";
 import type { ContainerCreateRequest } from "../apitypes/index.ts";
 import { InvalidParameterError } from "../errdefs/index.ts";
 import { parseSecurityOpts } from "../runtime/index.ts";
-import { newId, nowRfc3339, shortId } from "../util/index.ts";
+import { newId, nowRfc3339, parseLink, shortId } from "../util/index.ts";
 import { commandOf, mergeImageConfig, validateHostConfig } from "./config.ts";
 import type { CreateNetwork, ImageBackend } from "./deps.ts";
 import { mergeHealthcheck } from "./health.ts";
@@ -66,6 +66,17 @@ export async function createContainer(
     config.StdinOnce ??= false;
     config.Cmd ??= undefined;
     const { path, args } = commandOf(config);
+    // Links name their containers by ID from here on, as dockerd's link graph does: a rename of either
+    // side keeps them (inspect shows the names as they are then). A missing one is network's error below.
+    if (hostConfig.Links?.length)
+      hostConfig.Links = hostConfig.Links.map((l) => {
+        const { target, alias } = parseLink(l);
+        try {
+          return `${r.get(target).id}:${alias}`;
+        } catch {
+          return l;
+        }
+      });
     const net = await network.createContainer({
       id,
       name,

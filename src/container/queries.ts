@@ -1,6 +1,7 @@
 import type { ContainerInspectResponse, ContainerSummary } from "../apitypes/index.ts";
 import { InvalidParameterError, isNotFound } from "../errdefs/index.ts";
-import { parseRfc3339Ns } from "../util/index.ts";
+import { parseLink, parseRfc3339Ns } from "../util/index.ts";
+import type { Container } from "./container.ts";
 import type { NetworkViews } from "./deps.ts";
 import { matchesFilters, validateFilters } from "./filters.ts";
 import type { Registry } from "./registry.ts";
@@ -30,7 +31,27 @@ export class Queries {
       lowerDirs: [],
       networkSettings: this.#network.settings(c.id),
       execIds: this.#execIds(c.id),
+      links: this.#links(c),
     });
+  }
+
+  /**
+   * HostConfig.Links as dockerd shows them: `/<child>:/<parent>/<alias>`, with both containers' names as they
+   * are now (a rename shows), whatever form the create request used; links to removed containers are gone.
+   */
+  #links(c: Container): string[] | undefined {
+    const out: string[] = [];
+    for (const l of c.record.HostConfig.Links ?? []) {
+      const { target, alias } = parseLink(l);
+      let child: Container;
+      try {
+        child = this.#r.get(target);
+      } catch {
+        continue;
+      }
+      out.push(`${child.record.Name}:${c.record.Name}/${alias}`);
+    }
+    return out.length ? out : undefined;
   }
 
   /** GET /containers/json */

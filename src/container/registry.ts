@@ -2,7 +2,7 @@ import { join } from "node:path";
 import type { EventSink } from "../apitypes/index.ts";
 import { ConflictError, InvalidParameterError, NotFoundError } from "../errdefs/index.ts";
 import { RecordStore } from "../store/index.ts";
-import { log } from "../util/index.ts";
+import { log, parseLink } from "../util/index.ts";
 import { Container } from "./container.ts";
 import type { NetworkBackend } from "./deps.ts";
 import type { ExecTarget } from "./exec.ts";
@@ -132,12 +132,7 @@ export class Registry {
       throw new NotFoundError(`No such container: ${linkName}`);
     }
     const links = c.record.HostConfig.Links ?? [];
-    const aliasOf = (l: string) => {
-      const i = l.indexOf(":");
-      const a = i < 0 ? l : l.slice(i + 1);
-      return a.slice(a.lastIndexOf("/") + 1);
-    };
-    const kept = links.filter((l) => aliasOf(l) !== alias);
+    const kept = links.filter((l) => parseLink(l).alias !== alias);
     if (kept.length === links.length) throw new NotFoundError(`No such container: ${linkName}`);
     c.record = { ...c.record, HostConfig: { ...c.record.HostConfig, Links: kept.length ? kept : undefined } };
     await this.store.put(c.id, c.record);

@@ -9,7 +9,14 @@ import type { State } from "./state.ts";
 /** The body of GET /containers/{id}/json: a view of the container, built afresh on every call. */
 export function toInspect(
   c: Container,
-  opts: { dir: string; lowerDirs: string[]; networkSettings: NetworkSettings; execIds: string[] },
+  opts: {
+    dir: string;
+    lowerDirs: string[];
+    networkSettings: NetworkSettings;
+    execIds: string[];
+    /** HostConfig.Links in dockerd's form (the record keeps the request's). */
+    links?: string[];
+  },
 ): ContainerInspectResponse {
   const rec = c.record;
   return {
@@ -36,7 +43,7 @@ export function toInspect(
         .pop()
         ?.slice("apparmor=".length) ?? "",
     ExecIDs: opts.execIds.length ? opts.execIds : null,
-    HostConfig: rec.HostConfig,
+    HostConfig: { ...rec.HostConfig, Links: opts.links },
     GraphDriver: {
       Name: "overlay2",
       Data: {

@@ -3,10 +3,10 @@ import { hostname } from "node:os";
 import type { EndpointSettings, HostConfig, NetworkingConfig } from "../apitypes/index.ts";
 import { InvalidParameterError, isNotFound } from "../errdefs/index.ts";
 import { contains, contains6, parseCidr6, parseIp, parseIp6 } from "../netdrv/index.ts";
-import { newId, shortId } from "../util/index.ts";
+import { newId, parseLink, shortId } from "../util/index.ts";
 import { wantedBindings } from "./ports.ts";
 import { addressing, type NetworkRecord } from "./registry.ts";
-import { type EndpointConfig, parseLink, type SandboxDoc } from "./sandbox.ts";
+import type { EndpointConfig, SandboxDoc } from "./sandbox.ts";
 
 /** A container being created, as networking sees it. */
 export interface ContainerNetworkRequest {

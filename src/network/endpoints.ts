@@ -8,7 +8,7 @@ import type { EndpointSettings, EventSink, NetworkSettings, Port } from "../apit
 import { ConflictError, ForbiddenError, InvalidParameterError, NotFoundError } from "../errdefs/index.ts";
 import { type BridgeDriver, formatIp, formatIp6, type Iptables, macFor, parseIp } from "../netdrv/index.ts";
 import { RecordStore } from "../store/index.ts";
-import { log, newId, shortId } from "../util/index.ts";
+import { log, newId, parseLink, shortId } from "../util/index.ts";
 import { type ContainerNetworkRequest, endpointConfig, sandboxFor } from "./config.ts";
 import { listSummary, networkSettings } from "./inspect.ts";
 import { Ipam } from "./ipam.ts";
@@ -19,7 +19,6 @@ import { type DnsAnswer, Resolver } from "./resolver.ts";
 import {
   type EndpointConfig,
   nextIfname,
-  parseLink,
   type RuntimeEndpoint,
   type SandboxDoc,
   vethName,
@@ -238,6 +237,13 @@ export class Endpoints {
         nameservers: this.#nameservers(other),
       };
     }
+    // As dockerd's setupLinkedContainers: legacy links (the default bridge's) need their containers running.
+    if (doc.Endpoints.some((e) => this.#nets.find(e.NetworkID)?.Default))
+      for (const { alias, t } of this.#linkTargets(doc))
+        if (!this.#c.running(t.Id))
+          throw new ConflictError(
+            `Cannot link to a non running container: /${t.Name} AS /${doc.Name}/${alias}`,
+          );
     let nsPath: string;
     let usernsPath: string | undefined;
     if (o.userns && this.#driver.createUserNetns)

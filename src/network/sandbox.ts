@@ -77,11 +77,3 @@ export function nextIfname(eps: RuntimeEndpoint[]): string {
   const used = new Set(eps.map((e) => e.Ifname));
   for (let i = 0; ; i++) if (!used.has(`eth${i}`)) return `eth${i}`;
 }
-
-/** Parses a "name:alias" / "/name:/me/alias" link into the target container ref and the alias. */
-export function parseLink(link: string): { target: string; alias: string } {
-  const i = link.indexOf(":");
-  const target = (i < 0 ? link : link.slice(0, i)).replace(/^\//, "");
-  const aliasPath = i < 0 ? target : link.slice(i + 1);
-  return { target, alias: aliasPath.slice(aliasPath.lastIndexOf("/") + 1) };
-}

@@ -25,5 +25,6 @@ export { bytesSize, formatG, humanDuration, humanSize, ramInBytes } from "./huma
 export { IdMap, type IdPair, type IdRange } from "./idmap.ts";
 export { isFullId, newId, shortId, stripDigestAlgo } from "./ids.ts";
 export { limiter, settleAll } from "./limit.ts";
+export { parseLink } from "./links.ts";
 export { type LogLevel, log, setLogLevel } from "./log.ts";
 export { nowNs, nowRfc3339, parseFilterTime, parseRfc3339Ns, rfc3339Nano, ZERO_TIME } from "./time.ts";

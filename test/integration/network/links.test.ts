@@ -104,6 +104,29 @@ describe("--link on the default bridge", () => {
   });
 });
 
+describe("--link: what inspect shows and what start needs", () => {
+  test("HostConfig.Links reads /<child>:/<parent>/<alias> with the names as they are now", async () => {
+    await ok(["run", "-d", "--name", "lk-db", "busybox", "sleep", "300"]);
+    await ok(["create", "--name", "lk-web", "--link", "lk-db:dba", "--link", "lk-db", "busybox", "true"]);
+    const links = async () =>
+      JSON.parse(await ok(["inspect", "lk-web", "--format", "{{json .HostConfig.Links}}"]));
+    assert.deepEqual((await links()).sort(), ["/lk-db:/lk-web/dba", "/lk-db:/lk-web/lk-db"]);
+    await ok(["rename", "lk-db", "lk-db2"]);
+    assert.deepEqual((await links()).sort(), ["/lk-db2:/lk-web/dba", "/lk-db2:/lk-web/lk-db"]);
+    await ok(["rm", "-f", "lk-web", "lk-db2"]);
+  });
+
+  test("a start refuses a link to a container that is not running, in dockerd's words", async () => {
+    await ok(["create", "--name", "lk-stopped", "busybox", "sleep", "300"]);
+    const r = await docker(d, ["run", "--name", "lk-user", "--link", "lk-stopped:x", "busybox", "true"]);
+    assert.notEqual(r.code, 0);
+    assert.match(r.stderr, /Cannot link to a non running container: \/lk-stopped AS \/lk-user\/x/);
+    await ok(["start", "lk-stopped"]);
+    assert.equal(await ok(["start", "-a", "lk-user"]), "");
+    await ok(["rm", "-f", "lk-user", "lk-stopped"]);
+  });
+});
+
 describe("--link on a user-defined network", () => {
   test("the alias resolves to the linked container for the linking container only", async () => {
     const subnet = await freeSubnet();

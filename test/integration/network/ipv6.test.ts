@@ -309,6 +309,33 @@ describe("IPv6", { skip: HAS_IPV6 ? false : "the kernel has no IPv6 (/proc/sys/n
     assert.equal(ping.code, 0, ping.stdout + ping.stderr);
   });
 
+  /** A network with an IPv6 --ip-range (and --gateway when `gw`) and one container: what inspect shows. */
+  async function rangeNet(on: { host: string }, gw: boolean): Promise<unknown> {
+    const r6 = await freeSubnet6();
+    const r4 = await freeSubnet();
+    const name = `rng6${gw ? "g" : "n"}${Math.random().toString(36).slice(2, 8)}`;
+    const range = `${prefixOf(r6).replace(/::$/, ":0:8000::")}/120`;
+    const gwArgs = gw ? ["--gateway", `${prefixOf(r6)}fe`] : [];
+    await ok(
+      ["network", "create", "--ipv6", "--subnet", r4, "--subnet", r6, ...gwArgs, "--ip-range", range, name],
+      on,
+    );
+    try {
+      await ok(["run", "-d", "--name", `${name}c`, "--network", name, "busybox", "sleep", "60"], on);
+      const n = await inspect<{ IPAM: { Config: object[] } }>(name, ".", on);
+      const e = await inspect<Record<string, unknown>>(`${name}c`, `.NetworkSettings.Networks.${name}`, on);
+      return JSON.parse(
+        JSON.stringify([n.IPAM.Config[1], e.GlobalIPv6Address, e.IPv6Gateway]).replaceAll(
+          r6.replace(/::\/64$/, ""),
+          "R",
+        ),
+      );
+    } finally {
+      await exec("/usr/local/bin/docker", ["-H", on.host, "rm", "-f", `${name}c`]);
+      await exec("/usr/local/bin/docker", ["-H", on.host, "network", "rm", name]);
+    }
+  }
+
   test("network and container inspect show the same IPv6 fields as dockerd", async (t) => {
     const fixedD = await freeSubnet6();
     const dd: TestDockerd | undefined = await startDockerd("ipv6", {
@@ -398,9 +425,11 @@ describe("IPv6", { skip: HAS_IPV6 ? false : "the kernel has no IPv6 (/proc/sys/n
             members: Object.values(c)
               .map((x) => x.IPv6Address)
               .sort(),
+            // --ip-range with and without --gateway: where the gateway and the first container land.
+            ranged: [await rangeNet(on, true), await rangeNet(on, false)],
           });
         } finally {
-          for (const x of [ctr, `${ctr}b`])
+          for (const x of [ctr, `${ctr}b`, `${ctr}d`])
             await exec("/usr/local/bin/docker", ["-H", on.host, "rm", "-f", x]);
           await exec("/usr/local/bin/docker", ["-H", on.host, "network", "rm", net]);
         }

@@ -106,11 +106,15 @@ export class Lifecycle {
     await this.#onExit(c, exit ?? { exitCode: 255, exitedAt: nowRfc3339(), oomKilled: false });
   }
 
-  /** After `docker network connect`: a running container's resolv.conf names the nameservers it has now. */
+  /**
+   * After `docker network connect` or `disconnect`: a running container's resolv.conf names the nameservers
+   * it has now: a user network's embedded DNS, or, with none left, the host's again (the address of a
+   * network it left would no longer answer).
+   */
   async refreshDns(ref: string, nameservers: string[] | undefined): Promise<void> {
     const c = this.#r.get(ref);
-    if (!nameservers?.length || !c.state.live || c.record.HostConfig.Dns?.length) return;
-    await this.#s.rewriteResolvConf(c, nameservers);
+    if (!c.state.live || c.record.HostConfig.Dns?.length) return;
+    await this.#s.rewriteResolvConf(c, nameservers ?? []);
   }
 
   /** POST /containers/{id}/start */

@@ -391,7 +391,11 @@ export async function startDaemon(cfg: DaemonConfig): Promise<Daemon> {
         const id = lookup.resolve(req.Container);
         await containers.refreshDns(id, networks.nameservers(id));
       },
-      disconnect: (ref, req) => networks.disconnect(ref, req, lookup),
+      disconnect: async (ref, req) => {
+        await networks.disconnect(ref, req, lookup);
+        const id = lookup.resolve(req.Container);
+        await containers.refreshDns(id, networks.nameservers(id));
+      },
     }),
   );
   router.add(volumeRoutes(volumes));

@@ -1,6 +1,7 @@
 /**
  * A container started on the default bridge and then connected to a user network resolves names on it, as on
- * dockerd (its resolv.conf is rewritten to the embedded DNS on connect), and answers to its --alias there.
+ * dockerd (its resolv.conf is rewritten to the embedded DNS on connect), and answers to its --alias there;
+ * disconnected again, it gets the host's resolvers back.
  */
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
@@ -40,6 +41,12 @@ test("network connect of a default-bridge container: names resolve both ways", a
   assert.match(there, new RegExp(`Address: ${otherIp.replaceAll(".", "\\.")}`));
   const back = await ok(["exec", "other", "nslookup", "late-alias"]);
   assert.match(back, new RegExp(`Address: ${lateIp.replaceAll(".", "\\.")}`));
+  // Disconnected again, it has no embedded DNS left to ask: the host's resolvers come back (the gateway of
+  // the network it left would no longer answer).
+  await ok(["network", "disconnect", "cnet", "late"]);
+  const after = await ok(["exec", "late", "cat", "/etc/resolv.conf"]);
+  assert.doesNotMatch(after, new RegExp(`nameserver ${gw.replaceAll(".", "\\.")}`));
+  assert.equal(after, await ok(["run", "--rm", "busybox", "cat", "/etc/resolv.conf"]));
   await ok(["rm", "-f", "other", "late"]);
   await ok(["network", "rm", "cnet"]);
 });

@@ -9,6 +9,7 @@
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
 import { existsSync } from "node:fs";
+import { readFile, writeFile } from "node:fs/promises";
 import { get } from "node:http";
 import { after, before, describe, test } from "node:test";
 import { promisify } from "node:util";
@@ -89,7 +90,12 @@ async function ip6tablesOf(bridge: string): Promise<string> {
 }
 
 describe("IPv6", { skip: HAS_IPV6 ? false : "the kernel has no IPv6 (/proc/sys/net/ipv6 missing)" }, () => {
+  /** IPv6 forwarding as found: the daemon turns it on (as dockerd does) and this file turns it back. */
+  const forwarding: Record<string, string> = {};
+  const FWD = (f: string) => `/proc/sys/net/ipv6/conf/${f}/forwarding`;
+
   before(async () => {
+    for (const f of ["all", "default"]) forwarding[f] = (await readFile(FWD(f), "utf8")).trim();
     [fixed6, sub6, other6] = [await freeSubnet6(), await freeSubnet6(), await freeSubnet6()];
     [sub4, other4] = [await freeSubnet(), await freeSubnet()];
     d = await startDaemon({ name: "ipv6", args: ["--ipv6", "--fixed-cidr-v6", fixed6] });
@@ -100,6 +106,7 @@ describe("IPv6", { skip: HAS_IPV6 ? false : "the kernel has no IPv6 (/proc/sys/n
   after(async () => {
     const bridge = d?.bridge;
     await d?.stop();
+    for (const [f, v] of Object.entries(forwarding)) await writeFile(FWD(f), v).catch(() => undefined);
     if (!bridge) return;
     assert.equal(await ip6tablesOf(bridge), "", "no ip6tables chain or jump of the daemon is left");
     const routes = (await run("ip", ["-6", "route", "show", "table", "all"])).stdout;

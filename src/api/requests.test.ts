@@ -94,3 +94,17 @@ test("update and exec bodies are checked the same way", () => {
     /ExecOptions\.Cmd of type \[\]string/,
   );
 });
+
+test("keys in another case fill the field, as Go's encoding/json does (docker-py's CPURealtimePeriod)", () => {
+  const body: Record<string, unknown> = {
+    Image: "busybox",
+    HostConfig: { CPURealtimePeriod: 1000, cpurealtimeruntime: 500, CpuShares: 1, cpushares: 2 },
+  };
+  validateBody(containerCreateShape, body, "Config");
+  assert.deepEqual(body.HostConfig, {
+    CpuRealtimePeriod: 1000,
+    CpuRealtimeRuntime: 500,
+    CpuShares: 1,
+    cpushares: 2,
+  });
+});

@@ -157,9 +157,17 @@ export function struct<T>(name: string, fields: Partial<Fields<T>>, rule?: Rule<
     check(v, at) {
       if (v === null || v === undefined) return;
       if (typeof v !== "object" || Array.isArray(v)) typeError(v, goType, at);
-      for (const [k, e] of Object.entries(v as Record<string, unknown>)) {
+      const obj = v as Record<string, unknown>;
+      for (const [k, e] of Object.entries(obj)) {
         const f = byLower.get(k.toLowerCase());
-        if (f) f[1].check(e, { struct: name.split(".").pop() ?? name, path: [...at.path, f[0]] });
+        if (!f) continue;
+        f[1].check(e, { struct: name.split(".").pop() ?? name, path: [...at.path, f[0]] });
+        // Go's encoding/json fills a field from a key in any case (docker-py sends CPURealtimePeriod): the
+        // body takes the field's own spelling so the code reading it finds the value.
+        if (k !== f[0] && !Object.hasOwn(obj, f[0])) {
+          obj[f[0]] = e;
+          delete obj[k];
+        }
       }
       const msg = rule?.(v as Partial<T>);
       if (msg) throw new InvalidParameterError(msg);

@@ -122,6 +122,15 @@ except docker.errors.ImageLoadError as e:
     assert.match(r.err, /Error processing tar file/);
   });
 
+  test("cpu_rt_period/cpu_rt_runtime (sent as CPURealtime*) land in HostConfig's CpuRealtime* fields", async () => {
+    const r = await py<{ period: number; runtime: number }>(`
+ctr = api.create_container("busybox", "true", host_config=api.create_host_config(cpu_rt_period=1000, cpu_rt_runtime=500))
+h = api.inspect_container(ctr)["HostConfig"]
+api.remove_container(ctr)
+print(json.dumps({"period": h.get("CpuRealtimePeriod"), "runtime": h.get("CpuRealtimeRuntime")}))`);
+    assert.deepEqual(r, { period: 1000, runtime: 500 });
+  });
+
   test("an unknown log driver is refused with dockerd's text", async () => {
     const r = await py<{ msg: string }>(`
 try:

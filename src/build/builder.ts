@@ -31,7 +31,13 @@ import {
   splitStages,
   triggerInstruction,
 } from "./stages.ts";
-import type { BuildContainerBackend, BuildImageBackend, BuildOptions, BuildOutput } from "./types.ts";
+import type {
+  BuildContainerBackend,
+  BuildImageBackend,
+  BuildOptions,
+  BuildOutput,
+  StepName,
+} from "./types.ts";
 
 const GZIP_LAYER = "application/vnd.oci.image.layer.v1.tar+gzip";
 /** Mount points runc creates for the engine's bind mounts: not the step's changes. */
@@ -146,6 +152,7 @@ export class Builder {
       opts.platformArgs ? platformArgs(opts.platform) : [],
     );
     for (const g of b.globals) {
+      out.step?.(undefined);
       say(`Step ${++step}/${total} : ${g.original}\n`);
       for (const w of g.args) {
         const [name, def] = splitArg(w, (n) => globalArgs.get(n), b.escape);
@@ -163,6 +170,8 @@ export class Builder {
     for (const stage of b.needed) {
       const lookupGlobal = (n: string) => globalArgs.get(n);
       const fromName = expandWord(stage.from.args[0], lookupGlobal, b.escape);
+      const naming = stepNaming(stage, { fromName, stages: b.stages });
+      out.step?.(naming.from());
       say(`Step ${++step}/${total} : ${stage.from.original}\n`);
       const state = await this.initStage(fromName, { stages: b.stages, results, opts, say, stage });
       state.globalArgs = globalArgs;
@@ -179,7 +188,10 @@ export class Builder {
       }
       for (const ins of [...triggers, ...stage.body]) {
         if (out.signal.aborted) throw new BuildError("build cancelled");
-        if (!triggers.includes(ins)) say(`Step ${++step}/${total} : ${ins.original}\n`);
+        if (!triggers.includes(ins)) {
+          out.step?.(naming.next(ins));
+          say(`Step ${++step}/${total} : ${ins.original}\n`);
+        }
         await dispatch(ins, state, {
           builder: this,
           opts,
@@ -560,6 +572,36 @@ export class Builder {
       },
     };
   }
+}
+
+/** Instructions that are steps of their own in BuildKit (the rest only change the image's config). */
+const OP_INSTRUCTIONS = new Set(["run", "copy", "add", "workdir"]);
+
+/**
+ * BuildKit's numbering of a stage's steps: FROM an image and each RUN, COPY, ADD and WORKDIR count, per stage,
+ * the stage named by its AS name (`stage-N` when unnamed in a multi-stage file).
+ */
+function stepNaming(stage: Stage, o: { fromName: string; stages: Stage[] }) {
+  const fromStage = o.stages.some(
+    (s) => s.name && s.name === o.fromName.toLowerCase() && s.index < stage.index,
+  );
+  const fromImage = o.fromName !== "scratch" && !fromStage;
+  const total = stage.body.filter((i) => OP_INSTRUCTIONS.has(i.cmd)).length + (fromImage ? 1 : 0);
+  const name = stage.name ?? (o.stages.length > 1 ? `stage-${stage.index}` : undefined);
+  let index = 0;
+  return {
+    from: (): StepName | undefined =>
+      fromImage ? { stage: name, index: ++index, total, instruction: "FROM", image: o.fromName } : undefined,
+    next: (ins: Instruction): StepName | undefined =>
+      OP_INSTRUCTIONS.has(ins.cmd)
+        ? {
+            stage: name,
+            index: ++index,
+            total,
+            instruction: ins.original.replace(/^(\w+)/, (w) => w.toUpperCase()),
+          }
+        : undefined,
+  };
 }
 
 /** Bytes of regular files in a diff, hard links counted once, as the layer store reports a layer's size. */

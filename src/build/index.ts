@@ -2,4 +2,10 @@ export { BuildError, Builder, type BuilderOptions } from "./builder.ts";
 export { type CommitDeps, type CommitOptions, commitContainer } from "./commit.ts";
 export { ignoreMatcher, readIgnorePatterns } from "./dockerignore.ts";
 export { parseDockerfile } from "./parser.ts";
-export type { BuildContainerBackend, BuildImageBackend, BuildOptions, BuildOutput } from "./types.ts";
+export type {
+  BuildContainerBackend,
+  BuildImageBackend,
+  BuildOptions,
+  BuildOutput,
+  StepName,
+} from "./types.ts";

@@ -90,8 +90,24 @@ export interface BuildOutput {
   /** A RUN step's stderr, when the client tells it apart (BuildKit); otherwise it goes to stream. */
   stderr?(text: string): void;
   aux(value: Record<string, unknown>): void;
+  /**
+   * Called before each `Step N/M` line with the step as BuildKit names it (`[base 2/3] RUN ...`), or undefined
+   * for a step BuildKit shows no vertex for (ARG, ENV, LABEL, FROM another stage).
+   */
+  step?(s: StepName | undefined): void;
   /** Aborted when the client went away: the build stops and removes its container. */
   signal: AbortSignal;
+}
+
+/** A step as BuildKit's Dockerfile frontend numbers it: per stage, only steps that change files. */
+export interface StepName {
+  stage: string | undefined;
+  index: number;
+  total: number;
+  /** The instruction as written, its keyword upper-cased; just `FROM` for a FROM (see image). */
+  instruction: string;
+  /** The image a FROM starts from, as written (after ARG expansion). */
+  image?: string;
 }
 
 /** A build's input: the context tar (plain or compressed) or a bare Dockerfile. */

@@ -6,6 +6,7 @@
 import { randomBytes } from "node:crypto";
 import { hostname } from "node:os";
 import type { Duplex, Readable } from "node:stream";
+import { fullString, parseNamed } from "../image/index.ts";
 import { ociArch } from "../util/index.ts";
 import { checkFrontend, type FrontendBuilder, solveDockerfile } from "./frontend.ts";
 import { sendDiffCopy } from "./fsutil.ts";
@@ -289,7 +290,8 @@ export class BuildkitService {
         const names = (req.exporterAttrs.name ?? "")
           .split(",")
           .map((n) => n.trim())
-          .filter(Boolean);
+          .filter(Boolean)
+          .map(normalizedName);
         const v = rec.progress.vertex("exporting to image");
         v.status({ id: `writing image ${imageId}`, current: 0, done: true });
         try {
@@ -419,4 +421,16 @@ function buildId(call: ServerCall): string {
   const id = Array.isArray(v) ? v[0] : v;
   if (!id) throw new GrpcError(Code.INVALID_ARGUMENT, "no buildkit-controlapi-buildid header");
   return id;
+}
+
+/**
+ * `bx1` as BuildKit's moby exporter names it in its progress and `image.name`: `docker.io/library/bx1` (no tag
+ * added); a name that does not parse is left for tag() to refuse with Docker's text.
+ */
+function normalizedName(n: string): string {
+  try {
+    return fullString(parseNamed(n));
+  } catch {
+    return n;
+  }
 }

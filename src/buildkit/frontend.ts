@@ -120,7 +120,8 @@ export async function solveDockerfile(
     defV.complete(msg);
     throw new GrpcError(Code.INVALID_ARGUMENT, msg);
   }
-  defV.status({ id: `transferring dockerfile: ${text.length}B`, current: text.length, done: true });
+  // The client prints the status id and then the bytes itself: `transferring dockerfile: 154B done`.
+  defV.status({ id: "transferring dockerfile:", current: text.length, done: true });
   defV.complete();
   const dockerfileText = text.toString("utf8");
   const syntax = parseSyntax(dockerfileText);
@@ -148,6 +149,7 @@ export async function solveDockerfile(
   const ctxV = progress.vertex("[internal] load build context");
   const meta: Record<string, string | string[]> = { "dir-name": ctxDir };
   if (excludes.length) meta["exclude-patterns"] = excludes;
+  const transferStart = Date.now();
   const recv = receiveAsTar(session.client.call(SessionMethod.diffCopy, meta));
   const onAbort = () => recv.tar.destroy(new GrpcError(Code.CANCELLED, "context canceled"));
   o.signal.addEventListener("abort", onAbort);
@@ -168,7 +170,7 @@ export async function solveDockerfile(
       },
     });
     const got = await recv.done;
-    ctxV.status({ id: `transferring context: ${humanBytes(got.bytes)}`, current: got.bytes, done: true });
+    ctxV.status({ id: "transferring context:", current: got.bytes, done: true, started: transferStart });
     ctxV.complete();
   } catch (e) {
     ctxV.complete(e instanceof Error ? e.message : String(e));
@@ -195,11 +197,4 @@ function stepError(e: unknown): string {
   const m = /^The command '(.*)' returned a non-zero code: (\d+)$/s.exec(msg);
   if (m) return `process "${m[1]}" did not complete successfully: exit code: ${m[2]}`;
   return msg;
-}
-
-function humanBytes(n: number): string {
-  if (n < 1000) return `${n}B`;
-  if (n < 1e6) return `${(n / 1e3).toFixed(2)}kB`;
-  if (n < 1e9) return `${(n / 1e6).toFixed(2)}MB`;
-  return `${(n / 1e9).toFixed(2)}GB`;
 }

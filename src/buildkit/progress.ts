@@ -3,7 +3,8 @@
  * failed) and log. Late subscribers get the history first, so a Status call racing the Solve misses nothing.
  */
 import { createHash } from "node:crypto";
-import type { BuildOutput } from "../build/index.ts";
+import type { BuildOutput, StepName } from "../build/index.ts";
+import { fullString, parseNamed } from "../image/index.ts";
 import type { StatusUpdate, Vertex } from "./messages.ts";
 
 let lastMs = 0;
@@ -45,7 +46,8 @@ export class Progress {
         if (!done)
           this.#emit({ logs: [{ vertex: digest, timestamp: now(), stream, msg: Buffer.from(msg) }] });
       },
-      status: (s) =>
+      status: (s) => {
+        const at = now();
         this.#emit({
           statuses: [
             {
@@ -54,12 +56,14 @@ export class Progress {
               name: s.id,
               current: s.current,
               total: 0,
-              timestamp: now(),
-              started: v.started,
+              timestamp: at,
+              // The client prints how long a status took (past 10 ms) from its own start, not the vertex's.
+              started: s.started ?? at,
               completed: s.done ? now() : undefined,
             },
           ],
-        }),
+        });
+      },
       complete: (err) => {
         if (done) return;
         done = true;
@@ -96,7 +100,8 @@ export interface VertexHandle {
   cached(): void;
   /** Logs to the vertex on stdout (1) or stderr (2). */
   log(msg: string, stream?: 1 | 2): void;
-  status(s: { id: string; current: number; done?: boolean }): void;
+  /** A part of the vertex: `started` (ms) when it began before now, as a transfer that is over. */
+  status(s: { id: string; current: number; done?: boolean; started?: number }): void;
   complete(err?: string): void;
 }
 
@@ -112,15 +117,27 @@ export function stepOutput(
 ): { out: BuildOutput; current(): VertexHandle | undefined; finish(err?: string): void } {
   let cur: VertexHandle | undefined;
   let last = o.inputs;
+  // What the builder said of the coming step: undefined for one BuildKit shows no vertex for.
+  let named: { name: StepName | undefined } | undefined;
   const out: BuildOutput = {
     signal: o.signal,
     aux: () => undefined,
+    step: (s) => {
+      named = { name: s };
+    },
     stream: (text) => {
       const m = STEP.exec(text);
       if (m) {
         cur?.complete();
-        const instr = m[3].replace(/^(\w+)/, (w) => w.toUpperCase());
-        cur = p.vertex(`[${m[1]}/${m[2]}] ${instr}`, { inputs: last });
+        cur = undefined;
+        const hint = named;
+        named = undefined;
+        let name: string;
+        if (hint) {
+          if (!hint.name) return;
+          name = vertexName(hint.name);
+        } else name = `[${m[1]}/${m[2]}] ${m[3].replace(/^(\w+)/, (w) => w.toUpperCase())}`;
+        cur = p.vertex(name, { inputs: last });
         last = [cur.digest];
         return;
       }
@@ -141,4 +158,21 @@ export function stepOutput(
       cur = undefined;
     },
   };
+}
+
+/** `[base 2/3] RUN ...`, the index padded to the total's width, FROM naming its image in full, as BuildKit's. */
+function vertexName(s: StepName): string {
+  const width = String(s.total).length;
+  let what = s.instruction;
+  if (s.image !== undefined) {
+    let image = s.image;
+    try {
+      const ref = parseNamed(s.image);
+      image = fullString(ref.tag === undefined && !ref.digest ? { ...ref, tag: "latest" } : ref);
+    } catch {
+      // A name that does not parse fails the step with the builder's own error.
+    }
+    what = `FROM ${image}`;
+  }
+  return `[${s.stage ? `${s.stage} ` : ""}${String(s.index).padStart(width)}/${s.total}] ${what}`;
 }

@@ -58,7 +58,9 @@ export class SessionManager {
       client,
     };
     this.#sessions.set(id, s);
+    const stopHealth = s.methods.has(SessionMethod.health) ? monitorHealth(s) : () => undefined;
     void client.closed.then(() => {
+      stopHealth();
       if (this.#sessions.get(id) === s) this.#sessions.delete(id);
     });
     for (const w of this.#waiters.get(id) ?? []) w(s);
@@ -99,6 +101,49 @@ export class SessionManager {
     for (const s of this.#sessions.values()) s.client.close();
     this.#sessions.clear();
   }
+}
+
+const HEALTH_INTERVAL_MS = 5_000;
+const HEALTH_TIMEOUT_MS = 10_000;
+const HEALTH_FAILURES = 3;
+
+/**
+ * Checks a session with grpc.health.v1 Health/Check, as BuildKit's session manager does, and closes it after
+ * a few checks in a row failed or went unanswered: a client that hangs with its socket open then fails its
+ * builds instead of holding them forever. Returns the stopper.
+ */
+function monitorHealth(s: Session): () => void {
+  let failures = 0;
+  let busy = false;
+  const timer = setInterval(() => {
+    if (busy) return;
+    busy = true;
+    const call = s.client.call(SessionMethod.health);
+    const deadline = setTimeout(() => call.cancel(), HEALTH_TIMEOUT_MS);
+    void (async () => {
+      await call.send(Buffer.alloc(0));
+      call.end();
+      let serving = true;
+      for await (const m of call.messages()) serving = new ProtoReader(m).int(1) === 1;
+      await call.done;
+      return serving;
+    })()
+      .then(
+        (serving) => {
+          failures = serving ? 0 : failures + 1;
+        },
+        () => {
+          failures++;
+        },
+      )
+      .finally(() => {
+        clearTimeout(deadline);
+        busy = false;
+        if (failures >= HEALTH_FAILURES) s.client.close();
+      });
+  }, HEALTH_INTERVAL_MS);
+  timer.unref();
+  return () => clearInterval(timer);
 }
 
 /** Asks the session for a secret (`--secret id=...`); NotFound when the CLI has none by that id. */

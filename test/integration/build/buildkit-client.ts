@@ -64,6 +64,7 @@ export async function controlClient(socketPath: string): Promise<GrpcClient> {
 export interface StatusEvents {
   vertexes: { digest: string; name: string; cached: boolean; completed: boolean; error: string }[];
   logs: { vertex: string; stream: number; msg: string }[];
+  statuses: { id: string; current: number }[];
 }
 
 /** Reads a build's Status stream until it ends. */
@@ -71,7 +72,7 @@ export async function readStatus(c: GrpcClient, ref: string): Promise<StatusEven
   const call = c.call("/moby.buildkit.v1.Control/Status");
   await call.send(new ProtoWriter().string(1, ref).finish());
   call.end();
-  const out: StatusEvents = { vertexes: [], logs: [] };
+  const out: StatusEvents = { vertexes: [], logs: [], statuses: [] };
   for await (const m of call.messages()) {
     const r = new ProtoReader(m);
     for (const v of r.messages(1))
@@ -82,6 +83,7 @@ export async function readStatus(c: GrpcClient, ref: string): Promise<StatusEven
         completed: v.has(6),
         error: v.string(7),
       });
+    for (const st of r.messages(2)) out.statuses.push({ id: st.string(1), current: st.int(4) });
     for (const l of r.messages(3))
       out.logs.push({ vertex: l.string(1), stream: l.int(3), msg: l.bytes(4).toString("utf8") });
   }
@@ -152,6 +154,8 @@ export async function startSession(
       if (!path) throw new GrpcError(Code.NOT_FOUND, `unset ssh forward key ${agent}`);
       await forwardToAgent(call, path);
     },
+    // SERVING (1), as the CLI's health server answers the daemon's checks.
+    "/grpc.health.v1.Health/Check": unary(async () => new ProtoWriter().int(1, 1).finish()),
     "/moby.filesync.v1.Auth/Credentials": unary(async (req) => {
       const host = new ProtoReader(req).string(1);
       credentialHosts.push(host);
@@ -204,6 +208,7 @@ export async function startSession(
     "/moby.sshforward.v1.SSH/CheckAgent",
     "/moby.sshforward.v1.SSH/ForwardAgent",
     "/moby.filesync.v1.Auth/Credentials",
+    "/grpc.health.v1.Health/Check",
   ];
   const sock = await upgrade(socketPath, "/session", {
     "X-Docker-Expose-Session-Uuid": id,

@@ -327,3 +327,29 @@ test("a base image from a registry with credentials pulls with the session's Aut
   assert.ok(r.credentialHosts.includes(reg.host), r.credentialHosts.join(","));
   assert.equal(await run("bk-auth", "cat /p"), "pulled\n");
 });
+
+test("vertices are named as BuildKit's: per stage, file-changing steps only, statuses the client sizes", async () => {
+  const ctx = await dir({
+    Dockerfile:
+      "FROM busybox AS base\nARG X=1\nENV Y=2\nRUN echo one\nFROM base\nWORKDIR /w\nCOPY f /w/\nLABEL a=b\n",
+    f: "x",
+  });
+  const r = await buildkitBuild(d.socket, { context: ctx, names: "bk-names" });
+  assert.equal(r.error, undefined);
+  const names = [...new Set(r.status.vertexes.map((v) => v.name))];
+  assert.deepEqual(
+    names.filter((n) => n.startsWith("[") && !n.startsWith("[internal]")),
+    [
+      "[base 1/2] FROM docker.io/library/busybox:latest",
+      "[base 2/2] RUN echo one",
+      "[stage-1 1/2] WORKDIR /w",
+      "[stage-1 2/2] COPY f /w/",
+    ],
+  );
+  assert.ok(names.includes("exporting to image"));
+  // The client prints the id and then the size itself ("transferring dockerfile: 84B done").
+  const df = r.status.statuses.find((st) => st.id.startsWith("transferring dockerfile"));
+  assert.equal(df?.id, "transferring dockerfile:");
+  assert.ok((df?.current ?? 0) > 0);
+  assert.ok(r.status.statuses.some((st) => st.id === "naming to docker.io/library/bk-names"));
+});

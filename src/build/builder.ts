@@ -4,7 +4,7 @@
  */
 import { createHash, randomBytes } from "node:crypto";
 import { chmod, lchown, lstat, mkdir, readdir, rm } from "node:fs/promises";
-import { join } from "node:path";
+import { join, posix } from "node:path";
 import { PassThrough, type Readable, Transform } from "node:stream";
 import zlib from "node:zlib";
 import { isNotFound } from "../errdefs/index.ts";
@@ -448,6 +448,7 @@ export class Builder {
     opts: { mountPoints?: string[]; adopt?: boolean } = {},
   ): Promise<{ ref: LayerRef; release(): Promise<void> } | undefined> {
     const points = new Set(opts.mountPoints ?? []);
+    const stubs = await mountStubDirs(upper, points);
     let excluded = false;
     const diff = await scanUpperDir(upper, {
       sys: hostSys,
@@ -455,7 +456,8 @@ export class Builder {
       exclude: (e) => {
         const out =
           (ENGINE_FILES.has(e.rel) && e.kind === "file" && e.st.size === 0) ||
-          (points.has(e.rel) && (e.kind === "dir" || (e.kind === "file" && e.st.size === 0)));
+          (points.has(e.rel) && (e.kind === "dir" || (e.kind === "file" && e.st.size === 0))) ||
+          (stubs.has(e.rel) && e.kind === "dir" && !e.opaque);
         excluded ||= out;
         return out;
       },
@@ -572,6 +574,24 @@ export class Builder {
       },
     };
   }
+}
+
+/**
+ * The directories runc made only to hold a step's mount points (`/run/buildkit` for an ssh socket): those
+ * that hold nothing but mount points and such directories. They stay out of the layer, as BuildKit's mount
+ * stub cleaner removes them.
+ */
+async function mountStubDirs(upper: string, points: Set<string>): Promise<Set<string>> {
+  const stubs = new Set<string>();
+  const parents = new Set<string>();
+  for (const p of points)
+    for (let d = posix.dirname(p); d !== "." && d !== "/" && d !== ""; d = posix.dirname(d)) parents.add(d);
+  // Deepest first, so a parent sees its children's verdicts.
+  for (const d of [...parents].sort((a, b) => b.split("/").length - a.split("/").length)) {
+    const names = await readdir(join(upper, d)).catch(() => undefined);
+    if (names?.every((n) => points.has(`${d}/${n}`) || stubs.has(`${d}/${n}`))) stubs.add(d);
+  }
+  return stubs;
 }
 
 /** Instructions that are steps of their own in BuildKit (the rest only change the image's config). */

@@ -71,8 +71,9 @@ export async function extractLayer(src: Readable, root: string, opts: ExtractOpt
   const ex = tar.extract();
   useBinarySafePax(ex);
   const feeding = feed(src, ex);
-  // Errors surface through the loop below; this keeps an early exit from becoming an unhandled rejection.
-  feeding.catch(() => {});
+  // A source that fails midway (a bomb cut off, a download cut) ends the entry loop below with its error;
+  // without this the loop waited for entries that never came.
+  feeding.catch((e: unknown) => ex.destroy(e as Error));
   const x = new Extractor(root, opts.sys, opts.idMap);
   try {
     for await (const entry of ex) {

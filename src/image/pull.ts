@@ -46,6 +46,14 @@ export interface PullOptions {
   progress: ProgressSink;
 }
 
+/**
+ * The most a layer of `size` compressed bytes may unpack to: gzip cannot exceed about 1032:1, so no real
+ * gzip layer is refused, while a zstd stream (which can reach far higher ratios) built as a bomb is cut off.
+ */
+export function maxUnpacked(size: number): number {
+  return size * 1100 + (64 << 10);
+}
+
 /** Layers downloading at once, as dockerd's default max-concurrent-downloads. */
 const CONCURRENCY = 3;
 
@@ -183,7 +191,9 @@ async function pullOnce(h: PullHost, fromImage: string, opts: PullOptions): Prom
       opts.progress({ status: "Download complete", progressDetail: {}, id });
       await ready[i - 1]?.promise;
       opts.progress({ status: "Extracting", progressDetail: { current: 0, total: l.size }, id });
-      const applied = await h.layers.applyTar(await h.content.readStream(l.digest), parent);
+      const applied = await h.layers.applyTar(await h.content.readStream(l.digest), parent, {
+        maxUnpacked: maxUnpacked(l.size),
+      });
       held.push(applied);
       opts.progress({ status: "Extracting", progressDetail: { current: l.size, total: l.size }, id });
       if (applied.diffId !== diffIds[i]) {

@@ -2,7 +2,7 @@ import { createHash, randomBytes, randomInt } from "node:crypto";
 import { chown, mkdir, readdir, readFile, readlink, rename, rm, symlink, unlink } from "node:fs/promises";
 import { join } from "node:path";
 import { type Readable, Transform } from "node:stream";
-import { isErrno, NotFoundError } from "../errdefs/index.ts";
+import { InvalidParameterError, isErrno, NotFoundError } from "../errdefs/index.ts";
 import { ensureDir, fsyncDir, type IdMap, log, nowRfc3339, writeJsonAtomic } from "../util/index.ts";
 import { chainId as computeChainId } from "./chain.ts";
 import { decompressStream } from "./compression.ts";
@@ -39,9 +39,10 @@ export interface LayerStore {
   init(): Promise<void>;
   /**
    * Unpacks a layer tar (plain, gzip or zstd) on top of `parent` and returns it with one reference held for the
-   * caller (release it when done; a child layer keeps its parent alive by itself).
+   * caller (release it when done; a child layer keeps its parent alive by itself). With `maxUnpacked`, a tar
+   * that decompresses to more bytes is refused midway (and nothing of it stays).
    */
-  applyTar(src: Readable, parent: string | null): Promise<LayerInfo>;
+  applyTar(src: Readable, parent: string | null, opts?: { maxUnpacked?: number }): Promise<LayerInfo>;
   /**
    * Moves `dir`, already a diff in overlay's format (an unmounted upper dir), in as the layer `diffId` on top of
    * `parent`, without unpacking anything; the caller computed `diffId` from its tar. One reference is held.
@@ -136,7 +137,11 @@ export class FsLayerStore implements LayerStore {
     return this.chain(top).map((e) => this.diffDir(e.chainId));
   }
 
-  async applyTar(src: Readable, parent: string | null): Promise<LayerInfo> {
+  async applyTar(
+    src: Readable,
+    parent: string | null,
+    opts: { maxUnpacked?: number } = {},
+  ): Promise<LayerInfo> {
     if (parent) this.mustGet(parent);
     const staging = join(this.tmpDir, `${STAGING_PREFIX}${randomBytes(8).toString("hex")}`);
     try {
@@ -144,8 +149,17 @@ export class FsLayerStore implements LayerStore {
       if (this.idMap) await chown(join(staging, "diff"), this.idMap.root.uid, this.idMap.root.gid);
       const { stream } = await decompressStream(src);
       const hash = createHash("sha256");
+      const max = opts.maxUnpacked;
+      let unpacked = 0;
       const hashing = new Transform({
         transform(chunk: Buffer, _enc, cb) {
+          unpacked += chunk.length;
+          if (max !== undefined && unpacked > max)
+            return cb(
+              new InvalidParameterError(
+                `layer unpacks to more than ${max} bytes: refused as a decompression bomb`,
+              ),
+            );
           hash.update(chunk);
           cb(null, chunk);
         },

@@ -1,6 +1,6 @@
 /**
  * A hostile registry (issue 11): manifests and configs too large, not JSON, or lying about their sizes and
- * digests; layers longer than announced. Each pull through the real docker CLI fails with a clear message,
+ * digests; layers longer than announced; a zstd layer that would unpack thousands of times its size. Each pull through the real docker CLI fails with a clear message,
  * the daemon stays up, and nothing of the pull stays in the data root (no image, blob or temp file).
  */
 import assert from "node:assert/strict";
@@ -10,6 +10,7 @@ import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
+import { zstdCompressSync } from "node:zlib";
 import { api, docker, startDaemon, type TestDaemon } from "../../helpers/daemon.ts";
 
 const sha = (b: Buffer | string) => `sha256:${createHash("sha256").update(b).digest("hex")}`;
@@ -93,6 +94,55 @@ const repos: Record<string, Repo> = {
   },
 };
 
+/** A zstd layer of one 64 MiB file of zeros: a few KiB that would unpack 10 000 times larger. */
+function zstdBomb(): { blob: Buffer; cfg: Buffer } {
+  const header = Buffer.alloc(512);
+  header.write("zero", 0);
+  header.write("0000644\0", 100);
+  header.write("0000000\0", 108);
+  header.write("0000000\0", 116);
+  header.write(`${(64 << 20).toString(8).padStart(11, "0")}\0`, 124);
+  header.write("00000000000\0", 136);
+  header.write("        ", 148);
+  header.write("0", 156);
+  header.write("ustar\x0000", 257);
+  let sum = 0;
+  for (const b of header) sum += b;
+  header.write(`${sum.toString(8).padStart(6, "0")}\0 `, 148);
+  const tar = Buffer.concat([header, Buffer.alloc(64 << 20), Buffer.alloc(1024)]);
+  const cfg = Buffer.from(
+    JSON.stringify({
+      architecture: "amd64",
+      os: "linux",
+      rootfs: { type: "layers", diff_ids: [sha(tar)] },
+      config: {},
+    }),
+  );
+  return { blob: zstdCompressSync(tar), cfg };
+}
+const bomb = zstdBomb();
+repos.zstdbomb = {
+  manifest: Buffer.from(
+    JSON.stringify({
+      schemaVersion: 2,
+      mediaType: MANIFEST,
+      config: {
+        mediaType: "application/vnd.oci.image.config.v1+json",
+        digest: sha(bomb.cfg),
+        size: bomb.cfg.length,
+      },
+      layers: [
+        {
+          mediaType: "application/vnd.oci.image.layer.v1.tar+zstd",
+          digest: sha(bomb.blob),
+          size: bomb.blob.length,
+        },
+      ],
+    }),
+  ),
+  blobs: { [sha(bomb.cfg)]: bomb.cfg, [sha(bomb.blob)]: bomb.blob },
+};
+
 /** What each pull must say (a substring of the CLI's stderr). */
 const expected: Record<string, RegExp> = {
   big: /manifest for .* is larger than the 4194304 bytes allowed/,
@@ -104,6 +154,7 @@ const expected: Record<string, RegExp> = {
   baddigest: /invalid digest/,
   badlayerdigest: /invalid digest/,
   longlayer: /size mismatch/,
+  zstdbomb: /layer unpacks to more than \d+ bytes: refused as a decompression bomb/,
 };
 
 let d: TestDaemon;

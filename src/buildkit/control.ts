@@ -236,6 +236,8 @@ export class BuildkitService {
       id: r.key,
       size: r.size,
       createdAt: r.created,
+      // Used when made: buildx du shows LAST ACCESSED from it.
+      lastUsedAt: r.created,
       usageCount: 1,
       description: `wharf build step, image ${r.imageId.slice(7, 19)}`,
       recordType: "regular",

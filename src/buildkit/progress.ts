@@ -119,6 +119,7 @@ export function stepOutput(
   let last = o.inputs;
   // What the builder said of the coming step: undefined for one BuildKit shows no vertex for.
   let named: { name: StepName | undefined } | undefined;
+  const resolved = new Set<string>();
   const out: BuildOutput = {
     signal: o.signal,
     aux: () => undefined,
@@ -136,6 +137,12 @@ export function stepOutput(
         if (hint) {
           if (!hint.name) return;
           name = vertexName(hint.name);
+          // BuildKit's frontend resolves each base image's config first, in a vertex of its own.
+          const image = hint.name.image !== undefined ? fullImageName(hint.name.image) : undefined;
+          if (image && !resolved.has(image)) {
+            resolved.add(image);
+            p.vertex(`[internal] load metadata for ${image}`).complete();
+          }
         } else name = `[${m[1]}/${m[2]}] ${m[3].replace(/^(\w+)/, (w) => w.toUpperCase())}`;
         cur = p.vertex(name, { inputs: last });
         last = [cur.digest];
@@ -163,16 +170,17 @@ export function stepOutput(
 /** `[base 2/3] RUN ...`, the index padded to the total's width, FROM naming its image in full, as BuildKit's. */
 function vertexName(s: StepName): string {
   const width = String(s.total).length;
-  let what = s.instruction;
-  if (s.image !== undefined) {
-    let image = s.image;
-    try {
-      const ref = parseNamed(s.image);
-      image = fullString(ref.tag === undefined && !ref.digest ? { ...ref, tag: "latest" } : ref);
-    } catch {
-      // A name that does not parse fails the step with the builder's own error.
-    }
-    what = `FROM ${image}`;
-  }
+  const what = s.image !== undefined ? `FROM ${fullImageName(s.image)}` : s.instruction;
   return `[${s.stage ? `${s.stage} ` : ""}${String(s.index).padStart(width)}/${s.total}] ${what}`;
+}
+
+/** `busybox` as BuildKit shows a base image: `docker.io/library/busybox:latest`. */
+function fullImageName(image: string): string {
+  try {
+    const ref = parseNamed(image);
+    return fullString(ref.tag === undefined && !ref.digest ? { ...ref, tag: "latest" } : ref);
+  } catch {
+    // A name that does not parse fails the step with the builder's own error.
+    return image;
+  }
 }

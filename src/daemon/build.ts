@@ -99,7 +99,10 @@ export function buildBackend(o: {
       for (const [key, imageId] of builder.cache.list()) {
         const img = await images.inspect(imageId).catch(() => undefined);
         if (!img) continue;
-        out.push({ key, imageId, size: img.Size ?? 0, created: Date.parse(img.Created ?? "") || 0 });
+        // A step's record is as big as what it added, as `system df` counts it (not the whole image).
+        const parent = img.Parent ? await images.inspect(img.Parent).catch(() => undefined) : undefined;
+        const size = Math.max(0, (img.Size ?? 0) - (parent?.Size ?? 0));
+        out.push({ key, imageId, size, created: Date.parse(img.Created ?? "") || 0 });
       }
       return out;
     },

@@ -347,6 +347,10 @@ test("vertices are named as BuildKit's: per stage, file-changing steps only, sta
     ],
   );
   assert.ok(names.includes("exporting to image"));
+  assert.equal(
+    names.filter((n) => n === "[internal] load metadata for docker.io/library/busybox:latest").length,
+    1,
+  );
   // The client prints the id and then the size itself ("transferring dockerfile: 84B done").
   const df = r.status.statuses.find((st) => st.id.startsWith("transferring dockerfile"));
   assert.equal(df?.id, "transferring dockerfile:");

@@ -10,7 +10,7 @@ import tar from "tar-stream";
 import type { PathStat } from "../apitypes/index.ts";
 import { ForbiddenError, InvalidParameterError, isErrno, NotFoundError } from "../errdefs/index.ts";
 import { decompressStream, feedTar } from "../layer/index.ts";
-import { resolveInRoot } from "../runtime/index.ts";
+import { resolveInRoot, resolveUser } from "../runtime/index.ts";
 import type { IdMap, IdPair } from "../util/index.ts";
 import { packTree } from "../util/tar/index.ts";
 
@@ -139,14 +139,31 @@ export async function readArchive(
   };
 }
 
+/** A user the container's files do not define: a client error, in dockerd's words for cp -a. */
+function userError(e: unknown): never {
+  throw new InvalidParameterError(
+    `unable to find the user of the container for cp -a: ${(e as Error).message}`,
+  );
+}
+
 /** PUT /containers/{id}/archive: extracts a tar (plain, gzip or zstd) into a directory of the container. */
 export async function writeArchive(
   fs: ContainerFs,
   path: string,
   body: Readable,
-  opts: { containerName: string; copyUidGid: boolean; noOverwriteDirNonDir: boolean },
+  opts: {
+    containerName: string;
+    copyUidGid: boolean;
+    noOverwriteDirNonDir: boolean;
+    /** The container's Config.User: with copyUidGid, what every entry is owned by (dockerd's tarCopyOptions). */
+    user?: string;
+  },
 ): Promise<void> {
   const { host: dest, loc } = await resolveFollow(fs, path);
+  // As dockerd: the archive's owners are kept (the docker CLI sends the local files' owners); with
+  // copyUIDGID (cp -a) in a container that names a user, every entry belongs to that user instead.
+  const forced =
+    opts.copyUidGid && opts.user ? await resolveUser(fs.rootfs, opts.user).catch(userError) : undefined;
   let st: Awaited<ReturnType<typeof lstat>>;
   try {
     st = await lstat(dest);
@@ -172,10 +189,9 @@ export async function writeArchive(
       const target = await inRoot(header.name);
       if (target === loc.root.replace(/\/+$/, "") && header.type !== "directory")
         throw new InvalidParameterError(`invalid tar entry ${JSON.stringify(header.name)}`);
-      const own = {
-        uid: opts.copyUidGid ? (header.uid ?? 0) : 0,
-        gid: opts.copyUidGid ? (header.gid ?? 0) : 0,
-      };
+      const own = forced
+        ? { uid: forced.uid, gid: forced.gid }
+        : { uid: header.uid ?? 0, gid: header.gid ?? 0 };
       const { uid, gid } = fs.idMap ? fs.idMap.toHost(own) : own;
       const mode = (header.mode ?? 0o644) & 0o7777;
       const existing = await lstat(target).catch(() => undefined);

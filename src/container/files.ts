@@ -92,7 +92,13 @@ export class ContainerFiles {
     opts: { copyUidGid: boolean; noOverwriteDirNonDir: boolean },
   ): Promise<void> {
     const c = this.#r.get(ref);
-    await this.#withFs(c, (fs) => writeArchive(fs, path, body, { ...opts, containerName: c.shortName }));
+    await this.#withFs(c, (fs) =>
+      writeArchive(fs, path, body, {
+        ...opts,
+        containerName: c.shortName,
+        user: c.record.Config.User || undefined,
+      }),
+    );
     this.#r.emit(c, "extract-to-dir");
   }
 

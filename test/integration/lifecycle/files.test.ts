@@ -46,6 +46,23 @@ describe("cp, diff, export", () => {
     await ok(d, ["rm", created]);
   });
 
+  test("docker cp in keeps the files' owners; cp -a gives them to the container's user, as dockerd", async () => {
+    const src = join(d.dir, "owned");
+    await mkdir(src, { recursive: true });
+    await writeFile(join(src, "f"), "hi\n");
+    await exec("chown", ["1234:1234", join(src, "f")]);
+    await ok(d, ["run", "-d", "--name", "own-root", "busybox", "sleep", "300"]);
+    await ok(d, ["run", "-d", "--name", "own-nobody", "-u", "nobody", "busybox", "sleep", "300"]);
+    const owner = (c: string, p: string) => ok(d, ["exec", c, "stat", "-c", "%u:%g", p]);
+    await ok(d, ["cp", join(src, "f"), "own-root:/plain"]);
+    assert.equal(await owner("own-root", "/plain"), "1234:1234");
+    await ok(d, ["cp", "-a", join(src, "f"), "own-root:/archived"]);
+    assert.equal(await owner("own-root", "/archived"), "1234:1234");
+    await ok(d, ["cp", "-a", join(src, "f"), "own-nobody:/tmp/a"]);
+    assert.equal(await owner("own-nobody", "/tmp/a"), "65534:65534");
+    await ok(d, ["rm", "-f", "own-root", "own-nobody"]);
+  });
+
   test("a symlink pointing outside the container is never followed", async () => {
     // /tmp exists on both sides: resolved on the host, the link would write to the host's /tmp.
     const outside = `/tmp/wharf-escape-${process.pid}-${Date.now()}`;

@@ -386,12 +386,21 @@ async function runContainer(
   try {
     const attach = containers.attach(cid);
     const exit = containers.wait(cid, { condition: "next-exit" }).ready;
-    const onAbort = () => void containers.kill(cid, "SIGKILL").catch(() => undefined);
+    // A kill while the container is still starting fails: the kill then waits for the start to finish.
+    let starting: Promise<unknown> = Promise.resolve();
+    const onAbort = () =>
+      void starting
+        .catch(() => undefined)
+        .then(() => containers.kill(cid, "SIGKILL"))
+        .catch(() => undefined);
     c.out.signal.addEventListener("abort", onAbort);
     try {
       const started = containers.start(cid);
+      starting = started;
       const stdio = await Promise.race([attach.stdio, started.then(() => attach.stdio)]);
       await started;
+      // Cancelled before the start was asked for: nothing killed it yet.
+      if (c.out.signal.aborted) onAbort();
       const pump = async (s: AsyncIterable<Buffer | string>, say: (s: string) => void) => {
         for await (const chunk of s) say(chunk.toString());
       };

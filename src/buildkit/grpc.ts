@@ -122,7 +122,17 @@ export class GrpcServer {
 
   /** Speaks HTTP/2 on a socket the API answered `101` on. */
   serve(socket: Duplex): void {
+    // The session is made while the connection is handed over. A socket taken over from the HTTP/1 server
+    // does not end its HTTP/2 session when the peer goes, so a client killed mid-build would leave its calls
+    // (and the build) running: its end or close ends the session, which aborts every call on it.
+    const onSession = (session: http2.ServerHttp2Session) => {
+      const gone = () => session.destroy();
+      socket.once("end", gone);
+      socket.once("close", gone);
+    };
+    this.#server.once("session", onSession);
     this.#server.emit("connection", socket);
+    this.#server.off("session", onSession);
   }
 
   async #handle(stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpHeaders): Promise<void> {

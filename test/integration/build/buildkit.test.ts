@@ -5,11 +5,11 @@ import { request } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
-import { ProtoReader } from "../../../src/buildkit/proto.ts";
+import { ProtoReader, ProtoWriter } from "../../../src/buildkit/proto.ts";
 import { bcryptHash } from "../../../src/registry/index.ts";
 import { api, docker, importBusybox, startDaemon, type TestDaemon } from "../../helpers/daemon.ts";
 import { startWharfRegistry } from "../distribution/registries.ts";
-import { buildkitBuild, controlClient, controlSolve, startSession } from "./buildkit-client.ts";
+import { buildkitBuild, controlClient, controlSolve, gatewaySolve, startSession } from "./buildkit-client.ts";
 import { startSshAgent } from "./ssh-agent.ts";
 
 let d: TestDaemon;
@@ -356,4 +356,34 @@ test("vertices are named as BuildKit's: per stage, file-changing steps only, sta
   assert.equal(df?.id, "transferring dockerfile:");
   assert.ok((df?.current ?? 0) > 0);
   assert.ok(r.status.statuses.some((st) => st.id === "naming to docker.io/library/bk-names"));
+});
+
+test("a client that goes mid-step cancels the build: its container is killed and removed at once", async () => {
+  const ctx = await dir({ Dockerfile: "FROM busybox\nRUN echo long-step && sleep 60\n" });
+  const s = await startSession(d.socket, { context: ctx, dockerfileDir: ctx });
+  const c = await controlClient(d.socket);
+  const ref = randomBytes(12).toString("hex");
+  try {
+    const status = c.call("/moby.buildkit.v1.Control/Status");
+    await status.send(new ProtoWriter().string(1, ref).finish());
+    status.end();
+    c.unary("/moby.buildkit.v1.Control/Solve", controlSolve({ ref, session: s.id })).catch(() => undefined);
+    const md = { "buildkit-controlapi-buildid": ref };
+    c.unary("/moby.buildkit.v1.frontend.LLBBridge/Solve", gatewaySolve({}), md).catch(() => undefined);
+    // Gone the moment the step's first line arrives: the container is still starting then, or just started.
+    for await (const m of status.messages()) {
+      const logs = new ProtoReader(m).messages(3);
+      if (logs.some((l) => l.bytes(4).toString().includes("long-step"))) break;
+    }
+  } finally {
+    c.close();
+    s.close();
+  }
+  const deadline = Date.now() + 10_000;
+  for (;;) {
+    const left = await api<unknown[]>(d, "GET", "/containers/json?all=1");
+    if (left.length === 0) break;
+    assert.ok(Date.now() < deadline, `containers left: ${JSON.stringify(left)}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
 });

@@ -4,13 +4,22 @@
  * tests skip without it.
  */
 import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
 import { existsSync } from "node:fs";
 import { mkdir, mkdtemp, readFile, rm, symlink, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
 import { bcryptHash } from "../../../src/registry/index.ts";
-import { DOCKER, docker, exec, importBusybox, startDaemon, type TestDaemon } from "../../helpers/daemon.ts";
+import {
+  api,
+  DOCKER,
+  docker,
+  exec,
+  importBusybox,
+  startDaemon,
+  type TestDaemon,
+} from "../../helpers/daemon.ts";
 import { startWharfRegistry } from "../distribution/registries.ts";
 import { startSshAgent } from "./ssh-agent.ts";
 
@@ -243,4 +252,37 @@ test("a failing step: ERROR: failed to solve with the exit code, nothing tagged"
   );
   const img = await docker(d, ["image", "inspect", "bx-fail"]);
   assert.notEqual(img.code, 0);
+});
+
+test("Ctrl-C stops the build at once and leaves no container", { skip: SKIP }, async () => {
+  const ctx = await dir({ Dockerfile: "FROM busybox\nRUN echo long-step && sleep 60\n" });
+  // Its own process group, as a terminal's foreground job: Ctrl-C signals the CLI and its plugin together.
+  const p = spawn(DOCKER, ["-H", d.host, "buildx", "build", "--progress=plain", ctx], {
+    env: { ...process.env, DOCKER_CONFIG: config },
+    detached: true,
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let err = "";
+  const started = new Promise<void>((resolve) => {
+    p.stderr.on("data", (c: Buffer) => {
+      err += c.toString();
+      if (err.includes("long-step")) resolve();
+    });
+  });
+  const exited = new Promise<number | null>((resolve) => p.once("exit", (code) => resolve(code)));
+  await started;
+  const t0 = Date.now();
+  process.kill(-(p.pid ?? 0), "SIGINT");
+  const code = await exited;
+  assert.notEqual(code, 0);
+  assert.ok(Date.now() - t0 < 10_000, "the build stopped well before its step would have");
+  assert.match(err, /context canceled/);
+  // The step's container goes with the build.
+  const deadline = Date.now() + 10_000;
+  for (;;) {
+    const left = await api<unknown[]>(d, "GET", "/containers/json?all=1");
+    if (left.length === 0) break;
+    assert.ok(Date.now() < deadline, `containers left: ${JSON.stringify(left)}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
 });

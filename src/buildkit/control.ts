@@ -206,9 +206,14 @@ export class BuildkitService {
       [`${p}Prune`]: async (call) => {
         let req: Buffer = Buffer.alloc(0);
         for await (const m of call.messages()) req = m;
-        const { all } = decodePrune(req);
+        const { filters, keepDuration, keepBytes } = decodePrune(req);
         const before = new Map((await this.#usage()).map((u) => [u.id, u]));
-        const res = await this.#backend.prune({ all });
+        // BuildKit's prune takes every unused record but internal and frontend ones (which `all` adds), and
+        // wharf's are all regular ones: `buildx prune` forgets them all, as against dockerd. Filters and keep
+        // limits wharf cannot weigh keep all but the records whose image is gone.
+        // (buildx sends its filters joined into one string: an empty one when there are none.)
+        const limited = filters.some(Boolean) || keepDuration > 0 || keepBytes > 0;
+        const res = await this.#backend.prune({ all: !limited });
         for (const key of res.CachesDeleted) {
           const u = before.get(key);
           if (u) await call.send(encodeUsage(u).finish());

@@ -227,7 +227,12 @@ export function encodeDiskUsage(records: UsageRecord[]): Buffer {
 }
 
 /** Decodes PruneRequest. */
-export function decodePrune(b: Buffer): { all: boolean; filters: string[] } {
+export function decodePrune(b: Buffer): {
+  all: boolean;
+  filters: string[];
+  keepDuration: number;
+  keepBytes: number;
+} {
   const r = new ProtoReader(b);
-  return { all: r.bool(2), filters: r.strings(1) };
+  return { all: r.bool(2), filters: r.strings(1), keepDuration: r.int(3), keepBytes: r.int(4) };
 }

@@ -387,3 +387,28 @@ test("a client that goes mid-step cancels the build: its container is killed and
     await new Promise((r) => setTimeout(r, 100));
   }
 });
+
+test("Control.Prune forgets every build cache record, as BuildKit's prune without filters", async () => {
+  const ctx = await dir({ Dockerfile: "FROM busybox\nRUN echo prune-me > /p\n" });
+  assert.equal((await buildkitBuild(d.socket, { context: ctx, names: "bk-prune" })).error, undefined);
+  const c = await controlClient(d.socket);
+  try {
+    const du = async () =>
+      new ProtoReader(await c.unary("/moby.buildkit.v1.Control/DiskUsage", Buffer.alloc(0))).messages(1)
+        .length;
+    assert.ok((await du()) > 0);
+    const call = c.call("/moby.buildkit.v1.Control/Prune");
+    // As buildx sends it: its filters joined into one string field, empty when there are none.
+    await call.send(new ProtoWriter().bytes(1, Buffer.alloc(0), { always: true }).finish());
+    call.end();
+    let deleted = 0;
+    for await (const _ of call.messages()) deleted++;
+    await call.done;
+    assert.ok(deleted > 0);
+    assert.equal(await du(), 0);
+  } finally {
+    c.close();
+  }
+  const again = await buildkitBuild(d.socket, { context: ctx, names: "bk-prune" });
+  assert.ok(!again.status.vertexes.some((v) => v.name.includes("RUN echo prune-me") && v.cached));
+});

@@ -286,3 +286,16 @@ test("Ctrl-C stops the build at once and leaves no container", { skip: SKIP }, a
     await new Promise((r) => setTimeout(r, 100));
   }
 });
+
+test("buildx du lists the build cache and prune -f empties it, as against dockerd", {
+  skip: SKIP,
+}, async () => {
+  const du = await ok(["du"]);
+  assert.match(du.stdout, /^ID\s+RECLAIMABLE\s+SIZE\s+LAST ACCESSED/);
+  assert.match(du.stdout, /Less than a second ago|seconds? ago|minutes? ago/);
+  const pruned = await ok(["prune", "-f"]);
+  assert.match(pruned.stdout, /^ID\s+RECLAIMABLE/);
+  assert.match(pruned.stdout, /Total:/);
+  const after = await ok(["du"]);
+  assert.doesNotMatch(after.stdout, /^[0-9a-f]{64}\s/m);
+});

@@ -41,4 +41,30 @@ describe("worker processes", () => {
     assert.equal(await exited, 0);
     await until(() => p.workerCount === 0);
   });
+
+  it("emits 'close' after 'exit' only once the output pipes have ended, with all the output read", async () => {
+    const p = new WorkerProcesses({ idleMs: 50 });
+    // 64 KiB fits in the socket's buffer: the program exits with all of it still unread.
+    const c = p.spawn("sh", ["-c", "head -c 65536 /dev/zero | tr '\\0' x"], {
+      stdio: ["ignore", "pipe", "ignore"],
+    });
+    let n = 0;
+    c.stdout?.on("data", (b: Buffer) => {
+      n += b.length;
+    });
+    // Nothing is read until the program has exited: then 'close' must still wait for the rest.
+    c.stdout?.pause();
+    const order: string[] = [];
+    c.on("exit", () => {
+      order.push("exit");
+      c.stdout?.resume();
+    });
+    // At 'close' the pipe has closed: nothing of the output can come after it.
+    const pipeClosed = await new Promise((resolve) => c.on("close", () => resolve(c.stdout?.destroyed)));
+    order.push("close");
+    assert.equal(pipeClosed, true);
+    assert.deepEqual(order, ["exit", "close"]);
+    assert.equal(n, 65536);
+    await until(() => p.workerCount === 0);
+  });
 });

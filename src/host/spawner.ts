@@ -236,7 +236,16 @@ export class WorkerProcesses implements Processes {
         this.#waiters.delete(id);
         this.#settle();
         c.emit("exit", r.code ?? null, r.signal ?? null);
-        c.emit("close", r.code ?? null, r.signal ?? null);
+        // As node's child processes: 'close' once the stdio pipes have closed too, so a listener on it has
+        // all the output (a program's exit can come before its last bytes are read).
+        const open = ours.filter((s): s is Socket => s !== null && !s.destroyed);
+        let left = open.length;
+        const closed = () => c.emit("close", r.code ?? null, r.signal ?? null);
+        if (left === 0) closed();
+        for (const s of open)
+          s.once("close", () => {
+            if (--left === 0) closed();
+          });
       }
     });
     this.#hold(id);

@@ -4,7 +4,6 @@
  * the CRI (so CNI DEL runs), then the daemon and the pod bridge.
  */
 import { execFile } from "node:child_process";
-import { readdir } from "node:fs/promises";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { CriClient } from "../../src/cri/index.ts";

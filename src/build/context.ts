@@ -25,6 +25,8 @@ export interface ContextEntry {
   linkname?: string;
   /** sha256 of a file's content, taken while the tar streamed in. */
   sum?: string;
+  /** A directory the tar has no entry of, kept because a file in it was dropped (made at materialize). */
+  implied?: true;
 }
 
 /**
@@ -70,9 +72,14 @@ export class BuildContext {
 
   /** Unpacks the context into `dir` (once), leaving out what .dockerignore excludes. */
   materialize(): Promise<void> {
-    this.unpacked ??= this.tarFile
-      ? extractTar(createReadStream(this.tarFile), this.dir, (rel) => this.entries.has(rel))
-      : Promise.resolve();
+    this.unpacked ??= (
+      this.tarFile
+        ? extractTar(createReadStream(this.tarFile), this.dir, (rel) => this.entries.has(rel))
+        : Promise.resolve()
+    ).then(async () => {
+      for (const [rel, e] of this.entries)
+        if (e.implied) await mkdir(join(this.dir, rel), { recursive: true, mode: e.mode });
+    });
     return this.unpacked;
   }
 
@@ -248,7 +255,7 @@ export async function unpackContext(
     throw new InvalidParameterError(`Cannot locate specified Dockerfile: ${opts.dockerfile || "Dockerfile"}`);
   const ignore = texts.get(".dockerignore");
   if (ignore && entries.get(".dockerignore")?.type === "file")
-    applyDockerignore(entries, ignore.toString("utf8"));
+    applyDockerignore(entries, ignore.toString("utf8"), [dockerfilePath, ".dockerignore"]);
   return new BuildContext({ dir, dockerfile: text.toString("utf8"), dockerfilePath, entries, tarFile });
 }
 
@@ -371,18 +378,27 @@ const SMALL_FILE = 1 << 20;
  * Drops what .dockerignore excludes. The Dockerfile and .dockerignore were read already; when the patterns name
  * them they go too, as dockerd's classic builder removes them (the CLI and docker-py send them regardless).
  */
-function applyDockerignore(entries: Map<string, ContextEntry>, text: string): void {
+function applyDockerignore(entries: Map<string, ContextEntry>, text: string, read: string[]): void {
   const m = ignoreMatcher(readIgnorePatterns(text));
   const dirs: string[] = [];
   for (const [rel, e] of entries) {
-    if (!m.ignores(rel)) continue;
-    // A directory may still hold re-included files: it goes only when nothing under it stays.
+    if (read.includes(rel) || !m.ignores(rel)) continue;
+    // A directory may still hold re-included files or the Dockerfile: it goes only when nothing under it stays.
     if (e.type === "dir") dirs.push(rel);
     else entries.delete(rel);
   }
   for (const d of dirs.sort().reverse()) {
     const prefix = `${d}/`;
     if (![...entries.keys()].some((k) => k.startsWith(prefix))) entries.delete(d);
+  }
+  // Then, as dockerd's removeDockerfile: the files read already go when the patterns name them, and only
+  // they; the directories that held them stay (empty: dockerd unpacked them before removing the file).
+  for (const rel of read) {
+    const e = entries.get(rel);
+    if (!e || !m.ignores(rel)) continue;
+    entries.delete(rel);
+    for (let d = posix.dirname(rel); d !== "." && d !== "/" && !entries.has(d); d = posix.dirname(d))
+      entries.set(d, { type: "dir", mode: 0o755, uid: e.uid, gid: e.gid, size: 0, implied: true });
   }
 }
 

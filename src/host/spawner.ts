@@ -225,7 +225,11 @@ export class WorkerProcesses implements Processes {
         closeTheirs();
         this.#release(id);
       }
-      if (r.pid !== undefined) c.pid = r.pid;
+      if (r.pid !== undefined) {
+        c.pid = r.pid;
+        // As node's: the pid is known from 'spawn' on. Output can reach us before this message does.
+        c.emit("spawn");
+      }
       if (r.error) {
         this.#waiters.delete(id);
         this.#settle();

@@ -123,6 +123,8 @@ export interface Child {
   readonly stderr: Readable | null;
   on(event: "exit" | "close", listener: (code: number | null, signal: string | null) => void): this;
   on(event: "error", listener: (err: Error) => void): this;
+  /** Once the pid is known (output may come first). */
+  once(event: "spawn", listener: () => void): this;
   /** Lets the daemon exit while the child runs. */
   unref(): void;
 }

@@ -294,7 +294,10 @@ export async function createUserNetns(
       holder.stdout?.once("data", () => resolve());
       holder.on("close", (code) => reject(new Error(`unshare exited with ${code}: ${stderr.trim()}`)));
     });
-    const pid = holder.pid;
+    // Its output can come before the worker has told us its pid.
+    const pid =
+      holder.pid ??
+      (await new Promise<number | undefined>((resolve) => holder.once("spawn", () => resolve(holder.pid))));
     if (!pid) throw new Error("unshare has no pid");
     const lines = (m: readonly IdMapLine[]) =>
       m.map((l) => `${l.containerID} ${l.hostID} ${l.size}\n`).join("");

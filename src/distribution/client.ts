@@ -1,5 +1,5 @@
 import type { Readable } from "node:stream";
-import { isDigest, sha256Digest } from "../content/index.ts";
+import { isDigest, sha256Digest, verifiedCopy } from "../content/index.ts";
 import {
   InvalidParameterError,
   NotFoundError,
@@ -155,27 +155,15 @@ export class RegistryClient {
         `${what} of ${desc.size} bytes is larger than the ${limit} bytes allowed`,
       );
     const { stream } = await this.getBlob(desc.digest);
+    const copy = verifiedCopy(stream, desc, () => undefined);
     const chunks: Buffer[] = [];
-    let n = 0;
-    for await (const c of stream as AsyncIterable<Buffer>) {
-      n += c.length;
-      if (n > desc.size) {
-        stream.destroy();
-        throw new InvalidParameterError(
-          `${what} ${desc.digest}: size mismatch: expected ${desc.size}, got more`,
-        );
-      }
-      chunks.push(c);
+    try {
+      for await (const c of copy.out as AsyncIterable<Buffer>) chunks.push(c);
+      await copy.done;
+    } catch (e) {
+      throw new InvalidParameterError(`${what} ${desc.digest}: ${(e as Error).message}`, { cause: e });
     }
-    const bytes = Buffer.concat(chunks);
-    if (n !== desc.size)
-      throw new InvalidParameterError(
-        `${what} ${desc.digest}: size mismatch: expected ${desc.size}, got ${n}`,
-      );
-    const digest = sha256Digest(bytes);
-    if (digest !== desc.digest)
-      throw new InvalidParameterError(`${what} ${desc.digest}: digest mismatch: got ${digest}`);
-    return bytes;
+    return Buffer.concat(chunks);
   }
 
   /** The blob's size when the repository has it. */

@@ -1,4 +1,4 @@
-import type { ContentStore } from "../content/index.ts";
+import { type ContentStore, verifiedCopy } from "../content/index.ts";
 import {
   type Credentials,
   MANIFEST_MEDIA_TYPES,
@@ -17,7 +17,7 @@ import { chainIds, type LayerInfo, type LayerStore } from "../layer/index.ts";
 import type { OciImageConfig } from "../oci/index.ts";
 import type { LayerRef } from "./records.ts";
 import { DEFAULT_DOMAIN, familiarString, parseNamed, type Reference, withTag } from "./reference.ts";
-import { type ProgressSink, parallel, throttled, verifiedCopy } from "./transfer.ts";
+import { type ProgressSink, parallel, throttled } from "./transfer.ts";
 
 /** What a pull needs from the image service. */
 export interface PullHost {

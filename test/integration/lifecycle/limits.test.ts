@@ -83,7 +83,10 @@ describe("limits", () => {
       "busybox",
       "sh",
       "-c",
-      "b() { b | b & }; b; sleep 60",
+      // Sleepers hold their pids, so the count sits at the limit instead of
+      // collapsing between samples as a classic `b|b&` bomb does; the loop
+      // forks until the kernel refuses, and pid 1 stays up by exec.
+      "(while :; do sleep 60 & done); exec sleep 60",
     ]);
     const pids = await until(async () => {
       const s = await api<Record<string, any>>(

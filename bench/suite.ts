@@ -1,7 +1,9 @@
 /**
  * The benchmark suite: wharf, dockerd and podman side by side in one run, interleaved, each on its own
  * temporary roots; writes bench/RESULTS.md. Installs docker.io and podman from Debian when they are missing.
- *   node_modules/.bin/node bench/suite.ts [--runs N] [--parallel-runs N] [--only a,b] [--no-install] [--out FILE]
+ *   node_modules/.bin/node bench/suite.ts [--runs N] [--parallel-runs N] [--case-runs case=N,…] [--only a,b]
+ *     [--no-install] [--out FILE]
+ * --case-runs sets both counts for the cases it names (e.g. parallel100=3 on a machine where a round takes minutes).
  * Cases: start (run --rm), parallel20, parallel100 (with memory), build, distribution, ports, scale.
  */
 import { execFileSync } from "node:child_process";
@@ -26,7 +28,7 @@ import {
   unmountUnder,
 } from "./lib/engines.ts";
 import { type Figure, pidsNaming, sumMiB } from "./lib/measure.ts";
-import { environment, render } from "./lib/report.ts";
+import { type CaseLoad, environment, loadNow, render } from "./lib/report.ts";
 
 /** How long the daemons are left alone before the settled idle figure. */
 const SETTLE_MS = 15_000;
@@ -36,6 +38,7 @@ const { values } = parseArgs({
     runs: { type: "string", default: "15" },
     "parallel-runs": { type: "string", default: "15" },
     only: { type: "string" },
+    "case-runs": { type: "string" },
     "no-install": { type: "boolean", default: false },
     out: { type: "string", default: join(ROOT, "bench/RESULTS.md") },
   },
@@ -72,7 +75,16 @@ async function main(): Promise<void> {
   const unknown = only.filter((c) => !CASES[c]);
   if (unknown.length)
     throw new Error(`unknown case ${unknown.join(", ")}; cases: ${Object.keys(CASES).join(", ")}`);
+  const caseRuns = new Map(
+    (values["case-runs"]?.split(",") ?? []).filter(Boolean).map((kv) => {
+      const [k, v] = kv.split("=");
+      if (!CASES[k] || !(Number(v) > 0)) throw new Error(`--case-runs: bad ${kv}`);
+      return [k, Number(v)] as const;
+    }),
+  );
   const tmp = await mkdtemp(join(tmpdir(), "wharf-suite-"));
+  const started = new Date();
+  const loads: CaseLoad[] = [{ name: "(start of the run)", before: loadNow(), after: loadNow(), seconds: 0 }];
   const engines: Engine[] = [];
   // Once only: a Ctrl-C stops the engines while the case in progress fails and main's finally runs too.
   let stopping: Promise<void> | undefined;
@@ -112,6 +124,8 @@ async function main(): Promise<void> {
       if (e.daemonPid) idle.series.push({ engine: e.name, samples: [await sumMiB(pids, "Rss")] });
     }
     idle.target = "≤ 0.5 of dockerd + containerd";
+    idle.measures =
+      "resident set of the daemon's processes (wharf; dockerd + its containerd) right after start-up and one image import, before any container ran.";
     if (!engines.some((e) => e.name === "podman")) idle.note = "podman not installed";
     else idle.note = "podman runs no daemon";
     // Measured again once each daemon has been left alone: wharf ends its spawner workers after 10 s idle.
@@ -121,6 +135,7 @@ async function main(): Promise<void> {
       unit: "MiB",
       series: [],
       target: idle.target,
+      measures: `the same processes' RSS once no request came for ${SETTLE_MS / 1000} s (wharf ends idle spawner workers after 10 s).`,
     };
     for (const e of engines)
       if (e.daemonPid)
@@ -135,14 +150,19 @@ async function main(): Promise<void> {
       daemonPids,
     };
     const figs: Figure[] = [idle, settled];
+    const opts = { runs: ctx.runs, parallelRuns: ctx.parallelRuns, loads, started };
     for (const name of only) {
-      console.error(`bench: ${name} …`);
-      const got = await CASES[name](ctx);
+      console.error(`bench: ${name} … (load ${loadNow().join(" ")})`);
+      const before = loadNow();
+      const t0 = Date.now();
+      const n = caseRuns.get(name);
+      const got = await CASES[name](n ? { ...ctx, runs: n, parallelRuns: n } : ctx);
+      loads.push({ name, before, after: loadNow(), seconds: (Date.now() - t0) / 1000 });
       figs.push(...got);
       // Written after each case, so a long run that is stopped still leaves what it measured.
-      await writeFile(values.out, render(figs, await environment(), ctx));
+      await writeFile(values.out, render(figs, await environment(), opts));
     }
-    console.log(render(figs, await environment(), ctx));
+    console.log(render(figs, await environment(), opts));
   } finally {
     await stopAll();
   }

@@ -1,7 +1,7 @@
 /** Start latency: `run --rm busybox true`, and N detached containers started at once, with the memory they hold. */
 import { join } from "node:path";
 import { type Engine, ROOT } from "../lib/engines.ts";
-import { type Figure, interleave, pidsNaming, pool, sumMiB, timeIt } from "../lib/measure.ts";
+import { exec, type Figure, interleave, pidsNaming, pool, sumMiB, timeIt } from "../lib/measure.ts";
 import type { Ctx } from "./ctx.ts";
 
 /** wharf's own CLI against the wharf daemon, as a pseudo-engine of its own. */
@@ -29,9 +29,19 @@ export async function runRm(ctx: Ctx): Promise<Figure[]> {
       series,
       note: failures.join("; ") || undefined,
       target: "docker CLI → wharf ≤ 0.25 of dockerd; wharf CLI ≤ 0.2 of docker CLI → dockerd",
+      measures: `wall clock of one \`run --rm${net.length ? " --network none" : ""} busybox true\` client command, start to exit: the docker CLI against wharf and dockerd, \`podman run\`, and wharf's own CLI (\`bin/wharf\`, Node start-up included) against wharf.`,
     });
   }
   return figs;
+}
+
+/** wharf's event-loop delay since the last read (GET /_wharf/loop-delay?reset=1), p99 in ms. */
+async function loopDelayP99(e: Engine): Promise<number | undefined> {
+  if (e.name !== "wharf" || !e.socket) return undefined;
+  const r = await exec(["curl", "-sf", "--unix-socket", e.socket, "http://d/_wharf/loop-delay?reset=1"]);
+  if (r.code !== 0) return undefined;
+  const p99 = (JSON.parse(r.stdout) as { p99?: unknown }).p99;
+  return typeof p99 === "number" ? p99 : undefined;
 }
 
 /** Starts `n` detached containers at once; the time until every `run -d` has returned (all running). */
@@ -57,14 +67,18 @@ async function removeMany(e: Engine, n: number, tag: string): Promise<void> {
 export async function parallel(ctx: Ctx, n: number): Promise<Figure[]> {
   const pss = new Map<string, number[]>();
   const rss = new Map<string, number[]>();
+  const loop: number[] = [];
   const { series, failures } = await interleave(ctx.engines, ctx.parallelRuns, async (e, round) => {
     const tag = `${n}-${round + 1}`;
     try {
+      await loopDelayP99(e);
       const ms = await startMany(e, n, tag);
+      const p99 = await loopDelayP99(e);
+      if (round >= 0 && p99 !== undefined) loop.push(p99);
       const total = await sumMiB(await pidsNaming(e.dir), "Pss");
       if (round >= 0) pss.set(e.name, [...(pss.get(e.name) ?? []), total]);
       const daemons = ctx.daemonPids.get(e.name) ?? [];
-      if (e.daemonPid && daemons.length)
+      if (round >= 0 && e.daemonPid && daemons.length)
         rss.set(e.name, [...(rss.get(e.name) ?? []), await sumMiB(daemons, "Rss")]);
       return ms;
     } finally {
@@ -82,22 +96,34 @@ export async function parallel(ctx: Ctx, n: number): Promise<Figure[]> {
       series,
       note: failures.join("; ") || undefined,
       target: "≤ 0.3 of dockerd's and of podman's",
+      measures: `wall clock from launching ${n} \`docker run -d busybox sleep\` (\`podman run -d\`) clients at once until the last has returned, i.e. every container is running; the containers are removed after each sample.`,
+    },
+    {
+      name: `wharf's event-loop delay during ${n} parallel starts, p99`,
+      unit: "ms",
+      series: loop.length ? [{ engine: "wharf", samples: loop }] : [],
+      target: n === 20 ? "under 10 ms" : undefined,
+      measures:
+        "perf_hooks.monitorEventLoopDelay (1 ms resolution) in the wharf daemon, reset just before the starts and read just after (GET /_wharf/loop-delay, enabled by WHARF_DEBUG_LOOP_DELAY); dockerd and podman have no event loop.",
     },
     {
       name: `PSS of the engine's processes with ${n} running`,
       unit: "MiB",
       series: [...pss].map(([engine, samples]) => ({ engine, samples })),
+      measures: `sum of Pss (smaps_rollup) over every process whose command line names the engine's temp roots (daemon, containerd, shims, conmons) while the ${n} containers run; the containers' own processes are not counted.`,
     },
     {
       name: `daemon RSS with ${n} running (daemon, + containerd; no shims or conmons)`,
       unit: "MiB",
       series: [...rss].map(([engine, samples]) => ({ engine, samples })),
+      measures: "RSS of the processes that were the daemon when idle (wharf; dockerd + containerd).",
     },
     {
       name: `PSS per running container (${n} running, idle engine subtracted)`,
       unit: "MiB",
       series: perContainer,
       target: "≤ 1 MiB",
+      measures: `(PSS with ${n} running − idle PSS of the same engine) ÷ ${n}: what each container costs in shims/conmons and daemon growth.`,
     },
   ];
 }

@@ -156,6 +156,8 @@ export async function startWharf(base: string): Promise<Engine> {
       `${net}.1/24`,
     ],
     log,
+    // The loop-delay probe (GET /_wharf/loop-delay) the suite reads around parallel starts.
+    { ...process.env, WHARF_DEBUG_LOOP_DELAY: "1" },
   );
   await waitPing(socket, p, log);
   return apiEngine({ name: "wharf", dir, socket, proc: p, bridge, killMs: 15_000 }, async () => {

@@ -20,6 +20,8 @@ export interface Figure {
   note?: string;
   /** The issue's target for this figure, in words. */
   target?: string;
+  /** What the figure measures and how, for the results' glossary. */
+  measures?: string;
 }
 
 /** Min, median, max of a list. */

@@ -99,6 +99,8 @@ async function main(): Promise<void> {
   };
   process.once("SIGINT", () => void stopAll().then(() => process.exit(130)));
   try {
+    // Taken once, before anything runs: the commit and versions measured, even if the tree changes meanwhile.
+    const envLines = await environment();
     const busyboxTar = join(tmp, "busybox.tar");
     await sh([join(ROOT, "scripts/make-busybox-image.sh"), "--tar", busyboxTar]);
     engines.push(await startWharf(tmp));
@@ -160,9 +162,9 @@ async function main(): Promise<void> {
       loads.push({ name, before, after: loadNow(), seconds: (Date.now() - t0) / 1000 });
       figs.push(...got);
       // Written after each case, so a long run that is stopped still leaves what it measured.
-      await writeFile(values.out, render(figs, await environment(), opts));
+      await writeFile(values.out, render(figs, envLines, opts));
     }
-    console.log(render(figs, await environment(), opts));
+    console.log(render(figs, envLines, opts));
   } finally {
     await stopAll();
   }

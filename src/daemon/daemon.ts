@@ -470,6 +470,19 @@ export async function startDaemon(cfg: DaemonConfig): Promise<Daemon> {
       })
     : undefined;
   const server = new ApiServer(router, cfg.httpLimits, { peerCredentials: host.sockets.peerCredentials });
+  // The compatibility socket is a courtesy: another daemon (dockerd) owning it is no reason not to start.
+  // It is bound before the main hosts so a client that finds the daemon up finds this socket settled too.
+  let dockerSocket: string | undefined;
+  if (cfg.dockerSocket) {
+    try {
+      await mkdir(dirname(cfg.dockerSocket), { recursive: true });
+      await server.listenUnix(cfg.dockerSocket);
+      if (gid !== undefined) await chown(cfg.dockerSocket, 0, gid);
+      dockerSocket = cfg.dockerSocket;
+    } catch (e) {
+      log("warn", "not serving the docker socket", { path: cfg.dockerSocket, err: e });
+    }
+  }
   for (const h of cfg.hosts) {
     if (h.startsWith("unix://")) {
       const path = h.slice("unix://".length);
@@ -497,18 +510,6 @@ export async function startDaemon(cfg: DaemonConfig): Promise<Daemon> {
       port: Number(u.port || (tls ? 2376 : 2375)),
       tls,
     });
-  }
-  // The compatibility socket is a courtesy: another daemon (dockerd) owning it is no reason not to start.
-  let dockerSocket: string | undefined;
-  if (cfg.dockerSocket) {
-    try {
-      await mkdir(dirname(cfg.dockerSocket), { recursive: true });
-      await server.listenUnix(cfg.dockerSocket);
-      if (gid !== undefined) await chown(cfg.dockerSocket, 0, gid);
-      dockerSocket = cfg.dockerSocket;
-    } catch (e) {
-      log("warn", "not serving the docker socket", { path: cfg.dockerSocket, err: e });
-    }
   }
   log("info", "wharf daemon started", {
     dataRoot: cfg.dataRoot,

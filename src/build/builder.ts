@@ -2,23 +2,22 @@
  * The classic builder: stages, steps, the cache, and Docker's output. Instruction semantics are in
  * dispatch.ts; this file runs them in order and commits each step as an image.
  */
-import { createHash, randomBytes } from "node:crypto";
-import { chmod, lchown, lstat, mkdir, readdir, rm } from "node:fs/promises";
-import { join, posix } from "node:path";
-import { PassThrough, type Readable, Transform } from "node:stream";
-import zlib from "node:zlib";
+import { randomBytes } from "node:crypto";
+import { mkdir, rm } from "node:fs/promises";
+import { join } from "node:path";
+import type { Readable } from "node:stream";
 import { isNotFound } from "../errdefs/index.ts";
 import type { LayerRef } from "../image/index.ts";
-import { type DiffEntry, hostSys, type LayerInfo, scanUpperDir } from "../layer/index.ts";
 import type { OciHistory } from "../oci/index.ts";
 import { type IdMap, log, nowNs, rfc3339Nano } from "../util/index.ts";
 import { BuildCache } from "./cache.ts";
 import { CacheFrom, type CacheFromHit, type CacheSource } from "./cachefrom.ts";
 import { type BuildContext, unpackContext } from "./context.ts";
-import { dispatch, type StageState } from "./dispatch.ts";
+import { dispatch } from "./dispatch.ts";
 import { BuildError, splitArg } from "./errors.ts";
 import { type Instruction, parseDockerfile } from "./parser.ts";
 import { checkPlatform, platformArgs } from "./platform.ts";
+import { layerFromUpper, mountImageRootfs, type StepLayer, withScratchRootfs } from "./rootfs.ts";
 import { expandWord } from "./shell.ts";
 import {
   DEFAULT_PATH,
@@ -31,6 +30,7 @@ import {
   splitStages,
   triggerInstruction,
 } from "./stages.ts";
+import type { StageState } from "./step.ts";
 import type {
   BuildContainerBackend,
   BuildImageBackend,
@@ -38,10 +38,6 @@ import type {
   BuildOutput,
   StepName,
 } from "./types.ts";
-
-const GZIP_LAYER = "application/vnd.oci.image.layer.v1.tar+gzip";
-/** Mount points runc creates for the engine's bind mounts: not the step's changes. */
-const ENGINE_FILES = new Set(["etc/hosts", "etc/hostname", "etc/resolv.conf"]);
 
 /** The builder's collaborators. */
 export interface BuilderOptions {
@@ -310,7 +306,7 @@ export class Builder {
     state: StageState,
     s: {
       createdBy: string;
-      layer: { ref: LayerRef; release(): Promise<void> } | undefined;
+      layer: StepLayer | undefined;
       skipHistory?: boolean;
       cacheKey?: string;
     },
@@ -438,102 +434,21 @@ export class Builder {
     return sources;
   }
 
-  /**
-   * Turns an upper dir into a layer on top of `state`'s; undefined when nothing changed. With `adopt` (an
-   * unmounted upper dir nobody needs after) the dir itself becomes the layer, so only its tar is written.
-   */
-  async layerFromUpper(
+  /** See rootfs.ts: an upper dir as a layer on top of `state`'s; undefined when nothing changed. */
+  layerFromUpper(
     state: { layers: LayerRef[] },
     upper: string,
     opts: { mountPoints?: string[]; adopt?: boolean } = {},
-  ): Promise<{ ref: LayerRef; release(): Promise<void> } | undefined> {
-    const points = new Set(opts.mountPoints ?? []);
-    const stubs = await mountStubDirs(upper, points);
-    let excluded = false;
-    const diff = await scanUpperDir(upper, {
-      sys: hostSys,
-      ...(this.o.idMap ? { idMap: this.o.idMap } : {}),
-      exclude: (e) => {
-        const out =
-          (ENGINE_FILES.has(e.rel) && e.kind === "file" && e.st.size === 0) ||
-          (points.has(e.rel) && (e.kind === "dir" || (e.kind === "file" && e.st.size === 0))) ||
-          (stubs.has(e.rel) && e.kind === "dir" && !e.opaque);
-        excluded ||= out;
-        return out;
-      },
-    });
-    if (diff.entries.length === 0) return undefined;
-    const { content, layers } = this.o.images;
-    const parent = state.layers.length ? state.layers[state.layers.length - 1].chainId : null;
-    const src = diff.tar();
-    const gz = zlib.createGzip({ level: 1, chunkSize: 256 << 10 });
-    let info: LayerInfo;
-    let blob: { digest: string; size: number };
-    if (opts.adopt && !excluded) {
-      const hash = createHash("sha256");
-      const hashing = new Transform({
-        transform(chunk: Buffer, _enc, cb) {
-          hash.update(chunk);
-          cb(null, chunk);
-        },
-      });
-      src.once("error", (e) => hashing.destroy(e));
-      hashing.once("error", (e) => gz.destroy(e));
-      blob = await content.ingest(src.pipe(hashing).pipe(gz));
-      const diffId = `sha256:${hash.digest("hex")}`;
-      info = await layers.adoptDir(upper, { diffId, parent, size: fileBytes(diff.entries) });
-    } else {
-      // One walk of the upper dir feeds both the compressed blob and the layer store: no second read, no gunzip.
-      const plain = new PassThrough();
-      src.once("error", (e) => {
-        gz.destroy(e);
-        plain.destroy(e);
-      });
-      src.pipe(gz);
-      src.pipe(plain);
-      [blob, info] = await Promise.all([content.ingest(gz), layers.applyTar(plain, parent)]).catch(
-        (e: unknown) => {
-          for (const st of [src, gz, plain]) st.destroy();
-          throw e;
-        },
-      );
-    }
-    return {
-      ref: {
-        diffId: info.diffId,
-        chainId: info.chainId,
-        digest: blob.digest,
-        mediaType: GZIP_LAYER,
-        size: blob.size,
-      },
-      release: async () => {
-        await layers.release(info.chainId);
-      },
-    };
+  ): Promise<StepLayer | undefined> {
+    return layerFromUpper(this.o, { state, upper, ...opts });
   }
 
   /** Mounts the state's rootfs with a fresh upper dir, runs `fn` on it, and returns the upper dir's layer. */
-  async withScratchRootfs(
+  withScratchRootfs(
     state: StageState,
     fn: (rootfs: string) => Promise<void>,
-  ): Promise<{ ref: LayerRef; release(): Promise<void> } | undefined> {
-    const dir = join(this.o.dir, "work", `mnt-${randomBytes(6).toString("hex")}`);
-    const upper = join(dir, "upper");
-    const target = join(dir, "merged");
-    await Promise.all(["upper", "work", "merged"].map((d) => mkdir(join(dir, d), { recursive: true })));
-    const top = state.layers.length ? state.layers[state.layers.length - 1].chainId : null;
-    try {
-      await this.o.images.layers.mount(top, { upperDir: upper, workDir: join(dir, "work"), target });
-      try {
-        await fn(target);
-      } finally {
-        await this.o.images.layers.unmount(target);
-      }
-      if (this.o.idMap) await shiftToHost(upper, this.o.idMap);
-      return await this.layerFromUpper(state, upper, { adopt: true });
-    } finally {
-      await rm(dir, { recursive: true, force: true });
-    }
+  ): Promise<StepLayer | undefined> {
+    return withScratchRootfs(this.o, { state, fn });
   }
 
   /** Mounts an image's layers read-only (an empty upper dir, thrown away) for COPY --from. */
@@ -547,51 +462,9 @@ export class Builder {
   }
 
   /** The same mount, held until `release` (RUN --mount=from= keeps it for the step's container). */
-  async mountImageRootfs(imageId: string): Promise<{ dir: string; release(): Promise<void> }> {
-    const layers = this.o.images.layersOf(imageId);
-    const dir = join(this.o.dir, "work", `ro-${randomBytes(6).toString("hex")}`);
-    const target = join(dir, "merged");
-    await Promise.all(["upper", "work", "merged"].map((d) => mkdir(join(dir, d), { recursive: true })));
-    try {
-      const top = layers.length ? layers[layers.length - 1].chainId : null;
-      await this.o.images.layers.mount(top, {
-        upperDir: join(dir, "upper"),
-        workDir: join(dir, "work"),
-        target,
-      });
-    } catch (e) {
-      await rm(dir, { recursive: true, force: true });
-      throw e;
-    }
-    return {
-      dir: target,
-      release: async () => {
-        try {
-          await this.o.images.layers.unmount(target);
-        } finally {
-          await rm(dir, { recursive: true, force: true });
-        }
-      },
-    };
+  mountImageRootfs(imageId: string): Promise<{ dir: string; release(): Promise<void> }> {
+    return mountImageRootfs(this.o, this.o.images.layersOf(imageId));
   }
-}
-
-/**
- * The directories runc made only to hold a step's mount points (`/run/buildkit` for an ssh socket): those
- * that hold nothing but mount points and such directories. They stay out of the layer, as BuildKit's mount
- * stub cleaner removes them.
- */
-async function mountStubDirs(upper: string, points: Set<string>): Promise<Set<string>> {
-  const stubs = new Set<string>();
-  const parents = new Set<string>();
-  for (const p of points)
-    for (let d = posix.dirname(p); d !== "." && d !== "/" && d !== ""; d = posix.dirname(d)) parents.add(d);
-  // Deepest first, so a parent sees its children's verdicts.
-  for (const d of [...parents].sort((a, b) => b.split("/").length - a.split("/").length)) {
-    const names = await readdir(join(upper, d)).catch(() => undefined);
-    if (names?.every((n) => points.has(`${d}/${n}`) || stubs.has(`${d}/${n}`))) stubs.add(d);
-  }
-  return stubs;
 }
 
 /** Instructions that are steps of their own in BuildKit (the rest only change the image's config). */
@@ -622,36 +495,4 @@ function stepNaming(stage: Stage, o: { fromName: string; stages: Stage[] }) {
           }
         : undefined,
   };
-}
-
-/** Bytes of regular files in a diff, hard links counted once, as the layer store reports a layer's size. */
-function fileBytes(entries: DiffEntry[]): number {
-  const seen = new Set<string>();
-  let n = 0;
-  for (const e of entries) {
-    if (e.kind !== "file") continue;
-    const key = `${e.st.dev}:${e.st.ino}`;
-    if (e.st.nlink > 1 && seen.has(key)) continue;
-    seen.add(key);
-    n += Number(e.st.size);
-  }
-  return n;
-}
-
-/**
- * Under `--userns-remap`, the build's own file operations (COPY, ADD, WORKDIR) write the ids the container
- * sees; directories overlay copied up from the layers carry host ids already. The first are shifted onto
- * the host's ranges, so the upper dir is what a container of the remapped root would have written.
- */
-async function shiftToHost(dir: string, idMap: IdMap): Promise<void> {
-  const st = await lstat(dir);
-  const ids = { uid: st.uid, gid: st.gid };
-  if (!idMap.holdsHost(ids)) {
-    const { uid, gid } = idMap.toHost(ids);
-    await lchown(dir, uid, gid);
-    // chown clears setuid/setgid bits; the mode is the build's to keep.
-    if (!st.isSymbolicLink()) await chmod(dir, Number(st.mode) & 0o7777);
-  }
-  if (!st.isDirectory()) return;
-  for (const name of await readdir(dir)) await shiftToHost(join(dir, name), idMap);
 }

@@ -1,13 +1,9 @@
 /** What each Dockerfile instruction does to a stage: its config, its filesystem, the cache key, the output. */
-import { join, posix } from "node:path";
+import { posix } from "node:path";
 import { InvalidParameterError } from "../errdefs/index.ts";
-import type { LayerRef } from "../image/index.ts";
-import type { OciImageConfig, OciRunConfig } from "../oci/index.ts";
+import type { OciRunConfig } from "../oci/index.ts";
 import { parseGoDuration } from "../util/index.ts";
-import type { Builder } from "./builder.ts";
 import { BuildCache } from "./cache.ts";
-import type { CacheFrom } from "./cachefrom.ts";
-import type { BuildContext } from "./context.ts";
 import { BuildError, splitArg } from "./errors.ts";
 import {
   checksumSources,
@@ -21,48 +17,11 @@ import {
   type Source,
   writeHeredocFile,
 } from "./fsops.ts";
-import { mountSources, prepareMounts, type RunMounts } from "./mounts.ts";
 import type { Instruction } from "./parser.ts";
+import { run } from "./run.ts";
 import { expandWord } from "./shell.ts";
-import type { BuildOptions, BuildOutput } from "./types.ts";
+import { type DispatchContext, envValue, meta, type StageState, step } from "./step.ts";
 
-/** The state of the stage being built. */
-export interface StageState {
-  imageId?: string;
-  config: OciImageConfig;
-  layers: LayerRef[];
-  /** ARGs declared in this stage, with their values (undefined: declared without one). */
-  args: Map<string, string | undefined>;
-  globalArgs: Map<string, string | undefined>;
-  /** CMD was set in this stage (ENTRYPOINT then keeps it). */
-  cmdSet: boolean;
-  /** The config changed without an image being committed (FROM scratch). */
-  dirty: boolean;
-  author?: string;
-}
-
-/** What dispatch needs from the build in progress. */
-export interface DispatchContext {
-  builder: Builder;
-  opts: BuildOptions;
-  out: BuildOutput;
-  say(s: string): void;
-  /** A RUN step's stderr. */
-  sayErr(s: string): void;
-  consumed: Set<string>;
-  context: BuildContext;
-  stageImage(ref: string): Promise<string>;
-  escape: string;
-  /** The build's `--cache-from` images, when it has any. */
-  cacheFrom?: CacheFrom;
-  /**
-   * With `--cache-from` given, the only local images a step may reuse: the ancestors of those images (dockerd's
-   * ImageCache takes a local hit only when it is a parent of a cache-from image; none when none resolved).
-   */
-  localCacheAllowed?: Set<string>;
-}
-
-const NOP = "/bin/sh -c #(nop) ";
 
 /** Runs one instruction. */
 export async function dispatch(ins: Instruction, st: StageState, c: DispatchContext): Promise<void> {
@@ -189,246 +148,6 @@ export async function dispatch(ins: Instruction, st: StageState, c: DispatchCont
     }
     default:
       throw new InvalidParameterError(`unknown instruction: ${ins.cmd.toUpperCase()}`);
-  }
-}
-
-/**
- * A step whose result may come from the cache: `apply` changes the config (before the cache-from probe, which
- * restores images with the step's config), `fs` makes the step's layer when no cache has it.
- */
-async function step(
-  st: StageState,
-  c: DispatchContext,
-  comment: string,
-  work: { apply?: () => void; fs?: () => Promise<StepLayer | undefined> },
-  opts: { createdBy?: string; key?: string; container?: boolean } = {},
-): Promise<void> {
-  const createdBy = opts.createdBy ?? `${NOP} ${comment}`;
-  const parent = st.imageId ?? `scratch:${JSON.stringify(st.config.config)}`;
-  const key = BuildCache.key(parent, createdBy, opts.key);
-  if (await tryCache(st, c, key)) return;
-  const parentImage = st.imageId;
-  work.apply?.();
-  if (await tryCacheFrom(st, c, { createdBy, key })) return;
-  // Docker commits a metadata step (and WORKDIR) from a created, never started container; COPY/ADD have none.
-  const cid =
-    opts.container && parentImage ? await stepContainer(st, c, { parentImage, createdBy }) : undefined;
-  let ok = false;
-  try {
-    const layer = await work.fs?.();
-    const id = await c.builder.commitStep(st, { createdBy, layer, cacheKey: key });
-    ok = true;
-    if (cid && (c.opts.rm || c.opts.forceRm)) {
-      await c.builder.o.containers.remove(cid, { force: true });
-      c.say(` ---> Removed intermediate container ${cid.slice(0, 12)}\n`);
-    }
-    c.say(` ---> ${id.slice(7, 19)}\n`);
-  } finally {
-    if (cid && !ok && (c.opts.forceRm || c.out.signal.aborted))
-      await c.builder.o.containers.remove(cid, { force: true }).catch(() => undefined);
-  }
-}
-
-/** The intermediate container of a metadata step: created with the step as its command, then committed. */
-async function stepContainer(
-  st: StageState,
-  c: DispatchContext,
-  s: { parentImage: string; createdBy: string },
-): Promise<string> {
-  const rc = st.config.config ?? {};
-  const { Id } = await c.builder.o.containers.create(
-    {
-      Image: s.parentImage,
-      Cmd: ["/bin/sh", "-c", s.createdBy.replace(/^\/bin\/sh -c /, "")],
-      Entrypoint: [""],
-      Env: rc.Env ?? [],
-      WorkingDir: rc.WorkingDir || "",
-      User: rc.User || "",
-      HostConfig: { NetworkMode: "none" },
-    },
-    {},
-  );
-  c.say(` ---> Running in ${Id.slice(0, 12)}\n`);
-  return Id;
-}
-
-type StepLayer = { ref: LayerRef; release(): Promise<void> };
-
-function meta(st: StageState, c: DispatchContext, comment: string, apply: () => void): Promise<void> {
-  return step(st, c, comment, { apply }, { container: true });
-}
-
-async function tryCache(st: StageState, c: DispatchContext, key: string): Promise<boolean> {
-  if (c.opts.noCache) return false;
-  const hit = c.builder.cache.get(key);
-  if (!hit || (c.localCacheAllowed && !c.localCacheAllowed.has(hit))) return false;
-  if (!(await c.builder.useCached(st, hit))) return false;
-  c.say(` ---> Using cache\n ---> ${hit.slice(7, 19)}\n`);
-  return true;
-}
-
-/** `--cache-from`: asked only after the local cache missed, as Docker's image cache does. */
-async function tryCacheFrom(
-  st: StageState,
-  c: DispatchContext,
-  s: { createdBy: string; key: string },
-): Promise<boolean> {
-  if (c.opts.noCache || !c.cacheFrom?.active) return false;
-  const hit = c.cacheFrom.probe(st, s.createdBy);
-  if (!hit) return false;
-  const id = await c.builder.useCacheFrom(st, hit);
-  c.builder.cache.set(s.key, id);
-  c.say(` ---> Using cache\n ---> ${id.slice(7, 19)}\n`);
-  return true;
-}
-
-async function run(ins: Instruction, st: StageState, c: DispatchContext): Promise<void> {
-  const rc = st.config.config ?? {};
-  const shell = rc.Shell?.length ? rc.Shell : ["/bin/sh", "-c"];
-  let argv: string[];
-  if (ins.json) argv = ins.args;
-  else if (ins.heredocs.length === 1 && /^<<-?["']?[A-Za-z_][A-Za-z0-9_.-]*["']?$/.test(ins.args[0].trim()))
-    argv = [...shell, ins.heredocs[0].content];
-  else {
-    const script = [ins.args[0], ...ins.heredocs.map((h) => `${h.content}${h.name}`)].join("\n");
-    argv = [...shell, script];
-  }
-  const envKeys = new Set((rc.Env ?? []).map((e) => e.split("=", 1)[0]));
-  const argEnv = [...st.args.entries()]
-    .filter(([k, v]) => v !== undefined && !envKeys.has(k))
-    .map(([k, v]) => `${k}=${v}`)
-    .sort();
-  const createdBy = `${argEnv.length ? `|${argEnv.length} ${argEnv.join(" ")} ` : ""}${argv.join(" ")}`;
-  const parent = await c.builder.ensureImage(st);
-  const specs = ins.flagList?.mount ?? [];
-  // A step that reads another stage or image is redone when that image changes.
-  const fromIds = new Map<string, string>();
-  for (const from of mountSources(specs)) fromIds.set(from, await c.stageImage(from));
-  // The mounts are part of the step, as in BuildKit's op digest: `RUN --mount=type=ssh,required=true true`
-  // is not the cached `RUN true`.
-  const key = BuildCache.key(
-    parent,
-    createdBy,
-    [...fromIds.values(), ...(specs.length ? [JSON.stringify(specs)] : [])].join(","),
-  );
-  if (await tryCache(st, c, key)) return;
-  if (await tryCacheFrom(st, c, { createdBy, key })) return;
-  const o = c.opts;
-  const mounts = await prepareMounts(specs, {
-    dir: c.builder.o.dir,
-    work: join(c.builder.o.dir, "work"),
-    context: c.context,
-    secret: o.secret,
-    sshAgent: o.sshAgent,
-    workdir: rc.WorkingDir || "/",
-    imageRootfs: async (from) => c.builder.mountImageRootfs(fromIds.get(from) ?? (await c.stageImage(from))),
-  });
-  try {
-    await runContainer(st, c, { parent, argv, argEnv, createdBy, key, mounts, network: ins.flags.network });
-  } finally {
-    await mounts.cleanup();
-  }
-}
-
-async function runContainer(
-  st: StageState,
-  c: DispatchContext,
-  r: {
-    parent: string;
-    argv: string[];
-    argEnv: string[];
-    createdBy: string;
-    key: string;
-    mounts: RunMounts;
-    network?: string;
-  },
-): Promise<void> {
-  const { parent, argv, argEnv, createdBy, key, mounts } = r;
-  const rc = st.config.config ?? {};
-  const containers = c.builder.o.containers;
-  const o = c.opts;
-  const net = r.network && r.network !== "default" ? r.network : o.networkMode;
-  const { Id: cid } = await containers.create(
-    {
-      Image: parent,
-      Cmd: argv,
-      Entrypoint: [""],
-      // The mounts' variables (SSH_AUTH_SOCK) only where the Dockerfile did not set them, as BuildKit's.
-      Env: [
-        ...(rc.Env ?? []),
-        ...argEnv,
-        ...mounts.env.filter(
-          (e) => envValue([...(rc.Env ?? []), ...argEnv], e.split("=", 1)[0]) === undefined,
-        ),
-      ],
-      WorkingDir: rc.WorkingDir || "",
-      User: rc.User || "",
-      AttachStdout: true,
-      AttachStderr: true,
-      HostConfig: {
-        NetworkMode: !net || net === "default" ? "bridge" : net,
-        Binds: mounts.binds.length ? mounts.binds : undefined,
-        Tmpfs: Object.keys(mounts.tmpfs).length ? mounts.tmpfs : undefined,
-        ExtraHosts: o.extraHosts.length ? o.extraHosts : undefined,
-        ShmSize: o.shmSize || undefined,
-        Memory: o.memory || undefined,
-        MemorySwap: o.memorySwap || undefined,
-        CpuQuota: o.cpuQuota || undefined,
-        CpuPeriod: o.cpuPeriod || undefined,
-        CpuShares: o.cpuShares || undefined,
-        CpusetCpus: o.cpusetCpus || undefined,
-      },
-    },
-    {},
-  );
-  c.say(` ---> Running in ${cid.slice(0, 12)}\n`);
-  let ok = false;
-  try {
-    const attach = containers.attach(cid);
-    const exit = containers.wait(cid, { condition: "next-exit" }).ready;
-    // A kill while the container is still starting fails: the kill then waits for the start to finish.
-    let starting: Promise<unknown> = Promise.resolve();
-    const onAbort = () =>
-      void starting
-        .catch(() => undefined)
-        .then(() => containers.kill(cid, "SIGKILL"))
-        .catch(() => undefined);
-    c.out.signal.addEventListener("abort", onAbort);
-    try {
-      const started = containers.start(cid);
-      starting = started;
-      const stdio = await Promise.race([attach.stdio, started.then(() => attach.stdio)]);
-      await started;
-      // Cancelled before the start was asked for: nothing killed it yet.
-      if (c.out.signal.aborted) onAbort();
-      const pump = async (s: AsyncIterable<Buffer | string>, say: (s: string) => void) => {
-        for await (const chunk of s) say(chunk.toString());
-      };
-      const [code] = await Promise.all([
-        exit.then((r) => r.StatusCode),
-        pump(stdio.stdout, c.say),
-        pump(stdio.stderr, c.sayErr),
-      ]);
-      stdio.close();
-      if (c.out.signal.aborted) throw new BuildError("build cancelled");
-      if (code !== 0)
-        throw new BuildError(`The command '${argv.join(" ")}' returned a non-zero code: ${code}`, code);
-    } finally {
-      c.out.signal.removeEventListener("abort", onAbort);
-    }
-    const layer = await c.builder.layerFromUpper(st, containers.upperDir(cid), {
-      mountPoints: mounts.targets,
-    });
-    const id = await c.builder.commitStep(st, { createdBy, layer, cacheKey: key });
-    ok = true;
-    if (o.rm || o.forceRm) {
-      await containers.remove(cid, { force: true });
-      c.say(` ---> Removed intermediate container ${cid.slice(0, 12)}\n`);
-    }
-    c.say(` ---> ${id.slice(7, 19)}\n`);
-  } finally {
-    if (!ok && (o.forceRm || c.out.signal.aborted))
-      await containers.remove(cid, { force: true }).catch(() => undefined);
   }
 }
 
@@ -590,11 +309,6 @@ function exposedPorts(w: string): string[] {
 /** Go's %v of a string slice, as the classic builder writes CMD/ENTRYPOINT/SHELL in history. */
 function goList(a: string[]): string {
   return `[${a.map((s) => JSON.stringify(s)).join(" ")}]`;
-}
-
-function envValue(env: string[] | null | undefined, name: string): string | undefined {
-  for (const e of env ?? []) if (e.startsWith(`${name}=`)) return e.slice(name.length + 1);
-  return undefined;
 }
 
 function setEnv(env: string[], k: string, v: string): string[] {

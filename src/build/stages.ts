@@ -6,9 +6,9 @@ import { InvalidParameterError } from "../errdefs/index.ts";
 import type { LayerRef } from "../image/index.ts";
 import type { OciImageConfig, OciRunConfig } from "../oci/index.ts";
 import { ociArch } from "../util/index.ts";
-import type { StageState } from "./dispatch.ts";
 import { mountSources } from "./mounts.ts";
 import { type Instruction, parseDockerfile, parseError } from "./parser.ts";
+import type { StageState } from "./step.ts";
 
 /** The PATH an image without one gets, as Docker's builder sets it. */
 export const DEFAULT_PATH = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";

@@ -1,11 +1,11 @@
 import { chmod, unlink } from "node:fs/promises";
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import type { IncomingMessage, Server, ServerResponse } from "node:http";
 import { createServer as createHttpsServer, Server as HttpsServer } from "node:https";
 import { connect, type Socket } from "node:net";
 import type { Duplex } from "node:stream";
 import { InvalidParameterError, isErrno, TooManyRequestsError } from "../errdefs/index.ts";
 import type { PeerCredentials } from "../host/index.ts";
-import { log, nowNs } from "../util/index.ts";
+import { log, nodeHttp, nowNs } from "../util/index.ts";
 import { messageFor, statusFor } from "./errors.ts";
 import {
   API_VERSION,
@@ -380,7 +380,7 @@ export class ApiServer {
   /** Listens on a unix socket, replacing a stale socket file but refusing one another daemon serves. */
   async listenUnix(path: string, mode = 0o660): Promise<void> {
     await removeStaleSocket(path);
-    const server = this.#wire(createServer(this.#httpOptions()));
+    const server = this.#wire(nodeHttp().createServer(this.#httpOptions()));
     await listen(server, { path });
     await chmod(path, mode);
   }
@@ -403,7 +403,7 @@ export class ApiServer {
           requestCert: opts.tls.verify,
           rejectUnauthorized: opts.tls.verify,
         })
-      : createServer(this.#httpOptions());
+      : nodeHttp().createServer(this.#httpOptions());
     this.#wire(server);
     await listen(server, { host: opts.host, port: opts.port });
   }

@@ -1,7 +1,8 @@
-import http, { type IncomingHttpHeaders, type IncomingMessage } from "node:http";
+import type { IncomingHttpHeaders, IncomingMessage } from "node:http";
 import https from "node:https";
 import type { Readable } from "node:stream";
 import { InvalidParameterError } from "../errdefs/index.ts";
+import { nodeHttp } from "../util/index.ts";
 
 /** A response: status, headers and the body stream (the caller must consume or destroy it). */
 export interface HttpResponse {
@@ -21,7 +22,7 @@ export interface HttpRequest {
 
 // Keep connections open between the many small registry requests of one pull or push.
 const agents = {
-  http: new http.Agent({ keepAlive: true, maxSockets: 16 }),
+  http: new (nodeHttp().Agent)({ keepAlive: true, maxSockets: 16 }),
   https: new https.Agent({ keepAlive: true, maxSockets: 16 }),
 };
 
@@ -29,7 +30,7 @@ const agents = {
 export function send(req: HttpRequest): Promise<HttpResponse> {
   const u = new URL(req.url);
   const secure = u.protocol === "https:";
-  const mod = secure ? https : http;
+  const mod = secure ? https : nodeHttp();
   return new Promise((resolve, reject) => {
     const r = mod.request(
       u,

@@ -1,11 +1,11 @@
 import { createReadStream } from "node:fs";
 import { readFile, stat } from "node:fs/promises";
-import http, { type IncomingMessage, type ServerResponse } from "node:http";
+import type { IncomingMessage, ServerResponse } from "node:http";
 import https from "node:https";
 import type { AddressInfo } from "node:net";
 import { pipeline } from "node:stream/promises";
 import { isDigest, sha256Digest } from "../content/index.ts";
-import { log } from "../util/index.ts";
+import { log, nodeHttp } from "../util/index.ts";
 import { RegistryError } from "./errors.ts";
 import type { Htpasswd } from "./htpasswd.ts";
 import { MANIFEST_TYPES, MAX_MANIFEST_BYTES, parseManifest } from "./manifest.ts";
@@ -38,7 +38,7 @@ export async function serveRegistry(
   };
   const server = opts.tls
     ? https.createServer({ cert: opts.tls.cert, key: opts.tls.key }, handler)
-    : http.createServer(handler);
+    : nodeHttp().createServer(handler);
   // Large blobs over slow links: no request timeout.
   server.requestTimeout = 0;
   await new Promise<void>((resolve, reject) => {

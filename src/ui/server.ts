@@ -2,18 +2,14 @@
 // WebSocket, every request behind the guard.
 import { randomBytes } from "node:crypto";
 import { existsSync, readdirSync, readFileSync } from "node:fs";
-import {
-  createServer as createHttp,
-  type IncomingMessage,
-  type Server,
-  type ServerResponse,
-} from "node:http";
+import type { IncomingMessage, Server, ServerResponse } from "node:http";
 import { createServer as createHttps } from "node:https";
 import type { AddressInfo } from "node:net";
 import { dirname, extname, join } from "node:path";
 import type { Duplex } from "node:stream";
 import { fileURLToPath } from "node:url";
 import type { EngineClient } from "../client/index.ts";
+import { nodeHttp } from "../util/index.ts";
 import { COOKIE, check, type GuardConfig } from "./guard.ts";
 import { proxy, sendError } from "./proxy.ts";
 import { streamStats } from "./stats.ts";
@@ -145,7 +141,7 @@ export async function startUiServer(opts: UiServerOptions): Promise<UiServer> {
 
   const server: Server = opts.tls
     ? createHttps({ cert: opts.tls.cert, key: opts.tls.key }, onRequest)
-    : createHttp(onRequest);
+    : nodeHttp().createServer(onRequest);
   server.on("upgrade", (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     const url = new URL(req.url ?? "/", "http://ui.invalid");
     const v = check(url, req.headers, cfg);

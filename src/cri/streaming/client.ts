@@ -3,9 +3,9 @@
  * (and by the CRI tests that check exec, attach and port-forward end to end). It opens the streams in
  * client-go's order and reads the error stream's status the way client-go decodes it.
  */
-import { request } from "node:http";
 import type { Socket } from "node:net";
 import type { Readable } from "node:stream";
+import { nodeHttp } from "../../util/index.ts";
 import type { TerminalSize } from "../stream-runtime.ts";
 import { protocolVersion, spdyRemoteCommandProtocols } from "./remotecommand.ts";
 import type { Frame } from "./spdy/frames.ts";
@@ -31,7 +31,7 @@ export function dialSpdy(
   protocols: string[],
 ): Promise<{ session: SpdySession; protocol: string }> {
   return new Promise((resolve, reject) => {
-    const req = request(url, {
+    const req = nodeHttp().request(url, {
       method: "POST",
       headers: {
         Connection: "Upgrade",

@@ -4,12 +4,12 @@
  * /portforward/<token>; the token is single-use and names the CRI request it was minted for. Clients upgrade
  * the request to SPDY/3.1 (client-go, crictl, kubelet's proxy) or to a WebSocket (newer clients).
  */
-import { createServer, type IncomingMessage } from "node:http";
+import type { IncomingMessage } from "node:http";
 import type { AddressInfo, Socket } from "node:net";
 import type { Duplex } from "node:stream";
 import { WebSocketServer } from "ws";
 import { InvalidParameterError } from "../../errdefs/index.ts";
-import { log } from "../../util/index.ts";
+import { log, nodeHttp } from "../../util/index.ts";
 import type {
   AttachStreamRequest,
   ExecStreamRequest,
@@ -140,7 +140,7 @@ export async function startStreamServer(
     return cached?.kind === r.kind ? cached : undefined;
   };
 
-  const server = createServer((req, res) => {
+  const server = nodeHttp().createServer((req, res) => {
     // Without an upgrade there is no stream to serve; the token is spent all the same, as kubelet's is.
     const cached = req.method === "GET" || req.method === "POST" ? lookup(req.url) : undefined;
     const status = cached ? 400 : 404;

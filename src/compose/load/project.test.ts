@@ -3,21 +3,7 @@ import assert from "node:assert/strict";
 import { rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { describe, it } from "node:test";
-import { tempTree } from "../../../test/helpers/tree.ts";
-import { type LoadOptions, loadProject } from "./project.ts";
-
-/** Writes files (path → content) under a new temp dir and returns it. */
-function tree(files: Record<string, string>, name = "proj"): Promise<string> {
-  return tempTree(files, { name, prefix: "wharf-compose-" });
-}
-
-function load(dir: string, opts: LoadOptions = {}) {
-  const warnings: string[] = [];
-  return loadProject({ cwd: dir, env: {}, onWarning: (m) => warnings.push(m), ...opts }).then((p) => ({
-    p,
-    warnings,
-  }));
-}
+import { load, tree } from "./testing.ts";
 
 describe("finding files", () => {
   it("finds compose.yaml from a subdirectory and merges compose.override.yaml beside it", async () => {

@@ -1,26 +1,11 @@
 // The CLI's command specs, flag values typed and errors worded as docker's, over util's scanFlags (pflag's
 // syntax, which docker uses: `-it`, `-eK=V`, `--name=x`, `--rm=false`, `--`, and for run/create/exec flags
 // only before the first positional argument); usage errors and help in docker's layout.
-import { type FlagValues, scanFlags } from "../util/index.ts";
+import { type FlagSpec, type FlagValues, flag, scanFlags } from "../util/index.ts";
 
-export type { FlagValues };
-
-/** Kinds of flag values. */
-export type FlagType = "bool" | "string" | "int" | "list";
-
-/** One flag of a command. */
-export interface FlagSpec {
-  name: string;
-  short?: string;
-  type: FlagType;
-  /** The value-type word shown in help (`string`, `list`, `int`, `filter`, `bytes`, `duration`...). */
-  typeName?: string;
-  default?: string | number | boolean;
-  desc: string;
-  hidden?: boolean;
-  /** Other long names accepted for this flag (e.g. `time` for `timeout`). */
-  aliases?: string[];
-}
+export type { FlagSpec, FlagType, FlagValues } from "../util/index.ts";
+/** Flag declarations by kind (util's, shared with compose). */
+export { flag };
 
 /** A command's shape for parsing and help. */
 export interface CommandSpec {

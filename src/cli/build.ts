@@ -7,66 +7,46 @@ import { PassThrough, Readable } from "node:stream";
 import type { BuildQuery } from "../apitypes/index.ts";
 import { parseDockerignore } from "../util/index.ts";
 import { addContext, addTarEntry, tarPack } from "../util/tar/index.ts";
-import type { FlagSpec, Parsed } from "./args.ts";
+import { type FlagSpec, flag, type Parsed } from "./args.ts";
 import { bool, type Cli, type CommandDef, int, kvMap, list, StatusError, str, write } from "./common.ts";
 import { displayJsonMessages, JsonStreamError } from "./progress.ts";
 import { humanSize, parseRamBytes } from "./units.ts";
 
 const FLAGS: FlagSpec[] = [
-  { name: "add-host", type: "list", desc: "Add a custom host-to-IP mapping (host:ip)" },
-  { name: "build-arg", type: "list", desc: "Set build-time variables" },
-  { name: "cache-from", type: "list", typeName: "strings", desc: "Images to consider as cache sources" },
-  {
-    name: "cgroup-parent",
-    type: "string",
-    desc: 'Set the parent cgroup for the "RUN" instructions during build',
-  },
-  { name: "compress", type: "bool", desc: "Compress the build context using gzip" },
-  { name: "cpu-period", type: "int", desc: "Limit the CPU CFS (Completely Fair Scheduler) period" },
-  { name: "cpu-quota", type: "int", desc: "Limit the CPU CFS (Completely Fair Scheduler) quota" },
-  { name: "cpu-shares", short: "c", type: "int", desc: "CPU shares (relative weight)" },
-  { name: "cpuset-cpus", type: "string", desc: "CPUs in which to allow execution (0-3, 0,1)" },
-  { name: "cpuset-mems", type: "string", desc: "MEMs in which to allow execution (0-3, 0,1)" },
-  { name: "disable-content-trust", type: "bool", default: true, desc: "Skip image verification" },
-  { name: "file", short: "f", type: "string", desc: 'Name of the Dockerfile (Default is "PATH/Dockerfile")' },
-  { name: "force-rm", type: "bool", desc: "Always remove intermediate containers" },
-  { name: "iidfile", type: "string", desc: "Write the image ID to the file" },
-  { name: "isolation", type: "string", desc: "Container isolation technology" },
-  { name: "label", type: "list", desc: "Set metadata for an image" },
-  { name: "memory", short: "m", type: "string", typeName: "bytes", desc: "Memory limit" },
-  {
-    name: "memory-swap",
-    type: "string",
+  flag.list("add-host", "Add a custom host-to-IP mapping (host:ip)"),
+  flag.list("build-arg", "Set build-time variables"),
+  flag.list("cache-from", "Images to consider as cache sources", { typeName: "strings" }),
+  flag.string("cgroup-parent", 'Set the parent cgroup for the "RUN" instructions during build'),
+  flag.bool("compress", "Compress the build context using gzip"),
+  flag.int("cpu-period", "Limit the CPU CFS (Completely Fair Scheduler) period"),
+  flag.int("cpu-quota", "Limit the CPU CFS (Completely Fair Scheduler) quota"),
+  flag.int("cpu-shares", "CPU shares (relative weight)", { short: "c" }),
+  flag.string("cpuset-cpus", "CPUs in which to allow execution (0-3, 0,1)"),
+  flag.string("cpuset-mems", "MEMs in which to allow execution (0-3, 0,1)"),
+  flag.bool("disable-content-trust", "Skip image verification", { default: true }),
+  flag.string("file", 'Name of the Dockerfile (Default is "PATH/Dockerfile")', { short: "f" }),
+  flag.bool("force-rm", "Always remove intermediate containers"),
+  flag.string("iidfile", "Write the image ID to the file"),
+  flag.string("isolation", "Container isolation technology"),
+  flag.list("label", "Set metadata for an image"),
+  flag.string("memory", "Memory limit", { short: "m", typeName: "bytes" }),
+  flag.string("memory-swap", "Swap limit equal to memory plus swap: -1 to enable unlimited swap", {
     typeName: "bytes",
-    desc: "Swap limit equal to memory plus swap: -1 to enable unlimited swap",
-  },
-  {
-    name: "network",
-    type: "string",
+  }),
+  flag.string("network", "Set the networking mode for the RUN instructions during build", {
     default: "default",
-    desc: "Set the networking mode for the RUN instructions during build",
-  },
-  { name: "no-cache", type: "bool", desc: "Do not use cache when building the image" },
-  { name: "platform", type: "string", desc: "Set platform if server is multi-platform capable" },
-  { name: "pull", type: "bool", desc: "Always attempt to pull a newer version of the image" },
-  {
-    name: "quiet",
-    short: "q",
-    type: "bool",
-    desc: "Suppress the build output and print image ID on success",
-  },
-  {
-    name: "rm",
-    type: "bool",
-    default: true,
-    desc: "Remove intermediate containers after a successful build",
-  },
-  { name: "security-opt", type: "list", typeName: "strings", desc: "Security options" },
-  { name: "shm-size", type: "string", typeName: "bytes", desc: 'Size of "/dev/shm"' },
-  { name: "squash", type: "bool", desc: "Squash newly built layers into a single new layer" },
-  { name: "tag", short: "t", type: "list", desc: 'Name and optionally a tag in the "name:tag" format' },
-  { name: "target", type: "string", desc: "Set the target build stage to build." },
-  { name: "ulimit", type: "list", typeName: "ulimit", desc: "Ulimit options" },
+  }),
+  flag.bool("no-cache", "Do not use cache when building the image"),
+  flag.string("platform", "Set platform if server is multi-platform capable"),
+  flag.bool("pull", "Always attempt to pull a newer version of the image"),
+  flag.bool("quiet", "Suppress the build output and print image ID on success", { short: "q" }),
+  flag.bool("rm", "Remove intermediate containers after a successful build", { default: true }),
+  flag.list("security-opt", "Security options", { typeName: "strings" }),
+  flag.string("shm-size", 'Size of "/dev/shm"', { typeName: "bytes" }),
+  flag.bool("squash", "Squash newly built layers into a single new layer"),
+  flag.list("tag", 'Name and optionally a tag in the "name:tag" format', { short: "t" }),
+  flag.string("target", "Set the target build stage to build."),
+  flag.list("ulimit", "Ulimit options", { typeName: "ulimit" }),
 ];
 
 function prepErr(msg: string): StatusError {

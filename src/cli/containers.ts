@@ -1,5 +1,5 @@
 // Container lifecycle and listing: ps, start, stop, kill, restart, rm, wait.
-import type { CommandSpec, FlagSpec } from "./args.ts";
+import { type CommandSpec, type FlagSpec, flag } from "./args.ts";
 import { runForeground, StartFailed, startErrorCode } from "./attach.ts";
 import {
   bool,
@@ -18,19 +18,11 @@ import {
 import { ContainerContext, PS_HEADERS, PS_TABLE } from "./contexts.ts";
 import { parseFormat, renderList } from "./format/index.ts";
 
-const timeoutFlag: FlagSpec = {
-  name: "timeout",
+const timeoutFlag: FlagSpec = flag.int("timeout", "Seconds to wait before killing the container", {
   short: "t",
-  type: "int",
-  desc: "Seconds to wait before killing the container",
   aliases: ["time"],
-};
-const signalFlag: FlagSpec = {
-  name: "signal",
-  short: "s",
-  type: "string",
-  desc: "Signal to send to the container",
-};
+});
+const signalFlag: FlagSpec = flag.string("signal", "Signal to send to the container", { short: "s" });
 
 const psSpec: CommandSpec = {
   name: "ps",
@@ -39,25 +31,14 @@ const psSpec: CommandSpec = {
   aliases: ["container ls", "container list", "container ps", "ps"],
   maxArgs: 0,
   flags: [
-    { name: "all", short: "a", type: "bool", desc: "Show all containers (default shows just running)" },
+    flag.bool("all", "Show all containers (default shows just running)", { short: "a" }),
     filterFlag("Filter output based on conditions provided", { short: true }),
-    { name: "format", type: "string", desc: FORMAT_FLAG_DESC },
-    {
-      name: "last",
-      short: "n",
-      type: "int",
-      default: -1,
-      desc: "Show n last created containers (includes all states)",
-    },
-    {
-      name: "latest",
-      short: "l",
-      type: "bool",
-      desc: "Show the latest created container (includes all states)",
-    },
-    { name: "no-trunc", type: "bool", desc: "Don't truncate output" },
-    { name: "quiet", short: "q", type: "bool", desc: "Only display container IDs" },
-    { name: "size", short: "s", type: "bool", desc: "Display total file sizes" },
+    flag.string("format", FORMAT_FLAG_DESC),
+    flag.int("last", "Show n last created containers (includes all states)", { short: "n", default: -1 }),
+    flag.bool("latest", "Show the latest created container (includes all states)", { short: "l" }),
+    flag.bool("no-trunc", "Don't truncate output"),
+    flag.bool("quiet", "Only display container IDs", { short: "q" }),
+    flag.bool("size", "Display total file sizes", { short: "s" }),
   ],
 };
 
@@ -93,16 +74,11 @@ const start: CommandDef = {
     aliases: ["container start", "start"],
     minArgs: 1,
     flags: [
-      { name: "attach", short: "a", type: "bool", desc: "Attach STDOUT/STDERR and forward signals" },
-      { name: "detach-keys", type: "string", desc: "Override the key sequence for detaching a container" },
-      { name: "interactive", short: "i", type: "bool", desc: "Attach container's STDIN" },
-      { name: "checkpoint", type: "string", desc: "Restore from this checkpoint", hidden: true },
-      {
-        name: "checkpoint-dir",
-        type: "string",
-        desc: "Use a custom checkpoint storage directory",
-        hidden: true,
-      },
+      flag.bool("attach", "Attach STDOUT/STDERR and forward signals", { short: "a" }),
+      flag.string("detach-keys", "Override the key sequence for detaching a container"),
+      flag.bool("interactive", "Attach container's STDIN", { short: "i" }),
+      flag.string("checkpoint", "Restore from this checkpoint", { hidden: true }),
+      flag.string("checkpoint-dir", "Use a custom checkpoint storage directory", { hidden: true }),
     ],
   },
   async run(cli, p) {
@@ -180,19 +156,9 @@ const rm: CommandDef = {
     aliases: ["container rm", "container remove", "rm"],
     minArgs: 1,
     flags: [
-      {
-        name: "force",
-        short: "f",
-        type: "bool",
-        desc: "Force the removal of a running container (uses SIGKILL)",
-      },
-      { name: "link", short: "l", type: "bool", desc: "Remove the specified link" },
-      {
-        name: "volumes",
-        short: "v",
-        type: "bool",
-        desc: "Remove anonymous volumes associated with the container",
-      },
+      flag.bool("force", "Force the removal of a running container (uses SIGKILL)", { short: "f" }),
+      flag.bool("link", "Remove the specified link", { short: "l" }),
+      flag.bool("volumes", "Remove anonymous volumes associated with the container", { short: "v" }),
     ],
   },
   async run(cli, p) {

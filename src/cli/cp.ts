@@ -1,10 +1,12 @@
 // `cp`: copy between a container and the host through the archive endpoints, with docker's rules for
 // where things land (into an existing directory, onto a file, or as a new name).
+
 import { lstat, readdir, stat } from "node:fs/promises";
 import { basename, dirname, isAbsolute, resolve } from "node:path";
 import type { PathStat } from "../apitypes/index.ts";
 import { isApiError } from "../client/index.ts";
 import { packTree } from "../util/tar/index.ts";
+import { flag } from "./args.ts";
 import { bool, type Cli, type CommandDef, StatusError, write } from "./common.ts";
 import { extractTo } from "./tarfs.ts";
 import { humanSize } from "./units.ts";
@@ -199,14 +201,13 @@ const cp: CommandDef = {
     minArgs: 2,
     maxArgs: 2,
     flags: [
-      { name: "archive", short: "a", type: "bool", desc: "Archive mode (copy all uid/gid information)" },
-      { name: "follow-link", short: "L", type: "bool", desc: "Always follow symlinks in SRC_PATH" },
-      {
-        name: "quiet",
-        short: "q",
-        type: "bool",
-        desc: "Suppress progress output during copy. Progress output is automatically suppressed if no terminal is attached",
-      },
+      flag.bool("archive", "Archive mode (copy all uid/gid information)", { short: "a" }),
+      flag.bool("follow-link", "Always follow symlinks in SRC_PATH", { short: "L" }),
+      flag.bool(
+        "quiet",
+        "Suppress progress output during copy. Progress output is automatically suppressed if no terminal is attached",
+        { short: "q" },
+      ),
     ],
   },
   async run(cli, p) {

@@ -2,7 +2,7 @@
 import { createWriteStream } from "node:fs";
 import { pipeline } from "node:stream/promises";
 import type { ContainerUpdateRequest } from "../apitypes/index.ts";
-import type { FlagSpec } from "./args.ts";
+import { type FlagSpec, flag } from "./args.ts";
 import {
   type CommandDef,
   errorText,
@@ -69,30 +69,24 @@ const unpause = simple("unpause", "Unpause all processes within one or more cont
 );
 
 const UPDATE_FLAGS: FlagSpec[] = [
-  {
-    name: "blkio-weight",
-    type: "int",
+  flag.int("blkio-weight", "Block IO (relative weight), between 10 and 1000, or 0 to disable (default 0)", {
     typeName: "uint16",
-    desc: "Block IO (relative weight), between 10 and 1000, or 0 to disable (default 0)",
-  },
-  { name: "cpu-period", type: "int", desc: "Limit CPU CFS (Completely Fair Scheduler) period" },
-  { name: "cpu-quota", type: "int", desc: "Limit CPU CFS (Completely Fair Scheduler) quota" },
-  { name: "cpu-rt-period", type: "int", desc: "Limit the CPU real-time period in microseconds" },
-  { name: "cpu-rt-runtime", type: "int", desc: "Limit the CPU real-time runtime in microseconds" },
-  { name: "cpu-shares", short: "c", type: "int", desc: "CPU shares (relative weight)" },
-  { name: "cpus", type: "string", typeName: "decimal", desc: "Number of CPUs" },
-  { name: "cpuset-cpus", type: "string", desc: "CPUs in which to allow execution (0-3, 0,1)" },
-  { name: "cpuset-mems", type: "string", desc: "MEMs in which to allow execution (0-3, 0,1)" },
-  { name: "memory", short: "m", type: "string", typeName: "bytes", desc: "Memory limit" },
-  { name: "memory-reservation", type: "string", typeName: "bytes", desc: "Memory soft limit" },
-  {
-    name: "memory-swap",
-    type: "string",
+  }),
+  flag.int("cpu-period", "Limit CPU CFS (Completely Fair Scheduler) period"),
+  flag.int("cpu-quota", "Limit CPU CFS (Completely Fair Scheduler) quota"),
+  flag.int("cpu-rt-period", "Limit the CPU real-time period in microseconds"),
+  flag.int("cpu-rt-runtime", "Limit the CPU real-time runtime in microseconds"),
+  flag.int("cpu-shares", "CPU shares (relative weight)", { short: "c" }),
+  flag.string("cpus", "Number of CPUs", { typeName: "decimal" }),
+  flag.string("cpuset-cpus", "CPUs in which to allow execution (0-3, 0,1)"),
+  flag.string("cpuset-mems", "MEMs in which to allow execution (0-3, 0,1)"),
+  flag.string("memory", "Memory limit", { short: "m", typeName: "bytes" }),
+  flag.string("memory-reservation", "Memory soft limit", { typeName: "bytes" }),
+  flag.string("memory-swap", "Swap limit equal to memory plus swap: -1 to enable unlimited swap", {
     typeName: "bytes",
-    desc: "Swap limit equal to memory plus swap: -1 to enable unlimited swap",
-  },
-  { name: "pids-limit", type: "int", desc: "Tune container pids limit (set -1 for unlimited)" },
-  { name: "restart", type: "string", desc: "Restart policy to apply when a container exits" },
+  }),
+  flag.int("pids-limit", "Tune container pids limit (set -1 for unlimited)"),
+  flag.string("restart", "Restart policy to apply when a container exits"),
 ];
 
 function bytesFlag(p: Parameters<CommandDef["run"]>[1], name: string): number | undefined {
@@ -258,7 +252,7 @@ const exportCmd: CommandDef = {
     aliases: ["container export", "export"],
     minArgs: 1,
     maxArgs: 1,
-    flags: [{ name: "output", short: "o", type: "string", desc: "Write to a file, instead of STDOUT" }],
+    flags: [flag.string("output", "Write to a file, instead of STDOUT", { short: "o" })],
   },
   async run(cli, p) {
     const file = str(p, "output");
@@ -279,15 +273,10 @@ const commit: CommandDef = {
     minArgs: 1,
     maxArgs: 2,
     flags: [
-      {
-        name: "author",
-        short: "a",
-        type: "string",
-        desc: 'Author (e.g., "John Hannibal Smith <hannibal@a-team.com>")',
-      },
-      { name: "change", short: "c", type: "list", desc: "Apply Dockerfile instruction to the created image" },
-      { name: "message", short: "m", type: "string", desc: "Commit message" },
-      { name: "pause", short: "p", type: "bool", default: true, desc: "Pause container during commit" },
+      flag.string("author", 'Author (e.g., "John Hannibal Smith <hannibal@a-team.com>")', { short: "a" }),
+      flag.list("change", "Apply Dockerfile instruction to the created image", { short: "c" }),
+      flag.string("message", "Commit message", { short: "m" }),
+      flag.bool("pause", "Pause container during commit", { short: "p", default: true }),
     ],
   },
   async run(cli, p) {

@@ -1,6 +1,8 @@
 // `events` / `system events`: the daemon's event stream, printed as docker prints it.
+
 import type { EventMessage } from "../apitypes/index.ts";
 import { jsonLines } from "../client/index.ts";
+import { flag } from "./args.ts";
 import { type CommandDef, filterFlag, filtersFrom, list, StatusError, str, write } from "./common.ts";
 import { escapeHtmlJson } from "./format/funcs.ts";
 import { compileTemplate, TemplateError } from "./format/index.ts";
@@ -124,13 +126,12 @@ const events: CommandDef = {
     maxArgs: 0,
     flags: [
       filterFlag("Filter output based on conditions provided", { short: true }),
-      {
-        name: "format",
-        type: "string",
-        desc: "Format output using a custom template:\n'json':             Print in JSON format\n'TEMPLATE':         Print output using the given Go template.",
-      },
-      { name: "since", type: "string", desc: "Show all events created since timestamp" },
-      { name: "until", type: "string", desc: "Stream events until this timestamp" },
+      flag.string(
+        "format",
+        "Format output using a custom template:\n'json':             Print in JSON format\n'TEMPLATE':         Print output using the given Go template.",
+      ),
+      flag.string("since", "Show all events created since timestamp"),
+      flag.string("until", "Stream events until this timestamp"),
     ],
   },
   async run(cli, p) {

@@ -2,6 +2,7 @@
 
 import type { ExecCreateRequest } from "../apitypes/index.ts";
 import { isApiError } from "../client/index.ts";
+import { flag } from "./args.ts";
 import { monitorTtySize, proxySignals, pumpStreams } from "./attach.ts";
 import { bool, type CommandDef, list, StatusError, str } from "./common.ts";
 import { readKvFile, resolveEnv } from "./runconfig.ts";
@@ -25,20 +26,15 @@ const exec: CommandDef = {
     minArgs: 2,
     interspersed: false,
     flags: [
-      { name: "detach", short: "d", type: "bool", desc: "Detached mode: run command in the background" },
-      { name: "detach-keys", type: "string", desc: "Override the key sequence for detaching a container" },
-      { name: "env", short: "e", type: "list", desc: "Set environment variables" },
-      { name: "env-file", type: "list", desc: "Read in a file of environment variables" },
-      { name: "interactive", short: "i", type: "bool", desc: "Keep STDIN open even if not attached" },
-      { name: "privileged", type: "bool", desc: "Give extended privileges to the command" },
-      { name: "tty", short: "t", type: "bool", desc: "Allocate a pseudo-TTY" },
-      {
-        name: "user",
-        short: "u",
-        type: "string",
-        desc: 'Username or UID (format: "<name|uid>[:<group|gid>]")',
-      },
-      { name: "workdir", short: "w", type: "string", desc: "Working directory inside the container" },
+      flag.bool("detach", "Detached mode: run command in the background", { short: "d" }),
+      flag.string("detach-keys", "Override the key sequence for detaching a container"),
+      flag.list("env", "Set environment variables", { short: "e" }),
+      flag.list("env-file", "Read in a file of environment variables"),
+      flag.bool("interactive", "Keep STDIN open even if not attached", { short: "i" }),
+      flag.bool("privileged", "Give extended privileges to the command"),
+      flag.bool("tty", "Allocate a pseudo-TTY", { short: "t" }),
+      flag.string("user", 'Username or UID (format: "<name|uid>[:<group|gid>]")', { short: "u" }),
+      flag.string("workdir", "Working directory inside the container", { short: "w" }),
     ],
   },
   async run(cli, p) {
@@ -116,9 +112,9 @@ const attach: CommandDef = {
     minArgs: 1,
     maxArgs: 1,
     flags: [
-      { name: "detach-keys", type: "string", desc: "Override the key sequence for detaching a container" },
-      { name: "no-stdin", type: "bool", desc: "Do not attach STDIN" },
-      { name: "sig-proxy", type: "bool", default: true, desc: "Proxy all received signals to the process" },
+      flag.string("detach-keys", "Override the key sequence for detaching a container"),
+      flag.bool("no-stdin", "Do not attach STDIN"),
+      flag.bool("sig-proxy", "Proxy all received signals to the process", { default: true }),
     ],
   },
   async run(cli, p) {

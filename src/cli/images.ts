@@ -1,6 +1,8 @@
 // Image commands: images (image ls), import, tag, rmi, pull.
+
 import { createReadStream } from "node:fs";
 import type { Readable } from "node:stream";
+import { flag } from "./args.ts";
 import {
   bool,
   type CommandDef,
@@ -26,12 +28,12 @@ const images: CommandDef = {
     aliases: ["image ls", "image list", "images"],
     maxArgs: 1,
     flags: [
-      { name: "all", short: "a", type: "bool", desc: "Show all images (default hides intermediate images)" },
-      { name: "digests", type: "bool", desc: "Show digests" },
+      flag.bool("all", "Show all images (default hides intermediate images)", { short: "a" }),
+      flag.bool("digests", "Show digests"),
       filterFlag("Filter output based on conditions provided", { short: true }),
-      { name: "format", type: "string", desc: FORMAT_FLAG_DESC },
-      { name: "no-trunc", type: "bool", desc: "Don't truncate output" },
-      { name: "quiet", short: "q", type: "bool", desc: "Only show image IDs" },
+      flag.string("format", FORMAT_FLAG_DESC),
+      flag.bool("no-trunc", "Don't truncate output"),
+      flag.bool("quiet", "Only show image IDs", { short: "q" }),
     ],
   },
   async run(cli, p) {
@@ -64,9 +66,9 @@ const importCmd: CommandDef = {
     minArgs: 1,
     maxArgs: 2,
     flags: [
-      { name: "change", short: "c", type: "list", desc: "Apply Dockerfile instruction to the created image" },
-      { name: "message", short: "m", type: "string", desc: "Set commit message for imported image" },
-      { name: "platform", type: "string", desc: "Set platform if server is multi-platform capable" },
+      flag.list("change", "Apply Dockerfile instruction to the created image", { short: "c" }),
+      flag.string("message", "Set commit message for imported image", { short: "m" }),
+      flag.string("platform", "Set platform if server is multi-platform capable"),
     ],
   },
   async run(cli, p) {
@@ -140,8 +142,8 @@ const rmi: CommandDef = {
     aliases: ["image rm", "image remove", "rmi"],
     minArgs: 1,
     flags: [
-      { name: "force", short: "f", type: "bool", desc: "Force removal of the image" },
-      { name: "no-prune", type: "bool", desc: "Do not delete untagged parents" },
+      flag.bool("force", "Force removal of the image", { short: "f" }),
+      flag.bool("no-prune", "Do not delete untagged parents"),
     ],
   },
   async run(cli, p) {
@@ -167,10 +169,10 @@ const pull: CommandDef = {
     minArgs: 1,
     maxArgs: 1,
     flags: [
-      { name: "all-tags", short: "a", type: "bool", desc: "Download all tagged images in the repository" },
-      { name: "disable-content-trust", type: "bool", default: true, desc: "Skip image verification" },
-      { name: "quiet", short: "q", type: "bool", desc: "Suppress verbose output" },
-      { name: "platform", type: "string", desc: "Set platform if server is multi-platform capable" },
+      flag.bool("all-tags", "Download all tagged images in the repository", { short: "a" }),
+      flag.bool("disable-content-trust", "Skip image verification", { default: true }),
+      flag.bool("quiet", "Suppress verbose output", { short: "q" }),
+      flag.string("platform", "Set platform if server is multi-platform capable"),
     ],
   },
   async run(cli, p) {

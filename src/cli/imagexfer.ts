@@ -1,10 +1,12 @@
 // `save`, `load`, `history` and `image prune`.
+
 import { createReadStream, createWriteStream } from "node:fs";
 import { rename, rm } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
 import { pipeline } from "node:stream/promises";
 import type { ImageHistoryResponseItem } from "../apitypes/index.ts";
 import { humanDuration } from "../util/index.ts";
+import { flag } from "./args.ts";
 import { bool, type CommandDef, FORMAT_FLAG_DESC, list, StatusError, str, write } from "./common.ts";
 import { renderList } from "./format/index.ts";
 import { listFormat, pruneCommand } from "./listing.ts";
@@ -19,8 +21,8 @@ const save: CommandDef = {
     aliases: ["image save", "save"],
     minArgs: 1,
     flags: [
-      { name: "output", short: "o", type: "string", desc: "Write to a file, instead of STDOUT" },
-      { name: "platform", type: "list", typeName: "stringSlice", desc: "Save only the given platform(s)" },
+      flag.string("output", "Write to a file, instead of STDOUT", { short: "o" }),
+      flag.list("platform", "Save only the given platform(s)", { typeName: "stringSlice" }),
     ],
   },
   async run(cli, p) {
@@ -59,9 +61,9 @@ const load: CommandDef = {
     aliases: ["image load", "load"],
     maxArgs: 0,
     flags: [
-      { name: "input", short: "i", type: "string", desc: "Read from tar archive file, instead of STDIN" },
-      { name: "platform", type: "list", typeName: "stringSlice", desc: "Load only the given platform(s)" },
-      { name: "quiet", short: "q", type: "bool", desc: "Suppress the load output" },
+      flag.string("input", "Read from tar archive file, instead of STDIN", { short: "i" }),
+      flag.list("platform", "Load only the given platform(s)", { typeName: "stringSlice" }),
+      flag.bool("quiet", "Suppress the load output", { short: "q" }),
     ],
   },
   async run(cli, p) {
@@ -170,21 +172,14 @@ const history: CommandDef = {
     minArgs: 1,
     maxArgs: 1,
     flags: [
-      { name: "format", type: "string", desc: FORMAT_FLAG_DESC },
-      {
-        name: "human",
-        short: "H",
-        type: "bool",
-        default: true,
-        desc: "Print sizes and dates in human readable format",
-      },
-      { name: "no-trunc", type: "bool", desc: "Don't truncate output" },
-      {
-        name: "platform",
-        type: "string",
-        desc: 'Show history for the given platform. Formatted as "os[/arch[/variant]]" (e.g., "linux/amd64")',
-      },
-      { name: "quiet", short: "q", type: "bool", desc: "Only show image IDs" },
+      flag.string("format", FORMAT_FLAG_DESC),
+      flag.bool("human", "Print sizes and dates in human readable format", { short: "H", default: true }),
+      flag.bool("no-trunc", "Don't truncate output"),
+      flag.string(
+        "platform",
+        'Show history for the given platform. Formatted as "os[/arch[/variant]]" (e.g., "linux/amd64")',
+      ),
+      flag.bool("quiet", "Only show image IDs", { short: "q" }),
     ],
   },
   async run(cli, p) {
@@ -206,9 +201,7 @@ const prune = pruneCommand({
   name: "image prune",
   desc: "Remove unused images",
   filterExample: "until=<timestamp>",
-  flags: [
-    { name: "all", short: "a", type: "bool", desc: "Remove all unused images, not just dangling ones" },
-  ],
+  flags: [flag.bool("all", "Remove all unused images, not just dangling ones", { short: "a" })],
   warning: (p) =>
     bool(p, "all")
       ? "WARNING! This will remove all images without at least one container associated to them."

@@ -1,23 +1,19 @@
 // `inspect`, `container inspect`, `image inspect`: JSON arrays indented like docker's, or a template per object.
 import { isApiError } from "../client/index.ts";
-import type { CommandSpec, FlagSpec, Parsed } from "./args.ts";
+import { type CommandSpec, type FlagSpec, flag, type Parsed } from "./args.ts";
 import { bool, type Cli, type CommandDef, errorText, StatusError, str, write } from "./common.ts";
 import { compileTemplate, indentJson, type Template, TemplateError } from "./format/index.ts";
 
 type Kind = "container" | "image" | "network" | "volume";
 
-const formatFlag: FlagSpec = {
-  name: "format",
-  short: "f",
-  type: "string",
-  desc: "Format output using a custom template: 'json' or 'TEMPLATE' (Go template)",
-};
-const sizeFlag: FlagSpec = {
-  name: "size",
+const formatFlag: FlagSpec = flag.string(
+  "format",
+  "Format output using a custom template: 'json' or 'TEMPLATE' (Go template)",
+  { short: "f" },
+);
+const sizeFlag: FlagSpec = flag.bool("size", "Display total file sizes if the type is container", {
   short: "s",
-  type: "bool",
-  desc: "Display total file sizes if the type is container",
-};
+});
 
 async function fetchOne(cli: Cli, kind: Kind, ref: string, p: Parsed): Promise<unknown> {
   const c = cli.client();
@@ -106,11 +102,7 @@ const inspectSpec: CommandSpec = {
   usage: "inspect [OPTIONS] NAME|ID [NAME|ID...]",
   desc: "Return low-level information on Docker objects",
   minArgs: 1,
-  flags: [
-    formatFlag,
-    sizeFlag,
-    { name: "type", type: "string", desc: "Only inspect objects of the given type" },
-  ],
+  flags: [formatFlag, sizeFlag, flag.string("type", "Only inspect objects of the given type")],
 };
 
 const inspect: CommandDef = {
@@ -137,10 +129,7 @@ function typed(kind: Kind): CommandDef {
         kind === "container"
           ? [formatFlag, sizeFlag]
           : kind === "network"
-            ? [
-                formatFlag,
-                { name: "verbose", short: "v", type: "bool", desc: "Verbose output for diagnostics" },
-              ]
+            ? [formatFlag, flag.bool("verbose", "Verbose output for diagnostics", { short: "v" })]
             : [formatFlag],
     },
     run: (cli, p) => inspectRefs(cli, p, [kind]),

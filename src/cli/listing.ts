@@ -1,6 +1,6 @@
 // Scaffolding shared by the list and prune commands of every object type (containers, images, networks,
 // volumes), so their flags, `-q`/`--format` handling and confirmations stay alike.
-import type { FlagSpec, Parsed } from "./args.ts";
+import { type FlagSpec, flag, type Parsed } from "./args.ts";
 import {
   bool,
   type Cli,
@@ -45,7 +45,7 @@ export function pruneCommand(o: PruneOptions): CommandDef {
       flags: [
         ...(o.flags ?? []),
         filterFlag(`Provide filter values (e.g. "${o.filterExample}")`),
-        { name: "force", short: "f", type: "bool", desc: "Do not prompt for confirmation" },
+        flag.bool("force", "Do not prompt for confirmation", { short: "f" }),
       ],
     },
     async run(cli, p) {

@@ -1,5 +1,7 @@
 // `logs`: fetch (and follow) a container's output, demultiplexed unless it has a TTY.
+
 import { copyOutput } from "../client/index.ts";
+import { flag } from "./args.ts";
 import { bool, type CommandDef, StatusError, str } from "./common.ts";
 import { parseTimestampArg } from "./units.ts";
 
@@ -21,26 +23,18 @@ const logs: CommandDef = {
     minArgs: 1,
     maxArgs: 1,
     flags: [
-      { name: "details", type: "bool", desc: "Show extra details provided to logs" },
-      { name: "follow", short: "f", type: "bool", desc: "Follow log output" },
-      {
-        name: "since",
-        type: "string",
-        desc: 'Show logs since timestamp (e.g. "2013-01-02T13:23:37Z") or relative (e.g. "42m" for 42 minutes)',
-      },
-      {
-        name: "tail",
-        short: "n",
-        type: "string",
-        default: "all",
-        desc: "Number of lines to show from the end of the logs",
-      },
-      { name: "timestamps", short: "t", type: "bool", desc: "Show timestamps" },
-      {
-        name: "until",
-        type: "string",
-        desc: 'Show logs before a timestamp (e.g. "2013-01-02T13:23:37Z") or relative (e.g. "42m" for 42 minutes)',
-      },
+      flag.bool("details", "Show extra details provided to logs"),
+      flag.bool("follow", "Follow log output", { short: "f" }),
+      flag.string(
+        "since",
+        'Show logs since timestamp (e.g. "2013-01-02T13:23:37Z") or relative (e.g. "42m" for 42 minutes)',
+      ),
+      flag.string("tail", "Number of lines to show from the end of the logs", { short: "n", default: "all" }),
+      flag.bool("timestamps", "Show timestamps", { short: "t" }),
+      flag.string(
+        "until",
+        'Show logs before a timestamp (e.g. "2013-01-02T13:23:37Z") or relative (e.g. "42m" for 42 minutes)',
+      ),
     ],
   },
   async run(cli, p) {

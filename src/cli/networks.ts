@@ -1,5 +1,7 @@
 // `network create/ls/rm/prune/connect/disconnect` (inspect lives in inspect.ts), as docker has them.
+
 import type { IpamConfig, NetworkCreateRequest, NetworkResource } from "../apitypes/index.ts";
+import { flag } from "./args.ts";
 import {
   bool,
   type CommandDef,
@@ -95,38 +97,25 @@ const create: CommandDef = {
     minArgs: 1,
     maxArgs: 1,
     flags: [
-      { name: "attachable", type: "bool", desc: "Enable manual container attachment" },
-      {
-        name: "aux-address",
-        type: "list",
+      flag.bool("attachable", "Enable manual container attachment"),
+      flag.list("aux-address", "Auxiliary IPv4 or IPv6 addresses used by Network driver", {
         typeName: "map",
-        desc: "Auxiliary IPv4 or IPv6 addresses used by Network driver",
-      },
-      { name: "config-from", type: "string", desc: "The network from which to copy the configuration" },
-      { name: "config-only", type: "bool", desc: "Create a configuration only network" },
-      { name: "driver", short: "d", type: "string", default: "bridge", desc: "Driver to manage the Network" },
-      {
-        name: "gateway",
-        type: "list",
-        typeName: "strings",
-        desc: "IPv4 or IPv6 Gateway for the master subnet",
-      },
-      { name: "ingress", type: "bool", desc: "Create swarm routing-mesh network" },
-      { name: "internal", type: "bool", desc: "Restrict external access to the network" },
-      { name: "ip-range", type: "list", typeName: "strings", desc: "Allocate container ip from a sub-range" },
-      { name: "ipam-driver", type: "string", default: "default", desc: "IP Address Management Driver" },
-      { name: "ipam-opt", type: "list", typeName: "map", desc: "Set IPAM driver specific options" },
-      { name: "ipv4", type: "bool", default: true, desc: "Enable or disable IPv4 address assignment" },
-      { name: "ipv6", type: "bool", desc: "Enable or disable IPv6 address assignment" },
-      { name: "label", type: "list", desc: "Set metadata on a network" },
-      { name: "opt", short: "o", type: "list", typeName: "map", desc: "Set driver specific options" },
-      { name: "scope", type: "string", desc: "Control the network's scope" },
-      {
-        name: "subnet",
-        type: "list",
-        typeName: "strings",
-        desc: "Subnet in CIDR format that represents a network segment",
-      },
+      }),
+      flag.string("config-from", "The network from which to copy the configuration"),
+      flag.bool("config-only", "Create a configuration only network"),
+      flag.string("driver", "Driver to manage the Network", { short: "d", default: "bridge" }),
+      flag.list("gateway", "IPv4 or IPv6 Gateway for the master subnet", { typeName: "strings" }),
+      flag.bool("ingress", "Create swarm routing-mesh network"),
+      flag.bool("internal", "Restrict external access to the network"),
+      flag.list("ip-range", "Allocate container ip from a sub-range", { typeName: "strings" }),
+      flag.string("ipam-driver", "IP Address Management Driver", { default: "default" }),
+      flag.list("ipam-opt", "Set IPAM driver specific options", { typeName: "map" }),
+      flag.bool("ipv4", "Enable or disable IPv4 address assignment", { default: true }),
+      flag.bool("ipv6", "Enable or disable IPv6 address assignment"),
+      flag.list("label", "Set metadata on a network"),
+      flag.list("opt", "Set driver specific options", { short: "o", typeName: "map" }),
+      flag.string("scope", "Control the network's scope"),
+      flag.list("subnet", "Subnet in CIDR format that represents a network segment", { typeName: "strings" }),
     ],
   },
   async run(cli, p) {
@@ -245,9 +234,9 @@ const ls: CommandDef = {
     maxArgs: 0,
     flags: [
       filterFlag('Provide filter values (e.g. "driver=bridge")', { short: true }),
-      { name: "format", type: "string", desc: FORMAT_FLAG_DESC },
-      { name: "no-trunc", type: "bool", desc: "Do not truncate the output" },
-      { name: "quiet", short: "q", type: "bool", desc: "Only display network IDs" },
+      flag.string("format", FORMAT_FLAG_DESC),
+      flag.bool("no-trunc", "Do not truncate the output"),
+      flag.bool("quiet", "Only display network IDs", { short: "q" }),
     ],
   },
   async run(cli, p) {
@@ -267,7 +256,7 @@ const rm: CommandDef = {
     desc: "Remove one or more networks",
     aliases: ["network rm", "network remove"],
     minArgs: 1,
-    flags: [{ name: "force", short: "f", type: "bool", desc: "Do not error if the network does not exist" }],
+    flags: [flag.bool("force", "Do not error if the network does not exist", { short: "f" })],
   },
   async run(cli, p) {
     const code = await forEachTarget(cli, p.args, async (n) => {
@@ -304,27 +293,16 @@ const connect: CommandDef = {
     minArgs: 2,
     maxArgs: 2,
     flags: [
-      {
-        name: "alias",
-        type: "list",
-        typeName: "strings",
-        desc: "Add network-scoped alias for the container",
-      },
-      { name: "driver-opt", type: "list", typeName: "strings", desc: "driver options for the network" },
-      {
-        name: "gw-priority",
-        type: "int",
-        desc: "Highest gw-priority provides the default gateway. Accepts positive and negative values.",
-      },
-      { name: "ip", type: "string", desc: 'IPv4 address (e.g., "172.30.100.104")' },
-      { name: "ip6", type: "string", desc: 'IPv6 address (e.g., "2001:db8::33")' },
-      { name: "link", type: "list", desc: "Add link to another container" },
-      {
-        name: "link-local-ip",
-        type: "list",
-        typeName: "strings",
-        desc: "Add a link-local address for the container",
-      },
+      flag.list("alias", "Add network-scoped alias for the container", { typeName: "strings" }),
+      flag.list("driver-opt", "driver options for the network", { typeName: "strings" }),
+      flag.int(
+        "gw-priority",
+        "Highest gw-priority provides the default gateway. Accepts positive and negative values.",
+      ),
+      flag.string("ip", 'IPv4 address (e.g., "172.30.100.104")'),
+      flag.string("ip6", 'IPv6 address (e.g., "2001:db8::33")'),
+      flag.list("link", "Add link to another container"),
+      flag.list("link-local-ip", "Add a link-local address for the container", { typeName: "strings" }),
     ],
   },
   async run(cli, p) {
@@ -357,9 +335,7 @@ const disconnect: CommandDef = {
     desc: "Disconnect a container from a network",
     minArgs: 2,
     maxArgs: 2,
-    flags: [
-      { name: "force", short: "f", type: "bool", desc: "Force the container to disconnect from a network" },
-    ],
+    flags: [flag.bool("force", "Force the container to disconnect from a network", { short: "f" })],
   },
   async run(cli, p) {
     const [network, container] = p.args;

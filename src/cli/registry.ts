@@ -1,5 +1,7 @@
 // `login`, `logout` and `push`: credentials kept in the client config, sent as `X-Registry-Auth`.
+
 import { encodeRegistryAuth } from "../client/index.ts";
+import { flag } from "./args.ts";
 import { configDir, loadConfig, registryAuthHeader, saveConfig, serverKey } from "./auth.ts";
 import { bool, type CommandDef, memoryWriter, readLine, StatusError, str, write } from "./common.ts";
 import { displayJsonMessages } from "./progress.ts";
@@ -18,13 +20,9 @@ const login: CommandDef = {
     desc: "Authenticate to a registry.\nDefaults to Docker Hub if no server is specified.",
     maxArgs: 1,
     flags: [
-      { name: "password", short: "p", type: "string", desc: "Password or Personal Access Token (PAT)" },
-      {
-        name: "password-stdin",
-        type: "bool",
-        desc: "Take the Password or Personal Access Token (PAT) from stdin",
-      },
-      { name: "username", short: "u", type: "string", desc: "Username" },
+      flag.string("password", "Password or Personal Access Token (PAT)", { short: "p" }),
+      flag.bool("password-stdin", "Take the Password or Personal Access Token (PAT) from stdin"),
+      flag.string("username", "Username", { short: "u" }),
     ],
   },
   async run(cli, p) {
@@ -108,14 +106,13 @@ const push: CommandDef = {
     minArgs: 1,
     maxArgs: 1,
     flags: [
-      { name: "all-tags", short: "a", type: "bool", desc: "Push all tags of an image to the repository" },
-      { name: "disable-content-trust", type: "bool", default: true, desc: "Skip image signing" },
-      {
-        name: "platform",
-        type: "string",
-        desc: "Push a platform-specific manifest as a single-platform image to the registry.",
-      },
-      { name: "quiet", short: "q", type: "bool", desc: "Suppress verbose output" },
+      flag.bool("all-tags", "Push all tags of an image to the repository", { short: "a" }),
+      flag.bool("disable-content-trust", "Skip image signing", { default: true }),
+      flag.string(
+        "platform",
+        "Push a platform-specific manifest as a single-platform image to the registry.",
+      ),
+      flag.bool("quiet", "Suppress verbose output", { short: "q" }),
     ],
   },
   async run(cli, p) {

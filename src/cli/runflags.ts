@@ -1,5 +1,5 @@
 // The flags of `run`/`create`, as docker has them. Each is turned into API config in runconfig.ts.
-import type { FlagSpec } from "./args.ts";
+import { type FlagSpec, flag } from "./args.ts";
 
 type F = [name: string, short: string, type: FlagSpec["type"], typeName: string, desc: string];
 
@@ -131,7 +131,7 @@ export const CREATE_FLAGS: FlagSpec[] = RAW.map(toSpec);
 /** Flags of `run`: create's plus the foreground/background controls. */
 export const RUN_FLAGS: FlagSpec[] = [
   ...CREATE_FLAGS,
-  { name: "detach", short: "d", type: "bool", desc: "Run container in background and print container ID" },
-  { name: "detach-keys", type: "string", desc: "Override the key sequence for detaching a container" },
-  { name: "sig-proxy", type: "bool", default: true, desc: "Proxy received signals to the process" },
+  flag.bool("detach", "Run container in background and print container ID", { short: "d" }),
+  flag.string("detach-keys", "Override the key sequence for detaching a container"),
+  flag.bool("sig-proxy", "Proxy received signals to the process", { default: true }),
 ];

@@ -1,8 +1,10 @@
 // `stats`: per-container usage computed from each frame the way docker's CLI does it, redrawn twice a
 // second while streaming, or printed once with --no-stream.
+
 import type { EventMessage, StatsFrame } from "../apitypes/index.ts";
 import { jsonLines } from "../client/index.ts";
 import { bytesSize } from "../util/index.ts";
+import { flag } from "./args.ts";
 import { bool, type Cli, type CommandDef, errorText, FORMAT_FLAG_DESC, str, write } from "./common.ts";
 import { parseFormat, renderList } from "./format/index.ts";
 import { humanSize, shortId } from "./units.ts";
@@ -193,10 +195,10 @@ const stats: CommandDef = {
     desc: "Display a live stream of container(s) resource usage statistics",
     aliases: ["container stats", "stats"],
     flags: [
-      { name: "all", short: "a", type: "bool", desc: "Show all containers (default shows just running)" },
-      { name: "format", type: "string", desc: FORMAT_FLAG_DESC },
-      { name: "no-stream", type: "bool", desc: "Disable streaming stats and only pull the first result" },
-      { name: "no-trunc", type: "bool", desc: "Do not truncate output" },
+      flag.bool("all", "Show all containers (default shows just running)", { short: "a" }),
+      flag.string("format", FORMAT_FLAG_DESC),
+      flag.bool("no-stream", "Disable streaming stats and only pull the first result"),
+      flag.bool("no-trunc", "Do not truncate output"),
     ],
   },
   async run(cli, p) {

@@ -1,6 +1,7 @@
 // `system df` and `system prune`.
 
 import type { DiskUsage } from "../apitypes/index.ts";
+import { flag } from "./args.ts";
 import { bool, type CommandDef, confirm, filtersFrom, list, pruneReport, str, write } from "./common.ts";
 import { parseFormat, renderList } from "./format/index.ts";
 import { imagePruneText } from "./imagexfer.ts";
@@ -120,8 +121,8 @@ const df: CommandDef = {
     desc: "Show docker disk usage",
     maxArgs: 0,
     flags: [
-      { name: "format", type: "string", desc: "Format output using a custom template" },
-      { name: "verbose", short: "v", type: "bool", desc: "Show detailed information on space usage" },
+      flag.string("format", "Format output using a custom template"),
+      flag.bool("verbose", "Show detailed information on space usage", { short: "v" }),
     ],
   },
   async run(cli, p) {
@@ -142,15 +143,10 @@ const prune: CommandDef = {
     desc: "Remove unused data",
     maxArgs: 0,
     flags: [
-      { name: "all", short: "a", type: "bool", desc: "Remove all unused images not just dangling ones" },
-      {
-        name: "filter",
-        type: "list",
-        typeName: "filter",
-        desc: 'Provide filter values (e.g. "label=<key>=<value>")',
-      },
-      { name: "force", short: "f", type: "bool", desc: "Do not prompt for confirmation" },
-      { name: "volumes", type: "bool", desc: "Prune anonymous volumes" },
+      flag.bool("all", "Remove all unused images not just dangling ones", { short: "a" }),
+      flag.list("filter", 'Provide filter values (e.g. "label=<key>=<value>")', { typeName: "filter" }),
+      flag.bool("force", "Do not prompt for confirmation", { short: "f" }),
+      flag.bool("volumes", "Prune anonymous volumes"),
     ],
   },
   async run(cli, p) {

@@ -1,6 +1,7 @@
 // `volume create/ls/inspect/rm/prune`, with docker's flags, columns and messages.
 
 import type { Volume } from "../apitypes/index.ts";
+import { flag } from "./args.ts";
 import {
   bool,
   type CommandDef,
@@ -100,10 +101,10 @@ const create: CommandDef = {
     desc: "Create a volume",
     maxArgs: 1,
     flags: [
-      { name: "driver", short: "d", type: "string", default: "local", desc: "Specify volume driver name" },
-      { name: "label", type: "list", desc: "Set metadata for a volume" },
-      { name: "name", type: "string", desc: "Specify volume name", hidden: true },
-      { name: "opt", short: "o", type: "list", typeName: "map", desc: "Set driver specific options" },
+      flag.string("driver", "Specify volume driver name", { short: "d", default: "local" }),
+      flag.list("label", "Set metadata for a volume"),
+      flag.string("name", "Specify volume name", { hidden: true }),
+      flag.list("opt", "Set driver specific options", { short: "o", typeName: "map" }),
     ],
   },
   async run(cli, p) {
@@ -136,14 +137,11 @@ const ls: CommandDef = {
     maxArgs: 0,
     flags: [
       filterFlag('Provide filter values (e.g. "dangling=true")', { short: true }),
-      { name: "format", type: "string", desc: FORMAT_FLAG_DESC },
-      { name: "quiet", short: "q", type: "bool", desc: "Only display volume names" },
-      {
-        name: "cluster",
-        type: "bool",
-        desc: "Display only cluster volumes, and use cluster volume list formatting",
+      flag.string("format", FORMAT_FLAG_DESC),
+      flag.bool("quiet", "Only display volume names", { short: "q" }),
+      flag.bool("cluster", "Display only cluster volumes, and use cluster volume list formatting", {
         hidden: true,
-      },
+      }),
     ],
   },
   async run(cli, p) {
@@ -169,7 +167,7 @@ const rm: CommandDef = {
     desc: "Remove one or more volumes",
     aliases: ["volume rm", "volume remove"],
     minArgs: 1,
-    flags: [{ name: "force", short: "f", type: "bool", desc: "Force the removal of one or more volumes" }],
+    flags: [flag.bool("force", "Force the removal of one or more volumes", { short: "f" })],
   },
   run(cli, p) {
     return forEachTarget(cli, p.args, async (name) => {
@@ -183,9 +181,7 @@ const prune = pruneCommand({
   name: "volume prune",
   desc: "Remove unused local volumes",
   filterExample: "label=<label>",
-  flags: [
-    { name: "all", short: "a", type: "bool", desc: "Remove all unused volumes, not just anonymous ones" },
-  ],
+  flags: [flag.bool("all", "Remove all unused volumes, not just anonymous ones", { short: "a" })],
   warning: (p) =>
     bool(p, "all")
       ? "WARNING! This will remove all local volumes not used by at least one container."

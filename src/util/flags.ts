@@ -15,6 +15,37 @@ export interface FlagShape {
   type: "bool" | string;
 }
 
+/** Kinds of flag values: a bool, one string, an integer, or a list of every value given. */
+export type FlagType = "bool" | "string" | "int" | "list";
+
+/** One flag of a command, as the CLI and compose declare it. */
+export interface FlagSpec extends FlagShape {
+  type: FlagType;
+  /** The value-type word the CLI's help shows (`string`, `list`, `int`, `filter`, `bytes`, `duration`...). */
+  typeName?: string;
+  default?: string | number | boolean;
+  desc: string;
+  hidden?: boolean;
+}
+
+/** What a flag may say besides its name, kind and description. */
+export type FlagOptions = Omit<FlagSpec, "name" | "type" | "desc">;
+
+function declare(type: FlagType) {
+  return (name: string, desc: string, opts: FlagOptions = {}): FlagSpec => ({ name, type, desc, ...opts });
+}
+
+/**
+ * Flag declarations by kind, as pflag's BoolVar/StringVar/IntVar/StringArrayVar: `flag.bool("rm", "...")`,
+ * `flag.list("env", "...", { short: "e" })`. The CLI's and compose's flag tables are written with them.
+ */
+export const flag = {
+  bool: declare("bool"),
+  string: declare("string"),
+  int: declare("int"),
+  list: declare("list"),
+};
+
 /** Parsed flag values by long name; lists are arrays; unset flags take their default. */
 export type FlagValues = Record<string, string | number | boolean | string[] | undefined>;
 

@@ -13,8 +13,12 @@ export {
 } from "./dockerignore.ts";
 export { parseGoDuration } from "./duration.ts";
 export {
+  type FlagOptions,
   type FlagShape,
+  type FlagSpec,
+  type FlagType,
   type FlagValues,
+  flag,
   flagBool,
   flagInt,
   flagList,

@@ -1,17 +1,20 @@
 /** Compose's flags: pflag's syntax (util's scanFlags), values typed and errors worded as compose's. */
-import { type FlagValues, flagBool, flagInt, flagList, scanFlags } from "../../util/index.ts";
+import {
+  type FlagSpec,
+  type FlagValues,
+  flag,
+  flagBool,
+  flagInt,
+  flagList,
+  scanFlags,
+} from "../../util/index.ts";
 
-/** Kinds of flag values. */
-export type FlagType = "bool" | "string" | "int" | "list";
+export type { FlagType } from "../../util/index.ts";
 
-/** One flag. */
-export interface Flag {
-  name: string;
-  short?: string;
-  type: FlagType;
-  desc: string;
-  default?: string | number | boolean;
-}
+/** One flag: the CLI's declaration (util's), of which compose's help reads the name, kind and description. */
+export type Flag = FlagSpec;
+/** Flag declarations by kind (util's, shared with the CLI). */
+export { flag };
 
 /** Parsed flags by long name, and positional arguments. */
 export interface Parsed {

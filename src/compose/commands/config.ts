@@ -3,22 +3,22 @@ import { writeFile } from "node:fs/promises";
 import { stringify } from "yaml";
 import { configHash } from "../model.ts";
 import type { Project, ServiceConfig } from "../types.ts";
-import { bool, type Flag, parseFlags, str } from "./args.ts";
+import { bool, type Flag, flag, parseFlags, str } from "./args.ts";
 import type { ComposeContext } from "./context.ts";
 
 /** Flags of `config`. */
 export const CONFIG_FLAGS: Flag[] = [
-  { name: "services", type: "bool", desc: "Print the service names, one per line" },
-  { name: "volumes", type: "bool", desc: "Print the volume names, one per line" },
-  { name: "networks", type: "bool", desc: "Print the network names, one per line" },
-  { name: "profiles", type: "bool", desc: "Print the profile names, one per line" },
-  { name: "images", type: "bool", desc: "Print the image names, one per line" },
-  { name: "hash", type: "string", desc: 'Print the service config hash, one per line ("*" for all)' },
-  { name: "quiet", short: "q", type: "bool", desc: "Only validate the configuration, don't print anything" },
-  { name: "format", type: "string", desc: "Format the output. Values: [yaml | json]", default: "yaml" },
-  { name: "output", short: "o", type: "string", desc: "Save to file (default to stdout)" },
-  { name: "no-interpolate", type: "bool", desc: "Don't interpolate environment variables" },
-  { name: "no-path-resolution", type: "bool", desc: "Don't resolve file paths" },
+  flag.bool("services", "Print the service names, one per line"),
+  flag.bool("volumes", "Print the volume names, one per line"),
+  flag.bool("networks", "Print the network names, one per line"),
+  flag.bool("profiles", "Print the profile names, one per line"),
+  flag.bool("images", "Print the image names, one per line"),
+  flag.string("hash", 'Print the service config hash, one per line ("*" for all)'),
+  flag.bool("quiet", "Only validate the configuration, don't print anything", { short: "q" }),
+  flag.string("format", "Format the output. Values: [yaml | json]", { default: "yaml" }),
+  flag.string("output", "Save to file (default to stdout)", { short: "o" }),
+  flag.bool("no-interpolate", "Don't interpolate environment variables"),
+  flag.bool("no-path-resolution", "Don't resolve file paths"),
 ];
 
 const MOUNT_ORDER = [

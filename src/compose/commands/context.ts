@@ -4,28 +4,24 @@ import { EngineClient, resolveHost } from "../../client/index.ts";
 import { ComposeEngine } from "../engine.ts";
 import { LoadError, loadProject } from "../load/index.ts";
 import type { Project } from "../types.ts";
-import type { Flag, Parsed } from "./args.ts";
-import { bool, list, str } from "./args.ts";
+import { bool, type Flag, flag, list, type Parsed, str } from "./args.ts";
 
 /** docker compose's global flags. */
 export const GLOBAL_FLAGS: Flag[] = [
-  { name: "file", short: "f", type: "list", desc: "Compose configuration files" },
-  { name: "project-name", short: "p", type: "string", desc: "Project name" },
-  { name: "project-directory", type: "string", desc: "Specify an alternate working directory" },
-  { name: "profile", type: "list", desc: "Specify a profile to enable" },
-  { name: "env-file", type: "list", desc: "Specify an alternate environment file" },
-  {
-    name: "ansi",
-    type: "string",
-    desc: 'Control when to print ANSI control characters ("never"|"always"|"auto")',
+  flag.list("file", "Compose configuration files", { short: "f" }),
+  flag.string("project-name", "Project name", { short: "p" }),
+  flag.string("project-directory", "Specify an alternate working directory"),
+  flag.list("profile", "Specify a profile to enable"),
+  flag.list("env-file", "Specify an alternate environment file"),
+  flag.string("ansi", 'Control when to print ANSI control characters ("never"|"always"|"auto")', {
     default: "auto",
-  },
-  { name: "progress", type: "string", desc: "Set type of progress output (auto, tty, plain, json, quiet)" },
-  { name: "parallel", type: "int", desc: "Control max parallelism, -1 for unlimited", default: -1 },
-  { name: "compatibility", type: "bool", desc: "Run compose in backward compatibility mode" },
-  { name: "dry-run", type: "bool", desc: "Execute command in dry run mode" },
-  { name: "host", short: "H", type: "string", desc: "Daemon socket to connect to" },
-  { name: "help", type: "bool", desc: "Print usage" },
+  }),
+  flag.string("progress", "Set type of progress output (auto, tty, plain, json, quiet)"),
+  flag.int("parallel", "Control max parallelism, -1 for unlimited", { default: -1 }),
+  flag.bool("compatibility", "Run compose in backward compatibility mode"),
+  flag.bool("dry-run", "Execute command in dry run mode"),
+  flag.string("host", "Daemon socket to connect to", { short: "H" }),
+  flag.bool("help", "Print usage"),
 ];
 
 /** Streams and environment of one invocation (tests pass their own). */

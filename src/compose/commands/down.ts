@@ -3,28 +3,20 @@ import { isNotFound } from "../engine.ts";
 import { type ContainerRef, planDown } from "../plan.ts";
 import type { Project } from "../types.ts";
 import { engineState, stopAndRemove } from "./apply.ts";
-import { bool, type Flag, int, parseFlags, str } from "./args.ts";
+import { bool, type Flag, flag, int, parseFlags, str } from "./args.ts";
 import type { ComposeContext } from "./context.ts";
 
 /** Flags of `down`. */
 export const DOWN_FLAGS: Flag[] = [
-  {
-    name: "volumes",
+  flag.bool("volumes", 'Remove named volumes declared in the "volumes" section and anonymous volumes', {
     short: "v",
-    type: "bool",
-    desc: 'Remove named volumes declared in the "volumes" section and anonymous volumes',
-  },
-  {
-    name: "rmi",
-    type: "string",
-    desc: 'Remove images used by services. "local" remove only images that don\'t have a custom tag ("local"|"all")',
-  },
-  {
-    name: "remove-orphans",
-    type: "bool",
-    desc: "Remove containers for services not defined in the Compose file",
-  },
-  { name: "timeout", short: "t", type: "int", desc: "Specify a shutdown timeout in seconds" },
+  }),
+  flag.string(
+    "rmi",
+    'Remove images used by services. "local" remove only images that don\'t have a custom tag ("local"|"all")',
+  ),
+  flag.bool("remove-orphans", "Remove containers for services not defined in the Compose file"),
+  flag.int("timeout", "Specify a shutdown timeout in seconds", { short: "t" }),
 ];
 
 function emptyProject(name: string): Project {

@@ -6,7 +6,7 @@ import { createBody } from "../convert.ts";
 import { imageName, LABELS, oneoffName, withDependencies } from "../model.ts";
 import { planUp } from "../plan.ts";
 import { applyUp, engineState, ensureImages, ensureResources, waitForDependencies } from "./apply.ts";
-import { bool, type Flag, int, list, parseFlags, str } from "./args.ts";
+import { bool, type Flag, flag, int, list, parseFlags, str } from "./args.ts";
 import type { ComposeContext } from "./context.ts";
 
 function envList(values: string[], lookup: (k: string) => string | undefined): Record<string, string> {
@@ -53,21 +53,15 @@ async function pump(
 
 /** Flags of `exec`. */
 export const EXEC_FLAGS: Flag[] = [
-  { name: "detach", short: "d", type: "bool", desc: "Detached mode: Run command in the background" },
-  { name: "no-TTY", short: "T", type: "bool", desc: "Disable pseudo-TTY allocation" },
-  {
-    name: "interactive",
-    short: "i",
-    type: "bool",
-    desc: "Keep STDIN open even if not attached",
-    default: true,
-  },
-  { name: "tty", short: "t", type: "bool", desc: "Allocate a pseudo-TTY", default: true },
-  { name: "env", short: "e", type: "list", desc: "Set environment variables" },
-  { name: "user", short: "u", type: "string", desc: "Run the command as this user" },
-  { name: "workdir", short: "w", type: "string", desc: "Path to workdir directory for this command" },
-  { name: "index", type: "int", desc: "Index of the container if service has multiple replicas", default: 1 },
-  { name: "privileged", type: "bool", desc: "Give extended privileges to the process" },
+  flag.bool("detach", "Detached mode: Run command in the background", { short: "d" }),
+  flag.bool("no-TTY", "Disable pseudo-TTY allocation", { short: "T" }),
+  flag.bool("interactive", "Keep STDIN open even if not attached", { short: "i", default: true }),
+  flag.bool("tty", "Allocate a pseudo-TTY", { short: "t", default: true }),
+  flag.list("env", "Set environment variables", { short: "e" }),
+  flag.string("user", "Run the command as this user", { short: "u" }),
+  flag.string("workdir", "Path to workdir directory for this command", { short: "w" }),
+  flag.int("index", "Index of the container if service has multiple replicas", { default: 1 }),
+  flag.bool("privileged", "Give extended privileges to the process"),
 ];
 
 /** Runs `exec SERVICE COMMAND...`; exits with the command's code. */
@@ -126,39 +120,26 @@ export async function execCommand(ctx: ComposeContext, argv: string[]): Promise<
 
 /** Flags of `run`. */
 export const RUN_FLAGS: Flag[] = [
-  { name: "detach", short: "d", type: "bool", desc: "Run container in background and print container ID" },
-  { name: "rm", type: "bool", desc: "Automatically remove the container when it exits" },
-  { name: "name", type: "string", desc: "Assign a name to the container" },
-  { name: "env", short: "e", type: "list", desc: "Set environment variables" },
-  { name: "label", short: "l", type: "list", desc: "Add or override a label" },
-  { name: "user", short: "u", type: "string", desc: "Run as specified username or uid" },
-  { name: "workdir", short: "w", type: "string", desc: "Working directory inside the container" },
-  { name: "entrypoint", type: "string", desc: "Override the entrypoint of the image" },
-  { name: "no-deps", type: "bool", desc: "Don't start linked services" },
-  { name: "no-TTY", short: "T", type: "bool", desc: "Disable pseudo-TTY allocation" },
-  {
-    name: "interactive",
-    short: "i",
-    type: "bool",
-    desc: "Keep STDIN open even if not attached",
-    default: true,
-  },
-  { name: "tty", short: "t", type: "bool", desc: "Allocate a pseudo-TTY", default: true },
-  {
-    name: "service-ports",
+  flag.bool("detach", "Run container in background and print container ID", { short: "d" }),
+  flag.bool("rm", "Automatically remove the container when it exits"),
+  flag.string("name", "Assign a name to the container"),
+  flag.list("env", "Set environment variables", { short: "e" }),
+  flag.list("label", "Add or override a label", { short: "l" }),
+  flag.string("user", "Run as specified username or uid", { short: "u" }),
+  flag.string("workdir", "Working directory inside the container", { short: "w" }),
+  flag.string("entrypoint", "Override the entrypoint of the image"),
+  flag.bool("no-deps", "Don't start linked services"),
+  flag.bool("no-TTY", "Disable pseudo-TTY allocation", { short: "T" }),
+  flag.bool("interactive", "Keep STDIN open even if not attached", { short: "i", default: true }),
+  flag.bool("tty", "Allocate a pseudo-TTY", { short: "t", default: true }),
+  flag.bool("service-ports", "Run command with all service's ports enabled and mapped to the host", {
     short: "P",
-    type: "bool",
-    desc: "Run command with all service's ports enabled and mapped to the host",
-  },
-  { name: "publish", short: "p", type: "list", desc: "Publish a container's port(s) to the host" },
-  { name: "volume", short: "v", type: "list", desc: "Bind mount a volume" },
-  { name: "build", type: "bool", desc: "Build image before starting container" },
-  { name: "quiet-pull", type: "bool", desc: "Pull without printing progress information" },
-  {
-    name: "remove-orphans",
-    type: "bool",
-    desc: "Remove containers for services not defined in the Compose file",
-  },
+  }),
+  flag.list("publish", "Publish a container's port(s) to the host", { short: "p" }),
+  flag.list("volume", "Bind mount a volume", { short: "v" }),
+  flag.bool("build", "Build image before starting container"),
+  flag.bool("quiet-pull", "Pull without printing progress information"),
+  flag.bool("remove-orphans", "Remove containers for services not defined in the Compose file"),
 ];
 
 /** Runs `run SERVICE [COMMAND...]`; exits with the container's code. */

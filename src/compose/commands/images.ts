@@ -1,19 +1,15 @@
 /** `compose pull`, `compose push` and `compose build`. */
-import { bool, list, parseFlags } from "./args.ts";
+import { bool, flag, list, parseFlags } from "./args.ts";
 import { buildService } from "./build.ts";
 import type { ComposeContext } from "./context.ts";
 
 /** Runs `pull`: the services' images (those with `image:`), in parallel. */
 export async function pullCommand(ctx: ComposeContext, argv: string[]): Promise<number> {
   const f = parseFlags(argv, [
-    { name: "quiet", short: "q", type: "bool", desc: "Pull without printing progress information" },
-    {
-      name: "ignore-pull-failures",
-      type: "bool",
-      desc: "Pull what it can and ignores images with pull failures",
-    },
-    { name: "ignore-buildable", type: "bool", desc: "Ignore images that can be built" },
-    { name: "include-deps", type: "bool", desc: "Also pull services declared as dependencies" },
+    flag.bool("quiet", "Pull without printing progress information", { short: "q" }),
+    flag.bool("ignore-pull-failures", "Pull what it can and ignores images with pull failures"),
+    flag.bool("ignore-buildable", "Ignore images that can be built"),
+    flag.bool("include-deps", "Also pull services declared as dependencies"),
   ]);
   const project = await ctx.project({ services: f.args });
   const names = f.args.length > 0 ? f.args : Object.keys(project.services);
@@ -43,12 +39,8 @@ export async function pullCommand(ctx: ComposeContext, argv: string[]): Promise<
 /** Runs `push`: the images of services that name one. */
 export async function pushCommand(ctx: ComposeContext, argv: string[]): Promise<number> {
   const f = parseFlags(argv, [
-    { name: "quiet", short: "q", type: "bool", desc: "Push without printing progress information" },
-    {
-      name: "ignore-push-failures",
-      type: "bool",
-      desc: "Push what it can and ignores images with push failures",
-    },
+    flag.bool("quiet", "Push without printing progress information", { short: "q" }),
+    flag.bool("ignore-push-failures", "Push what it can and ignores images with push failures"),
   ]);
   const project = await ctx.project({ services: f.args });
   const names = f.args.length > 0 ? f.args : Object.keys(project.services);
@@ -70,10 +62,10 @@ export async function pushCommand(ctx: ComposeContext, argv: string[]): Promise<
 /** Runs `build`: every service with a build section (or those named). */
 export async function buildCommand(ctx: ComposeContext, argv: string[]): Promise<number> {
   const f = parseFlags(argv, [
-    { name: "no-cache", type: "bool", desc: "Do not use cache when building the image" },
-    { name: "pull", type: "bool", desc: "Always attempt to pull a newer version of the image" },
-    { name: "quiet", short: "q", type: "bool", desc: "Don't print anything to STDOUT" },
-    { name: "build-arg", type: "list", desc: "Set build-time variables for services" },
+    flag.bool("no-cache", "Do not use cache when building the image"),
+    flag.bool("pull", "Always attempt to pull a newer version of the image"),
+    flag.bool("quiet", "Don't print anything to STDOUT", { short: "q" }),
+    flag.list("build-arg", "Set build-time variables for services"),
   ]);
   const buildArgs: Record<string, string> = {};
   for (const a of list(f, "build-arg")) {

@@ -4,7 +4,7 @@ import { startLevels, stopLevels } from "../model.ts";
 import { type ContainerRef, waitsOf } from "../plan.ts";
 import type { Project } from "../types.ts";
 import { projectRefs, stopAndRemove, waitCondition, waitForDependencies } from "./apply.ts";
-import { bool, type Flag, int, parseFlags, str } from "./args.ts";
+import { bool, type Flag, flag, int, parseFlags, str } from "./args.ts";
 import type { ComposeContext } from "./context.ts";
 
 async function refsInOrder(
@@ -35,9 +35,7 @@ async function each(levels: ContainerRef[][], fn: (c: ContainerRef) => Promise<v
 
 /** Runs `start`. */
 export async function startCommand(ctx: ComposeContext, argv: string[]): Promise<number> {
-  const f = parseFlags(argv, [
-    { name: "wait", type: "bool", desc: "Wait for services to be running|healthy" },
-  ]);
+  const f = parseFlags(argv, [flag.bool("wait", "Wait for services to be running|healthy")]);
   const { levels, loaded } = await refsInOrder(ctx, f.args, "start");
   if (levels.flat().length === 0) throw new Error("service(s) have no containers: run 'compose up' first");
   const waited = new Set<string>();
@@ -60,12 +58,7 @@ export async function startCommand(ctx: ComposeContext, argv: string[]): Promise
   return 0;
 }
 
-const TIMEOUT: Flag = {
-  name: "timeout",
-  short: "t",
-  type: "int",
-  desc: "Specify a shutdown timeout in seconds",
-};
+const TIMEOUT: Flag = flag.int("timeout", "Specify a shutdown timeout in seconds", { short: "t" });
 
 /** Runs `stop`. */
 export async function stopCommand(ctx: ComposeContext, argv: string[]): Promise<number> {
@@ -82,10 +75,7 @@ export async function stopCommand(ctx: ComposeContext, argv: string[]): Promise<
 
 /** Runs `restart`. */
 export async function restartCommand(ctx: ComposeContext, argv: string[]): Promise<number> {
-  const f = parseFlags(argv, [
-    TIMEOUT,
-    { name: "no-deps", type: "bool", desc: "Don't restart dependent services" },
-  ]);
+  const f = parseFlags(argv, [TIMEOUT, flag.bool("no-deps", "Don't restart dependent services")]);
   // Services whose depends_on says `restart: true` follow a restarted dependency, unless --no-deps.
   const { loaded } = await refsInOrder(ctx, [], "start");
   const targets = new Set(f.args);
@@ -113,18 +103,8 @@ export async function restartCommand(ctx: ComposeContext, argv: string[]): Promi
 /** Runs `kill`. */
 export async function killCommand(ctx: ComposeContext, argv: string[]): Promise<number> {
   const f = parseFlags(argv, [
-    {
-      name: "signal",
-      short: "s",
-      type: "string",
-      desc: "SIGNAL to send to the container",
-      default: "SIGKILL",
-    },
-    {
-      name: "remove-orphans",
-      type: "bool",
-      desc: "Remove containers for services not defined in the Compose file",
-    },
+    flag.string("signal", "SIGNAL to send to the container", { short: "s", default: "SIGKILL" }),
+    flag.bool("remove-orphans", "Remove containers for services not defined in the Compose file"),
   ]);
   const { levels } = await refsInOrder(ctx, f.args, "stop", { all: false });
   await each(levels, async (c) => {
@@ -138,14 +118,9 @@ export async function killCommand(ctx: ComposeContext, argv: string[]): Promise<
 /** Runs `rm`. */
 export async function rmCommand(ctx: ComposeContext, argv: string[]): Promise<number> {
   const f = parseFlags(argv, [
-    { name: "force", short: "f", type: "bool", desc: "Don't ask to confirm removal" },
-    { name: "stop", short: "s", type: "bool", desc: "Stop the containers, if required, before removing" },
-    {
-      name: "volumes",
-      short: "v",
-      type: "bool",
-      desc: "Remove any anonymous volumes attached to containers",
-    },
+    flag.bool("force", "Don't ask to confirm removal", { short: "f" }),
+    flag.bool("stop", "Stop the containers, if required, before removing", { short: "s" }),
+    flag.bool("volumes", "Remove any anonymous volumes attached to containers", { short: "v" }),
   ]);
   const { levels } = await refsInOrder(ctx, f.args, "stop");
   const all = levels.flat();

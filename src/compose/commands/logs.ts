@@ -4,7 +4,7 @@ import type { EventMessage } from "../../apitypes/index.ts";
 import { demuxFrames, jsonLines } from "../../client/index.ts";
 import { LABELS } from "../model.ts";
 import { projectRefs } from "./apply.ts";
-import { bool, type Flag, parseFlags, str } from "./args.ts";
+import { bool, type Flag, flag, parseFlags, str } from "./args.ts";
 import type { ComposeContext } from "./context.ts";
 
 const COLORS = [36, 33, 32, 35, 34, 96, 93, 92, 95, 94];
@@ -97,20 +97,14 @@ export async function followLogs(
 
 /** Flags of `logs`. */
 export const LOGS_FLAGS: Flag[] = [
-  { name: "follow", short: "f", type: "bool", desc: "Follow log output" },
-  {
-    name: "tail",
-    short: "n",
-    type: "string",
-    desc: "Number of lines to show from the end of the logs",
-    default: "all",
-  },
-  { name: "timestamps", short: "t", type: "bool", desc: "Show timestamps" },
-  { name: "since", type: "string", desc: "Show logs since timestamp or relative time" },
-  { name: "until", type: "string", desc: "Show logs before a timestamp or relative time" },
-  { name: "no-color", type: "bool", desc: "Produce monochrome output" },
-  { name: "no-log-prefix", type: "bool", desc: "Don't print prefix in logs" },
-  { name: "index", type: "int", desc: "index of the container if service has multiple replicas" },
+  flag.bool("follow", "Follow log output", { short: "f" }),
+  flag.string("tail", "Number of lines to show from the end of the logs", { short: "n", default: "all" }),
+  flag.bool("timestamps", "Show timestamps", { short: "t" }),
+  flag.string("since", "Show logs since timestamp or relative time"),
+  flag.string("until", "Show logs before a timestamp or relative time"),
+  flag.bool("no-color", "Produce monochrome output"),
+  flag.bool("no-log-prefix", "Don't print prefix in logs"),
+  flag.int("index", "index of the container if service has multiple replicas"),
 ];
 
 /** Runs `logs`. */
@@ -148,9 +142,9 @@ export async function logsCommand(ctx: ComposeContext, argv: string[]): Promise<
 /** Runs `events`: the project's container events, as text or `--json` lines. */
 export async function eventsCommand(ctx: ComposeContext, argv: string[]): Promise<number> {
   const f = parseFlags(argv, [
-    { name: "json", type: "bool", desc: "Output events as a stream of json objects" },
-    { name: "since", type: "string", desc: "Show all events created since timestamp" },
-    { name: "until", type: "string", desc: "Stream events until this timestamp" },
+    flag.bool("json", "Output events as a stream of json objects"),
+    flag.string("since", "Show all events created since timestamp"),
+    flag.string("until", "Stream events until this timestamp"),
   ]);
   const { name } = await ctx.projectName();
   const res = await ctx.engine().client.events({

@@ -2,7 +2,7 @@
 import type { ContainerSummary, Port } from "../../apitypes/index.ts";
 import { humanDuration, humanSize } from "../../util/index.ts";
 import { COMPOSE_VERSION, LABELS } from "../model.ts";
-import { bool, type Flag, int, list, parseFlags, str } from "./args.ts";
+import { bool, type Flag, flag, int, list, parseFlags, str } from "./args.ts";
 import type { ComposeContext } from "./context.ts";
 
 /** Left-aligned columns separated by three spaces, as Go's tabwriter prints docker's tables. */
@@ -109,29 +109,18 @@ function psRow(c: ContainerSummary): PsRow {
 
 /** Flags of `ps`. */
 export const PS_FLAGS: Flag[] = [
-  {
-    name: "all",
+  flag.bool("all", "Show all stopped containers (including those created by the run command)", {
     short: "a",
-    type: "bool",
-    desc: "Show all stopped containers (including those created by the run command)",
-  },
-  { name: "quiet", short: "q", type: "bool", desc: "Only display IDs" },
-  { name: "services", type: "bool", desc: "Display services" },
-  {
-    name: "format",
-    type: "string",
-    desc: "Format output using a custom template ('table', 'json', or a Go template)",
+  }),
+  flag.bool("quiet", "Only display IDs", { short: "q" }),
+  flag.bool("services", "Display services"),
+  flag.string("format", "Format output using a custom template ('table', 'json', or a Go template)", {
     default: "table",
-  },
-  { name: "status", type: "list", desc: "Filter services by status" },
-  { name: "filter", type: "list", desc: "Filter services by a property (status=running)" },
-  { name: "no-trunc", type: "bool", desc: "Don't truncate output" },
-  {
-    name: "orphans",
-    type: "bool",
-    desc: "Include orphaned services (not declared by project)",
-    default: true,
-  },
+  }),
+  flag.list("status", "Filter services by status"),
+  flag.list("filter", "Filter services by a property (status=running)"),
+  flag.bool("no-trunc", "Don't truncate output"),
+  flag.bool("orphans", "Include orphaned services (not declared by project)", { default: true }),
 ];
 
 /** Runs `ps`. */
@@ -199,10 +188,10 @@ export async function psCommand(ctx: ComposeContext, argv: string[]): Promise<nu
 /** Runs `ls`: projects with containers on the engine. */
 export async function lsCommand(ctx: ComposeContext, argv: string[]): Promise<number> {
   const f = parseFlags(argv, [
-    { name: "all", short: "a", type: "bool", desc: "Show all stopped Compose projects" },
-    { name: "quiet", short: "q", type: "bool", desc: "Only display project names" },
-    { name: "format", type: "string", desc: "Format the output. Values: [table | json]", default: "table" },
-    { name: "filter", type: "list", desc: "Filter output based on conditions provided" },
+    flag.bool("all", "Show all stopped Compose projects", { short: "a" }),
+    flag.bool("quiet", "Only display project names", { short: "q" }),
+    flag.string("format", "Format the output. Values: [table | json]", { default: "table" }),
+    flag.list("filter", "Filter output based on conditions provided"),
   ]);
   const cs = await ctx.engine().client.containerList({ all: true, filters: { label: [LABELS.project] } });
   const projects = new Map<string, { states: Map<string, number>; files: string }>();
@@ -261,8 +250,8 @@ export async function topCommand(ctx: ComposeContext, argv: string[]): Promise<n
 /** Runs `images`. */
 export async function imagesCommand(ctx: ComposeContext, argv: string[]): Promise<number> {
   const f = parseFlags(argv, [
-    { name: "quiet", short: "q", type: "bool", desc: "Only display IDs" },
-    { name: "format", type: "string", desc: "Format the output. Values: [table | json]", default: "table" },
+    flag.bool("quiet", "Only display IDs", { short: "q" }),
+    flag.string("format", "Format the output. Values: [table | json]", { default: "table" }),
   ]);
   const { name } = await ctx.projectName();
   const cs = await ctx
@@ -308,13 +297,8 @@ export async function imagesCommand(ctx: ComposeContext, argv: string[]): Promis
 /** Runs `port SERVICE PRIVATE_PORT`. */
 export async function portCommand(ctx: ComposeContext, argv: string[]): Promise<number> {
   const f = parseFlags(argv, [
-    { name: "protocol", type: "string", desc: "tcp or udp", default: "tcp" },
-    {
-      name: "index",
-      type: "int",
-      desc: "Index of the container if service has multiple replicas",
-      default: 1,
-    },
+    flag.string("protocol", "tcp or udp", { default: "tcp" }),
+    flag.int("index", "Index of the container if service has multiple replicas", { default: 1 }),
   ]);
   const [service, port] = f.args;
   if (!service || !port) throw new Error('"compose port" requires exactly 2 arguments: SERVICE PRIVATE_PORT');
@@ -342,14 +326,8 @@ export async function portCommand(ctx: ComposeContext, argv: string[]): Promise<
 /** Runs `version`. */
 export async function versionCommand(ctx: ComposeContext, argv: string[]): Promise<number> {
   const f = parseFlags(argv, [
-    { name: "short", type: "bool", desc: "Shows only Compose's version number" },
-    {
-      name: "format",
-      short: "f",
-      type: "string",
-      desc: "Format the output. Values: [pretty | json]",
-      default: "pretty",
-    },
+    flag.bool("short", "Shows only Compose's version number"),
+    flag.string("format", "Format the output. Values: [pretty | json]", { short: "f", default: "pretty" }),
   ]);
   if (bool(f, "short")) ctx.print(`${COMPOSE_VERSION}\n`);
   else if (str(f, "format") === "json") ctx.print(`${JSON.stringify({ version: `v${COMPOSE_VERSION}` })}\n`);

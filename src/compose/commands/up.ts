@@ -3,62 +3,37 @@ import { startLevels } from "../model.ts";
 import { planUp, type UpOptions } from "../plan.ts";
 import type { Project } from "../types.ts";
 import { applyUp, engineState, ensureImages, waitCondition } from "./apply.ts";
-import { bool, type Flag, int, list, type Parsed, parseFlags, str } from "./args.ts";
+import { bool, type Flag, flag, int, list, type Parsed, parseFlags, str } from "./args.ts";
 import type { ComposeContext } from "./context.ts";
 import { followLogs } from "./logs.ts";
 
 const COMMON: Flag[] = [
-  { name: "build", type: "bool", desc: "Build images before starting containers" },
-  { name: "no-build", type: "bool", desc: "Don't build an image, even if it's policy" },
-  {
-    name: "force-recreate",
-    type: "bool",
-    desc: "Recreate containers even if their configuration and image haven't changed",
-  },
-  { name: "no-recreate", type: "bool", desc: "If containers already exist, don't recreate them" },
-  {
-    name: "remove-orphans",
-    type: "bool",
-    desc: "Remove containers for services not defined in the Compose file",
-  },
-  { name: "scale", type: "list", desc: "Scale SERVICE to NUM instances (SERVICE=NUM)" },
-  {
-    name: "pull",
-    type: "string",
-    desc: 'Pull image before running ("always"|"missing"|"never")',
-    default: "policy",
-  },
-  { name: "quiet-pull", type: "bool", desc: "Pull without printing progress information" },
-  { name: "always-recreate-deps", type: "bool", desc: "Recreate dependent containers" },
+  flag.bool("build", "Build images before starting containers"),
+  flag.bool("no-build", "Don't build an image, even if it's policy"),
+  flag.bool("force-recreate", "Recreate containers even if their configuration and image haven't changed"),
+  flag.bool("no-recreate", "If containers already exist, don't recreate them"),
+  flag.bool("remove-orphans", "Remove containers for services not defined in the Compose file"),
+  flag.list("scale", "Scale SERVICE to NUM instances (SERVICE=NUM)"),
+  flag.string("pull", 'Pull image before running ("always"|"missing"|"never")', { default: "policy" }),
+  flag.bool("quiet-pull", "Pull without printing progress information"),
+  flag.bool("always-recreate-deps", "Recreate dependent containers"),
 ];
 
 /** Flags of `up`. */
 export const UP_FLAGS: Flag[] = [
   ...COMMON,
-  { name: "detach", short: "d", type: "bool", desc: "Detached mode: Run containers in the background" },
-  { name: "no-deps", type: "bool", desc: "Don't start linked services" },
-  { name: "wait", type: "bool", desc: "Wait for services to be running|healthy. Implies detached mode." },
-  {
-    name: "wait-timeout",
-    type: "int",
-    desc: "Maximum duration in seconds to wait for the project to be running|healthy",
-  },
-  { name: "timeout", short: "t", type: "int", desc: "Use this timeout in seconds for container shutdown" },
-  { name: "no-start", type: "bool", desc: "Don't start the services after creating them" },
-  { name: "no-log-prefix", type: "bool", desc: "Don't print prefix in logs" },
-  { name: "no-color", type: "bool", desc: "Produce monochrome output" },
-  { name: "timestamps", type: "bool", desc: "Show timestamps" },
-  {
-    name: "abort-on-container-exit",
-    type: "bool",
-    desc: "Stops all containers if any container was stopped",
-  },
-  { name: "exit-code-from", type: "string", desc: "Return the exit code of the selected service container" },
-  {
-    name: "attach-dependencies",
-    type: "bool",
-    desc: "Automatically attach to log output of dependent services",
-  },
+  flag.bool("detach", "Detached mode: Run containers in the background", { short: "d" }),
+  flag.bool("no-deps", "Don't start linked services"),
+  flag.bool("wait", "Wait for services to be running|healthy. Implies detached mode."),
+  flag.int("wait-timeout", "Maximum duration in seconds to wait for the project to be running|healthy"),
+  flag.int("timeout", "Use this timeout in seconds for container shutdown", { short: "t" }),
+  flag.bool("no-start", "Don't start the services after creating them"),
+  flag.bool("no-log-prefix", "Don't print prefix in logs"),
+  flag.bool("no-color", "Produce monochrome output"),
+  flag.bool("timestamps", "Show timestamps"),
+  flag.bool("abort-on-container-exit", "Stops all containers if any container was stopped"),
+  flag.string("exit-code-from", "Return the exit code of the selected service container"),
+  flag.bool("attach-dependencies", "Automatically attach to log output of dependent services"),
 ];
 
 function scaleMap(values: string[]): Record<string, number> {

@@ -22,7 +22,6 @@ import { run } from "./run.ts";
 import { expandWord } from "./shell.ts";
 import { type DispatchContext, envValue, meta, type StageState, step } from "./step.ts";
 
-
 /** Runs one instruction. */
 export async function dispatch(ins: Instruction, st: StageState, c: DispatchContext): Promise<void> {
   st.config.config ??= {};

@@ -54,6 +54,27 @@ export interface Route {
   minApiVersion?: string;
 }
 
+function routeOf(method: Route["method"]) {
+  return (path: string, handler: Handler, opts: { minApiVersion?: string } = {}): Route => ({
+    method,
+    path,
+    handler,
+    ...opts,
+  });
+}
+
+/**
+ * Route table entries by method, as moby's router.NewGetRoute/NewPostRoute/...: `route.get("/_ping", h)`,
+ * with the version gate on the route (`{ minApiVersion: "1.44" }`).
+ */
+export const route = {
+  get: routeOf("GET"),
+  head: routeOf("HEAD"),
+  post: routeOf("POST"),
+  put: routeOf("PUT"),
+  delete: routeOf("DELETE"),
+};
+
 interface CompiledRoute extends Route {
   re: RegExp;
   names: string[];

@@ -1,6 +1,6 @@
 import type { IncomingHttpHeaders } from "node:http";
 import type { Duplex } from "node:stream";
-import type { Route } from "../router.ts";
+import { type Route, route } from "../router.ts";
 
 /** What the BuildKit endpoints need: something that speaks HTTP/2 gRPC on the upgraded sockets. */
 export interface BuildkitEndpointBackend {
@@ -13,15 +13,7 @@ export interface BuildkitEndpointBackend {
 /** Routes of /grpc and /session, which buildx upgrades to HTTP/2 (`Upgrade: h2c`). */
 export function buildkitRoutes(b: BuildkitEndpointBackend): Route[] {
   return [
-    {
-      method: "POST",
-      path: "/grpc",
-      handler: (ctx) => b.serveControl(ctx.hijack("", { upgrade: "h2c" })),
-    },
-    {
-      method: "POST",
-      path: "/session",
-      handler: (ctx) => b.serveSession(ctx.hijack("", { upgrade: "h2c" }), ctx.headers),
-    },
+    route.post("/grpc", (ctx) => b.serveControl(ctx.hijack("", { upgrade: "h2c" }))),
+    route.post("/session", (ctx) => b.serveSession(ctx.hijack("", { upgrade: "h2c" }), ctx.headers)),
   ];
 }

@@ -9,7 +9,7 @@ import { InvalidParameterError, NotFoundError } from "../../errdefs/index.ts";
 import { detachKeys, MUX_STREAM, muxError, pumpStdio, RAW_STREAM } from "../pump.ts";
 import { qBool, qFilters, qInt, qTimeNs } from "../query.ts";
 import { containerCreateShape, normalizeStrSlices } from "../requests.ts";
-import type { RequestContext, Route } from "../router.ts";
+import { type RequestContext, type Route, route } from "../router.ts";
 import { outputWriter, StreamType } from "../stream.ts";
 import { validateBody } from "../validate.ts";
 
@@ -157,161 +157,96 @@ function archivePath(ctx: RequestContext): string {
 /** Routes of /containers. */
 export function containerRoutes(b: ContainerBackend): Route[] {
   return [
-    {
-      method: "POST",
-      path: "/containers/create",
-      handler: async (ctx) => {
-        const body = await ctx.jsonBody<ContainerCreateRequest>();
-        validateBody(containerCreateShape, body, "CreateRequest");
-        if (!body) throw new InvalidParameterError("config cannot be empty in order to create a container");
-        normalizeStrSlices(body);
-        ctx.sendJson(201, await b.create(body, { name: ctx.query.get("name") ?? undefined }));
-      },
-    },
-    {
-      method: "GET",
-      path: "/containers/json",
-      handler: async (ctx) => {
-        const list = b.list({
-          all: qBool(ctx.query, "all"),
-          limit: qInt(ctx.query, "limit"),
-          filters: qFilters(ctx.query),
-        });
-        if (qBool(ctx.query, "size")) {
-          for (const c of list) Object.assign(c, await b.sizes(c.Id).catch(() => ({})));
-        }
-        ctx.sendJson(200, list);
-      },
-    },
-    {
-      method: "HEAD",
-      path: "/containers/{id}/archive",
-      handler: async (ctx) => {
-        const stat = await b.archiveStat(ctx.params.id, archivePath(ctx));
-        ctx.sendStatus(200, { [STAT_HEADER]: statHeader(stat) });
-      },
-    },
-    {
-      method: "GET",
-      path: "/containers/{id}/archive",
-      handler: async (ctx) => {
-        const { stat, tar } = await b.archiveGet(ctx.params.id, archivePath(ctx));
-        const out = ctx.startStream("application/x-tar", { [STAT_HEADER]: statHeader(stat) });
-        tar.on("error", () => (out as unknown as Duplex).destroy());
-        tar.pipe(out);
-      },
-    },
-    {
-      method: "PUT",
-      path: "/containers/{id}/archive",
-      handler: async (ctx) => {
-        await b.archivePut(ctx.params.id, archivePath(ctx), ctx.bodyStream() as Readable, {
-          copyUidGid: qBool(ctx.query, "copyUIDGID"),
-          noOverwriteDirNonDir: qBool(ctx.query, "noOverwriteDirNonDir"),
-        });
-        ctx.sendStatus(200);
-      },
-    },
-    {
-      method: "POST",
-      path: "/containers/prune",
-      handler: async (ctx) => ctx.sendJson(200, await b.prune(qFilters(ctx.query))),
-    },
-    {
-      method: "POST",
-      path: "/containers/{id}/rename",
-      handler: async (ctx) => {
-        await b.rename(ctx.params.id, ctx.query.get("name") ?? "");
-        ctx.sendStatus(204);
-      },
-    },
-    {
-      method: "GET",
-      path: "/containers/{id}/json",
-      handler: async (ctx) => {
-        const c = b.inspect(ctx.params.id);
-        if (qBool(ctx.query, "size")) Object.assign(c, await b.sizes(ctx.params.id));
-        ctx.sendJson(200, c);
-      },
-    },
-    {
-      method: "POST",
-      path: "/containers/{id}/start",
-      handler: async (ctx) => {
-        await b.start(ctx.params.id);
-        ctx.sendStatus(204);
-      },
-    },
-    {
-      method: "POST",
-      path: "/containers/{id}/stop",
-      handler: async (ctx) => {
-        await b.stop(ctx.params.id, stopOpts(ctx));
-        ctx.sendStatus(204);
-      },
-    },
-    {
-      method: "POST",
-      path: "/containers/{id}/restart",
-      handler: async (ctx) => {
-        await b.restart(ctx.params.id, stopOpts(ctx));
-        ctx.sendStatus(204);
-      },
-    },
-    {
-      method: "POST",
-      path: "/containers/{id}/kill",
-      handler: async (ctx) => {
-        await b.kill(ctx.params.id, ctx.query.get("signal") ?? undefined);
-        ctx.sendStatus(204);
-      },
-    },
-    {
-      method: "DELETE",
-      path: "/containers/{id}",
-      handler: async (ctx) => {
-        if (qBool(ctx.query, "link")) await b.removeLink(ctx.params.id);
-        else
-          await b.remove(ctx.params.id, { force: qBool(ctx.query, "force"), volumes: qBool(ctx.query, "v") });
-        ctx.sendStatus(204);
-      },
-    },
-    {
-      // A link's name has its parent's in it: /containers//parent/alias?link=1.
-      method: "DELETE",
-      path: "/containers/{name*}",
-      handler: async (ctx) => {
-        if (!qBool(ctx.query, "link")) throw new NotFoundError(`No such container: ${ctx.params.name}`);
-        await b.removeLink(ctx.params.name);
-        ctx.sendStatus(204);
-      },
-    },
-    {
-      method: "POST",
-      path: "/containers/{id}/wait",
-      handler: async (ctx) => {
-        const { ready } = b.wait(ctx.params.id, {
-          condition: ctx.query.get("condition") ?? undefined,
-          requestedAtNs: ctx.connectedAtNs,
-        });
-        // Headers go out at once: clients take them as "the wait is registered" before they start.
-        const out = ctx.startStream("application/json");
-        const result = await ready;
-        out.end(`${JSON.stringify(result)}\n`);
-      },
-    },
-    { method: "POST", path: "/containers/{id}/attach", handler: (ctx) => attach(b, ctx) },
-    { method: "GET", path: "/containers/{id}/logs", handler: (ctx) => logs(b, ctx) },
-    {
-      method: "POST",
-      path: "/containers/{id}/resize",
-      handler: async (ctx) => {
-        const h = qInt(ctx.query, "h") ?? 0;
-        const w = qInt(ctx.query, "w") ?? 0;
-        if (h < 0 || w < 0) throw new InvalidParameterError("invalid terminal size");
-        await b.resize(ctx.params.id, { height: h, width: w });
-        ctx.sendStatus(200);
-      },
-    },
+    route.post("/containers/create", async (ctx) => {
+      const body = await ctx.jsonBody<ContainerCreateRequest>();
+      validateBody(containerCreateShape, body, "CreateRequest");
+      if (!body) throw new InvalidParameterError("config cannot be empty in order to create a container");
+      normalizeStrSlices(body);
+      ctx.sendJson(201, await b.create(body, { name: ctx.query.get("name") ?? undefined }));
+    }),
+    route.get("/containers/json", async (ctx) => {
+      const list = b.list({
+        all: qBool(ctx.query, "all"),
+        limit: qInt(ctx.query, "limit"),
+        filters: qFilters(ctx.query),
+      });
+      if (qBool(ctx.query, "size")) {
+        for (const c of list) Object.assign(c, await b.sizes(c.Id).catch(() => ({})));
+      }
+      ctx.sendJson(200, list);
+    }),
+    route.head("/containers/{id}/archive", async (ctx) => {
+      const stat = await b.archiveStat(ctx.params.id, archivePath(ctx));
+      ctx.sendStatus(200, { [STAT_HEADER]: statHeader(stat) });
+    }),
+    route.get("/containers/{id}/archive", async (ctx) => {
+      const { stat, tar } = await b.archiveGet(ctx.params.id, archivePath(ctx));
+      const out = ctx.startStream("application/x-tar", { [STAT_HEADER]: statHeader(stat) });
+      tar.on("error", () => (out as unknown as Duplex).destroy());
+      tar.pipe(out);
+    }),
+    route.put("/containers/{id}/archive", async (ctx) => {
+      await b.archivePut(ctx.params.id, archivePath(ctx), ctx.bodyStream() as Readable, {
+        copyUidGid: qBool(ctx.query, "copyUIDGID"),
+        noOverwriteDirNonDir: qBool(ctx.query, "noOverwriteDirNonDir"),
+      });
+      ctx.sendStatus(200);
+    }),
+    route.post("/containers/prune", async (ctx) => ctx.sendJson(200, await b.prune(qFilters(ctx.query)))),
+    route.post("/containers/{id}/rename", async (ctx) => {
+      await b.rename(ctx.params.id, ctx.query.get("name") ?? "");
+      ctx.sendStatus(204);
+    }),
+    route.get("/containers/{id}/json", async (ctx) => {
+      const c = b.inspect(ctx.params.id);
+      if (qBool(ctx.query, "size")) Object.assign(c, await b.sizes(ctx.params.id));
+      ctx.sendJson(200, c);
+    }),
+    route.post("/containers/{id}/start", async (ctx) => {
+      await b.start(ctx.params.id);
+      ctx.sendStatus(204);
+    }),
+    route.post("/containers/{id}/stop", async (ctx) => {
+      await b.stop(ctx.params.id, stopOpts(ctx));
+      ctx.sendStatus(204);
+    }),
+    route.post("/containers/{id}/restart", async (ctx) => {
+      await b.restart(ctx.params.id, stopOpts(ctx));
+      ctx.sendStatus(204);
+    }),
+    route.post("/containers/{id}/kill", async (ctx) => {
+      await b.kill(ctx.params.id, ctx.query.get("signal") ?? undefined);
+      ctx.sendStatus(204);
+    }),
+    route.delete("/containers/{id}", async (ctx) => {
+      if (qBool(ctx.query, "link")) await b.removeLink(ctx.params.id);
+      else
+        await b.remove(ctx.params.id, { force: qBool(ctx.query, "force"), volumes: qBool(ctx.query, "v") });
+      ctx.sendStatus(204);
+    }),
+    route.delete("/containers/{name*}", async (ctx) => {
+      if (!qBool(ctx.query, "link")) throw new NotFoundError(`No such container: ${ctx.params.name}`);
+      await b.removeLink(ctx.params.name);
+      ctx.sendStatus(204);
+    }),
+    route.post("/containers/{id}/wait", async (ctx) => {
+      const { ready } = b.wait(ctx.params.id, {
+        condition: ctx.query.get("condition") ?? undefined,
+        requestedAtNs: ctx.connectedAtNs,
+      });
+      // Headers go out at once: clients take them as "the wait is registered" before they start.
+      const out = ctx.startStream("application/json");
+      const result = await ready;
+      out.end(`${JSON.stringify(result)}\n`);
+    }),
+    route.post("/containers/{id}/attach", (ctx) => attach(b, ctx)),
+    route.get("/containers/{id}/logs", (ctx) => logs(b, ctx)),
+    route.post("/containers/{id}/resize", async (ctx) => {
+      const h = qInt(ctx.query, "h") ?? 0;
+      const w = qInt(ctx.query, "w") ?? 0;
+      if (h < 0 || w < 0) throw new InvalidParameterError("invalid terminal size");
+      await b.resize(ctx.params.id, { height: h, width: w });
+      ctx.sendStatus(200);
+    }),
   ];
 }

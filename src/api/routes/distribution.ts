@@ -8,7 +8,7 @@ import type {
 import { InvalidParameterError } from "../../errdefs/index.ts";
 import { qFilters } from "../query.ts";
 import { authConfigShape } from "../requests.ts";
-import type { RequestContext, Route } from "../router.ts";
+import { type RequestContext, type Route, route } from "../router.ts";
 import { validateBody } from "../validate.ts";
 
 /** One progress line of pull/push, as Docker streams them. */
@@ -69,88 +69,58 @@ export async function progressStream(
 /** Routes of pull, push, login, save, load and prune. */
 export function distributionRoutes(b: DistributionBackend): Route[] {
   return [
-    {
-      method: "POST",
-      path: "/images/{name*}/push",
-      handler: (ctx) =>
-        progressStream(ctx, (progress) =>
-          b.push(ctx.params.name, {
-            tag: ctx.query.get("tag") || undefined,
-            auth: header(ctx, "x-registry-auth"),
-            progress,
-          }),
-        ),
-    },
-    {
-      method: "POST",
-      path: "/auth",
-      handler: async (ctx) => {
-        const raw = await ctx.jsonBody<AuthConfig>();
-        validateBody(authConfigShape, raw, "AuthConfig");
-        const auth = raw ?? {};
-        await b.login(auth);
-        ctx.sendJson(200, { Status: "Login Succeeded", IdentityToken: "" });
-      },
-    },
-    {
-      method: "GET",
-      path: "/distribution/{name*}/json",
-      handler: async (ctx) =>
-        ctx.sendJson(200, await b.distributionInspect(ctx.params.name, header(ctx, "x-registry-auth"))),
-    },
-    {
-      method: "GET",
-      path: "/images/search",
-      handler: async (ctx) => {
-        const raw = ctx.query.get("limit");
-        // As dockerd: a limit that is no integer, or is negative, is refused before any registry is asked.
-        if (raw && (!/^[+-]?\d+$/.test(raw) || Number(raw) < 0)) {
-          throw new InvalidParameterError(`invalid limit specified`);
-        }
-        const results = await b.search({
-          term: ctx.query.get("term") ?? "",
-          limit: raw ? Number(raw) : undefined,
-          filters: qFilters(ctx.query),
+    route.post("/images/{name*}/push", (ctx) =>
+      progressStream(ctx, (progress) =>
+        b.push(ctx.params.name, {
+          tag: ctx.query.get("tag") || undefined,
           auth: header(ctx, "x-registry-auth"),
-        });
-        ctx.sendJson(200, results);
-      },
-    },
-    {
-      method: "GET",
-      path: "/images/get",
-      handler: (ctx) => sendTar(ctx, b.save(ctx.query.getAll("names").filter(Boolean))),
-    },
-    {
-      method: "GET",
-      path: "/images/{name*}/get",
-      handler: (ctx) => sendTar(ctx, b.save([ctx.params.name])),
-    },
-    {
-      method: "POST",
-      path: "/images/load",
-      handler: async (ctx) => {
-        let lines: string[];
-        try {
-          lines = await b.load(ctx.bodyStream() as Readable);
-        } catch (e) {
-          // dockerd answers 200 and puts a failed load's error in the JSON stream (docker-py's ImageLoadError
-          // and the CLI read it there).
-          const message = (e as Error).message;
-          const out = ctx.startStream("application/json");
-          out.end(`${JSON.stringify({ errorDetail: { message }, error: message })}\n`);
-          return;
-        }
+          progress,
+        }),
+      ),
+    ),
+    route.post("/auth", async (ctx) => {
+      const raw = await ctx.jsonBody<AuthConfig>();
+      validateBody(authConfigShape, raw, "AuthConfig");
+      const auth = raw ?? {};
+      await b.login(auth);
+      ctx.sendJson(200, { Status: "Login Succeeded", IdentityToken: "" });
+    }),
+    route.get("/distribution/{name*}/json", async (ctx) =>
+      ctx.sendJson(200, await b.distributionInspect(ctx.params.name, header(ctx, "x-registry-auth"))),
+    ),
+    route.get("/images/search", async (ctx) => {
+      const raw = ctx.query.get("limit");
+      // As dockerd: a limit that is no integer, or is negative, is refused before any registry is asked.
+      if (raw && (!/^[+-]?\d+$/.test(raw) || Number(raw) < 0)) {
+        throw new InvalidParameterError(`invalid limit specified`);
+      }
+      const results = await b.search({
+        term: ctx.query.get("term") ?? "",
+        limit: raw ? Number(raw) : undefined,
+        filters: qFilters(ctx.query),
+        auth: header(ctx, "x-registry-auth"),
+      });
+      ctx.sendJson(200, results);
+    }),
+    route.get("/images/get", (ctx) => sendTar(ctx, b.save(ctx.query.getAll("names").filter(Boolean)))),
+    route.get("/images/{name*}/get", (ctx) => sendTar(ctx, b.save([ctx.params.name]))),
+    route.post("/images/load", async (ctx) => {
+      let lines: string[];
+      try {
+        lines = await b.load(ctx.bodyStream() as Readable);
+      } catch (e) {
+        // dockerd answers 200 and puts a failed load's error in the JSON stream (docker-py's ImageLoadError
+        // and the CLI read it there).
+        const message = (e as Error).message;
         const out = ctx.startStream("application/json");
-        for (const l of lines) out.write(`${JSON.stringify({ stream: `${l}\n` })}\n`);
-        out.end();
-      },
-    },
-    {
-      method: "POST",
-      path: "/images/prune",
-      handler: async (ctx) => ctx.sendJson(200, await b.prune(qFilters(ctx.query))),
-    },
+        out.end(`${JSON.stringify({ errorDetail: { message }, error: message })}\n`);
+        return;
+      }
+      const out = ctx.startStream("application/json");
+      for (const l of lines) out.write(`${JSON.stringify({ stream: `${l}\n` })}\n`);
+      out.end();
+    }),
+    route.post("/images/prune", async (ctx) => ctx.sendJson(200, await b.prune(qFilters(ctx.query)))),
   ];
 }
 

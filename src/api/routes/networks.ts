@@ -7,7 +7,7 @@ import type {
 import { InvalidParameterError } from "../../errdefs/index.ts";
 import { qFilters } from "../query.ts";
 import { networkConnectShape, networkCreateShape, networkDisconnectShape } from "../requests.ts";
-import type { Route } from "../router.ts";
+import { type Route, route } from "../router.ts";
 import { validateBody } from "../validate.ts";
 
 /** What the network routes need from the network service. */
@@ -24,60 +24,32 @@ export interface NetworkBackend {
 /** Routes of /networks. */
 export function networkRoutes(b: NetworkBackend): Route[] {
   return [
-    {
-      method: "GET",
-      path: "/networks",
-      handler: (ctx) => ctx.sendJson(200, b.list(qFilters(ctx.query))),
-    },
-    {
-      method: "POST",
-      path: "/networks/create",
-      handler: async (ctx) => {
-        const body = await ctx.jsonBody<NetworkCreateRequest>();
-        validateBody(networkCreateShape, body, "NetworkCreateRequest");
-        if (!body) throw new InvalidParameterError("network config cannot be empty");
-        ctx.sendJson(201, await b.create(body));
-      },
-    },
-    {
-      method: "POST",
-      path: "/networks/prune",
-      handler: async (ctx) => ctx.sendJson(200, await b.prune(qFilters(ctx.query))),
-    },
-    {
-      method: "GET",
-      path: "/networks/{id}",
-      handler: (ctx) => ctx.sendJson(200, b.inspect(ctx.params.id)),
-    },
-    {
-      method: "DELETE",
-      path: "/networks/{id}",
-      handler: async (ctx) => {
-        await b.remove(ctx.params.id);
-        ctx.sendStatus(204);
-      },
-    },
-    {
-      method: "POST",
-      path: "/networks/{id}/connect",
-      handler: async (ctx) => {
-        const body = await ctx.jsonBody<NetworkConnectRequest>();
-        validateBody(networkConnectShape, body, "NetworkConnect");
-        if (!body) throw new InvalidParameterError("container is required");
-        await b.connect(ctx.params.id, body);
-        ctx.sendStatus(200);
-      },
-    },
-    {
-      method: "POST",
-      path: "/networks/{id}/disconnect",
-      handler: async (ctx) => {
-        const body = await ctx.jsonBody<NetworkDisconnectRequest>();
-        validateBody(networkDisconnectShape, body, "NetworkDisconnect");
-        if (!body) throw new InvalidParameterError("container is required");
-        await b.disconnect(ctx.params.id, body);
-        ctx.sendStatus(200);
-      },
-    },
+    route.get("/networks", (ctx) => ctx.sendJson(200, b.list(qFilters(ctx.query)))),
+    route.post("/networks/create", async (ctx) => {
+      const body = await ctx.jsonBody<NetworkCreateRequest>();
+      validateBody(networkCreateShape, body, "NetworkCreateRequest");
+      if (!body) throw new InvalidParameterError("network config cannot be empty");
+      ctx.sendJson(201, await b.create(body));
+    }),
+    route.post("/networks/prune", async (ctx) => ctx.sendJson(200, await b.prune(qFilters(ctx.query)))),
+    route.get("/networks/{id}", (ctx) => ctx.sendJson(200, b.inspect(ctx.params.id))),
+    route.delete("/networks/{id}", async (ctx) => {
+      await b.remove(ctx.params.id);
+      ctx.sendStatus(204);
+    }),
+    route.post("/networks/{id}/connect", async (ctx) => {
+      const body = await ctx.jsonBody<NetworkConnectRequest>();
+      validateBody(networkConnectShape, body, "NetworkConnect");
+      if (!body) throw new InvalidParameterError("container is required");
+      await b.connect(ctx.params.id, body);
+      ctx.sendStatus(200);
+    }),
+    route.post("/networks/{id}/disconnect", async (ctx) => {
+      const body = await ctx.jsonBody<NetworkDisconnectRequest>();
+      validateBody(networkDisconnectShape, body, "NetworkDisconnect");
+      if (!body) throw new InvalidParameterError("container is required");
+      await b.disconnect(ctx.params.id, body);
+      ctx.sendStatus(200);
+    }),
   ];
 }

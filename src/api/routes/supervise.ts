@@ -3,7 +3,7 @@ import type { ContainerTopResponse, FilesystemChange, StatsFrame } from "../../a
 import type { UpdateRequest } from "../../container/index.ts";
 import { qBool } from "../query.ts";
 import { containerUpdateShape } from "../requests.ts";
-import type { Route } from "../router.ts";
+import { type Route, route } from "../router.ts";
 import { validateBody } from "../validate.ts";
 
 /** What the stats, top, pause, update, changes and export routes need from the container service. */
@@ -23,74 +23,47 @@ export interface SuperviseBackend {
 /** Routes of /containers/{id}/stats|top|pause|unpause|update|changes|export. */
 export function superviseRoutes(b: SuperviseBackend): Route[] {
   return [
-    {
-      method: "GET",
-      path: "/containers/{id}/stats",
-      handler: async (ctx) => {
-        const stream = ctx.query.has("stream") ? qBool(ctx.query, "stream") : true;
-        const abort = new AbortController();
-        void ctx.closed.then(() => abort.abort());
-        const frames = b.stats(ctx.params.id, {
-          stream,
-          oneShot: qBool(ctx.query, "one-shot"),
-          signal: abort.signal,
-        });
-        // The first frame is read before the headers go out, so a missing container is a 404.
-        const first = await frames.next();
-        const out = ctx.startStream("application/json");
-        if (!first.done) out.write(`${JSON.stringify(first.value)}\n`);
-        for await (const f of frames) {
-          if (abort.signal.aborted) break;
-          out.write(`${JSON.stringify(f)}\n`);
-        }
-        if (!out.writableEnded) out.end();
-      },
-    },
-    {
-      method: "GET",
-      path: "/containers/{id}/top",
-      handler: async (ctx) =>
-        ctx.sendJson(200, await b.top(ctx.params.id, ctx.query.get("ps_args") ?? undefined)),
-    },
-    {
-      method: "POST",
-      path: "/containers/{id}/pause",
-      handler: async (ctx) => {
-        await b.pause(ctx.params.id);
-        ctx.sendStatus(204);
-      },
-    },
-    {
-      method: "POST",
-      path: "/containers/{id}/unpause",
-      handler: async (ctx) => {
-        await b.unpause(ctx.params.id);
-        ctx.sendStatus(204);
-      },
-    },
-    {
-      method: "POST",
-      path: "/containers/{id}/update",
-      handler: async (ctx) => {
-        const body = (await ctx.jsonBody<UpdateRequest>()) ?? {};
-        validateBody(containerUpdateShape, body, "UpdateConfig");
-        ctx.sendJson(200, await b.update(ctx.params.id, body));
-      },
-    },
-    {
-      method: "GET",
-      path: "/containers/{id}/changes",
-      handler: async (ctx) => ctx.sendJson(200, await b.changes(ctx.params.id)),
-    },
-    {
-      method: "GET",
-      path: "/containers/{id}/export",
-      handler: async (ctx) => {
-        const tar = await b.export(ctx.params.id);
-        const out = ctx.startStream("application/x-tar");
-        tar.on("error", () => out.end());
-        tar.pipe(out);
-      },
-    },
+    route.get("/containers/{id}/stats", async (ctx) => {
+      const stream = ctx.query.has("stream") ? qBool(ctx.query, "stream") : true;
+      const abort = new AbortController();
+      void ctx.closed.then(() => abort.abort());
+      const frames = b.stats(ctx.params.id, {
+        stream,
+        oneShot: qBool(ctx.query, "one-shot"),
+        signal: abort.signal,
+      });
+      // The first frame is read before the headers go out, so a missing container is a 404.
+      const first = await frames.next();
+      const out = ctx.startStream("application/json");
+      if (!first.done) out.write(`${JSON.stringify(first.value)}\n`);
+      for await (const f of frames) {
+        if (abort.signal.aborted) break;
+        out.write(`${JSON.stringify(f)}\n`);
+      }
+      if (!out.writableEnded) out.end();
+    }),
+    route.get("/containers/{id}/top", async (ctx) =>
+      ctx.sendJson(200, await b.top(ctx.params.id, ctx.query.get("ps_args") ?? undefined)),
+    ),
+    route.post("/containers/{id}/pause", async (ctx) => {
+      await b.pause(ctx.params.id);
+      ctx.sendStatus(204);
+    }),
+    route.post("/containers/{id}/unpause", async (ctx) => {
+      await b.unpause(ctx.params.id);
+      ctx.sendStatus(204);
+    }),
+    route.post("/containers/{id}/update", async (ctx) => {
+      const body = (await ctx.jsonBody<UpdateRequest>()) ?? {};
+      validateBody(containerUpdateShape, body, "UpdateConfig");
+      ctx.sendJson(200, await b.update(ctx.params.id, body));
+    }),
+    route.get("/containers/{id}/changes", async (ctx) => ctx.sendJson(200, await b.changes(ctx.params.id))),
+    route.get("/containers/{id}/export", async (ctx) => {
+      const tar = await b.export(ctx.params.id);
+      const out = ctx.startStream("application/x-tar");
+      tar.on("error", () => out.end());
+      tar.pipe(out);
+    }),
   ];
 }

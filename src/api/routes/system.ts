@@ -2,7 +2,7 @@ import type { DiskUsage, SystemInfo, SystemVersion } from "../../apitypes/index.
 import { UnavailableError } from "../../errdefs/index.ts";
 import type { WireEvent } from "../../system/index.ts";
 import { qFilters, qTimeNs } from "../query.ts";
-import { compareVersions, type Route } from "../router.ts";
+import { compareVersions, type Route, route } from "../router.ts";
 
 /** What the system routes need. */
 export interface SystemBackend {
@@ -44,68 +44,52 @@ export function systemRoutes(b: SystemBackend): Route[] {
       Swarm: "inactive",
     });
   return [
-    { method: "GET", path: "/_ping", handler: ping },
-    { method: "HEAD", path: "/_ping", handler: ping },
-    { method: "GET", path: "/version", handler: (ctx) => ctx.sendJson(200, b.version()) },
-    { method: "GET", path: "/info", handler: async (ctx) => ctx.sendJson(200, await b.info()) },
-    {
-      method: "GET",
-      path: "/system/df",
-      handler: async (ctx) => {
-        // `type=` came with API 1.42; older clients always get everything.
-        const types = compareVersions(ctx.version, "1.42") < 0 ? [] : ctx.query.getAll("type");
-        ctx.sendJson(200, await b.diskUsage(types));
-      },
-    },
-    {
-      method: "GET",
-      path: "/events",
-      handler: async (ctx) => {
-        const filters = qFilters(ctx.query);
-        // `--since 0` replays from the start (qTimeNs reads 0 as "no bound", as logs want it).
-        const since = ctx.query.get("since") === "0" ? 0n : qTimeNs(ctx.query, "since");
-        const until = qTimeNs(ctx.query, "until");
-        const out = ctx.startStream("application/json");
-        const send = (e: WireEvent) => {
-          if (matchesEventFilters(e, filters)) out.write(`${JSON.stringify(e)}\n`);
-        };
-        const nowNs = BigInt(Date.now()) * 1_000_000n;
-        if (since !== undefined) {
-          for (const e of b.eventHistory(since)) {
-            if (until !== undefined && BigInt(e.timeNano) > until) break;
-            send(e);
-          }
-        }
-        if (until !== undefined && until <= nowNs) {
-          out.end();
-          return;
-        }
-        const unsub = b.subscribe((e) => {
-          if (until !== undefined && BigInt(e.timeNano) > until) return;
+    route.get("/_ping", ping),
+    route.head("/_ping", ping),
+    route.get("/version", (ctx) => ctx.sendJson(200, b.version())),
+    route.get("/info", async (ctx) => ctx.sendJson(200, await b.info())),
+    route.get("/system/df", async (ctx) => {
+      // `type=` came with API 1.42; older clients always get everything.
+      const types = compareVersions(ctx.version, "1.42") < 0 ? [] : ctx.query.getAll("type");
+      ctx.sendJson(200, await b.diskUsage(types));
+    }),
+    route.get("/events", async (ctx) => {
+      const filters = qFilters(ctx.query);
+      // `--since 0` replays from the start (qTimeNs reads 0 as "no bound", as logs want it).
+      const since = ctx.query.get("since") === "0" ? 0n : qTimeNs(ctx.query, "since");
+      const until = qTimeNs(ctx.query, "until");
+      const out = ctx.startStream("application/json");
+      const send = (e: WireEvent) => {
+        if (matchesEventFilters(e, filters)) out.write(`${JSON.stringify(e)}\n`);
+      };
+      const nowNs = BigInt(Date.now()) * 1_000_000n;
+      if (since !== undefined) {
+        for (const e of b.eventHistory(since)) {
+          if (until !== undefined && BigInt(e.timeNano) > until) break;
           send(e);
-        });
-        let timer: NodeJS.Timeout | undefined;
-        if (until !== undefined) timer = setTimeout(() => out.end(), Number((until - nowNs) / 1_000_000n));
-        await ctx.closed;
-        clearTimeout(timer);
-        unsub();
-      },
-    },
-    {
-      method: "GET",
-      path: "/swarm",
-      handler: () => {
-        throw new UnavailableError(
-          'This node is not a swarm manager. Use "docker swarm init" or "docker swarm join" to connect this node to swarm and try again.',
-        );
-      },
-    },
-    {
-      method: "POST",
-      path: "/swarm/leave",
-      handler: () => {
-        throw new UnavailableError("This node is not part of a swarm");
-      },
-    },
+        }
+      }
+      if (until !== undefined && until <= nowNs) {
+        out.end();
+        return;
+      }
+      const unsub = b.subscribe((e) => {
+        if (until !== undefined && BigInt(e.timeNano) > until) return;
+        send(e);
+      });
+      let timer: NodeJS.Timeout | undefined;
+      if (until !== undefined) timer = setTimeout(() => out.end(), Number((until - nowNs) / 1_000_000n));
+      await ctx.closed;
+      clearTimeout(timer);
+      unsub();
+    }),
+    route.get("/swarm", () => {
+      throw new UnavailableError(
+        'This node is not a swarm manager. Use "docker swarm init" or "docker swarm join" to connect this node to swarm and try again.',
+      );
+    }),
+    route.post("/swarm/leave", () => {
+      throw new UnavailableError("This node is not part of a swarm");
+    }),
   ];
 }

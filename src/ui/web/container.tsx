@@ -7,7 +7,7 @@ import { Actions } from "./containers.tsx";
 import { bytes, shortId } from "./format.ts";
 import { Logs } from "./logs.tsx";
 import type { ContainerInspectResponse, ContainerTopResponse, FilesystemChange } from "./types.ts";
-import { Facts, Header, Json, Status, Tabs, useLive } from "./ui.tsx";
+import { Facts, Header, Json, ListTable, Status, Tabs, useLive } from "./ui.tsx";
 
 type PanelProps = { id: string; running: boolean };
 
@@ -132,26 +132,15 @@ function Top(props: { id: string; running: boolean }) {
       <Status error={top.error} loading={!t} />
       {t && (
         <div class="scroll">
-          <table class="list">
-            <thead>
-              <tr>
-                {(t.Titles ?? []).map((h) => (
-                  <th key={h} scope="col">
-                    {h}
-                  </th>
+          <ListTable columns={t.Titles ?? []}>
+            {(t.Processes ?? []).map((p, i) => (
+              <tr key={i}>
+                {p.map((v, j) => (
+                  <td key={j}>{v}</td>
                 ))}
               </tr>
-            </thead>
-            <tbody>
-              {(t.Processes ?? []).map((p, i) => (
-                <tr key={i}>
-                  {p.map((v, j) => (
-                    <td key={j}>{v}</td>
-                  ))}
-                </tr>
-              ))}
-            </tbody>
-          </table>
+            ))}
+          </ListTable>
         </div>
       )}
       <button type="button" onClick={top.reload}>

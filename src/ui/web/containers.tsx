@@ -5,7 +5,7 @@ import { api, stats } from "./api.ts";
 import { bytes, ctrName, pct } from "./format.ts";
 import { RunForm } from "./runform.tsx";
 import type { ContainerSummary, Sample } from "./types.ts";
-import { attempt, confirmAction, Header, Status, useLive } from "./ui.tsx";
+import { attempt, confirmAction, Header, ListTable, Status, useLive } from "./ui.tsx";
 
 const PROJECT = "com.docker.compose.project";
 
@@ -148,28 +148,22 @@ function Group(props: { title: string; list: ContainerSummary[] }) {
         {props.title} <small class="muted">{`${running}/${props.list.length} running`}</small>
       </h3>
       <div class="scroll">
-        <table class="list cards-on-phone">
-          <thead>
-            <tr>
-              <th scope="col">Name</th>
-              <th scope="col">Image</th>
-              <th scope="col">State</th>
-              <th scope="col">Ports</th>
-              <th scope="col" class="num">
-                CPU
-              </th>
-              <th scope="col" class="num">
-                Memory
-              </th>
-              <th scope="col">Actions</th>
-            </tr>
-          </thead>
-          <tbody>
-            {props.list.map((c) => (
-              <Row key={c.Id} c={c} />
-            ))}
-          </tbody>
-        </table>
+        <ListTable
+          columns={[
+            "Name",
+            "Image",
+            "State",
+            "Ports",
+            { label: "CPU", num: true },
+            { label: "Memory", num: true },
+            "Actions",
+          ]}
+          cards
+        >
+          {props.list.map((c) => (
+            <Row key={c.Id} c={c} />
+          ))}
+        </ListTable>
       </div>
     </section>
   );

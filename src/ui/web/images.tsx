@@ -4,7 +4,7 @@ import { useMemo, useState } from "preact/hooks";
 import { api, apiUrl, streamLines } from "./api.ts";
 import { ago, bytes, ctrName, shortId } from "./format.ts";
 import type { ContainerSummary, ImageHistoryResponseItem, ImageSummary } from "./types.ts";
-import { attempt, confirmAction, Field, Header, Status, useLive } from "./ui.tsx";
+import { attempt, confirmAction, Field, Header, ListTable, Status, useLive } from "./ui.tsx";
 
 interface Layer {
   id: string;
@@ -113,26 +113,15 @@ function History(props: { id: string }) {
       <h3>History of {shortId(props.id)}</h3>
       <Status error={h.error} loading={!h.data} />
       <div class="scroll">
-        <table class="list">
-          <thead>
-            <tr>
-              <th scope="col">Created</th>
-              <th scope="col">Created by</th>
-              <th scope="col" class="num">
-                Size
-              </th>
+        <ListTable columns={["Created", "Created by", { label: "Size", num: true }]}>
+          {(h.data ?? []).map((l, i) => (
+            <tr key={i}>
+              <td>{ago(l.Created)}</td>
+              <td class="mono wrap-any">{l.CreatedBy}</td>
+              <td class="num">{bytes(l.Size)}</td>
             </tr>
-          </thead>
-          <tbody>
-            {(h.data ?? []).map((l, i) => (
-              <tr key={i}>
-                <td>{ago(l.Created)}</td>
-                <td class="mono wrap-any">{l.CreatedBy}</td>
-                <td class="num">{bytes(l.Size)}</td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
+          ))}
+        </ListTable>
       </div>
     </section>
   );
@@ -217,68 +206,57 @@ export function ImagesPage(props: { focus?: string }) {
       {tagged && <TagForm img={tagged} onDone={() => setTagging(undefined)} />}
       <Status error={imgs.error} loading={!imgs.data} />
       <div class="scroll">
-        <table class="list cards-on-phone">
-          <thead>
-            <tr>
-              <th scope="col">Tags</th>
-              <th scope="col">ID</th>
-              <th scope="col">Created</th>
-              <th scope="col" class="num">
-                Size
-              </th>
-              <th scope="col">Used by</th>
-              <th scope="col">Actions</th>
-            </tr>
-          </thead>
-          <tbody>
-            {list.map((img) => {
-              const tags = (img.RepoTags ?? []).filter((t) => t !== "<none>:<none>");
-              const ref = tags[0] ?? img.Id;
-              const u = users.get(img.Id) ?? [];
-              return (
-                <tr key={img.Id} data-image={tags.join(" ")}>
-                  <th scope="row">
-                    {tags.length ? (
-                      tags.map((t) => <div key={t}>{t}</div>)
-                    ) : (
-                      <span class="muted">&lt;none&gt;</span>
-                    )}
-                  </th>
-                  <td data-label="ID">
-                    <a href={`#/images/${img.Id}`} aria-label={`History of ${ref}`}>
-                      <code>{shortId(img.Id)}</code>
-                    </a>
-                  </td>
-                  <td data-label="Created">{ago(img.Created)}</td>
-                  <td class="num" data-label="Size">
-                    {bytes(img.Size)}
-                  </td>
-                  <td data-label="Used by">{u.length ? u.join(", ") : <span class="muted">—</span>}</td>
-                  <td data-label="Actions">
-                    <div class="actions">
-                      <button
-                        type="button"
-                        class="small"
-                        aria-label={`Tag ${ref}`}
-                        onClick={() => setTagging(img.Id)}
-                      >
-                        tag
-                      </button>
-                      <button
-                        type="button"
-                        class="small danger"
-                        aria-label={`Remove ${ref}`}
-                        onClick={() => void remove(img, ref)}
-                      >
-                        remove
-                      </button>
-                    </div>
-                  </td>
-                </tr>
-              );
-            })}
-          </tbody>
-        </table>
+        <ListTable
+          columns={["Tags", "ID", "Created", { label: "Size", num: true }, "Used by", "Actions"]}
+          cards
+        >
+          {list.map((img) => {
+            const tags = (img.RepoTags ?? []).filter((t) => t !== "<none>:<none>");
+            const ref = tags[0] ?? img.Id;
+            const u = users.get(img.Id) ?? [];
+            return (
+              <tr key={img.Id} data-image={tags.join(" ")}>
+                <th scope="row">
+                  {tags.length ? (
+                    tags.map((t) => <div key={t}>{t}</div>)
+                  ) : (
+                    <span class="muted">&lt;none&gt;</span>
+                  )}
+                </th>
+                <td data-label="ID">
+                  <a href={`#/images/${img.Id}`} aria-label={`History of ${ref}`}>
+                    <code>{shortId(img.Id)}</code>
+                  </a>
+                </td>
+                <td data-label="Created">{ago(img.Created)}</td>
+                <td class="num" data-label="Size">
+                  {bytes(img.Size)}
+                </td>
+                <td data-label="Used by">{u.length ? u.join(", ") : <span class="muted">—</span>}</td>
+                <td data-label="Actions">
+                  <div class="actions">
+                    <button
+                      type="button"
+                      class="small"
+                      aria-label={`Tag ${ref}`}
+                      onClick={() => setTagging(img.Id)}
+                    >
+                      tag
+                    </button>
+                    <button
+                      type="button"
+                      class="small danger"
+                      aria-label={`Remove ${ref}`}
+                      onClick={() => void remove(img, ref)}
+                    >
+                      remove
+                    </button>
+                  </div>
+                </td>
+              </tr>
+            );
+          })}
+        </ListTable>
       </div>
       {props.focus && <History id={props.focus} />}
     </>

@@ -4,7 +4,7 @@ import { useMemo, useState } from "preact/hooks";
 import { api } from "./api.ts";
 import { ctrName, shortId } from "./format.ts";
 import type { ContainerSummary, Network, Volume, VolumeListResponse } from "./types.ts";
-import { attempt, confirmAction, Field, Header, Json, Status, useLive } from "./ui.tsx";
+import { attempt, confirmAction, Field, Header, Json, ListTable, Status, useLive } from "./ui.tsx";
 
 function useContainers() {
   return useLive(() => api<ContainerSummary[]>("GET", "/containers/json", { query: { all: true } }), {
@@ -79,18 +79,9 @@ function ListPage(props: {
       {props.create}
       <Status error={props.error} loading={props.loading} />
       <div class="scroll">
-        <table class="list cards-on-phone">
-          <thead>
-            <tr>
-              {props.columns.map((c) => (
-                <th scope="col" key={c}>
-                  {c}
-                </th>
-              ))}
-            </tr>
-          </thead>
-          <tbody>{props.children}</tbody>
-        </table>
+        <ListTable columns={props.columns} cards>
+          {props.children}
+        </ListTable>
       </div>
     </>
   );

@@ -10,7 +10,7 @@ import type {
   SystemVersion,
   Volume,
 } from "./types.ts";
-import { Facts, Header, Status, useLive } from "./ui.tsx";
+import { Facts, Header, ListTable, Status, useLive } from "./ui.tsx";
 
 /** One row of the disk usage table, as `docker system df` prints it. */
 export interface DfRow {
@@ -106,26 +106,16 @@ function EventLog() {
     <section class="card" aria-label="Events">
       <h3>Events</h3>
       <div class="scroll events" role="log" aria-label="Daemon events, newest first">
-        <table class="list">
-          <thead>
-            <tr>
-              <th scope="col">Time</th>
-              <th scope="col">Type</th>
-              <th scope="col">Action</th>
-              <th scope="col">Object</th>
+        <ListTable columns={["Time", "Type", "Action", "Object"]}>
+          {list.map((e, i) => (
+            <tr key={`${e.timeNano}-${i}`}>
+              <td class="nowrap">{new Date(e.time * 1000).toLocaleTimeString()}</td>
+              <td>{e.Type}</td>
+              <td>{e.Action}</td>
+              <td class="wrap-any">{e.Actor?.Attributes?.name ?? e.Actor?.ID?.slice(0, 12)}</td>
             </tr>
-          </thead>
-          <tbody>
-            {list.map((e, i) => (
-              <tr key={`${e.timeNano}-${i}`}>
-                <td class="nowrap">{new Date(e.time * 1000).toLocaleTimeString()}</td>
-                <td>{e.Type}</td>
-                <td>{e.Action}</td>
-                <td class="wrap-any">{e.Actor?.Attributes?.name ?? e.Actor?.ID?.slice(0, 12)}</td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
+          ))}
+        </ListTable>
       </div>
     </section>
   );
@@ -186,36 +176,25 @@ export function SystemPage() {
           <Status error={df.error} loading={!df.data} />
           {df.data && (
             <div class="scroll">
-              <table class="list">
-                <thead>
-                  <tr>
-                    <th scope="col">Type</th>
-                    <th scope="col" class="num">
-                      Total
-                    </th>
-                    <th scope="col" class="num">
-                      Active
-                    </th>
-                    <th scope="col" class="num">
-                      Size
-                    </th>
-                    <th scope="col" class="num">
-                      Reclaimable
-                    </th>
+              <ListTable
+                columns={[
+                  "Type",
+                  { label: "Total", num: true },
+                  { label: "Active", num: true },
+                  { label: "Size", num: true },
+                  { label: "Reclaimable", num: true },
+                ]}
+              >
+                {df.data.map((r) => (
+                  <tr key={r.type}>
+                    <th scope="row">{r.type}</th>
+                    <td class="num">{r.total}</td>
+                    <td class="num">{r.active}</td>
+                    <td class="num">{bytes(r.size)}</td>
+                    <td class="num">{bytes(r.reclaimable)}</td>
                   </tr>
-                </thead>
-                <tbody>
-                  {df.data.map((r) => (
-                    <tr key={r.type}>
-                      <th scope="row">{r.type}</th>
-                      <td class="num">{r.total}</td>
-                      <td class="num">{r.active}</td>
-                      <td class="num">{bytes(r.size)}</td>
-                      <td class="num">{bytes(r.reclaimable)}</td>
-                    </tr>
-                  ))}
-                </tbody>
-              </table>
+                ))}
+              </ListTable>
             </div>
           )}
         </section>

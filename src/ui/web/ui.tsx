@@ -245,3 +245,30 @@ export function Field(props: {
     </div>
   );
 }
+
+/** A column of a list table: its heading, right-aligned (`num`) for figures. */
+export type Column = string | { label: string; num: true };
+
+/** A list table: a heading per column, then the rows given; `cards` shows the rows as cards on phones. */
+export function ListTable(props: { columns: Column[]; cards?: boolean; children: ComponentChildren }) {
+  return (
+    <table class={props.cards ? "list cards-on-phone" : "list"}>
+      <thead>
+        <tr>
+          {props.columns.map((c) =>
+            typeof c === "string" ? (
+              <th key={c} scope="col">
+                {c}
+              </th>
+            ) : (
+              <th key={c.label} scope="col" class="num">
+                {c.label}
+              </th>
+            ),
+          )}
+        </tr>
+      </thead>
+      <tbody>{props.children}</tbody>
+    </table>
+  );
+}

@@ -3,7 +3,7 @@
  * (its mounts first, then its rootfs), with symlinks evaluated inside that root, so nothing reaches the host.
  */
 import { constants as fsc } from "node:fs";
-import { chmod, lchown, link, lstat, lutimes, mkdir, open, readlink, rm, symlink } from "node:fs/promises";
+import { chmod, lchown, link, lstat, lutimes, mkdir, readlink, rm, symlink } from "node:fs/promises";
 import { basename, posix } from "node:path";
 import type { Readable } from "node:stream";
 import tar from "tar-stream";
@@ -11,7 +11,7 @@ import type { PathStat } from "../apitypes/index.ts";
 import { ForbiddenError, InvalidParameterError, isErrno, NotFoundError } from "../errdefs/index.ts";
 import { decompressStream, feedTar } from "../layer/index.ts";
 import { resolveInRoot, resolveUser } from "../runtime/index.ts";
-import type { IdMap, IdPair } from "../util/index.ts";
+import { type IdMap, type IdPair, writeChunks } from "../util/index.ts";
 import { packTree } from "../util/tar/index.ts";
 
 /** Where a container path lives on the host: a mount's source or the rootfs, and whether it may be written. */
@@ -236,15 +236,10 @@ export async function writeArchive(
         case "contiguous-file": {
           if (existing && (existing.isDirectory() || existing.isSymbolicLink()))
             await rm(target, { recursive: true, force: true });
-          const fh = await open(target, fsc.O_WRONLY | fsc.O_CREAT | fsc.O_TRUNC | fsc.O_NOFOLLOW, mode);
-          try {
-            for await (const chunk of body) {
-              let off = 0;
-              while (off < chunk.byteLength) off += (await fh.write(chunk, off)).bytesWritten;
-            }
-          } finally {
-            await fh.close();
-          }
+          await writeChunks(target, body, {
+            flags: fsc.O_WRONLY | fsc.O_CREAT | fsc.O_TRUNC | fsc.O_NOFOLLOW,
+            mode,
+          });
           await lchown(target, uid, gid);
           await chmod(target, mode);
           break;

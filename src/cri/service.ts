@@ -17,7 +17,7 @@ import { ownOomScoreAdj } from "./security.ts";
 import { type CriHandlers, GrpcStatusError } from "./server.ts";
 import { SandboxStore } from "./state.ts";
 import { Stats } from "./stats.ts";
-import type { StreamServer } from "./stream-runtime.ts";
+import type { ExecStreamRequest, StreamServer } from "./stream-runtime.ts";
 import { CriStreams } from "./streams.ts";
 import type * as T from "./types.ts";
 
@@ -187,14 +187,7 @@ export async function createCri(deps: CriDeps): Promise<CriCore> {
     },
     ExecSync: (req: { containerId: string; cmd: string[]; timeout: number }) =>
       streams.execSync(req.containerId, req.cmd, req.timeout),
-    Exec: (req: {
-      containerId: string;
-      cmd: string[];
-      tty: boolean;
-      stdin: boolean;
-      stdout: boolean;
-      stderr: boolean;
-    }) => {
+    Exec: (req: ExecStreamRequest) => {
       if (!req.cmd.length) throw new GrpcStatusError(grpc.status.INVALID_ARGUMENT, "cmd must not be empty");
       if (!req.stdin && !req.stdout && !req.stderr)
         throw new GrpcStatusError(

@@ -2,9 +2,8 @@
  * A Host without a kernel, for unit tests: mounts, namespaces and files live in maps, programs are
  * handlers the test registers, and every effect is recorded in `calls` in the order it happened.
  */
-import { EventEmitter } from "node:events";
 import { PassThrough, type Readable, type Writable } from "node:stream";
-import { ProcessError } from "./process.ts";
+import { PipedChild, ProcessError } from "./process.ts";
 import type {
   Child,
   FileAttrs,
@@ -47,7 +46,7 @@ export function failProcess(exitCode: number, stderr: string): ProcessError {
 }
 
 /** A child a test drives: write to `out[fd]` to play the program's output, `exit()` to end it. */
-export class FakeChild extends EventEmitter implements Child {
+export class FakeChild extends PipedChild implements Child {
   readonly pid: number;
   readonly file: string;
   readonly args: readonly string[];
@@ -65,15 +64,6 @@ export class FakeChild extends EventEmitter implements Child {
     // One PassThrough per pipe serves both ends: the daemon reads what the test writes to it, and the reverse.
     this.out = o.opts.stdio.map((s) => (s === "pipe" ? new PassThrough() : null));
     this.stdio = this.out;
-  }
-  get stdin(): Writable | null {
-    return (this.stdio[0] as Writable | null) ?? null;
-  }
-  get stdout(): Readable | null {
-    return (this.stdio[1] as Readable | null) ?? null;
-  }
-  get stderr(): Readable | null {
-    return (this.stdio[2] as Readable | null) ?? null;
   }
   unref(): void {
     this.unrefed = true;

@@ -1,6 +1,25 @@
 import { execFile, spawn } from "node:child_process";
+import { EventEmitter } from "node:events";
+import type { Readable, Writable } from "node:stream";
 import { SystemError } from "../errdefs/index.ts";
 import type { Child, Processes, RunOptions, SpawnOptions } from "./types.ts";
+
+/**
+ * A child whose pipes are its `stdio`, shown as node's ChildProcess shows them: `stdin`, `stdout`, `stderr`
+ * are the first three (null where not piped). The worker's children and the fake's share it.
+ */
+export abstract class PipedChild extends EventEmitter {
+  abstract readonly stdio: (Readable | Writable | null)[];
+  get stdin(): Writable | null {
+    return (this.stdio[0] as Writable | null) ?? null;
+  }
+  get stdout(): Readable | null {
+    return (this.stdio[1] as Readable | null) ?? null;
+  }
+  get stderr(): Readable | null {
+    return (this.stdio[2] as Readable | null) ?? null;
+  }
+}
 
 /** A program that ran and failed: its exit code (undefined when it could not start or was killed) and output. */
 export class ProcessError extends SystemError {

@@ -10,13 +10,12 @@
  * creation, 100-200 ms measured at a load of 10 on 2 cores; it happens on the new thread, so the event
  * loop is not held up.
  */
-import { EventEmitter } from "node:events";
 import { close } from "node:fs";
 import { Socket } from "node:net";
 import type { Readable, Writable } from "node:stream";
 import { Worker } from "node:worker_threads";
 import { native } from "./native.ts";
-import { ProcessError } from "./process.ts";
+import { PipedChild, ProcessError } from "./process.ts";
 import type { Child, Processes, RunOptions, SpawnOptions } from "./types.ts";
 
 // CommonJS run by `new Worker(..., { eval: true })`, so the bundle needs no second entry file.
@@ -75,21 +74,12 @@ function toError(e: NonNullable<Reply["error"]>): NodeJS.ErrnoException {
 }
 
 /** A child started by a worker; its pipes are ours, its exit arrives by message. */
-class WorkerChild extends EventEmitter implements Child {
+class WorkerChild extends PipedChild implements Child {
   pid: number | undefined;
   readonly stdio: (Readable | Writable | null)[];
   constructor(stdio: (Socket | null)[]) {
     super();
     this.stdio = stdio;
-  }
-  get stdin(): Writable | null {
-    return (this.stdio[0] as Writable | null) ?? null;
-  }
-  get stdout(): Readable | null {
-    return (this.stdio[1] as Readable | null) ?? null;
-  }
-  get stderr(): Readable | null {
-    return (this.stdio[2] as Readable | null) ?? null;
   }
   unref(): void {
     for (const s of this.stdio) (s as Socket | null)?.unref();

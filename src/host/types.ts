@@ -46,6 +46,16 @@ export interface IdMapLine {
   size: number;
 }
 
+/** The user namespace `createUserNetns` makes (or joins) for a network namespace. */
+export interface UserNetnsOptions {
+  /** Where the user namespace is bound (an existing empty file). */
+  userPath: string;
+  uidMappings: readonly IdMapLine[];
+  gidMappings: readonly IdMapLine[];
+  /** An existing user namespace to make the network namespace in (its maps are kept). */
+  join?: string | undefined;
+}
+
 /** Network namespaces. */
 export interface Namespaces {
   /** A new network namespace kept alive by a bind mount on `path` (an existing empty file). */
@@ -55,16 +65,7 @@ export interface Namespaces {
    * owns bound at `path` (an existing empty file). Joined by a remapped container, its root may then
    * manage that network namespace, and runc's exec (which joins the user namespace first) may enter it.
    */
-  createUserNetns(
-    path: string,
-    o: {
-      userPath: string;
-      uidMappings: readonly IdMapLine[];
-      gidMappings: readonly IdMapLine[];
-      /** An existing user namespace to make the network namespace in (its maps are kept). */
-      join?: string | undefined;
-    },
-  ): Promise<void>;
+  createUserNetns(path: string, o: UserNetnsOptions): Promise<void>;
   /** Unbinds a namespace file (lazily); a no-op when it is not mounted. */
   removeNetns(path: string): Promise<void>;
   /** A socket created inside the network namespace at `nsPath` (close-on-exec); its fd. */

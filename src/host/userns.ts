@@ -5,7 +5,7 @@
 import { readFileSync } from "node:fs";
 import { writeFile } from "node:fs/promises";
 import { MountFlags, native } from "./native.ts";
-import type { Child, IdMapLine } from "./types.ts";
+import type { Child, IdMapLine, UserNetnsOptions } from "./types.ts";
 
 /** The identity map of the initial user namespace: every id maps to itself. */
 const INITIAL_MAP = /^\s*0\s+0\s+4294967295\s*$/;
@@ -268,12 +268,7 @@ export async function resolveRemapUser(spec: string, f: AccountFiles): Promise<R
  */
 export async function createUserNetns(
   path: string,
-  o: {
-    userPath: string;
-    uidMappings: readonly IdMapLine[];
-    gidMappings: readonly IdMapLine[];
-    join?: string | undefined;
-  },
+  o: UserNetnsOptions,
   spawn: (file: string, args: readonly string[]) => Child,
 ): Promise<void> {
   const hold = ["/bin/sh", "-c", "echo in; exec cat >/dev/null"];

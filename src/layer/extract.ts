@@ -1,10 +1,10 @@
 import { constants as fsc } from "node:fs";
-import { chmod, lchown, link, lstat, lutimes, mkdir, open, readlink, rm, symlink } from "node:fs/promises";
+import { chmod, lchown, link, lstat, lutimes, mkdir, readlink, rm, symlink } from "node:fs/promises";
 import { join, posix } from "node:path";
 import type { Readable } from "node:stream";
 import tar from "tar-stream";
 import { InvalidParameterError, isErrno } from "../errdefs/index.ts";
-import { type IdMap, log } from "../util/index.ts";
+import { type IdMap, log, writeChunks } from "../util/index.ts";
 import { useBinarySafePax, XATTR_PREFIX } from "./pax.ts";
 import { type LayerSys, OVERLAY_OPAQUE_XATTR, S_IFMT } from "./sys.ts";
 
@@ -298,15 +298,10 @@ class Extractor {
 
 async function writeFile(target: string, body: AsyncIterable<Buffer>): Promise<void> {
   // O_EXCL|O_NOFOLLOW: the path was cleared just before, so anything there now is not ours to write through.
-  const fh = await open(target, fsc.O_WRONLY | fsc.O_CREAT | fsc.O_EXCL | fsc.O_NOFOLLOW, 0o600);
-  try {
-    for await (const chunk of body) {
-      let off = 0;
-      while (off < chunk.byteLength) off += (await fh.write(chunk, off)).bytesWritten;
-    }
-  } finally {
-    await fh.close();
-  }
+  await writeChunks(target, body, {
+    flags: fsc.O_WRONLY | fsc.O_CREAT | fsc.O_EXCL | fsc.O_NOFOLLOW,
+    mode: 0o600,
+  });
 }
 
 // tar-stream's streams are streamx, not node:stream; feeding by hand keeps backpressure without relying on

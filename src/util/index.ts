@@ -25,6 +25,7 @@ export {
   type ScanHooks,
   scanFlags,
 } from "./flags.ts";
+export { writeChunks } from "./fswrite.ts";
 export { bytesSize, formatG, humanDuration, humanSize, ramInBytes } from "./humanize.ts";
 export { IdMap, type IdPair, type IdRange } from "./idmap.ts";
 export { isFullId, newId, shortId, stripDigestAlgo } from "./ids.ts";

@@ -166,6 +166,9 @@ export class Builder {
     for (const stage of b.needed) {
       const lookupGlobal = (n: string) => globalArgs.get(n);
       const fromName = expandWord(stage.from.args[0], lookupGlobal, b.escape);
+      // wharf runs only the host's architecture: FROM --platform=<another> fails here, not at its first RUN.
+      const fromPlatform = stage.from.flags.platform;
+      if (fromPlatform) checkPlatform(expandWord(fromPlatform, lookupGlobal, b.escape));
       const naming = stepNaming(stage, { fromName, stages: b.stages });
       out.step?.(naming.from());
       say(`Step ${++step}/${total} : ${stage.from.original}\n`);

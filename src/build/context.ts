@@ -351,8 +351,14 @@ async function extractTar(body: Readable, dir: string, keep: (rel: string) => bo
             const data = await readFile(src).catch(() => undefined);
             if (data) {
               const fh = await open(target, fsc.O_WRONLY | fsc.O_CREAT | fsc.O_EXCL, mode);
-              await fh.writeFile(data);
-              await fh.close();
+              // The copy stands for the same file: its mode and mtime too (the cache hashes them).
+              try {
+                await fh.writeFile(data);
+                await fh.chmod(mode);
+                if (h.mtime) await fh.utimes(h.mtime, h.mtime);
+              } finally {
+                await fh.close();
+              }
             }
           }
           entry.resume();

@@ -250,6 +250,9 @@ export function receiveAsTar(call: ClientCall): {
   const pack = tarPack();
   const out = new PassThrough();
   pack.pipe(out);
+  // A file's data stream that breaks (the client went mid-transfer) destroys the pack with its error; the
+  // receive below rejects with it too, so here it only must not go unheard and take the daemon down.
+  pack.on("error", (e: Error) => out.destroy(e));
   const done = receiveDiffCopy(call, async (s, data) => {
     const header = {
       name: s.path,

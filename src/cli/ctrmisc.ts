@@ -16,8 +16,8 @@ import {
 } from "./common.ts";
 import { tabwrite } from "./format/index.ts";
 import { pruneCommand } from "./listing.ts";
-import { parseRestart } from "./runconfig.ts";
-import { humanSize, parseRamBytes } from "./units.ts";
+import { bytesFlag as parseBytesFlag, parseRestart } from "./runconfig.ts";
+import { humanSize } from "./units.ts";
 
 const top: CommandDef = {
   spec: {
@@ -90,18 +90,7 @@ const UPDATE_FLAGS: FlagSpec[] = [
 ];
 
 function bytesFlag(p: Parameters<CommandDef["run"]>[1], name: string): number | undefined {
-  const v = str(p, name);
-  if (!v) return undefined;
-  if (name === "memory-swap" && v === "-1") return -1;
-  try {
-    return parseRamBytes(v);
-  } catch (e) {
-    const label = name === "memory" ? "-m, --memory" : `--${name}`;
-    throw new StatusError(
-      125,
-      `invalid argument "${v}" for "${label}" flag: ${(e as Error).message}\nSee 'wharf update --help'.`,
-    );
-  }
+  return parseBytesFlag(p, name, { fail: (m) => new StatusError(125, `${m}\nSee 'wharf update --help'.`) });
 }
 
 const update: CommandDef = {

@@ -195,14 +195,23 @@ function ns(p: Parsed, name: string): number | undefined {
   }
 }
 
-function bytes(p: Parsed, name: string): number | undefined {
+/**
+ * A byte-size flag (`-m 512m`; `--memory-swap -1` is unlimited). A bad value is a usage error, or what
+ * `fail` makes of its message (update words it as a plain error).
+ */
+export function bytesFlag(
+  p: Parsed,
+  name: string,
+  o: { fail?: (message: string) => Error } = {},
+): number | undefined {
   const v = str(p, name);
   if (!v) return undefined;
   if (name === "memory-swap" && v === "-1") return -1;
   try {
     return parseRamBytes(v);
   } catch (e) {
-    throw badFlag(name, v, (e as Error).message);
+    const bad = badFlag(name, v, (e as Error).message);
+    throw o.fail ? o.fail(bad.message) : bad;
   }
 }
 
@@ -354,14 +363,14 @@ export function buildCreateRequest(p: Parsed, image: string, cmd: string[]): Con
     Tmpfs: Object.keys(tmpfs).length ? tmpfs : undefined,
     UTSMode: str(p, "uts"),
     UsernsMode: str(p, "userns"),
-    ShmSize: bytes(p, "shm-size") ?? 0,
+    ShmSize: bytesFlag(p, "shm-size") ?? 0,
     Sysctls: list(p, "sysctl").length ? labelsFrom(list(p, "sysctl")) : undefined,
     Runtime: str(p, "runtime") || undefined,
     Isolation: (str(p, "isolation") || "") as HostConfig["Isolation"],
     Annotations: list(p, "annotation").length ? labelsFrom(list(p, "annotation")) : undefined,
     Init: bool(p, "init") ? true : undefined,
     CpuShares: int(p, "cpu-shares") ?? 0,
-    Memory: bytes(p, "memory") ?? 0,
+    Memory: bytesFlag(p, "memory") ?? 0,
     NanoCpus: nanoCpus ?? 0,
     CgroupParent: str(p, "cgroup-parent"),
     BlkioWeight: int(p, "blkio-weight") ?? 0,
@@ -374,8 +383,8 @@ export function buildCreateRequest(p: Parsed, image: string, cmd: string[]): Con
       return { PathOnHost: onHost, PathInContainer: inCtr || onHost, CgroupPermissions: perms || "rwm" };
     }),
     DeviceCgroupRules: list(p, "device-cgroup-rule").length ? list(p, "device-cgroup-rule") : undefined,
-    MemoryReservation: bytes(p, "memory-reservation") ?? 0,
-    MemorySwap: bytes(p, "memory-swap") ?? 0,
+    MemoryReservation: bytesFlag(p, "memory-reservation") ?? 0,
+    MemorySwap: bytesFlag(p, "memory-swap") ?? 0,
     MemorySwappiness: int(p, "memory-swappiness") ?? -1,
     OomKillDisable: bool(p, "oom-kill-disable"),
     PidsLimit: int(p, "pids-limit") ?? 0,

@@ -135,28 +135,13 @@ export function mergeService(base: Dict, over: Dict): Dict {
   return mergeMaps(base, over, serviceRule("")) as Dict;
 }
 
+/** The services of two files: by name, each service merged by the service rules. */
+const mergeServices: Rule = (base, over) =>
+  isDict(base) && isDict(over)
+    ? mergeMaps(base, over, () => (b, o) => (isDict(b) && isDict(o) ? mergeService(b, o) : untag(o)))
+    : mergeGeneric(base, over);
+
 /** Merges a later file over the merge of the earlier ones. */
 export function mergeFiles(base: Dict, over: Dict): Dict {
-  const out: Dict = { ...base };
-  for (const [k, v] of Object.entries(over)) {
-    if (v instanceof Tagged) {
-      if (v.tag === "reset") delete out[k];
-      else out[k] = untag(v.value);
-      continue;
-    }
-    if (k === "services" && isDict(out.services) && isDict(v)) {
-      const services: Dict = { ...out.services };
-      for (const [name, svc] of Object.entries(v)) {
-        if (svc instanceof Tagged) {
-          if (svc.tag === "reset") delete services[name];
-          else services[name] = untag(svc.value);
-        } else if (isDict(services[name]) && isDict(svc)) {
-          services[name] = mergeService(services[name] as Dict, svc);
-        } else services[name] = untag(svc);
-      }
-      out.services = services;
-    } else if (out[k] === undefined) out[k] = untag(v);
-    else out[k] = mergeGeneric(out[k], v);
-  }
-  return out;
+  return mergeMaps(base, over, (key) => (key === "services" ? mergeServices : undefined)) as Dict;
 }

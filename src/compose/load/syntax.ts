@@ -1,18 +1,11 @@
 /** Parsers for the Compose short syntaxes: ports, volumes, durations, byte sizes, shell words. */
 
 import { parseGoDuration, ramInBytes } from "../../util/index.ts";
+import type { PortConfig } from "../types.ts";
 import { LoadError } from "./errors.ts";
 
 /** A port in long syntax, as the merged model holds it. */
-export interface PortLong {
-  name?: string;
-  mode: string;
-  host_ip?: string;
-  target: number;
-  published?: string;
-  protocol: string;
-  app_protocol?: string;
-}
+type PortLong = PortConfig;
 
 function portRange(s: string, what: string): [number, number] {
   const m = /^(\d+)(?:-(\d+))?$/.exec(s);

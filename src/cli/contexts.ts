@@ -1,6 +1,8 @@
 // Docker's formatter contexts for `ps` and `images`: the fields `--format` templates see.
+
 import type { ContainerSummary, ImageSummary, Port } from "../apitypes/index.ts";
 import { humanDuration } from "../util/index.ts";
+import { contextJSON } from "./format/index.ts";
 import { ellipsis, goTimeString, humanSize, shortId } from "./units.ts";
 
 /** Header text of each `ps` field, for `table` formats. */
@@ -274,19 +276,7 @@ export class ImageContext {
     return this.#i.SharedSize === -1 ? "N/A" : humanSize(this.#i.Size - this.#i.SharedSize);
   }
   toJSON(): Record<string, string> {
-    return {
-      Containers: this.Containers(),
-      CreatedAt: this.CreatedAt(),
-      CreatedSince: this.CreatedSince(),
-      Digest: this.Digest(),
-      ID: this.ID(),
-      Repository: this.Repository(),
-      SharedSize: this.SharedSize(),
-      Size: this.Size(),
-      Tag: this.Tag(),
-      UniqueSize: this.UniqueSize(),
-      VirtualSize: this.VirtualSize(),
-    };
+    return contextJSON(this);
   }
 }
 

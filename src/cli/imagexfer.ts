@@ -8,7 +8,7 @@ import type { ImageHistoryResponseItem } from "../apitypes/index.ts";
 import { humanDuration } from "../util/index.ts";
 import { flag } from "./args.ts";
 import { bool, type CommandDef, FORMAT_FLAG_DESC, list, StatusError, str, write } from "./common.ts";
-import { renderList } from "./format/index.ts";
+import { contextJSON, renderList } from "./format/index.ts";
 import { listFormat, pruneCommand } from "./listing.ts";
 import { displayJsonMessages } from "./progress.ts";
 import { ellipsis, humanSize, shortId } from "./units.ts";
@@ -152,14 +152,7 @@ export class HistoryContext {
     return this.#h.Comment ?? "";
   }
   toJSON(): Record<string, string> {
-    return {
-      Comment: this.Comment(),
-      CreatedAt: this.CreatedAt(),
-      CreatedBy: this.CreatedBy(),
-      CreatedSince: this.CreatedSince(),
-      ID: this.ID(),
-      Size: this.Size(),
-    };
+    return contextJSON(this);
   }
 }
 

@@ -18,7 +18,7 @@ import {
   str,
   write,
 } from "./common.ts";
-import { renderList } from "./format/index.ts";
+import { contextJSON, renderList } from "./format/index.ts";
 import { listFormat, pruneCommand } from "./listing.ts";
 import { goTimeString, shortId } from "./units.ts";
 
@@ -211,17 +211,7 @@ export class NetworkContext {
     return frac ? base.replace(/^(\S+ \d\d:\d\d:\d\d)/, `$1.${frac}`) : base;
   }
   toJSON(): Record<string, string> {
-    return {
-      CreatedAt: this.CreatedAt(),
-      Driver: this.Driver(),
-      ID: this.ID(),
-      IPv4: this.IPv4(),
-      IPv6: this.IPv6(),
-      Internal: this.Internal(),
-      Labels: this.Labels(),
-      Name: this.Name(),
-      Scope: this.Scope(),
-    };
+    return contextJSON(this);
   }
 }
 

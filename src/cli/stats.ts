@@ -6,7 +6,7 @@ import { jsonLines } from "../client/index.ts";
 import { bytesSize } from "../util/index.ts";
 import { flag } from "./args.ts";
 import { bool, type Cli, type CommandDef, errorText, FORMAT_FLAG_DESC, str, write } from "./common.ts";
-import { parseFormat, renderList } from "./format/index.ts";
+import { contextJSON, parseFormat, renderList } from "./format/index.ts";
 import { humanSize, shortId } from "./units.ts";
 
 /** The numbers of one stats row, as docker's StatsEntry holds them. */
@@ -138,17 +138,7 @@ export class StatsContext {
     return this.#e.invalid ? "--" : String(this.#e.pids);
   }
   toJSON(): Record<string, string> {
-    return {
-      BlockIO: this.BlockIO(),
-      CPUPerc: this.CPUPerc(),
-      Container: this.Container(),
-      ID: this.ID(),
-      MemPerc: this.MemPerc(),
-      MemUsage: this.MemUsage(),
-      Name: this.Name(),
-      NetIO: this.NetIO(),
-      PIDs: this.PIDs(),
-    };
+    return contextJSON(this);
   }
 }
 

@@ -3,7 +3,7 @@
 import type { DiskUsage } from "../apitypes/index.ts";
 import { flag } from "./args.ts";
 import { bool, type CommandDef, confirm, filtersFrom, list, pruneReport, str, write } from "./common.ts";
-import { parseFormat, renderList } from "./format/index.ts";
+import { contextJSON, parseFormat, renderList } from "./format/index.ts";
 import { imagePruneText } from "./imagexfer.ts";
 import { humanSize } from "./units.ts";
 
@@ -45,13 +45,7 @@ export class DfRow {
     return r;
   }
   toJSON(): Record<string, string> {
-    return {
-      Active: this.Active(),
-      Reclaimable: this.Reclaimable(),
-      Size: this.Size(),
-      TotalCount: this.TotalCount(),
-      Type: this.Type(),
-    };
+    return contextJSON(this);
   }
 }
 

@@ -18,7 +18,7 @@ import {
   str,
   write,
 } from "./common.ts";
-import { renderList } from "./format/index.ts";
+import { contextJSON, renderList } from "./format/index.ts";
 import { listFormat, pruneCommand } from "./listing.ts";
 import { humanSize } from "./units.ts";
 
@@ -79,18 +79,7 @@ export class VolumeContext {
     return "N/A";
   }
   toJSON(): Record<string, string> {
-    return {
-      Availability: this.Availability(),
-      Driver: this.Driver(),
-      Group: this.Group(),
-      Labels: this.Labels(),
-      Links: this.Links(),
-      Mountpoint: this.Mountpoint(),
-      Name: this.Name(),
-      Scope: this.Scope(),
-      Size: this.Size(),
-      Status: this.Status(),
-    };
+    return contextJSON(this);
   }
 }
 

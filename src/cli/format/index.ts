@@ -4,6 +4,7 @@ import { TemplateError } from "./lexer.ts";
 import { parse, type Tree } from "./parser.ts";
 import { tabwrite } from "./tabwriter.ts";
 
+export { contextJSON } from "./context.ts";
 export { goJson, type TemplateFunc } from "./funcs.ts";
 export { TemplateError } from "./lexer.ts";
 export { sprintf } from "./printf.ts";

@@ -199,6 +199,24 @@ test("a pod of two containers: shared localhost, hostname, DNS, CRI logs, stats,
   );
   assert.equal(podStats.stats.linux.containers.length, 2);
   assert.ok(podStats.stats.linux.network);
+  // The list forms, filtered as kubelet's summary API and crictl stats ask for them.
+  const listed = await t.cri.runtime<{
+    stats: { attributes: { id: string; labels: Record<string, string> } }[];
+  }>("ListContainerStats", { filter: { podSandboxId: pod.podSandboxId } });
+  assert.deepEqual(listed.stats.map((s) => s.attributes.id).sort(), [client, server].sort());
+  const byLabel = await t.cri.runtime<{ stats: { attributes: { id: string } }[] }>("ListContainerStats", {
+    filter: { labelSelector: { c: "server" } },
+  });
+  assert.deepEqual(
+    byLabel.stats.map((s) => s.attributes.id),
+    [server],
+  );
+  const podList = await t.cri.runtime<{
+    stats: { attributes: { id: string }; linux: { containers: unknown[] } }[];
+  }>("ListPodSandboxStats", { filter: { id: pod.podSandboxId } });
+  assert.equal(podList.stats.length, 1);
+  assert.equal(podList.stats[0]?.attributes.id, pod.podSandboxId);
+  assert.equal(podList.stats[0]?.linux.containers.length, 2);
 
   // docker ps shows the pod as dockerd shows cri-dockerd's: k8s_ names and kubelet's labels.
   const ps = await docker(t.d, ["ps", "--format", '{{.Names}} {{.Label "io.kubernetes.docker.type"}}']);

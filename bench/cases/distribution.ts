@@ -7,7 +7,7 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { mkdir, writeFile } from "node:fs/promises";
 import { createServer } from "node:net";
 import { join } from "node:path";
-import { type Engine, ROOT } from "../lib/engines.ts";
+import { type Engine, importBusybox, ROOT } from "../lib/engines.ts";
 import { exec, type Figure, interleave, timeIt } from "../lib/measure.ts";
 import type { Ctx } from "./ctx.ts";
 
@@ -104,6 +104,8 @@ export async function distribution(ctx: Ctx): Promise<Figure[]> {
     });
   } finally {
     await src.stop();
+    // The pulls pruned every unused image, busybox with them: the cases after this one start from it.
+    for (const e of ctx.engines) await importBusybox(e, ctx.busyboxTar).catch(() => undefined);
   }
   return figs;
 }

@@ -22,7 +22,7 @@
  * stats.ts, top.ts); only update goes through `runc update`, which orders memory and swap writes.
  */
 import { mkdirSync } from "node:fs";
-import { mkdir, readFile, readlink, rm, rmdir, symlink, writeFile } from "node:fs/promises";
+import { access, mkdir, readFile, readlink, rm, rmdir, symlink, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { Readable, Writable } from "node:stream";
 import { ConflictError, isConflict, isErrno, NotFoundError, NotImplementedError } from "../errdefs/index.ts";
@@ -226,7 +226,15 @@ class ConmonRuntime implements ContainerRuntime {
       await withTimeout(this.waitExit(id), 5000);
     }
     const rt = await this.#rts.of(id);
-    if (!(rt.flavor === "runc" && (await this.#deleteExited(id, rt)))) {
+    // Without its state dir runc knows no such container and `runc delete` only fails; that is so when the
+    // exit path already cleaned up and `run --rm` removes next, and skipping it saves a runc start-up there.
+    const known =
+      rt.flavor !== "runc" ||
+      (await access(join(rt.cli.root, id)).then(
+        () => true,
+        () => false,
+      ));
+    if (known && !(rt.flavor === "runc" && (await this.#deleteExited(id, rt)))) {
       try {
         await rt.cli.run("delete", opts.force ? ["delete", "--force", id] : ["delete", id]);
       } catch (e) {

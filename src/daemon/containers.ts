@@ -74,7 +74,7 @@ export function wireContainers(o: {
       ),
     lifecycle,
     io: new ContainerIO({ registry, runtime, logs }),
-    files: new ContainerFiles({ registry, storage, images, ...(idMap ? { idMap } : {}) }),
+    files: new ContainerFiles({ registry, storage, images, freezer: runtime, ...(idMap ? { idMap } : {}) }),
     supervisor: new Supervisor({ registry, runtime, limits: o.hostLimits }),
     queries: new Queries({ registry, network, execIds: (id) => execs.idsOf(id) }),
     execs,

@@ -1,7 +1,7 @@
 // Builds the native addon (only when its source changed), bundles src/main.ts into dist/wharf.mjs and
 // the dashboard's front end (src/ui/web) into static files in dist/ui, which `wharf ui` serves.
 import { execFileSync } from "node:child_process";
-import { copyFileSync, existsSync, mkdirSync, rmSync, statSync } from "node:fs";
+import { copyFileSync, existsSync, mkdirSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import * as esbuild from "esbuild";
@@ -14,7 +14,7 @@ if (!existsSync(addon) || statSync(addon).mtimeMs < statSync(src).mtimeMs) {
   if (existsSync("/usr/include/node/node_api.h")) args.push("--nodedir=/usr");
   execFileSync(process.execPath, args, { cwd: join(root, "native"), stdio: ["ignore", "ignore", "inherit"] });
 }
-await esbuild.build({
+const bundle = await esbuild.build({
   // Split at the dynamic imports in main.ts, so `wharf ps` loads the client and not the daemon or compose.
   entryPoints: { wharf: join(root, "src/main.ts") },
   outdir: join(root, "dist"),
@@ -29,7 +29,17 @@ await esbuild.build({
   logLevel: "warning",
   // Bundled CommonJS dependencies call require(); give the ESM bundle one.
   banner: { js: "import { createRequire as __wharfRequire } from 'node:module'; const require = __wharfRequire(import.meta.url);" },
+  write: false,
 });
+// esbuild escapes non-ASCII in strings but keeps comments and regex literals as written, and one such
+// character makes V8 hold the whole chunk's source as a two-byte string (twice its size) for the daemon's
+// life. \uXXXX means the same character in strings, regexes and identifiers, and is only text in a comment.
+const toAscii = (text) =>
+  text.replace(/[^\x00-\x7f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
+for (const f of bundle.outputFiles) {
+  mkdirSync(dirname(f.path), { recursive: true });
+  writeFileSync(f.path, f.path.endsWith(".mjs") ? toAscii(f.text) : f.contents);
+}
 
 // The dashboard runs in a browser with no internet: everything it needs is in these files.
 const ui = join(root, "dist/ui");

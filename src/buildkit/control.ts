@@ -316,6 +316,11 @@ export class BuildkitService {
         if (names.length) resp["image.name"] = names.join(",");
       }
       return encodeControlSolveResponse(resp);
+    } catch (e) {
+      // A failed Solve ends the build, as BuildKit cancels the job: the client's gateway Solve (still running
+      // the frontend when this exporter was refused) ends too, instead of buildx waiting for it.
+      rec.abort.abort();
+      throw e;
     } finally {
       call.signal.removeEventListener("abort", onAbort);
       rec.progress.close();

@@ -5,7 +5,7 @@
 import type { Readable } from "node:stream";
 import { type BuildOptions, type BuildOutput, readIgnorePatterns } from "../build/index.ts";
 import { receiveAsTar, receiveFiles } from "./fsutil.ts";
-import { Code, GrpcError } from "./grpc.ts";
+import { type ClientCall, Code, GrpcError } from "./grpc.ts";
 import type { Progress } from "./progress.ts";
 import { stepOutput } from "./progress.ts";
 import { credentials, getSecret, type Session, SessionMethod, sshAgent } from "./session.ts";
@@ -105,11 +105,14 @@ export async function solveDockerfile(
 
   const defV = progress.vertex(`[internal] load build definition from ${name}`);
   const dfFiles = await receiveFiles(
-    session.client.call(SessionMethod.diffCopy, {
-      "dir-name": dfDir,
-      "include-patterns": [name, `${name}.dockerignore`],
-      followpaths: [name, `${name}.dockerignore`],
-    }),
+    cancellable(
+      session.client.call(SessionMethod.diffCopy, {
+        "dir-name": dfDir,
+        "include-patterns": [name, `${name}.dockerignore`],
+        followpaths: [name, `${name}.dockerignore`],
+      }),
+      o.signal,
+    ),
   ).catch((e: unknown) => {
     defV.complete(String(e));
     throw e;
@@ -135,11 +138,14 @@ export async function solveDockerfile(
   if (ignoreText === undefined) {
     const ignV = progress.vertex("[internal] load .dockerignore");
     const got = await receiveFiles(
-      session.client.call(SessionMethod.diffCopy, {
-        "dir-name": ctxDir,
-        "include-patterns": [".dockerignore"],
-        followpaths: [".dockerignore"],
-      }),
+      cancellable(
+        session.client.call(SessionMethod.diffCopy, {
+          "dir-name": ctxDir,
+          "include-patterns": [".dockerignore"],
+          followpaths: [".dockerignore"],
+        }),
+        o.signal,
+      ),
     );
     ignoreText = got.get(".dockerignore")?.toString("utf8");
     ignV.complete();
@@ -150,8 +156,13 @@ export async function solveDockerfile(
   const meta: Record<string, string | string[]> = { "dir-name": ctxDir };
   if (excludes.length) meta["exclude-patterns"] = excludes;
   const transferStart = Date.now();
-  const recv = receiveAsTar(session.client.call(SessionMethod.diffCopy, meta));
-  const onAbort = () => recv.tar.destroy(new GrpcError(Code.CANCELLED, "context canceled"));
+  const diff = session.client.call(SessionMethod.diffCopy, meta);
+  const recv = receiveAsTar(diff);
+  // The transfer stops too: a build ended mid-context (its Solve refused, the client gone) waits for no file.
+  const onAbort = () => {
+    diff.cancel();
+    recv.tar.destroy(new GrpcError(Code.CANCELLED, "context canceled"));
+  };
   o.signal.addEventListener("abort", onAbort);
   let build: Awaited<ReturnType<FrontendBuilder["prepare"]>>;
   try {
@@ -189,6 +200,13 @@ export async function solveDockerfile(
     steps.finish(msg);
     throw new GrpcError(o.signal.aborted ? Code.CANCELLED : Code.UNKNOWN, msg);
   }
+}
+
+/** A session call that the build's end cancels: a build ended early (its Solve refused, the client gone) waits for no file. */
+function cancellable(call: ClientCall, signal: AbortSignal): ClientCall {
+  if (signal.aborted) call.cancel();
+  else signal.addEventListener("abort", () => call.cancel(), { once: true });
+  return call;
 }
 
 /** BuildKit's wording for a step that failed: the client prints it after `ERROR: failed to solve:`. */

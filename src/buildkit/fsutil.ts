@@ -253,6 +253,9 @@ export function receiveAsTar(call: ClientCall): {
   // A file's data stream that breaks (the client went mid-transfer) destroys the pack with its error; the
   // receive below rejects with it too, so here it only must not go unheard and take the daemon down.
   pack.on("error", (e: Error) => out.destroy(e));
+  // The builder may have stopped reading already (its build failed, which cancelled this transfer): the error
+  // that then ends `out` has no other listener left.
+  out.on("error", () => undefined);
   const done = receiveDiffCopy(call, async (s, data) => {
     const header = {
       name: s.path,

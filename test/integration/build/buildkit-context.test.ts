@@ -206,3 +206,11 @@ test("a client gone in the middle of sending its context leaves the daemon servi
     await new Promise((res) => setTimeout(res, 100));
   }
 });
+
+test("a refused exporter ends the build: the client's gateway Solve runs no step", async () => {
+  const ctx = await dir({ Dockerfile: "FROM busybox\nRUN echo never-run\n" });
+  const r = await buildkitBuild(d.socket, { context: ctx, exporter: "oci" });
+  assert.match(r.error ?? "", /exporter "oci" is not supported by wharf/);
+  assert.ok(!r.status.vertexes.some((v) => v.name.includes("never-run")));
+  assert.ok(!r.status.logs.some((l) => l.msg.includes("never-run")));
+});

@@ -5,8 +5,9 @@
  */
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
+import { randomBytes } from "node:crypto";
 import { existsSync } from "node:fs";
-import { mkdir, mkdtemp, readFile, rm, symlink, writeFile } from "node:fs/promises";
+import { chmod, mkdir, mkdtemp, readFile, rm, symlink, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
@@ -298,4 +299,71 @@ test("buildx du lists the build cache and prune -f empties it, as against docker
   assert.match(pruned.stdout, /Total:/);
   const after = await ok(["du"]);
   assert.doesNotMatch(after.stdout, /^[0-9a-f]{64}\s/m);
+});
+
+test("a 50 MB context of 2000 files, a symlink and a setuid file arrive intact", { skip: SKIP }, async () => {
+  const ctx = await dir({ Dockerfile: "FROM busybox\nCOPY . /c/\n" });
+  for (let i = 0; i < 20; i++) {
+    await mkdir(join(ctx, "data", `d${i}`), { recursive: true });
+    for (let j = 0; j < 100; j++) await writeFile(join(ctx, "data", `d${i}`, `f${j}`), randomBytes(25 << 10));
+  }
+  await symlink("data/d0/f0", join(ctx, "link"));
+  await writeFile(join(ctx, "suid"), "#!/bin/sh\n");
+  await chmod(join(ctx, "suid"), 0o4755);
+  const want = await exec("sh", [
+    "-c",
+    `cd ${ctx}/data && find . -type f | LC_ALL=C sort | xargs sha256sum | sha256sum`,
+  ]);
+  await ok(["build", "--load", "-t", "bx-big", ctx]);
+  assert.equal(
+    await run(
+      "bx-big",
+      "cd /c && find data -type f | wc -l && readlink link && stat -c %a suid && " +
+        "cd data && find . -type f | LC_ALL=C sort | xargs sha256sum | sha256sum",
+    ),
+    `2000\ndata/d0/f0\n4755\n${want.stdout}`,
+  );
+});
+
+test("two builds at once, heredocs, COPY --chmod/--chown, predefined platform ARGs", {
+  skip: SKIP,
+}, async () => {
+  const mk = (word: string) =>
+    dir({
+      Dockerfile:
+        "FROM busybox\nARG TARGETPLATFORM\nCOPY --chmod=0741 --chown=12:34 w /w\n" +
+        `RUN <<EOF\nsleep 1\necho "$TARGETPLATFORM ${word}" > /got\nEOF\n`,
+      w: `${word}\n`,
+    });
+  const [a, b] = await Promise.all([mk("left"), mk("right")]);
+  await Promise.all([
+    ok(["build", "--load", "-t", "bx-left", a]),
+    ok(["build", "--load", "-t", "bx-right", b]),
+  ]);
+  const arch = process.arch === "arm64" ? "arm64" : "amd64";
+  assert.equal(
+    await run("bx-left", "cat /got /w; stat -c '%a %u:%g' /w"),
+    `linux/${arch} left\nleft\n741 12:34\n`,
+  );
+  assert.equal(await run("bx-right", "cat /got"), `linux/${arch} right\n`);
+});
+
+test("another frontend, another architecture, another exporter: a clear error at once", {
+  skip: SKIP,
+}, async () => {
+  const other = process.arch === "arm64" ? "linux/amd64" : "linux/arm64";
+  const ctx = await dir({ Dockerfile: "FROM busybox\nRUN true\n" });
+  const plat = await buildx(["build", "--platform", other, ctx]);
+  assert.equal(plat.code, 1);
+  assert.match(plat.stderr, new RegExp(`ERROR: failed to solve: .*platform ${other} cannot be built`));
+  const syn = await dir({ Dockerfile: "# syntax=example.com/my/frontend:1\nFROM busybox\n" });
+  const s = await buildx(["build", syn]);
+  assert.equal(s.code, 1);
+  assert.match(
+    s.stderr,
+    /ERROR: failed to solve: .*syntax=example\.com\/my\/frontend:1 frontend is not supported/,
+  );
+  const oci = await buildx(["build", "-o", `type=oci,dest=${join(root, "x.oci")}`, ctx]);
+  assert.equal(oci.code, 1);
+  assert.match(oci.stderr, /ERROR: failed to solve: .*exporter "oci" is not supported/);
 });

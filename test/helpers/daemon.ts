@@ -2,6 +2,7 @@
  * Starts a real wharf daemon for one integration test file: its own data root, exec root, socket, bridge
  * and cgroup parent under a temp dir, so test files run side by side and never touch a daemon left running.
  */
+import assert from "node:assert/strict";
 import { type ChildProcess, execFile, spawn } from "node:child_process";
 import { createHash } from "node:crypto";
 import { existsSync } from "node:fs";
@@ -366,6 +367,21 @@ export function docker(d: TestDaemon, args: string[], opts: { input?: string; ti
     ...opts,
     env: { DOCKER_CONFIG: join(d.dir, "docker-config") },
   });
+}
+
+/**
+ * The docker CLI against a test daemon, for a call that must succeed: its stdout (trimmed with `trim`);
+ * a non-zero exit fails the test with the command and its stderr.
+ */
+export async function dockerOk(
+  d: TestDaemon,
+  args: string[],
+  opts: { input?: string; timeoutMs?: number; trim?: boolean } = {},
+): Promise<string> {
+  const { trim, ...rest } = opts;
+  const r = await docker(d, args, rest);
+  assert.equal(r.code, 0, `docker ${args.join(" ")}: ${r.stderr}`);
+  return trim ? r.stdout.trim() : r.stdout;
 }
 
 /** The wharf CLI against a test daemon. */

@@ -10,7 +10,7 @@ import { after, before, test } from "node:test";
 import {
   api,
   DOCKER,
-  docker,
+  dockerOk,
   exec,
   importBusybox,
   ROOT,
@@ -49,11 +49,8 @@ after(async () => {
   await d?.stop();
 });
 
-async function ok(args: string[]): Promise<string> {
-  const r = await docker(d, args, { timeoutMs: 60_000 });
-  assert.equal(r.code, 0, `docker ${args.join(" ")}: ${r.stderr}`);
-  return r.stdout;
-}
+/** A docker call that must succeed: its stdout. */
+const ok = (args: string[]): Promise<string> => dockerOk(d, args, { timeoutMs: 60_000 });
 
 test("the docker CLI lists wharf as its compose plugin, and docker compose version answers", async () => {
   assert.match(await ok(["--help"]), /compose\*\s+Docker Compose \(wharf\)/);

@@ -4,15 +4,19 @@
  */
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
-import { docker, freeSubnet, importBusybox, startDaemon, type TestDaemon } from "../../helpers/daemon.ts";
+import {
+  docker,
+  dockerOk,
+  freeSubnet,
+  importBusybox,
+  startDaemon,
+  type TestDaemon,
+} from "../../helpers/daemon.ts";
 
 let d: TestDaemon;
 
-async function ok(args: string[]): Promise<string> {
-  const r = await docker(d, args);
-  assert.equal(r.code, 0, `docker ${args.join(" ")}: ${r.stderr}`);
-  return r.stdout;
-}
+/** A docker call that must succeed: its stdout. */
+const ok = (args: string[]): Promise<string> => dockerOk(d, args);
 
 before(async () => {
   d = await startDaemon({ name: "links" });

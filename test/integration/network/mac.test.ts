@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
 import {
   api,
-  docker,
+  dockerOk,
   freeSubnet,
   importBusybox,
   startDaemon,
@@ -12,11 +12,8 @@ import {
 
 let d: TestDaemon;
 
-async function ok(args: string[]): Promise<string> {
-  const r = await docker(d, args);
-  assert.equal(r.code, 0, `docker ${args.join(" ")}: ${r.stderr}`);
-  return r.stdout;
-}
+/** A docker call that must succeed: its stdout. */
+const ok = (args: string[]): Promise<string> => dockerOk(d, args);
 
 before(async () => {
   d = await startDaemon({ name: "mac" });

@@ -5,7 +5,15 @@
 import assert from "node:assert/strict";
 import { existsSync } from "node:fs";
 import { after, before, describe, test } from "node:test";
-import { api, DOCKER, docker, importBusybox, startDaemon, type TestDaemon } from "../../helpers/daemon.ts";
+import {
+  api,
+  DOCKER,
+  docker,
+  dockerOk,
+  importBusybox,
+  startDaemon,
+  type TestDaemon,
+} from "../../helpers/daemon.ts";
 
 let d: TestDaemon;
 
@@ -17,11 +25,8 @@ after(async () => {
   await d?.stop();
 });
 
-async function ok(args: string[]): Promise<string> {
-  const r = await docker(d, args);
-  assert.equal(r.code, 0, `docker ${args.join(" ")}: ${r.stderr}`);
-  return r.stdout;
-}
+/** A docker call that must succeed: its stdout. */
+const ok = (args: string[]): Promise<string> => dockerOk(d, args);
 
 /** Whole seconds since the epoch, as `docker events --since/--until` take them. */
 const nowS = () => Math.floor(Date.now() / 1000);

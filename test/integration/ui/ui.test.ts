@@ -12,6 +12,7 @@ import { after, before, describe, test } from "node:test";
 import { type Browser, type BrowserContext, chromium, type Page } from "playwright-core";
 import {
   docker,
+  dockerOk,
   exec,
   importBusybox,
   ROOT,
@@ -51,11 +52,8 @@ async function startUi(): Promise<void> {
   base = new URL(url).origin;
 }
 
-async function ok(args: string[]): Promise<string> {
-  const r = await docker(d, args);
-  assert.equal(r.code, 0, `docker ${args.join(" ")}: ${r.stderr}`);
-  return r.stdout.trim();
-}
+/** A docker call that must succeed: its stdout. */
+const ok = (args: string[]): Promise<string> => dockerOk(d, args, { trim: true });
 
 /** A raw request to the dashboard with chosen headers (browsers will not forge Host or Origin for us). */
 function raw(

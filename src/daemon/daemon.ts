@@ -380,7 +380,7 @@ export async function startDaemon(cfg: DaemonConfig): Promise<Daemon> {
   router.add(superviseRoutes(containers));
   router.add(
     networkRoutes({
-      create: (req) => networks.create(req),
+      create: (req, opts) => networks.create(req, opts),
       list: (f) => networks.list(f),
       inspect: (ref) => networks.inspect(ref),
       remove: (ref) => networks.remove(ref),

@@ -220,10 +220,15 @@ export class NetworkRegistry {
     return [...this.#byId.values()];
   }
 
-  /** The network with this exact name. */
+  /**
+   * The network with this exact name. Two of one name (made before API 1.44 allowed it) are ambiguous, as in
+   * dockerd's FindNetwork.
+   */
   byName(name: string): NetworkRecord | undefined {
-    for (const n of this.#byId.values()) if (n.Name === name) return n;
-    return undefined;
+    const found = [...this.#byId.values()].filter((n) => n.Name === name);
+    if (found.length > 1)
+      throw new InvalidParameterError(`network ${name} is ambiguous (${found.length} matches found on name)`);
+    return found[0];
   }
 
   /** A network by full ID, name, or unique ID prefix; NotFound `network x not found`. */
@@ -247,7 +252,10 @@ export class NetworkRegistry {
   }
 
   /** Validates a create request and builds its record (not yet saved, no bridge yet). */
-  async build(req: NetworkCreateRequest): Promise<NetworkRecord> {
+  async build(
+    req: NetworkCreateRequest,
+    opts: { allowDuplicateName?: boolean } = {},
+  ): Promise<NetworkRecord> {
     const name = req.Name;
     // dockerd takes any other name ("with space", "a:b", "ü-net"); its records are keyed by ID, not name.
     if (!name) throw new InvalidParameterError("network name is required");
@@ -260,7 +268,8 @@ export class NetworkRegistry {
     if (driver !== "bridge") throw new NotFoundError(`plugin "${driver}" not found`);
     if (["host", "none", "bridge"].includes(name))
       throw new ForbiddenError(`${name} is a pre-defined network and cannot be created`);
-    if (this.byName(name)) throw new ConflictError(`network with name ${name} already exists`);
+    if (!opts.allowDuplicateName && this.all().some((n) => n.Name === name))
+      throw new ConflictError(`network with name ${name} already exists`);
     const ipamDriver = req.IPAM?.Driver || "default";
     if (ipamDriver !== "default") throw new NotFoundError(`plugin "${ipamDriver}" not found`);
     const configs = (req.IPAM?.Config ?? []).filter((c) => c.Subnet || c.Gateway || c.IPRange);

@@ -183,9 +183,13 @@ export class NetworkService {
   }
 
   /** POST /networks/create */
-  async create(req: NetworkCreateRequest): Promise<{ Id: string; Warning: string }> {
+  async create(
+    req: NetworkCreateRequest,
+    opts: { allowDuplicateName?: boolean } = {},
+  ): Promise<{ Id: string; Warning: string }> {
     if (!req || typeof req !== "object") throw new InvalidParameterError("invalid network config");
-    const n = await this.#nets.build(req);
+    const same = this.#nets.all().find((o) => o.Name === req.Name);
+    const n = await this.#nets.build(req, opts);
     await this.#nets.save(n);
     try {
       await this.#bringUp(n);
@@ -195,7 +199,8 @@ export class NetworkService {
       throw e;
     }
     this.#emit("create", n);
-    return { Id: n.Id, Warning: "" };
+    const Warning = same ? `Network with name ${same.Name} (id : ${same.Id}) already exists` : "";
+    return { Id: n.Id, Warning };
   }
 
   async #destroy(n: NetworkRecord): Promise<void> {

@@ -7,12 +7,16 @@ import type {
 import { InvalidParameterError } from "../../errdefs/index.ts";
 import { qFilters } from "../query.ts";
 import { networkConnectShape, networkCreateShape, networkDisconnectShape } from "../requests.ts";
-import { type Route, route } from "../router.ts";
+import { compareVersions, type Route, route } from "../router.ts";
 import { validateBody } from "../validate.ts";
 
 /** What the network routes need from the network service. */
 export interface NetworkBackend {
-  create(req: NetworkCreateRequest): Promise<{ Id: string; Warning: string }>;
+  /** `allowDuplicateName`: a second network of an existing name is made, with a warning (API < 1.44). */
+  create(
+    req: NetworkCreateRequest,
+    opts?: { allowDuplicateName?: boolean },
+  ): Promise<{ Id: string; Warning: string }>;
   list(filters: Record<string, string[]>): NetworkResource[];
   inspect(ref: string): NetworkResource;
   remove(ref: string): Promise<void>;
@@ -29,7 +33,10 @@ export function networkRoutes(b: NetworkBackend): Route[] {
       const body = await ctx.jsonBody<NetworkCreateRequest>();
       validateBody(networkCreateShape, body, "NetworkCreateRequest");
       if (!body) throw new InvalidParameterError("network config cannot be empty");
-      ctx.sendJson(201, await b.create(body));
+      // Before API 1.44 dockerd made a second network of a taken name unless the request said
+      // CheckDuplicate: true (docker-py leaves it out); 1.44 made names unique whatever the field says.
+      const allowDuplicateName = compareVersions(ctx.version, "1.44") < 0 && body.CheckDuplicate !== true;
+      ctx.sendJson(201, await b.create(body, { allowDuplicateName }));
     }),
     route.post("/networks/prune", async (ctx) => ctx.sendJson(200, await b.prune(qFilters(ctx.query)))),
     route.get("/networks/{id}", (ctx) => ctx.sendJson(200, b.inspect(ctx.params.id))),

@@ -166,6 +166,43 @@ print(json.dumps({"mac": mac, "ll": ep["IPAMConfig"]["LinkLocalIPs"], "opts": ep
       ipamOpts: null,
     });
   });
+
+  test("before API 1.44 a second network of a taken name is made unless CheckDuplicate is true", async () => {
+    // dockerd 20.10 (docker-py's test_create_check_duplicate): docker-py leaves CheckDuplicate out unless asked.
+    const r = await py<{
+      refused: number;
+      warning: string;
+      ambiguous: [number, string];
+      first: string;
+      newer: number;
+    }>(`
+a = api.create_network("pysuite-dup")
+try:
+    api.create_network("pysuite-dup", check_duplicate=True); refused = 0
+except docker.errors.APIError as e:
+    refused = e.status_code
+b = api.create_network("pysuite-dup", check_duplicate=False)
+try:
+    api.inspect_network("pysuite-dup"); ambiguous = [200, ""]
+except docker.errors.APIError as e:
+    ambiguous = [e.status_code, e.explanation]
+new = docker.APIClient(base_url=${JSON.stringify(d.host)}, version="1.44")
+try:
+    new.create_network("pysuite-dup", check_duplicate=False); newer = 201
+except docker.errors.APIError as e:
+    newer = e.status_code
+first = api.inspect_network(a["Id"])["Name"]
+api.remove_network(a["Id"]); api.remove_network(b["Id"])
+print(json.dumps({"refused": refused, "warning": b["Warning"].replace(a["Id"], "ID"), "ambiguous": ambiguous,
+  "first": first, "newer": newer}))`);
+    assert.deepEqual(r, {
+      refused: 409,
+      warning: "Network with name pysuite-dup (id : ID) already exists",
+      ambiguous: [400, "network pysuite-dup is ambiguous (2 matches found on name)"],
+      first: "pysuite-dup",
+      newer: 409,
+    });
+  });
 });
 
 describe("docker-py suite: build", () => {

@@ -227,7 +227,9 @@ export class NetworkRegistry {
   byName(name: string): NetworkRecord | undefined {
     const found = [...this.#byId.values()].filter((n) => n.Name === name);
     if (found.length > 1)
-      throw new InvalidParameterError(`network ${name} is ambiguous (${found.length} matches found on name)`);
+      throw new InvalidParameterError(
+        `${found.length} matches found based on name: network ${name} is ambiguous`,
+      );
     return found[0];
   }
 

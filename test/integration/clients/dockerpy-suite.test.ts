@@ -198,7 +198,7 @@ print(json.dumps({"refused": refused, "warning": b["Warning"].replace(a["Id"], "
     assert.deepEqual(r, {
       refused: 409,
       warning: "Network with name pysuite-dup (id : ID) already exists",
-      ambiguous: [400, "network pysuite-dup is ambiguous (2 matches found on name)"],
+      ambiguous: [400, "2 matches found based on name: network pysuite-dup is ambiguous"],
       first: "pysuite-dup",
       newer: 409,
     });

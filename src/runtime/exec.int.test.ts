@@ -62,7 +62,8 @@ describe("exec sessions", { skip: runtimeSkip, timeout: 60_000 }, () => {
 
   it("records the exit code of a detached session", async () => {
     const c = await h.running();
-    const s = await h.rt.exec(c.id, "e-det", { args: ["sh", "-c", "sleep 0.1; exit 9"] });
+    // Long enough to be seen alive after exec returns on a starved machine (0.1 s was not, under CI load).
+    const s = await h.rt.exec(c.id, "e-det", { args: ["sh", "-c", "sleep 2; exit 9"] });
     assert.ok(s.pid > 0);
     assert.ok(await procStat(s.pid));
     assert.deepEqual(await s.exit, { exitCode: 9 });

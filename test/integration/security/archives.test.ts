@@ -220,3 +220,38 @@ test("a hostile build context is never unpacked outside the build's directory", 
   });
   assert.ok(!existsSync(join(outside, "dotdot")));
 });
+
+test("device nodes and setuid files in an imported layer stay inside it, as a root dockerd keeps them", async () => {
+  const file = join(work, "devices.tar");
+  const script = `
+import sys, tarfile, io
+with tarfile.open(sys.argv[1], "w", format=tarfile.GNU_FORMAT) as t:
+    for name, kind, major, minor in [("null2", tarfile.CHRTYPE, 1, 3), ("sda9", tarfile.BLKTYPE, 8, 9), ("fifo", tarfile.FIFOTYPE, 0, 0)]:
+        i = tarfile.TarInfo(name); i.type = kind; i.devmajor = major; i.devminor = minor; i.mode = 0o600
+        t.addfile(i)
+    data = b"#!/bin/sh\\n"
+    i = tarfile.TarInfo("suid"); i.size = len(data); i.mode = 0o4755
+    t.addfile(i, io.BytesIO(data))
+    i = tarfile.TarInfo(sys.argv[2] + "/abs-dev"); i.type = tarfile.CHRTYPE; i.devmajor = 1; i.devminor = 3
+    t.addfile(i)
+`;
+  const r = await exec("python3", ["-c", script, file, outside]);
+  assert.equal(r.code, 0, r.stderr);
+  const res = await post("/images/create?fromSrc=-&repo=devices&tag=x", file);
+  assert.ok(res.code < 500, `import answered ${res.code}: ${res.out}`);
+  await assertOutsideUntouched("import of device nodes");
+  assert.equal(res.code, 200, res.out);
+  // What the layer holds, read back through the container export (the image has no shell to ask).
+  const cli = (args: string[]) => exec("/usr/local/bin/docker", ["-H", `unix://${d.socket}`, ...args]);
+  const id = (await cli(["create", "devices:x", "x"])).stdout.trim();
+  const tarOut = join(work, "devices-export.tar");
+  assert.equal((await cli(["export", "-o", tarOut, id])).code, 0);
+  await cli(["rm", id]);
+  const list = (await exec("tar", ["-tvf", tarOut])).stdout;
+  assert.match(list, /^c\S+ .* 1,\s*3 .* null2$/m);
+  assert.match(list, /^b\S+ .* 8,\s*9 .* sda9$/m);
+  assert.match(list, /^p\S+ .* fifo$/m);
+  assert.match(list, /^-rwsr-xr-x .* suid$/m);
+  // The absolute name lands inside the layer, under its own path.
+  assert.match(list, /abs-dev$/m);
+});

@@ -231,21 +231,50 @@ function safeJoin(root: string, p: string): string {
 /** Writes the regular files of a tar under `dir` (the archive is small metadata plus blobs). */
 async function unpackArchive(src: Readable, dir: string): Promise<void> {
   const ex = tar.extract();
+  // tar-stream holds its write callback while an entry is being read, so a stream cut inside an entry never
+  // reaches its end-of-data check: the entry waits for bytes that will not come. Knowing how many bytes
+  // arrived and where the entry ends (its header's offset, the header, the data) tells a cut file at once.
+  let received = 0;
+  let srcEnded = false;
+  let current: { end: number; stream: Readable } | undefined;
+  let failCut: (e: Error) => void = () => undefined;
+  const cut = new Promise<never>((_, reject) => {
+    failCut = reject;
+  });
+  cut.catch(() => undefined);
+  const cutShort = () => {
+    if (!srcEnded || !current || received >= current.end) return;
+    const err = new Error("unexpected EOF");
+    current.stream.destroy(err);
+    // The entry may be destroyed before anything pipes it (a pipeline then never settles), so say it twice.
+    failCut(err);
+  };
   const feeding = (async () => {
     for await (const c of src) {
+      received += (c as Buffer).length;
       if (!ex.write(c as Buffer)) await new Promise<void>((r) => ex.once("drain", () => r()));
     }
-    await new Promise<void>((resolve) => ex.end(() => resolve()));
+    srcEnded = true;
+    cutShort();
+    ex.end(() => undefined);
   })();
   feeding.catch((e: unknown) => ex.destroy(e as Error));
   for await (const e of ex) {
+    const stream = e as unknown as Readable & { offset?: number };
+    current = stream.offset === undefined ? undefined : { end: stream.offset + 512 + e.header.size, stream };
+    cutShort();
     if (e.header.type !== "file") {
       e.resume();
       continue;
     }
     const target = safeJoin(dir, e.header.name);
     await mkdir(dirname(target), { recursive: true });
-    await pipeline(e as unknown as Readable, createWriteStream(target));
+    const out = createWriteStream(target);
+    await Promise.race([pipeline(stream, out), cut]).catch((err: unknown) => {
+      out.destroy();
+      throw err;
+    });
   }
+  current = undefined;
   await feeding;
 }

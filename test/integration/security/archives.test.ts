@@ -10,7 +10,7 @@ import { mkdtemp, readdir, readFile, rm, stat, writeFile } from "node:fs/promise
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
-import { api, exec, importBusybox, startDaemon, type TestDaemon } from "../../helpers/daemon.ts";
+import { api, docker, exec, importBusybox, startDaemon, type TestDaemon } from "../../helpers/daemon.ts";
 
 let d: TestDaemon;
 let outside: string;
@@ -254,4 +254,18 @@ with tarfile.open(sys.argv[1], "w", format=tarfile.GNU_FORMAT) as t:
   assert.match(list, /^-rwsr-xr-x .* suid$/m);
   // The absolute name lands inside the layer, under its own path.
   assert.match(list, /abs-dev$/m);
+});
+
+test("docker load of a tar cut inside a file fails at once with the tar's error, as dockerd answers it", async () => {
+  const full = join(work, "cut-full.tar");
+  await makeTar(full, [{ name: "a/big", data: "x".repeat(20_000) }]);
+  const cut = join(work, "cut.tar");
+  await writeFile(cut, (await readFile(full)).subarray(0, 3000));
+  // dockerd 20.10 here: exit 1, 'Error processing tar file(exit status 1): unexpected EOF'; before, wharf
+  // never answered (tar-stream waits for the rest of the entry).
+  const r = await docker(d, ["load", "-i", cut], { timeoutMs: 30_000 });
+  assert.equal(r.code, 1, r.stdout);
+  assert.match(r.stderr, /Error processing tar file.*: unexpected EOF/);
+  const left = (await readdir(join(d.dataRoot, "tmp")).catch(() => [])).filter((n) => n.startsWith("load-"));
+  assert.deepEqual(left, []);
 });

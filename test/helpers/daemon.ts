@@ -35,6 +35,8 @@ export interface TestDaemon {
   proc: ChildProcess;
   /** Daemon stderr so far (for failure messages). */
   output(): string;
+  /** Resolves once the daemon's output matches: lines it logs before a ping answers may be read after it. */
+  waitForOutput(re: RegExp, timeoutMs?: number): Promise<string>;
   /** Kills the daemon with SIGKILL (containers keep running) and starts a new one on the same roots. */
   restart(opts?: { kill?: boolean }): Promise<void>;
   /** Removes every container, stops the daemon and removes its files, mounts and cgroups. */
@@ -79,6 +81,11 @@ export async function startDaemon(
   // Each daemon its own default-bridge subnet, so files running side by side never pick the same one.
   const bip = opts.bip ?? (await freeSubnet()).replace(/\.0\/24$/, ".1/24");
   let log = "";
+  const waiters = new Set<() => void>();
+  const append = (c: Buffer) => {
+    log += c.toString();
+    for (const w of waiters) w();
+  };
   const spawnDaemon = () => {
     const p = spawn(
       WHARF,
@@ -100,12 +107,8 @@ export async function startDaemon(
       ],
       { stdio: ["ignore", "pipe", "pipe"] },
     );
-    p.stdout?.on("data", (c: Buffer) => {
-      log += c.toString();
-    });
-    p.stderr?.on("data", (c: Buffer) => {
-      log += c.toString();
-    });
+    p.stdout?.on("data", append);
+    p.stderr?.on("data", append);
     return p;
   };
   let proc = spawnDaemon();
@@ -118,6 +121,25 @@ export async function startDaemon(
       return proc;
     },
     output,
+    waitForOutput(re, timeoutMs = 10_000) {
+      return new Promise((resolve, reject) => {
+        const check = () => {
+          if (!re.test(log)) return;
+          done();
+          resolve(log);
+        };
+        const timer = setTimeout(() => {
+          done();
+          reject(new Error(`daemon output did not match ${re} in ${timeoutMs} ms:\n${log.slice(-2000)}`));
+        }, timeoutMs);
+        const done = () => {
+          clearTimeout(timer);
+          waiters.delete(check);
+        };
+        waiters.add(check);
+        check();
+      });
+    },
     async restart(o = {}) {
       const exited = new Promise((r) => proc.once("exit", r));
       proc.kill(o.kill === false ? "SIGTERM" : "SIGKILL");

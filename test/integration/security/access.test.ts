@@ -39,7 +39,7 @@ test("--tls=false opts out explicitly: the daemon serves TCP and keeps warning",
   const port = await freePort();
   const d = await startDaemon({ name: "notls", args: ["-H", `tcp://127.0.0.1:${port}`, "--tls=false"] });
   daemons.push(d);
-  assert.match(d.output(), /without --tlsverify is insecure/);
+  await d.waitForOutput(/without --tlsverify is insecure/);
   const r = await exec("/usr/local/bin/docker", [
     "-H",
     `tcp://127.0.0.1:${port}`,

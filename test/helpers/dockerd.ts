@@ -8,6 +8,7 @@ import { chmod, mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { startDockerd as startEngine } from "../../bench/lib/engines.ts";
+import { busyboxTar, DOCKER, exec, importBusybox, startDaemon, type TestDaemon } from "./daemon.ts";
 
 /** dockerd's binary, when docker.io is installed. */
 export const DOCKERD = ["/usr/bin/dockerd", "/usr/sbin/dockerd"].find((p) => existsSync(p));
@@ -49,4 +50,45 @@ export async function startDockerd(
       }
     },
   };
+}
+
+/** A wharf daemon and a dockerd side by side, each with busybox:latest imported from the same rootfs tar. */
+export interface EnginePair {
+  wharf: TestDaemon;
+  dockerd: TestDockerd | undefined;
+  stop(): Promise<void>;
+}
+
+/** Starts the pair for a comparison test; undefined when docker.io is not installed. */
+export async function startEnginePair(name: string): Promise<EnginePair | undefined> {
+  if (!DOCKERD) return undefined;
+  const wharf = await startDaemon({ name });
+  const pair: EnginePair = {
+    wharf,
+    dockerd: undefined,
+    async stop() {
+      await pair.dockerd?.stop();
+      await wharf.stop();
+    },
+  };
+  try {
+    await importBusybox(wharf);
+    pair.dockerd = await startDockerd(name);
+    if (pair.dockerd) {
+      const r = await exec(DOCKER, [
+        "-H",
+        pair.dockerd.host,
+        "import",
+        "-c",
+        'CMD ["sh"]',
+        await busyboxTar(),
+        "busybox:latest",
+      ]);
+      if (r.code !== 0) throw new Error(`busybox import into dockerd: ${r.stderr}`);
+    }
+    return pair;
+  } catch (e) {
+    await pair.stop();
+    throw e;
+  }
 }

@@ -6,41 +6,20 @@
  */
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
-import {
-  api,
-  busyboxTar,
-  DOCKER,
-  exec,
-  importBusybox,
-  startDaemon,
-  type TestDaemon,
-} from "../../helpers/daemon.ts";
-import { DOCKERD, startDockerd, type TestDockerd } from "../../helpers/dockerd.ts";
+import { api, type TestDaemon } from "../../helpers/daemon.ts";
+import { DOCKERD, type EnginePair, startEnginePair, type TestDockerd } from "../../helpers/dockerd.ts";
 
+let pair: EnginePair | undefined;
 let d: TestDaemon | undefined;
 let dd: TestDockerd | undefined;
 
 before(async () => {
-  if (!DOCKERD) return;
-  d = await startDaemon({ name: "reqparity" });
-  await importBusybox(d);
-  dd = await startDockerd("reqparity");
-  if (dd) {
-    const r = await exec(DOCKER, [
-      "-H",
-      dd.host,
-      "import",
-      "-c",
-      'CMD ["sh"]',
-      await busyboxTar(),
-      "busybox:latest",
-    ]);
-    assert.equal(r.code, 0, r.stderr);
-  }
+  pair = await startEnginePair("reqparity");
+  d = pair?.wharf;
+  dd = pair?.dockerd;
 });
 after(async () => {
-  await dd?.stop();
-  await d?.stop();
+  await pair?.stop();
 });
 
 async function answer(on: { socket: string }, path: string, body: unknown): Promise<string> {

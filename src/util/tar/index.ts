@@ -34,11 +34,14 @@ export function addTarEntry(
 ): Promise<void> {
   return new Promise<void>((resolve, reject) => {
     const done = (e?: Error | null) => (e ? reject(e) : resolve());
+    // An entry destroyed with an error (its source failed, or the pack went first) emits 'error'; a streamx
+    // stream without a listener for it throws out of the daemon (a build client gone mid-context did).
     if (body === undefined || Buffer.isBuffer(body)) {
-      pack.entry(header, body ?? EMPTY, done);
+      pack.entry(header, body ?? EMPTY, done).on("error", done);
       return;
     }
     const entry = pack.entry(header, done);
+    entry.on("error", done);
     void (async () => {
       try {
         for await (const chunk of body)

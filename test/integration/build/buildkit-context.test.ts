@@ -175,6 +175,23 @@ test("--platform for another architecture fails at once with a clear error, noth
   assert.deepEqual(await api(d, "GET", "/containers/json?all=1"), []);
 });
 
+test("refused builds in a burst leave the daemon serving (their context streams end with an error)", async () => {
+  // Three at once, five times: the refusal resets the sessions while the context tar is being written, and
+  // an entry destroyed without an error listener once threw out of the daemon (seen on CI).
+  const other = process.arch === "arm64" ? "linux/amd64" : "linux/arm64";
+  const ctx = await dir({ Dockerfile: "FROM busybox\nRUN true\n" });
+  for (let i = 0; i < 5; i++) {
+    const rs = await Promise.all(
+      [0, 1, 2].map(() =>
+        buildkitBuild(d.socket, { context: ctx, names: "bkctx-burst", frontendOpt: { platform: other } }),
+      ),
+    );
+    for (const r of rs) assert.match(r.error ?? "", new RegExp(`platform ${other} cannot be built`));
+  }
+  assert.equal(d.proc.exitCode, null);
+  await api(d, "GET", "/_ping");
+});
+
 test("a client gone in the middle of sending its context leaves the daemon serving", async () => {
   const ctx = await dir({ Dockerfile: "FROM busybox\nCOPY big /big\n" });
   await writeFile(join(ctx, "big"), randomBytes(48 << 20));

@@ -21,10 +21,15 @@ export async function tempTree(files: Record<string, string>, opts: { name?: str
   const root = await mkdtemp(join(tmpdir(), opts.prefix ?? "wharf-test-"));
   roots.push(root);
   const dir = join(root, opts.name ?? "proj");
+  await writeTree(dir, files);
+  return dir;
+}
+
+/** Writes `files` (relative path → content) under `dir`, making it and every parent directory. */
+export async function writeTree(dir: string, files: Record<string, string>): Promise<void> {
   await mkdir(dir, { recursive: true });
   for (const [p, text] of Object.entries(files)) {
     await mkdir(dirname(join(dir, p)), { recursive: true });
     await writeFile(join(dir, p), text);
   }
-  return dir;
 }

@@ -11,6 +11,7 @@ import { join } from "node:path";
 import { after, before, test } from "node:test";
 import { ProtoReader, ProtoWriter } from "../../../src/buildkit/proto.ts";
 import { api, docker, importBusybox, startDaemon, type TestDaemon } from "../../helpers/daemon.ts";
+import { writeTree } from "../../helpers/tree.ts";
 import { buildkitBuild, controlClient, controlSolve, gatewaySolve, startSession } from "./buildkit-client.ts";
 
 let d: TestDaemon;
@@ -28,11 +29,7 @@ after(async () => {
 
 async function dir(files: Record<string, string>): Promise<string> {
   const p = join(root, randomBytes(4).toString("hex"));
-  await mkdir(p, { recursive: true });
-  for (const [k, v] of Object.entries(files)) {
-    await mkdir(join(p, k, ".."), { recursive: true });
-    await writeFile(join(p, k), v);
-  }
+  await writeTree(p, files);
   return p;
 }
 

@@ -8,6 +8,7 @@ import { after, before, test } from "node:test";
 import { ProtoReader, ProtoWriter } from "../../../src/buildkit/proto.ts";
 import { bcryptHash } from "../../../src/registry/index.ts";
 import { api, docker, importBusybox, startDaemon, type TestDaemon } from "../../helpers/daemon.ts";
+import { writeTree } from "../../helpers/tree.ts";
 import { startWharfRegistry } from "../distribution/registries.ts";
 import { buildkitBuild, controlClient, controlSolve, gatewaySolve, startSession } from "./buildkit-client.ts";
 import { startSshAgent } from "./ssh-agent.ts";
@@ -27,10 +28,7 @@ after(async () => {
 
 async function dir(files: Record<string, string>): Promise<string> {
   const p = join(root, randomBytes(4).toString("hex"));
-  for (const [k, v] of Object.entries(files)) {
-    await mkdir(join(p, k, ".."), { recursive: true });
-    await writeFile(join(p, k), v);
-  }
+  await writeTree(p, files);
   return p;
 }
 

@@ -21,6 +21,7 @@ import {
   startDaemon,
   type TestDaemon,
 } from "../../helpers/daemon.ts";
+import { writeTree } from "../../helpers/tree.ts";
 import { startWharfRegistry } from "../distribution/registries.ts";
 import { startSshAgent } from "./ssh-agent.ts";
 
@@ -66,10 +67,7 @@ async function ok(
 
 async function dir(files: Record<string, string>): Promise<string> {
   const p = await mkdtemp(join(root, "ctx-"));
-  for (const [k, v] of Object.entries(files)) {
-    await mkdir(join(p, k, ".."), { recursive: true });
-    await writeFile(join(p, k), v);
-  }
+  await writeTree(p, files);
   return p;
 }
 

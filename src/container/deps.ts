@@ -1,4 +1,5 @@
 import type { EndpointSettings, NetworkSettings, Port } from "../apitypes/index.ts";
+import type { MountOptions } from "../layer/index.ts";
 import type { ContainerNetworkRequest, CreatedNetworking, NetworkSetup } from "../network/index.ts";
 import type {
   AttachStreams,
@@ -14,18 +15,15 @@ import type { IdRange } from "../util/index.ts";
 import type { ImageRunConfig } from "./config.ts";
 import type { ExecRuntime } from "./exec.ts";
 
+/** A container's overlay rootfs over the layers of `imageId`. */
+export type RootfsMountOptions = MountOptions & { imageId: string };
+
 /** What the container service needs from the image service. */
 export interface ImageBackend {
   /** The image a container is created from; NotFoundError `No such image: x` when missing. */
   resolve(ref: string): Promise<{ id: string; config: ImageRunConfig; lowerDirs?: string[]; size?: number }>;
   /** `initDir` is stacked over the image's layers: files every container has that are not its changes. */
-  mountRootfs(opts: {
-    imageId: string;
-    upperDir: string;
-    workDir: string;
-    target: string;
-    initDir?: string;
-  }): Promise<void>;
+  mountRootfs(opts: RootfsMountOptions): Promise<void>;
   unmountRootfs(target: string): Promise<void>;
   retain(imageId: string): void;
   release(imageId: string): void;

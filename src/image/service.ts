@@ -16,7 +16,7 @@ import {
   registryBase,
 } from "../distribution/index.ts";
 import { InvalidParameterError, NotFoundError } from "../errdefs/index.ts";
-import { FsLayerStore, type LayerStore } from "../layer/index.ts";
+import { FsLayerStore, type LayerStore, type MountOptions } from "../layer/index.ts";
 import type { OciImageConfig } from "../oci/index.ts";
 import { log, nowNs, nowRfc3339, stripDigestAlgo } from "../util/index.ts";
 import { type ArchiveHost, loadImages, saveImages } from "./archive.ts";
@@ -198,21 +198,10 @@ export class LocalImageService implements ImageService {
     return imageHistory(this.listing(), this.find(nameOrId));
   }
 
-  async mountRootfs(opts: {
-    imageId: string;
-    upperDir: string;
-    workDir: string;
-    target: string;
-    initDir?: string;
-  }): Promise<void> {
+  async mountRootfs(opts: MountOptions & { imageId: string }): Promise<void> {
     const rec = this.records.get(opts.imageId);
     if (!rec) throw new NotFoundError(`No such image: ${opts.imageId}`);
-    await this.layers.mount(topChain(rec), {
-      upperDir: opts.upperDir,
-      workDir: opts.workDir,
-      target: opts.target,
-      initDir: opts.initDir,
-    });
+    await this.layers.mount(topChain(rec), opts);
   }
 
   async unmountRootfs(target: string): Promise<void> {

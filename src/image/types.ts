@@ -5,6 +5,7 @@ import type {
   ImageInspect,
   ImageSummary,
 } from "../apitypes/index.ts";
+import type { MountOptions } from "../layer/index.ts";
 import type { OciImageConfig, OciRunConfig } from "../oci/index.ts";
 
 /** What a container is created from. */
@@ -70,13 +71,7 @@ export interface ImageService {
   remove(nameOrId: string, opts: RemoveOptions): Promise<ImageDeleteResponseItem[]>;
   history(nameOrId: string): Promise<ImageHistoryResponseItem[]>;
   /** Mounts a container's rootfs: the image's layers under `upperDir`, at `target`. */
-  mountRootfs(opts: {
-    imageId: string;
-    upperDir: string;
-    workDir: string;
-    target: string;
-    initDir?: string;
-  }): Promise<void>;
+  mountRootfs(opts: MountOptions & { imageId: string }): Promise<void>;
   unmountRootfs(target: string): Promise<void>;
   /** A container holds its image (in memory: containers re-retain when the daemon restores them). */
   retain(imageId: string): void;

@@ -406,6 +406,11 @@ export async function dockerOk(
   return trim ? r.stdout.trim() : r.stdout;
 }
 
+/** `docker run --rm IMAGE sh -c CMD` against a test daemon, which must succeed: its stdout. */
+export function runSh(d: TestDaemon, image: string, cmd: string): Promise<string> {
+  return dockerOk(d, ["run", "--rm", image, "sh", "-c", cmd]);
+}
+
 /** The wharf CLI against a test daemon. */
 export function wharf(d: TestDaemon, args: string[], opts: { input?: string; timeoutMs?: number } = {}) {
   return exec(WHARF, args, { ...opts, env: { WHARF_HOST: d.host } });

@@ -10,8 +10,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
 import { ProtoReader, ProtoWriter } from "../../../src/buildkit/proto.ts";
-import { api, docker, importBusybox, startDaemon, type TestDaemon } from "../../helpers/daemon.ts";
-import { writeTree } from "../../helpers/tree.ts";
+import { api, importBusybox, runSh, startDaemon, type TestDaemon } from "../../helpers/daemon.ts";
+import { tempTree } from "../../helpers/tree.ts";
 import { buildkitBuild, controlClient, controlSolve, gatewaySolve, startSession } from "./buildkit-client.ts";
 
 let d: TestDaemon;
@@ -27,20 +27,8 @@ after(async () => {
   if (root) await rm(root, { recursive: true, force: true });
 });
 
-async function dir(files: Record<string, string>): Promise<string> {
-  const p = join(root, randomBytes(4).toString("hex"));
-  await writeTree(p, files);
-  return p;
-}
-
-async function run(image: string, cmd: string): Promise<string> {
-  const r = await docker(d, ["run", "--rm", image, "sh", "-c", cmd]);
-  assert.equal(r.code, 0, r.stderr);
-  return r.stdout;
-}
-
 test("a 50 MB context of 2000 files arrives whole", async () => {
-  const ctx = await dir({ Dockerfile: "FROM busybox\nCOPY data /data\n" });
+  const ctx = await tempTree({ Dockerfile: "FROM busybox\nCOPY data /data\n" });
   // sha256sum's own listing of every file, as the container prints it: the two must agree byte for byte.
   const lines: string[] = [];
   for (let i = 0; i < 20; i++) {
@@ -58,7 +46,8 @@ test("a 50 MB context of 2000 files arrives whole", async () => {
     .digest("hex");
   const r = await buildkitBuild(d.socket, { context: ctx, names: "bkctx-big" });
   assert.equal(r.error, undefined);
-  const got = await run(
+  const got = await runSh(
+    d,
     "bkctx-big",
     "cd /data && find . -type f | wc -l && find . -type f | LC_ALL=C sort | xargs sha256sum | sha256sum",
   );
@@ -66,7 +55,11 @@ test("a 50 MB context of 2000 files arrives whole", async () => {
 });
 
 test("special files arrive intact: setuid, setgid, sticky, symlinks, empty dirs, mtimes, hard links (as copies)", async () => {
-  const ctx = await dir({ Dockerfile: "FROM busybox\nCOPY . /c/\n", "plain.txt": "p\n", "sub/x": "x\n" });
+  const ctx = await tempTree({
+    Dockerfile: "FROM busybox\nCOPY . /c/\n",
+    "plain.txt": "p\n",
+    "sub/x": "x\n",
+  });
   await writeFile(join(ctx, "suid"), "#!/bin/sh\n");
   await chmod(join(ctx, "suid"), 0o4755);
   await writeFile(join(ctx, "sgid"), "g");
@@ -83,7 +76,8 @@ test("special files arrive intact: setuid, setgid, sticky, symlinks, empty dirs,
   await utimes(join(ctx, "plain.txt"), 1_500_000_000, 1_500_000_000);
   const r = await buildkitBuild(d.socket, { context: ctx, names: "bkctx-special" });
   assert.equal(r.error, undefined);
-  const out = await run(
+  const out = await runSh(
+    d,
     "bkctx-special",
     "cd /c && stat -c '%n %a' suid sgid sticky private empty && readlink rel-link && readlink dir-link && readlink dangling && " +
       "cat dir-link/x && stat -c %Y plain.txt hard && cat hard",
@@ -96,7 +90,7 @@ test("special files arrive intact: setuid, setgid, sticky, symlinks, empty dirs,
 
 test("two builds at once both finish, each with its own context and image", async () => {
   const mk = (word: string) =>
-    dir({
+    tempTree({
       Dockerfile: `FROM busybox\nCOPY w /w\nRUN sleep 1 && cat /w > /got && echo ${word}-ran\n`,
       w: `${word}\n`,
     });
@@ -113,12 +107,12 @@ test("two builds at once both finish, each with its own context and image", asyn
   assert.doesNotMatch(logs(ra), /right-ran/);
   assert.match(logs(rb), /right-ran/);
   assert.doesNotMatch(logs(rb), /left-ran/);
-  assert.equal(await run("bkctx-left", "cat /got"), "left\n");
-  assert.equal(await run("bkctx-right", "cat /got"), "right\n");
+  assert.equal(await runSh(d, "bkctx-left", "cat /got"), "left\n");
+  assert.equal(await runSh(d, "bkctx-right", "cat /got"), "right\n");
 });
 
 test("heredocs, COPY --link/--chmod/--chown and --target", async () => {
-  const ctx = await dir({
+  const ctx = await tempTree({
     Dockerfile:
       "FROM busybox AS base\n" +
       "RUN <<EOF\necho one > /h1\necho two >> /h1\nEOF\n" +
@@ -140,7 +134,8 @@ test("heredocs, COPY --link/--chmod/--chown and --target", async () => {
   assert.equal(r.error, undefined);
   assert.ok(!r.status.vertexes.some((v) => v.name.includes("echo final")), "the final stage is not built");
   assert.equal(
-    await run(
+    await runSh(
+      d,
       "bkctx-feat",
       "cat /h1 /h2 /etc/greeting /etc/raw /linked/b.txt && stat -c '%a %u:%g' /a.txt && ls /final 2>&1; true",
     ),
@@ -150,7 +145,7 @@ test("heredocs, COPY --link/--chmod/--chown and --target", async () => {
 
 test("--platform for another architecture fails at once with a clear error, nothing left behind", async () => {
   const other = process.arch === "arm64" ? "linux/amd64" : "linux/arm64";
-  const ctx = await dir({ Dockerfile: "FROM busybox\nRUN true\n" });
+  const ctx = await tempTree({ Dockerfile: "FROM busybox\nRUN true\n" });
   const r = await buildkitBuild(d.socket, {
     context: ctx,
     names: "bkctx-arm",
@@ -164,10 +159,10 @@ test("--platform for another architecture fails at once with a clear error, noth
     frontendOpt: { platform: `linux/amd64,${other}` },
   });
   assert.match(multi.error ?? "", /multi-platform builds .* are not supported/);
-  const inFrom = await dir({ Dockerfile: `FROM --platform=${other} busybox\nRUN true\n` });
+  const inFrom = await tempTree({ Dockerfile: `FROM --platform=${other} busybox\nRUN true\n` });
   const r2 = await buildkitBuild(d.socket, { context: inFrom, names: "bkctx-from" });
   assert.match(r2.error ?? "", new RegExp(`platform ${other} cannot be built`));
-  const host = await dir({ Dockerfile: "FROM --platform=$BUILDPLATFORM busybox\nRUN true\n" });
+  const host = await tempTree({ Dockerfile: "FROM --platform=$BUILDPLATFORM busybox\nRUN true\n" });
   assert.equal((await buildkitBuild(d.socket, { context: host, names: "bkctx-host" })).error, undefined);
   assert.deepEqual(await api(d, "GET", "/containers/json?all=1"), []);
 });
@@ -176,7 +171,7 @@ test("refused builds in a burst leave the daemon serving (their context streams 
   // Three at once, five times: the refusal resets the sessions while the context tar is being written, and
   // an entry destroyed without an error listener once threw out of the daemon (seen on CI).
   const other = process.arch === "arm64" ? "linux/amd64" : "linux/arm64";
-  const ctx = await dir({ Dockerfile: "FROM busybox\nRUN true\n" });
+  const ctx = await tempTree({ Dockerfile: "FROM busybox\nRUN true\n" });
   for (let i = 0; i < 5; i++) {
     const rs = await Promise.all(
       [0, 1, 2].map(() =>
@@ -190,7 +185,7 @@ test("refused builds in a burst leave the daemon serving (their context streams 
 });
 
 test("a client gone in the middle of sending its context leaves the daemon serving", async () => {
-  const ctx = await dir({ Dockerfile: "FROM busybox\nCOPY big /big\n" });
+  const ctx = await tempTree({ Dockerfile: "FROM busybox\nCOPY big /big\n" });
   await writeFile(join(ctx, "big"), randomBytes(48 << 20));
   const s = await startSession(d.socket, { context: ctx, dockerfileDir: ctx });
   const c = await controlClient(d.socket);
@@ -211,7 +206,7 @@ test("a client gone in the middle of sending its context leaves the daemon servi
     s.close();
     c.close();
   }
-  const again = await dir({ Dockerfile: "FROM busybox\nRUN echo still-here\n" });
+  const again = await tempTree({ Dockerfile: "FROM busybox\nRUN echo still-here\n" });
   const r = await buildkitBuild(d.socket, { context: again, names: "bkctx-after" });
   assert.equal(r.error, undefined);
   const deadline = Date.now() + 10_000;
@@ -222,7 +217,7 @@ test("a client gone in the middle of sending its context leaves the daemon servi
 });
 
 test("a refused exporter ends the build: the client's gateway Solve runs no step", async () => {
-  const ctx = await dir({ Dockerfile: "FROM busybox\nRUN echo never-run\n" });
+  const ctx = await tempTree({ Dockerfile: "FROM busybox\nRUN echo never-run\n" });
   const r = await buildkitBuild(d.socket, { context: ctx, exporter: "oci" });
   assert.match(r.error ?? "", /exporter "oci" is not supported by wharf/);
   assert.ok(!r.status.vertexes.some((v) => v.name.includes("never-run")));

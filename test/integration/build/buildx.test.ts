@@ -18,10 +18,11 @@ import {
   docker,
   exec,
   importBusybox,
+  runSh,
   startDaemon,
   type TestDaemon,
 } from "../../helpers/daemon.ts";
-import { writeTree } from "../../helpers/tree.ts";
+import { tempTree } from "../../helpers/tree.ts";
 import { startWharfRegistry } from "../distribution/registries.ts";
 import { startSshAgent } from "./ssh-agent.ts";
 
@@ -65,18 +66,6 @@ async function ok(
   return r;
 }
 
-async function dir(files: Record<string, string>): Promise<string> {
-  const p = await mkdtemp(join(root, "ctx-"));
-  await writeTree(p, files);
-  return p;
-}
-
-async function run(image: string, cmd: string): Promise<string> {
-  const r = await docker(d, ["run", "--rm", image, "sh", "-c", cmd]);
-  assert.equal(r.code, 0, r.stderr);
-  return r.stdout;
-}
-
 const MULTI =
   'FROM busybox AS base\nARG MSG=none\nRUN echo "msg=$MSG" > /msg && echo to-out && echo to-err >&2\n' +
   "FROM base AS second\nCOPY a.txt /a.txt\nRUN cat /a.txt\n";
@@ -93,7 +82,7 @@ test("buildx ls and inspect: the docker driver, running, linux/amd64", { skip: S
 test("plain progress, -t with --load, --target, --build-arg, --iidfile, --metadata-file, cache reuse", {
   skip: SKIP,
 }, async () => {
-  const ctx = await dir({ Dockerfile: MULTI, "a.txt": "alpha\n" });
+  const ctx = await tempTree({ Dockerfile: MULTI, "a.txt": "alpha\n" });
   const iid = join(root, "iid");
   const meta = join(root, "meta.json");
   const r = await ok([
@@ -125,7 +114,7 @@ test("plain progress, -t with --load, --target, --build-arg, --iidfile, --metada
   assert.equal(m["containerimage.digest"], id);
   assert.equal(m["containerimage.config.digest"], id);
   assert.equal(m["image.name"], "docker.io/library/bx-multi:1");
-  assert.equal(await run("bx-multi:1", "cat /msg /a.txt"), "msg=hi\nalpha\n");
+  assert.equal(await runSh(d, "bx-multi:1", "cat /msg /a.txt"), "msg=hi\nalpha\n");
 
   const again = await ok(["build", "--progress=plain", "-t", "bx-multi:2", "--build-arg", "MSG=hi", ctx]);
   assert.match(again.stderr, /RUN echo "msg=\$MSG"[^\n]*\n#\d+ CACHED/);
@@ -134,7 +123,7 @@ test("plain progress, -t with --load, --target, --build-arg, --iidfile, --metada
   const base = await ok(["build", "-q", "--target", "base", "-t", "bx-base", ctx]);
   assert.match(base.stdout, /^sha256:[0-9a-f]{64}\n$/);
   assert.equal(
-    await run("bx-base", "cat /msg; ls /a.txt 2>&1; true"),
+    await runSh(d, "bx-base", "cat /msg; ls /a.txt 2>&1; true"),
     "msg=none\nls: /a.txt: No such file or directory\n",
   );
 });
@@ -142,7 +131,7 @@ test("plain progress, -t with --load, --target, --build-arg, --iidfile, --metada
 test("-q prints only the image ID, --progress=quiet nothing, as buildx does against dockerd", {
   skip: SKIP,
 }, async () => {
-  const ctx = await dir({ Dockerfile: "FROM busybox\nRUN echo quiet-step\n" });
+  const ctx = await tempTree({ Dockerfile: "FROM busybox\nRUN echo quiet-step\n" });
   const q = await ok(["build", "-q", ctx]);
   assert.match(q.stdout, /^sha256:[0-9a-f]{64}\n$/);
   assert.equal(q.stderr, "");
@@ -171,7 +160,7 @@ test("-q prints only the image ID, --progress=quiet nothing, as buildx does agai
 });
 
 test("--secret, COPY --link and -o type=local|tar", { skip: SKIP }, async () => {
-  const ctx = await dir({
+  const ctx = await tempTree({
     Dockerfile:
       "FROM busybox\nRUN --mount=type=secret,id=tok cat /run/secrets/tok > /tok\n" +
       "COPY --link a.txt /l/a.txt\nCOPY a.txt /n/a.txt\n",
@@ -195,7 +184,7 @@ test("--ssh default: RUN --mount=type=ssh reaches the client's agent", { skip: S
   const agent = await startSshAgent(root);
   if (!agent) return t.skip("ssh-agent is not installed (scripts/setup.sh installs openssh-client)");
   t.after(() => agent.stop());
-  const ctx = await dir({
+  const ctx = await tempTree({
     Dockerfile: "FROM busybox\nCOPY x /x\nRUN --mount=type=ssh /x/ld.so --library-path /x /x/ssh-add -l\n",
   });
   await mkdir(join(ctx, "x"));
@@ -229,9 +218,9 @@ test("FROM a registry that needs a login: the daemon asks the client's credentia
     const r = await cli(args, input);
     assert.equal(r.code, 0, r.stderr);
   }
-  const ctx = await dir({ Dockerfile: `FROM ${name}\nRUN echo pulled > /p\n` });
+  const ctx = await tempTree({ Dockerfile: `FROM ${name}\nRUN echo pulled > /p\n` });
   await ok(["build", "-t", "bx-auth", ctx]);
-  assert.equal(await run("bx-auth", "cat /p"), "pulled\n");
+  assert.equal(await runSh(d, "bx-auth", "cat /p"), "pulled\n");
   assert.equal((await cli(["logout", reg.host])).code, 0);
   await cli(["rmi", "bx-auth", name]);
   const anon = await buildx(["build", "--no-cache", ctx]);
@@ -242,7 +231,7 @@ test("FROM a registry that needs a login: the daemon asks the client's credentia
 test("a failing step: ERROR: failed to solve with the exit code, nothing tagged", {
   skip: SKIP,
 }, async () => {
-  const ctx = await dir({ Dockerfile: "FROM busybox\nRUN echo bad; exit 3\n" });
+  const ctx = await tempTree({ Dockerfile: "FROM busybox\nRUN echo bad; exit 3\n" });
   const r = await buildx(["build", "-t", "bx-fail", ctx]);
   assert.equal(r.code, 1);
   assert.match(
@@ -254,7 +243,7 @@ test("a failing step: ERROR: failed to solve with the exit code, nothing tagged"
 });
 
 test("Ctrl-C stops the build at once and leaves no container", { skip: SKIP }, async () => {
-  const ctx = await dir({ Dockerfile: "FROM busybox\nRUN echo long-step && sleep 60\n" });
+  const ctx = await tempTree({ Dockerfile: "FROM busybox\nRUN echo long-step && sleep 60\n" });
   // Its own process group, as a terminal's foreground job: Ctrl-C signals the CLI and its plugin together.
   const p = spawn(DOCKER, ["-H", d.host, "buildx", "build", "--progress=plain", ctx], {
     env: { ...process.env, DOCKER_CONFIG: config },
@@ -300,7 +289,7 @@ test("buildx du lists the build cache and prune -f empties it, as against docker
 });
 
 test("a 50 MB context of 2000 files, a symlink and a setuid file arrive intact", { skip: SKIP }, async () => {
-  const ctx = await dir({ Dockerfile: "FROM busybox\nCOPY . /c/\n" });
+  const ctx = await tempTree({ Dockerfile: "FROM busybox\nCOPY . /c/\n" });
   for (let i = 0; i < 20; i++) {
     await mkdir(join(ctx, "data", `d${i}`), { recursive: true });
     for (let j = 0; j < 100; j++) await writeFile(join(ctx, "data", `d${i}`, `f${j}`), randomBytes(25 << 10));
@@ -314,7 +303,8 @@ test("a 50 MB context of 2000 files, a symlink and a setuid file arrive intact",
   ]);
   await ok(["build", "--load", "-t", "bx-big", ctx]);
   assert.equal(
-    await run(
+    await runSh(
+      d,
       "bx-big",
       "cd /c && find data -type f | wc -l && readlink link && stat -c %a suid && " +
         "cd data && find . -type f | LC_ALL=C sort | xargs sha256sum | sha256sum",
@@ -327,7 +317,7 @@ test("two builds at once, heredocs, COPY --chmod/--chown, predefined platform AR
   skip: SKIP,
 }, async () => {
   const mk = (word: string) =>
-    dir({
+    tempTree({
       Dockerfile:
         "FROM busybox\nARG TARGETPLATFORM\nCOPY --chmod=0741 --chown=12:34 w /w\n" +
         `RUN <<EOF\nsleep 1\necho "$TARGETPLATFORM ${word}" > /got\nEOF\n`,
@@ -340,21 +330,21 @@ test("two builds at once, heredocs, COPY --chmod/--chown, predefined platform AR
   ]);
   const arch = process.arch === "arm64" ? "arm64" : "amd64";
   assert.equal(
-    await run("bx-left", "cat /got /w; stat -c '%a %u:%g' /w"),
+    await runSh(d, "bx-left", "cat /got /w; stat -c '%a %u:%g' /w"),
     `linux/${arch} left\nleft\n741 12:34\n`,
   );
-  assert.equal(await run("bx-right", "cat /got"), `linux/${arch} right\n`);
+  assert.equal(await runSh(d, "bx-right", "cat /got"), `linux/${arch} right\n`);
 });
 
 test("another frontend, another architecture, another exporter: a clear error at once", {
   skip: SKIP,
 }, async () => {
   const other = process.arch === "arm64" ? "linux/amd64" : "linux/arm64";
-  const ctx = await dir({ Dockerfile: "FROM busybox\nRUN true\n" });
+  const ctx = await tempTree({ Dockerfile: "FROM busybox\nRUN true\n" });
   const plat = await buildx(["build", "--platform", other, ctx]);
   assert.equal(plat.code, 1);
   assert.match(plat.stderr, new RegExp(`ERROR: failed to solve: .*platform ${other} cannot be built`));
-  const syn = await dir({ Dockerfile: "# syntax=example.com/my/frontend:1\nFROM busybox\n" });
+  const syn = await tempTree({ Dockerfile: "# syntax=example.com/my/frontend:1\nFROM busybox\n" });
   const s = await buildx(["build", syn]);
   assert.equal(s.code, 1);
   assert.match(

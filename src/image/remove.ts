@@ -107,8 +107,9 @@ export async function removeImage(
   const deleteHelper = async (imgId: string, forced: boolean, prune: boolean, quiet: boolean) => {
     const conflict = check(imgId, HARD | (forced ? 0 : SOFT));
     if (conflict) {
-      const dangling = host.refsOf(imgId).length === 0;
-      // After an untag the image itself staying is normal; only say why when it is now nameless and unused.
+      // Docker's imageIsDangling: no name and no child (an image a child stands on is not dangling).
+      const dangling = host.refsOf(imgId).length === 0 && host.children(imgId).length === 0;
+      // After an untag the image itself staying is normal; only say why when it is now dangling or in use.
       if (quiet && (!dangling || conflict.used)) return;
       throw conflictError(imgId, conflict);
     }

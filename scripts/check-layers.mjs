@@ -4,7 +4,8 @@ import { readdirSync, readFileSync, statSync } from "node:fs";
 import { dirname, join, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 
-// The tree to check: src/ beside this script, or the folder given as the first argument (the test uses a temp tree).
+// The tree to check: src/ beside this script, or the folder given as the first argument (the test uses a temp
+// tree), with an ARCHITECTURE.md to hold to the rules as the optional second.
 const src = resolve(process.argv[2] ?? join(dirname(fileURLToPath(import.meta.url)), "../src"));
 const services = ["container", "image", "build", "network", "volume", "system"];
 const engine = ["content", "layer", "distribution", "runtime", "netdrv", "store"];
@@ -109,6 +110,43 @@ for (const file of files(src)) {
       problems.push(`${rel}: import ${to}/ through its index.ts, not ${target}`);
   }
 }
+/**
+ * ARCHITECTURE.md's folder table must state these rules: each row's last column, its group words expanded,
+ * equals `allowed` for that folder, and every folder has a row. The real tree is checked against the page
+ * beside it; a temp tree (first argument) against the page given as the second, if any.
+ */
+function checkPage(page) {
+  const groups = { services, "engine parts": engine, shapes, base };
+  const rows = new Map();
+  for (const line of page.split("\n")) {
+    const m = line.match(/^\| `([a-z]+)\/?` \|.*\| ([^|]*) \|$/);
+    if (!m) continue;
+    let rest = m[2];
+    const names = new Set();
+    for (const [word, members] of Object.entries(groups)) {
+      if (rest.includes(word)) {
+        rest = rest.replace(word, "");
+        for (const f of members) names.add(f);
+      }
+    }
+    for (const f of rest.matchAll(/`([a-z]+)\/`/g)) names.add(f[1]);
+    rows.set(m[1], names);
+  }
+  for (const [folder, may] of Object.entries(allowed)) {
+    const row = rows.get(folder);
+    if (!row) {
+      problems.push(`ARCHITECTURE.md: no row for ${folder}`);
+      continue;
+    }
+    const want = [...may].sort().join(" ");
+    const got = [...row].filter((f) => f !== folder).sort().join(" ");
+    if (want !== got) problems.push(`ARCHITECTURE.md: ${folder} may import "${want}" here, the page says "${got}"`);
+  }
+  for (const folder of rows.keys()) if (!(folder in allowed)) problems.push(`ARCHITECTURE.md: ${folder} has a row but no rule`);
+}
+const page = process.argv[2] ? process.argv[3] : join(src, "../ARCHITECTURE.md");
+if (page) checkPage(readFileSync(page, "utf8"));
+
 if (problems.length) {
   console.error(`layer rules broken (see ARCHITECTURE.md):\n  ${problems.join("\n  ")}`);
   process.exit(1);

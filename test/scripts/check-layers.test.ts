@@ -2,7 +2,7 @@
 // at a time, it exits non-zero and names the file; the clean tree passes.
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { after, describe, it } from "node:test";
@@ -15,14 +15,19 @@ after(() => {
 });
 
 /** A src/ tree of the given files (path → text), checked by the script. */
-function check(tree: Record<string, string>): { status: number | null; stderr: string } {
+function check(tree: Record<string, string>, page?: string): { status: number | null; stderr: string } {
   const root = mkdtempSync(join(tmpdir(), "wharf-layers-"));
   roots.push(root);
   for (const [path, text] of Object.entries(tree)) {
     mkdirSync(dirname(join(root, path)), { recursive: true });
     writeFileSync(join(root, path), text);
   }
-  const r = spawnSync(process.execPath, [script, root], { encoding: "utf8" });
+  const args = [script, root];
+  if (page !== undefined) {
+    writeFileSync(join(root, "ARCHITECTURE.md"), page);
+    args.push(join(root, "ARCHITECTURE.md"));
+  }
+  const r = spawnSync(process.execPath, args, { encoding: "utf8" });
   return { status: r.status, stderr: r.stderr };
 }
 
@@ -100,5 +105,19 @@ describe("check-layers.mjs", () => {
     });
     assert.equal(r.status, 1);
     assert.match(r.stderr, /apitypes\/bad\.ts: apitypes\/ may not import util\/index\.ts/);
+  });
+
+  it("holds ARCHITECTURE.md's folder table to the rules: a missing row or a wrong column fails", () => {
+    const page = readFileSync(join(dirname(script), "../ARCHITECTURE.md"), "utf8");
+    assert.equal(check(clean, page).status, 0, "the repository's page states the rules");
+    const noRow = check(clean, page.replace(/^\| `ui\/` .*\n/m, ""));
+    assert.equal(noRow.status, 1);
+    assert.match(noRow.stderr, /ARCHITECTURE\.md: no row for ui/);
+    const wrong = check(clean, page.replace(/^(\| `runtime\/` .*\| )`oci\/` base \|$/m, "$1base |"));
+    assert.equal(wrong.status, 1);
+    assert.match(
+      wrong.stderr,
+      /ARCHITECTURE\.md: runtime may import "errdefs host oci util" here, the page says "errdefs host util"/,
+    );
   });
 });

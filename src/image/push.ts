@@ -1,8 +1,10 @@
+import { createGzip } from "node:zlib";
 import type { ContentStore } from "../content/index.ts";
 import { type Credentials, RegistryClient, type RegistrySettings } from "../distribution/index.ts";
 import { InvalidParameterError, NotFoundError } from "../errdefs/index.ts";
+import { MediaTypes } from "./mediatypes.ts";
 import { endpointFor } from "./pull.ts";
-import type { ImageRecord } from "./records.ts";
+import type { ImageRecord, ImageRecords } from "./records.ts";
 import { familiarName, fullName, parseNamed, type Reference } from "./reference.ts";
 import { type ProgressSink, parallel, throttled } from "./transfer.ts";
 
@@ -16,6 +18,8 @@ export interface PushHost {
   mountSources(domain: string, digest: string): string[];
   /** Manifest bytes of an image, made if the image has none stored. */
   manifestOf(rec: ImageRecord): Promise<{ bytes: Buffer; mediaType: string }>;
+  /** The gzip blob of an uncompressed layer of `rec` (made and remembered on first use). */
+  gzipOf(rec: ImageRecord, digest: string): Promise<{ digest: string; size: number }>;
   setRef(ref: Reference, id: string): Promise<void>;
 }
 
@@ -41,7 +45,7 @@ export async function pushImage(h: PushHost, name: string, opts: PushOptions): P
   const client = new RegistryClient({ base, repo, creds: opts.auth, push: true });
   opts.progress({ status: `The push refers to repository [${familiarName(ref)}]` });
   for (const { ref: tagRef, rec } of targets) {
-    const { bytes, mediaType } = await h.manifestOf(rec);
+    const { bytes, mediaType } = await pushedManifest(h, rec);
     const m = JSON.parse(bytes.toString("utf8")) as {
       config: { digest: string; size: number };
       layers: { digest: string; size: number; urls?: string[] }[];
@@ -106,4 +110,57 @@ export async function pushImage(h: PushHost, name: string, opts: PushOptions): P
     opts.progress({ status: `${tag}: digest: ${digest} size: ${bytes.length}` });
     opts.progress({ progressDetail: {}, aux: { Tag: tag, Digest: digest, Size: bytes.length } });
   }
+}
+
+/**
+ * The manifest a push sends: the image's own, with its uncompressed layers (built and committed layers are
+ * stored so) replaced by their gzip blobs, as dockerd compresses its layers when it pushes them.
+ */
+async function pushedManifest(h: PushHost, rec: ImageRecord): Promise<{ bytes: Buffer; mediaType: string }> {
+  const own = await h.manifestOf(rec);
+  if (own.mediaType !== MediaTypes.manifest) return own;
+  const m = JSON.parse(own.bytes.toString("utf8")) as {
+    layers?: { mediaType?: string; digest: string; size: number; urls?: string[] }[];
+  };
+  if (!m.layers?.some((l) => l.mediaType === MediaTypes.layer && !l.urls?.length)) return own;
+  const layers = [];
+  for (const l of m.layers) {
+    if (l.mediaType !== MediaTypes.layer || l.urls?.length) {
+      layers.push(l);
+      continue;
+    }
+    const gz = await h.gzipOf(rec, l.digest);
+    layers.push({ ...l, mediaType: MediaTypes.layerGzip, digest: gz.digest, size: gz.size });
+  }
+  return { bytes: Buffer.from(JSON.stringify({ ...m, layers })), mediaType: own.mediaType };
+}
+
+/**
+ * The gzip blob of an uncompressed layer of `rec`, made by its first push and kept on the record (blob GC then
+ * keeps it too). zlib level 1, the blobs wharf's builds wrote before their layers were stored plain.
+ */
+export async function gzipOfLayer(
+  h: {
+    content: ContentStore;
+    records: Pick<ImageRecords, "get" | "put">;
+    locked(fn: () => Promise<void>): Promise<void>;
+  },
+  rec: ImageRecord,
+  digest: string,
+): Promise<{ digest: string; size: number }> {
+  const known = rec.layers.find((l) => l.digest === digest)?.gzip;
+  if (known && (await h.content.has(known.digest))) return known;
+  const src = await h.content.readStream(digest);
+  const gz = createGzip({ level: 1, chunkSize: 256 << 10 });
+  src.once("error", (e) => gz.destroy(e));
+  const blob = await h.content.ingest(src.pipe(gz));
+  await h.locked(async () => {
+    const cur = h.records.get(rec.id);
+    if (!cur) return;
+    await h.records.put({
+      ...cur,
+      layers: cur.layers.map((l) => (l.digest === digest ? { ...l, gzip: blob } : l)),
+    });
+  });
+  return blob;
 }

@@ -13,6 +13,8 @@ export interface LayerRef {
   mediaType: string;
   /** Size of the blob in bytes. */
   size: number;
+  /** The gzip blob a push made of an uncompressed layer, kept so the next push need not compress it again. */
+  gzip?: { digest: string; size: number };
 }
 
 /** What wharf keeps about one image besides its config blob (whose digest is the ID). */
@@ -173,6 +175,7 @@ export class ImageRecords {
 /** The blobs a record references, each once: its config (the ID), its manifest and its layers. */
 export function blobsOf(rec: ImageRecord): Set<string> {
   const out = new Set([rec.id, ...rec.layers.map((l) => l.digest)]);
+  for (const l of rec.layers) if (l.gzip) out.add(l.gzip.digest);
   if (rec.manifestDigest) out.add(rec.manifestDigest);
   return out;
 }

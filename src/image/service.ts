@@ -24,7 +24,7 @@ import { importImage, repoTagReference } from "./import.ts";
 import { imageDiskUsage, imageHistory, type ListingSource, listImages } from "./listing.ts";
 import { MediaTypes } from "./mediatypes.ts";
 import { type PullOptions, pullImage } from "./pull.ts";
-import { type PushOptions, pushImage } from "./push.ts";
+import { gzipOfLayer, type PushOptions, pushImage } from "./push.ts";
 import { blobsOf, type ImageRecord, ImageRecords, type LayerRef } from "./records.ts";
 import { familiarString, parseAny, type Reference, withDefaultTag } from "./reference.ts";
 import { registryData } from "./registrydata.ts";
@@ -332,12 +332,18 @@ export class LocalImageService implements ImageService {
         mountSources: (domain, digest) => {
           const out = new Set<string>();
           for (const rec of this.records.all()) {
-            if (!rec.layers.some((l) => l.digest === digest)) continue;
+            if (!rec.layers.some((l) => l.digest === digest || l.gzip?.digest === digest)) continue;
             for (const r of this.records.refsOf(rec.id)) if (r.domain === domain && r.digest) out.add(r.path);
           }
           return [...out];
         },
         manifestOf: (rec) => this.manifestOf(rec),
+        gzipOf: (rec, digest) =>
+          gzipOfLayer(
+            { content: this.content, records: this.records, locked: (fn) => this.locked(fn) },
+            rec,
+            digest,
+          ),
         setRef: (ref, id) => this.locked(() => this.records.setRef(ref, id)),
       },
       name,

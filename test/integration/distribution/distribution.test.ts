@@ -240,3 +240,37 @@ test("a registry dying mid-blob leaves no partial blob or layer", async () => {
   // The same pull through the registry itself works afterwards.
   assert.match(await ok(["pull", name]), /Pull complete/);
 });
+
+test("a built layer is stored as a plain tar, pushed gzip-compressed (once), pulled back and saved as it is", async () => {
+  const dir = await mkdtemp(join(tmpdir(), "wt-built-"));
+  cleanups.push(() => rm(dir, { recursive: true, force: true }));
+  await writeFile(join(dir, "Dockerfile"), "FROM busybox\nCOPY data /data\nRUN echo ran > /ran\n");
+  await writeFile(join(dir, "data"), `${"wharf ".repeat(50_000)}${Math.random()}`);
+  const name = `${reg.host}/built/box:1`;
+  await ok(["build", "-q", "-t", name, dir]);
+  const id = (await inspect(name)).Id;
+  const push = await ok(["push", name]);
+  assert.match(push, /Pushed/);
+  const accept = "application/vnd.oci.image.manifest.v1+json";
+  const res = await fetch(`http://${reg.host}/v2/built/box/manifests/1`, { headers: { Accept: accept } });
+  const m = (await res.json()) as { layers: { mediaType: string; digest: string; size: number }[] };
+  assert.ok(m.layers.length >= 3, JSON.stringify(m));
+  for (const l of m.layers) assert.equal(l.mediaType, "application/vnd.oci.image.layer.v1.tar+gzip");
+  // The COPY layer (300 KB of one repeated word) went out compressed.
+  assert.ok(m.layers[m.layers.length - 2].size < 100_000, JSON.stringify(m.layers));
+  // A second push finds the kept gzip blobs: nothing to compress or send again, the same manifest digest.
+  const digest = /digest: (sha256:[a-f0-9]{64})/.exec(push)?.[1];
+  const again = await ok(["push", name]);
+  assert.match(again, /Layer already exists/);
+  assert.equal(/digest: (sha256:[a-f0-9]{64})/.exec(again)?.[1], digest);
+  // docker save writes the layers as stored; load gives the same image.
+  await ok(["save", "-o", join(dir, "built.tar"), name]);
+  await ok(["rmi", name]);
+  await ok(["load", "-i", join(dir, "built.tar")]);
+  assert.equal((await inspect(name)).Id, id);
+  await ok(["rmi", name]);
+  assert.match(await ok(["pull", name]), /Pull complete|Already exists/);
+  assert.equal((await inspect(name)).Id, id);
+  assert.equal((await ok(["run", "--rm", name, "cat", "/ran"])).trim(), "ran");
+  await ok(["rmi", name]);
+});

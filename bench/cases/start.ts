@@ -68,13 +68,21 @@ export async function parallel(ctx: Ctx, n: number): Promise<Figure[]> {
   const pss = new Map<string, number[]>();
   const rss = new Map<string, number[]>();
   const loop: number[] = [];
+  const loopIdle: number[] = [];
   const { series, failures } = await interleave(ctx.engines, ctx.parallelRuns, async (e, round) => {
     const tag = `${n}-${round + 1}`;
     try {
       await loopDelayP99(e);
       const ms = await startMany(e, n, tag);
       const p99 = await loopDelayP99(e);
-      if (round >= 0 && p99 !== undefined) loop.push(p99);
+      if (round >= 0 && p99 !== undefined) {
+        loop.push(p99);
+        // As long again with the containers running and nothing starting: what the machine's load alone
+        // costs the same probe, so the figure above reads as what the starts add.
+        await new Promise((r) => setTimeout(r, ms));
+        const idle = await loopDelayP99(e);
+        if (idle !== undefined) loopIdle.push(idle);
+      }
       const total = await sumMiB(await pidsNaming(e.dir), "Pss");
       if (round >= 0) pss.set(e.name, [...(pss.get(e.name) ?? []), total]);
       const daemons = ctx.daemonPids.get(e.name) ?? [];
@@ -105,6 +113,13 @@ export async function parallel(ctx: Ctx, n: number): Promise<Figure[]> {
       target: n === 20 ? "under 10 ms" : undefined,
       measures:
         "perf_hooks.monitorEventLoopDelay (1 ms resolution) in the wharf daemon, reset just before the starts and read just after (GET /_wharf/loop-delay, enabled by WHARF_DEBUG_LOOP_DELAY); dockerd and podman have no event loop.",
+    },
+    {
+      name: `wharf's event-loop delay with ${n} running and none starting, p99`,
+      unit: "ms",
+      series: loopIdle.length ? [{ engine: "wharf", samples: loopIdle }] : [],
+      measures:
+        "the same probe as the row above, read again after as long as the starts took, with the containers running and nothing starting: the baseline that the machine's load alone gives, so the row above reads as what the starts add.",
     },
     {
       name: `PSS of the engine's processes with ${n} running`,

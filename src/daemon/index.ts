@@ -1,5 +1,5 @@
 import { mkdir, rm, unlink } from "node:fs/promises";
-import { realHost } from "../host/index.ts";
+import { favourEventLoop, realHost } from "../host/index.ts";
 import { servePortRelay } from "../netdrv/index.ts";
 import { log } from "../util/index.ts";
 import { DAEMON_USAGE, type DaemonConfig, parseDaemonFlags } from "./config.ts";
@@ -60,6 +60,9 @@ async function serve(cfg: DaemonConfig, rootlessChild: boolean): Promise<number>
   let stop: (sig: string) => void = () => undefined;
   let stopRequested = false;
   let relay: { close(): Promise<void> } | undefined;
+  // Before any thread or program is started, so only the main thread (and the fs/native threads it makes
+  // for its own work) runs raised; host/priority.ts says why.
+  if (!favourEventLoop()) log("debug", "event loop priority not raised (no CAP_SYS_NICE)");
   try {
     if (rootlessChild) {
       const launcher = await joinLauncher(cfg.execRoot, () => {

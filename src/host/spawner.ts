@@ -15,12 +15,16 @@ import { Socket } from "node:net";
 import type { Readable, Writable } from "node:stream";
 import { Worker } from "node:worker_threads";
 import { native } from "./native.ts";
+import { childNice } from "./priority.ts";
 import { PipedChild, ProcessError } from "./process.ts";
 import type { Child, Processes, RunOptions, SpawnOptions } from "./types.ts";
 
 // CommonJS run by `new Worker(..., { eval: true })`, so the bundle needs no second entry file.
 const WORKER_SOURCE = `
-const { parentPort } = require("node:worker_threads");
+const { parentPort, workerData } = require("node:worker_threads");
+// A thread starts with its creator's nice value: the main thread's raised one (host/priority.ts), which
+// every program forked here would inherit. The value the daemon started with is restored first.
+if (workerData.nice !== undefined) require("node:os").setPriority(workerData.nice);
 const { execFile, spawn } = require("node:child_process");
 parentPort.on("message", (m) => {
   if (m.op === "run") {
@@ -115,7 +119,7 @@ export class WorkerProcesses implements Processes {
     }
     // A new worker only when every live one has a call in hand: an idle daemon keeps at most one.
     if (this.#workers.length < this.#size && this.#holding.size >= this.#workers.length) {
-      const w = new Worker(WORKER_SOURCE, { eval: true });
+      const w = new Worker(WORKER_SOURCE, { eval: true, workerData: { nice: childNice() } });
       w.on("message", (r: Reply) => this.#waiters.get(r.id)?.(r));
       w.on("error", (e) => {
         // A dead worker fails what it had in hand; the next call starts a new one.

@@ -4,11 +4,12 @@
  * daemon's own loop delay (perf_hooks, read from its debug endpoint) stays within a few milliseconds.
  */
 import assert from "node:assert/strict";
+import { readFile } from "node:fs/promises";
 import { Agent, request } from "node:http";
-import { loadavg } from "node:os";
+import { getPriority, loadavg } from "node:os";
 import { monitorEventLoopDelay } from "node:perf_hooks";
 import { after, before, describe, test } from "node:test";
-import { api, importBusybox, startDaemon, type TestDaemon } from "../../helpers/daemon.ts";
+import { api, dockerOk, importBusybox, startDaemon, type TestDaemon } from "../../helpers/daemon.ts";
 
 interface LoopDelay {
   count: number;
@@ -119,5 +120,16 @@ describe("event loop", () => {
       stream.stop();
       pingAgent.destroy();
     }
+  });
+
+  test("only the daemon's event-loop thread runs at a raised priority: containers keep the daemon's nice", async () => {
+    // The daemon inherited this process's nice value; /proc/PID/stat's 19th field is a thread's nice
+    // (the main thread's for PID, the command's own inside the container).
+    const nice = (stat: string) => Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[16]);
+    const started = getPriority(0);
+    const main = nice(await readFile(`/proc/${d.proc.pid}/stat`, "utf8"));
+    if (process.getuid?.() === 0) assert.equal(main, Math.max(-20, started - 10), "the daemon's main thread");
+    const inside = nice(await dockerOk(d, ["run", "--rm", "busybox", "cat", "/proc/self/stat"]));
+    assert.equal(inside, started, "the container's process");
   });
 });

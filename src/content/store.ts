@@ -18,6 +18,8 @@ export interface BlobInfo {
 export interface IngestOptions {
   expectedDigest?: string;
   expectedSize?: number;
+  /** Told the bytes received so far, as they arrive (download progress). */
+  onBytes?: (n: number) => void;
 }
 
 /** Content-addressed blob storage (containerd's Provider + Ingester + Manager, in one small interface). */
@@ -113,6 +115,7 @@ export class FsContentStore implements ContentStore {
     const hash = createHash("sha256");
     let size = 0;
     const expectedSize = opts.expectedSize;
+    const onBytes = opts.onBytes;
     const meter = new Transform({
       transform(chunk: Buffer, _enc, cb) {
         size += chunk.byteLength;
@@ -121,6 +124,7 @@ export class FsContentStore implements ContentStore {
           return;
         }
         hash.update(chunk);
+        onBytes?.(size);
         cb(null, chunk);
       },
     });

@@ -1,4 +1,4 @@
-import { type ContentStore, verifiedCopy } from "../content/index.ts";
+import type { ContentStore } from "../content/index.ts";
 import {
   type Credentials,
   MANIFEST_MEDIA_TYPES,
@@ -144,6 +144,8 @@ async function pullOnce(h: PullHost, fromImage: string, opts: PullOptions): Prom
   const held: LayerInfo[] = [];
   const ingested: string[] = [];
   const ready = chains.map(() => Promise.withResolvers<void>());
+  // A failed layer rejects its own: the layers above, waiting for it, then fail too instead of waiting forever.
+  for (const r of ready) r.promise.catch(() => undefined);
   const layerRefs: LayerRef[] = [];
   const ac = new AbortController();
   try {
@@ -168,7 +170,12 @@ async function pullOnce(h: PullHost, fromImage: string, opts: PullOptions): Prom
         todo.push(i);
       }
     }
-    const pullLayer = async (i: number) => {
+    const pullLayer = (i: number) =>
+      pullOne(i).catch((e: unknown) => {
+        ready[i].reject(e);
+        throw e;
+      });
+    const pullOne = async (i: number) => {
       const l = manifest.layers[i];
       const id = l.digest.slice(7, 19);
       const parent = i ? chains[i - 1] : null;
@@ -178,21 +185,23 @@ async function pullOnce(h: PullHost, fromImage: string, opts: PullOptions): Prom
       // midway then fails in one place, before any layer work, and leaves nothing behind.
       if (!had) {
         const { stream } = await client.getBlob(l.digest, ac.signal);
-        const copy = verifiedCopy(stream, { digest: l.digest, size: l.size }, (n) => dl(n));
-        const [blob] = await Promise.allSettled([
-          h.content.ingest(copy.out, { expectedDigest: l.digest }),
-          copy.done,
-        ]);
-        if (blob.status === "rejected") throw blob.reason;
+        // The store checks the digest and size as the bytes go by and commits only a blob that matches: the
+        // one hash of the download (a verifying copy in front of it hashed every byte a second time).
+        await h.content.ingest(stream, {
+          expectedDigest: l.digest,
+          onBytes: (n) => dl(n),
+          ...(l.size >= 0 ? { expectedSize: l.size } : {}),
+        });
         ingested.push(l.digest);
         dl(l.size, true);
         opts.progress({ status: "Verifying Checksum", progressDetail: {}, id });
       }
       opts.progress({ status: "Download complete", progressDetail: {}, id });
-      await ready[i - 1]?.promise;
       opts.progress({ status: "Extracting", progressDetail: { current: 0, total: l.size }, id });
+      // Unpacked while the layers below still unpack; it goes into the store only after its parent.
       const applied = await h.layers.applyTar(await h.content.readStream(l.digest), parent, {
         maxUnpacked: maxUnpacked(l.size),
+        ...(i ? { parentReady: ready[i - 1].promise } : {}),
       });
       held.push(applied);
       opts.progress({ status: "Extracting", progressDetail: { current: l.size, total: l.size }, id });
@@ -213,7 +222,6 @@ async function pullOnce(h: PullHost, fromImage: string, opts: PullOptions): Prom
     ).catch((e: unknown) => {
       ac.abort();
       for (const r of ready) r.reject(e);
-      for (const r of ready) r.promise.catch(() => undefined);
       throw e;
     });
     const before = h.lookup(ref);

@@ -42,7 +42,15 @@ export interface LayerStore {
    * caller (release it when done; a child layer keeps its parent alive by itself). With `maxUnpacked`, a tar
    * that decompresses to more bytes is refused midway (and nothing of it stays).
    */
-  applyTar(src: Readable, parent: string | null, opts?: { maxUnpacked?: number }): Promise<LayerInfo>;
+  applyTar(
+    src: Readable,
+    parent: string | null,
+    opts?: {
+      maxUnpacked?: number;
+      /** Awaited after the unpack, before the layer goes in: `parent` need only exist by then (a pull's layers unpack side by side). */
+      parentReady?: Promise<void>;
+    },
+  ): Promise<LayerInfo>;
   /**
    * Moves `dir`, already a diff in overlay's format (an unmounted upper dir), in as the layer `diffId` on top of
    * `parent`, without unpacking anything; the caller computed `diffId` from its tar. One reference is held.
@@ -140,9 +148,9 @@ export class FsLayerStore implements LayerStore {
   async applyTar(
     src: Readable,
     parent: string | null,
-    opts: { maxUnpacked?: number } = {},
+    opts: { maxUnpacked?: number; parentReady?: Promise<void> } = {},
   ): Promise<LayerInfo> {
-    if (parent) this.mustGet(parent);
+    if (parent && !opts.parentReady) this.mustGet(parent);
     const staging = join(this.tmpDir, `${STAGING_PREFIX}${randomBytes(8).toString("hex")}`);
     try {
       await mkdir(join(staging, "diff"), { recursive: true, mode: 0o755 });
@@ -171,6 +179,7 @@ export class FsLayerStore implements LayerStore {
       });
       const diffId = `sha256:${hash.digest("hex")}`;
       const chainId = computeChainId(parent, diffId);
+      await opts.parentReady;
       return await this.locked(() => this.commit(staging, { chainId, diffId, parent, size: stats.size }));
     } finally {
       await rm(staging, { recursive: true, force: true });

@@ -274,3 +274,26 @@ test("a built layer is stored as a plain tar, pushed gzip-compressed (once), pul
   assert.equal((await ok(["run", "--rm", name, "cat", "/ran"])).trim(), "ran");
   await ok(["rmi", name]);
 });
+
+test("a lower layer cut mid-blob fails the layers above it too (they unpack side by side) and leaves nothing", async () => {
+  const dir = await mkdtemp(join(tmpdir(), "wt-cutlow-"));
+  cleanups.push(() => rm(dir, { recursive: true, force: true }));
+  await writeFile(
+    join(dir, "Dockerfile"),
+    `FROM busybox\nRUN head -c 1000000 /dev/urandom > /low\nRUN head -c 1000000 /dev/urandom > /high && echo ${Math.random()}\n`,
+  );
+  const name = `${reg.host}/cutlow/box:1`;
+  await ok(["build", "-q", "-t", name, dir]);
+  await ok(["push", name]);
+  const res = await fetch(`http://${reg.host}/v2/cutlow/box/manifests/1`, {
+    headers: { Accept: "application/vnd.oci.image.manifest.v1+json" },
+  });
+  const m = (await res.json()) as { layers: { digest: string }[] };
+  await ok(["rmi", name]);
+  const proxy = await startCuttingProxy(reg.host, m.layers[m.layers.length - 2].digest);
+  cleanups.push(() => proxy.stop());
+  const state = await dataState();
+  const r = await docker(d, ["pull", name.replace(reg.host, proxy.host)], { timeoutMs: 60_000 });
+  assert.notEqual(r.code, 0, r.stdout);
+  assert.deepEqual(await dataState(), state);
+});

@@ -34,6 +34,7 @@ import { conmonArgs } from "./conmonargs.ts";
 import { spawnConmon } from "./conmonspawn.ts";
 import { CtlWriter, reopenLogCtl } from "./ctl.ts";
 import { startExec } from "./exec.ts";
+import { releaseExecFifo } from "./execfifo.ts";
 import type { ExecOptions, ExecSession } from "./exectypes.ts";
 import { type ExitStatus, ExitWatcher } from "./exitwatch.ts";
 import { gvisorProcess, gvisorSpec, parseRunscPs } from "./gvisor.ts";
@@ -178,6 +179,11 @@ class ConmonRuntime implements ContainerRuntime {
   async start(id: string): Promise<void> {
     checkId(id);
     const rt = await this.#rts.of(id);
+    const known = this.#known.get(id);
+    if (rt.isRunc && known) {
+      const alive = () => isSameLiveProcess(known.pid, known.startTime, this.#kernel);
+      if (await releaseExecFifo(join(rt.cli.root, id, "exec.fifo"), { alive })) return;
+    }
     // runsc sets up the sandbox's network at start: the wrapper is needed here too.
     await rt.cli.run("start", ["start", id], rt.via ? { via: rt.via } : {});
   }

@@ -45,8 +45,16 @@ export function gvisorProcess(p: OciProcess): OciProcess {
 
 /** Asks the runtime for its version: runsc says "runsc version ...". */
 export async function probeFlavor(path: string, o: { processes: Processes }): Promise<RuntimeFlavor> {
+  return (await probeRuntime(path, o)).flavor;
+}
+
+/** What a runtime's `--version` tells: its flavor, and whether it is runc itself ("runc version ..."). */
+export async function probeRuntime(
+  path: string,
+  o: { processes: Processes },
+): Promise<{ flavor: RuntimeFlavor; runc: boolean }> {
   const out = await o.processes.run(path, ["--version"]).catch(() => "");
-  return /^runsc version/m.test(out) ? "gvisor" : "runc";
+  return { flavor: /^runsc version/m.test(out) ? "gvisor" : "runc", runc: /^runc version/m.test(out) };
 }
 
 /** The wrapper script's text: runsc at `runscPath` with /proc/sys/net hidden (see the file comment). */

@@ -15,7 +15,7 @@ import type { OciSpec } from "../oci/index.ts";
 import {
   execWrapperScript,
   netnsWrapperScript,
-  probeFlavor,
+  probeRuntime,
   type RuntimeFlavor,
   writeWrapper,
 } from "./gvisor.ts";
@@ -25,6 +25,8 @@ import { type OciRuntimeConfig, Runc } from "./runc.ts";
 export interface BoundRuntime {
   cli: Runc;
   flavor: RuntimeFlavor;
+  /** runc itself (its `--version` says so): its exec fifo may be read in place of `runc start` (execfifo.ts). */
+  isRunc: boolean;
   /** The program create and start go through instead of the runtime itself (gVisor's netns wrapper). */
   via?: string;
   /** The program conmon runs for exec sessions instead of the runtime itself (gVisor's exec wrapper). */
@@ -43,7 +45,7 @@ export const STOCK_RUNTIME = "runc";
 export class RuntimeSet {
   readonly defaultName: string;
   readonly #clis = new Map<string, Runc>();
-  readonly #flavors = new Map<string, Promise<RuntimeFlavor>>();
+  readonly #kinds = new Map<string, Promise<{ flavor: RuntimeFlavor; runc: boolean }>>();
   readonly #wrappers = new Map<string, Promise<string>>();
   readonly #bound = new Map<string, BoundRuntime>();
   readonly #execRoot: string;
@@ -93,10 +95,10 @@ export class RuntimeSet {
    */
   async bind(id: string, dir: string, o: { name?: string; spec: OciSpec }): Promise<BoundRuntime> {
     const cli = this.get(o.name || this.defaultName);
-    const flavor = await this.#flavor(cli);
+    const kind = await this.#kind(cli);
     const ownNetns = o.spec.linux.namespaces?.some((n) => n.type === "network") === true;
-    const hideNet = flavor === "gvisor" && ownNetns;
-    const bound = await this.#withWrappers(cli, flavor, hideNet);
+    const hideNet = kind.flavor === "gvisor" && ownNetns;
+    const bound = await this.#withWrappers(cli, kind, hideNet);
     this.#bound.set(id, bound);
     const rec: Recorded = { name: cli.name, ...(hideNet ? { hideNet } : {}) };
     await writeFile(join(dir, "runtime.json"), JSON.stringify(rec));
@@ -114,7 +116,7 @@ export class RuntimeSet {
       if (!isErrno(e, "ENOENT")) throw e;
     }
     const cli = this.#clis.get(rec.name) ?? this.get(STOCK_RUNTIME);
-    const bound = await this.#withWrappers(cli, await this.#flavor(cli), rec.hideNet === true);
+    const bound = await this.#withWrappers(cli, await this.#kind(cli), rec.hideNet === true);
     this.#bound.set(id, bound);
     return bound;
   }
@@ -124,22 +126,27 @@ export class RuntimeSet {
     this.#bound.delete(id);
   }
 
-  #flavor(cli: Runc): Promise<RuntimeFlavor> {
-    let f = this.#flavors.get(cli.name);
+  #kind(cli: Runc): Promise<{ flavor: RuntimeFlavor; runc: boolean }> {
+    let f = this.#kinds.get(cli.name);
     if (!f) {
-      f = probeFlavor(cli.path, { processes: this.#processes });
-      this.#flavors.set(cli.name, f);
+      f = probeRuntime(cli.path, { processes: this.#processes });
+      this.#kinds.set(cli.name, f);
     }
     return f;
   }
 
-  async #withWrappers(cli: Runc, flavor: RuntimeFlavor, hideNet: boolean): Promise<BoundRuntime> {
-    if (flavor !== "gvisor") return { cli, flavor };
+  async #withWrappers(
+    cli: Runc,
+    kind: { flavor: RuntimeFlavor; runc: boolean },
+    hideNet: boolean,
+  ): Promise<BoundRuntime> {
+    const { flavor } = kind;
+    if (flavor !== "gvisor") return { cli, flavor, isRunc: kind.runc };
     const [via, execVia] = await Promise.all([
       hideNet ? this.#wrapper(cli, "netns-wrapper", netnsWrapperScript) : undefined,
       this.#wrapper(cli, "exec-wrapper", execWrapperScript),
     ]);
-    return { cli, flavor, execVia, ...(via ? { via } : {}) };
+    return { cli, flavor, isRunc: false, execVia, ...(via ? { via } : {}) };
   }
 
   #wrapper(cli: Runc, name: string, script: (path: string) => string): Promise<string> {

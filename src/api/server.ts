@@ -171,11 +171,12 @@ function makeContext(
     },
     sendJson(status, body) {
       const res = requireHttp();
-      const data = `${JSON.stringify(body)}\n`;
+      // Encoded once: a string body was measured for its length and then encoded again by the socket write.
+      const data = Buffer.from(`${JSON.stringify(body)}\n`);
       res.writeHead(status, {
         ...commonHeaders,
         "Content-Type": "application/json",
-        "Content-Length": Buffer.byteLength(data),
+        "Content-Length": data.length,
       });
       res.end(data);
     },

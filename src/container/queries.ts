@@ -69,17 +69,20 @@ export class Queries {
         throw e;
       }
     };
-    let out = [...r.index.values()]
-      .filter((c) => all || c.state.running)
-      .filter((c) =>
-        matchesFilters(c.record, c.state, filters, {
-          createdOf: lookupCreated,
-          net: () => this.#network.summary(c.id),
-        }),
-      )
-      .sort((a, b) => (parseRfc3339Ns(b.record.Created) > parseRfc3339Ns(a.record.Created) ? 1 : -1));
+    // Each record's Created is parsed once here: sorting with a parse in the comparator did ~9000 of them
+    // for 500 containers, a third of the request's time in a CPU profile.
+    let out: { c: Container; created: bigint }[] = [];
+    for (const c of r.index.values()) {
+      if (!all && !c.state.running) continue;
+      const net = () => this.#network.summary(c.id);
+      if (!matchesFilters(c.record, c.state, filters, { createdOf: lookupCreated, net })) continue;
+      out.push({ c, created: parseRfc3339Ns(c.record.Created) });
+    }
+    out.sort((a, b) => (b.created > a.created ? 1 : -1));
     if (opts.limit && opts.limit > 0) out = out.slice(0, opts.limit);
-    return out.map((c) => toSummary(c, this.#network.summary(c.id)));
+    return out.map(({ c, created }) =>
+      toSummary(c, this.#network.summary(c.id), Number(created / 1_000_000_000n)),
+    );
   }
 
   /** Number of containers by state, for /info. */

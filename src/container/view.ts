@@ -87,7 +87,11 @@ export function commandLine(path: string, args: string[]): string {
 }
 
 /** One entry of GET /containers/json. */
-export function toSummary(c: Container, net: ReturnType<NetworkViews["summary"]>): ContainerSummary {
+export function toSummary(
+  c: Container,
+  net: ReturnType<NetworkViews["summary"]>,
+  createdSec = Number(parseRfc3339Ns(c.record.Created) / 1_000_000_000n),
+): ContainerSummary {
   const rec = c.record;
   return {
     Id: rec.Id,
@@ -95,7 +99,7 @@ export function toSummary(c: Container, net: ReturnType<NetworkViews["summary"]>
     Image: rec.Config.Image ?? rec.Image,
     ImageID: rec.Image,
     Command: commandLine(rec.Path, rec.Args),
-    Created: Number(parseRfc3339Ns(rec.Created) / 1_000_000_000n),
+    Created: createdSec,
     Ports: net.ports,
     Labels: rec.Config.Labels ?? {},
     State: c.state.status,

@@ -22,6 +22,8 @@ export interface RequestContext {
   bodyStream(): NodeJS.ReadableStream;
   /** Sends a JSON response. */
   sendJson(status: number, body: unknown): void;
+  /** Sends a JSON response already encoded (a body some service keeps). */
+  sendJsonBytes(status: number, body: Buffer): void;
   /** Sends an empty response (204, 304, 201). */
   sendStatus(status: number, headers?: Record<string, string>): void;
   /** Sends a plain-text body (the `_ping` "OK"). */

@@ -152,6 +152,15 @@ function makeContext(
     if (t.kind !== "http") throw new InvalidParameterError("this endpoint does not support upgrade");
     return t.res;
   };
+  const sendJsonBytes = (status: number, data: Buffer): void => {
+    const res = requireHttp();
+    res.writeHead(status, {
+      ...commonHeaders,
+      "Content-Type": "application/json",
+      "Content-Length": data.length,
+    });
+    res.end(data);
+  };
   return {
     method: req.method ?? "GET",
     path: match.path,
@@ -170,16 +179,10 @@ function makeContext(
       return req;
     },
     sendJson(status, body) {
-      const res = requireHttp();
       // Encoded once: a string body was measured for its length and then encoded again by the socket write.
-      const data = Buffer.from(`${JSON.stringify(body)}\n`);
-      res.writeHead(status, {
-        ...commonHeaders,
-        "Content-Type": "application/json",
-        "Content-Length": data.length,
-      });
-      res.end(data);
+      sendJsonBytes(status, Buffer.from(`${JSON.stringify(body)}\n`));
     },
+    sendJsonBytes,
     sendStatus(status, headers = {}) {
       const res = requireHttp();
       res.writeHead(status, { ...commonHeaders, ...headers });

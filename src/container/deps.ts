@@ -112,6 +112,11 @@ export interface NetworkBackend {
   forget(id: string): Promise<void>;
   settings(id: string): NetworkSettings;
   summary(id: string): { ports: Port[]; networks: Record<string, EndpointSettings> };
+  /**
+   * A number that changes whenever what `summary(id)` shows may have changed: the container list keeps each
+   * entry's JSON until it does.
+   */
+  summaryVersion(id: string): number;
 }
 
 /** A mount start hands to the spec: a bind (the default) or a tmpfs. */
@@ -142,4 +147,4 @@ export type RunNetwork = Pick<NetworkBackend, "setup" | "teardown" | "restore" |
 export type CreateNetwork = Pick<NetworkBackend, "createContainer" | "forget">;
 
 /** The network views inspect and list show. */
-export type NetworkViews = Pick<NetworkBackend, "settings" | "summary">;
+export type NetworkViews = Pick<NetworkBackend, "settings" | "summary" | "summaryVersion">;

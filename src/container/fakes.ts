@@ -7,7 +7,7 @@ import type { OciSpec } from "../oci/index.ts";
 import type { AttachStreams, ExitStatus } from "../runtime/index.ts";
 import type { Container } from "./container.ts";
 import { createContainer } from "./create.ts";
-import type { LifecycleRuntime, RunNetwork, VolumeBackend } from "./deps.ts";
+import type { LifecycleRuntime, NetworkViews, RunNetwork, VolumeBackend } from "./deps.ts";
 import { ExecManager } from "./exec.ts";
 import { HealthMonitor } from "./health.ts";
 import { ContainerIO } from "./io.ts";
@@ -169,8 +169,14 @@ export class FakeNetwork implements RunNetwork {
   settings(): { Networks: Record<string, never>; Ports: Record<string, never> } {
     return { Networks: {}, Ports: {} };
   }
-  summary(): { ports: never[]; networks: Record<string, never> } {
-    return { ports: [], networks: {} };
+  /** What `summary` shows per container (nothing by default) and the version it reports for all of them. */
+  readonly summaries = new Map<string, ReturnType<NetworkViews["summary"]>>();
+  version = 0;
+  summary(id: string): ReturnType<NetworkViews["summary"]> {
+    return this.summaries.get(id) ?? { ports: [], networks: {} };
+  }
+  summaryVersion(): number {
+    return this.version;
   }
 }
 

@@ -41,3 +41,37 @@ test("inspect and list are views of the container's one state", async (t) => {
   assert.equal(row()?.State, "removing");
   assert.equal(row()?.Status, "Removal In Progress");
 });
+
+test("the list's kept JSON is the JSON of the list, through changes of state, name and networking", async (t) => {
+  const e = await FakeEngine.create();
+  t.after(() => e.close());
+  t.mock.timers.enable({ apis: ["Date", "setTimeout"], now: Date.now() });
+  const same = (opts: Parameters<typeof e.queries.list>[0] = { all: true }) =>
+    assert.equal(e.queries.listJson(opts).toString(), `${JSON.stringify(e.queries.list(opts))}\n`);
+  same();
+  const [a, b] = [await e.createContainer(), await e.createContainer()];
+  same();
+  await e.lifecycle.start(a.id);
+  same();
+  same({});
+  t.mock.timers.tick(65_000); // "Up About a minute": the status follows the clock, the rest is kept
+  same();
+  await e.registry.rename(b.id, "renamed");
+  same();
+  assert.match(e.queries.listJson({ all: true }).toString(), /"\/renamed"/);
+  await e.supervisor.pause(a.id);
+  same();
+  await e.supervisor.unpause(a.id);
+  e.runtime.exit(a.id, 3);
+  await a.exitHandled;
+  same();
+  same({ limit: 1 });
+  same({ all: true, filters: { exited: ["3"] } });
+
+  const port = { PrivatePort: 80, PublicPort: 8080, Type: "tcp" as const, IP: "0.0.0.0" };
+  e.network.summaries.set(b.id, { ports: [port], networks: {} });
+  assert.doesNotMatch(e.queries.listJson({ all: true }).toString(), /8080/, "kept until the version moves");
+  e.network.version++;
+  same();
+  assert.match(e.queries.listJson({ all: true }).toString(), /"PublicPort":8080/);
+});

@@ -46,7 +46,7 @@ export function containerService(p: ContainerParts) {
     ...bound(p.io, ["wait", "attach", "resize", "logs"]),
     ...bound(p.files, ["archiveStat", "archiveGet", "archivePut", "changes", "export", "sizes"]),
     ...bound(p.supervisor, ["stats", "top", "pause", "unpause", "update"]),
-    ...bound(p.queries, ["inspect", "list", "counts", "imageUse"]),
+    ...bound(p.queries, ["inspect", "list", "listJson", "counts", "imageUse"]),
     execCreate: p.execs.create.bind(p.execs),
     execStart: p.execs.start.bind(p.execs),
     execStreamInfo: p.execs.streamInfo.bind(p.execs),

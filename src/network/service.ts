@@ -71,6 +71,10 @@ export class NetworkService {
   readonly #nets: NetworkRegistry;
   readonly #eps: Endpoints;
   readonly #dns: DnsServer;
+  /** Change stamps behind summaryVersion: one sequence, per container and for every container at once. */
+  #seq = 0;
+  #epoch = 0;
+  readonly #stamps = new Map<string, number>();
 
   constructor(opts: NetworkServiceOptions) {
     this.#o = opts;
@@ -211,6 +215,8 @@ export class NetworkService {
       await this.#driver.deleteLink(n.Bridge);
     }
     await this.#nets.delete(n.Id);
+    // Entries that named the network leave it out now.
+    this.#epoch = ++this.#seq;
     await this.#syncRules();
   }
 
@@ -332,7 +338,9 @@ export class NetworkService {
     const n = this.#nets.get(ref);
     if (!req?.Container) throw new InvalidParameterError("container is required");
     const id = containers.resolve(req.Container);
-    await this.#eps.connect(id, n, (req.EndpointConfig ?? undefined) as EndpointSettings | undefined);
+    await this.#eps
+      .connect(id, n, (req.EndpointConfig ?? undefined) as EndpointSettings | undefined)
+      .finally(() => this.#touch(id));
   }
 
   /** The nameservers a running container's resolv.conf should name (the embedded DNS once on a user network). */
@@ -349,44 +357,44 @@ export class NetworkService {
     const n = this.#nets.get(ref);
     if (!req?.Container) throw new InvalidParameterError("container is required");
     const id = containers.resolve(req.Container);
-    await this.#eps.disconnect(id, n);
+    await this.#eps.disconnect(id, n).finally(() => this.#touch(id));
   }
 
   // ---- the container service's backend ----
 
   /** Validates and records a new container's networking; host mode takes the host's name. */
   createContainer(c: ContainerNetworkRequest): Promise<CreatedNetworking> {
-    return this.#eps.create(c);
+    return this.#eps.create(c).finally(() => this.#touch(c.id));
   }
 
   /** Sets up networking for a run. */
   setup(id: string, o: { userns?: SetupUserns } = {}): Promise<NetworkSetup> {
-    return this.#eps.setup(id, o);
+    return this.#eps.setup(id, o).finally(() => this.#touch(id));
   }
 
   /** Undoes setup. */
   teardown(id: string): Promise<void> {
-    return this.#eps.teardown(id);
+    return this.#eps.teardown(id).finally(() => this.#touch(id));
   }
 
   /** Restores a still-running container's proxies and rules after a daemon restart. */
   restore(id: string): Promise<void> {
-    return this.#eps.restore(id);
+    return this.#eps.restore(id).finally(() => this.#touch(id));
   }
 
   /** A container was renamed: its DNS names and endpoint names follow. */
   rename(id: string, name: string): Promise<void> {
-    return this.#eps.rename(id, name);
+    return this.#eps.rename(id, name).finally(() => this.#touch(id));
   }
 
   /** A container's link of `alias` was removed. */
   unlink(id: string, alias: string): Promise<void> {
-    return this.#eps.unlink(id, alias);
+    return this.#eps.unlink(id, alias).finally(() => this.#touch(id));
   }
 
   /** Forgets a removed container. */
   forget(id: string): Promise<void> {
-    return this.#eps.remove(id);
+    return this.#eps.remove(id).finally(() => this.#stamps.delete(id));
   }
 
   /** NetworkSettings of container inspect. */
@@ -397,6 +405,25 @@ export class NetworkService {
   /** Ports and networks of a container list entry. */
   summary(id: string): { ports: Port[]; networks: Record<string, EndpointSettings> } {
     return this.#eps.summary(id);
+  }
+
+  /**
+   * Changes after every operation above that may change `summary(id)` (each ends with a touch, failed or not:
+   * a list during it may have kept a half-done view) and after a network goes. Endpoint documents change
+   * only through these operations. A container without a stamp gets a new one, so a value once returned
+   * never comes back after a change, not even after forget dropped the stamp.
+   */
+  summaryVersion(id: string): number {
+    let stamp = this.#stamps.get(id);
+    if (stamp === undefined) {
+      stamp = ++this.#seq;
+      this.#stamps.set(id, stamp);
+    }
+    return Math.max(stamp, this.#epoch);
+  }
+
+  #touch(id: string): void {
+    this.#stamps.set(id, ++this.#seq);
   }
 }
 

@@ -9,6 +9,9 @@
 #include <node_api.h>
 #include <errno.h>
 #include <fcntl.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 #include <poll.h>
 #include <stdio.h>
 #include <pthread.h>
@@ -842,6 +845,22 @@ static napi_value js_peer_cred(napi_env env, napi_callback_info info) {
   return o;
 }
 
+/*
+ * Hands the allocator's free memory back to the kernel: glibc keeps what threads freed in their arenas
+ * (start-up's parsing and compiling, an ended worker thread's isolate) resident until trimmed. True when
+ * something was released; false where the C library has no malloc_trim.
+ */
+static napi_value js_malloc_trim(napi_env env, napi_callback_info info) {
+  (void)info;
+  int released = 0;
+#ifdef __GLIBC__
+  released = malloc_trim(0);
+#endif
+  napi_value v;
+  napi_get_boolean(env, released != 0, &v);
+  return v;
+}
+
 #define EXPORT(name, fn)                                         \
   do {                                                           \
     napi_value f;                                                \
@@ -868,6 +887,7 @@ static napi_value init(napi_env env, napi_value exports) {
   EXPORT("attachRelayAsync", js_attach_relay_async);
   EXPORT("socketPair", js_socket_pair);
   EXPORT("peerCred", js_peer_cred);
+  EXPORT("mallocTrim", js_malloc_trim);
   return exports;
 }
 

@@ -21,7 +21,7 @@ import {
 } from "../api/index.ts";
 import type { BuildkitService } from "../buildkit/index.ts";
 import { decodeAuthHeader } from "../distribution/index.ts";
-import { type KernelFiles, realHost } from "../host/index.ts";
+import { type KernelFiles, realHost, releaseFreeMemory } from "../host/index.ts";
 import { createImageService } from "../image/index.ts";
 import { FsLayerStore } from "../layer/index.ts";
 import { type ContainerLookup, forwardedPortProxy, NetworkService } from "../network/index.ts";
@@ -517,6 +517,8 @@ export async function startDaemon(cfg: DaemonConfig): Promise<Daemon> {
     hosts: dockerSocket ? [...cfg.hosts, `unix://${dockerSocket}`] : cfg.hosts,
   });
   events.emit({ Type: "daemon", Action: "start", Actor: { ID: id } });
+  // Start-up's garbage (loading, compiling, reading the stores) was freed into the C heap; it goes back now.
+  releaseFreeMemory();
 
   return {
     async shutdown() {

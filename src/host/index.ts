@@ -1,5 +1,6 @@
 export { errnoError, type FakeCall, FakeChild, FakeHost, type FakeProgram, failProcess } from "./fake.ts";
 // native() stays inside host/: everything else reaches the kernel through the Host interfaces.
+export { releaseFreeMemory } from "./memory.ts";
 export { MountFlags, UmountFlags } from "./native.ts";
 export { childNice, EVENT_LOOP_NICE_BOOST, favourEventLoop } from "./priority.ts";
 export { ProcessError } from "./process.ts";

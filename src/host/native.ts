@@ -48,6 +48,8 @@ export interface NativeBindings {
   socketPair(): [number, number];
   /** SO_PEERCRED of a connected unix socket. */
   peerCred(fd: number): PeerCredentials;
+  /** malloc_trim(0): free heap memory back to the kernel; true when some was released. */
+  mallocTrim(): boolean;
 }
 
 /** mount(2) flags used by wharf. */

@@ -14,6 +14,7 @@ import { close } from "node:fs";
 import { Socket } from "node:net";
 import type { Readable, Writable } from "node:stream";
 import { Worker } from "node:worker_threads";
+import { releaseFreeMemory } from "./memory.ts";
 import { native } from "./native.ts";
 import { childNice } from "./priority.ts";
 import { PipedChild, ProcessError } from "./process.ts";
@@ -146,7 +147,11 @@ export class WorkerProcesses implements Processes {
     this.#idle = setTimeout(() => {
       this.#idle = undefined;
       if (this.#waiters.size > 0) return;
-      for (const w of this.#workers.splice(0)) void w.terminate();
+      // What the ended workers freed stays in the C heap until trimmed; some of it only after 'exit' (the
+      // isolate's teardown finishing), so the trim waits a moment.
+      void Promise.all(this.#workers.splice(0).map((w) => w.terminate())).then(() => {
+        setTimeout(releaseFreeMemory, 1000).unref();
+      });
     }, this.#idleMs);
     this.#idle.unref();
   }

@@ -108,7 +108,9 @@ export class Builder {
             });
           } finally {
             await this.cache.save();
-            await rm(work, { recursive: true, force: true }).catch(() => undefined);
+            // The answer need not wait for the context's files to go (a few hundred unlinks for 50 MB);
+            // init() removes what a stop left behind.
+            void rm(work, { recursive: true, force: true }).catch(() => undefined);
           }
         },
       };

@@ -200,7 +200,8 @@ async function copyLeaf(
   } else if (st.isFile()) {
     await copyFile(src, dst);
     await lchown(dst, uid, gid);
-    await chmod(dst, mode);
+    // copyFile gave the copy the source's mode; chown clears only setuid/setgid bits, restored here.
+    if (mode !== (Number(st.mode) & 0o7777) || mode & 0o6000) await chmod(dst, mode);
     await lutimes(dst, st.atime, st.mtime);
   }
 }

@@ -861,6 +861,180 @@ static napi_value js_malloc_trim(napi_env env, napi_callback_info info) {
   return v;
 }
 
+/*
+ * spawnWait(path, argv, envp, cwd, fds, setsid) -> {pid, exited: Promise<{code} | {signal}>}: starts a program with
+ * posix_spawn, whose glibc implementation is clone(CLONE_VM|CLONE_VFORK): unlike libuv's fork() it copies
+ * no page tables and leaves no copy-on-write pages behind, so the daemon's main thread is not stalled on
+ * its mmap_lock or on COW faults while the child gets to exec (host/spawner.ts). fds[i] becomes the
+ * child's fd i (-1: /dev/null). The exit is waited for on a thread of its own, not a pool thread: a
+ * program may run for long. libuv reaps only the children it started, so this pid is ours to wait for.
+ */
+#include <spawn.h>
+#include <signal.h>
+#include <sys/wait.h>
+
+struct spawn_job {
+  pid_t pid;
+  int status;
+  napi_deferred deferred;
+  napi_threadsafe_function tsfn;
+};
+
+static void spawn_done(napi_env env, napi_value cb, void *context, void *data) {
+  struct spawn_job *j = data;
+  if (env) {
+    napi_value o, v;
+    napi_create_object(env, &o);
+    napi_create_int32(env, j->pid, &v);
+    napi_set_named_property(env, o, "pid", v);
+    if (WIFEXITED(j->status)) {
+      napi_create_int32(env, WEXITSTATUS(j->status), &v);
+      napi_set_named_property(env, o, "code", v);
+    } else if (WIFSIGNALED(j->status)) {
+      napi_create_int32(env, WTERMSIG(j->status), &v);
+      napi_set_named_property(env, o, "signal", v);
+    }
+    napi_resolve_deferred(env, j->deferred, o);
+  }
+  free(j);
+}
+
+static void *spawn_wait_main(void *arg) {
+  struct spawn_job *j = arg;
+  napi_threadsafe_function tsfn = j->tsfn; /* j is freed by spawn_done, maybe before the release below */
+  int st = 0;
+  while (waitpid(j->pid, &st, 0) < 0 && errno == EINTR) {
+  }
+  j->status = st;
+  napi_call_threadsafe_function(tsfn, j, napi_tsfn_blocking);
+  napi_release_threadsafe_function(tsfn, napi_tsfn_release);
+  return NULL;
+}
+
+static void free_strv(char **v) {
+  if (!v) return;
+  for (char **p = v; *p; p++) free(*p);
+  free(v);
+}
+
+/* A NULL-terminated copy of a JS array of strings, or NULL (bad argument or no memory). */
+static char **get_strv(napi_env env, napi_value arr) {
+  uint32_t n;
+  if (napi_get_array_length(env, arr, &n) != napi_ok) return NULL;
+  char **v = calloc(n + 1, sizeof *v);
+  if (!v) return NULL;
+  for (uint32_t i = 0; i < n; i++) {
+    napi_value e;
+    size_t len;
+    napi_get_element(env, arr, i, &e);
+    if (napi_get_value_string_utf8(env, e, NULL, 0, &len) != napi_ok || !(v[i] = malloc(len + 1))) {
+      free_strv(v);
+      return NULL;
+    }
+    napi_get_value_string_utf8(env, e, v[i], len + 1, &len);
+  }
+  return v;
+}
+
+#define SPAWN_FDS 8
+
+static napi_value js_spawn_wait(napi_env env, napi_callback_info info) {
+  size_t argc = 6;
+  napi_value argv[6];
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  char path[PATH_BUF], cwd[PATH_BUF];
+  int has_cwd = 0;
+  bool setsid_ = false;
+  uint32_t nfd = 0;
+  if (argc < 6 || !get_str(env, argv[0], path, sizeof path, NULL) || !get_str(env, argv[3], cwd, sizeof cwd, &has_cwd) ||
+      napi_get_array_length(env, argv[4], &nfd) != napi_ok || nfd > SPAWN_FDS ||
+      napi_get_value_bool(env, argv[5], &setsid_) != napi_ok)
+    return throw_type(env, "spawnWait(path, argv, envp, cwd, fds, setsid)");
+  int fds[SPAWN_FDS];
+  for (uint32_t i = 0; i < nfd; i++) {
+    napi_value e;
+    napi_get_element(env, argv[4], i, &e);
+    if (napi_get_value_int32(env, e, &fds[i]) != napi_ok) return throw_type(env, "spawnWait: fds must be numbers");
+  }
+  char **av = get_strv(env, argv[1]), **ev = get_strv(env, argv[2]);
+  if (!av || !ev) {
+    free_strv(av);
+    free_strv(ev);
+    return throw_type(env, "spawnWait: argv and envp must be arrays of strings");
+  }
+  /* A source fd below nfd could be overwritten by an earlier dup2, and dup2(fd, fd) would keep its
+   * close-on-exec flag: such fds are moved above the targets first. */
+  int moved[SPAWN_FDS];
+  for (uint32_t i = 0; i < nfd; i++) {
+    moved[i] = -1;
+    if (fds[i] >= 0 && fds[i] < (int)nfd) {
+      moved[i] = fcntl(fds[i], F_DUPFD_CLOEXEC, (int)nfd);
+      if (moved[i] < 0) {
+        int e = errno;
+        for (uint32_t k = 0; k < i; k++)
+          if (moved[k] >= 0) close(moved[k]);
+        free_strv(av);
+        free_strv(ev);
+        return throw_errno(env, "fcntl", NULL, e);
+      }
+    }
+  }
+  posix_spawn_file_actions_t fa;
+  posix_spawnattr_t at;
+  posix_spawn_file_actions_init(&fa);
+  posix_spawnattr_init(&at);
+  for (uint32_t i = 0; i < nfd; i++) {
+    int src = moved[i] >= 0 ? moved[i] : fds[i];
+    if (src >= 0)
+      posix_spawn_file_actions_adddup2(&fa, src, (int)i);
+    else
+      posix_spawn_file_actions_addopen(&fa, (int)i, "/dev/null", O_RDWR, 0);
+  }
+  if (has_cwd) posix_spawn_file_actions_addchdir_np(&fa, cwd);
+  /* As libuv does for its children: default dispositions (node ignores SIGPIPE) and no blocked signals. */
+  sigset_t all, none;
+  sigfillset(&all);
+  sigemptyset(&none);
+  posix_spawnattr_setsigdefault(&at, &all);
+  posix_spawnattr_setsigmask(&at, &none);
+  posix_spawnattr_setflags(&at, POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK | (setsid_ ? POSIX_SPAWN_SETSID : 0));
+  pid_t pid;
+  int err = posix_spawn(&pid, path, &fa, &at, av, ev);
+  posix_spawn_file_actions_destroy(&fa);
+  posix_spawnattr_destroy(&at);
+  for (uint32_t i = 0; i < nfd; i++)
+    if (moved[i] >= 0) close(moved[i]);
+  free_strv(av);
+  free_strv(ev);
+  if (err != 0) return throw_errno(env, "posix_spawn", path, err);
+  struct spawn_job *j = calloc(1, sizeof *j);
+  napi_value promise, name;
+  napi_create_promise(env, &j->deferred, &promise);
+  napi_create_string_utf8(env, "wharf_spawn", NAPI_AUTO_LENGTH, &name);
+  j->pid = pid;
+  napi_create_threadsafe_function(env, NULL, NULL, name, 0, 1, NULL, NULL, NULL, spawn_done, &j->tsfn);
+  pthread_t t;
+  pthread_attr_t ta;
+  pthread_attr_init(&ta);
+  pthread_attr_setdetachstate(&ta, PTHREAD_CREATE_DETACHED);
+  pthread_attr_setstacksize(&ta, 64 * 1024);
+  int pe = pthread_create(&t, &ta, spawn_wait_main, j);
+  pthread_attr_destroy(&ta);
+  napi_value result, pidv;
+  napi_create_object(env, &result);
+  napi_create_int32(env, pid, &pidv);
+  napi_set_named_property(env, result, "pid", pidv);
+  napi_set_named_property(env, result, "exited", promise);
+  if (pe != 0) {
+    /* No thread to wait: block here rather than leave a zombie and a promise that never settles. */
+    while (waitpid(pid, &j->status, 0) < 0 && errno == EINTR) {
+    }
+    napi_call_threadsafe_function(j->tsfn, j, napi_tsfn_blocking);
+    napi_release_threadsafe_function(j->tsfn, napi_tsfn_release);
+  }
+  return result;
+}
+
 #define EXPORT(name, fn)                                         \
   do {                                                           \
     napi_value f;                                                \
@@ -888,6 +1062,7 @@ static napi_value init(napi_env env, napi_value exports) {
   EXPORT("socketPair", js_socket_pair);
   EXPORT("peerCred", js_peer_cred);
   EXPORT("mallocTrim", js_malloc_trim);
+  EXPORT("spawnWait", js_spawn_wait);
   return exports;
 }
 

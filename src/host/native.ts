@@ -50,6 +50,18 @@ export interface NativeBindings {
   peerCred(fd: number): PeerCredentials;
   /** malloc_trim(0): free heap memory back to the kernel; true when some was released. */
   mallocTrim(): boolean;
+  /**
+   * posix_spawn (no fork of the daemon's memory): fds[i] becomes the child's fd i (-1: /dev/null). Throws
+   * the spawn's errno error; `exited` settles when the program has exited (waited on a thread of its own).
+   */
+  spawnWait(
+    path: string,
+    argv: string[],
+    envp: string[],
+    cwd: string | null,
+    fds: number[],
+    setsid: boolean,
+  ): { pid: number; exited: Promise<{ pid: number; code?: number; signal?: number }> };
 }
 
 /** mount(2) flags used by wharf. */
@@ -70,19 +82,20 @@ export const MountFlags = {
 export const UmountFlags = { FORCE: 0x1, DETACH: 0x2, NOFOLLOW: 0x8 } as const;
 
 let loaded: NativeBindings | undefined;
+const REL = "native/build/Release/wharf_native.node";
 
-/** Loads the addon once; the path is found relative to this file whether it runs from src/ or dist/. */
-export function native(): NativeBindings {
-  if (loaded) return loaded;
-  const rel = "native/build/Release/wharf_native.node";
-  const candidates = [process.env.WHARF_NATIVE, `../../${rel}`, `../${rel}`];
-  for (const c of candidates) {
+/** The addon's file, found relative to this file whether it runs from src/ or dist/ (worker threads load it too). */
+export function nativePath(): string {
+  for (const c of [process.env.WHARF_NATIVE, `../../${REL}`, `../${REL}`]) {
     if (!c) continue;
     const p = c.startsWith("/") ? c : fileURLToPath(new URL(c, import.meta.url));
-    if (existsSync(p)) {
-      loaded = createRequire(import.meta.url)(p) as NativeBindings;
-      return loaded;
-    }
+    if (existsSync(p)) return p;
   }
-  throw new Error(`wharf native addon not built (looked for ${rel}); run npm run build`);
+  throw new Error(`wharf native addon not built (looked for ${REL}); run npm run build`);
+}
+
+/** Loads the addon once. */
+export function native(): NativeBindings {
+  loaded ??= createRequire(import.meta.url)(nativePath()) as NativeBindings;
+  return loaded;
 }

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
+import type { ProcessError } from "./process.ts";
 import { WorkerProcesses } from "./spawner.ts";
 
 async function until(cond: () => boolean, ms = 5000): Promise<void> {
@@ -12,6 +13,38 @@ async function until(cond: () => boolean, ms = 5000): Promise<void> {
 }
 
 describe("worker processes", () => {
+  it("runs a program as execFile did: input, cwd, env, exit status, stderr, a missing program, maxBuffer", async () => {
+    const p = new WorkerProcesses({ idleMs: 50 });
+    const env = { FOO: "bar", PATH: "/usr/bin:/bin" };
+    assert.equal(
+      await p.run("sh", ["-c", "cat; pwd; echo $FOO"], { input: "in\n", cwd: "/tmp", env }),
+      "in\n/tmp\nbar\n",
+    );
+    await assert.rejects(p.run("sh", ["-c", "echo out; echo err >&2; exit 3"]), (e: ProcessError) => {
+      assert.equal(e.message, "Command failed: sh -c echo out; echo err >&2; exit 3\nerr\n");
+      assert.deepEqual([e.exitCode, e.stdout, e.stderr], [3, "out\n", "err\n"]);
+      return true;
+    });
+    await assert.rejects(p.run("no-such-program-here", []), (e: ProcessError) => {
+      assert.equal(e.message, "spawn no-such-program-here ENOENT");
+      assert.equal((e.cause as NodeJS.ErrnoException).code, "ENOENT");
+      return true;
+    });
+    await assert.rejects(
+      p.run("sh", ["-c", "head -c 100000 /dev/zero"], { maxBuffer: 1000 }),
+      /stdout maxBuffer length exceeded/,
+    );
+    // The signals node ignores (SIGPIPE) are back to their defaults in the program, none blocked.
+    const status = await p.run("cat", ["/proc/self/status"]);
+    assert.match(status, /^SigBlk:\s*0+$/m);
+    assert.equal(
+      BigInt(`0x${/^SigIgn:\s*(\w+)$/m.exec(status)?.[1]}`) & (1n << 12n),
+      0n,
+      "SIGPIPE not ignored",
+    );
+    await until(() => p.workerCount === 0);
+  });
+
   it("keeps one worker for sequential calls, ends it when idle and makes a new one on demand", async () => {
     const p = new WorkerProcesses({ idleMs: 50 });
     assert.equal(p.workerCount, 0);

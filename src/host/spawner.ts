@@ -15,7 +15,7 @@ import { Socket } from "node:net";
 import type { Readable, Writable } from "node:stream";
 import { Worker } from "node:worker_threads";
 import { releaseFreeMemory } from "./memory.ts";
-import { native } from "./native.ts";
+import { native, nativePath } from "./native.ts";
 import { childNice } from "./priority.ts";
 import { PipedChild, ProcessError } from "./process.ts";
 import type { Child, Processes, RunOptions, SpawnOptions } from "./types.ts";
@@ -26,22 +26,75 @@ const { parentPort, workerData } = require("node:worker_threads");
 // A thread starts with its creator's nice value: the main thread's raised one (host/priority.ts), which
 // every program forked here would inherit. The value the daemon started with is restored first.
 if (workerData.nice !== undefined) require("node:os").setPriority(workerData.nice);
-const { execFile, spawn } = require("node:child_process");
-parentPort.on("message", (m) => {
-  if (m.op === "run") {
-    let child;
-    try {
-      child = execFile(m.file, m.args, { encoding: "utf8", maxBuffer: m.maxBuffer, env: m.env, cwd: m.cwd },
-        (err, stdout, stderr) => parentPort.postMessage({ id: m.id, done: true, stdout, stderr,
-          error: err ? { message: err.message, code: err.code, errno: err.errno, syscall: err.syscall } : undefined }));
-    } catch (e) {
-      parentPort.postMessage({ id: m.id, done: true, stdout: "", stderr: "", error: { message: e.message, code: e.code } });
-      return;
-    }
-    if (m.input !== undefined) child.stdin.end(m.input);
-    else child.stdin.end();
-    return;
+const { spawn } = require("node:child_process");
+const { accessSync, constants: { X_OK } } = require("node:fs");
+const { Socket } = require("node:net");
+const { constants: { signals } } = require("node:os");
+// Short-lived programs (runc start/delete, iptables-restore, ...) are started with posix_spawn, which
+// shares the daemon's memory until exec instead of forking it (native/wharf_native.c says why).
+const native = require(workerData.native);
+// Closed through a handle: fs.close of an fd the fs module did not open warns from a worker thread.
+const drop = (fd) => new Socket({ fd }).destroy();
+const signame = (n) => Object.keys(signals).find((k) => signals[k] === n) ?? null;
+// As libuv: a name without a slash is looked up in the child's PATH.
+function resolve(file, env) {
+  if (file.includes("/")) return file;
+  for (const dir of (env.PATH ?? "/usr/bin:/bin").split(":")) {
+    const p = (dir || ".") + "/" + file;
+    try { accessSync(p, X_OK); return p; } catch {}
   }
+  return undefined;
+}
+function run(m) {
+  const reply = (o) => parentPort.postMessage({ id: m.id, done: true, stdout: "", stderr: "", ...o });
+  const spawnError = (code, errno) => reply({ error: { message: "spawn " + m.file + " " + code, code, errno, syscall: "spawn " + m.file } });
+  const path = resolve(m.file, m.env);
+  if (path === undefined) return spawnError("ENOENT", -2);
+  const pairs = [native.socketPair(), native.socketPair(), native.socketPair()];
+  let pid, exited;
+  try {
+    ({ pid, exited } = native.spawnWait(path, [m.file, ...m.args],
+      Object.entries(m.env).filter(([, v]) => v !== undefined).map(([k, v]) => k + "=" + v), m.cwd ?? null,
+      pairs.map((p) => p[1]), false));
+  } catch (e) {
+    for (const [a] of pairs) drop(a);
+    return spawnError(e.code, e.errno);
+  } finally {
+    for (const [, b] of pairs) drop(b);
+  }
+  const [stdin, stdout, stderr] = pairs.map(([a]) => new Socket({ fd: a, readable: true, writable: true }));
+  stdin.on("error", () => undefined); // EPIPE: the program did not read its input
+  stdin.end(m.input ?? "");
+  const out = { stdout: [], stderr: [] };
+  let over;
+  let open = 2;
+  let status;
+  const finish = () => {
+    if (open > 0 || !status) return;
+    const text = (k) => Buffer.concat(out[k]).toString("utf8").slice(0, m.maxBuffer);
+    const o = { stdout: text("stdout"), stderr: text("stderr") };
+    if (over) return reply({ ...o, error: { message: over + " maxBuffer length exceeded", code: "ERR_CHILD_PROCESS_STDIO_MAXBUFFER" } });
+    if (status.code === 0) return reply(o);
+    const cmd = [m.file, ...m.args].join(" ");
+    reply({ ...o, error: { message: "Command failed: " + cmd + "\\n" + o.stderr, code: status.code ?? null, signal: signame(status.signal) } });
+  };
+  for (const [k, s] of [["stdout", stdout], ["stderr", stderr]]) {
+    let n = 0;
+    s.on("data", (b) => {
+      n += b.length;
+      if (n > m.maxBuffer && !over) {
+        over = k;
+        if (!status) try { process.kill(pid, "SIGTERM"); } catch {}
+      }
+      out[k].push(b);
+    });
+    s.on("error", () => undefined);
+    s.on("close", () => { open--; finish(); });
+  }
+  exited.then((r) => { status = r; stdin.destroy(); finish(); });
+}
+parentPort.on("message", (m) => {
+  if (m.op === "run") return run(m);
   let child;
   try {
     child = spawn(m.file, m.args, { env: m.env, cwd: m.cwd, stdio: m.stdio, detached: m.detached });
@@ -120,7 +173,10 @@ export class WorkerProcesses implements Processes {
     }
     // A new worker only when every live one has a call in hand: an idle daemon keeps at most one.
     if (this.#workers.length < this.#size && this.#holding.size >= this.#workers.length) {
-      const w = new Worker(WORKER_SOURCE, { eval: true, workerData: { nice: childNice() } });
+      const w = new Worker(WORKER_SOURCE, {
+        eval: true,
+        workerData: { nice: childNice(), native: nativePath() },
+      });
       w.on("message", (r: Reply) => this.#waiters.get(r.id)?.(r));
       w.on("error", (e) => {
         // A dead worker fails what it had in hand; the next call starts a new one.

@@ -258,9 +258,10 @@ export class Lifecycle {
     const st = c.state;
     this.#d.health.stop(c);
     this.#d.logs.stop(c);
-    await st.setStopped(exit);
     await Promise.all([
-      runtime.delete(c.id, { force: true }).catch(() => undefined),
+      // The exit file goes with the runtime's state, so only once the exit is on disk: a daemon killed in
+      // between still finds it. The mount and the network do not hold the exit and go meanwhile.
+      st.setStopped(exit).then(() => runtime.delete(c.id, { force: true }).catch(() => undefined)),
       this.#s.unmountRootfs(c),
       network.teardown(c.id).catch((e) => log("warn", "network teardown failed", { id: c.id, err: e })),
     ]);

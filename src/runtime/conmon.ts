@@ -226,28 +226,16 @@ class ConmonRuntime implements ContainerRuntime {
   async delete(id: string, opts: { force?: boolean } = {}): Promise<void> {
     checkId(id);
     const dir = join(this.#ctrDir, id);
-    if (opts.force && (await this.isAlive(id)) && !(await this.#exits.read(id))) {
+    // The exit, once heard, is known in memory: only without one is conmon looked up in /proc.
+    if (opts.force && !(await this.#exits.read(id)) && (await this.isAlive(id))) {
       // Kill and wait for conmon to record the exit, so no exit file lands after the cleanup below.
       await this.kill(id, "SIGKILL", { all: true }).catch(() => {});
       await withTimeout(this.waitExit(id), 5000);
     }
-    const rt = await this.#rts.of(id);
-    // Without its state dir runc knows no such container and `runc delete` only fails; that is so when the
-    // exit path already cleaned up and `run --rm` removes next, and skipping it saves a runc start-up there.
-    const known =
-      rt.flavor !== "runc" ||
-      (await access(join(rt.cli.root, id)).then(
-        () => true,
-        () => false,
-      ));
-    if (known && !(rt.flavor === "runc" && (await this.#deleteExited(id, rt)))) {
-      try {
-        await rt.cli.run("delete", opts.force ? ["delete", "--force", id] : ["delete", id]);
-      } catch (e) {
-        if (!(e instanceof NotFoundError)) throw e;
-      }
-    }
-    const bundle = await readlink(join(dir, "bundle")).catch(() => undefined);
+    const [bundle] = await Promise.all([
+      readlink(join(dir, "bundle")).catch(() => undefined),
+      this.#deleteRuntimeState(id, opts),
+    ]);
     this.#rts.forget(id);
     this.#known.delete(id);
     this.#cgroups.delete(id);
@@ -257,6 +245,25 @@ class ConmonRuntime implements ContainerRuntime {
       rm(join(this.#exitDir, id), { force: true }),
       ...(bundle ? ["attach", "ctl", "winsz"].map((f) => rm(join(bundle, f), { force: true })) : []),
     ]);
+  }
+
+  /** The runtime's own record of the container: removed by hand after an exit, else by `<runtime> delete`. */
+  async #deleteRuntimeState(id: string, opts: { force?: boolean }): Promise<void> {
+    const rt = await this.#rts.of(id);
+    // Without its state dir runc knows no such container and `runc delete` only fails; that is so when the
+    // exit path already cleaned up and `run --rm` removes next, and skipping it saves a runc start-up there.
+    const known =
+      rt.flavor !== "runc" ||
+      (await access(join(rt.cli.root, id)).then(
+        () => true,
+        () => false,
+      ));
+    if (!known || (rt.flavor === "runc" && (await this.#deleteExited(id, rt)))) return;
+    try {
+      await rt.cli.run("delete", opts.force ? ["delete", "--force", id] : ["delete", id]);
+    } catch (e) {
+      if (!(e instanceof NotFoundError)) throw e;
+    }
   }
 
   /**

@@ -1,7 +1,8 @@
-import { mkdir, readdir, readFile, rm } from "node:fs/promises";
+import { randomBytes } from "node:crypto";
+import { mkdir, readdir, readFile, rename, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { isErrno } from "../errdefs/index.ts";
-import { writeJsonAtomic } from "../util/index.ts";
+import { log, writeJsonAtomic } from "../util/index.ts";
 
 /**
  * One directory per object (`<root>/<id>/`) holding named JSON documents, each written atomically.
@@ -72,8 +73,25 @@ export class RecordStore<T> {
     return { records, broken };
   }
 
-  /** Removes an object's directory and everything in it. */
+  /**
+   * Removes an object's directory and everything in it. The directory is first renamed into the staging
+   * dir (one step: the object is gone for loadAll from then on) and emptied from there in the background,
+   * so a caller waits for neither the walk nor its unlinks (a container's dir holds ~20 entries: 2.4-3.8 ms
+   * of a `run --rm` here). A crash mid-way leaves the rest in the staging dir, which start-up empties.
+   */
   async remove(id: string): Promise<void> {
-    await rm(join(this.root, id), { recursive: true, force: true });
+    const dir = join(this.root, id);
+    const staged = join(this.#tmpDir, `.rm-${id}-${randomBytes(4).toString("hex")}`);
+    try {
+      await rename(dir, staged);
+    } catch (e) {
+      if (isErrno(e, "ENOENT")) return;
+      // Another filesystem, or a mount point in the way: removed where it is, as before.
+      await rm(dir, { recursive: true, force: true });
+      return;
+    }
+    void rm(staged, { recursive: true, force: true }).catch((e: unknown) =>
+      log("warn", "removing a staged directory failed", { dir: staged, err: e }),
+    );
   }
 }

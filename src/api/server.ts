@@ -1,11 +1,10 @@
 import { chmod, unlink } from "node:fs/promises";
 import type { IncomingMessage, Server, ServerResponse } from "node:http";
-import { createServer as createHttpsServer, Server as HttpsServer } from "node:https";
 import { connect, type Socket } from "node:net";
 import type { Duplex } from "node:stream";
 import { InvalidParameterError, isErrno, TooManyRequestsError } from "../errdefs/index.ts";
 import type { PeerCredentials } from "../host/index.ts";
-import { log, nodeHttp, nowNs } from "../util/index.ts";
+import { log, nodeHttp, nodeHttps, nowNs } from "../util/index.ts";
 import { messageFor, statusFor } from "./errors.ts";
 import {
   API_VERSION,
@@ -341,8 +340,8 @@ export class ApiServer {
     }
   }
 
-  /** Wires a node:http or node:https server to the router. */
-  #wire(server: Server): Server {
+  /** Wires a node:http or node:https (`tls`) server to the router. */
+  #wire(server: Server, tls = false): Server {
     // Only the head is timed by node:http: a whole-request timeout would cut image load/import/build
     // uploads, and hijacked attach/exec, logs -f and events answer long after their head arrived.
     server.requestTimeout = 0;
@@ -361,9 +360,7 @@ export class ApiServer {
       socket.once("close", () => this.#upgraded.delete(socket));
       void this.#dispatch({ kind: "upgrade", req, socket, head });
     });
-    server.on(server instanceof HttpsServer ? "secureConnection" : "connection", (s: object) =>
-      this.#openedAt.set(s, nowNs()),
-    );
+    server.on(tls ? "secureConnection" : "connection", (s: object) => this.#openedAt.set(s, nowNs()));
     server.on("clientError", (err: Error, socket: Duplex) => {
       // Bytes after a hijack without Upgrade are stdin, not a malformed next request.
       if (this.#hijacked.has(socket)) return;
@@ -399,7 +396,7 @@ export class ApiServer {
     tls?: { cert: Buffer; key: Buffer; ca?: Buffer; verify: boolean };
   }): Promise<void> {
     const server = opts.tls
-      ? createHttpsServer({
+      ? nodeHttps().createServer({
           ...this.#httpOptions(),
           cert: opts.tls.cert,
           key: opts.tls.key,
@@ -408,7 +405,7 @@ export class ApiServer {
           rejectUnauthorized: opts.tls.verify,
         })
       : nodeHttp().createServer(this.#httpOptions());
-    this.#wire(server);
+    this.#wire(server, !!opts.tls);
     await listen(server, { host: opts.host, port: opts.port });
   }
 

@@ -1,8 +1,9 @@
+import type * as Http from "node:http";
 import type { IncomingHttpHeaders, IncomingMessage } from "node:http";
-import https from "node:https";
+import type * as Https from "node:https";
 import type { Readable } from "node:stream";
 import { InvalidParameterError } from "../errdefs/index.ts";
-import { nodeHttp } from "../util/index.ts";
+import { nodeHttp, nodeHttps } from "../util/index.ts";
 
 /** A response: status, headers and the body stream (the caller must consume or destroy it). */
 export interface HttpResponse {
@@ -20,24 +21,31 @@ export interface HttpRequest {
   signal?: AbortSignal;
 }
 
-// Keep connections open between the many small registry requests of one pull or push.
-const agents = {
-  http: new (nodeHttp().Agent)({ keepAlive: true, maxSockets: 16 }),
-  https: new https.Agent({ keepAlive: true, maxSockets: 16 }),
-};
+// Keep connections open between the many small registry requests of one pull or push. Made on first use:
+// node:https is only loaded for a TLS registry (see util/nodehttp.ts).
+let httpAgent: Http.Agent | undefined;
+let httpsAgent: Https.Agent | undefined;
+function agent(secure: boolean): Http.Agent {
+  if (secure) {
+    httpsAgent ??= new (nodeHttps().Agent)({ keepAlive: true, maxSockets: 16 });
+    return httpsAgent;
+  }
+  httpAgent ??= new (nodeHttp().Agent)({ keepAlive: true, maxSockets: 16 });
+  return httpAgent;
+}
 
 /** Sends a request; redirects are returned, not followed. */
 export function send(req: HttpRequest): Promise<HttpResponse> {
   const u = new URL(req.url);
   const secure = u.protocol === "https:";
-  const mod = secure ? https : nodeHttp();
+  const mod = secure ? nodeHttps() : nodeHttp();
   return new Promise((resolve, reject) => {
     const r = mod.request(
       u,
       {
         method: req.method,
         headers: { "User-Agent": "wharf", ...req.headers },
-        agent: secure ? agents.https : agents.http,
+        agent: agent(secure),
         signal: req.signal,
       },
       (res) => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: res }),

@@ -32,5 +32,5 @@ export { isFullId, newId, shortId, stripDigestAlgo } from "./ids.ts";
 export { limiter, settleAll } from "./limit.ts";
 export { parseLink } from "./links.ts";
 export { type LogLevel, log, setLogLevel } from "./log.ts";
-export { nodeHttp } from "./nodehttp.ts";
+export { nodeHttp, nodeHttps } from "./nodehttp.ts";
 export { nowNs, nowRfc3339, parseFilterTime, parseRfc3339Ns, rfc3339Nano, ZERO_TIME } from "./time.ts";

@@ -1,18 +1,28 @@
 /**
- * node:http, loaded with require() instead of `import`. An ESM import of a builtin builds its module facade
- * by reading every export, and node:http's lazy WebSocket/CloseEvent/MessageEvent getters then load Node's
- * bundled undici (fetch, WebSocket, web streams): about 13 MB of RSS on Node 24 that the daemon never uses.
- * Loaded on first call, so importing util/ costs the CLI nothing. Type-only imports of node:http are erased
- * and stay as they are.
+ * node:http and node:https, loaded with require() on first use instead of `import`. An ESM import of a
+ * builtin builds its module facade by reading every export, and node:http's lazy WebSocket/CloseEvent/
+ * MessageEvent getters then load Node's bundled undici (fetch, WebSocket, web streams): about 13 MB of RSS
+ * on Node 24 that the daemon never uses. node:https brings node:tls and OpenSSL's TLS state (about 3 MB of
+ * RSS on top of the daemon's other modules, 9 MB in a bare node), which a daemon without --tls and without
+ * a pull from a TLS registry never needs. Loaded on first call, so importing util/ costs the CLI nothing.
+ * Type-only imports of node:http and node:https are erased and stay as they are.
  */
 
 import type * as Http from "node:http";
+import type * as Https from "node:https";
 import { createRequire } from "node:module";
 
 let http: typeof Http | undefined;
+let https: typeof Https | undefined;
 
 /** The node:http module. */
 export function nodeHttp(): typeof Http {
   http ??= createRequire(import.meta.url)("node:http") as typeof Http;
   return http;
+}
+
+/** The node:https module. */
+export function nodeHttps(): typeof Https {
+  https ??= createRequire(import.meta.url)("node:https") as typeof Https;
+  return https;
 }

@@ -111,9 +111,10 @@ export async function createContainer(
     // As dockerd: root's, searchable by the remapped root's group (its rootfs and /etc files are below).
     if (storage.idMap) await chown(dir, 0, storage.idMap.root.gid);
     const c = r.materialize(record, undefined);
-    // state first: a record without state.json loads as "created", one without container.json is dropped.
-    await r.store.putDoc(id, "state.json", c.state.doc());
-    await r.store.put(id, record);
+    // Both at once, as any outcome of a crash between them is sound: the state written here is "created",
+    // which is also how a record whose state.json did not land loads; a state.json without container.json
+    // is a half-created leftover that start-up drops.
+    await Promise.all([r.store.putDoc(id, "state.json", c.state.doc()), r.store.put(id, record)]);
     r.index.add(id, name, c);
     images.retain(image.id);
     r.emit(c, "create");

@@ -862,11 +862,12 @@ static napi_value js_malloc_trim(napi_env env, napi_callback_info info) {
 }
 
 /*
- * spawnWait(path, argv, envp, cwd, fds, setsid) -> {pid, exited: Promise<{code} | {signal}>}: starts a program with
+ * spawnWait(path, argv, envp, cwd, fds, setsid, closeFds) -> {pid, exited: Promise<{code} | {signal}>}: starts a program with
  * posix_spawn, whose glibc implementation is clone(CLONE_VM|CLONE_VFORK): unlike libuv's fork() it copies
  * no page tables and leaves no copy-on-write pages behind, so the daemon's main thread is not stalled on
  * its mmap_lock or on COW faults while the child gets to exec (host/spawner.ts). fds[i] becomes the
- * child's fd i (-1: /dev/null). The exit is waited for on a thread of its own, not a pool thread: a
+ * child's fd i (-1: /dev/null); with closeFds, ours are closed once the child has its copies (success or not),
+ * as a net.Socket on them would make the shared file non-blocking under the child. The exit is waited for on a thread of its own, not a pool thread: a
  * program may run for long. libuv reaps only the children it started, so this pid is ours to wait for.
  */
 #include <spawn.h>
@@ -939,17 +940,17 @@ static char **get_strv(napi_env env, napi_value arr) {
 #define SPAWN_FDS 8
 
 static napi_value js_spawn_wait(napi_env env, napi_callback_info info) {
-  size_t argc = 6;
-  napi_value argv[6];
+  size_t argc = 7;
+  napi_value argv[7];
   napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
   char path[PATH_BUF], cwd[PATH_BUF];
   int has_cwd = 0;
-  bool setsid_ = false;
+  bool setsid_ = false, close_fds = false;
   uint32_t nfd = 0;
-  if (argc < 6 || !get_str(env, argv[0], path, sizeof path, NULL) || !get_str(env, argv[3], cwd, sizeof cwd, &has_cwd) ||
+  if (argc < 7 || !get_str(env, argv[0], path, sizeof path, NULL) || !get_str(env, argv[3], cwd, sizeof cwd, &has_cwd) ||
       napi_get_array_length(env, argv[4], &nfd) != napi_ok || nfd > SPAWN_FDS ||
-      napi_get_value_bool(env, argv[5], &setsid_) != napi_ok)
-    return throw_type(env, "spawnWait(path, argv, envp, cwd, fds, setsid)");
+      napi_get_value_bool(env, argv[5], &setsid_) != napi_ok || napi_get_value_bool(env, argv[6], &close_fds) != napi_ok)
+    return throw_type(env, "spawnWait(path, argv, envp, cwd, fds, setsid, closeFds)");
   int fds[SPAWN_FDS];
   for (uint32_t i = 0; i < nfd; i++) {
     napi_value e;
@@ -1002,8 +1003,10 @@ static napi_value js_spawn_wait(napi_env env, napi_callback_info info) {
   int err = posix_spawn(&pid, path, &fa, &at, av, ev);
   posix_spawn_file_actions_destroy(&fa);
   posix_spawnattr_destroy(&at);
-  for (uint32_t i = 0; i < nfd; i++)
+  for (uint32_t i = 0; i < nfd; i++) {
     if (moved[i] >= 0) close(moved[i]);
+    if (close_fds && fds[i] >= 0 && fds[i] != (int)i) close(fds[i]);
+  }
   free_strv(av);
   free_strv(ev);
   if (err != 0) return throw_errno(env, "posix_spawn", path, err);

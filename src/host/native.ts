@@ -51,8 +51,9 @@ export interface NativeBindings {
   /** malloc_trim(0): free heap memory back to the kernel; true when some was released. */
   mallocTrim(): boolean;
   /**
-   * posix_spawn (no fork of the daemon's memory): fds[i] becomes the child's fd i (-1: /dev/null). Throws
-   * the spawn's errno error; `exited` settles when the program has exited (waited on a thread of its own).
+   * posix_spawn (no fork of the daemon's memory): fds[i] becomes the child's fd i (-1: /dev/null), and with
+   * closeFds ours are closed after the spawn. Throws the spawn's errno error; `exited` settles when the
+   * program has exited (waited on a thread of its own).
    */
   spawnWait(
     path: string,
@@ -61,6 +62,7 @@ export interface NativeBindings {
     cwd: string | null,
     fds: number[],
     setsid: boolean,
+    closeFds: boolean,
   ): { pid: number; exited: Promise<{ pid: number; code?: number; signal?: number }> };
 }
 

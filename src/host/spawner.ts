@@ -1,7 +1,9 @@
 /**
- * Starting a program blocks the calling thread until the child has exec'd (libuv forks, then waits on a
- * close-on-exec pipe); on a loaded machine that is tens of milliseconds per runc or conmon. So programs
- * are started from worker threads: the event loop only posts a message. Pipes to long-lived children
+ * Starting a program blocks the calling thread until the child has exec'd; on a loaded machine that is
+ * tens of milliseconds per runc or conmon. So programs are started from worker threads: the event loop
+ * only posts a message. run() uses posix_spawn (native spawnWait), not node's child_process: libuv
+ * forks, which copies the daemon's page tables under its mmap_lock and leaves copy-on-write pages that
+ * stalled the main thread even though the fork ran elsewhere. Pipes to long-lived children
  * (conmon's sync and start pipes) are socket pairs made here, whose child ends the worker hands to the
  * program and whose own ends become net.Sockets on the main thread.
  *
@@ -30,11 +32,13 @@ const { spawn } = require("node:child_process");
 const { accessSync, constants: { X_OK } } = require("node:fs");
 const { Socket } = require("node:net");
 const { constants: { signals } } = require("node:os");
-// Short-lived programs (runc start/delete, iptables-restore, ...) are started with posix_spawn, which
+// Short-lived programs (runc delete/state/kill, iptables-restore, ...) are started with posix_spawn, which
 // shares the daemon's memory until exec instead of forking it (native/wharf_native.c says why).
 const native = require(workerData.native);
-// Closed through a handle: fs.close of an fd the fs module did not open warns from a worker thread.
-const drop = (fd) => new Socket({ fd }).destroy();
+// Closed through a handle (fs.close of an fd the fs module did not open warns from a worker thread); only
+// our own ends: a Socket makes its file non-blocking, which a child's end shares.
+const drop = (fd) => new Socket({ fd, readable: false, writable: false }).destroy();
+const envv = (env) => Object.entries(env).filter(([, v]) => v !== undefined).map(([k, v]) => k + "=" + v);
 const signame = (n) => Object.keys(signals).find((k) => signals[k] === n) ?? null;
 // As libuv: a name without a slash is looked up in the child's PATH.
 function resolve(file, env) {
@@ -54,13 +58,11 @@ function run(m) {
   let pid, exited;
   try {
     ({ pid, exited } = native.spawnWait(path, [m.file, ...m.args],
-      Object.entries(m.env).filter(([, v]) => v !== undefined).map(([k, v]) => k + "=" + v), m.cwd ?? null,
-      pairs.map((p) => p[1]), false));
+      envv(m.env), m.cwd ?? null,
+      pairs.map((p) => p[1]), false, true));
   } catch (e) {
     for (const [a] of pairs) drop(a);
     return spawnError(e.code, e.errno);
-  } finally {
-    for (const [, b] of pairs) drop(b);
   }
   const [stdin, stdout, stderr] = pairs.map(([a]) => new Socket({ fd: a, readable: true, writable: true }));
   stdin.on("error", () => undefined); // EPIPE: the program did not read its input

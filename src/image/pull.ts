@@ -1,3 +1,4 @@
+import { PassThrough } from "node:stream";
 import type { ContentStore } from "../content/index.ts";
 import {
   type Credentials,
@@ -170,6 +171,65 @@ async function pullOnce(h: PullHost, fromImage: string, opts: PullOptions): Prom
         todo.push(i);
       }
     }
+    /**
+     * One pass over the download: the bytes go to the blob store (which checks digest and size and commits only
+     * a blob that matches) and, at the same time, to the layer store, whose layer goes in only once the blob
+     * checked out and the layer below is in. A tampered or cut download so fails as the store saw it, and
+     * leaves neither blob nor layer.
+     */
+    const downloadAndUnpack = async (
+      i: number,
+      o: {
+        id: string;
+        dl: (n: number, final?: boolean) => void;
+        parent: string | null;
+        parentReady: Promise<void> | undefined;
+        limit: number;
+      },
+    ): Promise<LayerInfo> => {
+      const l = manifest.layers[i];
+      const { stream } = await client.getBlob(l.digest, ac.signal);
+      const toBlob = new PassThrough();
+      const toLayer = new PassThrough();
+      stream.once("error", (e) => {
+        toBlob.destroy(e);
+        toLayer.destroy(e);
+      });
+      stream.pipe(toBlob);
+      stream.pipe(toLayer);
+      const stored = h.content
+        .ingest(toBlob, {
+          expectedDigest: l.digest,
+          onBytes: (n) => o.dl(n),
+          ...(l.size >= 0 ? { expectedSize: l.size } : {}),
+        })
+        .then(() => {
+          ingested.push(l.digest);
+          o.dl(l.size, true);
+          opts.progress({ status: "Verifying Checksum", progressDetail: {}, id: o.id });
+          opts.progress({ status: "Download complete", progressDetail: {}, id: o.id });
+          opts.progress({ status: "Extracting", progressDetail: { current: 0, total: l.size }, id: o.id });
+        });
+      // A blob the store refused stops the unpacking too; an unpacking that failed lets the download finish,
+      // so a tampered blob is reported as the digest mismatch it is.
+      stored.catch((e: unknown) => {
+        stream.destroy();
+        toLayer.destroy(e as Error);
+      });
+      const both = o.parentReady ? Promise.all([stored, o.parentReady]).then(() => undefined) : stored;
+      // Awaited by applyTar only after the unpacking: a rejection before then is not unhandled.
+      both.catch(() => undefined);
+      const applying = h.layers.applyTar(toLayer, o.parent, { maxUnpacked: o.limit, parentReady: both });
+      // An unpacking that stopped reads no more: its side is dropped so the download goes on to the store.
+      applying.catch(() => toLayer.destroy());
+      const [blob, layer] = await Promise.allSettled([stored, applying]);
+      if (blob.status === "rejected") {
+        if (layer.status === "fulfilled") held.push(layer.value);
+        throw blob.reason;
+      }
+      if (layer.status === "rejected") throw layer.reason;
+      return layer.value;
+    };
     const pullLayer = (i: number) =>
       pullOne(i).catch((e: unknown) => {
         ready[i].reject(e);
@@ -181,28 +241,19 @@ async function pullOnce(h: PullHost, fromImage: string, opts: PullOptions): Prom
       const parent = i ? chains[i - 1] : null;
       const had = await h.content.has(l.digest);
       const dl = throttled(opts.progress, id, "Downloading", l.size);
-      // Download and verify into the blob store first, then unpack from the stored blob: a download that dies
-      // midway then fails in one place, before any layer work, and leaves nothing behind.
-      if (!had) {
-        const { stream } = await client.getBlob(l.digest, ac.signal);
-        // The store checks the digest and size as the bytes go by and commits only a blob that matches: the
-        // one hash of the download (a verifying copy in front of it hashed every byte a second time).
-        await h.content.ingest(stream, {
-          expectedDigest: l.digest,
-          onBytes: (n) => dl(n),
-          ...(l.size >= 0 ? { expectedSize: l.size } : {}),
+      const parentReady = i ? ready[i - 1].promise : undefined;
+      const limit = maxUnpacked(l.size);
+      let applied: LayerInfo;
+      if (had) {
+        opts.progress({ status: "Download complete", progressDetail: {}, id });
+        opts.progress({ status: "Extracting", progressDetail: { current: 0, total: l.size }, id });
+        applied = await h.layers.applyTar(await h.content.readStream(l.digest), parent, {
+          maxUnpacked: limit,
+          ...(parentReady ? { parentReady } : {}),
         });
-        ingested.push(l.digest);
-        dl(l.size, true);
-        opts.progress({ status: "Verifying Checksum", progressDetail: {}, id });
+      } else {
+        applied = await downloadAndUnpack(i, { id, dl, parent, parentReady, limit });
       }
-      opts.progress({ status: "Download complete", progressDetail: {}, id });
-      opts.progress({ status: "Extracting", progressDetail: { current: 0, total: l.size }, id });
-      // Unpacked while the layers below still unpack; it goes into the store only after its parent.
-      const applied = await h.layers.applyTar(await h.content.readStream(l.digest), parent, {
-        maxUnpacked: maxUnpacked(l.size),
-        ...(i ? { parentReady: ready[i - 1].promise } : {}),
-      });
       held.push(applied);
       opts.progress({ status: "Extracting", progressDetail: { current: l.size, total: l.size }, id });
       if (applied.diffId !== diffIds[i]) {

@@ -4,11 +4,11 @@
  */
 import { createHash } from "node:crypto";
 import { createReadStream, constants as fsc } from "node:fs";
-import { chmod, type FileHandle, mkdir, open, readFile, rm, symlink, utimes } from "node:fs/promises";
+import { chmod, type FileHandle, link, mkdir, open, rm, symlink, utimes } from "node:fs/promises";
 import { join, posix } from "node:path";
 import type { Readable } from "node:stream";
 import tar from "tar-stream";
-import { InvalidParameterError } from "../errdefs/index.ts";
+import { InvalidParameterError, isErrno } from "../errdefs/index.ts";
 import { cleanEntryPath, decompressStream, detectCompression, feedTar } from "../layer/index.ts";
 import { resolveInRoot } from "../runtime/index.ts";
 import { limiter } from "../util/index.ts";
@@ -298,7 +298,7 @@ async function writeAll(fh: FileHandle, bufs: Buffer[]): Promise<void> {
   }
 }
 
-/** Unpacks a context tar into `dir`, only the entries `keep` accepts (hard links become copies). */
+/** Unpacks a context tar into `dir`, only the entries `keep` accepts. */
 async function extractTar(body: Readable, dir: string, keep: (rel: string) => boolean): Promise<void> {
   const ex = tar.extract();
   const feeding = feedTar(body, ex);
@@ -386,22 +386,15 @@ async function extractTar(body: Readable, dir: string, keep: (rel: string) => bo
           continue;
         }
         default:
-          // Hardlinks are copied, devices and fifos have no place in a context.
+          // A hard link stays one (dockerd's context keeps them, and COPY then does); devices and fifos have
+          // no place in a context. The file it names was unpacked earlier in the tar, perhaps still being
+          // written; one the filter left out (or a directory) leaves the link out too.
           if (h.type === "link" && h.linkname) {
             const src = await resolveInRoot(dir, cleanEntryPath(h.linkname));
-            await Promise.all(pending.values());
-            const data = await readFile(src).catch(() => undefined);
-            if (data) {
-              const fh = await open(target, fsc.O_WRONLY | fsc.O_CREAT | fsc.O_EXCL, mode);
-              // The copy stands for the same file: its mode and mtime too (the cache hashes them).
-              try {
-                await fh.writeFile(data);
-                await fh.chmod(mode);
-                if (h.mtime) await fh.utimes(h.mtime, h.mtime);
-              } finally {
-                await fh.close();
-              }
-            }
+            await (pending.get(src) ?? Promise.all(pending.values()));
+            await link(src, target).catch((e: unknown) => {
+              if (!isErrno(e) || !["ENOENT", "EPERM", "EEXIST"].includes(e.code ?? "")) throw e;
+            });
           }
           entry.resume();
       }

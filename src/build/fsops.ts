@@ -8,6 +8,7 @@ import {
   chmod,
   copyFile,
   lchown,
+  link,
   lstat,
   lutimes,
   mkdir,
@@ -140,7 +141,7 @@ export async function copySources(
       `When using ${opts.what} with more than one source file, the destination must be a directory and end with a /`,
     );
   const owner = { uid: opts.uid, gid: opts.gid };
-  const o = { ...opts, limit: limiter(COPY_CONCURRENCY) };
+  const o = { ...opts, limit: limiter(COPY_CONCURRENCY), links: new Map<string, Promise<string>>() };
   for (const s of sources) {
     if (s.isDir) {
       const target = await mkdirInRoot(root, dest, owner);
@@ -165,7 +166,12 @@ const COPY_CONCURRENCY = 16;
 async function copyTree(
   src: string,
   dst: string,
-  opts: CopyOwner & { preserveOwner: boolean; limit: ReturnType<typeof limiter>; fresh?: boolean },
+  opts: CopyOwner & {
+    preserveOwner: boolean;
+    limit: ReturnType<typeof limiter>;
+    links: HardLinks;
+    fresh?: boolean;
+  },
 ): Promise<void> {
   const st = await lstat(src);
   if (!st.isDirectory()) return opts.limit(() => copyLeaf(src, dst, { ...opts, st }));
@@ -183,7 +189,37 @@ async function copyTree(
   await lutimes(dst, st.atime, st.mtime);
 }
 
+/**
+ * Files of one COPY that are one inode in the source, by `dev:ino`: the copy of the first, which the others
+ * become hard links to, as dockerd's tar-based copy keeps them (BuildKit's too).
+ */
+type HardLinks = Map<string, Promise<string>>;
+
 async function copyLeaf(
+  src: string,
+  dst: string,
+  opts: CopyOwner & { preserveOwner: boolean; st: Stats; links: HardLinks; fresh?: boolean },
+): Promise<void> {
+  const { st } = opts;
+  if (st.isFile() && st.nlink > 1) {
+    const key = `${st.dev}:${st.ino}`;
+    const first = opts.links.get(key);
+    if (first) {
+      // The first copy holds a slot of the limiter while it runs, so waiting on it here cannot starve it.
+      const path = await first;
+      if (!opts.fresh) await rm(dst, { recursive: true, force: true });
+      await link(path, dst);
+      return;
+    }
+    const copied = copyLeafData(src, dst, opts).then(() => dst);
+    opts.links.set(key, copied);
+    await copied;
+    return;
+  }
+  await copyLeafData(src, dst, opts);
+}
+
+async function copyLeafData(
   src: string,
   dst: string,
   opts: CopyOwner & { preserveOwner: boolean; st: Stats; fresh?: boolean },
@@ -273,7 +309,6 @@ export async function extractArchive(root: string, abs: string, dest: string): P
           await symlink(h.linkname ?? "", target);
           break;
         case "link": {
-          const { link } = await import("node:fs/promises");
           await link(await resolveInRoot(root, posix.join(base, cleanEntryPath(h.linkname ?? ""))), target);
           break;
         }

@@ -1,12 +1,15 @@
 /**
- * `docker rmi` of an image that has child images, on wharf and, when installed, on dockerd 20.10 side by
- * side: by name it only untags (the image stays for its child), by ID it is a conflict no force overrides.
+ * Images on wharf and, when installed, on dockerd 20.10 side by side: `docker rmi` of an image that has child
+ * images (by name it only untags, the image stays for its child; by ID it is a conflict no force overrides),
+ * and hard links in a build context, which the classic builder's COPY keeps as links.
  */
 import assert from "node:assert/strict";
 import { existsSync } from "node:fs";
+import { link, mkdir, writeFile } from "node:fs/promises";
 import { after, before, test } from "node:test";
 import { DOCKER, exec, importBusybox, startDaemon, type TestDaemon } from "../../helpers/daemon.ts";
 import { type EnginePair, startEnginePair } from "../../helpers/dockerd.ts";
+import { tempTree } from "../../helpers/tree.ts";
 
 let pair: EnginePair | undefined;
 let alone: TestDaemon | undefined;
@@ -77,4 +80,31 @@ test("rmi of an image with a child: by name untags, by ID (forced or not) is ref
   const w = seen.get("wharf");
   const dd = seen.get("dockerd");
   if (w && dd) assert.deepEqual(w.slice(0, 4), dd.slice(0, 4));
+});
+
+test("hard links in a build context stay links through the classic builder's COPY", {
+  skip: !existsSync(DOCKER),
+}, async () => {
+  const ctx = await tempTree({
+    Dockerfile:
+      'FROM busybox\nCOPY . /c/\nCOPY a /one\nRUN cd /c && stat -c "%n %h" a b d/c && [ "$(stat -c %i a)" = "$(stat -c %i d/c)" ] && echo same\n',
+    a: "hi\n",
+  });
+  await mkdir(`${ctx}/d`);
+  await link(`${ctx}/a`, `${ctx}/b`);
+  await link(`${ctx}/a`, `${ctx}/d/c`);
+  await writeFile(`${ctx}/.dockerignore`, "Dockerfile\n");
+  const seen = new Map<string, string>();
+  for (const [name, h] of engines()) {
+    const r = await exec(DOCKER, ["-H", h, "build", "--no-cache", "-t", "pimg-links", ctx], {
+      env: { DOCKER_BUILDKIT: "0" },
+    });
+    assert.equal(r.code, 0, `${name}: ${r.stderr}`);
+    const lines = r.stdout.split("\n").filter((l) => /^(\S+ \d+|same)$/.test(l));
+    seen.set(name, lines.join("\n"));
+    // A file copied on its own is a file of its own.
+    assert.equal(await ok(h, ["run", "--rm", "pimg-links", "stat", "-c", "%h", "/one"]), "1");
+  }
+  assert.equal(seen.get("wharf"), "a 3\nb 3\nd/c 3\nsame");
+  if (seen.has("dockerd")) assert.equal(seen.get("dockerd"), seen.get("wharf"));
 });

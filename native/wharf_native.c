@@ -862,13 +862,14 @@ static napi_value js_malloc_trim(napi_env env, napi_callback_info info) {
 }
 
 /*
- * spawnWait(path, argv, envp, cwd, fds, setsid, closeFds) -> {pid, exited: Promise<{code} | {signal}>}: starts a program with
+ * spawnWait(path, argv, envp, cwd, fds, setsid, closeFds, notifyFd) -> pid: starts a program with
  * posix_spawn, whose glibc implementation is clone(CLONE_VM|CLONE_VFORK): unlike libuv's fork() it copies
  * no page tables and leaves no copy-on-write pages behind, so the daemon's main thread is not stalled on
  * its mmap_lock or on COW faults while the child gets to exec (host/spawner.ts). fds[i] becomes the
  * child's fd i (-1: /dev/null); with closeFds, ours are closed once the child has its copies (success or not),
- * as a net.Socket on them would make the shared file non-blocking under the child. The exit is waited for on a thread of its own, not a pool thread: a
- * program may run for long. libuv reaps only the children it started, so this pid is ours to wait for.
+ * as a net.Socket on them would make the shared file non-blocking under the child. notifyFd (a socket,
+ * ours from the call on, closed after) receives the child's wait status as an int. The exit is waited
+ * for on a thread of its own, not a pool thread: a program may run for long. libuv reaps only the children it started, so this pid is ours to wait for.
  */
 #include <spawn.h>
 #include <signal.h>
@@ -876,39 +877,20 @@ static napi_value js_malloc_trim(napi_env env, napi_callback_info info) {
 
 struct spawn_job {
   pid_t pid;
-  int status;
-  napi_deferred deferred;
-  napi_threadsafe_function tsfn;
+  int notify_fd;
 };
 
-static void spawn_done(napi_env env, napi_value cb, void *context, void *data) {
-  struct spawn_job *j = data;
-  if (env) {
-    napi_value o, v;
-    napi_create_object(env, &o);
-    napi_create_int32(env, j->pid, &v);
-    napi_set_named_property(env, o, "pid", v);
-    if (WIFEXITED(j->status)) {
-      napi_create_int32(env, WEXITSTATUS(j->status), &v);
-      napi_set_named_property(env, o, "code", v);
-    } else if (WIFSIGNALED(j->status)) {
-      napi_create_int32(env, WTERMSIG(j->status), &v);
-      napi_set_named_property(env, o, "signal", v);
-    }
-    napi_resolve_deferred(env, j->deferred, o);
-  }
-  free(j);
-}
-
+/* Waits for the child and writes its wait status (an int) to notify_fd. No Node-API call is made from
+ * here: the worker's environment may be gone by then (a worker or process torn down while a program
+ * runs), and a socket nobody reads any more is safe to write to. */
 static void *spawn_wait_main(void *arg) {
   struct spawn_job *j = arg;
-  napi_threadsafe_function tsfn = j->tsfn; /* j is freed by spawn_done, maybe before the release below */
   int st = 0;
   while (waitpid(j->pid, &st, 0) < 0 && errno == EINTR) {
   }
-  j->status = st;
-  napi_call_threadsafe_function(tsfn, j, napi_tsfn_blocking);
-  napi_release_threadsafe_function(tsfn, napi_tsfn_release);
+  (void)!send(j->notify_fd, &st, sizeof st, MSG_NOSIGNAL);
+  close(j->notify_fd);
+  free(j);
   return NULL;
 }
 
@@ -940,17 +922,19 @@ static char **get_strv(napi_env env, napi_value arr) {
 #define SPAWN_FDS 8
 
 static napi_value js_spawn_wait(napi_env env, napi_callback_info info) {
-  size_t argc = 7;
-  napi_value argv[7];
+  size_t argc = 8;
+  napi_value argv[8];
   napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
   char path[PATH_BUF], cwd[PATH_BUF];
   int has_cwd = 0;
   bool setsid_ = false, close_fds = false;
   uint32_t nfd = 0;
+  int32_t notify_fd = -1;
   if (argc < 7 || !get_str(env, argv[0], path, sizeof path, NULL) || !get_str(env, argv[3], cwd, sizeof cwd, &has_cwd) ||
       napi_get_array_length(env, argv[4], &nfd) != napi_ok || nfd > SPAWN_FDS ||
-      napi_get_value_bool(env, argv[5], &setsid_) != napi_ok || napi_get_value_bool(env, argv[6], &close_fds) != napi_ok)
-    return throw_type(env, "spawnWait(path, argv, envp, cwd, fds, setsid, closeFds)");
+      napi_get_value_bool(env, argv[5], &setsid_) != napi_ok || napi_get_value_bool(env, argv[6], &close_fds) != napi_ok ||
+      napi_get_value_int32(env, argv[7], &notify_fd) != napi_ok || notify_fd < 0)
+    return throw_type(env, "spawnWait(path, argv, envp, cwd, fds, setsid, closeFds, notifyFd)");
   int fds[SPAWN_FDS];
   for (uint32_t i = 0; i < nfd; i++) {
     napi_value e;
@@ -1009,33 +993,35 @@ static napi_value js_spawn_wait(napi_env env, napi_callback_info info) {
   }
   free_strv(av);
   free_strv(ev);
-  if (err != 0) return throw_errno(env, "posix_spawn", path, err);
-  struct spawn_job *j = calloc(1, sizeof *j);
-  napi_value promise, name;
-  napi_create_promise(env, &j->deferred, &promise);
-  napi_create_string_utf8(env, "wharf_spawn", NAPI_AUTO_LENGTH, &name);
-  j->pid = pid;
-  napi_create_threadsafe_function(env, NULL, NULL, name, 0, 1, NULL, NULL, NULL, spawn_done, &j->tsfn);
+  if (err != 0) {
+    close(notify_fd);
+    return throw_errno(env, "posix_spawn", path, err);
+  }
+  struct spawn_job *j = malloc(sizeof *j);
   pthread_t t;
   pthread_attr_t ta;
-  pthread_attr_init(&ta);
-  pthread_attr_setdetachstate(&ta, PTHREAD_CREATE_DETACHED);
-  pthread_attr_setstacksize(&ta, 64 * 1024);
-  int pe = pthread_create(&t, &ta, spawn_wait_main, j);
-  pthread_attr_destroy(&ta);
-  napi_value result, pidv;
-  napi_create_object(env, &result);
-  napi_create_int32(env, pid, &pidv);
-  napi_set_named_property(env, result, "pid", pidv);
-  napi_set_named_property(env, result, "exited", promise);
-  if (pe != 0) {
-    /* No thread to wait: block here rather than leave a zombie and a promise that never settles. */
-    while (waitpid(pid, &j->status, 0) < 0 && errno == EINTR) {
-    }
-    napi_call_threadsafe_function(j->tsfn, j, napi_tsfn_blocking);
-    napi_release_threadsafe_function(j->tsfn, napi_tsfn_release);
+  int pe = ENOMEM;
+  if (j) {
+    j->pid = pid;
+    j->notify_fd = notify_fd;
+    pthread_attr_init(&ta);
+    pthread_attr_setdetachstate(&ta, PTHREAD_CREATE_DETACHED);
+    pthread_attr_setstacksize(&ta, 64 * 1024);
+    pe = pthread_create(&t, &ta, spawn_wait_main, j);
+    pthread_attr_destroy(&ta);
   }
-  return result;
+  if (pe != 0) {
+    /* No thread to wait: block here rather than leave a zombie and a caller that never hears of the exit. */
+    int st = 0;
+    while (waitpid(pid, &st, 0) < 0 && errno == EINTR) {
+    }
+    (void)!send(notify_fd, &st, sizeof st, MSG_NOSIGNAL);
+    close(notify_fd);
+    free(j);
+  }
+  napi_value pidv;
+  napi_create_int32(env, pid, &pidv);
+  return pidv;
 }
 
 #define EXPORT(name, fn)                                         \

@@ -52,8 +52,8 @@ export interface NativeBindings {
   mallocTrim(): boolean;
   /**
    * posix_spawn (no fork of the daemon's memory): fds[i] becomes the child's fd i (-1: /dev/null), and with
-   * closeFds ours are closed after the spawn. Throws the spawn's errno error; `exited` settles when the
-   * program has exited (waited on a thread of its own).
+   * closeFds ours are closed after the spawn. notifyFd (a socket, the addon's from the call on) receives
+   * the child's wait status as a native-endian int32 when it exits. Throws the spawn's errno error.
    */
   spawnWait(
     path: string,
@@ -63,7 +63,8 @@ export interface NativeBindings {
     fds: number[],
     setsid: boolean,
     closeFds: boolean,
-  ): { pid: number; exited: Promise<{ pid: number; code?: number; signal?: number }> };
+    notifyFd: number,
+  ): number;
 }
 
 /** mount(2) flags used by wharf. */

@@ -39,6 +39,21 @@ const native = require(workerData.native);
 // our own ends: a Socket makes its file non-blocking, which a child's end shares.
 const drop = (fd) => new Socket({ fd, readable: false, writable: false }).destroy();
 const envv = (env) => Object.entries(env).filter(([, v]) => v !== undefined).map(([k, v]) => k + "=" + v);
+// The wait status the addon's waiting thread writes to its end of the socket pair.
+function waitStatus(fd) {
+  return new Promise((resolve) => {
+    const s = new Socket({ fd, readable: true, writable: false });
+    let buf = Buffer.alloc(0);
+    s.on("data", (b) => {
+      buf = Buffer.concat([buf, b]);
+      if (buf.length < 4) return;
+      const st = buf.readInt32LE(0);
+      s.destroy();
+      resolve((st & 0x7f) === 0 ? { code: (st >> 8) & 0xff } : { signal: st & 0x7f });
+    });
+    s.on("error", () => undefined);
+  });
+}
 const signame = (n) => Object.keys(signals).find((k) => signals[k] === n) ?? null;
 // As libuv: a name without a slash is looked up in the child's PATH.
 function resolve(file, env) {
@@ -55,15 +70,16 @@ function run(m) {
   const path = resolve(m.file, m.env);
   if (path === undefined) return spawnError("ENOENT", -2);
   const pairs = [native.socketPair(), native.socketPair(), native.socketPair()];
-  let pid, exited;
+  const [note, noteTheirs] = native.socketPair();
+  let pid;
   try {
-    ({ pid, exited } = native.spawnWait(path, [m.file, ...m.args],
-      envv(m.env), m.cwd ?? null,
-      pairs.map((p) => p[1]), false, true));
+    pid = native.spawnWait(path, [m.file, ...m.args], envv(m.env), m.cwd ?? null, pairs.map((p) => p[1]), false, true, noteTheirs);
   } catch (e) {
     for (const [a] of pairs) drop(a);
+    drop(note);
     return spawnError(e.code, e.errno);
   }
+  const exited = waitStatus(note);
   const [stdin, stdout, stderr] = pairs.map(([a]) => new Socket({ fd: a, readable: true, writable: true }));
   stdin.on("error", () => undefined); // EPIPE: the program did not read its input
   stdin.end(m.input ?? "");

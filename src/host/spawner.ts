@@ -1,7 +1,7 @@
 /**
  * Starting a program blocks the calling thread until the child has exec'd; on a loaded machine that is
  * tens of milliseconds per runc or conmon. So programs are started from worker threads: the event loop
- * only posts a message. run() uses posix_spawn (native spawnWait), not node's child_process: libuv
+ * only posts a message. They use posix_spawn (native spawnWait), not node's child_process: libuv
  * forks, which copies the daemon's page tables under its mmap_lock and leaves copy-on-write pages that
  * stalled the main thread even though the fork ran elsewhere. Pipes to long-lived children
  * (conmon's sync and start pipes) are socket pairs made here, whose child ends the worker hands to the
@@ -28,12 +28,11 @@ const { parentPort, workerData } = require("node:worker_threads");
 // A thread starts with its creator's nice value: the main thread's raised one (host/priority.ts), which
 // every program forked here would inherit. The value the daemon started with is restored first.
 if (workerData.nice !== undefined) require("node:os").setPriority(workerData.nice);
-const { spawn } = require("node:child_process");
 const { accessSync, constants: { X_OK } } = require("node:fs");
 const { Socket } = require("node:net");
 const { constants: { signals } } = require("node:os");
-// Short-lived programs (runc delete/state/kill, iptables-restore, ...) are started with posix_spawn, which
-// shares the daemon's memory until exec instead of forking it (native/wharf_native.c says why).
+// Programs are started with posix_spawn, which shares the daemon's memory until exec instead of forking
+// it as node's child_process does (native/wharf_native.c says why).
 const native = require(workerData.native);
 // Closed through a handle (fs.close of an fd the fs module did not open warns from a worker thread); only
 // our own ends: a Socket makes its file non-blocking, which a child's end shares.
@@ -113,17 +112,22 @@ function run(m) {
 }
 parentPort.on("message", (m) => {
   if (m.op === "run") return run(m);
-  let child;
+  const path = resolve(m.file, m.env);
+  const failed = (code) => parentPort.postMessage({ id: m.id, error: { message: "spawn " + m.file + " " + code, code, syscall: "spawn " + m.file } });
+  if (path === undefined) return failed("ENOENT");
+  // "inherit" is the daemon's own fd of that number; "ignore" is /dev/null. The main thread closes its
+  // copies of the child's ends (closeTheirs).
+  const fds = m.stdio.map((s, i) => (s === "ignore" ? -1 : s === "inherit" ? i : s));
+  const [note, noteTheirs] = native.socketPair();
+  let pid;
   try {
-    child = spawn(m.file, m.args, { env: m.env, cwd: m.cwd, stdio: m.stdio, detached: m.detached });
+    pid = native.spawnWait(path, [m.file, ...m.args], envv(m.env), m.cwd ?? null, fds, m.detached, false, noteTheirs);
   } catch (e) {
-    parentPort.postMessage({ id: m.id, error: { message: e.message, code: e.code } });
-    return;
+    drop(note);
+    return failed(e.code);
   }
-  parentPort.postMessage({ id: m.id, pid: child.pid });
-  child.on("error", (e) => parentPort.postMessage({ id: m.id, error: { message: e.message, code: e.code, syscall: e.syscall } }));
-  child.on("exit", (code, signal) => parentPort.postMessage({ id: m.id, exit: true, code, signal }));
-  child.unref();
+  parentPort.postMessage({ id: m.id, pid });
+  waitStatus(note).then((r) => parentPort.postMessage({ id: m.id, exit: true, code: r.code ?? null, signal: r.signal === undefined ? null : signame(r.signal) }));
 });
 `;
 

@@ -108,10 +108,13 @@ describe("event loop", () => {
       assert.ok(stream.destroyed >= rounds * parallel, `${stream.destroyed} destroy events`);
       assert.ok(pings > rounds, "the ping connection was served throughout");
       // A 1 ms timer on a free loop is late by about 1 ms; a fork+exec or a namespace created on the loop
-      // shows as 10-200 ms per container. When the machine itself keeps runnable processes waiting (this
-      // process's idle loop is late too), the daemon is held to a multiple of what that alone costs.
+      // shows as 10-200 ms per container, and a fork of the daemon in a worker thread (its page tables
+      // copied under the mmap_lock) as a p99 of 15-35 ms at a load of 12, 4.5-5 ms since programs are
+      // started with posix_spawn. When the machine itself keeps runnable processes waiting (this
+      // process's idle loop is late too), the daemon is held to a multiple of what that alone costs; the
+      // max follows the machine (the idle baseline above reaches 60 ms at a load of 12).
       const starved = ownP99 > 5;
-      const p99Bound = starved ? 4 * ownP99 + 15 : 15;
+      const p99Bound = starved ? 2 * ownP99 + 10 : 10;
       const maxBound = starved ? 3 * ownMax + 50 : 60;
       assert.ok(delay.p99 < p99Bound, `${line} (p99 bound ${p99Bound.toFixed(1)} ms)`);
       assert.ok(delay.max < maxBound, `${line} (max bound ${maxBound.toFixed(1)} ms)`);

@@ -93,11 +93,13 @@ export interface NetworkBackend {
   /**
    * Sets up networking before the spec is built. `o.userns` (a remapped container): the network namespace
    * is owned by a user namespace of these mappings, which the container joins (NetworkSetup.usernsPath).
+   * `o.deferAttach`: answer once the netns and the addresses are there; NetworkSetup.ready tells the rest.
    */
   setup(
     id: string,
     o?: {
       userns?: { uidMappings: readonly IdRange[]; gidMappings: readonly IdRange[]; join?: string };
+      deferAttach?: boolean;
     },
   ): Promise<NetworkSetup>;
   /** Undoes setup: at exit and after a failed start; safe to call twice. */

@@ -134,11 +134,13 @@ export class Lifecycle {
     if (st.paused) throw new ConflictError("cannot start a paused container, try unpause instead");
     if (st.live) throw new NotModifiedError("container already started");
     const bundleDir = join(this.#d.bundleRoot, c.id);
+    let net: NetworkSetup = {};
     try {
-      let net: NetworkSetup = {};
       const [rootfs, etcMounts] = await Promise.all([
         this.#s.prepareRootfs(c),
-        network.setup(c.id, this.#usernsOf(c)).then((n) => {
+        // The veths come up while conmon and runc create the container (runc needs only the netns);
+        // net.ready is awaited before the process is let go.
+        network.setup(c.id, { ...this.#usernsOf(c), deferAttach: true }).then((n) => {
           net = n;
           return this.#s.writeEtcFiles(c, n);
         }),
@@ -163,12 +165,21 @@ export class Lifecycle {
         stdinOnce: !!c.record.Config.StdinOnce,
         runtime: c.record.HostConfig.Runtime || "runc",
       };
-      const { pid } = await runtime.create(c.id, createOpts).catch(async (e: unknown) => {
-        // A run whose cleanup was cut short (daemon killed) leaves runc state behind; clear it once.
-        if (!/already exists/i.test(String(e))) throw e;
-        await runtime.delete(c.id, { force: true });
-        return runtime.create(c.id, createOpts);
-      });
+      const { pid } = await runtime
+        .create(c.id, createOpts)
+        .catch(async (e: unknown) => {
+          // A run whose cleanup was cut short (daemon killed) leaves runc state behind; clear it once.
+          if (!/already exists/i.test(String(e))) throw e;
+          await runtime.delete(c.id, { force: true });
+          return runtime.create(c.id, createOpts);
+        })
+        .catch(async (e: unknown) => {
+          // A network setup that failed meanwhile (a port taken) undid the netns under runc: its error
+          // is the cause, and the one dockerd reports.
+          await net.ready;
+          throw e;
+        });
+      await net.ready;
       await this.#connectPendingAttach(c);
       const startedAtNs = nowNs();
       await runtime.start(c.id);
@@ -184,6 +195,8 @@ export class Lifecycle {
       await st.setStartError(err.message, code);
       c.failPendingAttach(err);
       await runtime.delete(c.id, { force: true }).catch(() => undefined);
+      // A veth still being set up is waited for, so the teardown does not race it.
+      await net.ready?.catch(() => undefined);
       await network.teardown(c.id).catch(() => undefined);
       await this.#s.unmountRootfs(c);
       this.#s.unmountVolumes(c);

@@ -61,6 +61,8 @@ export interface NetworkSetup {
   nameservers?: string[];
   /** The user namespace that owns `netnsPath`, when the setup made one (a remapped container joins it). */
   usernsPath?: string;
+  /** With `deferAttach`: veths up, ports published, record saved (rejects after undoing it all); await before the process runs. */
+  ready?: Promise<void>;
 }
 
 /** The kernel side of endpoints: the bridge driver's netns and veth calls. */
@@ -208,7 +210,7 @@ export class Endpoints {
   }
 
   /** Sets up a container's networking for a run; undone by teardown (also when a later step of start fails). */
-  async setup(id: string, o: { userns?: SetupUserns } = {}): Promise<NetworkSetup> {
+  async setup(id: string, o: { userns?: SetupUserns; deferAttach?: boolean } = {}): Promise<NetworkSetup> {
     const doc = this.#doc(id);
     if (doc.Runtime) await this.teardown(id);
     if (doc.Mode === "host") {
@@ -256,23 +258,35 @@ export class Endpoints {
       Eps: [],
       Ports: [],
     };
+    let ready: Promise<void> | undefined;
     try {
       if (doc.Mode === "none") {
         await this.#driver.loopbackUp(nsPath);
         await this.#save(doc);
         return { netnsPath: nsPath, ...(usernsPath ? { usernsPath } : {}) };
       }
-      for (const cfg of doc.Endpoints) await this.#attach(doc, cfg);
-      await this.#publish(doc);
-      await this.#save(doc);
+      // Addresses are chosen now (the /etc files and the spec need them); the kernel side may come later.
+      const plugs = doc.Endpoints.map((cfg) => this.#plan(doc, cfg).plug);
+      const rt = doc.Runtime;
+      const finish = async (): Promise<void> => {
+        try {
+          for (const plug of plugs) await plug();
+          await this.#publish(doc);
+          await this.#save(doc);
+        } catch (e) {
+          await this.#undo(id);
+          throw e;
+        }
+        for (const ep of rt.Eps) this.#emit("connect", this.#nets.get(ep.NetworkID), id);
+      };
+      if (o.deferAttach) ready = finish();
+      else await finish();
     } catch (e) {
-      await this.teardown(id).catch((err) =>
-        log("warn", "network clean-up after a failed setup", { id, err }),
-      );
+      if (!ready) await this.#undo(id);
       throw e;
     }
-    for (const ep of doc.Runtime.Eps) this.#emit("connect", this.#nets.get(ep.NetworkID), id);
     return {
+      ...(ready ? { ready } : {}),
       netnsPath: nsPath,
       ...(usernsPath ? { usernsPath } : {}),
       ip: doc.Runtime.Eps[0]?.IP,
@@ -281,6 +295,11 @@ export class Endpoints {
       linkEnv: this.#linkEnv(doc),
       nameservers: this.#nameservers(doc),
     };
+  }
+
+  /** Undoes a setup that failed part-way; a failure of that is only logged. */
+  async #undo(id: string): Promise<void> {
+    await this.teardown(id).catch((err) => log("warn", "network clean-up after a failed setup", { id, err }));
   }
 
   /** The nameservers a running container's resolv.conf should name now (after a connect). */
@@ -350,13 +369,15 @@ export class Endpoints {
     return d;
   }
 
-  /** Allocates an address, creates the veth and configures it inside the container's netns. */
-  async #attach(doc: SandboxDoc, cfg: EndpointConfig): Promise<RuntimeEndpoint> {
+  /** The endpoint's address, allocated and recorded now; `plug` creates the veth and sets it up in the netns. */
+  #plan(doc: SandboxDoc, cfg: EndpointConfig): { ep: RuntimeEndpoint; plug: () => Promise<void> } {
     const rt = doc.Runtime;
     if (!rt?.NsPath) throw new Error("container has no network namespace");
+    const nsPath = rt.NsPath;
     const n = this.#nets.get(cfg.NetworkID);
     const a = addressing(n);
     if (!a || !n.Bridge) throw new Error(`network ${n.Name} has no subnet`);
+    const bridge = n.Bridge;
     const ip = this.#ipam.allocate(n, cfg.IPv4Address);
     const internal = (e: RuntimeEndpoint) => !!this.#nets.find(e.NetworkID)?.Internal;
     const hasRoute = rt.Eps.some((e) => e.Gateway && !internal(e));
@@ -382,28 +403,29 @@ export class Endpoints {
     };
     rt.Eps.push(ep);
     this.#index(doc, ep, cfg);
-    await this.#driver.attach({
-      nsPath: rt.NsPath,
-      bridge: n.Bridge,
-      hostName: ep.Veth,
-      ifname: ep.Ifname,
-      mac: ep.Mac,
-      ip: ep.IP,
-      prefixLen: ep.PrefixLen,
-      gateway: n.Internal || hasRoute ? undefined : ep.Gateway,
-      ...(ep.IP6 ? { ip6: ep.IP6, prefixLen6: ep.PrefixLen6 } : {}),
-      gateway6: n.Internal || hasRoute6 ? undefined : ep.Gateway6,
-      ...(cfg.LinkLocalIPs?.length
-        ? {
-            extra: cfg.LinkLocalIPs.map((l) =>
-              l.includes(":") ? { ip: l, prefixLen: 64, v6: true } : { ip: l, prefixLen: 16, v6: false },
-            ),
-          }
-        : {}),
-      owner: this.#driver.vethAlias(doc.Id),
-      mtu: networkMtu(n),
-    });
-    return ep;
+    const plug = () =>
+      this.#driver.attach({
+        nsPath,
+        bridge,
+        hostName: ep.Veth,
+        ifname: ep.Ifname,
+        mac: ep.Mac,
+        ip: ep.IP,
+        prefixLen: ep.PrefixLen,
+        gateway: n.Internal || hasRoute ? undefined : ep.Gateway,
+        ...(ep.IP6 ? { ip6: ep.IP6, prefixLen6: ep.PrefixLen6 } : {}),
+        gateway6: n.Internal || hasRoute6 ? undefined : ep.Gateway6,
+        ...(cfg.LinkLocalIPs?.length
+          ? {
+              extra: cfg.LinkLocalIPs.map((l) =>
+                l.includes(":") ? { ip: l, prefixLen: 64, v6: true } : { ip: l, prefixLen: 16, v6: false },
+              ),
+            }
+          : {}),
+        owner: this.#driver.vethAlias(doc.Id),
+        mtu: networkMtu(n),
+      });
+    return { ep, plug };
   }
 
   /** Binds the proxies (which reserves the host ports) and installs DNAT rules, on the first endpoint. */
@@ -510,7 +532,8 @@ export class Endpoints {
       throw new ForbiddenError(`endpoint with name ${doc.Name} already exists in network ${n.Name}`);
     const cfg = endpointConfig(n, s);
     if (doc.Runtime) {
-      const ep = await this.#attach(doc, cfg);
+      const { ep, plug } = this.#plan(doc, cfg);
+      await plug();
       if (!doc.Runtime.Eps[1] && doc.Runtime.Eps[0] === ep) await this.#publish(doc);
     }
     doc.Endpoints.push(cfg);

@@ -368,8 +368,13 @@ export class NetworkService {
   }
 
   /** Sets up networking for a run. */
-  setup(id: string, o: { userns?: SetupUserns } = {}): Promise<NetworkSetup> {
-    return this.#eps.setup(id, o).finally(() => this.#touch(id));
+  async setup(id: string, o: { userns?: SetupUserns; deferAttach?: boolean } = {}): Promise<NetworkSetup> {
+    const s = await this.#eps.setup(id, o).finally(() => this.#touch(id));
+    s.ready?.then(
+      () => this.#touch(id),
+      () => this.#touch(id),
+    );
+    return s;
   }
 
   /** Undoes setup. */

@@ -112,7 +112,6 @@ async function main(): Promise<void> {
       if (e) engines.push(e);
     }
     for (const e of engines) await importBusybox(e, busyboxTar);
-    const idlePss = new Map<string, number>();
     const daemonPids = new Map<string, number[]>();
     const idle: Figure = {
       name: "engine memory, idle (RSS of daemon, + containerd)",
@@ -122,7 +121,6 @@ async function main(): Promise<void> {
     for (const e of engines) {
       const pids = await pidsNaming(e.dir);
       daemonPids.set(e.name, pids);
-      idlePss.set(e.name, await sumMiB(pids, "Pss"));
       if (e.daemonPid) idle.series.push({ engine: e.name, samples: [await sumMiB(pids, "Rss")] });
     }
     idle.target = "≤ 0.5 of dockerd + containerd";
@@ -139,16 +137,20 @@ async function main(): Promise<void> {
       target: idle.target,
       measures: `the same processes' RSS once no request came for ${SETTLE_MS / 1000} s (wharf ends idle spawner workers after 10 s).`,
     };
-    for (const e of engines)
+    const settledPss = new Map<string, number>();
+    for (const e of engines) {
+      settledPss.set(e.name, await sumMiB(await pidsNaming(e.dir), "Pss"));
       if (e.daemonPid)
         settled.series.push({ engine: e.name, samples: [await sumMiB(daemonPids.get(e.name) ?? [], "Rss")] });
+    }
     const ctx: Ctx = {
       engines,
       runs: Number(values.runs),
       parallelRuns: Number(values["parallel-runs"]),
       tmp,
       busyboxTar,
-      idlePss,
+      settledPss,
+      settleMs: SETTLE_MS,
       daemonPids,
     };
     const figs: Figure[] = [idle, settled];

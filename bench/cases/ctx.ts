@@ -12,8 +12,11 @@ export interface Ctx {
   tmp: string;
   /** busybox rootfs tar (scripts/make-busybox-image.sh --tar). */
   busyboxTar: string;
-  /** Each engine's idle PSS (MiB), measured before anything runs. */
-  idlePss: Map<string, number>;
+  /** Each engine's idle PSS (MiB) once it was left alone for `settleMs` after start-up (wharf's spawner
+   * workers gone). */
+  settledPss: Map<string, number>;
+  /** How long an engine is left alone before a settled figure. */
+  settleMs: number;
   /** Each engine's daemon processes (the daemon, and containerd for dockerd): those alive when idle. */
   daemonPids: Map<string, number[]>;
 }

@@ -66,6 +66,7 @@ async function removeMany(e: Engine, n: number, tag: string): Promise<void> {
  */
 export async function parallel(ctx: Ctx, n: number): Promise<Figure[]> {
   const pss = new Map<string, number[]>();
+  const settledPss = new Map<string, number[]>();
   const rss = new Map<string, number[]>();
   const loop: number[] = [];
   const loopIdle: number[] = [];
@@ -74,6 +75,7 @@ export async function parallel(ctx: Ctx, n: number): Promise<Figure[]> {
     try {
       await loopDelayP99(e);
       const ms = await startMany(e, n, tag);
+      const startedAt = Date.now();
       const p99 = await loopDelayP99(e);
       if (round >= 0 && p99 !== undefined) {
         loop.push(p99);
@@ -88,13 +90,20 @@ export async function parallel(ctx: Ctx, n: number): Promise<Figure[]> {
       const daemons = ctx.daemonPids.get(e.name) ?? [];
       if (round >= 0 && e.daemonPid && daemons.length)
         rss.set(e.name, [...(rss.get(e.name) ?? []), await sumMiB(daemons, "Rss")]);
+      if (round >= 0) {
+        // The steady cost of running containers: once the engine was left alone as long as the settled
+        // idle figure was (wharf's spawner workers, made for the starts, have ended by then).
+        await new Promise((r) => setTimeout(r, Math.max(0, ctx.settleMs - (Date.now() - startedAt))));
+        const settled = await sumMiB(await pidsNaming(e.dir), "Pss");
+        settledPss.set(e.name, [...(settledPss.get(e.name) ?? []), settled]);
+      }
       return ms;
     } finally {
       await removeMany(e, n, tag);
     }
   });
-  const perContainer = [...pss].map(([engine, xs]) => {
-    const idle = ctx.idlePss.get(engine) ?? 0;
+  const perContainer = [...settledPss].map(([engine, xs]) => {
+    const idle = ctx.settledPss.get(engine) ?? 0;
     return { engine, samples: xs.map((x) => (x - idle) / n) };
   });
   return [
@@ -128,17 +137,23 @@ export async function parallel(ctx: Ctx, n: number): Promise<Figure[]> {
       measures: `sum of Pss (smaps_rollup) over every process whose command line names the engine's temp roots (daemon, containerd, shims, conmons) while the ${n} containers run; the containers' own processes are not counted.`,
     },
     {
+      name: `PSS of the engine's processes with ${n} running, ${ctx.settleMs / 1000} s after the starts`,
+      unit: "MiB",
+      series: [...settledPss].map(([engine, samples]) => ({ engine, samples })),
+      measures: `the same sum, once the engine was left alone for ${ctx.settleMs / 1000} s after the starts with the ${n} containers running.`,
+    },
+    {
       name: `daemon RSS with ${n} running (daemon, + containerd; no shims or conmons)`,
       unit: "MiB",
       series: [...rss].map(([engine, samples]) => ({ engine, samples })),
       measures: "RSS of the processes that were the daemon when idle (wharf; dockerd + containerd).",
     },
     {
-      name: `PSS per running container (${n} running, idle engine subtracted)`,
+      name: `PSS per running container (${n} running, settled idle engine subtracted)`,
       unit: "MiB",
       series: perContainer,
       target: "≤ 1 MiB",
-      measures: `(PSS with ${n} running − idle PSS of the same engine) ÷ ${n}: what each container costs in shims/conmons and daemon growth.`,
+      measures: `(PSS with ${n} running ${ctx.settleMs / 1000} s after the starts − the same engine's PSS ${ctx.settleMs / 1000} s after start-up) ÷ ${n}: what each running container costs in shims/conmons and daemon growth, both taken in the same settled state.`,
     },
   ];
 }

@@ -27,7 +27,7 @@ import {
   startWharf,
   unmountUnder,
 } from "./lib/engines.ts";
-import { type Figure, pidsNaming, sumMiB } from "./lib/measure.ts";
+import { type EngineMemory, engineMemory, type Figure, pidsNaming, sumMiB } from "./lib/measure.ts";
 import { type CaseLoad, environment, loadNow, render } from "./lib/report.ts";
 
 /** How long the daemons are left alone before the settled idle figure. */
@@ -137,9 +137,9 @@ async function main(): Promise<void> {
       target: idle.target,
       measures: `the same processes' RSS once no request came for ${SETTLE_MS / 1000} s (wharf ends idle spawner workers after 10 s).`,
     };
-    const settledPss = new Map<string, number>();
+    const settledIdle = new Map<string, EngineMemory>();
     for (const e of engines) {
-      settledPss.set(e.name, await sumMiB(await pidsNaming(e.dir), "Pss"));
+      settledIdle.set(e.name, await engineMemory(e.dir, daemonPids.get(e.name) ?? []));
       if (e.daemonPid)
         settled.series.push({ engine: e.name, samples: [await sumMiB(daemonPids.get(e.name) ?? [], "Rss")] });
     }
@@ -149,7 +149,7 @@ async function main(): Promise<void> {
       parallelRuns: Number(values["parallel-runs"]),
       tmp,
       busyboxTar,
-      settledPss,
+      settledIdle,
       settleMs: SETTLE_MS,
       daemonPids,
     };

@@ -98,15 +98,18 @@ export async function pidsNaming(marker: string): Promise<number[]> {
   return out;
 }
 
-/** A process's figure from /proc/PID/smaps_rollup (Pss or Rss) in MiB; 0 when it is gone. */
-export async function memMiB(pid: number, field: "Pss" | "Rss"): Promise<number> {
+/** A figure of smaps_rollup: Pss, Rss, or Private (Private_Clean + Private_Dirty: pages no other process maps). */
+export type MemField = "Pss" | "Rss" | "Private";
+
+/** A process's figure from /proc/PID/smaps_rollup in MiB; 0 when it is gone. */
+export async function memMiB(pid: number, field: MemField): Promise<number> {
   const text = await readFile(`/proc/${pid}/smaps_rollup`, "utf8").catch(() => "");
-  const kb = Number(new RegExp(`^${field}:\\s+(\\d+) kB`, "m").exec(text)?.[1] ?? 0);
-  return kb / 1024;
+  const kb = (name: string) => Number(new RegExp(`^${name}:\\s+(\\d+) kB`, "m").exec(text)?.[1] ?? 0);
+  return (field === "Private" ? kb("Private_Clean") + kb("Private_Dirty") : kb(field)) / 1024;
 }
 
 /** Sum of a memory field over pids. */
-export async function sumMiB(pids: number[], field: "Pss" | "Rss"): Promise<number> {
+export async function sumMiB(pids: number[], field: MemField): Promise<number> {
   let total = 0;
   for (const p of pids) total += await memMiB(p, field);
   return total;
@@ -119,4 +122,22 @@ export async function pool<T>(items: T[], limit: number, fn: (x: T) => Promise<v
     while (next < items.length) await fn(items[next++]);
   };
   await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+}
+
+/** An engine's memory split as the per-container figure needs it (MiB). */
+export interface EngineMemory {
+  /** PSS of the engine's processes that are not its daemons: shims, conmons. */
+  others: number;
+  /** Private_Clean + Private_Dirty of the daemons (wharf; dockerd + containerd). */
+  daemonPrivate: number;
+}
+
+/**
+ * The memory of the engine whose processes name `marker`, `daemons` among them. A daemon's PSS includes its
+ * share of pages other processes map too (the node binary's, shared with this suite and any other node
+ * process of the moment), so a difference of PSS would measure those others; its private pages are its own.
+ */
+export async function engineMemory(marker: string, daemons: number[]): Promise<EngineMemory> {
+  const others = (await pidsNaming(marker)).filter((p) => !daemons.includes(p));
+  return { others: await sumMiB(others, "Pss"), daemonPrivate: await sumMiB(daemons, "Private") };
 }

@@ -7,6 +7,10 @@ import { native } from "./native.ts";
  * quiet: start-up done, the spawner's workers ended. A missing addon (a unit test) is not an error here.
  */
 export function releaseFreeMemory(): void {
+  // The garbage of the work just done first (V8 collects only when JavaScript allocates, and a quiet daemon
+  // does not): a full collection of a heap this size is a few milliseconds, once per quiet spell. Only where
+  // the daemon runs with --expose-gc (bin/wharf).
+  (globalThis as { gc?: () => void }).gc?.();
   try {
     native().mallocTrim();
   } catch {

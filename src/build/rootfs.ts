@@ -5,10 +5,9 @@
 import { randomBytes } from "node:crypto";
 import { chmod, lchown, lstat, mkdir, readdir, rm } from "node:fs/promises";
 import { join, posix } from "node:path";
-import { PassThrough } from "node:stream";
 import type { LayerRef } from "../image/index.ts";
 import { type DiffEntry, hostSys, type LayerInfo, scanUpperDir } from "../layer/index.ts";
-import type { IdMap } from "../util/index.ts";
+import { type IdMap, tee } from "../util/index.ts";
 import type { BuildImageBackend } from "./types.ts";
 
 /** image/'s MediaTypes.layer: a plain layer tar, compressed when pushed. */
@@ -68,14 +67,7 @@ export async function layerFromUpper(
     info = await layers.adoptDir(upper, { diffId: blob.digest, parent, size: fileBytes(diff.entries) });
   } else {
     // One walk of the upper dir feeds both the blob and the layer store: no second read.
-    const toBlob = new PassThrough();
-    const plain = new PassThrough();
-    src.once("error", (e) => {
-      toBlob.destroy(e);
-      plain.destroy(e);
-    });
-    src.pipe(toBlob);
-    src.pipe(plain);
+    const [toBlob, plain] = tee(src);
     [blob, info] = await Promise.all([content.ingest(toBlob), layers.applyTar(plain, parent)]).catch(
       (e: unknown) => {
         for (const st of [src, toBlob, plain]) st.destroy();

@@ -1,4 +1,3 @@
-import { PassThrough } from "node:stream";
 import type { ContentStore } from "../content/index.ts";
 import {
   type Credentials,
@@ -16,6 +15,7 @@ import {
 import { InvalidParameterError, isUnauthorized, NotFoundError } from "../errdefs/index.ts";
 import { chainIds, type LayerInfo, type LayerStore } from "../layer/index.ts";
 import type { OciImageConfig } from "../oci/index.ts";
+import { tee } from "../util/index.ts";
 import type { LayerRef } from "./records.ts";
 import { DEFAULT_DOMAIN, familiarString, parseNamed, type Reference, withTag } from "./reference.ts";
 import { type ProgressSink, parallel, throttled } from "./transfer.ts";
@@ -189,14 +189,7 @@ async function pullOnce(h: PullHost, fromImage: string, opts: PullOptions): Prom
     ): Promise<LayerInfo> => {
       const l = manifest.layers[i];
       const { stream } = await client.getBlob(l.digest, ac.signal);
-      const toBlob = new PassThrough();
-      const toLayer = new PassThrough();
-      stream.once("error", (e) => {
-        toBlob.destroy(e);
-        toLayer.destroy(e);
-      });
-      stream.pipe(toBlob);
-      stream.pipe(toLayer);
+      const [toBlob, toLayer] = tee(stream);
       const stored = h.content
         .ingest(toBlob, {
           expectedDigest: l.digest,

@@ -33,4 +33,5 @@ export { limiter, settleAll } from "./limit.ts";
 export { parseLink } from "./links.ts";
 export { type LogLevel, log, setLogLevel } from "./log.ts";
 export { nodeHttp, nodeHttps } from "./nodehttp.ts";
+export { tee } from "./tee.ts";
 export { nowNs, nowRfc3339, parseFilterTime, parseRfc3339Ns, rfc3339Nano, ZERO_TIME } from "./time.ts";

@@ -257,6 +257,32 @@ export function returnRequest(o: { ref?: string; error?: string }): Buffer {
   return w.finish();
 }
 
+/**
+ * Starts a build of `context` and walks away from it, as a client that dies mid-build: once a Status message
+ * satisfies `gone`, the session and the control connection close without a Return.
+ */
+export async function abandonBuild(
+  socketPath: string,
+  context: string,
+  gone: (status: ProtoReader) => boolean,
+): Promise<void> {
+  const s = await startSession(socketPath, { context, dockerfileDir: context });
+  const c = await controlClient(socketPath);
+  const ref = randomBytes(12).toString("hex");
+  try {
+    const status = c.call("/moby.buildkit.v1.Control/Status");
+    await status.send(new ProtoWriter().string(1, ref).finish());
+    status.end();
+    c.unary("/moby.buildkit.v1.Control/Solve", controlSolve({ ref, session: s.id })).catch(() => undefined);
+    const md = { "buildkit-controlapi-buildid": ref };
+    c.unary("/moby.buildkit.v1.frontend.LLBBridge/Solve", gatewaySolve({}), md).catch(() => undefined);
+    for await (const m of status.messages()) if (gone(new ProtoReader(m))) break;
+  } finally {
+    s.close();
+    c.close();
+  }
+}
+
 /** Runs a whole build as buildx does: Status, Control.Solve, Ping, LLBBridge.Solve, Return. */
 export async function buildkitBuild(
   socketPath: string,

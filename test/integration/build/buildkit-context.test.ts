@@ -9,10 +9,9 @@ import { chmod, link, mkdir, mkdtemp, rm, symlink, utimes, writeFile } from "nod
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
-import { ProtoReader, ProtoWriter } from "../../../src/buildkit/proto.ts";
 import { api, importBusybox, runSh, startDaemon, type TestDaemon } from "../../helpers/daemon.ts";
 import { tempTree } from "../../helpers/tree.ts";
-import { buildkitBuild, controlClient, controlSolve, gatewaySolve, startSession } from "./buildkit-client.ts";
+import { abandonBuild, buildkitBuild } from "./buildkit-client.ts";
 
 let d: TestDaemon;
 let root: string;
@@ -189,25 +188,10 @@ test("refused builds in a burst leave the daemon serving (their context streams 
 test("a client gone in the middle of sending its context leaves the daemon serving", async () => {
   const ctx = await tempTree({ Dockerfile: "FROM busybox\nCOPY big /big\n" });
   await writeFile(join(ctx, "big"), randomBytes(48 << 20));
-  const s = await startSession(d.socket, { context: ctx, dockerfileDir: ctx });
-  const c = await controlClient(d.socket);
-  const ref = randomBytes(12).toString("hex");
-  try {
-    const status = c.call("/moby.buildkit.v1.Control/Status");
-    await status.send(new ProtoWriter().string(1, ref).finish());
-    status.end();
-    c.unary("/moby.buildkit.v1.Control/Solve", controlSolve({ ref, session: s.id })).catch(() => undefined);
-    const md = { "buildkit-controlapi-buildid": ref };
-    c.unary("/moby.buildkit.v1.frontend.LLBBridge/Solve", gatewaySolve({}), md).catch(() => undefined);
-    // Gone once the context's bytes start to flow: the daemon is then mid-file in its tar of the context.
-    for await (const m of status.messages()) {
-      const sts = new ProtoReader(m).messages(2);
-      if (sts.some((st) => st.string(1).startsWith("transferring context") && st.int(4) > 0)) break;
-    }
-  } finally {
-    s.close();
-    c.close();
-  }
+  // Gone once the context's bytes start to flow: the daemon is then mid-file in its tar of the context.
+  await abandonBuild(d.socket, ctx, (m) =>
+    m.messages(2).some((st) => st.string(1).startsWith("transferring context") && st.int(4) > 0),
+  );
   const again = await tempTree({ Dockerfile: "FROM busybox\nRUN echo still-here\n" });
   const r = await buildkitBuild(d.socket, { context: again, names: "bkctx-after" });
   assert.equal(r.error, undefined);

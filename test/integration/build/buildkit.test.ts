@@ -10,7 +10,7 @@ import { bcryptHash } from "../../../src/registry/index.ts";
 import { api, docker, importBusybox, startDaemon, type TestDaemon } from "../../helpers/daemon.ts";
 import { writeTree } from "../../helpers/tree.ts";
 import { startWharfRegistry } from "../distribution/registries.ts";
-import { buildkitBuild, controlClient, controlSolve, gatewaySolve, startSession } from "./buildkit-client.ts";
+import { abandonBuild, buildkitBuild, controlClient, controlSolve, startSession } from "./buildkit-client.ts";
 import { startSshAgent } from "./ssh-agent.ts";
 
 let d: TestDaemon;
@@ -358,25 +358,10 @@ test("vertices are named as BuildKit's: per stage, file-changing steps only, sta
 
 test("a client that goes mid-step cancels the build: its container is killed and removed at once", async () => {
   const ctx = await dir({ Dockerfile: "FROM busybox\nRUN echo long-step && sleep 60\n" });
-  const s = await startSession(d.socket, { context: ctx, dockerfileDir: ctx });
-  const c = await controlClient(d.socket);
-  const ref = randomBytes(12).toString("hex");
-  try {
-    const status = c.call("/moby.buildkit.v1.Control/Status");
-    await status.send(new ProtoWriter().string(1, ref).finish());
-    status.end();
-    c.unary("/moby.buildkit.v1.Control/Solve", controlSolve({ ref, session: s.id })).catch(() => undefined);
-    const md = { "buildkit-controlapi-buildid": ref };
-    c.unary("/moby.buildkit.v1.frontend.LLBBridge/Solve", gatewaySolve({}), md).catch(() => undefined);
-    // Gone the moment the step's first line arrives: the container is still starting then, or just started.
-    for await (const m of status.messages()) {
-      const logs = new ProtoReader(m).messages(3);
-      if (logs.some((l) => l.bytes(4).toString().includes("long-step"))) break;
-    }
-  } finally {
-    c.close();
-    s.close();
-  }
+  // Gone the moment the step's first line arrives: the container is still starting then, or just started.
+  await abandonBuild(d.socket, ctx, (m) =>
+    m.messages(3).some((l) => l.bytes(4).toString().includes("long-step")),
+  );
   const deadline = Date.now() + 10_000;
   for (;;) {
     const left = await api<unknown[]>(d, "GET", "/containers/json?all=1");

@@ -209,6 +209,23 @@ export async function startDockerd(base: string, o: { args?: string[] } = {}): P
 }
 
 /**
+ * A podman bridge left by an interrupted earlier run keeps that run's subnet, and podman's CNI backend then
+ * fails every bridged start here ("Chain 'CNI-…' does not exist"). One with no port attached carries no
+ * container, so deleting it loses nothing: podman makes it again with this run's subnet.
+ */
+async function dropIdlePodmanBridges(): Promise<void> {
+  for (const l of ["podman0", "cni-podman0"]) {
+    const exists = await sh(["ip", "-o", "link", "show", "dev", l]).then(
+      () => true,
+      () => false,
+    );
+    if (!exists || (await sh(["ip", "-o", "link", "show", "master", l])).trim() !== "") continue;
+    await sh(["ip", "link", "del", l]);
+    process.stderr.write(`bench: deleted the idle ${l} an earlier run left behind\n`);
+  }
+}
+
+/**
  * podman on temp roots, with runc, cgroupfs, file events and the ulimits this host allows, configured through
  * its own CONTAINERS_CONF so /etc/containers is not changed; its networks live in a config dir of its own.
  */
@@ -233,6 +250,7 @@ export async function startPodman(base: string): Promise<Engine | undefined> {
       "",
     ].join("\n"),
   );
+  await dropIdlePodmanBridges();
   const linksBefore = await sh(["ip", "-o", "link"]);
   const cli = [
     "podman",

@@ -6,7 +6,7 @@ import assert from "node:assert/strict";
 import { type ChildProcess, execFile, spawn } from "node:child_process";
 import { createHash } from "node:crypto";
 import { existsSync } from "node:fs";
-import { chmod, mkdtemp, readFile, rename, rm } from "node:fs/promises";
+import { chmod, mkdtemp, readdir, readFile, rename, rm, writeFile } from "node:fs/promises";
 import { request } from "node:http";
 import { createServer as createNetServer } from "node:net";
 import { tmpdir } from "node:os";
@@ -63,10 +63,64 @@ async function waitForPing(socket: string, proc: ChildProcess, out: () => string
   }
 }
 
+/** Who made a test daemon's dir, so a later test process can clean up after one that died before `stop()`. */
+interface DirOwner {
+  testPid: number;
+  testStart: string;
+  daemonPid: number | undefined;
+  bridge: string;
+  execRoot: string;
+}
+
+const OWNER = "owner.json";
+
+/** A process's start time (field 22 of its stat), which tells a live pid from a reused one. */
+async function startTime(pid: number): Promise<string | undefined> {
+  const stat = await readFile(`/proc/${pid}/stat`, "utf8").catch(() => "");
+  return stat.slice(stat.lastIndexOf(")") + 2).split(" ")[19];
+}
+
+let swept: Promise<void> | undefined;
+
+/**
+ * A test process killed mid-file (a runner timeout, an interrupted run) never reaches `stop()`, and its
+ * daemon, bridge and WHARF-* chains would stay for good. Each test process sweeps those of dead owners once;
+ * claiming a dir by renaming its owner file keeps two sweepers off the same one.
+ */
+function sweepOrphans(): Promise<void> {
+  swept ??= (async () => {
+    for (const name of await readdir(tmpdir()).catch(() => [])) {
+      if (!name.startsWith("wt-")) continue;
+      const dir = join(tmpdir(), name);
+      const raw = await readFile(join(dir, OWNER), "utf8").catch(() => "");
+      if (!raw) continue;
+      const owner = JSON.parse(raw) as DirOwner;
+      if ((await startTime(owner.testPid)) === owner.testStart) continue;
+      const claimed = join(dir, `${OWNER}.${process.pid}`);
+      if (
+        !(await rename(join(dir, OWNER), claimed).then(
+          () => true,
+          () => false,
+        ))
+      )
+        continue;
+      const cmdline = owner.daemonPid
+        ? await readFile(`/proc/${owner.daemonPid}/cmdline`, "utf8").catch(() => "")
+        : "";
+      if (owner.daemonPid && cmdline.includes(dir)) process.kill(owner.daemonPid, "SIGKILL");
+      await cleanupLeftovers(dir);
+      await cleanupNetwork(owner.bridge);
+      await cleanupCgroups(owner.execRoot);
+    }
+  })().catch(() => undefined);
+  return swept;
+}
+
 /** Starts a daemon; call `stop()` in an `after` hook. */
 export async function startDaemon(
   opts: { name?: string; args?: string[]; bip?: string; dirMode?: number } = {},
 ): Promise<TestDaemon> {
+  await sweepOrphans();
   const dir = await mkdtemp(join(tmpdir(), `wt-${opts.name ?? "d"}-`));
   // --userns-remap needs a data root its remapped root may search (mkdtemp makes 0700).
   if (opts.dirMode !== undefined) await chmod(dir, opts.dirMode);
@@ -111,7 +165,13 @@ export async function startDaemon(
     p.stderr?.on("data", append);
     return p;
   };
+  const testStart = await startTime(process.pid);
+  const recordOwner = (daemonPid: number | undefined) => {
+    const owner: DirOwner = { testPid: process.pid, testStart: testStart ?? "", daemonPid, ...d };
+    return writeFile(join(dir, OWNER), JSON.stringify(owner));
+  };
   let proc = spawnDaemon();
+  await recordOwner(proc.pid);
   const output = () => log;
   await waitForPing(d.socket, proc, output);
   const td: TestDaemon = {
@@ -145,6 +205,7 @@ export async function startDaemon(
       proc.kill(o.kill === false ? "SIGTERM" : "SIGKILL");
       await exited;
       proc = spawnDaemon();
+      await recordOwner(proc.pid);
       await waitForPing(d.socket, proc, output);
     },
     async stop() {

@@ -54,12 +54,14 @@ export interface Pump {
  * output demultiplexed (or raw with a TTY) to stdout/stderr. EOF on stdin half-closes the stream.
  */
 export function pumpStreams(cli: Cli, s: Duplex | Readable, opts: PumpOptions): Pump {
-  const stdinIn = process.stdin;
-  const raw = opts.tty && opts.stdin && stdinIn.isTTY;
-  if (raw) stdinIn.setRawMode(true);
+  // process.stdin is a stream Node makes on first use (for a file, with node:fs/promises and readline):
+  // touched only when stdin is attached.
+  const stdinIn = opts.stdin ? process.stdin : undefined;
+  const raw = opts.tty && stdinIn?.isTTY;
+  if (raw) stdinIn?.setRawMode(true);
   let detached = false;
   const cleanups: (() => void)[] = [];
-  if (opts.stdin && "write" in s) {
+  if (stdinIn && "write" in s) {
     const watcher = opts.tty
       ? new DetachWatcher(parseDetachKeys(opts.detachKeys || "ctrl-p,ctrl-q"))
       : undefined;
@@ -97,7 +99,15 @@ export function pumpStreams(cli: Cli, s: Duplex | Readable, opts: PumpOptions): 
   }
   const done = copyOutput(
     s,
-    { stdout: opts.stdout ? cli.out : undefined, stderr: opts.stderr ? cli.err : undefined },
+    // Getters: stdout and stderr are made when the first frame for them comes, not for a silent command.
+    {
+      get stdout() {
+        return opts.stdout ? cli.out : undefined;
+      },
+      get stderr() {
+        return opts.stderr ? cli.err : undefined;
+      },
+    },
     { tty: opts.tty },
   )
     .catch((err: unknown) => {
@@ -112,7 +122,7 @@ export function pumpStreams(cli: Cli, s: Duplex | Readable, opts: PumpOptions): 
     detached: () => detached,
     stop: () => {
       for (const c of cleanups.splice(0)) c();
-      if (raw) stdinIn.setRawMode(false);
+      if (raw) stdinIn?.setRawMode(false);
     },
   };
 }

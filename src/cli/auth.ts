@@ -1,6 +1,8 @@
 // Registry credentials in ~/.wharf/config.json (or $WHARF_CONFIG/config.json), docker's config.json layout:
 // `{"auths": {"<registry>": {"auth": base64("user:pass")}}}`, and the `X-Registry-Auth` header made from it.
-import { mkdir, readFile, rename, writeFile } from "node:fs/promises";
+// fs.promises, not node:fs/promises: the client's CommonJS bundle requires its imports when run.ts loads, and
+// node:fs/promises brings readline and fs watchers with it (11 builtins) for a file only pull and login read.
+import { promises as fsp } from "node:fs";
 import { homedir } from "node:os";
 import { join } from "node:path";
 import type { AuthConfig } from "../apitypes/index.ts";
@@ -22,7 +24,7 @@ export interface ConfigFile {
 /** Reads the config file; empty when it does not exist. */
 export async function loadConfig(): Promise<ConfigFile> {
   try {
-    return JSON.parse(await readFile(join(configDir(), "config.json"), "utf8")) as ConfigFile;
+    return JSON.parse(await fsp.readFile(join(configDir(), "config.json"), "utf8")) as ConfigFile;
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === "ENOENT") return {};
     throw err;
@@ -32,11 +34,11 @@ export async function loadConfig(): Promise<ConfigFile> {
 /** Writes the config file atomically, readable by its owner only (it holds passwords). */
 export async function saveConfig(cfg: ConfigFile): Promise<string> {
   const dir = configDir();
-  await mkdir(dir, { recursive: true, mode: 0o700 });
+  await fsp.mkdir(dir, { recursive: true, mode: 0o700 });
   const file = join(dir, "config.json");
   const tmp = `${file}.${process.pid}.tmp`;
-  await writeFile(tmp, `${JSON.stringify(cfg, null, "\t")}\n`, { mode: 0o600 });
-  await rename(tmp, file);
+  await fsp.writeFile(tmp, `${JSON.stringify(cfg, null, "\t")}\n`, { mode: 0o600 });
+  await fsp.rename(tmp, file);
   return file;
 }
 

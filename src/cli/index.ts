@@ -315,8 +315,10 @@ async function makeClient(g: Globals, host: string): Promise<EngineClient> {
 
 /** Runs a client command (`wharf run ...`); resolves to the process exit code. */
 export async function runCli(argv: string[]): Promise<number> {
-  const out = process.stdout;
-  const err = process.stderr;
+  // process.stdout and process.stderr are streams Node makes on first use (a few ms each at start-up): a
+  // command that prints nothing, like `run --rm busybox true`, never makes them.
+  const out = (): NodeJS.WriteStream => process.stdout;
+  const err = (): NodeJS.WriteStream => process.stderr;
   let parsedSpec: CommandSpec | undefined;
   let client: EngineClient | undefined;
   try {
@@ -325,17 +327,17 @@ export async function runCli(argv: string[]): Promise<number> {
     const host = (await import("../client/index.ts")).resolveHost(g.host, process.env);
     if (g.version) {
       const { CLIENT_VERSION } = await import("./system.ts");
-      await write(out, `Wharf version ${CLIENT_VERSION}\n`);
+      await write(out(), `Wharf version ${CLIENT_VERSION}\n`);
       return 0;
     }
     if (rest.length === 0 || (g.help && rest.length === 0)) {
-      await write(out, topHelp());
+      await write(out(), topHelp());
       return 0;
     }
     let [cmd, ...cmdArgs] = rest;
     if (cmd === "help") {
       if (cmdArgs.length === 0) {
-        await write(out, topHelp());
+        await write(out(), topHelp());
         return 0;
       }
       [cmd, ...cmdArgs] = [...cmdArgs, "--help"];
@@ -346,13 +348,13 @@ export async function runCli(argv: string[]): Promise<number> {
     if (cmd in GROUPS) {
       const [sub, ...subArgs] = cmdArgs;
       if (!sub || sub === "--help" || sub === "-h") {
-        await write(out, groupHelp(cmd));
+        await write(out(), groupHelp(cmd));
         return 0;
       }
       const entry = GROUPS[cmd].subs[sub];
       if (!entry) {
         await write(
-          err,
+          err(),
           `wharf: unknown command: wharf ${cmd} ${sub}\n\nUsage:  wharf ${cmd}\n\nRun 'wharf ${cmd} --help' for more information\n`,
         );
         return 1;
@@ -363,7 +365,7 @@ export async function runCli(argv: string[]): Promise<number> {
     } else if (Object.hasOwn(TOP, cmd)) {
       [loader, key] = TOP[cmd];
     } else {
-      await write(err, `wharf: unknown command: wharf ${cmd}\n\nRun 'wharf --help' for more information\n`);
+      await write(err(), `wharf: unknown command: wharf ${cmd}\n\nRun 'wharf --help' for more information\n`);
       return 1;
     }
     const def = (await loader())[key];
@@ -374,14 +376,18 @@ export async function runCli(argv: string[]): Promise<number> {
       parsed = parseArgs(spec, cmdArgs);
     } catch (e) {
       if (e instanceof HelpRequested) {
-        await write(out, helpText(spec));
+        await write(out(), helpText(spec));
         return 0;
       }
       throw e;
     }
     const cli: Cli = {
-      out,
-      err,
+      get out() {
+        return out();
+      },
+      get err() {
+        return err();
+      },
       host,
       client: () => {
         if (!client) throw new Error("client not ready");
@@ -392,15 +398,15 @@ export async function runCli(argv: string[]): Promise<number> {
     return await def.run(cli, parsed);
   } catch (e) {
     if (e instanceof UsageError) {
-      await write(err, usageErrorText(e));
+      await write(err(), usageErrorText(e));
       return e.code;
     }
     if (e instanceof StatusError) {
-      if (e.message) await write(err, `${e.message}\n`);
+      if (e.message) await write(err(), `${e.message}\n`);
       return e.code || 1;
     }
     void parsedSpec;
-    await write(err, `${errorText(e)}\n`);
+    await write(err(), `${errorText(e)}\n`);
     return 1;
   } finally {
     client?.close();

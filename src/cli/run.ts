@@ -30,9 +30,10 @@ async function createContainer(
       `wharf: invalid pull option: '${pull}': must be one of "always", "missing" or "never"`,
     );
   }
-  const pullOpts = { out: cli.err, quiet: bool(p, "quiet"), platform: str(p, "platform") };
+  // A function, so stderr (a stream Node makes on first use) is made only when there is a pull to report.
+  const pullOpts = () => ({ out: cli.err, quiet: bool(p, "quiet"), platform: str(p, "platform") });
   try {
-    if (pull === "always") await pullImage(client, image, pullOpts);
+    if (pull === "always") await pullImage(client, image, pullOpts());
   } catch (err) {
     throw failure(cmd, 125, err);
   }
@@ -45,7 +46,7 @@ async function createContainer(
       throw failure(cmd, 125, err);
     await write(cli.err, `Unable to find image '${withDefaultTag(image)}' locally\n`);
     try {
-      await pullImage(client, image, pullOpts);
+      await pullImage(client, image, pullOpts());
       res = await client.containerCreate(req, query);
     } catch (err2) {
       throw failure(cmd, 125, err2);

@@ -52,7 +52,9 @@ export class FakeRuntime implements LifecycleRuntime {
     return d;
   }
 
-  async create(id: string): Promise<{ pid: number; conmonPid: number }> {
+  async create(id: string, opts?: { spec: unknown }): Promise<{ pid: number; conmonPid: number }> {
+    // As conmon's create: it goes on once the spec is made, and fails when making it fails.
+    await opts?.spec;
     this.calls.push(`create ${id}`);
     await this.onCreate?.();
     this.#exits.set(id, deferred<ExitStatus>());

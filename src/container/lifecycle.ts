@@ -1,6 +1,7 @@
 import { mkdir } from "node:fs/promises";
 import { join } from "node:path";
 import { ConflictError, InvalidParameterError, NotModifiedError } from "../errdefs/index.ts";
+import type { OciSpec } from "../oci/index.ts";
 import type { ExitStatus } from "../runtime/index.ts";
 import { type IdRange, log, nowNs, nowRfc3339, parseRfc3339Ns } from "../util/index.ts";
 import { upperSize } from "./changes.ts";
@@ -135,26 +136,13 @@ export class Lifecycle {
     if (st.live) throw new NotModifiedError("container already started");
     const bundleDir = join(this.#d.bundleRoot, c.id);
     let net: NetworkSetup = {};
+    // The rootfs, the network and the spec are made while conmon starts: it waits for the spec.
+    const spec = this.#prepareRun(c, bundleDir, (n) => {
+      net = n;
+    });
+    // Its failure is the create's, and is reported through it.
+    spec.catch(() => undefined);
     try {
-      const [rootfs, etcMounts] = await Promise.all([
-        this.#s.prepareRootfs(c),
-        // The veths come up while conmon and runc create the container (runc needs only the netns);
-        // net.ready is awaited before the process is let go.
-        network.setup(c.id, { ...this.#usernsOf(c), deferAttach: true }).then((n) => {
-          net = n;
-          return this.#s.writeEtcFiles(c, n);
-        }),
-        mkdir(bundleDir, { recursive: true }),
-      ]).then(([rf, m]) => [rf, m] as const);
-      const mounts = [...etcMounts, ...(await this.#s.runMounts(c, rootfs))];
-      const spec = await this.#d.spec({
-        record: c.record,
-        rootfs,
-        mounts,
-        network: { netnsPath: net.netnsPath, host: net.host, usernsPath: net.usernsPath },
-        linkEnv: net.linkEnv,
-        shared: this.#sharedNamespaces(c),
-      });
       const createOpts = {
         bundleDir,
         spec,
@@ -192,6 +180,8 @@ export class Lifecycle {
     } catch (e) {
       const err = e instanceof Error ? e : new Error(String(e));
       const code = exitCodeForStartError(err.message);
+      // What the run mounted or set up is known once its preparation has settled.
+      await spec.catch(() => undefined);
       await st.setStartError(err.message, code);
       c.failPendingAttach(err);
       await runtime.delete(c.id, { force: true }).catch(() => undefined);
@@ -205,6 +195,31 @@ export class Lifecycle {
       if (c.record.HostConfig.AutoRemove) void this.remove(c.id, { force: true }).catch(() => undefined);
       throw e;
     }
+  }
+
+  /** Mounts the rootfs and sets up the network of a run, and makes its spec from them. */
+  async #prepareRun(c: Container, bundleDir: string, onNetwork: (n: NetworkSetup) => void): Promise<OciSpec> {
+    let net: NetworkSetup = {};
+    const [rootfs, etcMounts] = await Promise.all([
+      this.#s.prepareRootfs(c),
+      // The veths come up while conmon and runc create the container (runc needs only the netns);
+      // net.ready is awaited before the process is let go.
+      this.#d.network.setup(c.id, { ...this.#usernsOf(c), deferAttach: true }).then((n) => {
+        net = n;
+        onNetwork(n);
+        return this.#s.writeEtcFiles(c, n);
+      }),
+      mkdir(bundleDir, { recursive: true }),
+    ]).then(([rf, m]) => [rf, m] as const);
+    const mounts = [...etcMounts, ...(await this.#s.runMounts(c, rootfs))];
+    return this.#d.spec({
+      record: c.record,
+      rootfs,
+      mounts,
+      network: { netnsPath: net.netnsPath, host: net.host, usernsPath: net.usernsPath },
+      linkEnv: net.linkEnv,
+      shared: this.#sharedNamespaces(c),
+    });
   }
 
   /** The user namespace a remapped container's network namespace belongs to; none under `--userns=host`. */

@@ -13,6 +13,7 @@ import type { Readable } from "node:stream";
 import { after, afterEach, before, describe, it } from "node:test";
 import { makeBusyboxRootfs } from "../../test/fixtures/runtime/busybox.ts";
 import { isConflict, isInvalidParameter } from "../errdefs/index.ts";
+import type { OciSpec } from "../oci/index.ts";
 import { type ContainerRuntime, createRuntime } from "./conmon.ts";
 import { isOciRuntimeError } from "./errors.ts";
 import { readLog } from "./logfile.ts";
@@ -227,6 +228,89 @@ describe("conmon/runc runtime", { skip: usable ? false : "needs root, runc, conm
       assert.match(e.runtimeMessage, /no such file or directory|not found/);
       return true;
     });
+  });
+
+  /** Pids of the processes whose command line names `id` and whose program is conmon. */
+  async function conmonsOf(id: string): Promise<number[]> {
+    const out: number[] = [];
+    for (const d of await readdir("/proc")) {
+      if (!/^\d+$/.test(d)) continue;
+      const argv = (await readFile(`/proc/${d}/cmdline`, "utf8").catch(() => "")).split("\0");
+      if (argv[0]?.endsWith("conmon") && argv.includes(id)) out.push(Number(d));
+    }
+    return out;
+  }
+
+  /** Resolves once `cond` holds, checking every 10 ms for at most `ms`. */
+  async function until(cond: () => Promise<boolean>, ms = 10_000): Promise<void> {
+    const deadline = Date.now() + ms;
+    while (!(await cond())) {
+      if (Date.now() > deadline) throw new Error("condition not met in time");
+      await new Promise((r) => setTimeout(r, 10));
+    }
+  }
+
+  it("starts conmon before the spec is made; runc runs once it is written", async () => {
+    const id = `t${process.pid}-${++seq}`;
+    const bundleDir = join(tmp, `b-${id}`);
+    await mkdir(bundleDir);
+    let give!: (s: OciSpec) => void;
+    const spec = new Promise<OciSpec>((r) => {
+      give = r;
+    });
+    created.push(id);
+    const made = rt.create(id, {
+      bundleDir,
+      spec,
+      logPath: join(bundleDir, "ctr.log"),
+      tty: false,
+      openStdin: false,
+      stdinOnce: false,
+    });
+    await until(async () => (await conmonsOf(id)).length > 0);
+    // Held on its start pipe: it has not daemonized (that writes conmon.pid) nor run runc.
+    assert.equal(existsSync(join(execRoot, "containers", id, "conmon.pid")), false);
+    assert.equal(existsSync(join(bundleDir, "config.json")), false);
+    give(
+      buildSpec({
+        id,
+        rootfs,
+        defaultRlimits: daemonRlimits(),
+        cgroupParent: CGROUP_PARENT,
+        terminal: false,
+        args: ["sh", "-c", "exit 4"],
+      }),
+    );
+    const r = await made;
+    conmons.add(r.conmonPid);
+    await rt.start(id);
+    assert.equal((await rt.waitExit(id)).exitCode, 4);
+  });
+
+  it("fails the create with the spec's error and leaves no conmon when the spec cannot be made", async () => {
+    const id = `t${process.pid}-${++seq}`;
+    const bundleDir = join(tmp, `b-${id}`);
+    await mkdir(bundleDir);
+    let fail!: (e: Error) => void;
+    const spec = new Promise<OciSpec>((_, reject) => {
+      fail = reject;
+    });
+    created.push(id);
+    const made = rt.create(id, {
+      bundleDir,
+      spec,
+      logPath: join(bundleDir, "ctr.log"),
+      tty: false,
+      openStdin: false,
+      stdinOnce: false,
+    });
+    await until(async () => (await conmonsOf(id)).length > 0);
+    const why = new Error("the rootfs would not mount");
+    fail(why);
+    await assert.rejects(made, (e: unknown) => e === why);
+    await until(async () => (await conmonsOf(id)).length === 0);
+    assert.equal(existsSync(join(execRoot, "runc", id)), false);
+    assert.equal(existsSync(join(execRoot, "containers", id)), false);
   });
 
   it("follows the log until the container exits", async () => {

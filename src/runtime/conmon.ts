@@ -114,19 +114,24 @@ class ConmonRuntime implements ContainerRuntime {
     const dir = join(this.#ctrDir, id);
     // An unknown runtime name is the caller's mistake, refused before anything is touched.
     this.#rts.get(o.runtime || this.#rts.defaultName);
-    // A restarted container reuses its ID: clear the previous run's exit records first.
+    // A restarted container reuses its ID: clear the previous run's exit records first. A previous run's
+    // config.json goes too: a conmon whose daemon died before this run's was written must find none.
     this.#exits.forget(id);
     await Promise.all([
       rm(dir, { recursive: true, force: true }),
       rm(join(this.#exitDir, id), { force: true }),
+      rm(join(o.bundleDir, "config.json"), { force: true }),
     ]);
     await mkdir(dir, { mode: 0o700 });
     const rt = await this.#rts.bind(id, dir, { ...(o.runtime ? { name: o.runtime } : {}), spec: o.spec });
-    const spec = this.#withCgroup(id, rt.flavor === "gvisor" ? gvisorSpec(o.spec) : o.spec);
-    await Promise.all([
-      writeFile(join(o.bundleDir, "config.json"), JSON.stringify(spec)),
-      symlink(o.bundleDir, join(dir, "bundle")),
-    ]);
+    // What conmon waits for on its start pipe.
+    const bundleReady = Promise.resolve(o.spec).then(async (s) => {
+      const spec = this.#withCgroup(id, rt.flavor === "gvisor" ? gvisorSpec(s) : s);
+      await Promise.all([
+        writeFile(join(o.bundleDir, "config.json"), JSON.stringify(spec)),
+        symlink(o.bundleDir, join(dir, "bundle")),
+      ]);
+    });
     const args = conmonArgs({
       containerId: id,
       sessionId: id,
@@ -150,8 +155,11 @@ class ConmonRuntime implements ContainerRuntime {
         cwd: dir,
         timeoutMs: this.#timeoutMs,
         processes: this.#host.processes,
+        ready: bundleReady,
       });
     } catch (e) {
+      // The bundle's writes may still be in flight when conmon failed first.
+      await bundleReady.catch(() => undefined);
       await this.#cleanupFailedCreate(id, dir, rt);
       throw e;
     }

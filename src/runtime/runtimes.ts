@@ -93,10 +93,16 @@ export class RuntimeSet {
    * the container's persist dir `dir`: create and start of a gVisor container with a network namespace
    * of its own go through the netns wrapper.
    */
-  async bind(id: string, dir: string, o: { name?: string; spec: OciSpec }): Promise<BoundRuntime> {
+  async bind(
+    id: string,
+    dir: string,
+    o: { name?: string; spec: OciSpec | Promise<OciSpec> },
+  ): Promise<BoundRuntime> {
     const cli = this.get(o.name || this.defaultName);
     const kind = await this.#kind(cli);
-    const ownNetns = o.spec.linux.namespaces?.some((n) => n.type === "network") === true;
+    // Only runsc's wrapper depends on the spec: for runc, conmon can start before the spec is made.
+    const ownNetns =
+      kind.flavor === "gvisor" && (await o.spec).linux.namespaces?.some((n) => n.type === "network") === true;
     const hideNet = kind.flavor === "gvisor" && ownNetns;
     const bound = await this.#withWrappers(cli, kind, hideNet);
     this.#bound.set(id, bound);

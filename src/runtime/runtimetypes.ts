@@ -12,7 +12,11 @@ import type { RuntimeStats, TopResult } from "./statstypes.ts";
 export interface CreateOptions {
   /** Directory for config.json; conmon puts its attach socket and fifos here too. */
   bundleDir: string;
-  spec: OciSpec;
+  /**
+   * The bundle's spec, or the promise of it: conmon is started at once and waits on its start pipe until
+   * the spec is written, so its own start-up overlaps with what the spec waits for (rootfs, network).
+   */
+  spec: OciSpec | Promise<OciSpec>;
   /** conmon writes the k8s-file log here. */
   logPath: string;
   tty: boolean;

@@ -41,7 +41,8 @@ export interface RuntimeBackend extends ExecRuntime {
   ): Promise<{ pid: number; conmonPid: number }>;
   start(id: string): Promise<void>;
   kill(id: string, signal: number | string, opts?: { all?: boolean }): Promise<void>;
-  delete(id: string, opts?: { force?: boolean }): Promise<void>;
+  /** `keepExit`: runc's state and cgroups only; conmon's exit record stays for a later delete. */
+  delete(id: string, opts?: { force?: boolean; keepExit?: boolean }): Promise<void>;
   waitExit(id: string): Promise<ExitStatus>;
   attach(id: string): Promise<AttachStreams>;
   resize(id: string, size: { height: number; width: number }): Promise<void>;

@@ -99,7 +99,8 @@ export class FakeRuntime implements LifecycleRuntime {
     this.exitFiles.set(id, { exitCode: code, exitedAt: new Date().toISOString(), oomKilled: false });
   }
 
-  async delete(id: string): Promise<void> {
+  async delete(id: string, opts: { force?: boolean; keepExit?: boolean } = {}): Promise<void> {
+    if (opts.keepExit) return;
     this.calls.push(`delete ${id}`);
     this.exitFiles.delete(id);
   }

@@ -1,4 +1,4 @@
-import { mkdir } from "node:fs/promises";
+import { mkdir, rmdir } from "node:fs/promises";
 import { join } from "node:path";
 import { ConflictError, InvalidParameterError, NotModifiedError } from "../errdefs/index.ts";
 import type { OciSpec } from "../oci/index.ts";
@@ -287,9 +287,12 @@ export class Lifecycle {
     this.#d.health.stop(c);
     this.#d.logs.stop(c);
     await Promise.all([
-      // The exit file goes with the runtime's state, so only once the exit is on disk: a daemon killed in
-      // between still finds it. The mount and the network do not hold the exit and go meanwhile.
-      st.setStopped(exit).then(() => runtime.delete(c.id, { force: true }).catch(() => undefined)),
+      // conmon's exit file goes only once the exit is on disk: a daemon killed in between still finds it.
+      // runc's state and cgroups, the mount and the network do not hold the exit and go meanwhile.
+      Promise.all([
+        st.setStopped(exit),
+        runtime.delete(c.id, { force: true, keepExit: true }).catch(() => undefined),
+      ]).then(() => runtime.delete(c.id, { force: true }).catch(() => undefined)),
       this.#s.unmountRootfs(c),
       network.teardown(c.id).catch((e) => log("warn", "network teardown failed", { id: c.id, err: e })),
     ]);
@@ -470,7 +473,11 @@ export class Lifecycle {
         mounts: c.record.MountPoints,
       });
       try {
-        await this.#r.store.remove(c.id);
+        await Promise.all([
+          this.#r.store.remove(c.id),
+          // Emptied by the runtime's delete; the next container of this ID (none) would make it again.
+          rmdir(join(this.#d.bundleRoot, c.id)).catch(() => undefined),
+        ]);
       } catch (e) {
         await st.setDead();
         throw e;

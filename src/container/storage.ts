@@ -139,8 +139,10 @@ export class Storage {
     const rootfs = join(dir, "merged");
     await this.#unmounting.get(c.id);
     if (!this.#mounted.has(c.id)) {
-      await Promise.all(["upper", "work", "merged"].map((d) => mkdir(join(dir, d), { recursive: true })));
-      const init = await makeInitDir(join(dir, "init"));
+      const [init] = await Promise.all([
+        makeInitDir(join(dir, "init")),
+        ...["upper", "work", "merged"].map((d) => mkdir(join(dir, d), { recursive: true })),
+      ]);
       // The merged root takes the upper dir's owner: the remapped root must own it to be root in it.
       await this.#own([...["upper", "work", "merged"].map((d) => join(dir, d)), ...init]);
       await this.#rootfs.mountRootfs({
@@ -242,13 +244,18 @@ export class Storage {
  */
 async function makeInitDir(init: string): Promise<string[]> {
   const dirs = ["", "etc", "proc", "sys", "dev", "dev/pts", "dev/shm"].map((d) => join(init, d));
-  for (const d of dirs) await mkdir(d, { recursive: true });
-  await writeFile(join(init, ".dockerenv"), "", { mode: 0o755 });
-  for (const f of ["hosts", "hostname", "resolv.conf"])
-    await writeFile(join(init, "etc", f), "", { flag: "a" });
-  await symlink("/proc/mounts", join(init, "etc/mtab")).catch((e: unknown) => {
-    if (!isErrno(e, "EEXIST")) throw e;
-  });
+  // At once rather than one after another (each is a thread-pool round trip on the start's path): the
+  // leaves make their parents, and the files need only etc/.
+  await Promise.all(
+    ["etc", "proc", "sys", "dev/pts", "dev/shm"].map((d) => mkdir(join(init, d), { recursive: true })),
+  );
+  await Promise.all([
+    writeFile(join(init, ".dockerenv"), "", { mode: 0o755 }),
+    ...["hosts", "hostname", "resolv.conf"].map((f) => writeFile(join(init, "etc", f), "", { flag: "a" })),
+    symlink("/proc/mounts", join(init, "etc/mtab")).catch((e: unknown) => {
+      if (!isErrno(e, "EEXIST")) throw e;
+    }),
+  ]);
   // Everything made here, for a remapped root to own.
   return [
     ...dirs,

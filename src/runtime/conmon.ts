@@ -78,6 +78,9 @@ class ConmonRuntime implements ContainerRuntime {
   // pid and start time of containers this process created or looked up, to signal without running runc.
   readonly #known = new Map<string, Known>();
   readonly #ctl = new CtlWriter();
+  // Containers deleted and not created again since; an entry goes with the next delete, which has nothing
+  // left to do, or with the next create.
+  readonly #deleted = new Set<string>();
   // cgroupsPath of each container seen, for stats, pause and top without reading config.json each time.
   readonly #cgroups = new Map<string, string>();
   readonly #cgroupParent: string;
@@ -114,6 +117,7 @@ class ConmonRuntime implements ContainerRuntime {
     const dir = join(this.#ctrDir, id);
     // An unknown runtime name is the caller's mistake, refused before anything is touched.
     this.#rts.get(o.runtime || this.#rts.defaultName);
+    this.#deleted.delete(id);
     // A restarted container reuses its ID: clear the previous run's exit records first. A previous run's
     // config.json goes too: a conmon whose daemon died before this run's was written must find none.
     this.#exits.forget(id);
@@ -231,8 +235,10 @@ class ConmonRuntime implements ContainerRuntime {
       await setFreezer(path, "THAWED", this.#kernel).catch(() => {});
   }
 
-  async delete(id: string, opts: { force?: boolean } = {}): Promise<void> {
+  async delete(id: string, opts: { force?: boolean; keepExit?: boolean } = {}): Promise<void> {
     checkId(id);
+    // Deleted already and not created since (the exit path deletes, then `run --rm` removes): nothing left.
+    if (!opts.keepExit && this.#deleted.delete(id)) return;
     const dir = join(this.#ctrDir, id);
     // The exit, once heard, is known in memory: only without one is conmon looked up in /proc.
     if (opts.force && !(await this.#exits.read(id)) && (await this.isAlive(id))) {
@@ -240,6 +246,7 @@ class ConmonRuntime implements ContainerRuntime {
       await this.kill(id, "SIGKILL", { all: true }).catch(() => {});
       await withTimeout(this.waitExit(id), 5000);
     }
+    if (opts.keepExit) return this.#deleteRuntimeState(id, opts);
     const [bundle] = await Promise.all([
       readlink(join(dir, "bundle")).catch(() => undefined),
       this.#deleteRuntimeState(id, opts),
@@ -251,8 +258,12 @@ class ConmonRuntime implements ContainerRuntime {
     await Promise.all([
       rm(dir, { recursive: true, force: true }),
       rm(join(this.#exitDir, id), { force: true }),
-      ...(bundle ? ["attach", "ctl", "winsz"].map((f) => rm(join(bundle, f), { force: true })) : []),
+      // What conmon and create made in the bundle dir; the dir is its owner's.
+      ...(bundle
+        ? ["attach", "ctl", "winsz", "config.json"].map((f) => rm(join(bundle, f), { force: true }))
+        : []),
     ]);
+    this.#deleted.add(id);
   }
 
   /** The runtime's own record of the container: removed by hand after an exit, else by `<runtime> delete`. */

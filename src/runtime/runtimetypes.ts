@@ -45,8 +45,12 @@ export interface ContainerRuntime {
   start(id: string): Promise<void>;
   /** Signals the container's init (or all its processes with `all`). */
   kill(id: string, signal: number | string, opts?: { all?: boolean }): Promise<void>;
-  /** `runc delete` and removal of conmon's leftovers; `force` kills a running container first. */
-  delete(id: string, opts?: { force?: boolean }): Promise<void>;
+  /**
+   * `runc delete` and removal of conmon's leftovers; `force` kills a running container first. `keepExit`
+   * removes only the runtime's own state (runc's state dir and cgroups) and leaves conmon's exit record,
+   * so it can go while the exit is being saved; a later delete removes the rest.
+   */
+  delete(id: string, opts?: { force?: boolean; keepExit?: boolean }): Promise<void>;
   /** runc's view of the container; undefined when runc does not know it. */
   state(id: string): Promise<RuntimeState | undefined>;
   /** Resolves once when the container's process exits, also for containers created before a daemon restart. */
